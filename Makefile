@@ -1,0 +1,35 @@
+# Two entry points: `make run` (set up, build the demo commune once, start the app) and
+# `make test` (set up, run the whole suite). Both work on a fresh Debian with Python 3.11.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_DB ?= demo/commune-demo.sqlite
+DEMO_INSPECTIONS ?= 100000
+
+.PHONY: run test setup bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml installer/system-deps.sh
+	bash installer/system-deps.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+$(DEMO_DB): | $(STAMP)
+	mkdir -p $(dir $(DEMO_DB))
+	$(BIN)/commune-police demo --db $(DEMO_DB) --inspections $(DEMO_INSPECTIONS)
+
+run: $(STAMP) $(DEMO_DB)
+	$(BIN)/commune-police --db $(DEMO_DB)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) demo build *.egg-info

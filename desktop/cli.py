@@ -1,0 +1,137 @@
+"""Command line: ``commune-police [--db PATH]`` starts the GUI; subcommands work headless.
+
+Qt is imported only when the GUI starts, so every other command runs on a machine without a
+display or Qt's system libraries.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from desktop.i18n import LANGUAGES, Translator
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+
+
+def default_db() -> Path:
+    import platformdirs
+    return Path(platformdirs.user_data_dir("commune-police", appauthor=False)) / "commune.sqlite"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="commune-police",
+                                description="Administrative police desk of a Moroccan commune.")
+    p.add_argument("--db", type=Path, help="commune database (default: the user's data folder)")
+    p.add_argument("--lang", choices=LANGUAGES, default=os.environ.get("COMMUNE_POLICE_LANG", "fr"),
+                   help="language of messages (the GUI has its own setting)")
+    sub = p.add_subparsers(dest="command")
+
+    def db_arg(sp, required=True):
+        sp.add_argument("--db", type=Path, required=required, default=argparse.SUPPRESS)
+
+    sp = sub.add_parser("gui", help="start the application (the default)")
+    db_arg(sp, required=False)
+    sp = sub.add_parser("demo", help="build a demo Casablanca commune")
+    db_arg(sp)
+    sp.add_argument("--inspections", type=int, default=20_000)
+    sp.add_argument("--seed", type=int, default=1)
+    sp = sub.add_parser("check", help="verify a database: integrity, foreign keys, attachments, journal")
+    db_arg(sp)
+    sp = sub.add_parser("init", help="create an empty commune database with its administrator")
+    db_arg(sp)
+    sp.add_argument("--commune-ar", required=True)
+    sp.add_argument("--commune-fr", required=True)
+    sp.add_argument("--admin", default="admin", help="administrator's username")
+    sp.add_argument("--casablanca-districts", action="store_true",
+                    help="load the 16 arrondissements of Casablanca shipped with the application")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    tr = Translator(args.lang)
+    command = args.command or "gui"
+    from desktop.domain.catalogue import CatalogueError
+    from desktop.store.errors import StoreError
+    try:
+        if command == "gui":
+            from desktop.ui.app import run_gui  # Qt only from here on
+            return run_gui(args.db or default_db())
+        return {"demo": _demo, "check": _check, "init": _init}[command](args, tr)
+    except StoreError as exc:
+        print(f"{tr('store.' + exc.code, **exc.params)}\n  ({exc.detail or exc.code})" if exc.detail
+              else tr("store." + exc.code, **exc.params), file=sys.stderr)
+        return EXIT_ERROR
+    except CatalogueError as exc:
+        print(tr("catalogue.error", str(exc)), file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return EXIT_ERROR
+
+
+def _demo(args, tr: Translator) -> int:
+    from desktop.demo import build_demo
+    if args.inspections < 0:
+        print("--inspections must be zero or more", file=sys.stderr)
+        return EXIT_ERROR
+    args.db.parent.mkdir(parents=True, exist_ok=True)
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if tty:
+            print(f"\r{done:,}/{total:,} ({done * 100 // total}%)", end="", file=sys.stderr, flush=True)
+
+    summary = build_demo(args.db, inspections=args.inspections, seed=args.seed, progress=progress)
+    if tty:
+        print(file=sys.stderr)
+    rate = summary.inspections / summary.seconds if summary.seconds else 0
+    print(f"{tr('cli.demo_built')}: {summary.path}")
+    print(f"  {summary.inspections:,} inspections, {summary.sites:,} sites, {summary.officers} agents,"
+          f" {summary.seconds:.1f} s ({rate:,.0f} inspections/s)")
+    print(f"{tr('cli.demo_accounts')}:")
+    for username, password, role in summary.accounts:
+        print(f"  {username:14} {password:16} {tr.enum('role', role)}")
+    return EXIT_OK
+
+
+def _check(args, tr: Translator) -> int:
+    from desktop.store.check import check_store
+    from desktop.store.db import open_store
+    with open_store(args.db, readonly=True) as store:
+        report = check_store(store)
+    counts = ", ".join(f"{k}: {v:,}" for k, v in report.counts.items())
+    if report.ok:
+        print(f"OK — {tr('cli.check_ok')} ({counts})")
+        return EXIT_OK
+    print(f"{tr('cli.check_failed')} ({len(report.problems)}):")
+    for problem in report.problems:
+        print(f"  - {problem}")
+    return EXIT_PROBLEMS
+
+
+def _init(args, tr: Translator) -> int:
+    from desktop.store.commune import add_district, create_commune
+    from desktop.store.db import open_store
+    from desktop.store.errors import StoreError
+    from desktop.store.users import create_user
+    if args.db.exists():
+        raise StoreError("already_exists", path=str(args.db))
+    password = os.environ.get("COMMUNE_POLICE_ADMIN_PASSWORD") or getpass.getpass("Mot de passe / كلمة المرور: ")
+    if len(password) < 8:
+        print("password: 8 characters at least", file=sys.stderr)
+        return EXIT_ERROR
+    args.db.parent.mkdir(parents=True, exist_ok=True)
+    with open_store(args.db, create=True) as store:
+        admin = create_user(store, None, args.admin, password, "administrator")
+        with store.transaction(admin.id) as tx:
+            create_commune(tx, name_ar=args.commune_ar, name_fr=args.commune_fr)
+            if args.casablanca_districts:
+                from maps.districts import load_shipped_districts
+                for f in load_shipped_districts():
+                    add_district(tx, f.code, f.name_ar, f.name_fr, f.population, f.households,
+                                 f.area_km2, f.geometry)
+    print(f"{args.db}: {args.commune_fr} / {args.admin}")
+    return EXIT_OK

@@ -1,0 +1,1 @@
+"""Entities, rules, catalogue loading and workflow. Pure Python: no Qt here."""

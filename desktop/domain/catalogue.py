@@ -1,0 +1,216 @@
+"""The legal catalogue: police fields, checklists, violations and their legal bases.
+
+The catalogue is data (``resources/catalogue/catalogue.json``), validated against a JSON schema
+when loaded. A commune extends it without code by dropping more JSON files of the same schema in
+an extension folder: new fields are added, and an existing field receives extra checklist items
+and violations (an item with an existing code replaces the shipped one).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import jsonschema
+
+import resources
+
+SHIPPED = resources.path("catalogue", "catalogue.json")
+SCHEMA = resources.path("catalogue", "schema.json")
+
+
+class CatalogueError(ValueError):
+    """A catalogue file is unreadable or does not follow the schema; ``source`` names the file."""
+
+    def __init__(self, source: str, problem: str):
+        super().__init__(f"{source}: {problem}")
+        self.source = source
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Basis:
+    text: str
+    article: str | None = None
+    confirmed: bool = True
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    code: str
+    ar: str
+    fr: str
+    violation: str | None = None
+
+
+@dataclass(frozen=True)
+class Measure:
+    unit: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Violation:
+    code: str
+    field: str
+    ar: str
+    fr: str
+    basis: tuple[Basis, ...]
+    severity: str
+    deadline_days: int
+    next_step: str
+    referral_to: str | None = None
+    fine_min: float | None = None
+    fine_max: float | None = None
+    fee_multiplier: float | None = None
+    measure: Measure | None = None
+
+    def label(self, lang: str) -> str:
+        return self.ar if lang == "ar" else self.fr
+
+
+@dataclass
+class Field:
+    code: str
+    ar: str
+    fr: str
+    worked: bool = False
+    basis: tuple[Basis, ...] = ()
+    site_kinds: tuple[str, ...] = ()
+    checklist: list[ChecklistItem] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
+
+    def label(self, lang: str) -> str:
+        return self.ar if lang == "ar" else self.fr
+
+
+@dataclass(frozen=True)
+class LegalText:
+    code: str
+    ar: str
+    fr: str
+    reference: str = ""
+    confirmed: bool = True
+
+
+class Catalogue:
+    """Fields in catalogue order, with lookups by code."""
+
+    def __init__(self, fields: list[Field], texts: dict[str, LegalText], sources: list[str]):
+        self.fields = fields
+        self.texts = texts
+        self.sources = sources
+        self._fields = {f.code: f for f in fields}
+        self._violations = {v.code: v for f in fields for v in f.violations}
+
+    def field(self, code: str) -> Field:
+        try:
+            return self._fields[code]
+        except KeyError:
+            raise KeyError(f"unknown police field code {code!r}") from None
+
+    def has_field(self, code: str) -> bool:
+        return code in self._fields
+
+    def violation(self, code: str) -> Violation:
+        try:
+            return self._violations[code]
+        except KeyError:
+            raise KeyError(f"unknown violation code {code!r}") from None
+
+    def has_violation(self, code: str, field_code: str | None = None) -> bool:
+        v = self._violations.get(code)
+        return v is not None and (field_code is None or v.field == field_code)
+
+    def basis_label(self, basis: Basis, lang: str) -> str:
+        text = self.texts.get(basis.text)
+        name = (text.ar if lang == "ar" else text.fr) if text else basis.text
+        if basis.article:
+            name += (" - المادة " if lang == "ar" else ", art. ") + basis.article
+        if not basis.confirmed or (text is not None and not text.confirmed):
+            name += " (?)"
+        return name
+
+
+def _basis(items: Iterable[dict]) -> tuple[Basis, ...]:
+    return tuple(Basis(b["text"], b.get("article"), b.get("confirmed", True)) for b in items)
+
+
+def _read(path: Path, validator: jsonschema.Draft202012Validator) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CatalogueError(str(path), f"cannot read the file ({exc.strerror})") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CatalogueError(str(path), f"not valid JSON ({exc})") from exc
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        raise CatalogueError(str(path), f"at {where}: {err.message}")
+    return data
+
+
+def _merge(fields: dict[str, Field], texts: dict[str, LegalText], data: dict, source: str) -> None:
+    for code, t in data.get("legal_texts", {}).items():
+        texts[code] = LegalText(code, t["ar"], t["fr"], t.get("reference", ""), t.get("confirmed", True))
+    for raw in data.get("fields", []):
+        code = raw["code"]
+        current = fields.get(code)
+        if current is None:
+            if "ar" not in raw or "fr" not in raw:
+                raise CatalogueError(source, f"new field {code!r} needs its 'ar' and 'fr' labels")
+            current = fields[code] = Field(code, raw["ar"], raw["fr"])
+        current.ar = raw.get("ar", current.ar)
+        current.fr = raw.get("fr", current.fr)
+        current.worked = raw.get("worked", current.worked)
+        if "basis" in raw:
+            current.basis = _basis(raw["basis"])
+        if "site_kinds" in raw:
+            current.site_kinds = tuple(raw["site_kinds"])
+        items = {i.code: i for i in current.checklist}
+        for i in raw.get("checklist", []):
+            items[i["code"]] = ChecklistItem(i["code"], i["ar"], i["fr"], i.get("violation"))
+        current.checklist = list(items.values())
+        viols = {v.code: v for v in current.violations}
+        for v in raw.get("violations", []):
+            m = v.get("measure")
+            viols[v["code"]] = Violation(
+                code=v["code"], field=code, ar=v["ar"], fr=v["fr"], basis=_basis(v["basis"]),
+                severity=v["severity"], deadline_days=v["deadline_days"], next_step=v["next_step"],
+                referral_to=v.get("referral_to"), fine_min=v.get("fine_min"), fine_max=v.get("fine_max"),
+                fee_multiplier=v.get("fee_multiplier"),
+                measure=Measure(m["unit"], m.get("required", False)) if m else None)
+        current.violations = list(viols.values())
+
+
+def _check_references(fields: dict[str, Field], texts: dict[str, LegalText], source: str) -> None:
+    seen: dict[str, str] = {}
+    for f in fields.values():
+        codes = {v.code for v in f.violations}
+        for v in f.violations:
+            if v.code in seen and seen[v.code] != f.code:
+                raise CatalogueError(source, f"violation {v.code} is in two fields ({seen[v.code]}, {f.code})")
+            seen[v.code] = f.code
+            for b in v.basis:
+                if b.text not in texts:
+                    raise CatalogueError(source, f"violation {v.code} cites unknown legal text {b.text!r}")
+        for item in f.checklist:
+            if item.violation and item.violation not in codes:
+                raise CatalogueError(source, f"checklist item {item.code} points to unknown violation {item.violation!r}")
+
+
+def load_catalogue(extension_dir: Path | None = None, shipped: Path = SHIPPED) -> Catalogue:
+    """Load the shipped catalogue, then every ``*.json`` of ``extension_dir`` in name order."""
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    fields: dict[str, Field] = {}
+    texts: dict[str, LegalText] = {}
+    sources = [str(shipped)]
+    _merge(fields, texts, _read(shipped, validator), str(shipped))
+    if extension_dir is not None and extension_dir.is_dir():
+        for path in sorted(extension_dir.glob("*.json")):
+            _merge(fields, texts, _read(path, validator), str(path))
+            sources.append(str(path))
+    _check_references(fields, texts, sources[-1])
+    return Catalogue(list(fields.values()), texts, sources)

@@ -1,0 +1,57 @@
+"""Translations of the interface, enumerations and messages (Arabic and French).
+
+The texts live in ``resources/i18n/messages.json`` as ``{key: {"ar": ..., "fr": ...}}``, one
+entry per text so that the two languages are edited side by side; a language missing for a key
+falls back to the other, so a missing translation shows text, never a crash. Pure Python, shared
+by the CLI and the GUI.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import resources
+
+LANGUAGES = ("ar", "fr")
+DEFAULT_LANGUAGE = "ar"
+
+
+@lru_cache(maxsize=1)
+def _messages() -> dict[str, dict[str, str]]:
+    return json.loads(resources.path("i18n", "messages.json").read_text(encoding="utf-8"))
+
+
+def _table(lang: str) -> dict[str, str]:
+    return {key: texts[lang] for key, texts in _messages().items() if texts.get(lang)}
+
+
+class Translator:
+    def __init__(self, lang: str = DEFAULT_LANGUAGE):
+        if lang not in LANGUAGES:
+            raise ValueError(f"unsupported language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+        self.lang = lang
+        self._main = _table(lang)
+        self._other = _table("fr" if lang == "ar" else "ar")
+
+    @property
+    def rtl(self) -> bool:
+        return self.lang == "ar"
+
+    def __call__(self, key: str, *params, **named) -> str:
+        text = self._main.get(key) or self._other.get(key) or key
+        if params or named:
+            try:
+                return text.format(*params, **named)
+            except (IndexError, KeyError):
+                return text
+        return text
+
+    def enum(self, kind: str, value: str | None) -> str:
+        """Label of an enumeration value, e.g. enum('outcome', 'closed')."""
+        if not value:
+            return ""
+        return self(f"{kind}.{value}")
+
+    def pick(self, ar: str, fr: str) -> str:
+        """Choose between an entity's Arabic and French names."""
+        return (ar or fr) if self.lang == "ar" else (fr or ar)

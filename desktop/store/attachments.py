@@ -1,0 +1,112 @@
+"""Content-addressed files (photos, later signed PDFs) kept beside the database.
+
+A file is stored once under its SHA-256 (``ab/cdef...``), written to a temporary name and moved
+into place, so a crash never leaves a half-written file under a real name, and a stored file is
+never rewritten.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop.store.errors import StoreError, from_os
+
+MAX_PHOTO_BYTES = 25 * 1024 * 1024
+
+# Leading bytes of the image formats a phone or camera produces.
+_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+def sniff_image(head: bytes) -> str | None:
+    for magic, mime in _SIGNATURES:
+        if head.startswith(magic):
+            return mime
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1"):
+        return "image/heic"
+    return None
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    size: int
+    mime: str
+
+
+class AttachmentStore:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:]
+
+    def put_photo(self, source: Path) -> StoredFile:
+        """Check that ``source`` is an image of acceptable size, then store it."""
+        try:
+            size = source.stat().st_size
+            with source.open("rb") as fh:
+                head = fh.read(16)
+        except OSError as exc:
+            raise StoreError("file_unreadable", str(exc), path=str(source)) from exc
+        if size == 0:
+            raise StoreError("photo_empty", path=str(source))
+        if size > MAX_PHOTO_BYTES:
+            raise StoreError("photo_too_large", path=str(source), size_mb=round(size / 2**20, 1),
+                             max_mb=MAX_PHOTO_BYTES // 2**20)
+        mime = sniff_image(head)
+        if mime is None:
+            raise StoreError("photo_not_image", path=str(source))
+        return self.put_file(source, mime)
+
+    def put_file(self, source: Path, mime: str) -> StoredFile:
+        digest = hashlib.sha256()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=self.root)
+        except OSError as exc:
+            raise from_os(exc, str(self.root)) from exc
+        tmp = Path(tmp_name)
+        try:
+            size = 0
+            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+                while chunk := src.read(1 << 20):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha = digest.hexdigest()
+            target = self.path_for(sha)
+            if target.exists():
+                tmp.unlink()
+            else:
+                target.parent.mkdir(exist_ok=True)
+                os.chmod(tmp, 0o444)
+                os.replace(tmp, target)
+            return StoredFile(sha, size, mime)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise from_os(exc, str(source)) from exc
+
+    def verify(self, sha256: str, size: int) -> str | None:
+        """None if the stored file is present and intact, else what is wrong."""
+        path = self.path_for(sha256)
+        try:
+            data_size = path.stat().st_size
+        except FileNotFoundError:
+            return "missing"
+        if data_size != size:
+            return f"size {data_size} instead of {size}"
+        h = hashlib.sha256()
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+        return None if h.hexdigest() == sha256 else "content does not match its hash"

@@ -1,0 +1,235 @@
+"""Opening a commune database, migrating it, and writing to it in journaled transactions."""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import sqlite_utils
+
+from desktop.domain.ids import utc_now, uuid7
+from desktop.store import journal
+from desktop.store.attachments import AttachmentStore
+from desktop.store.errors import StoreError, from_sqlite
+from desktop.store.migrations import LATEST, MIGRATIONS
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+AUDIT_COLUMNS = ("created_at", "updated_at", "created_by", "updated_by", "device_id", "version")
+_REDACT = {"password_hash"}
+_LONG_TEXT = 2000
+
+
+def attachments_dir(db_path: Path) -> Path:
+    """Attachments live in a folder named after the database, beside it."""
+    return db_path.with_name(db_path.name + ".files")
+
+
+def _journal_value(key: str, value):
+    if key in _REDACT:
+        return "***"
+    if isinstance(value, str) and len(value) > _LONG_TEXT:
+        return {"sha256": hashlib.sha256(value.encode()).hexdigest(), "chars": len(value)}
+    return value
+
+
+class Transaction:
+    """The writes of one transaction; each is journaled with the acting user."""
+
+    def __init__(self, store: "Store", actor: str | None):
+        self.store = store
+        self.conn = store.conn
+        self.actor = actor
+
+    def _journal(self, entity: str, entity_id: str | None, op: str, changes: dict) -> None:
+        journal.append(self.conn, actor=self.actor, device_id=self.store.device_id, entity=entity,
+                       entity_id=entity_id, op=op, changes=changes)
+
+    def insert(self, table: str, record: dict) -> str:
+        now = utc_now()
+        row = dict(record)
+        row.setdefault("id", uuid7())
+        row.update(created_at=now, updated_at=now, created_by=self.actor, updated_by=self.actor,
+                   device_id=self.store.device_id, version=1)
+        cols = ", ".join(f"[{c}]" for c in row)
+        marks = ", ".join("?" for _ in row)
+        self.conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({marks})", tuple(row.values()))
+        self._journal(table, row["id"], "insert",
+                      {k: _journal_value(k, v) for k, v in record.items() if k != "id"})
+        return row["id"]
+
+    def update(self, table: str, row_id: str, changes: dict, expected_version: int | None = None) -> None:
+        sets = ", ".join(f"[{c}] = ?" for c in changes)
+        sql = (f"UPDATE [{table}] SET {sets}, updated_at = ?, updated_by = ?, version = version + 1"
+               f" WHERE id = ? AND deleted_at IS NULL")
+        params = [*changes.values(), utc_now(), self.actor, row_id]
+        if expected_version is not None:
+            sql += " AND version = ?"
+            params.append(expected_version)
+        if self.conn.execute(sql, params).rowcount != 1:
+            raise StoreError("conflict" if expected_version is not None else "not_found",
+                             f"{table} {row_id}")
+        self._journal(table, row_id, "update", {k: _journal_value(k, v) for k, v in changes.items()})
+
+    def tombstone(self, table: str, row_id: str) -> None:
+        now = utc_now()
+        cur = self.conn.execute(
+            f"UPDATE [{table}] SET deleted_at = ?, updated_at = ?, updated_by = ?, version = version + 1"
+            " WHERE id = ? AND deleted_at IS NULL", (now, now, self.actor, row_id))
+        if cur.rowcount != 1:
+            raise StoreError("not_found", f"{table} {row_id}")
+        self._journal(table, row_id, "tombstone", {})
+
+    def bulk_insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence],
+                    note: str = "") -> int:
+        """Insert many rows (imports, demo) under one journal entry holding their digest."""
+        now = utc_now()
+        audit = (now, now, self.actor, self.actor, self.store.device_id, 1)
+        all_cols = (*columns, *AUDIT_COLUMNS)
+        sql = (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in all_cols)})"
+               f" VALUES ({', '.join('?' for _ in all_cols)})")
+        digest = hashlib.sha256()
+        buffered = []
+        for row in rows:
+            digest.update(repr(tuple(row)).encode())
+            buffered.append((*row, *audit))
+        self.conn.executemany(sql, buffered)
+        self._journal(table, None, "bulk_insert",
+                      {"count": len(buffered), "rows_sha256": digest.hexdigest(), "note": note,
+                       "first_id": buffered[0][0] if buffered else None,
+                       "last_id": buffered[-1][0] if buffered else None})
+        return len(buffered)
+
+
+class Store:
+    def __init__(self, path: Path, conn: sqlite3.Connection, readonly: bool):
+        self.path = path
+        self.conn = conn
+        self.readonly = readonly
+        self.db = sqlite_utils.Database(conn)
+        self.attachments = AttachmentStore(attachments_dir(path))
+        self.device_id = self.meta("device_id") or ""
+
+    # -- reading -------------------------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    @property
+    def is_demo(self) -> bool:
+        return self.meta("demo") == "1"
+
+    def query(self, sql: str, params: Sequence | dict = ()) -> list[dict]:
+        try:
+            return list(self.db.query(sql, params))
+        except sqlite3.Error as exc:
+            raise from_sqlite(exc, str(self.path)) from exc
+
+    def scalar(self, sql: str, params: Sequence | dict = ()):
+        try:
+            row = self.conn.execute(sql, params).fetchone()
+        except sqlite3.Error as exc:
+            raise from_sqlite(exc, str(self.path)) from exc
+        return row[0] if row else None
+
+    # -- writing -------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self, actor: str | None) -> Iterator[Transaction]:
+        """One atomic write: all of it and its journal entries commit, or nothing does."""
+        if self.readonly:
+            raise StoreError("read_only", "opened read-only", path=str(self.path))
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise from_sqlite(exc, str(self.path)) from exc
+        try:
+            yield Transaction(self, actor)
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise from_sqlite(exc, str(self.path)) from exc
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        try:
+            self.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the transaction may already be gone (e.g. SQLITE_FULL rolls it back)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rwc'}"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=5)
+    conn.execute("PRAGMA foreign_keys = ON")
+    if not readonly:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+def _migrate(conn: sqlite3.Connection, current: int) -> None:
+    for number, script in MIGRATIONS:
+        if number <= current:
+            continue
+        try:
+            conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+def open_store(path: str | Path, *, create: bool = False, readonly: bool = False) -> Store:
+    """Open (or with ``create`` make) a commune database; every failure is a StoreError."""
+    path = Path(path)
+    exists = path.exists()
+    if exists and path.is_dir():
+        raise StoreError("not_a_file", path=str(path))
+    if not exists and not create:
+        raise StoreError("not_found", path=str(path))
+    if exists:
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(16)
+        except OSError as exc:
+            raise StoreError("cannot_open", str(exc), path=str(path)) from exc
+        if head != SQLITE_HEADER and not (create and head == b""):
+            raise StoreError("not_sqlite", path=str(path))
+    conn = None
+    try:
+        conn = _connect(path, readonly)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > LATEST:
+            raise StoreError("newer_schema", path=str(path), found=version, known=LATEST)
+        if version == 0:
+            has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if has_tables or not create:
+                raise StoreError("not_commune_db", path=str(path))
+        if version < LATEST:
+            if readonly:
+                raise StoreError("needs_upgrade", path=str(path), found=version, known=LATEST)
+            _migrate(conn, version)
+        if version == 0:
+            conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', ?)", (uuid7(),))
+            conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (utc_now(),))
+        return Store(path, conn, readonly)
+    except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
+        raise from_sqlite(exc, str(path)) from exc
+    except StoreError:
+        if conn is not None:
+            conn.close()
+        raise

@@ -1,0 +1,154 @@
+"""Numbered schema migrations. Each runs in its own transaction with ``PRAGMA user_version``.
+
+Never edit a migration that has shipped: add the next number.
+"""
+from __future__ import annotations
+
+AUDIT = """
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    created_by TEXT,
+    updated_by TEXT,
+    device_id TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    deleted_at TEXT"""
+
+# Tables of user data: a DELETE is refused by trigger (tombstones only).
+USER_TABLES = ("commune", "district", "user", "site", "authorisation", "inspection", "finding",
+               "attachment", "draft")
+
+
+def _no_delete(table: str) -> str:
+    return (f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON [{table}] "
+            f"BEGIN SELECT RAISE(ABORT, 'user data is never deleted: set deleted_at'); END;")
+
+
+M1 = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE commune (
+    id TEXT PRIMARY KEY,
+    name_ar TEXT NOT NULL, name_fr TEXT NOT NULL,
+    wilaya_ar TEXT NOT NULL DEFAULT '', wilaya_fr TEXT NOT NULL DEFAULT '',
+    president_ar TEXT NOT NULL DEFAULT '', president_fr TEXT NOT NULL DEFAULT '',{AUDIT}
+);
+
+CREATE TABLE district (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL,
+    name_ar TEXT NOT NULL, name_fr TEXT NOT NULL,
+    population INTEGER, households INTEGER, area_km2 REAL,
+    geometry TEXT,{AUDIT}
+);
+
+CREATE TABLE [user] (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    full_name_ar TEXT NOT NULL DEFAULT '', full_name_fr TEXT NOT NULL DEFAULT '',
+    role TEXT NOT NULL CHECK (role IN ('officer','coordinator','president','reviewer','administrator')),
+    password_hash TEXT NOT NULL,
+    district_id TEXT REFERENCES district(id),
+    active INTEGER NOT NULL DEFAULT 1,{AUDIT}
+);
+
+CREATE TABLE site (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('establishment','building','building_site','public_spot')),
+    name TEXT NOT NULL,
+    address TEXT NOT NULL DEFAULT '',
+    activity TEXT NOT NULL DEFAULT '',
+    district_id TEXT REFERENCES district(id),
+    lon REAL, lat REAL,
+    owner_name TEXT NOT NULL DEFAULT '',
+    owner_id_kind TEXT NOT NULL DEFAULT 'none' CHECK (owner_id_kind IN ('cin','rc','none')),
+    owner_id_number TEXT NOT NULL DEFAULT '',{AUDIT}
+);
+CREATE INDEX site_name ON site(name COLLATE NOCASE);
+CREATE INDEX site_district ON site(district_id);
+
+CREATE TABLE authorisation (
+    id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL REFERENCES site(id),
+    reference TEXT NOT NULL,
+    expires_on TEXT,{AUDIT}
+);
+CREATE INDEX authorisation_site ON authorisation(site_id);
+
+CREATE TABLE inspection (
+    id TEXT PRIMARY KEY,
+    field_code TEXT NOT NULL,
+    site_id TEXT NOT NULL REFERENCES site(id),
+    inspected_at TEXT NOT NULL,
+    lead_officer_id TEXT NOT NULL REFERENCES [user](id),
+    second_officer_id TEXT REFERENCES [user](id),
+    lon REAL, lat REAL,
+    district_id TEXT REFERENCES district(id),
+    checklist TEXT NOT NULL DEFAULT '{{}}',
+    notes TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL CHECK (outcome IN ('compliant','violations','awareness','closed','refused')),
+    origin_type TEXT NOT NULL CHECK (origin_type IN
+        ('programme','campaign','complaint_citizen','complaint_president','follow_up','own_initiative')),
+    origin_ref TEXT NOT NULL DEFAULT '',
+    origin_reason TEXT NOT NULL DEFAULT '',
+    followup_of TEXT REFERENCES inspection(id),
+    finding_count INTEGER NOT NULL DEFAULT 0,{AUDIT}
+);
+CREATE INDEX inspection_date ON inspection(inspected_at);
+CREATE INDEX inspection_district_field_date ON inspection(district_id, field_code, inspected_at);
+CREATE INDEX inspection_field_date ON inspection(field_code, inspected_at);
+CREATE INDEX inspection_district_date ON inspection(district_id, inspected_at);
+CREATE INDEX inspection_outcome_date ON inspection(outcome, inspected_at);
+CREATE INDEX inspection_site_date ON inspection(site_id, inspected_at);
+CREATE INDEX inspection_lead_date ON inspection(lead_officer_id, inspected_at);
+CREATE INDEX inspection_second ON inspection(second_officer_id);
+
+CREATE TABLE finding (
+    id TEXT PRIMARY KEY,
+    inspection_id TEXT NOT NULL REFERENCES inspection(id),
+    violation_code TEXT NOT NULL,
+    measure_value REAL,
+    note TEXT NOT NULL DEFAULT '',{AUDIT}
+);
+CREATE INDEX finding_inspection ON finding(inspection_id);
+CREATE INDEX finding_code ON finding(violation_code);
+
+CREATE TABLE attachment (
+    id TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    mime TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    original_name TEXT NOT NULL DEFAULT '',
+    owner_type TEXT NOT NULL,
+    owner_id TEXT NOT NULL,{AUDIT}
+);
+CREATE INDEX attachment_owner ON attachment(owner_type, owner_id);
+CREATE INDEX attachment_hash ON attachment(sha256);
+
+CREATE TABLE draft (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES [user](id),
+    payload TEXT NOT NULL,{AUDIT}
+);
+CREATE INDEX draft_user ON draft(user_id);
+
+CREATE TABLE journal (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    at TEXT NOT NULL,
+    actor TEXT,
+    device_id TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    entity_id TEXT,
+    op TEXT NOT NULL,
+    changes TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END;
+""" + "\n".join(_no_delete(t) for t in USER_TABLES)
+
+MIGRATIONS: list[tuple[int, str]] = [(1, M1)]
+LATEST = MIGRATIONS[-1][0]

@@ -1,0 +1,82 @@
+"""Accounts: creation, authentication, listing."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from desktop.domain.auth import ROLES, hash_password, require, verify_password
+from desktop.store.db import Store
+from desktop.store.errors import StoreError
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    full_name_ar: str
+    full_name_fr: str
+    role: str
+    district_id: str | None = None
+
+    def name(self, lang: str) -> str:
+        return (self.full_name_ar or self.full_name_fr) if lang == "ar" else (self.full_name_fr or self.full_name_ar)
+
+
+_COLUMNS = "id, username, full_name_ar, full_name_fr, role, district_id"
+
+
+def create_user(store: Store, actor: User | None, username: str, password: str, role: str,
+                full_name_ar: str = "", full_name_fr: str = "", district_id: str | None = None,
+                password_hash: str | None = None) -> User:
+    """Create an account. ``actor`` None is allowed only for the first account of a database."""
+    if actor is None:
+        if store.scalar("SELECT count(*) FROM [user]"):
+            raise StoreError("permission_denied", "an account must be created by an administrator")
+    else:
+        require(actor.role, "user.manage")
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    username = username.strip().lower()
+    if not username:
+        raise ValueError("empty username")
+    if store.scalar("SELECT 1 FROM [user] WHERE username = ?", (username,)):
+        raise StoreError("username_taken", username=username)
+    with store.transaction(actor.id if actor else None) as tx:
+        uid = tx.insert("user", {"username": username, "role": role, "full_name_ar": full_name_ar,
+                                 "full_name_fr": full_name_fr, "district_id": district_id,
+                                 "password_hash": password_hash or hash_password(password)})
+    return User(uid, username, full_name_ar, full_name_fr, role, district_id)
+
+
+def authenticate(store: Store, username: str, password: str) -> User | None:
+    """The user if the password matches an active account, else None (never says which failed)."""
+    rows = store.query(f"SELECT {_COLUMNS}, password_hash FROM [user]"
+                       " WHERE username = ? AND active = 1 AND deleted_at IS NULL",
+                       (username.strip().lower(),))
+    if not rows:
+        verify_password(password, "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA")  # same cost
+        return None
+    row = rows[0]
+    if not verify_password(password, row.pop("password_hash")):
+        return None
+    return User(**row)
+
+
+def get_user(store: Store, user_id: str) -> User:
+    rows = store.query(f"SELECT {_COLUMNS} FROM [user] WHERE id = ?", (user_id,))
+    if not rows:
+        raise StoreError("not_found", f"user {user_id}")
+    return User(**rows[0])
+
+
+def list_users(store: Store, role: str | None = None) -> list[User]:
+    sql = f"SELECT {_COLUMNS} FROM [user] WHERE deleted_at IS NULL AND active = 1"
+    params: tuple = ()
+    if role:
+        sql += " AND role = ?"
+        params = (role,)
+    return [User(**r) for r in store.query(sql + " ORDER BY full_name_fr, username", params)]
+
+
+def officers(store: Store) -> list[User]:
+    """Everyone who can go in the field: officers and coordinators."""
+    return [u for u in list_users(store) if u.role in ("officer", "coordinator")]

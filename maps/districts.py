@@ -1,0 +1,81 @@
+"""District polygons: the shipped Casablanca layer, locating points, sampling points inside."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely.geometry import shape
+
+import resources
+
+CASABLANCA = resources.path("districts", "casablanca_arrondissements.geojson")
+ATTRIBUTION = ("Arrondissement boundaries © OpenStreetMap contributors (ODbL 1.0); "
+               "population: HCP 2024 census (CC BY 4.0).")
+
+
+@dataclass(frozen=True)
+class DistrictFeature:
+    code: str
+    name_ar: str
+    name_fr: str
+    population: int | None
+    households: int | None
+    area_km2: float | None
+    geometry: dict  # GeoJSON, EPSG:4326
+
+
+def load_shipped_districts(path: Path = CASABLANCA) -> list[DistrictFeature]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    out = []
+    for f in data["features"]:
+        p = f["properties"]
+        out.append(DistrictFeature(p["code"], p["name_ar"], p["name_fr"], p.get("population_2024"),
+                                   p.get("households_2024"), p.get("area_km2"), f["geometry"]))
+    return out
+
+
+class DistrictLocator:
+    """Point-in-district lookups over a set of polygons (vectorised with an STRtree)."""
+
+    def __init__(self, items: list[tuple[str, dict]]):
+        self.ids = [i for i, _ in items]
+        self.geoms = np.array([shape(g) for _, g in items], dtype=object)
+        for g in self.geoms:
+            shapely.prepare(g)
+        self.tree = shapely.STRtree(self.geoms)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        if not len(self.geoms):
+            return None
+        x0, y0, x1, y1 = shapely.total_bounds(self.geoms)
+        return float(x0), float(y0), float(x1), float(y1)
+
+    def locate(self, lon: float, lat: float) -> str | None:
+        hits = self.tree.query(shapely.points(lon, lat), predicate="within")
+        return self.ids[int(hits[0])] if len(hits) else None
+
+    def locate_many(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Index into ``ids`` for each point, -1 where no district contains it."""
+        pts = shapely.points(lon, lat)
+        point_idx, geom_idx = self.tree.query(pts, predicate="within")
+        out = np.full(len(pts), -1, dtype=np.int64)
+        out[point_idx] = geom_idx
+        return out
+
+
+def sample_points(geometry: dict, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` uniformly random (lon, lat) points inside a polygon, by rejection in its bounds."""
+    geom = shape(geometry)
+    shapely.prepare(geom)
+    x0, y0, x1, y1 = geom.bounds
+    out = np.empty((0, 2))
+    while len(out) < n:
+        k = max(64, int((n - len(out)) * 2.5))
+        xs, ys = rng.uniform(x0, x1, k), rng.uniform(y0, y1, k)
+        inside = shapely.contains_xy(geom, xs, ys)
+        out = np.vstack([out, np.column_stack([xs[inside], ys[inside]])])
+    return out[:n]
