@@ -1,0 +1,69 @@
+"""Test configuration: Qt offscreen, user folders redirected, a small demo commune shared."""
+import os
+import shutil
+import tempfile
+
+# Set before anything imports Qt or platformdirs.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+_home = tempfile.mkdtemp(prefix="commune-police-tests-")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_home, "config")
+os.environ["XDG_DATA_HOME"] = os.path.join(_home, "data")
+os.environ["XDG_CACHE_HOME"] = os.path.join(_home, "cache")
+
+from datetime import datetime, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+DEMO_END = datetime(2026, 6, 30, 18, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    from desktop.domain.catalogue import load_catalogue
+    return load_catalogue()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory, catalogue) -> Path:
+    """A demo commune built once per run (3,000 inspections); tests get copies."""
+    from desktop.demo import build_demo
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    build_demo(path, inspections=3000, seed=7, catalogue=catalogue, end=DEMO_END)
+    return path
+
+
+@pytest.fixture
+def demo_path(demo_template, tmp_path) -> Path:
+    target = tmp_path / "commune.sqlite"
+    shutil.copy(demo_template, target)
+    return target
+
+
+@pytest.fixture
+def store(demo_path):
+    from desktop.store.db import open_store
+    s = open_store(demo_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def officer(store):
+    from desktop.store.users import authenticate
+    return authenticate(store, "agent001", "agent-demo")
+
+
+@pytest.fixture
+def valid_input(store, officer):
+    """An inspection that passes every rule, on an existing site."""
+    from desktop.domain.model import FindingInput, InspectionInput
+    site = store.query("SELECT id, district_id, lon, lat FROM site LIMIT 1")[0]
+    colleague = store.query("SELECT id FROM [user] WHERE role = 'officer' AND id != ? LIMIT 1",
+                            (officer.id,))[0]["id"]
+    return InspectionInput(
+        field_code="public_domain", site_id=site["id"], inspected_at="2026-06-01T10:30:00Z",
+        officer_ids=[officer.id, colleague], lon=site["lon"], lat=site["lat"],
+        district_id=site["district_id"], checklist={"DOM-C01": "no", "DOM-C02": "yes"},
+        findings=[FindingInput("DOM-01", 12.5, "terrasse")], notes="visite test", outcome="violations",
+        origin_type="programme", origin_ref="PRG-2026-S22")

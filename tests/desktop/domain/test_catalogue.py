@@ -1,0 +1,79 @@
+import json
+
+import pytest
+
+from desktop.domain.catalogue import CatalogueError, load_catalogue
+
+CASABLANCA_FIELDS = ("hygiene", "urbanism", "public_domain")
+
+
+def test_shipped_catalogue_covers_the_presidents_fields(catalogue):
+    codes = {f.code for f in catalogue.fields}
+    assert len(codes) >= 20  # art. 100 lists about two dozen fields
+    assert {"ruin_buildings", "stray_animals", "funerals_cemeteries", "quarries"} <= codes
+
+
+@pytest.mark.parametrize("code", CASABLANCA_FIELDS)
+def test_casablanca_fields_are_fully_worked_out(catalogue, code):
+    f = catalogue.field(code)
+    assert f.worked and len(f.checklist) >= 5 and len(f.violations) >= 5
+    for v in f.violations:
+        assert v.ar and v.fr and v.basis and v.deadline_days >= 0
+        assert v.next_step in ("awareness", "formal_notice", "referral", "decision")
+    for item in f.checklist:
+        assert item.violation in {v.code for v in f.violations}
+
+
+def test_legal_facts_are_encoded(catalogue):
+    # Planning: the commune observes and refers to the urbanism controller (Law 66-12 art. 65-66).
+    assert all(v.next_step == "referral" and v.referral_to == "urbanism_controller"
+               for v in catalogue.field("urbanism").violations if v.code != "URB-06")
+    no_permit = catalogue.violation("URB-01")
+    assert (no_permit.fine_min, no_permit.fine_max) == (10000, 100000)
+    assert any(b.text == "L12-90" and b.article == "71" for b in no_permit.basis)
+    # Public domain: unauthorised occupier owes 5x the fee (Law 57-19 art. 27), notice at most a month.
+    unauthorised = catalogue.violation("DOM-01")
+    assert unauthorised.fee_multiplier == 5 and unauthorised.deadline_days <= 30
+    # Unconfirmed points are flagged, not asserted.
+    assert catalogue.basis_label(catalogue.violation("HYG-02").basis[1], "fr").endswith("(?)")
+    assert "المادة 27" in catalogue.basis_label(unauthorised.basis[0], "ar")
+
+
+def test_commune_extends_catalogue_without_code(tmp_path):
+    ext = {"catalogue_version": 1,
+           "legal_texts": {"ARR-2026-12": {"ar": "قرار جماعي 12", "fr": "Arrêté communal 12"}},
+           "fields": [
+               {"code": "hygiene", "violations": [{
+                   "code": "HYG-90", "ar": "تدخين داخل المطعم", "fr": "Tabac dans le restaurant",
+                   "basis": [{"text": "ARR-2026-12", "article": "3"}], "severity": "minor",
+                   "deadline_days": 8, "next_step": "awareness"}]},
+               {"code": "beaches", "ar": "الشواطئ", "fr": "Plages", "checklist": [], "violations": []}]}
+    (tmp_path / "10-local.json").write_text(json.dumps(ext), encoding="utf-8")
+    cat = load_catalogue(tmp_path)
+    assert cat.has_violation("HYG-90", "hygiene")
+    assert cat.field("beaches").label("ar") == "الشواطئ"
+    assert len(cat.field("hygiene").violations) == 10
+    assert cat.sources[-1].endswith("10-local.json")
+
+
+def test_broken_extension_names_the_file_and_the_place(tmp_path):
+    (tmp_path / "bad.json").write_text(json.dumps(
+        {"catalogue_version": 1, "fields": [{"code": "hygiene", "violations": [{"code": "X-1"}]}]}),
+        encoding="utf-8")
+    with pytest.raises(CatalogueError) as err:
+        load_catalogue(tmp_path)
+    assert "bad.json" in str(err.value) and "fields/0/violations/0" in str(err.value)
+
+
+def test_extension_citing_unknown_text_is_refused(tmp_path):
+    (tmp_path / "a.json").write_text(json.dumps({"catalogue_version": 1, "fields": [{"code": "hygiene", "violations": [{
+        "code": "HYG-91", "ar": "ا", "fr": "a", "basis": [{"text": "NOPE"}], "severity": "minor",
+        "deadline_days": 1, "next_step": "awareness"}]}]}), encoding="utf-8")
+    with pytest.raises(CatalogueError, match="unknown legal text 'NOPE'"):
+        load_catalogue(tmp_path)
+
+
+def test_not_json_is_refused(tmp_path):
+    (tmp_path / "a.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(CatalogueError, match="not valid JSON"):
+        load_catalogue(tmp_path)
