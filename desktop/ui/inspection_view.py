@@ -1,0 +1,78 @@
+"""A submitted inspection, read-only: what was found, why the visit happened, photos."""
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
+
+from desktop.domain.ids import local_display
+from desktop.store.inspections import get_inspection
+from desktop.ui.session import Session
+
+
+def inspection_html(session: Session, inspection_id: str) -> str:
+    tr, labels, cat = session.tr, session.labels, session.catalogue
+    i = get_inspection(session.store, inspection_id)
+    esc = html.escape
+    origin = tr.enum("origin", i["origin_type"])
+    if i["origin_ref"]:
+        origin += f" — {esc(i['origin_ref'])}"
+    if i["origin_reason"]:
+        origin += f" — {esc(i['origin_reason'])}"
+    rows = [
+        (tr("ui.col_date"), local_display(i["inspected_at"])),
+        (tr("ui.field"), esc(labels.field(i["field_code"]))),
+        (tr("ui.site"), f"{esc(i['site_name'])} — {esc(i['site_address'])}"),
+        (tr("ui.owner_name"), esc(i["site_owner"] or "")),
+        (tr("ui.district"), esc(labels.district(i["district_id"]))),
+        (tr("ui.coordinates"), f"<span dir='ltr'>{i['lat']:.6f}, {i['lon']:.6f}</span>" if i["lat"] is not None else ""),
+        (tr("ui.officers"), esc(" / ".join(n for n in (labels.user(i["lead_officer_id"]), labels.user(i["second_officer_id"])) if n))),
+        (tr("ui.origin"), origin),
+        (tr("ui.outcome"), tr.enum("outcome", i["outcome"])),
+        (tr("ui.notes"), esc(i["notes"])),
+        (tr("ui.reference"), f"<span dir='ltr'>{i['id']}</span>"),
+    ]
+    out = ["<table cellpadding='4'>"] + [f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows] + ["</table>"]
+    if i["findings"]:
+        out.append(f"<h3>{tr('ui.sec_findings')}</h3><ul>")
+        for f in i["findings"]:
+            line = esc(labels.violation(f["violation_code"]))
+            if cat.has_violation(f["violation_code"]):
+                v = cat.violation(f["violation_code"])
+                basis = "; ".join(cat.basis_label(b, tr.lang) for b in v.basis)
+                line += f"<br><small>{esc(basis)} — {tr.enum('next_step', v.next_step)}</small>"
+                if f["measure_value"] is not None and v.measure:
+                    line += f" — {f['measure_value']:g} {tr.enum('unit', v.measure.unit)}"
+            if f["note"]:
+                line += f" — {esc(f['note'])}"
+            out.append(f"<li>{line}</li>")
+        out.append("</ul>")
+    if i["checklist"]:
+        fld = cat.field(i["field_code"]) if cat.has_field(i["field_code"]) else None
+        names = {c.code: (c.ar if tr.lang == "ar" else c.fr) for c in (fld.checklist if fld else [])}
+        out.append(f"<h3>{tr('ui.sec_checklist')}</h3><ul>")
+        out += [f"<li>{esc(names.get(code, code))}: <b>{tr.enum('answer', a)}</b></li>" for code, a in i["checklist"].items()]
+        out.append("</ul>")
+    if i["photos"]:
+        out.append(f"<h3>{tr('ui.sec_photos')}</h3>")
+        for p in i["photos"]:
+            path = session.store.attachments.path_for(p["sha256"])
+            out.append(f"<img src='{path.as_uri()}' width='160'> ")
+    return "\n".join(out)
+
+
+class InspectionView(QDialog):
+    def __init__(self, session: Session, inspection_id: str, parent=None):
+        super().__init__(parent)
+        self.setObjectName("inspection_view")
+        self.setWindowTitle(session.tr("ui.inspection"))
+        self.resize(720, 640)
+        layout = QVBoxLayout(self)
+        self.browser = QTextBrowser()
+        self.browser.setLayoutDirection(Qt.RightToLeft if session.tr.rtl else Qt.LeftToRight)
+        self.browser.setHtml(f"<div dir='{'rtl' if session.tr.rtl else 'ltr'}'>{inspection_html(session, inspection_id)}</div>")
+        layout.addWidget(self.browser)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)

@@ -1,0 +1,93 @@
+"""Login: username and password, the interface language, and a banner on demo databases."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel,
+                               QLineEdit, QVBoxLayout)
+
+from desktop.demo import ACCOUNTS, OFFICER_PASSWORD
+from desktop.i18n import LANGUAGES, Translator
+from desktop.store.db import Store
+from desktop.store.users import User, authenticate
+
+LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français"}
+
+
+class LoginDialog(QDialog):
+    language_changed = Signal(str)
+
+    def __init__(self, store: Store, tr: Translator, commune_name: str = ""):
+        super().__init__()
+        self.store, self.tr = store, tr
+        self.user: User | None = None
+        self.setObjectName("login")
+        layout = QVBoxLayout(self)
+        self.title = QLabel()
+        self.title.setAlignment(Qt.AlignCenter)
+        self.title.setStyleSheet("font-size: 15pt; font-weight: bold; margin: 8px;")
+        layout.addWidget(self.title)
+        self.commune = QLabel(commune_name)
+        self.commune.setAlignment(Qt.AlignCenter)
+        layout.addWidget(self.commune)
+        self.demo = QLabel()
+        self.demo.setObjectName("demo_banner")
+        self.demo.setWordWrap(True)
+        self.demo.setStyleSheet("background: #fff4ce; border: 1px solid #e0b400; padding: 8px;")
+        self.demo.setVisible(store.is_demo)
+        layout.addWidget(self.demo)
+        form = QFormLayout()
+        self.username = QLineEdit()
+        self.username.setObjectName("username")
+        self.password = QLineEdit()
+        self.password.setObjectName("password")
+        self.password.setEchoMode(QLineEdit.Password)
+        self.language = QComboBox()
+        for lang in LANGUAGES:
+            self.language.addItem(LANGUAGE_NAMES[lang], lang)
+        self.language.setCurrentIndex(LANGUAGES.index(tr.lang))
+        self.language.currentIndexChanged.connect(self._language)
+        self.labels = [QLabel(), QLabel(), QLabel()]
+        form.addRow(self.labels[0], self.username)
+        form.addRow(self.labels[1], self.password)
+        form.addRow(self.labels[2], self.language)
+        layout.addLayout(form)
+        self.error = QLabel()
+        self.error.setObjectName("login_error")
+        self.error.setStyleSheet("color: #b00020;")
+        layout.addWidget(self.error)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.buttons.accepted.connect(self.try_login)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.retranslate()
+        self.username.setFocus()
+
+    def retranslate(self) -> None:
+        tr = self.tr
+        self.setWindowTitle(tr("ui.app_title"))
+        self.setLayoutDirection(Qt.RightToLeft if tr.rtl else Qt.LeftToRight)
+        self.title.setText(tr("ui.app_title"))
+        self.labels[0].setText(tr("ui.username"))
+        self.labels[1].setText(tr("ui.password"))
+        self.labels[2].setText(tr("ui.language"))
+        self.buttons.button(QDialogButtonBox.Ok).setText(tr("ui.login"))
+        self.buttons.button(QDialogButtonBox.Cancel).setText(tr("ui.cancel"))
+        accounts = [(u, p) for u, p, *_ in ACCOUNTS] + [("agent001", OFFICER_PASSWORD)]
+        lines = "<br>".join(f"<b>{u}</b> / {p} — {tr.enum('role', r)}"
+                            for (u, p), r in zip(accounts, [a[2] for a in ACCOUNTS] + ["officer"]))
+        self.demo.setText(f"<b>{tr('ui.demo_banner')}</b><br>{lines}")
+
+    def _language(self) -> None:
+        self.tr = Translator(self.language.currentData())
+        self.retranslate()
+        self.language_changed.emit(self.tr.lang)
+
+    def try_login(self) -> None:
+        user = authenticate(self.store, self.username.text(), self.password.text())
+        if user is None:
+            self.error.setText(self.tr("ui.login_failed"))
+            self.password.clear()
+            self.password.setFocus()
+            return
+        self.user = user
+        self.accept()

@@ -1,0 +1,144 @@
+"""The main window: navigation on the side, one page at a time, the user and database shown."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMainWindow, QMenu,
+                               QMessageBox, QSplitter, QStackedWidget)
+
+from desktop.i18n import LANGUAGES
+from desktop.store.drafts import list_drafts
+from desktop.ui.errors import show_error
+from desktop.ui.inspection_form import InspectionForm
+from desktop.ui.inspection_view import InspectionView
+from desktop.ui.inspections_page import InspectionsPage
+from desktop.ui.session import Session
+from desktop.ui.sites_page import SitesPage
+from maps.districts import ATTRIBUTION
+
+# Pages still to come are listed, greyed out, so the shape of the product is visible.
+FUTURE_PAGES = ("ui.nav_map", "ui.nav_cases", "ui.nav_decisions", "ui.nav_reports")
+LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français"}
+
+
+class MainWindow(QMainWindow):
+    language_switched = Signal(str)
+
+    def __init__(self, session: Session):
+        super().__init__()
+        self.session = session
+        self.setObjectName("main_window")
+        self.resize(1280, 800)
+        self.forms: list[InspectionForm] = []
+        self.build()
+
+    def build(self) -> None:
+        tr = self.session.tr
+        self.setLayoutDirection(Qt.RightToLeft if tr.rtl else Qt.LeftToRight)
+        self.setWindowTitle(f"{tr('ui.app_title')} — {self.session.store.path.name}")
+        self.nav = QListWidget(objectName="navigation")
+        self.nav.setMinimumWidth(190)
+        self.nav.setMaximumWidth(260)
+        self.pages = QStackedWidget()
+        self.inspections = InspectionsPage(self.session)
+        self.inspections.new_requested.connect(self.new_inspection)
+        self.inspections.open_requested.connect(self.open_inspection)
+        self.inspections.error.connect(lambda e: show_error(self, e, self.session.tr))
+        self.sites = SitesPage(self.session)
+        self.sites.open_requested.connect(self.open_inspection)
+        self.sites.error.connect(lambda e: show_error(self, e, self.session.tr))
+        for key, page in (("ui.nav_inspections", self.inspections), ("ui.nav_sites", self.sites)):
+            self.nav.addItem(QListWidgetItem(tr(key)))
+            self.pages.addWidget(page)
+        for key in FUTURE_PAGES:
+            item = QListWidgetItem(f"{tr(key)} ({tr('ui.coming')})")
+            item.setFlags(Qt.NoItemFlags)
+            self.nav.addItem(item)
+        self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+        split = QSplitter()
+        split.addWidget(self.nav)
+        split.addWidget(self.pages)
+        split.setStretchFactor(1, 1)
+        split.setSizes([230, 1050])
+        self.setCentralWidget(split)
+        self._menus()
+        user = self.session.user
+        demo = f" — {tr('ui.demo_banner')}" if self.session.store.is_demo else ""
+        self.statusBar().addWidget(QLabel(f"{user.name(tr.lang)} ({tr.enum('role', user.role)}){demo}"))
+        self._drafts_hint()
+
+    def _menus(self) -> None:
+        tr = self.session.tr
+        bar = self.menuBar()
+        bar.clear()
+        file_menu = bar.addMenu(tr("ui.menu_file"))
+        new = QAction(tr("ui.new_inspection"), self, shortcut=QKeySequence.New, triggered=self.new_inspection)
+        new.setEnabled(self.inspections.new_button.isEnabled())
+        file_menu.addAction(new)
+        self.drafts_menu = QMenu(tr("ui.drafts"), self)
+        self.drafts_menu.aboutToShow.connect(self._fill_drafts)
+        file_menu.addMenu(self.drafts_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(QAction(tr("ui.quit"), self, shortcut=QKeySequence.Quit, triggered=self.close))
+        view_menu = bar.addMenu(tr("ui.menu_view"))
+        for n in range(2):
+            view_menu.addAction(QAction(self.nav.item(n).text(), self, shortcut=f"Ctrl+{n + 1}",
+                                        triggered=lambda _=False, n=n: self.nav.setCurrentRow(n)))
+        lang_menu = view_menu.addMenu(tr("ui.language"))
+        for lang in LANGUAGES:
+            lang_menu.addAction(QAction(LANGUAGE_NAMES[lang], self, checkable=True, checked=lang == tr.lang,
+                                        triggered=lambda _=False, l=lang: self.switch_language(l)))
+        help_menu = bar.addMenu(tr("ui.menu_help"))
+        help_menu.addAction(QAction(tr("ui.about"), self, triggered=self.about))
+
+    def _fill_drafts(self) -> None:
+        self.drafts_menu.clear()
+        drafts = list_drafts(self.session.store, self.session.user)
+        if not drafts:
+            self.drafts_menu.addAction(self.session.tr("ui.no_drafts")).setEnabled(False)
+        for d in drafts:
+            inp = d["input"]
+            label = " — ".join(x for x in (d["updated_at"].replace("T", " ")[:16],
+                                           self.session.labels.field(inp.field_code) if inp.field_code else "",
+                                           inp.new_site.name if inp.new_site else "") if x)
+            self.drafts_menu.addAction(label, lambda d=d: self.new_inspection(d))
+
+    def _drafts_hint(self) -> None:
+        n = len(list_drafts(self.session.store, self.session.user))
+        if n:
+            self.statusBar().showMessage(self.session.tr("ui.drafts_waiting", n=n))
+
+    def new_inspection(self, draft: dict | None = None) -> None:
+        form = InspectionForm(self.session, draft if isinstance(draft, dict) else None, self)
+        form.submitted.connect(lambda _id: self.inspections.apply_filters())
+        form.finished.connect(lambda _r: self.forms.remove(form) if form in self.forms else None)
+        self.forms.append(form)
+        form.show()
+
+    def open_inspection(self, inspection_id: str | None) -> None:
+        if not inspection_id:
+            return
+        try:
+            InspectionView(self.session, inspection_id, self).exec()
+        except Exception as exc:  # noqa: BLE001 - one place shows errors
+            show_error(self, exc, self.session.tr)
+
+    def switch_language(self, lang: str) -> None:
+        for form in list(self.forms):
+            form.save_draft_now()
+            form.close()
+        self.session.set_language(lang)
+        self.build()
+        self.language_switched.emit(lang)
+
+    def about(self) -> None:
+        from desktop import __version__
+        tr = self.session.tr
+        QMessageBox.about(self, tr("ui.about"), f"<b>{tr('ui.app_title')}</b> {__version__}<br><br>"
+                          f"{ATTRIBUTION}<br>Fonts: Noto Sans, Noto Sans Arabic, Amiri (SIL OFL 1.1).")
+
+    def closeEvent(self, event) -> None:
+        for form in list(self.forms):
+            form.save_draft_now()
+        event.accept()

@@ -1,0 +1,138 @@
+"""The site registry: search sites, see one site's history of inspections."""
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QSplitter, QTableView, QVBoxLayout, QWidget)
+
+from desktop.domain.ids import local_display
+from desktop.store.sites import get_site, site_history, site_query
+from desktop.ui.session import Session
+from desktop.ui.table_model import ID_ROLE, KeysetTableModel
+
+
+class HistoryModel(QAbstractTableModel):
+    """A site's inspections (tens at most, so held in memory)."""
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session, self.rows = session, []
+        tr = session.tr
+        self.headers = [tr("ui.col_date"), tr("ui.col_field"), tr("ui.col_outcome"), tr("ui.col_origin"),
+                        tr("ui.sec_findings")]
+
+    def set_site(self, site_id: str | None) -> None:
+        self.beginResetModel()
+        self.rows = site_history(self.session.store, site_id) if site_id else []
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.headers)
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        r = self.rows[index.row()]
+        if role == ID_ROLE:
+            return r["id"]
+        if role != Qt.DisplayRole:
+            return None
+        tr, labels = self.session.tr, self.session.labels
+        return (local_display(r["inspected_at"]), labels.field(r["field_code"]), tr.enum("outcome", r["outcome"]),
+                tr.enum("origin", r["origin_type"]), r["codes"] or "")[index.column()]
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
+            return self.headers[section]
+        return None
+
+
+class SitesPage(QWidget):
+    open_requested = Signal(str)
+    error = Signal(object)
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        tr = session.tr
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.text = QLineEdit(placeholderText=tr("ui.site_search"), objectName="site_filter")
+        self.text.setClearButtonEnabled(True)
+        self.district = QComboBox(objectName="site_district")
+        self.district.addItem(tr("ui.all_districts"), None)
+        for district_id, name in sorted(session.labels.districts.items(), key=lambda kv: kv[1]):
+            self.district.addItem(name, district_id)
+        bar.addWidget(self.text, 3)
+        bar.addWidget(self.district, 1)
+        layout.addLayout(bar)
+        headers = [tr(k) for k in ("ui.site_name", "ui.site_kind", "ui.site_address", "ui.col_district",
+                                   "ui.owner_name", "ui.owner_id")]
+        self.model = KeysetTableModel(session.store, headers, self._format, self._query, {0: "name"},
+                                      (0, False), parent=self)
+        self.model.failed.connect(self.error)
+        split = QSplitter(Qt.Vertical)
+        self.view = self._table(self.model, "site_table")
+        self.view.setSortingEnabled(True)
+        self.view.horizontalHeader().setSortIndicator(0, Qt.AscendingOrder)
+        self.view.selectionModel().currentRowChanged.connect(self._selected)
+        for col, width in enumerate((220, 150, 260, 140, 180)):
+            self.view.setColumnWidth(col, width)
+        split.addWidget(self.view)
+        lower = QWidget()
+        lower_layout = QVBoxLayout(lower)
+        self.summary = QLabel(objectName="site_detail")
+        self.summary.setAlignment(Qt.AlignLeading | Qt.AlignVCenter)
+        self.summary.setWordWrap(True)
+        lower_layout.addWidget(self.summary)
+        self.history = HistoryModel(session, self)
+        self.history_view = self._table(self.history, "site_history")
+        self.history_view.doubleClicked.connect(lambda i: self.open_requested.emit(i.data(ID_ROLE)))
+        for col, width in enumerate((140, 220, 130, 200)):
+            self.history_view.setColumnWidth(col, width)
+        lower_layout.addWidget(self.history_view)
+        split.addWidget(lower)
+        layout.addWidget(split, 1)
+        self._debounce = QTimer(self, singleShot=True, interval=300, timeout=self.model.reload)
+        self.text.textChanged.connect(self._debounce.start)
+        self.district.currentIndexChanged.connect(self.model.reload)
+        self.model.reload()
+
+    @staticmethod
+    def _table(model, name: str) -> QTableView:
+        view = QTableView(objectName=name)
+        view.setModel(model)
+        view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SingleSelection)
+        view.verticalHeader().hide()
+        view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
+        view.horizontalHeader().setStretchLastSection(True)
+        view.setAlternatingRowColors(True)
+        return view
+
+    def _query(self, _sort: str, descending: bool):
+        q = site_query(self.text.text(), self.district.currentData())
+        q.descending = descending
+        return q
+
+    def _format(self, row: tuple) -> tuple:
+        _id, kind, name, address, district, owner, id_kind, id_number = row[:8]
+        return (name, self.session.tr.enum("site_kind", kind), address, self.session.labels.district(district),
+                owner, id_number)
+
+    def _selected(self, current, _previous) -> None:
+        site_id = self.model.id_at(current.row())
+        self.history.set_site(site_id)
+        site = get_site(self.session.store, site_id) if site_id else None
+        if not site:
+            self.summary.clear()
+            return
+        auths = ", ".join(f"{a['reference']} ({a['expires_on'] or '—'})" for a in site["authorisations"])
+        tr = self.session.tr
+        self.summary.setText(f"<b>{site['name']}</b> — {site['activity']} — {site['address']}<br>"
+                             f"{tr('ui.owner_name')}: {site['owner_name']} {site['owner_id_number']}"
+                             + (f"<br>{tr('ui.authorisation')}: {auths}" if auths else "")
+                             + f"<br>{tr('ui.history_count', n=len(self.history.rows))}")

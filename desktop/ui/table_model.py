@@ -1,0 +1,104 @@
+"""A table model over a keyset query: it fetches a page when the view scrolls near the end and
+never loads the whole list (Qt's canFetchMore/fetchMore protocol)."""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+
+from desktop.store.db import Store
+from desktop.store.listing import KeysetQuery
+
+ID_ROLE = Qt.UserRole + 1
+
+
+class KeysetTableModel(QAbstractTableModel):
+    """Rows of ``query``; ``formatter`` turns a raw row into display strings (one per header).
+
+    ``sort_keys`` maps a column number to the sort name ``make_query(sort, descending)`` accepts;
+    columns not listed there do not sort.
+    """
+    failed = Signal(object)
+
+    def __init__(self, store: Store, headers: Sequence[str], formatter: Callable[[tuple], tuple],
+                 make_query: Callable[[str, bool], KeysetQuery], sort_keys: dict[int, str],
+                 default_sort: tuple[int, bool], page_size: int = 200, parent=None):
+        super().__init__(parent)
+        self.store, self.headers, self.formatter = store, list(headers), formatter
+        self.make_query, self.sort_keys, self.page_size = make_query, sort_keys, page_size
+        self.sort_column, self.descending = default_sort
+        self._rows: list[tuple] = []       # display values
+        self._ids: list[str] = []
+        self._after: tuple | None = None
+        self._more = False
+        self.query: KeysetQuery | None = None
+
+    # -- loading -------------------------------------------------------------------------------
+    def reload(self) -> None:
+        self.beginResetModel()
+        self._rows, self._ids, self._after, self._more = [], [], None, True
+        self.query = self.make_query(self.sort_keys[self.sort_column], self.descending)
+        self.endResetModel()
+        self.fetchMore(QModelIndex())
+
+    def set_query_factory(self, make_query: Callable[[str, bool], KeysetQuery]) -> None:
+        self.make_query = make_query
+        self.reload()
+
+    def canFetchMore(self, parent=QModelIndex()) -> bool:
+        return not parent.isValid() and self._more and self.query is not None
+
+    def fetchMore(self, parent=QModelIndex()) -> None:
+        if not self.canFetchMore(parent):
+            return
+        try:
+            raw = self.query.page(self.store, self._after, self.page_size)
+        except Exception as exc:  # noqa: BLE001 - the page shows the failure
+            self._more = False
+            self.failed.emit(exc)
+            return
+        self._more = len(raw) == self.page_size
+        if not raw:
+            return
+        self._after = self.query.key_of(raw[-1])
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(raw) - 1)
+        self._ids += [r[0] for r in raw]
+        self._rows += [self.formatter(r) for r in raw]
+        self.endInsertRows()
+
+    # -- Qt model protocol ---------------------------------------------------------------------
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.headers)
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+            return None
+        if role in (Qt.DisplayRole, Qt.ToolTipRole):
+            return self._rows[index.row()][index.column()]
+        if role == ID_ROLE:
+            return self._ids[index.row()]
+        return None
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if role == Qt.DisplayRole and orientation == Qt.Horizontal and 0 <= section < len(self.headers):
+            return self.headers[section]
+        return None
+
+    def flags(self, index):
+        return Qt.ItemIsEnabled | Qt.ItemIsSelectable if index.isValid() else Qt.NoItemFlags
+
+    def sort(self, column: int, order=Qt.AscendingOrder) -> None:
+        if column not in self.sort_keys:
+            return
+        descending = order == Qt.DescendingOrder
+        if (column, descending) == (self.sort_column, self.descending) and self.query is not None:
+            return
+        self.sort_column, self.descending = column, descending
+        self.reload()
+
+    def id_at(self, row: int) -> str | None:
+        return self._ids[row] if 0 <= row < len(self._ids) else None
