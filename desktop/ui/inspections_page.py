@@ -75,6 +75,7 @@ class InspectionsPage(QWidget):
         self.view.verticalHeader().setDefaultSectionSize(26)
         self.view.verticalHeader().hide()
         self.view.setAlternatingRowColors(True)
+        self.view.horizontalHeader().sortIndicatorChanged.connect(self._keep_sort_indicator)
         self.view.doubleClicked.connect(lambda idx: self.open_requested.emit(idx.data(ID_ROLE)))
         for col, width in enumerate((130, 190, 200, 130, 110, 230, 170, 60)):
             self.view.setColumnWidth(col, width)
@@ -152,6 +153,12 @@ class InspectionsPage(QWidget):
                 self.count.setText(self.session.tr("ui.inspection_count", n=f"{n:,}".replace(",", " ")))
 
         run_background(count, shown, self.error.emit)
+
+    def _keep_sort_indicator(self, column: int, _order) -> None:
+        """Columns that cannot be sorted on a large list leave the indicator where it was."""
+        if column not in SORT_COLUMNS:
+            order = Qt.DescendingOrder if self.model.descending else Qt.AscendingOrder
+            QTimer.singleShot(0, lambda: self.view.horizontalHeader().setSortIndicator(self.model.sort_column, order))
 
     def _open_current(self) -> None:
         index = self.view.currentIndex()

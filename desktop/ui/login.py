@@ -59,6 +59,8 @@ class LoginDialog(QDialog):
         self.buttons.accepted.connect(self.try_login)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        self.username.returnPressed.connect(self.password.setFocus)
+        self.password.returnPressed.connect(self.try_login)
         self.retranslate()
         self.username.setFocus()
 
