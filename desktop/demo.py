@@ -16,8 +16,8 @@ from typing import Callable
 
 import numpy as np
 
-from desktop.demo_data import (FAMILY_NAMES, FIRST_NAMES, NOTES, OWN_INITIATIVE_REASONS, SITE_NAMES,
-                               SITE_TYPES, STREETS)
+from desktop.demo_data import (ACCOUNTS, FAMILY_NAMES, FIRST_NAMES, NOTES, OFFICER_PASSWORD,
+                               OWN_INITIATIVE_REASONS, SITE_NAMES, SITE_TYPES, STREETS)
 from desktop.domain.auth import hash_password
 from desktop.domain.catalogue import Catalogue, load_catalogue
 from desktop.domain.ids import uuid7
@@ -26,14 +26,6 @@ from desktop.store.db import Store, open_store
 from desktop.store.errors import StoreError
 from desktop.store.users import User, create_user
 
-# Demo accounts: (username, password, role, Arabic name, French name)
-ACCOUNTS = [
-    ("admin", "admin-demo", "administrator", "مدير النظام", "Administrateur"),
-    ("coordinateur", "coord-demo", "coordinator", "منسق الفريق", "Coordinateur"),
-    ("president", "president-demo", "president", "رئيس المجلس الجماعي", "Président du conseil"),
-    ("gouverneur", "revue-demo", "reviewer", "مصالح العامل", "Services du gouverneur"),
-]
-OFFICER_PASSWORD = "agent-demo"
 
 FIELD_MIX = {"hygiene": 0.45, "public_domain": 0.33, "urbanism": 0.15, "other": 0.07}
 OUTCOME_MIX = {  # compliant, violations, awareness, closed, refused

@@ -1,4 +1,13 @@
-"""Word lists the demo commune is made of (fictional people, plausible places)."""
+"""Word lists the demo commune is made of (fictional people, plausible places), and its accounts."""
+
+# Demo accounts: (username, password, role, Arabic name, French name)
+ACCOUNTS = [
+    ("admin", "admin-demo", "administrator", "مدير النظام", "Administrateur"),
+    ("coordinateur", "coord-demo", "coordinator", "منسق الفريق", "Coordinateur"),
+    ("president", "president-demo", "president", "رئيس المجلس الجماعي", "Président du conseil"),
+    ("gouverneur", "revue-demo", "reviewer", "مصالح العامل", "Services du gouverneur"),
+]
+OFFICER_PASSWORD = "agent-demo"
 
 FIRST_NAMES = [
     ("محمد", "Mohamed"), ("أحمد", "Ahmed"), ("يوسف", "Youssef"), ("عبد الله", "Abdellah"),

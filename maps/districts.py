@@ -12,8 +12,7 @@ from shapely.geometry import shape
 import resources
 
 CASABLANCA = resources.path("districts", "casablanca_arrondissements.geojson")
-ATTRIBUTION = ("Arrondissement boundaries © OpenStreetMap contributors (ODbL 1.0); "
-               "population: HCP 2024 census (CC BY 4.0).")
+from maps.attribution import ATTRIBUTION  # noqa: E402,F401 - re-exported
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,13 @@ and violations (an item with an existing code replaces the shipped one).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-import jsonschema
+import platformdirs
 
 import resources
 
@@ -137,18 +138,59 @@ def _basis(items: Iterable[dict]) -> tuple[Basis, ...]:
     return tuple(Basis(b["text"], b.get("article"), b.get("confirmed", True)) for b in items)
 
 
-def _read(path: Path, validator: jsonschema.Draft202012Validator) -> dict:
+class _SchemaCheck:
+    """Validates catalogue files against the schema, remembering the files already found valid.
+
+    jsonschema takes a twentieth of a second to import, on every start; a file whose content (and
+    the schema's) has been validated before is recognised by its digest in the user's cache.
+    """
+
+    def __init__(self) -> None:
+        schema_bytes = SCHEMA.read_bytes()
+        self.schema_bytes = schema_bytes
+        self.schema_digest = hashlib.sha256(schema_bytes).hexdigest()
+        self.cache = Path(platformdirs.user_cache_dir("commune-police", appauthor=False)) / "catalogue-valid.json"
+        try:
+            self.known = set(json.loads(self.cache.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            self.known = set()
+        self.validator = None
+        self.added = False
+
+    def check(self, path: Path, raw: bytes, data) -> None:
+        digest = hashlib.sha256(self.schema_digest.encode() + raw).hexdigest()
+        if digest in self.known:
+            return
+        if self.validator is None:
+            import jsonschema
+            self.validator = jsonschema.Draft202012Validator(json.loads(self.schema_bytes))
+        errors = sorted(self.validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        if errors:
+            err = errors[0]
+            where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+            raise CatalogueError(str(path), f"at {where}: {err.message}")
+        self.known.add(digest)
+        self.added = True
+
+    def save(self) -> None:
+        if not self.added:
+            return
+        try:
+            self.cache.parent.mkdir(parents=True, exist_ok=True)
+            self.cache.write_text(json.dumps(sorted(self.known)[-200:]), encoding="utf-8")
+        except OSError:
+            pass  # only a cache
+
+
+def _read(path: Path, schema: _SchemaCheck) -> dict:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        data = json.loads(raw.decode("utf-8"))
     except OSError as exc:
         raise CatalogueError(str(path), f"cannot read the file ({exc.strerror})") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CatalogueError(str(path), f"not valid JSON ({exc})") from exc
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        err = errors[0]
-        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise CatalogueError(str(path), f"at {where}: {err.message}")
+    schema.check(path, raw, data)
     return data
 
 
@@ -203,14 +245,15 @@ def _check_references(fields: dict[str, Field], texts: dict[str, LegalText], sou
 
 def load_catalogue(extension_dir: Path | None = None, shipped: Path = SHIPPED) -> Catalogue:
     """Load the shipped catalogue, then every ``*.json`` of ``extension_dir`` in name order."""
-    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    schema = _SchemaCheck()
     fields: dict[str, Field] = {}
     texts: dict[str, LegalText] = {}
     sources = [str(shipped)]
-    _merge(fields, texts, _read(shipped, validator), str(shipped))
+    _merge(fields, texts, _read(shipped, schema), str(shipped))
     if extension_dir is not None and extension_dir.is_dir():
         for path in sorted(extension_dir.glob("*.json")):
-            _merge(fields, texts, _read(path, validator), str(path))
+            _merge(fields, texts, _read(path, schema), str(path))
             sources.append(str(path))
     _check_references(fields, texts, sources[-1])
+    schema.save()
     return Catalogue(list(fields.values()), texts, sources)

@@ -7,8 +7,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-import sqlite_utils
-
 from desktop.domain.ids import utc_now, uuid7
 from desktop.store import journal
 from desktop.store.attachments import AttachmentStore
@@ -107,9 +105,21 @@ class Store:
         self.path = path
         self.conn = conn
         self.readonly = readonly
-        self.db = sqlite_utils.Database(conn)
+        self._db = None
         self.attachments = AttachmentStore(attachments_dir(path))
         self.device_id = self.meta("device_id") or ""
+
+    @property
+    def db(self):
+        """The connection wrapped by sqlite-utils, for introspection and bulk utilities.
+
+        Made on first use: importing sqlite-utils also imports pandas when it is installed, which
+        would add a fifth of a second to every start of the application.
+        """
+        if self._db is None:
+            import sqlite_utils
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
 
     # -- reading -------------------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
@@ -121,8 +131,11 @@ class Store:
         return self.meta("demo") == "1"
 
     def query(self, sql: str, params: Sequence | dict = ()) -> list[dict]:
+        """Rows as dictionaries (column name → value)."""
         try:
-            return list(self.db.query(sql, params))
+            cursor = self.conn.execute(sql, params)
+            names = [d[0] for d in cursor.description or ()]
+            return [dict(zip(names, row)) for row in cursor.fetchall()]
         except sqlite3.Error as exc:
             raise from_sqlite(exc, str(self.path)) from exc
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop.domain.auth import ROLES, hash_password, require, verify_password
+from desktop.domain.auth import DUMMY_HASH, ROLES, hash_password, require, verify_password
 from desktop.store.db import Store
 from desktop.store.errors import StoreError
 
@@ -53,7 +53,7 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
                        " WHERE username = ? AND active = 1 AND deleted_at IS NULL",
                        (username.strip().lower(),))
     if not rows:
-        verify_password(password, "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA")  # same cost
+        verify_password(password, DUMMY_HASH)  # same cost as a wrong password
         return None
     row = rows[0]
     if not verify_password(password, row.pop("password_hash")):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop.domain.catalogue import CatalogueError, load_catalogue
@@ -13,12 +13,9 @@ from desktop.settings import Settings
 from desktop.store.commune import get_commune
 from desktop.store.db import open_store
 from desktop.store.errors import StoreError
-from desktop.store.inspections import district_locator
 from desktop.ui.errors import install_excepthook, setup_logging
 from desktop.ui.fonts import register_fonts, ui_font
 from desktop.ui.login import LoginDialog
-from desktop.ui.main_window import MainWindow
-from desktop.ui.session import Session
 
 
 def catalogue_dir(db_path: Path) -> Path:
@@ -49,7 +46,11 @@ def open_session(db_path: Path, settings: Settings, tr: Translator):
     return store, catalogue
 
 
-def run_gui(db_path: Path) -> int:
+def prepare_login(db_path: Path):
+    """Everything up to the login dialog on screen: (app, settings, store, catalogue, login).
+
+    Returns None after telling the user why the database or catalogue cannot be opened.
+    """
     setup_logging()
     app = make_application()
     settings = Settings()
@@ -60,23 +61,52 @@ def run_gui(db_path: Path) -> int:
         store, catalogue = open_session(db_path, settings, tr)
     except StoreError as exc:
         QMessageBox.critical(None, tr("ui.error_title"), tr("store." + exc.code, **exc.params))
-        return 2
+        return None
     except CatalogueError as exc:
         QMessageBox.critical(None, tr("ui.error_title"), tr("catalogue.error", str(exc)))
-        return 2
+        return None
     commune = get_commune(store)
     login = LoginDialog(store, tr, tr.pick(commune.name_ar, commune.name_fr) if commune else "")
     login.language_changed.connect(lambda lang: apply_direction(app, Translator(lang)))
-    if login.exec() != QDialog.Accepted or login.user is None:
-        store.close()
-        return 0
+    QTimer.singleShot(0, preload_after_login)
+    return app, settings, store, catalogue, login
+
+
+def preload_after_login() -> None:
+    """Load what the main window needs while the login waits for the password (a person takes
+    seconds to type it), so that the list appears as soon as the password is accepted."""
+    import desktop.ui.main_window  # noqa: F401
+    import desktop.ui.session  # noqa: F401
+    from desktop.domain.auth import password_hasher
+    password_hasher()
+
+
+def open_main_window(app: QApplication, settings: Settings, store, catalogue, login: LoginDialog):
+    """After a successful login: remember the choices, build the session, show the window."""
+    # Imported once the login shows: the list, the form and their store modules are not needed
+    # to paint the login, and leaving them out makes the start faster.
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.session import Session
     settings["language"] = login.tr.lang
-    settings["last_db"] = str(db_path)
+    settings["last_db"] = str(store.path)
     settings.save()
-    session = Session(store, login.user, catalogue, login.tr, settings, district_locator(store))
+    session = Session(store, login.user, catalogue, login.tr, settings)
     window = MainWindow(session)
     window.language_switched.connect(lambda lang: apply_direction(app, Translator(lang)))
     window.show()
+    return window
+
+
+def run_gui(db_path: Path) -> int:
+    prepared = prepare_login(db_path)
+    if prepared is None:
+        return 2
+    app, settings, store, catalogue, login = prepared
+    if login.exec() != QDialog.Accepted or login.user is None:
+        store.close()
+        return 0
+    window = open_main_window(app, settings, store, catalogue, login)  # noqa: F841 - kept alive
     code = app.exec()
+    QThreadPool.globalInstance().waitForDone()  # background counts finish before the store closes
     store.close()
     return code

@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel,
                                QLineEdit, QVBoxLayout)
 
-from desktop.demo import ACCOUNTS, OFFICER_PASSWORD
+from desktop.demo_data import ACCOUNTS, OFFICER_PASSWORD
 from desktop.i18n import LANGUAGES, Translator
 from desktop.store.db import Store
 from desktop.store.users import User, authenticate

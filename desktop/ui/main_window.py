@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMainWindow, QMenu,
-                               QMessageBox, QSplitter, QStackedWidget)
+                               QMessageBox, QSplitter, QStackedWidget, QWidget)
 
 from desktop.i18n import LANGUAGES
 from desktop.store.drafts import list_drafts
@@ -14,7 +14,7 @@ from desktop.ui.inspection_view import InspectionView
 from desktop.ui.inspections_page import InspectionsPage
 from desktop.ui.session import Session
 from desktop.ui.sites_page import SitesPage
-from maps.districts import ATTRIBUTION
+from maps.attribution import ATTRIBUTION
 
 # Pages still to come are listed, greyed out, so the shape of the product is visible.
 FUTURE_PAGES = ("ui.nav_map", "ui.nav_cases", "ui.nav_decisions", "ui.nav_reports")
@@ -44,17 +44,15 @@ class MainWindow(QMainWindow):
         self.inspections.new_requested.connect(self.new_inspection)
         self.inspections.open_requested.connect(self.open_inspection)
         self.inspections.error.connect(lambda e: show_error(self, e, self.session.tr))
-        self.sites = SitesPage(self.session)
-        self.sites.open_requested.connect(self.open_inspection)
-        self.sites.error.connect(lambda e: show_error(self, e, self.session.tr))
-        for key, page in (("ui.nav_inspections", self.inspections), ("ui.nav_sites", self.sites)):
+        self.sites: SitesPage | None = None  # built when first shown
+        for key, page in (("ui.nav_inspections", self.inspections), ("ui.nav_sites", QWidget())):
             self.nav.addItem(QListWidgetItem(tr(key)))
             self.pages.addWidget(page)
         for key in FUTURE_PAGES:
             item = QListWidgetItem(f"{tr(key)} ({tr('ui.coming')})")
             item.setFlags(Qt.NoItemFlags)
             self.nav.addItem(item)
-        self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self.show_page)
         self.nav.setCurrentRow(0)
         split = QSplitter()
         split.addWidget(self.nav)
@@ -67,6 +65,17 @@ class MainWindow(QMainWindow):
         demo = f" — {tr('ui.demo_banner')}" if self.session.store.is_demo else ""
         self.statusBar().addWidget(QLabel(f"{user.name(tr.lang)} ({tr.enum('role', user.role)}){demo}"))
         self._drafts_hint()
+
+    def show_page(self, row: int) -> None:
+        if row == 1 and self.sites is None:
+            self.sites = SitesPage(self.session)
+            self.sites.open_requested.connect(self.open_inspection)
+            self.sites.error.connect(lambda e: show_error(self, e, self.session.tr))
+            placeholder = self.pages.widget(1)
+            self.pages.insertWidget(1, self.sites)
+            self.pages.removeWidget(placeholder)
+            placeholder.deleteLater()
+        self.pages.setCurrentIndex(row)
 
     def _menus(self) -> None:
         tr = self.session.tr

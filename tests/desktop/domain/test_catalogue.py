@@ -77,3 +77,13 @@ def test_not_json_is_refused(tmp_path):
     (tmp_path / "a.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(CatalogueError, match="not valid JSON"):
         load_catalogue(tmp_path)
+
+
+def test_validation_cache_never_hides_a_changed_file(tmp_path):
+    ext = tmp_path / "a.json"
+    ext.write_text(json.dumps({"catalogue_version": 1}), encoding="utf-8")
+    load_catalogue(tmp_path)
+    load_catalogue(tmp_path)  # second load: from the cache of valid digests
+    ext.write_text(json.dumps({"catalogue_version": 0}), encoding="utf-8")
+    with pytest.raises(CatalogueError, match="catalogue_version"):
+        load_catalogue(tmp_path)

@@ -27,7 +27,7 @@ def test_times_are_shown_in_casablanca():
 
 def test_password_hash_round_trip_and_salted():
     h1, h2 = hash_password("s3cret-pass"), hash_password("s3cret-pass")
-    assert h1 != h2 and h1.startswith("scrypt$")
+    assert h1 != h2 and h1.startswith("$argon2id$")
     assert verify_password("s3cret-pass", h1)
     assert not verify_password("wrong", h1)
     assert not verify_password("s3cret-pass", "garbage")

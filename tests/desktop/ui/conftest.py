@@ -2,7 +2,6 @@ import pytest
 
 from desktop.i18n import Translator
 from desktop.settings import Settings
-from desktop.store.inspections import district_locator
 
 
 @pytest.fixture
@@ -10,8 +9,7 @@ def make_session(store, catalogue, tmp_path):
     from desktop.ui.session import Session
 
     def make(user, lang="fr"):
-        return Session(store, user, catalogue, Translator(lang), Settings(tmp_path / "settings.json"),
-                       district_locator(store))
+        return Session(store, user, catalogue, Translator(lang), Settings(tmp_path / "settings.json"))
     return make
 
 

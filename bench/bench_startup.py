@@ -1,0 +1,32 @@
+"""Start-up with a 1,000,000-inspection database.
+
+1. launch → login window painted, as a ratio to a bare PySide6 window (target ≤ 2x);
+2. login → first page of the inspection list painted, compared with the bare window's own
+   launch time (target: below it).
+"""
+from common import ensure_big_db, median, record, run_child
+
+RUNS = 5
+
+
+def main() -> None:
+    db = ensure_big_db()
+    bare, launch, login = [], [], []
+    rss = []
+    for _ in range(RUNS):
+        b = run_child("child_bare_window.py")
+        bare.append(b["painted_at"] - b["launched_at"])
+        a = run_child("child_app_start.py", str(db))
+        launch.append(a["login_painted_at"] - a["launched_at"])
+        login.append(a["list_painted_at"] - a["login_clicked_at"])
+        rss.append(a["max_rss_mb"])
+    record("startup", {
+        "runs": RUNS, "bare_window_s": round(median(bare), 3), "app_to_login_s": round(median(launch), 3),
+        "ratio_launch": round(median(launch) / median(bare), 2), "target_ratio_launch": 2.0,
+        "login_to_first_page_s": round(median(login), 3),
+        "login_vs_bare_window": round(median(login) / median(bare), 2), "target_login_vs_bare": 1.0,
+        "max_rss_mb": round(max(rss), 1)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""The application's own start: launch → login dialog painted; then login → first list page painted.
+
+Uses the same functions as ``commune-police`` (desktop.ui.app.prepare_login / open_main_window).
+"""
+import json
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QThreadPool, QTimer
+from PySide6.QtWidgets import QApplication
+
+from desktop.store.users import authenticate
+from desktop.ui.app import open_main_window, prepare_login
+
+
+class FirstPaint(QObject):
+    def __init__(self, then):
+        super().__init__()
+        self.at, self.then = None, then
+
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Paint and self.at is None:
+            self.at = time.time()
+            QTimer.singleShot(0, self.then)
+        return False
+
+
+result = {}
+app, settings, store, catalogue, login = prepare_login(Path(sys.argv[1]))
+
+
+def do_login():
+    result["login_painted_at"] = login_probe.at
+    start = time.time()
+    login.user = authenticate(store, "agent001", "agent-demo")
+    login.accept()
+    window = open_main_window(app, settings, store, catalogue, login)
+    window.inspections.view.viewport().installEventFilter(list_probe)
+    result["login_clicked_at"] = start
+    result["rows_loaded"] = window.inspections.model.rowCount()
+    app.window = window
+
+
+def done():
+    result["list_painted_at"] = list_probe.at
+    app.quit()
+
+
+login_probe = FirstPaint(do_login)
+list_probe = FirstPaint(done)
+login.installEventFilter(login_probe)
+login.show()
+app.exec()
+QThreadPool.globalInstance().waitForDone()
+import resource  # noqa: E402
+result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(result))
