@@ -1,6 +1,8 @@
 """The application's own start: launch → login dialog painted; then login → first list page painted.
 
 Uses the same functions as ``commune-police`` (desktop.ui.app.prepare_login / open_main_window).
+The password is "typed" TYPING_S after the login paints: the application uses that idle time to
+load the main window's modules (desktop.ui.app.preload_after_login), as it does for a person.
 """
 import json
 import sys
@@ -47,7 +49,8 @@ def done():
     app.quit()
 
 
-login_probe = FirstPaint(do_login)
+TYPING_S = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
+login_probe = FirstPaint(lambda: QTimer.singleShot(int(TYPING_S * 1000), do_login))
 list_probe = FirstPaint(done)
 login.installEventFilter(login_probe)
 login.show()

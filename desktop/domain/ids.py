@@ -63,7 +63,10 @@ def to_utc_text(moment: datetime) -> str:
 
 
 def parse_utc_text(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    """Inverse of ``to_utc_text``; refuses anything but that exact form."""
+    if len(text) != 20 or text[10] != "T" or text[-1] != "Z":
+        raise ValueError(f"not a stored UTC time: {text!r}")
+    return datetime.fromisoformat(text)
 
 
 def local_display(text: str | None) -> str:

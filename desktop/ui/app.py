@@ -18,6 +18,11 @@ from desktop.ui.fonts import register_fonts, ui_font
 from desktop.ui.login import LoginDialog
 
 
+# The login paints within a few tens of milliseconds; the preload starts after that and well
+# before anyone has typed a password.
+PRELOAD_DELAY_MS = 200
+
+
 def catalogue_dir(db_path: Path) -> Path:
     """A commune's catalogue extensions: ``catalogue.d`` beside its database."""
     return db_path.parent / "catalogue.d"
@@ -68,7 +73,7 @@ def prepare_login(db_path: Path):
     commune = get_commune(store)
     login = LoginDialog(store, tr, tr.pick(commune.name_ar, commune.name_fr) if commune else "")
     login.language_changed.connect(lambda lang: apply_direction(app, Translator(lang)))
-    QTimer.singleShot(0, preload_after_login)
+    QTimer.singleShot(PRELOAD_DELAY_MS, preload_after_login)
     return app, settings, store, catalogue, login
 
 

@@ -96,6 +96,7 @@ class InspectionsPage(QWidget):
         QShortcut(QKeySequence(Qt.Key_Return), self.view, activated=self._open_current)
         QShortcut(QKeySequence("Ctrl+F"), self, activated=self.text.setFocus)
         self._debounce = QTimer(self, singleShot=True, interval=300, timeout=self.apply_filters)
+        self._count_timer = QTimer(self, singleShot=True, interval=50, timeout=self._refresh_count)
         self.text.textChanged.connect(self._debounce.start)
         for combo in (self.field, self.district, self.outcome, self.officer):
             combo.currentIndexChanged.connect(self.apply_filters)
@@ -136,13 +137,13 @@ class InspectionsPage(QWidget):
 
     def apply_filters(self) -> None:
         self.model.reload()
-        self._refresh_count()
+        self.count.setText(self.session.tr("ui.counting"))
+        self._count_timer.start()  # after the first page is painted, and once per burst of changes
 
     def _refresh_count(self) -> None:
         """Count the matches on a separate connection so a large count never blocks the list."""
         self._count_generation += 1
         generation, query, path = self._count_generation, self.model.query, self.session.store.path
-        self.count.setText(self.session.tr("ui.counting"))
 
         def count():
             with open_store(path, readonly=True) as store:
@@ -152,7 +153,7 @@ class InspectionsPage(QWidget):
             if generation == self._count_generation:
                 self.count.setText(self.session.tr("ui.inspection_count", n=f"{n:,}".replace(",", " ")))
 
-        run_background(count, shown, self.error.emit)
+        run_background(count, shown, self.error.emit, owner=self)
 
     def _keep_sort_indicator(self, column: int, _order) -> None:
         """Columns that cannot be sorted on a large list leave the indicator where it was."""

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 from desktop.domain.ids import local_display
 from desktop.store.sites import get_site, site_history, site_query
 from desktop.ui.session import Session
-from desktop.ui.table_model import ID_ROLE, KeysetTableModel
+from desktop.ui.table_model import DISPLAY_ROLE, ID_ROLE, KeysetTableModel
 
 
 class HistoryModel(QAbstractTableModel):
@@ -33,13 +33,11 @@ class HistoryModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.headers)
 
     def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid():
+        if role == ID_ROLE:
+            return self.rows[index.row()]["id"]
+        if role != DISPLAY_ROLE:
             return None
         r = self.rows[index.row()]
-        if role == ID_ROLE:
-            return r["id"]
-        if role != Qt.DisplayRole:
-            return None
         tr, labels = self.session.tr, self.session.labels
         return (local_display(r["inspected_at"]), labels.field(r["field_code"]), tr.enum("outcome", r["outcome"]),
                 tr.enum("origin", r["origin_type"]), r["codes"] or "")[index.column()]

@@ -9,7 +9,11 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from desktop.store.db import Store
 from desktop.store.listing import KeysetQuery
 
-ID_ROLE = Qt.UserRole + 1
+ID_ROLE = int(Qt.UserRole.value) + 1
+# Roles as plain ints: comparing the int Qt passes with a PySide6 enum member costs microseconds,
+# and data() runs for every role of every visible cell on each paint.
+DISPLAY_ROLE = int(Qt.DisplayRole.value)
+TOOLTIP_ROLE = int(Qt.ToolTipRole.value)
 
 
 class KeysetTableModel(QAbstractTableModel):
@@ -27,7 +31,8 @@ class KeysetTableModel(QAbstractTableModel):
         self.store, self.headers, self.formatter = store, list(headers), formatter
         self.make_query, self.sort_keys, self.page_size = make_query, sort_keys, page_size
         self.sort_column, self.descending = default_sort
-        self._rows: list[tuple] = []       # display values
+        self._raw: list[tuple] = []        # rows as fetched
+        self._shown: list[tuple | None] = []  # display values, formatted when first painted
         self._ids: list[str] = []
         self._after: tuple | None = None
         self._more = False
@@ -36,7 +41,7 @@ class KeysetTableModel(QAbstractTableModel):
     # -- loading -------------------------------------------------------------------------------
     def reload(self) -> None:
         self.beginResetModel()
-        self._rows, self._ids, self._after, self._more = [], [], None, True
+        self._raw, self._shown, self._ids, self._after, self._more = [], [], [], None, True
         self.query = self.make_query(self.sort_keys[self.sort_column], self.descending)
         self.endResetModel()
         self.fetchMore(QModelIndex())
@@ -61,26 +66,34 @@ class KeysetTableModel(QAbstractTableModel):
         if not raw:
             return
         self._after = self.query.key_of(raw[-1])
-        first = len(self._rows)
+        first = len(self._raw)
         self.beginInsertRows(QModelIndex(), first, first + len(raw) - 1)
         self._ids += [r[0] for r in raw]
-        self._rows += [self.formatter(r) for r in raw]
+        self._raw += raw
+        self._shown += [None] * len(raw)
         self.endInsertRows()
 
     # -- Qt model protocol ---------------------------------------------------------------------
     def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else len(self._raw)
 
     def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.headers)
 
     def data(self, index, role=Qt.DisplayRole):
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
-            return None
-        if role in (Qt.DisplayRole, Qt.ToolTipRole):
-            return self._rows[index.row()][index.column()]
+        # Called for every role of every visible cell on each paint: answer the roles we do not
+        # serve before touching the index (each call into the index costs).
+        if role == DISPLAY_ROLE or role == TOOLTIP_ROLE:
+            row = index.row()
+            if not 0 <= row < len(self._raw):
+                return None
+            shown = self._shown[row]
+            if shown is None:
+                shown = self._shown[row] = self.formatter(self._raw[row])
+            return shown[index.column()]
         if role == ID_ROLE:
-            return self._ids[index.row()]
+            row = index.row()
+            return self._ids[row] if 0 <= row < len(self._ids) else None
         return None
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):
@@ -88,8 +101,10 @@ class KeysetTableModel(QAbstractTableModel):
             return self.headers[section]
         return None
 
+    _FLAGS = Qt.ItemIsEnabled | Qt.ItemIsSelectable
+
     def flags(self, index):
-        return Qt.ItemIsEnabled | Qt.ItemIsSelectable if index.isValid() else Qt.NoItemFlags
+        return self._FLAGS if index.isValid() else Qt.NoItemFlags
 
     def sort(self, column: int, order=Qt.AscendingOrder) -> None:
         if column not in self.sort_keys:

@@ -1,6 +1,7 @@
 """Long work off the GUI thread: one helper with success and failure callbacks.
 
-The callbacks always run on the GUI thread (queued through a relay object that lives there).
+The callbacks always run on the GUI thread (queued through a relay object that lives there), and
+never after their ``owner`` widget is gone (a page rebuilt or closed while the work ran).
 """
 from __future__ import annotations
 
@@ -15,18 +16,26 @@ class _Signals(QObject):
 
 
 class _Relay(QObject):
-    def __init__(self, on_done: Callable, on_failed: Callable | None):
+    def __init__(self, on_done: Callable, on_failed: Callable | None, owner: QObject | None):
         super().__init__()
         self.on_done, self.on_failed = on_done, on_failed
+        self.cancelled = False
+        if owner is not None:
+            owner.destroyed.connect(self._cancel)
+
+    @Slot()
+    def _cancel(self) -> None:
+        self.cancelled = True
 
     @Slot(object)
     def done(self, result) -> None:
-        self.on_done(result)
+        if not self.cancelled:
+            self.on_done(result)
         self.deleteLater()
 
     @Slot(object)
     def failed(self, exc) -> None:
-        if self.on_failed:
+        if self.on_failed and not self.cancelled:
             self.on_failed(exc)
         self.deleteLater()
 
@@ -49,9 +58,9 @@ _keep: set = set()
 
 
 def run_background(fn: Callable[[], object], on_done: Callable[[object], None],
-                   on_failed: Callable[[Exception], None] | None = None) -> None:
+                   on_failed: Callable[[Exception], None] | None = None, owner: QObject | None = None) -> None:
     signals = _Signals()
-    relay = _Relay(on_done, on_failed)
+    relay = _Relay(on_done, on_failed, owner)
     signals.done.connect(relay.done, Qt.QueuedConnection)
     signals.failed.connect(relay.failed, Qt.QueuedConnection)
     pair = (signals, relay)
