@@ -65,7 +65,10 @@ def prepare_login(db_path: Path):
     try:
         store, catalogue = open_session(db_path, settings, tr)
     except StoreError as exc:
-        QMessageBox.critical(None, tr("ui.error_title"), tr("store." + exc.code, **exc.params))
+        text = tr("store." + exc.code, **exc.params)
+        if exc.code == "not_found":
+            text += "\n\n" + tr("ui.no_database_hint")
+        QMessageBox.critical(None, tr("ui.error_title"), text)
         return None
     except CatalogueError as exc:
         QMessageBox.critical(None, tr("ui.error_title"), tr("catalogue.error", str(exc)))
