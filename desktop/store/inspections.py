@@ -31,6 +31,7 @@ class InspectionFilter:
     officer_id: str | None = None
     site_id: str | None = None
     text: str = ""
+    rowids: list[int] | None = None  # a selection made on the map
 
     def conditions(self) -> tuple[list[str], list]:
         where, params = ["i.deleted_at IS NULL"], []
@@ -48,6 +49,9 @@ class InspectionFilter:
         if self.officer_id:
             where.append("(i.lead_officer_id = ? OR i.second_officer_id = ?)")
             params += [self.officer_id, self.officer_id]
+        if self.rowids is not None:
+            where.append("i.rowid IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps([int(r) for r in self.rowids]))
         if self.text.strip():
             cond, cond_params = site_text_condition(self.text)
             where.append(f"i.site_id IN (SELECT id FROM site WHERE {cond}) OR i.notes LIKE ? ESCAPE '\\'")
@@ -126,6 +130,10 @@ def get_inspection(store: Store, inspection_id: str) -> dict:
         " WHERE owner_type = 'inspection' AND owner_id = ? AND deleted_at IS NULL ORDER BY rowid",
         (inspection_id,))
     return row
+
+
+def inspection_id_for_rowid(store: Store, rowid: int) -> str | None:
+    return store.scalar("SELECT id FROM inspection WHERE rowid = ?", (int(rowid),))
 
 
 def district_locator(store: Store):

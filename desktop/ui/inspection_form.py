@@ -36,6 +36,7 @@ ERROR_KEYS = ("origin", "origin_ref", "origin_reason", "field_code", "inspected_
 
 class InspectionForm(QDialog):
     submitted = Signal(str)
+    pick_requested = Signal()
 
     def __init__(self, session: Session, draft: dict | None = None, parent=None):
         super().__init__(parent)
@@ -147,6 +148,9 @@ class InspectionForm(QDialog):
         coords.addWidget(self.lat)
         coords.addWidget(QLabel(tr("ui.lon")))
         coords.addWidget(self.lon)
+        self.pick_button = QPushButton(tr("ui.pick_on_map"), objectName="pick_on_map")
+        self.pick_button.clicked.connect(self.pick_requested)
+        coords.addWidget(self.pick_button)
         for edit in (self.lon, self.lat):
             edit.setLayoutDirection(Qt.LeftToRight)
             edit.editingFinished.connect(self._locate)
@@ -300,6 +304,13 @@ class InspectionForm(QDialog):
         district_id = self.session.locator.locate(lon, lat)
         if district_id:
             self.district.setCurrentIndex(max(0, self.district.findData(district_id)))
+
+    def set_location(self, lon: float, lat: float) -> None:
+        """A location picked on the map: coordinates, then the district they fall in."""
+        self.lon.setText(f"{lon:.6f}")
+        self.lat.setText(f"{lat:.6f}")
+        self._locate()
+        self._changed()
 
     def _add_finding_row(self, finding: FindingInput | None = None) -> None:
         code = self.field.currentData()

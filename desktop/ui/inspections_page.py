@@ -35,6 +35,7 @@ class InspectionsPage(QWidget):
         self.session = session
         tr = session.tr
         self._count_generation = 0
+        self.map_selection: list[int] | None = None
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.text = QLineEdit(placeholderText=tr("ui.search_placeholder"))
@@ -82,6 +83,11 @@ class InspectionsPage(QWidget):
         layout.addWidget(self.view, 1)
 
         bottom = QHBoxLayout()
+        self.selection_chip = QPushButton(objectName="map_selection_chip")
+        self.selection_chip.setToolTip(tr("ui.clear_selection"))
+        self.selection_chip.clicked.connect(lambda: self.set_map_selection(None))
+        self.selection_chip.hide()
+        bottom.addWidget(self.selection_chip)
         self.count = QLabel()
         self.count.setObjectName("inspection_count")
         bottom.addWidget(self.count, 1)
@@ -130,7 +136,17 @@ class InspectionsPage(QWidget):
             outcome=self.outcome.currentData(), officer_id=self.officer.currentData(),
             date_from=local_day_to_utc(d_from) if d_from != NO_DATE else None,
             date_to=local_day_to_utc(d_to.addDays(1)) if d_to != NO_DATE else None,
-            text=self.text.text())
+            text=self.text.text(), rowids=self.map_selection)
+
+    def set_map_selection(self, rowids) -> None:
+        """Show only the inspections selected on the map (None: all of them again)."""
+        self.map_selection = None if rowids is None else [int(r) for r in rowids]
+        if self.map_selection is None:
+            self.selection_chip.hide()
+        else:
+            self.selection_chip.setText(self.session.tr("ui.map_selection", n=len(self.map_selection)) + "  ✕")
+            self.selection_chip.show()
+        self.apply_filters()
 
     def _make_query(self, sort: str, descending: bool):
         return inspection_query(self.current_filter(), sort, descending)

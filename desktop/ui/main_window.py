@@ -17,7 +17,8 @@ from desktop.ui.sites_page import SitesPage
 from maps.attribution import ATTRIBUTION
 
 # Pages still to come are listed, greyed out, so the shape of the product is visible.
-FUTURE_PAGES = ("ui.nav_map", "ui.nav_cases", "ui.nav_decisions", "ui.nav_reports")
+FUTURE_PAGES = ("ui.nav_cases", "ui.nav_decisions", "ui.nav_reports")
+MAP_ROW, SITES_ROW = 2, 1
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français"}
 
 
@@ -45,7 +46,9 @@ class MainWindow(QMainWindow):
         self.inspections.open_requested.connect(self.open_inspection)
         self.inspections.error.connect(lambda e: show_error(self, e, self.session.tr))
         self.sites: SitesPage | None = None  # built when first shown
-        for key, page in (("ui.nav_inspections", self.inspections), ("ui.nav_sites", QWidget())):
+        self.map_page = None  # idem
+        for key, page in (("ui.nav_inspections", self.inspections), ("ui.nav_sites", QWidget()),
+                          ("ui.nav_map", QWidget())):
             self.nav.addItem(QListWidgetItem(tr(key)))
             self.pages.addWidget(page)
         for key in FUTURE_PAGES:
@@ -67,15 +70,55 @@ class MainWindow(QMainWindow):
         self._drafts_hint()
 
     def show_page(self, row: int) -> None:
-        if row == 1 and self.sites is None:
+        if row == SITES_ROW and self.sites is None:
             self.sites = SitesPage(self.session)
             self.sites.open_requested.connect(self.open_inspection)
             self.sites.error.connect(lambda e: show_error(self, e, self.session.tr))
-            placeholder = self.pages.widget(1)
-            self.pages.insertWidget(1, self.sites)
-            self.pages.removeWidget(placeholder)
-            placeholder.deleteLater()
+            self._replace_page(SITES_ROW, self.sites)
+        if row == MAP_ROW and self.map_page is None:
+            from desktop.ui.map_page import MapPage
+            self.map_page = MapPage(self.session)
+            self.map_page.open_inspection.connect(self.open_inspection_rowid)
+            self.map_page.selection_to_list.connect(self.show_map_selection)
+            self.map_page.districts_requested.connect(self.manage_districts)
+            self._replace_page(MAP_ROW, self.map_page)
         self.pages.setCurrentIndex(row)
+
+    def _replace_page(self, row: int, page: QWidget) -> None:
+        placeholder = self.pages.widget(row)
+        self.pages.insertWidget(row, page)
+        self.pages.removeWidget(placeholder)
+        placeholder.deleteLater()
+
+    def open_inspection_rowid(self, rowid: int) -> None:
+        from desktop.store.inspections import inspection_id_for_rowid
+        self.open_inspection(inspection_id_for_rowid(self.session.store, rowid))
+
+    def show_map_selection(self, rowids) -> None:
+        self.inspections.set_map_selection(rowids)
+        self.nav.setCurrentRow(0)
+
+    def pick_on_map(self, form) -> None:
+        """Let the user click the location of ``form``'s inspection on the map."""
+        self.nav.setCurrentRow(MAP_ROW)
+        widget = self.map_page.map
+
+        def picked(lon: float, lat: float) -> None:
+            widget.location_picked.disconnect(picked)
+            form.set_location(lon, lat)
+            form.raise_()
+            form.activateWindow()
+        widget.location_picked.connect(picked)
+        self.map_page.pick_location()
+        self.raise_()
+
+    def manage_districts(self) -> None:
+        from desktop.ui.districts_dialog import DistrictsDialog
+        dialog = DistrictsDialog(self.session, self)
+        if dialog.exec() and dialog.changed:
+            self.session.reload_labels()
+            self.build()
+            self.nav.setCurrentRow(MAP_ROW)
 
     def _menus(self) -> None:
         tr = self.session.tr
@@ -91,7 +134,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(QAction(tr("ui.quit"), self, shortcut=QKeySequence.Quit, triggered=self.close))
         view_menu = bar.addMenu(tr("ui.menu_view"))
-        for n in range(2):
+        for n in range(3):
             view_menu.addAction(QAction(self.nav.item(n).text(), self, shortcut=f"Ctrl+{n + 1}",
                                         triggered=lambda _=False, n=n: self.nav.setCurrentRow(n)))
         lang_menu = view_menu.addMenu(tr("ui.language"))
@@ -121,6 +164,7 @@ class MainWindow(QMainWindow):
     def new_inspection(self, draft: dict | None = None) -> None:
         form = InspectionForm(self.session, draft if isinstance(draft, dict) else None, self)
         form.submitted.connect(lambda _id: self.inspections.apply_filters())
+        form.pick_requested.connect(lambda: self.pick_on_map(form))
         form.finished.connect(lambda _r: self.forms.remove(form) if form in self.forms else None)
         self.forms.append(form)
         form.show()

@@ -32,6 +32,11 @@ class Session:
             self._locator = district_locator(self.store) or False
         return self._locator or None
 
+    def reload_labels(self) -> None:
+        """After districts or users changed."""
+        self.labels = Labels(self.store, self.catalogue, self.tr)
+        self._locator = None
+
     def set_language(self, lang: str) -> None:
         self.tr = Translator(lang)
         self.labels = Labels(self.store, self.catalogue, self.tr)

@@ -1,0 +1,49 @@
+"""The map to a PNG image or a vector PDF, drawn by the same renderer as the screen."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMarginsF, QSizeF
+from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
+
+from desktop.i18n import Translator
+from desktop.ui.map_render import MapScene, Style, View, render
+
+
+def _atomic(path: Path):
+    return path.with_name(f".{path.name}.part")
+
+
+def save_png(path: Path, scene: MapScene, view: View, style: Style, tr: Translator) -> None:
+    image = QImage(view.width, view.height, QImage.Format_ARGB32_Premultiplied)
+    painter = QPainter(image)
+    render(painter, scene, view, style, tr)
+    painter.end()
+    tmp = _atomic(path)
+    if not image.save(str(tmp), "PNG"):
+        tmp.unlink(missing_ok=True)
+        raise OSError(f"cannot write {path}")
+    tmp.replace(path)
+
+
+def save_pdf(path: Path, scene: MapScene, view: View, style: Style, tr: Translator) -> None:
+    """A landscape A4 page, vector shapes and text, the view fitted to the page."""
+    tmp = _atomic(path)
+    writer = QPdfWriter(str(tmp))
+    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.A4), QPageLayout.Landscape, QMarginsF(8, 8, 8, 8)))
+    writer.setResolution(96)
+    writer.setTitle(tr("ui.nav_map"))
+    painter = QPainter(writer)
+    if not painter.isActive():
+        tmp.unlink(missing_ok=True)
+        raise OSError(f"cannot write {path}")
+    page = writer.pageLayout().paintRectPixels(writer.resolution())
+    ratio = min(page.width() / view.width, page.height() / view.height)
+    fitted = View(view.cx, view.cy, view.scale * ratio, page.width(), page.height())
+    render(painter, scene, fitted, style, tr)
+    painter.end()
+    tmp.replace(path)
+
+
+def page_size_for(view: View) -> QSizeF:
+    return QSizeF(view.width, view.height)

@@ -1,0 +1,120 @@
+"""Writing inspection points to GeoPackage, GeoJSON and CSV that QGIS and ogrinfo open.
+
+Rows arrive in chunks (tuples in ``columns`` order, with ``lon`` and ``lat`` among them), so a
+million inspections never sit in memory at once. Each file is written under a temporary name and
+moved into place at the end: a failure or a cancel never leaves a broken file behind.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+FORMATS = ("gpkg", "geojson", "csv")
+
+
+class ExportCancelled(Exception):
+    pass
+
+
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.part")
+
+
+def export_points(path: str | Path, fmt: str, columns: Sequence[str], chunks: Iterable[list[tuple]],
+                  layer: str = "inspections",
+                  progress: Callable[[int], bool | None] | None = None) -> int:
+    """Write every chunk; ``progress(rows_written)`` may return False to cancel. Returns rows."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    path = Path(path)
+    tmp = _temporary(path)
+    tmp.unlink(missing_ok=True)
+    writer = {"gpkg": _write_gpkg, "geojson": _write_geojson, "csv": _write_csv}[fmt]
+    try:
+        count = writer(tmp, list(columns), chunks, layer, progress)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return count
+
+
+def _tick(progress, count: int) -> None:
+    if progress is not None and progress(count) is False:
+        raise ExportCancelled()
+
+
+def _write_gpkg(tmp: Path, columns: list[str], chunks, layer: str, progress) -> int:
+    import shapely
+    from pyogrio.raw import write
+    ilon, ilat = columns.index("lon"), columns.index("lat")
+    fields = [c for c in columns if c not in ("lon", "lat")]
+    field_idx = [columns.index(c) for c in fields]
+    count, first = 0, True
+    for chunk in chunks:
+        if not chunk:
+            continue
+        cols = list(zip(*chunk))
+        lon = np.array(cols[ilon], dtype="float64")
+        lat = np.array(cols[ilat], dtype="float64")
+        geometry = shapely.to_wkb(shapely.points(lon, lat))
+        data = [_column(cols[i]) for i in field_idx]
+        write(str(tmp), geometry, data, fields, layer=layer, driver="GPKG", geometry_type="Point",
+              crs="EPSG:4326", append=not first, encoding="UTF-8")
+        first = False
+        count += len(chunk)
+        _tick(progress, count)
+    if first:  # no rows: still a valid, empty layer
+        write(str(tmp), np.array([], dtype=object), [np.array([], dtype=object) for _ in fields], fields,
+              layer=layer, driver="GPKG", geometry_type="Point", crs="EPSG:4326")
+    return count
+
+
+def _column(values: tuple) -> np.ndarray:
+    """A typed array when the column is numeric, else text (None stays null)."""
+    sample = next((v for v in values if v is not None), None)
+    if isinstance(sample, bool) or isinstance(sample, int):
+        if all(v is not None for v in values):
+            return np.array(values, dtype="int64")
+    if isinstance(sample, float):
+        return np.array([np.nan if v is None else v for v in values], dtype="float64")
+    return np.array(values, dtype=object)
+
+
+def _write_geojson(tmp: Path, columns: list[str], chunks, layer: str, progress) -> int:
+    ilon, ilat = columns.index("lon"), columns.index("lat")
+    props = [(i, c) for i, c in enumerate(columns) if c not in ("lon", "lat")]
+    count = 0
+    with tmp.open("w", encoding="utf-8") as out:
+        out.write('{"type":"FeatureCollection","name":%s,"features":[\n' % json.dumps(layer))
+        for chunk in chunks:
+            parts = []
+            for row in chunk:
+                feature = {"type": "Feature",
+                           "geometry": {"type": "Point", "coordinates": [row[ilon], row[ilat]]},
+                           "properties": {c: row[i] for i, c in props}}
+                parts.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))
+            if parts:
+                out.write((",\n" if count else "") + ",\n".join(parts))
+                count += len(parts)
+            _tick(progress, count)
+        out.write("\n]}\n")
+    return count
+
+
+def _write_csv(tmp: Path, columns: list[str], chunks, layer: str, progress) -> int:
+    count = 0
+    # UTF-8 with BOM: spreadsheet programs then read the Arabic correctly; QGIS and GDAL too.
+    with tmp.open("w", encoding="utf-8-sig", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        for chunk in chunks:
+            writer.writerows(chunk)
+            count += len(chunk)
+            _tick(progress, count)
+    return count
