@@ -47,6 +47,37 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--admin", default="admin", help="administrator's username")
     sp.add_argument("--casablanca-districts", action="store_true",
                     help="load the 16 arrondissements of Casablanca shipped with the application")
+
+    sp = sub.add_parser("districts", help="the commune's district layer")
+    dsub = sp.add_subparsers(dest="districts_command", required=True)
+    imp = dsub.add_parser("import", help="replace the district layer (GeoJSON, GeoPackage, Shapefile)")
+    imp.add_argument("file", type=Path)
+    db_arg(imp)
+    imp.add_argument("--name-ar", help="field holding the Arabic name")
+    imp.add_argument("--name-fr", help="field holding the French name")
+    imp.add_argument("--population", help="field holding the population")
+    imp.add_argument("--user", default="admin", help="administrator account (password asked, or from"
+                     " COMMUNE_POLICE_PASSWORD)")
+    imp.add_argument("--force", action="store_true", help="import even a layer far from the commune's data")
+
+    sp = sub.add_parser("map", help="render the map to a PNG or PDF file, without the GUI")
+    db_arg(sp)
+    sp.add_argument("--out", type=Path, required=True)
+    sp.add_argument("--mode", choices=("points", "choropleth"), default="points")
+    sp.add_argument("--color-by", choices=("field", "outcome"), default="field")
+    sp.add_argument("--measure", choices=("inspections", "violations"), default="inspections")
+    sp.add_argument("--field", help="only this police field (catalogue code)")
+    sp.add_argument("--year", type=int, help="only this calendar year")
+    sp.add_argument("--size", default="1600x1100", help="image size in pixels, WIDTHxHEIGHT")
+
+    sp = sub.add_parser("inspections", help="inspections")
+    isub = sp.add_subparsers(dest="inspections_command", required=True)
+    exp = isub.add_parser("export", help="inspections with district and findings, for QGIS")
+    db_arg(exp)
+    exp.add_argument("--format", choices=("gpkg", "geojson", "csv"), required=True)
+    exp.add_argument("--out", type=Path, required=True)
+    exp.add_argument("--field", help="only this police field (catalogue code)")
+    exp.add_argument("--year", type=int, help="only this calendar year")
     return p
 
 
@@ -60,7 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         if command == "gui":
             from desktop.ui.app import run_gui  # Qt only from here on
             return run_gui(args.db or default_db())
-        return {"demo": _demo, "check": _check, "init": _init}[command](args, tr)
+        from desktop.cli_geo import districts_command, inspections_command, map_command
+        handlers = {"demo": _demo, "check": _check, "init": _init, "districts": districts_command,
+                    "map": map_command, "inspections": inspections_command}
+        return handlers[command](args, tr)
     except StoreError as exc:
         print(f"{tr('store.' + exc.code, **exc.params)}\n  ({exc.detail or exc.code})" if exc.detail
               else tr("store." + exc.code, **exc.params), file=sys.stderr)

@@ -15,6 +15,9 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 FORMATS = ("gpkg", "geojson", "csv")
+# GeoPackage 1.2: read without a warning by the GDAL of older QGIS and ogrinfo (3.6 here), where
+# the 1.4 that recent GDAL writes by default is "only partially supported".
+GPKG_OPTIONS = {"dataset_options": {"VERSION": "1.2"}}
 
 
 class ExportCancelled(Exception):
@@ -22,7 +25,8 @@ class ExportCancelled(Exception):
 
 
 def _temporary(path: Path) -> Path:
-    return path.with_name(f".{path.name}.part")
+    """Same folder (so the final rename is atomic), same extension (GDAL checks it)."""
+    return path.with_name(f".{path.stem}.part{path.suffix}")
 
 
 def export_points(path: str | Path, fmt: str, columns: Sequence[str], chunks: Iterable[list[tuple]],
@@ -65,13 +69,13 @@ def _write_gpkg(tmp: Path, columns: list[str], chunks, layer: str, progress) -> 
         geometry = shapely.to_wkb(shapely.points(lon, lat))
         data = [_column(cols[i]) for i in field_idx]
         write(str(tmp), geometry, data, fields, layer=layer, driver="GPKG", geometry_type="Point",
-              crs="EPSG:4326", append=not first, encoding="UTF-8")
+              crs="EPSG:4326", append=not first, encoding="UTF-8", **GPKG_OPTIONS)
         first = False
         count += len(chunk)
         _tick(progress, count)
     if first:  # no rows: still a valid, empty layer
         write(str(tmp), np.array([], dtype=object), [np.array([], dtype=object) for _ in fields], fields,
-              layer=layer, driver="GPKG", geometry_type="Point", crs="EPSG:4326")
+              layer=layer, driver="GPKG", geometry_type="Point", crs="EPSG:4326", **GPKG_OPTIONS)
     return count
 
 

@@ -158,6 +158,7 @@ class Drawn:
 
 def render(painter: QPainter, scene: MapScene, view: View, style: Style, tr: Translator) -> Drawn:
     painter.setRenderHint(QPainter.Antialiasing, True)
+    painter.setLayoutDirection(Qt.RightToLeft if tr.rtl else Qt.LeftToRight)
     painter.fillRect(QRectF(0, 0, view.width, view.height), QColor("#eef2f5"))
     _draw_districts(painter, scene, view, style)
     drawn = Drawn()
@@ -291,7 +292,7 @@ def _draw_legend(painter: QPainter, scene: MapScene, view: View, style: Style, t
     painter.setFont(font)
     height = 24 + 18 * len(rows)
     width = 230
-    left = view.width - width - 10 if tr.rtl else 10
+    left = 10  # top-left in both languages: the sea side of a coastal city, and free of labels
     box = QRectF(left, 10, width, height)
     painter.setPen(QPen(QColor("#9aa7b2"), 1))
     painter.setBrush(QColor(255, 255, 255, 225))
@@ -311,6 +312,7 @@ def _draw_legend(painter: QPainter, scene: MapScene, view: View, style: Style, t
 
 
 def _draw_scale(painter: QPainter, view: View, tr: Translator) -> None:
+    painter.setLayoutDirection(Qt.LeftToRight)  # "2 km", "© OpenStreetMap": left to right
     target_m = 110 / view.scale
     nice = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000]
     length = max([n for n in nice if n <= target_m] or [nice[0]])

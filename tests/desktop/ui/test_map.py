@@ -1,0 +1,145 @@
+"""The map page driven with the mouse and keyboard on a real demo database."""
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+import desktop.ui.map_render as map_render
+from desktop.store.users import authenticate
+from desktop.ui.main_window import MAP_ROW, MainWindow
+from desktop.ui.map_page import MapPage
+
+
+@pytest.fixture
+def page(qtbot, session):
+    p = MapPage(session)
+    qtbot.addWidget(p)
+    p.resize(1000, 760)
+    p.show()
+    qtbot.waitUntil(lambda: p.loaded, timeout=10_000)
+    p.map.repaint()
+    return p
+
+
+def test_points_load_and_draw_individually(page):
+    assert len(page.scene.x) == 3000 and "3 000" in page.status.text()
+    assert not page.map.drawn.density and page.map.drawn.visible > 2500
+
+
+def test_wheel_keyboard_and_home(qtbot, page):
+    widget = page.map
+    scale = widget.view.scale
+    qtbot.keyClick(widget, Qt.Key_Plus)
+    assert widget.view.scale == pytest.approx(scale * 1.25)
+    cx = widget.view.cx
+    qtbot.keyClick(widget, Qt.Key_Left)
+    assert widget.view.cx < cx
+    qtbot.keyClick(widget, Qt.Key_Home)
+    assert widget.view.scale == pytest.approx(scale)
+
+
+def test_click_on_a_point_opens_its_inspection(qtbot, page, store):
+    widget = page.map
+    k = len(widget.drawn.index) // 2
+    x, y = float(widget.drawn.sx[k]), float(widget.drawn.sy[k])
+    with qtbot.waitSignal(page.open_inspection) as sig:
+        qtbot.mouseClick(widget, Qt.LeftButton, pos=QPoint(round(x), round(y)))
+    rowid = sig.args[0]
+    lon, lat = store.conn.execute("SELECT lon, lat FROM inspection WHERE rowid = ?", (rowid,)).fetchone()
+    sx, sy = widget.view.to_screen(*page.scene.projection.forward(lon, lat))
+    assert abs(sx - x) <= 8 and abs(sy - y) <= 8
+
+
+def test_rectangle_selection_matches_an_independent_count(qtbot, page, store):
+    widget = page.map
+    a, b = QPoint(300, 250), QPoint(600, 500)
+    with qtbot.waitSignal(page.selection_to_list) as sig:
+        qtbot.mousePress(widget, Qt.LeftButton, Qt.ShiftModifier, a)
+        qtbot.mouseMove(widget, b)
+        qtbot.mouseRelease(widget, Qt.LeftButton, Qt.ShiftModifier, b)
+    rowids = set(int(r) for r in sig.args[0])
+    (lon0, lat1), (lon1, lat0) = (page.scene.projection.inverse(*widget.view.to_world(p.x(), p.y())) for p in (a, b))
+    expected = {r[0] for r in store.conn.execute(
+        "SELECT rowid FROM inspection WHERE lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?", (lon0, lon1, lat0, lat1))}
+    assert rowids == expected and len(expected) > 10
+
+
+def test_density_at_low_zoom(qtbot, page, monkeypatch):
+    monkeypatch.setattr(map_render, "MAX_INDIVIDUAL", 100)
+    page.map.repaint()
+    assert page.map.drawn.density and page.map.point_at(500, 380) is None
+    for _ in range(12):
+        page.map.zoom(1.6)
+    page.map.repaint()
+    assert not page.map.drawn.density  # zoomed in: every point drawn and clickable
+
+
+def test_choropleth_and_exports(qtbot, page, tmp_path):
+    page.mode.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: page.map.style.mode == "choropleth", timeout=5000)
+    assert len(page.map.style.rates) == 16 and all(v > 0 for v in page.map.style.rates.values())
+    png = page.export("png", tmp_path / "carte.png")
+    pdf = page.export("pdf", tmp_path / "carte.pdf")
+    assert png.read_bytes()[:4] == b"\x89PNG" and pdf.read_bytes()[:5] == b"%PDF-"
+    import subprocess
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "Sidi Belyout" in text and "1 000 habitants" in text
+
+
+def test_zoom_to_district(page):
+    page.zoom_to.setCurrentIndex(page.zoom_to.findText("Anfa"))
+    anfa = next(d for d in page.scene.districts if d.name_fr == "Anfa")
+    x0, y0, x1, y1 = page.map.view.world_rect()
+    bx0, by0, bx1, by1 = anfa.geometry.bounds
+    assert x0 <= bx0 and bx1 <= x1 and y0 <= by0 and by1 <= y1
+
+
+def test_selection_filters_the_list_and_picking_fills_the_form(qtbot, make_session, store):
+    session = make_session(authenticate(store, "coordinateur", "coord-demo"))
+    win = MainWindow(session)
+    qtbot.addWidget(win)
+    win.resize(1300, 800)
+    win.show()
+    win.nav.setCurrentRow(MAP_ROW)
+    page = win.map_page
+    qtbot.waitUntil(lambda: page.loaded, timeout=10_000)
+    rowids = np.array(sorted(r[0] for r in store.conn.execute("SELECT rowid FROM inspection LIMIT 37")))
+    page.selection_to_list.emit(rowids)
+    assert win.nav.currentRow() == 0 and win.inspections.selection_chip.isVisible()
+    qtbot.waitUntil(lambda: "37" in win.inspections.count.text())
+    assert win.inspections.model.rowCount() == 37
+    win.inspections.selection_chip.click()
+    assert win.inspections.model.rowCount() == 200
+    # Picking a location for a new inspection.
+    win.new_inspection()
+    form = win.forms[-1]
+    form.pick_button.click()
+    assert win.nav.currentRow() == MAP_ROW and page.map.pick_mode
+    anfa = next(d for d in page.scene.districts if d.name_fr == "Anfa")
+    sx, sy = page.map.view.to_screen(*anfa.label)
+    qtbot.mouseClick(page.map, Qt.LeftButton, pos=QPoint(round(float(sx)), round(float(sy))))
+    assert form.lon.text() and form.district.currentData() == anfa.id
+    form.discard()
+
+
+def test_district_layer_import_from_the_dialog(qtbot, make_session, store, tmp_path):
+    import json
+    from shapely.geometry import box, mapping
+    from desktop.ui.districts_dialog import DistrictsDialog
+    session = make_session(authenticate(store, "admin", "admin-demo"))
+    dialog = DistrictsDialog(session)
+    qtbot.addWidget(dialog)
+    assert dialog.table.rowCount() == 16
+    bad = tmp_path / "bad.geojson"
+    bad.write_text("{}")
+    dialog.import_layer(bad, confirm=lambda text: True)
+    assert "inchangée" in dialog.info.text() and dialog.table.rowCount() == 16
+    x0, y0, x1, y1 = store.conn.execute("SELECT min(lon), min(lat), max(lon), max(lat) FROM inspection").fetchone()
+    good = tmp_path / "one.geojson"
+    good.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature",
+        "properties": {"name_fr": "Tout", "name_ar": "الكل", "population": 3000000},
+        "geometry": mapping(box(x0 - 0.01, y0 - 0.01, x1 + 0.01, y1 + 0.01))}]}))
+    asked = []
+    dialog.import_layer(good, confirm=lambda text: asked.append(text) or True)
+    qtbot.waitUntil(lambda: dialog.changed, timeout=10_000)
+    assert "1" in asked[0] and dialog.table.rowCount() == 1
+    assert store.scalar("SELECT count(DISTINCT district_id) FROM inspection") == 1
