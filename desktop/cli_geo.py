@@ -63,27 +63,10 @@ def map_command(args, tr: Translator) -> int:
     if args.out.suffix.lower() not in (".png", ".pdf"):
         print("--out: a .png or .pdf file", file=sys.stderr)
         return EXIT_ERROR
-    from PySide6.QtGui import QGuiApplication
-    app = QGuiApplication.instance() or QGuiApplication([sys.argv[0]])
-    from desktop.store.db import open_store
-    from desktop.store.geo import count_frame, district_population, inspection_points
-    from desktop.ui.fonts import register_fonts, ui_font
-    from desktop.ui.map_export import save_pdf, save_png
-    from desktop.ui.map_page import district_rows
-    from desktop.ui.map_render import MapScene, Style
-    from maps.aggregate import aggregate
-    register_fonts()
-    app.setFont(ui_font())
-    filt = _filter(args)
-    with open_store(args.db, readonly=True) as store:
-        scene = MapScene(district_rows(store), inspection_points(store, filt))
-        style = Style(mode=args.mode, color_by=args.color_by, measure=args.measure)
-        if args.mode == "choropleth":
-            table = aggregate(count_frame(store, filt), ["district"], district_population(store))
-            style.rates = {d: float(v) for d, v in zip(table["district"], table[f"{args.measure}_per_1000"])}
-    view = scene.fit(width, height)
-    (save_pdf if args.out.suffix.lower() == ".pdf" else save_png)(args.out, scene, view, style, tr)
-    print(f"{args.out} ({len(scene.x):,} inspections)")
+    from desktop.ui.map_export import render_map_file  # Qt from here on (offscreen)
+    count = render_map_file(args.db, args.out, (width, height), _filter(args), tr, mode=args.mode,
+                            color_by=args.color_by, measure=args.measure)
+    print(f"{args.out} ({count:,} inspections)")
     return EXIT_OK
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QSizeF
+from PySide6.QtCore import QMarginsF
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from desktop.i18n import Translator
@@ -45,5 +45,28 @@ def save_pdf(path: Path, scene: MapScene, view: View, style: Style, tr: Translat
     tmp.replace(path)
 
 
-def page_size_for(view: View) -> QSizeF:
-    return QSizeF(view.width, view.height)
+def render_map_file(db: Path, out: Path, size: tuple[int, int], filt, tr: Translator, mode: str = "points",
+                    color_by: str = "field", measure: str = "inspections") -> int:
+    """The headless map (``commune-police map``): the same scene and renderer as the map page.
+    Returns the number of inspections drawn."""
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.store.db import open_store
+    from desktop.store.geo import count_frame, district_population, inspection_points
+    from desktop.ui.fonts import register_fonts, ui_font
+    from desktop.ui.map_page import district_rows
+    from maps.aggregate import aggregate
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    register_fonts()
+    app.setFont(ui_font())
+    with open_store(db, readonly=True) as store:
+        scene = MapScene(district_rows(store), inspection_points(store, filt))
+        style = Style(mode=mode, color_by=color_by, measure=measure)
+        if mode == "choropleth":
+            table = aggregate(count_frame(store, filt), ["district"], district_population(store))
+            style.rates = {d: float(v) for d, v in zip(table["district"], table[f"{measure}_per_1000"])}
+    view = scene.fit(*size)
+    (save_pdf if out.suffix.lower() == ".pdf" else save_png)(out, scene, view, style, tr)
+    return len(scene.x)
