@@ -8,19 +8,19 @@ and can be clicked.
 """
 from __future__ import annotations
 
-import ctypes
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF, QTransform
+from PySide6.QtGui import (QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF, QStaticText,
+                           QTextOption, QTransform)
 from shapely.geometry import shape
 
 from desktop.i18n import Translator
 from desktop.store.geo import PointSet
+from maps.grid import DensityPyramid, PointIndex
 from maps.projection import LocalProjection
 
 MAX_INDIVIDUAL = 25_000   # visible points drawn one by one below this
@@ -33,16 +33,14 @@ CHOROPLETH = ("#ffffcc", "#fed976", "#fd8d3c", "#e31a1c", "#800026")
 
 
 def polygon_from_arrays(x: np.ndarray, y: np.ndarray) -> QPolygonF:
-    """A QPolygonF filled straight from numpy (no QPointF per point)."""
-    n = len(x)
-    poly = QPolygonF()
-    poly.resize(n)
-    if n:
-        address = shiboken6.getCppPointer(poly.data())[0]
-        buffer = np.frombuffer((ctypes.c_double * (2 * n)).from_address(address), dtype=np.float64)
-        buffer[0::2] = x
-        buffer[1::2] = y
-    return poly
+    """A QPolygonF of a few thousand vertices at most (outlines); points go through drawPointsNp."""
+    return QPolygonF([QPointF(a, b) for a, b in zip(np.asarray(x).tolist(), np.asarray(y).tolist())])
+
+
+def draw_points(painter: QPainter, x: np.ndarray, y: np.ndarray) -> None:
+    """Many points in one call, straight from numpy."""
+    if len(x):
+        painter.drawPointsNp(np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64))
 
 
 @dataclass
@@ -97,6 +95,12 @@ class MapScene:
             bounds = (points.lon.min(), points.lat.min(), points.lon.max(), points.lat.max())
         self.projection = LocalProjection.around(tuple(bounds) if bounds is not None else (-7.6, 33.57, -7.6, 33.57))
         self.districts = [self._district(d, g) for d, g in zip(districts, geoms)]
+        # Each boundary once (neighbours share theirs), simplified to the zoom on demand.
+        self._boundaries = shapely.line_merge(shapely.union_all([d.geometry.boundary for d in self.districts])) \
+            if self.districts else None
+        self._outlines: dict[int, list[np.ndarray]] = {}
+        self._qimages: dict = {}
+        self._texts: dict = {}
         self.set_points(points)
 
     def _district(self, d, geom) -> MapDistrict:
@@ -111,18 +115,66 @@ class MapScene:
         return MapDistrict(d[0], d[1], d[2], d[3], path, (label.x, label.y), proj)
 
     def set_points(self, points: PointSet | None) -> None:
-        self.points = points
+        """Project the points and index them: stored bucket by bucket (see maps.grid), with a
+        density pyramid per colouring, so that no frame has to look at every point."""
         if points is None or not len(points):
+            self.points = points
             self.x = self.y = np.empty(0)
             self.field_group = self.outcome = np.empty(0, dtype=np.int8)
             self.outside = np.empty(0, dtype=bool)
+            self.index = PointIndex(self.x, self.y)
+            self.pyramid = DensityPyramid(self.x, self.y, {"field": (self.field_group, 4), "outcome": (self.outcome, 5)})
             return
-        self.x, self.y = self.projection.forward(points.lon, points.lat)
+        x, y = self.projection.forward(points.lon, points.lat)
+        self.index = PointIndex(x, y)
+        o = self.index.order
+        self.points = PointSet(points.rowid[o], points.lon[o], points.lat[o], points.field[o], points.outcome[o],
+                               points.outside[o], points.field_codes, points.outcome_codes)
+        self.x, self.y = x[o], y[o]
         group_of = np.array([FIELD_GROUPS.index(c) if c in FIELD_GROUPS else 3 for c in points.field_codes] + [3],
                             dtype=np.int8)
-        self.field_group = group_of[points.field]  # -1 (unknown code) picks "other"
-        self.outcome = points.outcome.astype(np.int8)
-        self.outside = points.outside
+        self.field_group = group_of[self.points.field]  # -1 (unknown code) picks "other"
+        self.outcome = self.points.outcome.astype(np.int8)
+        self.outside = self.points.outside
+        self.pyramid = DensityPyramid(self.x, self.y, {"field": (self.field_group, len(FIELD_COLORS)),
+                                                       "outcome": (self.outcome, len(OUTCOME_COLORS))})
+
+    def qimage(self, key, image: np.ndarray) -> QImage:
+        """A density image copied into a QImage that owns its memory (cached). Wrapping numpy's
+        or a bytes object's memory in a QImage upset PySide's reference counts (a crash at exit)."""
+        if key not in self._qimages:
+            rows, cols = image.shape[:2]
+            qimage = QImage(cols, rows, QImage.Format_RGBA8888)
+            target = np.frombuffer(qimage.bits(), dtype=np.uint8).reshape(rows, qimage.bytesPerLine())
+            target[:, :cols * 4] = image.reshape(rows, cols * 4)
+            self._qimages[key] = qimage
+        return self._qimages[key]
+
+    def static_text(self, text: str, font: QFont, rtl: bool) -> QStaticText:
+        key = (text, font.key(), rtl)
+        static = self._texts.get(key)
+        if static is None:
+            static = QStaticText(text.replace("\n", "<br>"))
+            static.setTextFormat(Qt.RichText)
+            option = QTextOption(Qt.AlignHCenter)
+            option.setTextDirection(Qt.RightToLeft if rtl else Qt.LeftToRight)
+            static.setTextOption(option)
+            static.setTextWidth(180)
+            static.prepare(QTransform(), font)
+            self._texts[key] = static
+        return static
+
+    def outlines(self, scale: float) -> list[np.ndarray]:
+        """District boundaries (world coordinates, one array per line) simplified to half a pixel
+        at this zoom, cached per power of 2."""
+        level = math.floor(math.log2(scale))
+        if level not in self._outlines:
+            lines = []
+            if self._boundaries is not None:
+                simple = shapely.simplify(self._boundaries, 0.5 / 2 ** (level + 1))
+                lines = [np.asarray(line.coords) for line in getattr(simple, "geoms", [simple])]
+            self._outlines[level] = [xy for xy in lines if len(xy) > 1]
+        return self._outlines[level]
 
     def extent(self) -> tuple[float, float, float, float]:
         if self.districts:
@@ -185,42 +237,57 @@ def choropleth_breaks(rates: dict[str, float]) -> list[float]:
 
 
 def _draw_districts(painter: QPainter, scene: MapScene, view: View, style: Style) -> None:
+    """Fills without antialiasing, then each boundary once, simplified to the zoom, as screen
+    polylines: antialiased strokes through a transform are most of a frame's cost otherwise."""
     painter.save()
     painter.setTransform(view.transform())
-    pen = QPen(QColor("#51606f"), 1.3)
-    pen.setCosmetic(True)
-    painter.setPen(pen)
+    painter.setRenderHint(QPainter.Antialiasing, False)
+    painter.setPen(Qt.NoPen)
     breaks = choropleth_breaks(style.rates) if style.mode == "choropleth" else []
     for d in scene.districts:
-        if style.mode == "choropleth":
-            painter.setBrush(_rate_color(style.rates.get(d.id), breaks))
-        else:
-            painter.setBrush(QColor("#ffffff"))
+        painter.setBrush(_rate_color(style.rates.get(d.id), breaks) if style.mode == "choropleth" else QColor("#ffffff"))
         painter.drawPath(d.path)
     painter.restore()
+    painter.setPen(QPen(QColor("#51606f"), 1.3))
+    x0, y0, x1, y1 = view.world_rect()
+    for xy in scene.outlines(view.scale):
+        lx, ly = xy[:, 0], xy[:, 1]
+        if lx.max() < x0 or lx.min() > x1 or ly.max() < y0 or ly.min() > y1:
+            continue
+        sx, sy = view.to_screen(lx, ly)
+        painter.drawPolyline(polygon_from_arrays(sx, sy))
 
 
 def _draw_points(painter: QPainter, scene: MapScene, view: View, style: Style, tr: Translator) -> Drawn:
     if not len(scene.x):
         return Drawn()
-    x0, y0, x1, y1 = view.world_rect()
     pad = 6 / view.scale
-    visible = np.flatnonzero((scene.x >= x0 - pad) & (scene.x <= x1 + pad) & (scene.y >= y0 - pad) & (scene.y <= y1 + pad))
+    x0, y0, x1, y1 = view.world_rect()
+    x0, y0, x1, y1 = x0 - pad, y0 - pad, x1 + pad, y1 + pad
     category, palette = scene.categories(style, tr)
-    sx, sy = view.to_screen(scene.x[visible], scene.y[visible])
+    estimate = scene.index.estimate(x0, y0, x1, y1)
+    if estimate > 4 * MAX_INDIVIDUAL:  # clearly too many: no need to look at the points at all
+        _draw_density(painter, scene, view, style, palette)
+        return Drawn(density=True, visible=estimate)
+    candidates = scene.index.candidates(x0, y0, x1, y1)
+    cx, cy = scene.x[candidates], scene.y[candidates]
+    visible = candidates[(cx >= x0) & (cx <= x1) & (cy >= y0) & (cy <= y1)]
     if len(visible) > MAX_INDIVIDUAL:
-        _draw_density(painter, view, sx, sy, category[visible], palette)
+        _draw_density(painter, scene, view, style, palette)
         return Drawn(density=True, visible=len(visible))
+    sx, sy = view.to_screen(scene.x[visible], scene.y[visible])
     cat = category[visible]
     outside = scene.outside[visible]
     halo = QPen(QColor(255, 255, 255, 230), 8.5, Qt.SolidLine, Qt.RoundCap)
     painter.setPen(halo)
-    painter.drawPoints(polygon_from_arrays(sx, sy))
+    painter.setRenderHint(QPainter.Antialiasing, False)  # the halo's edge is white on white: no need
+    draw_points(painter, sx, sy)
+    painter.setRenderHint(QPainter.Antialiasing, True)
     for k, (_label, color) in enumerate(palette):
         sel = (cat == k) & ~outside
         if sel.any():
             painter.setPen(QPen(QColor(color), 6.5, Qt.SolidLine, Qt.RoundCap))
-            painter.drawPoints(polygon_from_arrays(sx[sel], sy[sel]))
+            draw_points(painter, sx[sel], sy[sel])
     if outside.any():  # outside every district: a ring, not a dot
         painter.setPen(QPen(QColor("#000000"), 1.5))
         painter.setBrush(Qt.NoBrush)
@@ -229,28 +296,35 @@ def _draw_points(painter: QPainter, scene: MapScene, view: View, style: Style, t
     return Drawn(sx, sy, visible, False, len(visible))
 
 
-def _draw_density(painter: QPainter, view: View, sx, sy, cat, palette) -> None:
-    cols, rows = view.width // CELL_PX + 1, view.height // CELL_PX + 1
-    ix = np.clip((sx // CELL_PX).astype(np.int64), 0, cols - 1)
-    iy = np.clip((sy // CELL_PX).astype(np.int64), 0, rows - 1)
-    cell = iy * cols + ix
-    per_cat = np.stack([np.bincount(cell[cat == k], minlength=rows * cols) for k in range(len(palette))])
-    total = per_cat.sum(axis=0)
-    dominant = per_cat.argmax(axis=0)
-    rgb = np.array([[QColor(c).red(), QColor(c).green(), QColor(c).blue()] for _l, c in palette], dtype=np.uint8)
-    image = np.zeros((rows * cols, 4), dtype=np.uint8)
-    image[:, :3] = rgb[dominant]
-    if total.max() > 0:
-        alpha = 70 + 185 * np.log1p(total) / np.log1p(total.max())
-        image[:, 3] = np.where(total > 0, alpha, 0).astype(np.uint8)
-    qimage = QImage(image.tobytes(), cols, rows, cols * 4, QImage.Format_RGBA8888)
+def _draw_density(painter: QPainter, scene: MapScene, view: View, style: Style, palette) -> None:
+    """The density pyramid's level closest to CELL_PX screen pixels per cell, the part in view."""
+    pyramid = scene.pyramid
+    name = "outcome" if style.color_by == "outcome" else "field"
+    level = pyramid.level_for(CELL_PX / view.scale, name)
+    colors = np.array([[QColor(c).red(), QColor(c).green(), QColor(c).blue()] for _l, c in palette], dtype=np.uint8)
+    image = pyramid.rgba(name, level, colors)
+    rows, cols = image.shape[:2]
+    qimage = scene.qimage((name, level, colors.tobytes()), image)
+    cell = pyramid.cell_m(level)
+    top = pyramid.y0 + rows * cell  # image row 0 is the northern edge
+    vx0, vy0, vx1, vy1 = view.world_rect()
+    c0, c1 = max(0.0, (vx0 - pyramid.x0) / cell), min(float(cols), (vx1 - pyramid.x0) / cell)
+    r0, r1 = max(0.0, (top - vy1) / cell), min(float(rows), (top - vy0) / cell)
+    if c0 >= c1 or r0 >= r1:
+        return
+    c0, r0, c1, r1 = math.floor(c0), math.floor(r0), math.ceil(c1), math.ceil(r1)
+    sx0, sy0 = view.to_screen(pyramid.x0 + c0 * cell, top - r0 * cell)
+    sx1, sy1 = view.to_screen(pyramid.x0 + c1 * cell, top - r1 * cell)
     painter.save()
     painter.setRenderHint(QPainter.SmoothPixmapTransform, False)
-    painter.drawImage(QRectF(0, 0, cols * CELL_PX, rows * CELL_PX), qimage)
+    painter.drawImage(QRectF(float(sx0), float(sy0), float(sx1 - sx0), float(sy1 - sy0)), qimage,
+                      QRectF(c0, r0, c1 - c0, r1 - r0))
     painter.restore()
 
 
 def _draw_labels(painter: QPainter, scene: MapScene, view: View, style: Style, tr: Translator) -> None:
+    """District names (and the rate in choropleth mode) with a white halo; the text layouts are
+    cached (QStaticText), so a frame only places glyphs already shaped."""
     font = QFont(painter.font())
     font.setPointSizeF(9.5)
     font.setBold(True)
@@ -260,15 +334,17 @@ def _draw_labels(painter: QPainter, scene: MapScene, view: View, style: Style, t
         if not (0 <= sx <= view.width and 0 <= sy <= view.height):
             continue
         text = d.name_ar if tr.lang == "ar" else d.name_fr
-        if style.mode == "choropleth" and d.id in style.rates and style.rates[d.id] is not None \
-                and not math.isnan(style.rates[d.id]):
-            text += f"\n{style.rates[d.id]:.1f}"
-        rect = QRectF(float(sx) - 90, float(sy) - 20, 180, 40)
+        rate = style.rates.get(d.id) if style.mode == "choropleth" else None
+        if rate is not None and not math.isnan(rate):
+            text += f"\n{rate:.1f}"
+        static = scene.static_text(text, font, tr.rtl)
+        size = static.size()
+        x, y = float(sx) - size.width() / 2, float(sy) - size.height() / 2
         painter.setPen(QColor(255, 255, 255, 235))
         for dx, dy in ((-1, 0), (1, 0), (0, -1), (0, 1)):
-            painter.drawText(rect.translated(dx, dy), Qt.AlignCenter, text)
+            painter.drawStaticText(QPointF(x + dx, y + dy), static)
         painter.setPen(QColor("#1d2a36"))
-        painter.drawText(rect, Qt.AlignCenter, text)
+        painter.drawStaticText(QPointF(x, y), static)
 
 
 def _legend_rows(scene: MapScene, style: Style, tr: Translator, drawn: Drawn) -> tuple[str, list[tuple[str, str]]]:
