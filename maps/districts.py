@@ -58,11 +58,21 @@ class DistrictLocator:
         return self.ids[int(hits[0])] if len(hits) else None
 
     def locate_many(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-        """Index into ``ids`` for each point, -1 where no district contains it."""
-        pts = shapely.points(lon, lat)
-        point_idx, geom_idx = self.tree.query(pts, predicate="within")
-        out = np.full(len(pts), -1, dtype=np.int64)
-        out[point_idx] = geom_idx
+        """Index into ``ids`` for each point, -1 where no district contains it.
+
+        Vectorised per district: a bounding-box test on the coordinates picks the candidates,
+        then prepared ``contains_xy`` decides; no shapely Point is ever made (making a million
+        of them costs more than the whole test).
+        """
+        lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+        out = np.full(len(lon), -1, dtype=np.int64)
+        for k, geom in enumerate(self.geoms):
+            x0, y0, x1, y1 = geom.bounds
+            candidates = np.flatnonzero((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+            if len(candidates):
+                candidates = candidates[out[candidates] == -1]
+                inside = shapely.contains_xy(geom, lon[candidates], lat[candidates])
+                out[candidates[inside]] = k
         return out
 
 

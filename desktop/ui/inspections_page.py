@@ -91,6 +91,10 @@ class InspectionsPage(QWidget):
         self.count = QLabel()
         self.count.setObjectName("inspection_count")
         bottom.addWidget(self.count, 1)
+        self.export_button = QPushButton(tr("ui.export"), objectName="export_inspections")
+        self.export_button.setToolTip(tr("ui.export_tip"))
+        self.export_button.clicked.connect(lambda: self.export())
+        bottom.addWidget(self.export_button)
         self.new_button = QPushButton(tr("ui.new_inspection"))
         self.new_button.setObjectName("new_inspection")
         self.new_button.setToolTip("Ctrl+N")
@@ -170,6 +174,15 @@ class InspectionsPage(QWidget):
                 self.count.setText(self.session.tr("ui.inspection_count", n=f"{n:,}".replace(",", " ")))
 
         run_background(count, shown, self.error.emit, owner=self)
+
+    def export(self, path=None, on_finished=None):
+        """The inspections of the current filter to a file QGIS opens (progress, cancel)."""
+        from desktop.ui.export_dialog import ask_export_path, export_with_progress
+        path = path or ask_export_path(self, self.session)
+        if path is None:
+            return None
+        total = self.model.query.count(self.session.store) if self.model.query is not None else None
+        return export_with_progress(self, self.session, self.current_filter(), path, total, on_finished)
 
     def _keep_sort_indicator(self, column: int, _order) -> None:
         """Columns that cannot be sorted on a large list leave the indicator where it was."""

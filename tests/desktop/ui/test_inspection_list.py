@@ -55,3 +55,34 @@ def test_free_text_search(qtbot, session, store):
     qtbot.keyClicks(page.text, site["owner_id_number"])
     qtbot.waitUntil(lambda: page.model.rowCount() > 0 and
                     all(page.model.index(r, 2).data() == site["name"] for r in range(page.model.rowCount())))
+
+
+def test_export_the_filtered_list_with_progress(qtbot, session, store, tmp_path, monkeypatch):
+    import pyogrio
+    from PySide6.QtWidgets import QMessageBox
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
+    page = InspectionsPage(session)
+    qtbot.addWidget(page)
+    page.field.setCurrentIndex(page.field.findData("urbanism"))
+    out = tmp_path / "urb.gpkg"
+    finished = []
+    page.export(out, on_finished=finished.append)
+    qtbot.waitUntil(lambda: bool(finished), timeout=10_000)
+    expected = store.scalar("SELECT count(*) FROM inspection WHERE field_code = 'urbanism'")
+    assert finished == [expected] and len(pyogrio.read_dataframe(out)) == expected
+
+
+def test_cancelled_export_leaves_no_file(qtbot, session, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
+    page = InspectionsPage(session)
+    qtbot.addWidget(page)
+    out = tmp_path / "all.geojson"
+    finished = []
+    dialog = page.export(out, on_finished=finished.append)
+    dialog.canceled.emit()  # what the Cancel button does
+    qtbot.waitUntil(lambda: bool(finished), timeout=10_000)
+    assert finished == [None] or finished[0] == 3000  # a very fast export may finish first
+    if finished == [None]:
+        assert not out.exists()
+    assert not list(tmp_path.glob(".*part*"))
