@@ -172,7 +172,8 @@ class MapWidget(QWidget):
             band, kind = self._band, self._band_kind
             self._band, self._band_kind = [], None
             self.update()
-            if moved:
+            xs, ys = [p.x() for p in band], [p.y() for p in band]
+            if max(xs) - min(xs) > 4 and max(ys) - min(ys) > 4:  # a lasso may end where it began
                 if kind == "rect":
                     a, b = band[0], band[-1]
                     band = [a, QPointF(b.x(), a.y()), b, QPointF(a.x(), b.y())]
