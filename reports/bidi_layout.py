@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bidi import algorithm as uba
 
-from reports.fonts import Glyph, ShapedTTFont
+from reports.fonts import FontPair, Glyph, ShapedTTFont
 
 
 @dataclass
@@ -50,7 +50,7 @@ def levels(text: str, rtl_base: bool) -> list[int]:
     return [c["level"] for c in chars]
 
 
-def shape_line(text: str, font: ShapedTTFont, size: float, rtl_base: bool) -> Line:
+def shape_line(text: str, font: FontPair, size: float, rtl_base: bool) -> Line:
     if not text:
         return Line([], size)
     lv = levels(text, rtl_base)
@@ -60,7 +60,13 @@ def shape_line(text: str, font: ShapedTTFont, size: float, rtl_base: bool) -> Li
         if i == len(text) or lv[i] != lv[start]:
             runs.append((lv[start], text[start:i]))
             start = i
-    shaped = [(level, Run(font, font.shape(chunk, rtl=level % 2 == 1))) for level, chunk in runs]
+    shaped = []
+    for level, chunk in runs:
+        rtl = level % 2 == 1
+        # One directional run may need two fonts (the Arabic face has no Latin brackets, say);
+        # the pieces keep the run's level, so the reordering below places them right to left.
+        for f, piece in _by_coverage(chunk, font, rtl):
+            shaped.append((level, Run(f, f.shape(piece, rtl=rtl))))
     # Reorder (rule L2): from the highest level down to the lowest odd one, reverse every
     # sequence of runs at that level or higher.
     order = list(range(len(shaped)))
@@ -81,11 +87,27 @@ def shape_line(text: str, font: ShapedTTFont, size: float, rtl_base: bool) -> Li
     return Line([shaped[k][1] for k in order], size)
 
 
-def word_width(word: str, font: ShapedTTFont, size: float, rtl_base: bool) -> float:
+def _by_coverage(text: str, font: FontPair, rtl: bool) -> list[tuple[ShapedTTFont, str]]:
+    """Split ``text`` into pieces each drawn by one font: the run's own font where it has the
+    character, the other one where it does not."""
+    main = font.for_run(rtl)
+    other = font.for_run(not rtl)
+    cmap = main.face.charToGlyph
+    out: list[tuple[ShapedTTFont, str]] = []
+    for ch in text:
+        f = main if (ord(ch) in cmap or ch.isspace()) else other
+        if out and out[-1][0] is f:
+            out[-1] = (f, out[-1][1] + ch)
+        else:
+            out.append((f, ch))
+    return out
+
+
+def word_width(word: str, font: FontPair, size: float, rtl_base: bool) -> float:
     return shape_line(word, font, size, rtl_base).width
 
 
-def break_lines(text: str, font: ShapedTTFont, size: float, width: float, rtl_base: bool) -> list[Line]:
+def break_lines(text: str, font: FontPair, size: float, width: float, rtl_base: bool) -> list[Line]:
     """Greedy line breaking at spaces (explicit newlines kept); a word longer than the line stays
     whole on its own line."""
     lines: list[Line] = []
@@ -110,24 +132,36 @@ def break_lines(text: str, font: ShapedTTFont, size: float, width: float, rtl_ba
 
 
 def draw_line(canvas, line: Line, x: float, y: float) -> None:
-    """Draw ``line`` with its left edge at ``x`` and its baseline at ``y``."""
+    """Draw ``line`` with its left edge at ``x`` and its baseline at ``y``.
+
+    Each run is one string: a glyph's horizontal offset is folded into the advances around it
+    (the glyph before ends later, this one ends earlier), so text extraction sees one unbroken
+    word instead of pieces. Only a vertical offset (a mark above or below) is drawn apart.
+    """
     scale = line.size / 1000
     for run in line.runs:
-        canvas.setFont(run.font.fontName, line.size)
-        pending = ""
-        start_x = x
-        for g in run.glyphs:
-            if g.x_offset or g.y_offset:
-                if pending:
-                    canvas.drawString(start_x, y, pending)
-                    pending = ""
-                canvas.drawString(x + g.x_offset * scale, y + g.y_offset * scale, g.char)
-                x += g.advance * scale
-                start_x = x
+        font = run.font
+        canvas.setFont(font.fontName, line.size)
+        glyphs = run.glyphs
+        widths = [g.advance for g in glyphs]
+        start = x
+        for k, g in enumerate(glyphs):
+            if g.x_offset and not g.y_offset:
+                if k:
+                    widths[k - 1] += g.x_offset
+                else:
+                    start += g.x_offset * scale
+                widths[k] -= g.x_offset
+        text, pen = "", start
+        for g, w in zip(glyphs, widths):
+            if g.y_offset:  # a mark above or below: the text so far, then the mark in place
+                if text:
+                    canvas.drawString(start, y, text)
+                canvas.drawString(pen + g.x_offset * scale, y + g.y_offset * scale, font.code_for(g.gid, 0.0, g.text))
+                text, start = "", pen + w * scale
             else:
-                if not pending:
-                    start_x = x
-                pending += g.char
-                x += g.advance * scale
-        if pending:
-            canvas.drawString(start_x, y, pending)
+                text += font.code_for(g.gid, w, g.text)
+            pen += w * scale
+        if text:
+            canvas.drawString(start, y, text)
+        x += run.width * scale

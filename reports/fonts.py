@@ -23,7 +23,8 @@ PRIVATE_START = 0xF0000  # Supplementary Private Use Area-A: never in a real tex
 
 @dataclass(frozen=True)
 class Glyph:
-    char: str          # the private code point standing for this glyph (with its advance)
+    gid: int
+    text: str          # the source letters this glyph stands for ("" for a cluster's extra glyphs)
     advance: float     # in 1/1000 em
     x_offset: float
     y_offset: float
@@ -54,16 +55,16 @@ class ShapedTTFont(TTFont):
         self._glyph_codes: dict[tuple[int, int, str], int] = {}
         self._next = PRIVATE_START
 
-    def code_for(self, gid: int, advance: int, text: str) -> str:
-        """The private character standing for ``gid`` drawn with ``advance`` (font units) and
-        read back as ``text``."""
-        key = (gid, advance, text)
+    def code_for(self, gid: int, advance: float, text: str) -> str:
+        """The private character standing for ``gid`` followed by an advance of ``advance``
+        (1/1000 em) and read back as ``text``."""
+        key = (gid, round(advance, 1), text)
         code = self._glyph_codes.get(key)
         if code is None:
             code = self._glyph_codes[key] = self._next
             self._next += 1
             self.face.charToGlyph[code] = gid
-            self.face.charWidths[code] = advance * self.scale
+            self.face.charWidths[code] = key[1]
             self.text_of[code] = text
         return chr(code)
 
@@ -79,7 +80,6 @@ class ShapedTTFont(TTFont):
         infos, positions = buf.glyph_infos, buf.glyph_positions
         clusters = sorted({i.cluster for i in infos})
         ends = {c: (clusters[k + 1] if k + 1 < len(clusters) else len(text)) for k, c in enumerate(clusters)}
-        seen: set[int] = set()
         out = []
         order = range(len(infos))
         # In an RTL run HarfBuzz lists the cluster's glyphs right to left: the first glyph met in
@@ -90,11 +90,8 @@ class ShapedTTFont(TTFont):
         for k in order:
             info, pos = infos[k], positions[k]
             cluster_text = text[info.cluster:ends[info.cluster]] if first_of_cluster[info.cluster] == k else ""
-            if cluster_text and info.cluster in seen:
-                cluster_text = ""
-            seen.add(info.cluster)
-            out.append(Glyph(self.code_for(info.codepoint, pos.x_advance, cluster_text),
-                             pos.x_advance * self.scale, pos.x_offset * self.scale, pos.y_offset * self.scale))
+            out.append(Glyph(info.codepoint, cluster_text, pos.x_advance * self.scale,
+                             pos.x_offset * self.scale, pos.y_offset * self.scale))
         return out
 
     def addObjects(self, doc) -> None:
@@ -126,13 +123,30 @@ class ShapedTTFont(TTFont):
 
 
 _REGISTERED: dict[str, ShapedTTFont] = {}
+_FILES = {"Naskh": "NotoNaskhArabic-Regular.ttf", "Naskh-Bold": "NotoNaskhArabic-Bold.ttf",
+          "Amiri": "Amiri-Regular.ttf", "Amiri-Bold": "Amiri-Bold.ttf"}
 
 
-def document_font(bold: bool = False) -> ShapedTTFont:
-    """Amiri (Arabic and Latin, SIL OFL), registered once per process."""
-    name = "Amiri-Bold" if bold else "Amiri"
+def _font(name: str) -> ShapedTTFont:
     if name not in _REGISTERED:
-        font = ShapedTTFont(name, resources.path("fonts", f"{name if bold else 'Amiri-Regular'}.ttf"))
+        font = ShapedTTFont(name, resources.path("fonts", _FILES[name]))
         pdfmetrics.registerFont(font)
         _REGISTERED[name] = font
     return _REGISTERED[name]
+
+
+@dataclass(frozen=True)
+class FontPair:
+    """Arabic runs in Noto Naskh Arabic (every word one glyph per letter group, so text
+    extraction is clean), Latin runs and numbers in Amiri's Latin (a matching book face)."""
+    arabic: ShapedTTFont
+    latin: ShapedTTFont
+
+    def for_run(self, rtl: bool) -> ShapedTTFont:
+        return self.arabic if rtl else self.latin
+
+
+def document_font(bold: bool = False) -> FontPair:
+    """The document fonts (SIL OFL), registered once per process."""
+    suffix = "-Bold" if bold else ""
+    return FontPair(_font("Naskh" + suffix), _font("Amiri" + suffix))

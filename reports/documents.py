@@ -1,0 +1,259 @@
+"""Notices, decisions (arrêtés), requests for public force and referral letters as PDF.
+
+Arabic leads; a French version may follow on its own pages. The wording comes from templates
+(``resources/catalogue/templates.json``) that a commune's legal service edits without code; the
+facts come from the case as plain values. Every document carries the header of the Kingdom, its
+title and register number, the legal bases (visas), the facts found (Law 03-01 requires reasons),
+the articles, the execution clause, the appeal notice (Law 41-90 art. 23), the place and date in
+the Gregorian and Hijri calendars, the signatory and capacity or the delegation relied on, and a
+QR code of the document's content hash.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import string
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from hijridate import Gregorian
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
+
+import resources
+from reports.bidi_layout import break_lines, draw_line
+from reports.fonts import document_font
+
+PAGE_W, PAGE_H = A4
+MARGIN = 56
+TEXT_W = PAGE_W - 2 * MARGIN
+LANGS = ("ar", "fr")
+
+
+class TemplateError(ValueError):
+    """A template cites a placeholder the application does not know (or is missing a part)."""
+
+    def __init__(self, kind: str, lang: str, problem: str):
+        super().__init__(f"template {kind}/{lang}: {problem}")
+        self.kind, self.lang, self.problem = kind, lang, problem
+
+
+@dataclass
+class Delegation:
+    number: str
+    date: str  # DD/MM/YYYY
+    delegate_ar: str
+    delegate_fr: str
+    capacity_ar: str
+    capacity_fr: str
+    scope_ar: str
+    scope_fr: str
+
+
+@dataclass
+class Signatory:
+    name_ar: str
+    name_fr: str
+    capacity_ar: str = "رئيس المجلس الجماعي"
+    capacity_fr: str = "Le Président du Conseil communal"
+    delegation: Delegation | None = None
+
+
+@dataclass
+class DocumentData:
+    kind: str
+    number: str | None            # register number "12/2026"; None for a draft
+    issued_on: date
+    place_ar: str
+    place_fr: str
+    header_ar: list[str]          # Kingdom, ministry, wilaya, prefecture, commune, district
+    header_fr: list[str]
+    values_ar: dict[str, str]     # placeholder values, Arabic
+    values_fr: dict[str, str]
+    signatory: Signatory
+    langs: tuple[str, ...] = ("ar",)
+    extra: dict = field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        """SHA-256 of the document's content (what the QR code carries and the register keeps)."""
+        data = asdict(self)
+        data["issued_on"] = self.issued_on.isoformat()
+        return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def load_templates(path=None) -> dict:
+    data = json.loads((path or resources.path("catalogue", "templates.json")).read_text(encoding="utf-8"))
+    check_templates(data)
+    return data
+
+
+def check_templates(data: dict) -> None:
+    known = set(data.get("placeholders", []))
+    for kind, langs in data.get("documents", {}).items():
+        if "ar" not in langs:
+            raise TemplateError(kind, "ar", "the Arabic version is mandatory")
+        for lang, parts in langs.items():
+            for part in ("title", "visas", "considerants", "articles", "execution", "appeal"):
+                if part not in parts:
+                    raise TemplateError(kind, lang, f"missing part {part!r}")
+            texts = [parts["title"], parts["execution"], parts["appeal"], *parts["visas"],
+                     *parts["considerants"], *parts["articles"]]
+            for text in texts:
+                for _lit, name, _spec, _conv in string.Formatter().parse(text):
+                    if name is not None and name not in known:
+                        raise TemplateError(kind, lang, f"unknown placeholder {{{name}}}")
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    return string.Formatter().vformat(text, (), _Values(values))
+
+
+class _Values(dict):
+    def __missing__(self, key):  # a known placeholder without a value: left visible, not a crash
+        return "…"
+
+
+def hijri_text(day: date, lang: str) -> str:
+    h = Gregorian(day.year, day.month, day.day).to_hijri()
+    return f"{h.day} {h.month_name('ar' if lang == 'ar' else 'en')} {h.year}"
+
+
+def gregorian_text(day: date) -> str:
+    """DD/MM/YYYY: slashes keep the date in one left-to-right piece inside Arabic text."""
+    return day.strftime("%d/%m/%Y")
+
+
+class _Writer:
+    """A cursor down the page that breaks lines and pages."""
+
+    def __init__(self, canvas: Canvas, rtl: bool):
+        self.c, self.rtl = canvas, rtl
+        self.y = PAGE_H - MARGIN
+        self.page = 1
+
+    def need(self, height: float) -> None:
+        if self.y - height < MARGIN + 40:
+            self.c.showPage()
+            self.page += 1
+            self.y = PAGE_H - MARGIN
+
+    def paragraph(self, text: str, size: float = 12, bold: bool = False, align: str = "start",
+                  gap: float = 6, width: float = TEXT_W, x0: float = MARGIN) -> None:
+        font = document_font(bold)
+        for line in break_lines(text, font, size, width, self.rtl):
+            self.need(size * 1.6)
+            if align == "center":
+                x = x0 + (width - line.width) / 2
+            elif (align == "start") == self.rtl:  # right edge
+                x = x0 + width - line.width
+            else:
+                x = x0
+            draw_line(self.c, line, x, self.y - size)
+            self.y -= size * 1.55
+        self.y -= gap
+
+
+def _header(w: _Writer, lines: list[str]) -> None:
+    start = w.y
+    width = TEXT_W / 2
+    x0 = MARGIN + TEXT_W - width if w.rtl else MARGIN
+    for k, text in enumerate(lines):
+        w.paragraph(text, size=10.5, bold=k < 2, align="center", gap=0, width=width, x0=x0)
+    w.y = min(w.y, start - 20) - 14
+
+
+def _signature(w: _Writer, data: DocumentData, lang: str) -> None:
+    s = data.signatory
+    ar = lang == "ar"
+    lines = []
+    if s.delegation:
+        d = s.delegation
+        lines.append("عن الرئيس وبتفويض منه" if ar else "Pour le Président et par délégation")
+        lines.append(d.delegate_ar if ar else d.delegate_fr)
+        lines.append(d.capacity_ar if ar else d.capacity_fr)
+        lines.append(f"قرار التفويض رقم {d.number} بتاريخ {d.date} ({d.scope_ar})" if ar
+                     else f"Arrêté de délégation n° {d.number} du {d.date} ({d.scope_fr})")
+    else:
+        lines.append(s.capacity_ar if ar else s.capacity_fr)
+        lines.append(s.name_ar if ar else s.name_fr)
+    width = TEXT_W * 0.55
+    x0 = MARGIN if ar else MARGIN + TEXT_W - width  # the signature sits at the end side
+    w.need(90)
+    for k, text in enumerate(lines):
+        w.paragraph(text, size=11.5, bold=k < 2, align="center", gap=0, width=width, x0=x0)
+    w.y -= 46  # room for the handwritten or stamped mark
+
+
+def _qr(canvas: Canvas, data: DocumentData, digest: str, page_no: int, lang: str) -> None:
+    payload = f"commune-police:{data.kind}:{data.number or 'draft'}:sha256={digest}"
+    widget = QrCodeWidget(payload)
+    x0, y0, x1, y1 = widget.getBounds()
+    size = 62
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    x = MARGIN if lang == "fr" else PAGE_W - MARGIN - size
+    renderPDF.draw(drawing, canvas, x, 14)
+    canvas.setFont("Helvetica", 6.5)
+    canvas.drawString(MARGIN if lang == "ar" else PAGE_W / 2 - 80, 22, f"SHA-256 {digest[:32]}…")
+
+
+def render_document(data: DocumentData, templates: dict | None = None) -> bytes:
+    """The PDF (bytes) of ``data`` in its languages, Arabic first."""
+    templates = templates or load_templates()
+    if "ar" not in data.langs:
+        raise TemplateError(data.kind, "ar", "a document without its Arabic version is not valid")
+    try:
+        kinds = templates["documents"][data.kind]
+    except KeyError:
+        raise TemplateError(data.kind, "ar", "no template for this kind of document") from None
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
+    canvas.setTitle(fill(kinds["ar"]["title"], data.values_ar))
+    canvas.setAuthor("commune-police")
+    digest = data.content_hash()
+    for n, lang in enumerate(data.langs):
+        if lang not in kinds:
+            raise TemplateError(data.kind, lang, "no template in this language")
+        if n:
+            canvas.showPage()
+        _render_language(canvas, data, kinds[lang], lang, digest)
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _render_language(canvas: Canvas, data: DocumentData, t: dict, lang: str, digest: str) -> None:
+    ar = lang == "ar"
+    values = data.values_ar if ar else data.values_fr
+    w = _Writer(canvas, rtl=ar)
+    _header(w, data.header_ar if ar else data.header_fr)
+    w.paragraph(fill(t["title"], values), size=17, bold=True, align="center", gap=2)
+    number = data.number or ("مشروع" if ar else "projet")
+    w.paragraph(f"رقم: {number}" if ar else f"N° {number}", size=12, bold=True, align="center", gap=12)
+    for visa in t["visas"]:
+        text = fill(visa, values)
+        for part in text.split("\n"):
+            if part.strip():
+                w.paragraph(part, size=11.5, gap=3)
+    for considerant in t["considerants"]:
+        w.paragraph(fill(considerant, values), size=11.5, gap=3)
+    w.y -= 6
+    w.paragraph("يقرر ما يلي:" if ar else "ARRÊTE :" if data.kind not in ("referral_letter", "public_force_request", "formal_notice")
+                else "يقرر ما يلي:" if ar else "DÉCIDE :", size=13, bold=True, align="center", gap=8)
+    for k, article in enumerate(t["articles"], 1):
+        label = f"المادة {k}: " if ar else f"Article {k} : "
+        w.paragraph(label + fill(article, values), size=11.5, gap=5)
+    if t["execution"]:
+        label = f"المادة {len(t['articles']) + 1}: " if ar else f"Article {len(t['articles']) + 1} : "
+        w.paragraph(label + fill(t["execution"], values), size=11.5, gap=10)
+    place = data.place_ar if ar else data.place_fr
+    when = (f"حرر بـ{place} في {gregorian_text(data.issued_on)} الموافق لـ {hijri_text(data.issued_on, 'ar')}" if ar
+            else f"Fait à {place}, le {gregorian_text(data.issued_on)} ({hijri_text(data.issued_on, 'fr')} H)")
+    w.paragraph(when, size=11.5, align="end", gap=10)
+    _signature(w, data, lang)
+    if t["appeal"]:
+        w.paragraph(fill(t["appeal"], values), size=9.5, gap=4)
+    _qr(canvas, data, digest, w.page, lang)
