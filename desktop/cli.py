@@ -78,6 +78,29 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--out", type=Path, required=True)
     exp.add_argument("--field", help="only this police field (catalogue code)")
     exp.add_argument("--year", type=int, help="only this calendar year")
+
+    sp = sub.add_parser("decision", help="the decision register: list, PDF, sign, verify")
+    dec = sp.add_subparsers(dest="decision_command", required=True)
+    ls = dec.add_parser("list", help="decisions (drafts and signed) with their oversight deadlines")
+    db_arg(ls)
+    ls.add_argument("--year", type=int)
+    ls.add_argument("--json", action="store_true")
+    pdf = dec.add_parser("pdf", help="write a decision's PDF (the signed one once signed)")
+    pdf.add_argument("decision_id")
+    db_arg(pdf)
+    pdf.add_argument("--out", type=Path, required=True)
+    pdf.add_argument("--lang", dest="doc_lang", choices=("ar", "ar+fr"), default=None,
+                     help="languages of a draft's PDF (a signed one is as it was signed)")
+    sign = dec.add_parser("sign", help="sign a draft (the president or a recorded delegate)")
+    sign.add_argument("decision_id")
+    db_arg(sign)
+    sign.add_argument("--pkcs12", type=Path, required=True)
+    sign.add_argument("--user", default="president", help="the signing account (its password is asked, or"
+                      " COMMUNE_POLICE_PASSWORD)")
+    ver = dec.add_parser("verify", help="check a signed PDF: intact, valid, trusted")
+    ver.add_argument("file", type=Path)
+    ver.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="trust the commune's authority kept there")
+    ver.add_argument("--ca", type=Path, help="a PEM certificate of the authority to trust")
     return p
 
 
@@ -91,9 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         if command == "gui":
             from desktop.ui.app import run_gui  # Qt only from here on
             return run_gui(args.db or default_db())
+        from desktop.cli_decisions import decision_command
         from desktop.cli_geo import districts_command, inspections_command, map_command
         handlers = {"demo": _demo, "check": _check, "init": _init, "districts": districts_command,
-                    "map": map_command, "inspections": inspections_command}
+                    "map": map_command, "inspections": inspections_command, "decision": decision_command}
         return handlers[command](args, tr)
     except StoreError as exc:
         print(f"{tr('store.' + exc.code, **exc.params)}\n  ({exc.detail or exc.code})" if exc.detail
@@ -101,6 +125,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except CatalogueError as exc:
         print(tr("catalogue.error", str(exc)), file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - known refusals get their message, bugs go on
+        from desktop.cli_decisions import known_refusal
+        message = known_refusal(exc, tr)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_ERROR
@@ -128,6 +159,12 @@ def _demo(args, tr: Translator) -> int:
     print(f"{tr('cli.demo_accounts')}:")
     for username, password, role in summary.accounts:
         print(f"  {username:14} {password:16} {tr.enum('role', role)}")
+    e = summary.enforcement or {}
+    if e:
+        print(f"  {e['cases']:,} cases, {e['steps']:,} ladder steps, {e['signed']} signed decisions, {e['drafts']} drafts")
+        print(f"{tr('cli.demo_certificates')} ({tr('ui.password')}: {summary.cert_password}):")
+        for path in sorted(e["certs"].iterdir()):
+            print(f"  {path}")
     return EXIT_OK
 
 

@@ -50,6 +50,8 @@ class DemoSummary:
     officers: int
     accounts: list[tuple[str, str, str]]  # username, password, role
     seconds: float = 0.0
+    enforcement: dict | None = None
+    cert_password: str = ""
 
 
 def _person(rng: np.random.Generator) -> tuple[str, str]:
@@ -73,13 +75,18 @@ def build_demo(path: Path, inspections: int = 20_000, seed: int = 1, catalogue: 
             tx.conn.execute("INSERT INTO meta (key, value) VALUES ('demo', '1')")
         admin, officers, districts = _people_and_places(store, rng)
         sites = _build_sites(store, admin, districts, rng, max(3000, inspections // 50))
-        _build_inspections(store, admin, catalogue, districts, sites, officers, rng, inspections,
-                           end or datetime.now(timezone.utc), progress)
+        end = end or datetime.now(timezone.utc)
+        _build_inspections(store, admin, catalogue, districts, sites, officers, rng, inspections, end, progress)
+        from desktop.demo_cases import build_enforcement, build_signatures
+        enforcement = build_enforcement(store, admin, catalogue, rng, end.date())
+        enforcement.update(build_signatures(store, admin, catalogue, end.date()))
         store.conn.execute("ANALYZE")
         accounts = [(a[0], a[1], a[2]) for a in ACCOUNTS]
         accounts += [(officers[i].username, OFFICER_PASSWORD, officers[i].role) for i in range(2)]
+        from desktop.demo_cases import CERT_PASSWORD, VICE_PRESIDENT
+        accounts.insert(4, VICE_PRESIDENT[:3])
         return DemoSummary(path, inspections, len(sites["id"]), len(officers), accounts,
-                           time.perf_counter() - started)
+                           time.perf_counter() - started, enforcement, CERT_PASSWORD)
     finally:
         store.close()
 

@@ -35,8 +35,13 @@ def demo_template(tmp_path_factory, catalogue) -> Path:
 
 @pytest.fixture
 def demo_path(demo_template, tmp_path) -> Path:
+    """A copy of the demo: its database and the folders beside it (attachments, certificates)."""
     target = tmp_path / "commune.sqlite"
     shutil.copy(demo_template, target)
+    for suffix in (".files", ".certs"):
+        source = demo_template.with_name(demo_template.name + suffix)
+        if source.exists():
+            shutil.copytree(source, target.with_name(target.name + suffix))
     return target
 
 

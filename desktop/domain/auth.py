@@ -9,11 +9,13 @@ ROLES = ("officer", "coordinator", "president", "reviewer", "administrator")
 # services) only reads.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "officer": frozenset({"inspection.create", "site.create", "draft.write"}),
-    "coordinator": frozenset({"inspection.create", "site.create", "site.edit", "draft.write"}),
-    "president": frozenset({"draft.write"}),
+    "coordinator": frozenset({"inspection.create", "site.create", "site.edit", "draft.write", "case.manage",
+                              "decision.draft", "decision.record"}),
+    "president": frozenset({"draft.write", "case.manage", "decision.draft", "decision.record", "decision.sign",
+                            "delegation.manage"}),
     "reviewer": frozenset(),
     "administrator": frozenset({"inspection.create", "site.create", "site.edit", "draft.write",
-                                "user.manage", "district.manage", "commune.edit"}),
+                                "user.manage", "district.manage", "commune.edit", "delegation.manage"}),
 }
 
 

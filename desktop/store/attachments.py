@@ -96,6 +96,26 @@ class AttachmentStore:
             tmp.unlink(missing_ok=True)
             raise from_os(exc, str(source)) from exc
 
+    def put_bytes(self, data: bytes, mime: str) -> StoredFile:
+        """Store bytes made by the application (a signed PDF), content-addressed."""
+        sha = hashlib.sha256(data).hexdigest()
+        target = self.path_for(sha)
+        if target.exists():
+            return StoredFile(sha, len(data), mime)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=self.root)
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp_name, 0o444)
+            os.replace(tmp_name, target)
+        except OSError as exc:
+            Path(tmp_name).unlink(missing_ok=True) if "tmp_name" in locals() else None
+            raise from_os(exc, str(target)) from exc
+        return StoredFile(sha, len(data), mime)
+
     def verify(self, sha256: str, size: int) -> str | None:
         """None if the stored file is present and intact, else what is wrong."""
         path = self.path_for(sha256)

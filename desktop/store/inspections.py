@@ -8,6 +8,8 @@ from desktop.domain.auth import require
 from desktop.domain.catalogue import Catalogue
 from desktop.domain.model import InspectionInput
 from desktop.domain.validation import Context, ValidationFailed, Problem, validate_inspection
+from desktop.domain.ids import LOCAL_TZ, parse_utc_text
+from desktop.store.cases import open_or_extend_case
 from desktop.store.commune import district_geometries
 from desktop.store.db import Store
 from desktop.store.errors import StoreError
@@ -102,9 +104,14 @@ def submit_inspection(store: Store, user: User, inp: InspectionInput, catalogue:
             "origin_ref": inp.origin_ref.strip(), "origin_reason": inp.origin_reason.strip(),
             "followup_of": inp.origin_ref.strip() if inp.origin_type == "follow_up" else None,
             "finding_count": len(inp.findings)})
-        for f in inp.findings:
-            tx.insert("finding", {"inspection_id": inspection_id, "violation_code": f.violation_code,
-                                  "measure_value": f.measure_value, "note": f.note.strip()})
+        finding_ids = [tx.insert("finding", {"inspection_id": inspection_id, "violation_code": f.violation_code,
+                                             "measure_value": f.measure_value, "note": f.note.strip()})
+                       for f in inp.findings]
+        # No finding waits without an owner and a date: it opens (or joins) the site's case.
+        if inp.outcome == "violations":
+            open_or_extend_case(tx, catalogue, site_id, inp.field_code, finding_ids,
+                                [f.violation_code for f in inp.findings],
+                                parse_utc_text(inp.inspected_at).astimezone(LOCAL_TZ).date(), inp.officer_ids[0])
         for photo in inp.photos:
             tx.insert("attachment", {"sha256": photo.sha256, "mime": photo.mime, "size": photo.size,
                                      "original_name": photo.name, "owner_type": "inspection",

@@ -159,5 +159,83 @@ CREATE INDEX inspection_geo_counts ON inspection(district_id, field_code, outcom
     finding_count, lon, lat, outside_district) WHERE deleted_at IS NULL;
 """
 
-MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2)]
+# 3: the enforcement ladder: cases, their steps, delegations of signature, the decision register.
+M3 = f"""
+CREATE TABLE case_file (
+    id TEXT PRIMARY KEY,
+    site_id TEXT NOT NULL REFERENCES site(id),
+    field_code TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+    opened_on TEXT NOT NULL,
+    closed_on TEXT,{AUDIT}
+);
+CREATE INDEX case_site ON case_file(site_id, field_code, status);
+CREATE INDEX case_status ON case_file(status, opened_on);
+
+CREATE TABLE case_finding (
+    id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL REFERENCES case_file(id),
+    finding_id TEXT NOT NULL REFERENCES finding(id),{AUDIT}
+);
+CREATE INDEX case_finding_case ON case_finding(case_id);
+
+CREATE TABLE case_step (
+    id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL REFERENCES case_file(id),
+    step TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),
+    opened_on TEXT NOT NULL,
+    due_on TEXT NOT NULL,
+    owner_id TEXT REFERENCES [user](id),
+    done_on TEXT,
+    result TEXT NOT NULL DEFAULT '',
+    data TEXT NOT NULL DEFAULT '{{}}',{AUDIT}
+);
+CREATE INDEX case_step_case ON case_step(case_id, opened_on);
+CREATE INDEX case_step_open ON case_step(status, due_on);
+
+CREATE TABLE delegation (
+    id TEXT PRIMARY KEY,
+    delegate_id TEXT NOT NULL REFERENCES [user](id),
+    number TEXT NOT NULL,
+    decided_on TEXT NOT NULL,
+    legal_basis TEXT NOT NULL CHECK (legal_basis IN ('art103', 'art236')),
+    scope_fields TEXT NOT NULL,
+    scope_ar TEXT NOT NULL,
+    scope_fr TEXT NOT NULL,
+    capacity_ar TEXT NOT NULL,
+    capacity_fr TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    withdrawn_on TEXT,
+    withdrawal_reason TEXT NOT NULL DEFAULT '',{AUDIT}
+);
+
+CREATE TABLE decision (
+    id TEXT PRIMARY KEY,
+    case_id TEXT REFERENCES case_file(id),
+    step_id TEXT REFERENCES case_step(id),
+    kind TEXT NOT NULL,
+    field_code TEXT NOT NULL,
+    year INTEGER,
+    number INTEGER,
+    status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'signed')),
+    langs TEXT NOT NULL DEFAULT 'ar',
+    content TEXT NOT NULL,
+    content_sha256 TEXT,
+    pdf_sha256 TEXT,
+    signed_on TEXT,
+    signed_by TEXT REFERENCES [user](id),
+    delegation_id TEXT REFERENCES delegation(id),
+    oversight_class TEXT NOT NULL,
+    delivered_on TEXT, delivery_method TEXT, delivery_receiver TEXT,
+    transmitted_on TEXT, receipt_on TEXT, governor_observation TEXT NOT NULL DEFAULT '',
+    appeal_on TEXT, appeal_ref TEXT NOT NULL DEFAULT '',{AUDIT},
+    UNIQUE (year, number)
+);
+CREATE INDEX decision_case ON decision(case_id);
+CREATE INDEX decision_register ON decision(year, number);
+""" + "\n".join(_no_delete(t) for t in ("case_file", "case_finding", "case_step", "delegation", "decision"))
+
+MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3)]
 LATEST = MIGRATIONS[-1][0]

@@ -1,0 +1,116 @@
+"""``commune-police decision list|pdf|sign|verify``."""
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+
+from desktop.i18n import Translator
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+
+
+def known_refusal(exc: Exception, tr: Translator) -> str | None:
+    """The user's message for a refusal of the enforcement engine, or None for anything else."""
+    from desktop.domain.ladder import LadderError
+    from desktop.store.decisions import NotAuthorisedToSign
+    from reports.documents import TemplateError
+    from reports.signing import SigningError
+    if isinstance(exc, SigningError):
+        return tr("sign." + exc.code, **exc.params) + (f"\n  ({exc.detail})" if exc.detail else "")
+    if isinstance(exc, NotAuthorisedToSign):
+        return tr("sign.not_authorised", field=exc.field_code)
+    if isinstance(exc, TemplateError):
+        return tr("sign.template_error", kind=exc.kind, lang=exc.lang, problem=exc.problem)
+    if isinstance(exc, LadderError):
+        return str(exc)
+    return None
+
+
+def decision_command(args, tr: Translator) -> int:
+    return {"list": _list, "pdf": _pdf, "sign": _sign, "verify": _verify}[args.decision_command](args, tr)
+
+
+def _list(args, tr: Translator) -> int:
+    from desktop.store.db import open_store
+    from desktop.store.decisions import register
+    with open_store(args.db, readonly=True) as store:
+        rows = register(store, args.year)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return EXIT_OK
+    for r in rows:
+        number = f"{r['number']}/{r['year']}" if r["number"] else "—"
+        late = " ⚠" if r["governor_late"] else ""
+        print(f"{number:>10}  {r['status']:6}  {r['kind']:20} {r['field_code']:14} {r['site_name'] or '':28}"
+              f" {r['governor_due'] or '':10}{late}  {r['id']}")
+    print(f"{len(rows)} decision(s)")
+    return EXIT_OK
+
+
+def _pdf(args, tr: Translator) -> int:
+    from desktop.store.db import open_store
+    from desktop.store.decisions import document, signed_pdf
+    from reports.documents import render_document
+    with open_store(args.db, readonly=True) as store:
+        row, doc = document(store, args.decision_id)
+        if row["status"] == "signed":
+            data = signed_pdf(store, args.decision_id)
+        else:
+            if args.doc_lang:
+                doc.langs = tuple(args.doc_lang.split("+"))
+            data = render_document(doc)
+    tmp = args.out.with_name(f".{args.out.name}.part")
+    tmp.write_bytes(data)
+    tmp.replace(args.out)
+    print(f"{args.out} ({row['status']})")
+    return EXIT_OK
+
+
+def _sign(args, tr: Translator) -> int:
+    from desktop.domain.catalogue import load_catalogue  # noqa: F401 - catalogue errors surface early
+    from desktop.store.db import open_store
+    from desktop.store.decisions import sign_decision
+    from desktop.store.users import authenticate
+    with open_store(args.db) as store:
+        password = os.environ.get("COMMUNE_POLICE_PASSWORD") or getpass.getpass(f"{args.user} — {tr('ui.password')}: ")
+        user = authenticate(store, args.user, password)
+        if user is None:
+            print(tr("ui.login_failed"), file=sys.stderr)
+            return EXIT_ERROR
+        p12_password = os.environ.get("COMMUNE_POLICE_PKCS12_PASSWORD") or getpass.getpass(f"{args.pkcs12.name}: ")
+        number = sign_decision(store, user, args.decision_id, args.pkcs12, p12_password)
+        year = store.scalar("SELECT year FROM decision WHERE id = ?", (args.decision_id,))
+    print(tr("sign.signed", number=f"{number}/{year}"))
+    return EXIT_OK
+
+
+def _verify(args, tr: Translator) -> int:
+    from cryptography import x509
+    from reports.signing import SigningError, verify_pdf
+    roots = []
+    if args.ca:
+        roots.append(x509.load_pem_x509_certificate(args.ca.read_bytes()))
+    elif getattr(args, "db", None):
+        from desktop.store.db import open_store
+        with open_store(args.db, readonly=True) as store:
+            pem = store.meta("ca_pem")
+        if pem:
+            roots.append(x509.load_pem_x509_certificate(pem.encode()))
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise SigningError("pdf_unreadable", str(exc)) from exc
+    result = verify_pdf(data, roots or None)
+    if not result.signed:
+        print(tr("sign.verify_unsigned"))
+        return EXIT_PROBLEMS
+    print(f"{tr('sign.signer')}: {result.signer}\n{tr('sign.signed_at')}: {result.signed_at}")
+    if result.ok:
+        print("OK — " + tr("sign.verify_ok") + ("" if result.trusted else f" ({tr('sign.trust_not_checked')})"))
+        return EXIT_OK
+    print(tr("sign.verify_failed"))
+    for problem in result.problems:
+        print(f"  - {problem}")
+    return EXIT_PROBLEMS

@@ -1,0 +1,110 @@
+"""The enforcement ladder (DESIGN.md): which step follows which, when each is due, which
+document a step produces, and the governor's oversight deadlines (Law 113-14 art. 116).
+
+observed → (awareness) → formal notice with deadline → re-inspection → decision or referral →
+notification → execution → closed. Every step has a due date and an owner: nothing waits
+without a date.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from desktop.domain.catalogue import Violation
+
+STEPS = ("awareness", "formal_notice", "reinspection", "referral", "decision", "notification",
+         "execution", "closed")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "awareness": ("reinspection",),
+    "formal_notice": ("reinspection",),
+    "reinspection": ("closed", "formal_notice", "decision", "referral"),
+    "referral": ("execution", "closed"),       # after the controller's (or police's) follow-up
+    "decision": ("notification",),
+    "notification": ("execution", "closed"),
+    "execution": ("closed",),
+}
+# Days allowed for a step when the violation sets no deadline of its own.
+STEP_DAYS = {"awareness": 15, "formal_notice": 30, "reinspection": 5, "referral": 3, "decision": 7,
+             "notification": 5, "execution": 30}
+# Steps done by the officers in the field; the rest is the coordinator's paperwork.
+FIELD_STEPS = ("awareness", "reinspection")
+SEVERITY_RANK = {"minor": 0, "major": 1, "critical": 2}
+NOTICE_MAX_DAYS_PUBLIC_DOMAIN = 30   # Law 57-19 art. 24: a formal notice of at most one month
+PLANNING_FIX_DAYS = (10, 30)         # Law 66-12 art. 68: minor planning fixes in 10 days to 1 month
+REFERRAL_AUTHORITIES = ("urbanism_controller", "national_police", "gendarmerie", "hygiene_office", "onssa")
+
+
+class LadderError(ValueError):
+    pass
+
+
+def first_step(violations: list[Violation]) -> tuple[str, int, str | None]:
+    """(step, days, referral authority) for a case opened on these violations: the most severe
+    violation leads; the shortest deadline wins."""
+    if not violations:
+        raise LadderError("a case needs at least one violation")
+    lead = max(violations, key=lambda v: (SEVERITY_RANK[v.severity], -v.deadline_days))
+    step = "referral" if lead.next_step == "referral" else lead.next_step
+    days = min(v.deadline_days for v in violations if v.next_step == lead.next_step) or STEP_DAYS[step]
+    if step == "formal_notice" and lead.field == "public_domain":
+        days = min(days, NOTICE_MAX_DAYS_PUBLIC_DOMAIN)
+    return step, days, lead.referral_to if step == "referral" else None
+
+
+def check_transition(current: str, following: str) -> None:
+    if following not in TRANSITIONS.get(current, ()):
+        allowed = ", ".join(TRANSITIONS.get(current, ())) or "none"
+        raise LadderError(f"after {current!r} comes {allowed}, not {following!r}")
+
+
+def decision_kind(violations: list[Violation]) -> str:
+    """Which decision a case ends in when the notice was not complied with."""
+    codes = {v.code for v in violations}
+    fields = {v.field for v in violations}
+    if "ruin_buildings" in fields:
+        return "ruin_order"
+    if "DOM-06" in codes:
+        return "removal"
+    if codes & {"DOM-03", "DOM-04"}:
+        return "withdrawal"
+    if "DOM-01" in codes:
+        return "stop_and_fee"
+    return "closure"
+
+
+def document_for(step: str, violations: list[Violation]) -> str | None:
+    """The document a step produces (None: a field step, no paper)."""
+    return {"formal_notice": "formal_notice", "referral": "referral_letter",
+            "decision": decision_kind(violations), "execution": "public_force_request"}.get(step)
+
+
+def due_on(start: date, days: int) -> date:
+    return start + timedelta(days=days)
+
+
+def working_days_after(start: date, days: int) -> date:
+    """``days`` working days (Monday to Friday) after ``start``. Public holidays are not known
+    here; the deadline errs early rather than late."""
+    d, left = start, days
+    while left:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            left -= 1
+    return d
+
+
+def oversight_class(kind: str, field_code: str) -> str:
+    """Art. 116: regulatory decisions, individual urban-planning decisions, other individual ones."""
+    if kind == "regulatory":
+        return "regulatory"
+    return "individual_urbanism" if field_code == "urbanism" else "individual_other"
+
+
+def governor_deadline(klass: str, signed_on: date | None, delivered_on: date | None) -> date | None:
+    """When the decision must reach the governor: regulatory decisions within 15 working days
+    (of their signature), individual urban-planning decisions within 5 days of their delivery
+    to the person concerned; other individual police decisions have no set deadline."""
+    if klass == "regulatory" and signed_on:
+        return working_days_after(signed_on, 15)
+    if klass == "individual_urbanism" and delivered_on:
+        return delivered_on + timedelta(days=5)
+    return None

@@ -1,0 +1,130 @@
+"""Cases: one site's violations in one police field followed along the enforcement ladder."""
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass
+from datetime import date
+
+from desktop.domain.auth import require
+from desktop.domain.catalogue import Catalogue
+from desktop.domain.ladder import (FIELD_STEPS, STEP_DAYS, check_transition, due_on, first_step)
+from desktop.store.db import Store, Transaction
+from desktop.store.users import User
+
+
+def coordinator_id(conn) -> str | None:
+    row = conn.execute("SELECT id FROM [user] WHERE role = 'coordinator' AND active = 1 AND deleted_at IS NULL"
+                       " ORDER BY created_at LIMIT 1").fetchone()
+    return row[0] if row else None
+
+
+def _owner(conn, step: str, officer_id: str | None) -> str | None:
+    return officer_id if step in FIELD_STEPS and officer_id else coordinator_id(conn)
+
+
+def open_or_extend_case(tx: Transaction, catalogue: Catalogue, site_id: str, field_code: str,
+                        finding_ids: list[str], codes: list[str], on: date, officer_id: str | None) -> str | None:
+    """Attach new findings to the site's open case for the field, or open one with its first
+    step (in the caller's transaction). Returns the case id (None without findings)."""
+    if not finding_ids:
+        return None
+    conn = tx.conn
+    row = conn.execute("SELECT id FROM case_file WHERE site_id = ? AND field_code = ? AND status = 'open'"
+                       " AND deleted_at IS NULL", (site_id, field_code)).fetchone()
+    if row:
+        case_id = row[0]
+    else:
+        case_id = tx.insert("case_file", {"site_id": site_id, "field_code": field_code, "opened_on": on.isoformat()})
+        violations = [catalogue.violation(c) for c in codes if catalogue.has_violation(c)]
+        step, days, authority = first_step(violations)
+        tx.insert("case_step", {"case_id": case_id, "step": step, "opened_on": on.isoformat(),
+                                "due_on": due_on(on, days).isoformat(), "owner_id": _owner(conn, step, officer_id),
+                                "data": json.dumps({"authority": authority} if authority else {})})
+    for finding_id in finding_ids:
+        tx.insert("case_finding", {"case_id": case_id, "finding_id": finding_id})
+    return case_id
+
+
+@dataclass
+class CaseStep:
+    id: str
+    step: str
+    status: str
+    opened_on: str
+    due_on: str
+    owner_id: str | None
+    done_on: str | None
+    result: str
+    data: dict
+
+
+def case_steps(store: Store, case_id: str) -> list[CaseStep]:
+    rows = store.query("SELECT id, step, status, opened_on, due_on, owner_id, done_on, result, data FROM case_step"
+                       " WHERE case_id = ? AND deleted_at IS NULL ORDER BY opened_on, rowid", (case_id,))
+    return [CaseStep(**{**r, "data": json.loads(r["data"] or "{}")}) for r in rows]
+
+
+def case_violations(store: Store, case_id: str) -> list[str]:
+    return [r["violation_code"] for r in store.query(
+        "SELECT f.violation_code FROM case_finding cf JOIN finding f ON f.id = cf.finding_id"
+        " WHERE cf.case_id = ? ORDER BY f.rowid", (case_id,))]
+
+
+def current_step(store: Store, case_id: str) -> CaseStep | None:
+    steps = [s for s in case_steps(store, case_id) if s.status == "open"]
+    return steps[-1] if steps else None
+
+
+def advance(store: Store, user: User, case_id: str, following: str, result: str = "", on: date | None = None,
+            days: int | None = None, data: dict | None = None) -> str | None:
+    """Close the open step with ``result`` and open ``following`` (or close the case)."""
+    require(user.role, "case.manage")
+    on = on or date.today()
+    step = current_step(store, case_id)
+    if step is None:
+        raise ValueError("this case has no open step")
+    check_transition(step.step, following)
+    with store.transaction(user.id) as tx:
+        tx.update("case_step", step.id, {"status": "done", "done_on": on.isoformat(), "result": result})
+        if following == "closed":
+            tx.update("case_file", case_id, {"status": "closed", "closed_on": on.isoformat()})
+            return None
+        officer = store.scalar("SELECT i.lead_officer_id FROM case_finding cf JOIN finding f ON f.id = cf.finding_id"
+                               " JOIN inspection i ON i.id = f.inspection_id WHERE cf.case_id = ?"
+                               " ORDER BY i.inspected_at DESC LIMIT 1", (case_id,))
+        return tx.insert("case_step", {
+            "case_id": case_id, "step": following, "opened_on": on.isoformat(),
+            "due_on": due_on(on, days if days is not None else STEP_DAYS[following]).isoformat(),
+            "owner_id": _owner(tx.conn, following, officer), "data": json.dumps(data or {})})
+
+
+def overdue_steps(store: Store, today: date | None = None, limit: int = 500) -> list[dict]:
+    today = today or date.today()
+    return store.query(
+        "SELECT s.id AS step_id, s.case_id, s.step, s.due_on, s.owner_id, c.field_code, c.site_id, st.name AS site_name"
+        " FROM case_step s JOIN case_file c ON c.id = s.case_id JOIN site st ON st.id = c.site_id"
+        " WHERE s.status = 'open' AND s.due_on < ? AND s.deleted_at IS NULL ORDER BY s.due_on LIMIT ?",
+        (today.isoformat(), limit))
+
+
+FUNNEL = ("findings", "formal_notice", "decision", "notification", "execution", "closed")
+
+
+def funnel(store: Store, since: str | None = None) -> list[dict]:
+    """How many cases reached each rung, and the median days from the case's opening to it."""
+    where, params = ("WHERE c.opened_on >= ?", (since,)) if since else ("", ())
+    cases = store.scalar(f"SELECT count(*) FROM case_file c {where}", params)
+    out = [{"rung": "findings", "cases": cases, "median_days": 0.0}]
+    for rung in FUNNEL[1:]:
+        if rung == "closed":
+            rows = store.conn.execute(f"SELECT julianday(c.closed_on) - julianday(c.opened_on) FROM case_file c"
+                                      f" {where} {'AND' if where else 'WHERE'} c.status = 'closed'", params).fetchall()
+        else:
+            rows = store.conn.execute(
+                f"SELECT min(julianday(s.opened_on)) - julianday(c.opened_on) FROM case_step s"
+                f" JOIN case_file c ON c.id = s.case_id {where} {'AND' if where else 'WHERE'} s.step = ?"
+                f" GROUP BY s.case_id", (*params, rung)).fetchall()
+        days = [r[0] for r in rows if r[0] is not None]
+        out.append({"rung": rung, "cases": len(days), "median_days": statistics.median(days) if days else None})
+    return out
