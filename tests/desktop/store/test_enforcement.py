@@ -1,0 +1,164 @@
+"""The ladder and the register on a real database: owners, due dates, who may sign, numbering."""
+import json
+import subprocess
+from datetime import date, timedelta
+
+import pytest
+
+from desktop.cli import main
+from desktop.demo_cases import CERT_PASSWORD, certs_dir
+from desktop.domain.ladder import LadderError, working_days_after
+from desktop.store.cases import advance, case_steps, current_step, funnel, overdue_steps
+from desktop.store.decisions import (NotAuthorisedToSign, add_delegation, document, draft_decision, record_delivery,
+                                     register, sign_decision, signed_pdf, withdraw_delegation)
+from desktop.store.inspections import submit_inspection
+from desktop.store.users import authenticate
+from reports.signing import SigningError, verify_pdf
+
+
+@pytest.fixture
+def people(store):
+    return {name: authenticate(store, name, pw) for name, pw in
+            (("president", "president-demo"), ("coordinateur", "coord-demo"), ("vicepresident", "vp-demo"),
+             ("agent001", "agent-demo"))}
+
+
+@pytest.fixture
+def p12(demo_path):
+    folder = certs_dir(demo_path)
+    return {"president": folder / "president.p12", "vicepresident": folder / "vicepresident.p12"}
+
+
+def test_a_finding_opens_a_case_with_owner_and_due_date(store, officer, valid_input, catalogue):
+    iid = submit_inspection(store, officer, valid_input, catalogue)
+    case_id = store.scalar("SELECT cf.case_id FROM case_finding cf JOIN finding f ON f.id = cf.finding_id"
+                           " WHERE f.inspection_id = ?", (iid,))
+    step = current_step(store, case_id)
+    assert step.step == "formal_notice"  # DOM-01: notice to stop (Law 57-19 art. 27)
+    assert date.fromisoformat(step.due_on) - date.fromisoformat(step.opened_on) <= timedelta(days=30)
+    assert step.owner_id == store.scalar("SELECT id FROM [user] WHERE username = 'coordinateur'")
+    # A second inspection of the same site and field joins the open case.
+    valid_input.inspected_at = "2026-06-05T10:30:00Z"
+    iid2 = submit_inspection(store, officer, valid_input, catalogue)
+    assert store.scalar("SELECT cf.case_id FROM case_finding cf JOIN finding f ON f.id = cf.finding_id"
+                        " WHERE f.inspection_id = ?", (iid2,)) == case_id
+
+
+def test_ladder_moves_in_order_only(store, people, officer, valid_input, catalogue):
+    iid = submit_inspection(store, officer, valid_input, catalogue)
+    case_id = store.scalar("SELECT cf.case_id FROM case_finding cf JOIN finding f ON f.id = cf.finding_id"
+                           " WHERE f.inspection_id = ?", (iid,))
+    coord = people["coordinateur"]
+    with pytest.raises(LadderError):
+        advance(store, coord, case_id, "execution")
+    advance(store, coord, case_id, "reinspection", "notice served")
+    assert current_step(store, case_id).owner_id == officer.id  # field steps go to the officer
+    advance(store, coord, case_id, "decision", "not complied")
+    advance(store, coord, case_id, "notification")
+    advance(store, coord, case_id, "closed", "complied after the decision")
+    assert [s.step for s in case_steps(store, case_id)] == ["formal_notice", "reinspection", "decision", "notification"]
+    assert store.scalar("SELECT status FROM case_file WHERE id = ?", (case_id,)) == "closed"
+    with pytest.raises(PermissionError):
+        advance(store, people["agent001"], case_id, "closed")
+
+
+def _draft(store, people, catalogue, field):
+    case_id = store.scalar("SELECT c.id FROM case_file c WHERE c.field_code = ? AND c.status = 'open' LIMIT 1", (field,))
+    return draft_decision(store, people["coordinateur"], catalogue, case_id, "closure")
+
+
+def test_only_president_or_delegate_in_scope_signs(store, people, p12, catalogue, tmp_path):
+    urbanism = _draft(store, people, catalogue, "urbanism")
+    hygiene = _draft(store, people, catalogue, "hygiene")
+    with pytest.raises(NotAuthorisedToSign):
+        sign_decision(store, people["coordinateur"], hygiene, p12["president"], CERT_PASSWORD)
+    with pytest.raises(NotAuthorisedToSign):  # the delegation covers hygiene and public domain only
+        sign_decision(store, people["vicepresident"], urbanism, p12["vicepresident"], CERT_PASSWORD)
+    number = sign_decision(store, people["vicepresident"], hygiene, p12["vicepresident"], CERT_PASSWORD)
+    pdf = signed_pdf(store, hygiene)
+    path = tmp_path / "d.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout
+    assert "بتفويض" in text and "3/2026" in text and "par délégation" in text  # the delegation is cited
+    row, doc = document(store, hygiene)
+    assert row["number"] == number and doc.signatory.delegation.number == "3/2026"
+    from cryptography import x509
+    ca = x509.load_pem_x509_certificate(store.meta("ca_pem").encode())
+    assert verify_pdf(pdf, [ca]).ok
+
+
+def test_withdrawn_delegation_no_longer_signs(store, people, p12, catalogue):
+    hygiene = _draft(store, people, catalogue, "hygiene")
+    delegation = store.scalar("SELECT id FROM delegation")
+    with pytest.raises(ValueError):
+        withdraw_delegation(store, people["president"], delegation, date.today(), "no")
+    withdraw_delegation(store, people["president"], delegation, date.today(), "Réorganisation des délégations du bureau")
+    with pytest.raises(NotAuthorisedToSign):
+        sign_decision(store, people["vicepresident"], hygiene, p12["vicepresident"], CERT_PASSWORD)
+
+
+def test_failed_signature_takes_no_number(store, people, p12, catalogue):
+    draft = _draft(store, people, catalogue, "hygiene")
+    year = date.today().year
+    before = store.scalar("SELECT max(number) FROM decision WHERE year = ?", (year,))
+    journal = store.scalar("SELECT count(*) FROM journal")
+    with pytest.raises(SigningError):
+        sign_decision(store, people["president"], draft, p12["president"], "wrong")
+    assert store.scalar("SELECT status FROM decision WHERE id = ?", (draft,)) == "draft"
+    assert store.scalar("SELECT count(*) FROM journal") == journal
+    assert sign_decision(store, people["president"], draft, p12["president"], CERT_PASSWORD) == before + 1
+
+
+def test_governor_deadline_for_urban_planning(store, people, p12, catalogue):
+    draft = _draft(store, people, catalogue, "urbanism")
+    sign_decision(store, people["president"], draft, p12["president"], CERT_PASSWORD)
+    delivered = date.today() - timedelta(days=9)
+    record_delivery(store, people["coordinateur"], draft, delivered, "main propre", "le gérant")
+    row = next(r for r in register(store, date.today().year) if r["id"] == draft)
+    assert row["oversight_class"] == "individual_urbanism"
+    assert row["governor_due"] == (delivered + timedelta(days=5)).isoformat() and row["governor_late"]
+    assert working_days_after(date(2026, 11, 20), 15) == date(2026, 12, 11)  # Friday + 15 working days
+
+
+def test_overdue_and_funnel_match_independent_counts(store):
+    today = date(2026, 6, 30)
+    overdue = overdue_steps(store, today)
+    assert len(overdue) == store.scalar("SELECT count(*) FROM case_step WHERE status = 'open' AND due_on < ?",
+                                        (today.isoformat(),))
+    rungs = {r["rung"]: r for r in funnel(store)}
+    assert rungs["findings"]["cases"] == store.scalar("SELECT count(*) FROM case_file")
+    assert rungs["decision"]["cases"] == store.scalar("SELECT count(DISTINCT case_id) FROM case_step WHERE step = 'decision'")
+    assert rungs["closed"]["cases"] == store.scalar("SELECT count(*) FROM case_file WHERE status = 'closed'")
+    assert rungs["findings"]["cases"] >= rungs["formal_notice"]["cases"] >= rungs["closed"]["cases"] > 0
+
+
+def test_decision_cli(demo_path, tmp_path, monkeypatch, capsys):
+    assert main(["decision", "list", "--db", str(demo_path), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    signed = next(r for r in rows if r["status"] == "signed")
+    draft = next(r for r in rows if r["status"] == "draft" and r["field_code"] not in ("hygiene", "public_domain"))
+    out = tmp_path / "s.pdf"
+    assert main(["decision", "pdf", signed["id"], "--db", str(demo_path), "--out", str(out)]) == 0
+    assert main(["decision", "verify", str(out), "--db", str(demo_path)]) == 0
+    assert "OK" in capsys.readouterr().out
+    damaged = tmp_path / "damaged.pdf"
+    data = bytearray(out.read_bytes())
+    data[len(data) // 2] ^= 1
+    damaged.write_bytes(bytes(data))
+    assert main(["decision", "verify", str(damaged), "--db", str(demo_path)]) == 1
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "vp-demo")
+    monkeypatch.setenv("COMMUNE_POLICE_PKCS12_PASSWORD", CERT_PASSWORD)
+    p12 = certs_dir(demo_path) / "vicepresident.p12"
+    assert main(["decision", "sign", draft["id"], "--db", str(demo_path), "--pkcs12", str(p12), "--user", "vicepresident"]) == 2
+    assert "délégation" in capsys.readouterr().err
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "president-demo")
+    monkeypatch.setenv("COMMUNE_POLICE_PKCS12_PASSWORD", "bad")
+    p12 = certs_dir(demo_path) / "president.p12"
+    assert main(["decision", "sign", draft["id"], "--db", str(demo_path), "--pkcs12", str(p12)]) == 2
+    assert "incorrect" in capsys.readouterr().err
+    monkeypatch.setenv("COMMUNE_POLICE_PKCS12_PASSWORD", CERT_PASSWORD)
+    assert main(["decision", "sign", draft["id"], "--db", str(demo_path), "--pkcs12", str(p12)]) == 0
+    draft_pdf = tmp_path / "draft.pdf"
+    other_draft = next(r for r in rows if r["status"] == "draft" and r["id"] != draft["id"])
+    assert main(["decision", "pdf", other_draft["id"], "--db", str(demo_path), "--out", str(draft_pdf), "--lang", "ar+fr"]) == 0
+    assert main(["check", "--db", str(demo_path)]) == 0
