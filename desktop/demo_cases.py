@@ -57,15 +57,17 @@ def build_enforcement(store: Store, admin: User, catalogue: Catalogue, rng: np.r
         for n, (step, span, data) in enumerate(rungs):
             due = day + timedelta(days=span)
             last = n == len(rungs) - 1
-            done_on = None if (last and not closed) else min(today, due + timedelta(days=int(rng.integers(-3, 6))))
-            if done_on and done_on <= day:
-                done_on = day + timedelta(days=1)
+            done_on = None if (last and not closed) else max(day + timedelta(days=1),
+                                                             due + timedelta(days=int(rng.integers(-3, 6))))
+            if done_on and done_on >= today:  # the future has not happened: the case waits here
+                done_on, closed, last = None, False, True
             owner = c["officer"] if step in ("awareness", "reinspection") else coordinator
             step_rows.append((uuid7(), c["id"], step, "done" if done_on else "open", day.isoformat(), due.isoformat(),
                               owner, done_on.isoformat() if done_on else None,
-                              ("complied" if closed and last else "not complied") if done_on else "", json.dumps(data)))
-            if done_on:
-                day = done_on
+                              ("conforme" if closed and last else "non conforme") if done_on else "", json.dumps(data)))
+            if not done_on:
+                break
+            day = done_on
         case_rows.append((c["id"], site_id, field_code, "closed" if closed else "open", c["opened"],
                           day.isoformat() if closed else None))
         link_rows += [(uuid7(), c["id"], f) for f in c["findings"]]

@@ -257,3 +257,31 @@ def _render_language(canvas: Canvas, data: DocumentData, t: dict, lang: str, dig
     if t["appeal"]:
         w.paragraph(fill(t["appeal"], values), size=9.5, gap=4)
     _qr(canvas, data, digest, w.page, lang)
+
+
+def document_html(data: DocumentData, lang: str = "ar", templates: dict | None = None) -> str:
+    """The same document as HTML, for an on-screen preview before signing."""
+    import html
+    templates = templates or load_templates()
+    t = templates["documents"][data.kind][lang]
+    values = data.values_ar if lang == "ar" else data.values_fr
+    esc = lambda text: html.escape(fill(text, values)).replace("\n", "<br>")  # noqa: E731
+    ar = lang == "ar"
+    number = data.number or ("مشروع" if ar else "projet")
+    parts = [f"<div dir='{'rtl' if ar else 'ltr'}' style='font-size:12pt'>",
+             "<p align='center'><b>" + "<br>".join(html.escape(h) for h in (data.header_ar if ar else data.header_fr)) + "</b></p>",
+             f"<h2 align='center'>{esc(t['title'])}</h2><p align='center'><b>{'رقم' if ar else 'N°'} {number}</b></p>"]
+    parts += [f"<p>{esc(v)}</p>" for v in [*t["visas"], *t["considerants"]]]
+    parts.append(f"<p align='center'><b>{'يقرر ما يلي:' if ar else 'DÉCIDE :'}</b></p>")
+    for k, article in enumerate(t["articles"], 1):
+        parts.append(f"<p><b>{f'المادة {k}:' if ar else f'Article {k} :'}</b> {esc(article)}</p>")
+    if t["execution"]:
+        parts.append(f"<p>{esc(t['execution'])}</p>")
+    s = data.signatory
+    who = (f"{s.delegation.delegate_ar if ar else s.delegation.delegate_fr} — "
+           f"{'بتفويض رقم' if ar else 'délégation n°'} {s.delegation.number}") if s.delegation else (s.name_ar if ar else s.name_fr)
+    parts.append(f"<p align='{'left' if ar else 'right'}'><b>{html.escape(who)}</b></p>")
+    if t["appeal"]:
+        parts.append(f"<p style='font-size:9pt'>{esc(t['appeal'])}</p>")
+    parts.append("</div>")
+    return "\n".join(parts)

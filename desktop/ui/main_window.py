@@ -17,8 +17,8 @@ from desktop.ui.sites_page import SitesPage
 from maps.attribution import ATTRIBUTION
 
 # Pages still to come are listed, greyed out, so the shape of the product is visible.
-FUTURE_PAGES = ("ui.nav_cases", "ui.nav_decisions", "ui.nav_reports")
-MAP_ROW, SITES_ROW = 2, 1
+FUTURE_PAGES = ("ui.nav_reports",)
+MAP_ROW, SITES_ROW, CASES_ROW, REGISTER_ROW = 2, 1, 3, 4
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français"}
 
 
@@ -47,8 +47,9 @@ class MainWindow(QMainWindow):
         self.inspections.error.connect(lambda e: show_error(self, e, self.session.tr))
         self.sites: SitesPage | None = None  # built when first shown
         self.map_page = None  # idem
+        self.cases_page = self.register_page = None  # idem
         for key, page in (("ui.nav_inspections", self.inspections), ("ui.nav_sites", QWidget()),
-                          ("ui.nav_map", QWidget())):
+                          ("ui.nav_map", QWidget()), ("ui.nav_cases", QWidget()), ("ui.nav_decisions", QWidget())):
             self.nav.addItem(QListWidgetItem(tr(key)))
             self.pages.addWidget(page)
         for key in FUTURE_PAGES:
@@ -82,7 +83,24 @@ class MainWindow(QMainWindow):
             self.map_page.selection_to_list.connect(self.show_map_selection)
             self.map_page.districts_requested.connect(self.manage_districts)
             self._replace_page(MAP_ROW, self.map_page)
+        if row == CASES_ROW and self.cases_page is None:
+            from desktop.ui.cases_page import CasesPage
+            self.cases_page = CasesPage(self.session)
+            self.cases_page.open_case.connect(self.open_case)
+            self._replace_page(CASES_ROW, self.cases_page)
+        if row == REGISTER_ROW and self.register_page is None:
+            from desktop.ui.register_page import RegisterPage
+            self.register_page = RegisterPage(self.session)
+            self.register_page.open_case.connect(self.open_case)
+            self._replace_page(REGISTER_ROW, self.register_page)
         self.pages.setCurrentIndex(row)
+
+    def open_case(self, case_id: str) -> None:
+        from desktop.ui.case_dialog import CaseDialog
+        CaseDialog(self.session, case_id, self).exec()
+        for page in (self.cases_page, self.register_page):
+            if page is not None:
+                page.refresh()
 
     def _replace_page(self, row: int, page: QWidget) -> None:
         placeholder = self.pages.widget(row)
@@ -134,7 +152,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(QAction(tr("ui.quit"), self, shortcut=QKeySequence.Quit, triggered=self.close))
         view_menu = bar.addMenu(tr("ui.menu_view"))
-        for n in range(3):
+        for n in range(5):
             view_menu.addAction(QAction(self.nav.item(n).text(), self, shortcut=f"Ctrl+{n + 1}",
                                         triggered=lambda _=False, n=n: self.nav.setCurrentRow(n)))
         lang_menu = view_menu.addMenu(tr("ui.language"))

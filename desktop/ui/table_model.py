@@ -36,14 +36,20 @@ class KeysetTableModel(QAbstractTableModel):
         self._ids: list[str] = []
         self._after: tuple | None = None
         self._more = False
+        self._fetching = False
         self.query: KeysetQuery | None = None
 
     # -- loading -------------------------------------------------------------------------------
     def reload(self) -> None:
-        self.beginResetModel()
-        self._raw, self._shown, self._ids, self._after, self._more = [], [], [], None, True
-        self.query = self.make_query(self.sort_keys[self.sort_column], self.descending)
-        self.endResetModel()
+        # Views react to the reset by asking for more rows; they get them after it, not inside.
+        self._fetching = True
+        try:
+            self.beginResetModel()
+            self._raw, self._shown, self._ids, self._after, self._more = [], [], [], None, True
+            self.query = self.make_query(self.sort_keys[self.sort_column], self.descending)
+            self.endResetModel()
+        finally:
+            self._fetching = False
         self.fetchMore(QModelIndex())
 
     def set_query_factory(self, make_query: Callable[[str, bool], KeysetQuery]) -> None:
@@ -51,11 +57,18 @@ class KeysetTableModel(QAbstractTableModel):
         self.reload()
 
     def canFetchMore(self, parent=QModelIndex()) -> bool:
-        return not parent.isValid() and self._more and self.query is not None
+        return not parent.isValid() and self._more and self.query is not None and not self._fetching
 
     def fetchMore(self, parent=QModelIndex()) -> None:
         if not self.canFetchMore(parent):
             return
+        self._fetching = True  # a view reacting to the insertion must not fetch again inside it
+        try:
+            self._fetch_page()
+        finally:
+            self._fetching = False
+
+    def _fetch_page(self) -> None:
         try:
             raw = self.query.page(self.store, self._after, self.page_size)
         except Exception as exc:  # noqa: BLE001 - the page shows the failure

@@ -1,0 +1,181 @@
+"""One case: its violations and legal bases, the ladder so far, the next action, its documents
+(draft, preview, sign, notification)."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit,
+                               QListWidget, QListWidgetItem, QMessageBox, QPushButton, QTableWidget,
+                               QTableWidgetItem, QTextBrowser, QVBoxLayout)
+
+from desktop.domain.auth import can
+from desktop.domain.ladder import TRANSITIONS, document_for
+from desktop.store.cases import advance, case_steps, case_violations, current_step
+from desktop.store.decisions import document, draft_decision, record_delivery, sign_decision
+from desktop.ui.errors import show_error
+from desktop.ui.session import Session
+from reports.documents import document_html
+
+
+def sign_with_dialogs(parent, session: Session, decision_id: str) -> int | None:
+    """Ask for the certificate file and its password, then sign; errors in the user's words."""
+    from desktop.cli_decisions import known_refusal
+    tr = session.tr
+    name, _ = QFileDialog.getOpenFileName(parent, tr("case.choose_certificate"), "", "PKCS#12 (*.p12 *.pfx)")
+    if not name:
+        return None
+    password, ok = QInputDialog.getText(parent, tr("case.sign"), tr("case.certificate_password"), QLineEdit.Password)
+    if not ok:
+        return None
+    return sign_checked(parent, session, decision_id, Path(name), password)
+
+
+def sign_checked(parent, session: Session, decision_id: str, p12: Path, password: str) -> int | None:
+    from desktop.cli_decisions import known_refusal
+    try:
+        return sign_decision(session.store, session.user, decision_id, p12, password)
+    except Exception as exc:  # noqa: BLE001 - known refusals get their message
+        message = known_refusal(exc, session.tr)
+        if message is None:
+            show_error(parent, exc, session.tr)
+        else:
+            QMessageBox.warning(parent, session.tr("ui.error_title"), message)
+        return None
+
+
+class PreviewDialog(QDialog):
+    def __init__(self, session: Session, decision_id: str, parent=None):
+        super().__init__(parent)
+        self.setObjectName("decision_preview")
+        self.setWindowTitle(session.tr("case.preview"))
+        self.resize(760, 820)
+        _row, doc = document(session.store, decision_id)
+        layout = QVBoxLayout(self)
+        self.browser = QTextBrowser()
+        self.browser.setHtml("<hr>".join(document_html(doc, lang) for lang in doc.langs))
+        layout.addWidget(self.browser)
+
+
+class CaseDialog(QDialog):
+    def __init__(self, session: Session, case_id: str, parent=None):
+        super().__init__(parent)
+        self.session, self.case_id, self.tr = session, case_id, session.tr
+        self.setObjectName("case_dialog")
+        self.setWindowTitle(self.tr("case.title"))
+        self.resize(860, 700)
+        layout = QVBoxLayout(self)
+        self.summary = QLabel(objectName="case_summary")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        self.steps = QTableWidget(0, 5, objectName="case_steps")
+        self.steps.setHorizontalHeaderLabels([self.tr(k) for k in ("case.step", "case.opened", "case.due", "case.done", "case.result")])
+        self.steps.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.steps, 1)
+        action = QHBoxLayout()
+        self.next_step = QComboBox(objectName="case_next_step")
+        self.result = QLineEdit(objectName="case_result", placeholderText=self.tr("case.result_hint"))
+        self.advance_button = QPushButton(self.tr("case.advance"), objectName="case_advance")
+        self.advance_button.clicked.connect(self.do_advance)
+        action.addWidget(QLabel(self.tr("case.next_action")))
+        action.addWidget(self.next_step)
+        action.addWidget(self.result, 1)
+        action.addWidget(self.advance_button)
+        layout.addLayout(action)
+        layout.addWidget(QLabel(self.tr("case.documents")))
+        self.documents = QListWidget(objectName="case_documents")
+        layout.addWidget(self.documents)
+        buttons = QHBoxLayout()
+        self.draft_button = QPushButton(self.tr("case.draft"), objectName="case_draft")
+        self.preview_button = QPushButton(self.tr("case.preview"), objectName="case_preview")
+        self.sign_button = QPushButton(self.tr("case.sign"), objectName="case_sign")
+        self.deliver_button = QPushButton(self.tr("case.deliver"), objectName="case_deliver")
+        self.draft_button.clicked.connect(self.do_draft)
+        self.preview_button.clicked.connect(lambda: self.selected() and PreviewDialog(session, self.selected(), self).exec())
+        self.sign_button.clicked.connect(lambda: self.selected() and sign_with_dialogs(self, session, self.selected()) and self.refresh())
+        self.deliver_button.clicked.connect(self.do_deliver)
+        for b in (self.draft_button, self.preview_button, self.sign_button, self.deliver_button):
+            buttons.addWidget(b)
+        layout.addLayout(buttons)
+        self.refresh()
+
+    def refresh(self) -> None:
+        tr, store = self.tr, self.session.store
+        case = store.query("SELECT c.field_code, c.status, s.name, s.address, s.owner_name FROM case_file c"
+                           " JOIN site s ON s.id = c.site_id WHERE c.id = ?", (self.case_id,))[0]
+        cat = self.session.catalogue
+        lines = []
+        for code in dict.fromkeys(case_violations(store, self.case_id)):
+            if cat.has_violation(code):
+                v = cat.violation(code)
+                lines.append(f"{code} — {v.label(tr.lang)} <small>({'; '.join(cat.basis_label(b, tr.lang) for b in v.basis)})</small>")
+        self.summary.setText(f"<b>{case['name']}</b> — {case['address']} — {case['owner_name']}<br>"
+                             f"{self.session.labels.field(case['field_code'])} — {tr('case.status_' + case['status'])}"
+                             f"<br>{'<br>'.join(lines)}")
+        steps = case_steps(store, self.case_id)
+        self.steps.setRowCount(len(steps))
+        for n, s in enumerate(steps):
+            for c, value in enumerate((tr(f"step.{s.step}"), s.opened_on, s.due_on, s.done_on or "", s.result)):
+                self.steps.setItem(n, c, QTableWidgetItem(value))
+        current = current_step(store, self.case_id)
+        self.next_step.clear()
+        for following in TRANSITIONS.get(current.step, ()) if current else ():
+            self.next_step.addItem(tr(f"step.{following}"), following)
+        manage = can(self.session.user.role, "case.manage")
+        self.advance_button.setEnabled(bool(current) and manage)
+        kind = document_for(current.step, [cat.violation(c) for c in case_violations(store, self.case_id)
+                                            if cat.has_violation(c)]) if current else None
+        self.draft_button.setEnabled(bool(kind) and can(self.session.user.role, "decision.draft"))
+        self._kind = kind
+        self.documents.clear()
+        for d in store.query("SELECT id, kind, year, number, status, delivered_on FROM decision WHERE case_id = ?"
+                             " ORDER BY created_at", (self.case_id,)):
+            number = f"{d['number']}/{d['year']}" if d["number"] else tr("case.draft_label")
+            item = QListWidgetItem(f"{tr('doc.' + d['kind'])} — {number}"
+                                   + (f" — {tr('case.delivered')} {d['delivered_on']}" if d["delivered_on"] else ""))
+            item.setData(Qt.UserRole, d["id"])
+            self.documents.addItem(item)
+        if self.documents.count():
+            self.documents.setCurrentRow(self.documents.count() - 1)
+
+    def selected(self) -> str | None:
+        item = self.documents.currentItem()
+        return item.data(Qt.UserRole) if item else None
+
+    def do_advance(self) -> None:
+        try:
+            advance(self.session.store, self.session.user, self.case_id, self.next_step.currentData(), self.result.text())
+        except Exception as exc:  # noqa: BLE001 - one place shows errors
+            show_error(self, exc, self.tr) if not isinstance(exc, ValueError) else \
+                QMessageBox.warning(self, self.tr("ui.error_title"), str(exc))
+            return
+        self.result.clear()
+        self.refresh()
+
+    def do_draft(self) -> str | None:
+        try:
+            current = current_step(self.session.store, self.case_id)
+            decision_id = draft_decision(self.session.store, self.session.user, self.session.catalogue, self.case_id,
+                                         self._kind, step_id=current.id if current else None)
+        except Exception as exc:  # noqa: BLE001
+            from desktop.cli_decisions import known_refusal
+            message = known_refusal(exc, self.tr)
+            QMessageBox.warning(self, self.tr("ui.error_title"), message) if message else show_error(self, exc, self.tr)
+            return None
+        self.refresh()
+        return decision_id
+
+    def do_deliver(self) -> None:
+        decision_id = self.selected()
+        if not decision_id:
+            return
+        receiver, ok = QInputDialog.getText(self, self.tr("case.deliver"), self.tr("case.receiver"))
+        if not ok or not receiver.strip():
+            return
+        try:
+            record_delivery(self.session.store, self.session.user, decision_id, date.today(), "main propre", receiver)
+        except Exception as exc:  # noqa: BLE001
+            show_error(self, exc, self.tr)
+            return
+        self.refresh()

@@ -1,0 +1,98 @@
+"""Cases: the open steps of the ladder, due dates first, overdue ones marked; the funnel."""
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                               QTableView, QVBoxLayout, QWidget)
+
+from desktop.domain.ladder import STEPS
+from desktop.store.cases import funnel
+from desktop.store.listing import KeysetQuery
+from desktop.ui.session import Session
+from desktop.ui.table_model import ID_ROLE, KeysetTableModel
+
+COLUMNS = ("s.case_id", "s.due_on", "s.step", "st.name", "c.field_code", "s.owner_id")
+
+
+def open_steps_query(step: str | None, overdue_only: bool, field_code: str | None, today: date) -> KeysetQuery:
+    where = ["s.status = 'open'", "s.deleted_at IS NULL"]
+    params: list = []
+    if step:
+        where.append("s.step = ?")
+        params.append(step)
+    if overdue_only:
+        where.append("s.due_on < ?")
+        params.append(today.isoformat())
+    if field_code:
+        where.append("c.field_code = ?")
+        params.append(field_code)
+    return KeysetQuery(columns=COLUMNS, source="case_step s JOIN case_file c ON c.id = s.case_id JOIN site st ON st.id = c.site_id",
+                       keys=("s.due_on", "s.rowid"), descending=False, where=where, params=params)
+
+
+class CasesPage(QWidget):
+    open_case = Signal(str)
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        tr = session.tr
+        self.today = date.today()
+        layout = QVBoxLayout(self)
+        self.funnel = QLabel(objectName="funnel")
+        self.funnel.setWordWrap(True)
+        self.funnel.setStyleSheet("background: #eef2f5; padding: 6px;")
+        layout.addWidget(self.funnel)
+        bar = QHBoxLayout()
+        self.step = QComboBox(objectName="case_step_filter")
+        self.step.addItem(tr("case.all_steps"), None)
+        for s in STEPS[:-1]:
+            self.step.addItem(tr(f"step.{s}"), s)
+        self.field = QComboBox(objectName="case_field_filter")
+        self.field.addItem(tr("ui.all_fields"), None)
+        for f in session.catalogue.fields:
+            self.field.addItem(f.label(tr.lang), f.code)
+        self.overdue = QCheckBox(tr("case.overdue_only"), objectName="case_overdue")
+        for w in (self.step, self.field, self.overdue):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+        headers = [tr("case.due"), tr("case.step"), tr("ui.col_site"), tr("ui.col_field"), tr("case.owner"), tr("case.late")]
+        self.model = KeysetTableModel(session.store, headers, self._format, self._query, {0: "due"}, (0, False), parent=self)
+        self.view = QTableView(objectName="cases_table")
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.view.verticalHeader().hide()
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        for col, width in enumerate((110, 170, 240, 220, 200)):
+            self.view.setColumnWidth(col, width)
+        self.view.doubleClicked.connect(lambda index: self.open_case.emit(index.data(ID_ROLE)))
+        layout.addWidget(self.view, 1)
+        for w in (self.step, self.field):
+            w.currentIndexChanged.connect(self.refresh)
+        self.overdue.toggled.connect(self.refresh)
+        self.refresh()
+
+    def _query(self, _sort: str, _descending: bool) -> KeysetQuery:
+        return open_steps_query(self.step.currentData(), self.overdue.isChecked(), self.field.currentData(), self.today)
+
+    def _format(self, row: tuple) -> tuple:
+        _case, due, step, site, field_code, owner = row[:6]
+        late = (self.today - date.fromisoformat(due)).days
+        tr = self.session.tr
+        return (due, tr(f"step.{step}"), site, self.session.labels.field(field_code), self.session.labels.user(owner),
+                tr("case.days_late", n=late) if late > 0 else "")
+
+    def refresh(self) -> None:
+        self.model.reload()
+        tr = self.session.tr
+        rungs = funnel(self.session.store)
+        base = rungs[0]["cases"] or 1
+        parts = []
+        for r in rungs:
+            median = "" if r["median_days"] in (None, 0.0) else " · " + tr("case.median_days", n=f"{r['median_days']:.0f}")
+            parts.append(f"<b>{tr('funnel.' + r['rung'])}</b> {r['cases']:,} ({r['cases'] * 100 // base}%){median}".replace(",", " "))
+        self.funnel.setText(" → ".join(parts))

@@ -1,0 +1,173 @@
+"""The register of decisions for a year: numbers, status, notification, the governor's deadline."""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QMessageBox, QPushButton,
+                               QSpinBox, QTableView, QVBoxLayout, QWidget)
+
+from desktop.store.decisions import document, record_transmission, register, signed_pdf
+from desktop.ui.case_dialog import PreviewDialog, sign_with_dialogs
+from desktop.ui.errors import show_error
+from desktop.ui.session import Session
+from desktop.ui.table_model import DISPLAY_ROLE, ID_ROLE
+from reports.documents import render_document
+
+BACKGROUND_ROLE = int(Qt.BackgroundRole.value)
+
+
+class RegisterModel(QAbstractTableModel):
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session, self.rows = session, []
+        tr = session.tr
+        self.headers = [tr(k) for k in ("reg.number", "reg.kind", "ui.col_site", "ui.col_field", "reg.status",
+                                        "reg.signed", "reg.delivered", "reg.governor_due", "reg.transmitted")]
+
+    def load(self, year: int) -> None:
+        self.beginResetModel()
+        self.rows = register(self.session.store, year)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.headers)
+
+    def data(self, index, role=Qt.DisplayRole):
+        r = self.rows[index.row()]
+        if role == ID_ROLE:
+            return r["id"]
+        if role == BACKGROUND_ROLE and r["governor_late"]:
+            return QColor("#fde2e1")
+        if role != DISPLAY_ROLE:
+            return None
+        tr = self.session.tr
+        values = (f"{r['number']}/{r['year']}" if r["number"] else "—", tr("doc." + r["kind"]), r["site_name"] or "",
+                  self.session.labels.field(r["field_code"]), tr("reg.status_" + r["status"]), r["signed_on"] or "",
+                  r["delivered_on"] or "", r["governor_due"] or "", r["transmitted_on"] or "")
+        return values[index.column()]
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if role == DISPLAY_ROLE and orientation == Qt.Horizontal:
+            return self.headers[section]
+        return None
+
+
+class RegisterPage(QWidget):
+    open_case = Signal(str)
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session = session
+        tr = session.tr
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.year = QSpinBox(objectName="register_year")
+        self.year.setRange(2000, 2100)
+        self.year.setValue(date.today().year)
+        self.year.valueChanged.connect(self.refresh)
+        bar.addWidget(self.year)
+        bar.addStretch(1)
+        self.buttons = {}
+        for key, slot in (("reg.preview", self.preview), ("reg.save_pdf", self.save_pdf), ("case.sign", self.sign),
+                          ("reg.transmit", self.transmit), ("reg.verify", self.verify_file), ("reg.open_case", self.case)):
+            button = QPushButton(tr(key), objectName=key.replace(".", "_"))
+            button.clicked.connect(lambda _=False, s=slot: s())
+            bar.addWidget(button)
+            self.buttons[key] = button
+        layout.addLayout(bar)
+        self.model = RegisterModel(session, self)
+        self.view = QTableView(objectName="register_table")
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.view.verticalHeader().hide()
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.view.doubleClicked.connect(lambda _i: self.preview())
+        layout.addWidget(self.view, 1)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.model.load(self.year.value())
+
+    def selected(self) -> str | None:
+        index = self.view.currentIndex()
+        return index.data(ID_ROLE) if index.isValid() else None
+
+    def preview(self) -> None:
+        if self.selected():
+            PreviewDialog(self.session, self.selected(), self).exec()
+
+    def pdf_bytes(self, decision_id: str) -> bytes:
+        row, doc = document(self.session.store, decision_id)
+        return signed_pdf(self.session.store, decision_id) if row["status"] == "signed" else render_document(doc)
+
+    def save_pdf(self, path: Path | None = None) -> Path | None:
+        decision_id = self.selected()
+        if not decision_id:
+            return None
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(self, self.session.tr("reg.save_pdf"), "decision.pdf", "PDF (*.pdf)")
+            if not name:
+                return None
+            path = Path(name)
+        try:
+            path.write_bytes(self.pdf_bytes(decision_id))
+        except Exception as exc:  # noqa: BLE001
+            show_error(self, exc, self.session.tr)
+            return None
+        return path
+
+    def sign(self) -> None:
+        if self.selected() and sign_with_dialogs(self, self.session, self.selected()):
+            self.refresh()
+
+    def transmit(self) -> None:
+        decision_id = self.selected()
+        if not decision_id:
+            return
+        try:
+            record_transmission(self.session.store, self.session.user, decision_id, date.today())
+        except Exception as exc:  # noqa: BLE001
+            show_error(self, exc, self.session.tr)
+            return
+        self.refresh()
+
+    def verify_file(self, path: Path | None = None) -> str | None:
+        from cryptography import x509
+        from desktop.cli_decisions import known_refusal
+        from reports.signing import verify_pdf
+        tr = self.session.tr
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self, tr("reg.verify"), "", "PDF (*.pdf)")
+            if not name:
+                return None
+            path = Path(name)
+        pem = self.session.store.meta("ca_pem")
+        roots = [x509.load_pem_x509_certificate(pem.encode())] if pem else None
+        try:
+            result = verify_pdf(path.read_bytes(), roots)
+        except Exception as exc:  # noqa: BLE001
+            message = known_refusal(exc, tr) or str(exc)
+            QMessageBox.warning(self, tr("reg.verify"), message)
+            return message
+        if not result.signed:
+            message = tr("sign.verify_unsigned")
+        elif result.ok:
+            message = f"{tr('sign.verify_ok')}\n{tr('sign.signer')}: {result.signer}"
+        else:
+            message = tr("sign.verify_failed") + "\n" + "\n".join(result.problems)
+        (QMessageBox.information if result.ok else QMessageBox.warning)(self, tr("reg.verify"), message)
+        return message
+
+    def case(self) -> None:
+        decision_id = self.selected()
+        if decision_id:
+            row, _doc = document(self.session.store, decision_id)
+            if row["case_id"]:
+                self.open_case.emit(row["case_id"])
