@@ -224,6 +224,15 @@ def record_transmission(store: Store, user: User, decision_id: str, sent_on: dat
                                             "governor_observation": observation})
 
 
+def record_appeal(store: Store, user: User, decision_id: str, filed_on: date, reference: str) -> None:
+    """An appeal against a decision (administrative court, or the urgent-matters judge)."""
+    require(user.role, "decision.record")
+    if not reference.strip():
+        raise ValueError("the appeal's reference is required")
+    with store.transaction(user.id) as tx:
+        tx.update("decision", decision_id, {"appeal_on": filed_on.isoformat(), "appeal_ref": reference.strip()})
+
+
 def register(store: Store, year: int | None = None) -> list[dict]:
     """Decisions with their oversight deadline and whether it was met."""
     where, params = ("WHERE d.year = ? OR (d.year IS NULL AND ? IS NOT NULL)", (year, year)) if year else ("", ())

@@ -25,7 +25,8 @@ class RegisterModel(QAbstractTableModel):
         self.session, self.rows = session, []
         tr = session.tr
         self.headers = [tr(k) for k in ("reg.number", "reg.kind", "ui.col_site", "ui.col_field", "reg.status",
-                                        "reg.signed", "reg.delivered", "reg.governor_due", "reg.transmitted")]
+                                        "reg.signed", "reg.delivered", "reg.governor_due", "reg.transmitted",
+                                        "reg.appealed")]
 
     def load(self, year: int) -> None:
         self.beginResetModel()
@@ -49,7 +50,7 @@ class RegisterModel(QAbstractTableModel):
         tr = self.session.tr
         values = (f"{r['number']}/{r['year']}" if r["number"] else "—", tr("doc." + r["kind"]), r["site_name"] or "",
                   self.session.labels.field(r["field_code"]), tr("reg.status_" + r["status"]), r["signed_on"] or "",
-                  r["delivered_on"] or "", r["governor_due"] or "", r["transmitted_on"] or "")
+                  r["delivered_on"] or "", r["governor_due"] or "", r["transmitted_on"] or "", r["appeal_on"] or "")
         return values[index.column()]
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):
@@ -75,7 +76,8 @@ class RegisterPage(QWidget):
         bar.addStretch(1)
         self.buttons = {}
         for key, slot in (("reg.preview", self.preview), ("reg.save_pdf", self.save_pdf), ("case.sign", self.sign),
-                          ("reg.transmit", self.transmit), ("reg.verify", self.verify_file), ("reg.open_case", self.case)):
+                          ("reg.transmit", self.transmit), ("reg.appeal", self.appeal), ("reg.verify", self.verify_file),
+                          ("reg.open_case", self.case)):
             button = QPushButton(tr(key), objectName=key.replace(".", "_"))
             button.clicked.connect(lambda _=False, s=slot: s())
             bar.addWidget(button)
@@ -135,6 +137,26 @@ class RegisterPage(QWidget):
             record_transmission(self.session.store, self.session.user, decision_id, date.today())
         except Exception as exc:  # noqa: BLE001
             show_error(self, exc, self.session.tr)
+            return
+        self.refresh()
+
+    def appeal(self, reference: str | None = None) -> None:
+        from PySide6.QtWidgets import QInputDialog
+        from desktop.store.decisions import record_appeal
+        decision_id = self.selected()
+        if not decision_id:
+            return
+        if reference is None:
+            reference, ok = QInputDialog.getText(self, self.session.tr("reg.appeal"), self.session.tr("reg.appeal_ref"))
+            if not ok:
+                return
+        try:
+            record_appeal(self.session.store, self.session.user, decision_id, date.today(), reference)
+        except Exception as exc:  # noqa: BLE001
+            if isinstance(exc, ValueError):
+                QMessageBox.warning(self, self.session.tr("ui.error_title"), self.session.tr("reg.appeal_ref"))
+            else:
+                show_error(self, exc, self.session.tr)
             return
         self.refresh()
 

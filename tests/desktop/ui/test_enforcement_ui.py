@@ -76,3 +76,6 @@ def test_register_page_saves_and_verifies(qtbot, president_session, store, tmp_p
     assert "échouée" in page.verify_file(damaged)
     page.transmit()
     assert page.model.rows[signed_row]["transmitted_on"] == date.today().isoformat()
+    page.view.selectRow(signed_row)
+    page.appeal("Tribunal administratif de Casablanca, dossier 123/7110/2026")
+    assert page.model.rows[signed_row]["appeal_on"] == date.today().isoformat()
