@@ -101,6 +101,30 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("file", type=Path)
     ver.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="trust the commune's authority kept there")
     ver.add_argument("--ca", type=Path, help="a PEM certificate of the authority to trust")
+
+    sp = sub.add_parser("delegation", help="delegations of signature (Law 113-14 arts. 103 and 236)")
+    dsub2 = sp.add_subparsers(dest="delegation_command", required=True)
+    dl = dsub2.add_parser("list", help="delegations, in force or not")
+    db_arg(dl)
+    da = dsub2.add_parser("add", help="record a delegation decision (the president's password is asked)")
+    db_arg(da)
+    da.add_argument("--delegate", required=True, help="the delegate's username")
+    da.add_argument("--number", required=True, help="number of the delegation decision, e.g. 3/2026")
+    da.add_argument("--date", required=True, help="date of the delegation decision, YYYY-MM-DD")
+    da.add_argument("--basis", choices=("art103", "art236"), required=True,
+                    help="art103: a vice-president; art236: an arrondissement president")
+    da.add_argument("--fields", required=True, help="police fields covered, comma-separated catalogue codes, or *")
+    da.add_argument("--scope-ar", required=True)
+    da.add_argument("--scope-fr", required=True)
+    da.add_argument("--capacity-ar", required=True)
+    da.add_argument("--capacity-fr", required=True)
+    da.add_argument("--until", help="end of validity, YYYY-MM-DD")
+    da.add_argument("--user", default="president")
+    dw = dsub2.add_parser("withdraw", help="withdraw a delegation, with its reasons (art. 236)")
+    dw.add_argument("delegation_id")
+    db_arg(dw)
+    dw.add_argument("--reason", required=True)
+    dw.add_argument("--user", default="president")
     return p
 
 
@@ -114,10 +138,11 @@ def main(argv: list[str] | None = None) -> int:
         if command == "gui":
             from desktop.ui.app import run_gui  # Qt only from here on
             return run_gui(args.db or default_db())
-        from desktop.cli_decisions import decision_command
+        from desktop.cli_decisions import decision_command, delegation_command
         from desktop.cli_geo import districts_command, inspections_command, map_command
         handlers = {"demo": _demo, "check": _check, "init": _init, "districts": districts_command,
-                    "map": map_command, "inspections": inspections_command, "decision": decision_command}
+                    "map": map_command, "inspections": inspections_command, "decision": decision_command,
+                    "delegation": delegation_command}
         return handlers[command](args, tr)
     except StoreError as exc:
         print(f"{tr('store.' + exc.code, **exc.params)}\n  ({exc.detail or exc.code})" if exc.detail

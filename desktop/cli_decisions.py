@@ -21,6 +21,11 @@ def known_refusal(exc: Exception, tr: Translator) -> str | None:
         return tr("sign." + exc.code, **exc.params) + (f"\n  ({exc.detail})" if exc.detail else "")
     if isinstance(exc, NotAuthorisedToSign):
         return tr("sign.not_authorised", field=exc.field_code)
+    from desktop.domain.auth import PermissionDenied
+    if isinstance(exc, PermissionDenied):
+        return tr("store.permission_denied")
+    if isinstance(exc, ValueError) and type(exc) is ValueError:
+        return str(exc)
     if isinstance(exc, TemplateError):
         return tr("sign.template_error", kind=exc.kind, lang=exc.lang, problem=exc.problem)
     if isinstance(exc, LadderError):
@@ -114,3 +119,53 @@ def _verify(args, tr: Translator) -> int:
     for problem in result.problems:
         print(f"  - {problem}")
     return EXIT_PROBLEMS
+
+
+def delegation_command(args, tr: Translator) -> int:
+    from datetime import date
+    from desktop.store.db import open_store
+    from desktop.store.decisions import add_delegation, withdraw_delegation
+    from desktop.store.users import authenticate
+    if args.delegation_command == "list":
+        with open_store(args.db, readonly=True) as store:
+            rows = store.query("SELECT d.id, d.number, d.decided_on, d.legal_basis, d.scope_fields, d.valid_from,"
+                               " d.valid_to, d.withdrawn_on, u.username FROM delegation d JOIN [user] u ON u.id = d.delegate_id"
+                               " ORDER BY d.decided_on")
+        for r in rows:
+            state = f"withdrawn {r['withdrawn_on']}" if r["withdrawn_on"] else f"{r['valid_from']} → {r['valid_to'] or '…'}"
+            print(f"{r['number']:>8}  {r['username']:14} {r['legal_basis']}  {','.join(json.loads(r['scope_fields'])):30} {state}  {r['id']}")
+        print(f"{len(rows)} delegation(s)")
+        return EXIT_OK
+    with open_store(args.db) as store:
+        password = os.environ.get("COMMUNE_POLICE_PASSWORD") or getpass.getpass(f"{args.user} — {tr('ui.password')}: ")
+        user = authenticate(store, args.user, password)
+        if user is None:
+            print(tr("ui.login_failed"), file=sys.stderr)
+            return EXIT_ERROR
+        if args.delegation_command == "withdraw":
+            withdraw_delegation(store, user, args.delegation_id, date.today(), args.reason)
+            print("OK")
+            return EXIT_OK
+        delegate = store.query("SELECT id FROM [user] WHERE username = ?", (args.delegate.lower(),))
+        if not delegate:
+            print(f"--delegate: unknown account {args.delegate!r}", file=sys.stderr)
+            return EXIT_ERROR
+        from desktop.store.users import get_user
+        try:
+            decided = date.fromisoformat(args.date)
+            until = date.fromisoformat(args.until) if args.until else None
+        except ValueError as exc:
+            print(f"date: YYYY-MM-DD ({exc})", file=sys.stderr)
+            return EXIT_ERROR
+        fields = [f.strip() for f in args.fields.split(",") if f.strip()]
+        from desktop.domain.catalogue import load_catalogue
+        catalogue = load_catalogue()
+        unknown = [f for f in fields if f != "*" and not catalogue.has_field(f)]
+        if unknown or not fields:
+            print(f"--fields: unknown police field(s) {', '.join(unknown) or '(none given)'}", file=sys.stderr)
+            return EXIT_ERROR
+        delegation_id = add_delegation(store, user, get_user(store, delegate[0]["id"]), args.number, decided, args.basis,
+                                       fields, args.scope_ar, args.scope_fr, args.capacity_ar, args.capacity_fr,
+                                       decided, until)
+    print(delegation_id)
+    return EXIT_OK

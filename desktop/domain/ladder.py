@@ -29,7 +29,6 @@ STEP_DAYS = {"awareness": 15, "formal_notice": 30, "reinspection": 5, "referral"
 FIELD_STEPS = ("awareness", "reinspection")
 SEVERITY_RANK = {"minor": 0, "major": 1, "critical": 2}
 NOTICE_MAX_DAYS_PUBLIC_DOMAIN = 30   # Law 57-19 art. 24: a formal notice of at most one month
-PLANNING_FIX_DAYS = (10, 30)         # Law 66-12 art. 68: minor planning fixes in 10 days to 1 month
 REFERRAL_AUTHORITIES = ("urbanism_controller", "national_police", "gendarmerie", "hygiene_office", "onssa")
 
 

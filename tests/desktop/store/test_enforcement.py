@@ -162,3 +162,22 @@ def test_decision_cli(demo_path, tmp_path, monkeypatch, capsys):
     other_draft = next(r for r in rows if r["status"] == "draft" and r["id"] != draft["id"])
     assert main(["decision", "pdf", other_draft["id"], "--db", str(demo_path), "--out", str(draft_pdf), "--lang", "ar+fr"]) == 0
     assert main(["check", "--db", str(demo_path)]) == 0
+
+
+def test_delegation_cli(demo_path, monkeypatch, capsys):
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "president-demo")
+    args = ["delegation", "add", "--db", str(demo_path), "--delegate", "coordinateur", "--number", "7/2026",
+            "--date", "2026-02-01", "--basis", "art236", "--fields", "urbanism", "--scope-ar", "التعمير",
+            "--scope-fr", "urbanisme", "--capacity-ar", "رئيس مقاطعة أنفا", "--capacity-fr", "Président de l'arrondissement d'Anfa"]
+    assert main(args) == 0
+    delegation_id = capsys.readouterr().out.strip()
+    bad = list(args)
+    bad[bad.index("urbanism")] = "astrology"
+    assert main(bad) == 2
+    assert "astrology" in capsys.readouterr().err
+    assert main(["delegation", "list", "--db", str(demo_path)]) == 0
+    assert "7/2026" in capsys.readouterr().out
+    assert main(["delegation", "withdraw", delegation_id, "--db", str(demo_path), "--reason", "Fin du mandat de l'arrondissement"]) == 0
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "coord-demo")
+    assert main(["delegation", "withdraw", delegation_id, "--db", str(demo_path), "--user", "coordinateur",
+                 "--reason", "une raison assez longue"]) == 2  # only the president manages delegations
