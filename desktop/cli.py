@@ -102,6 +102,18 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="trust the commune's authority kept there")
     ver.add_argument("--ca", type=Path, help="a PEM certificate of the authority to trust")
 
+    sp = sub.add_parser("complaints", help="complaints exchanged in the Open311 GeoReport v2 shape")
+    csub = sp.add_subparsers(dest="complaints_command", required=True)
+    ci = csub.add_parser("import", help="import service requests (all or none)")
+    ci.add_argument("file", type=Path)
+    db_arg(ci)
+    ci.add_argument("--format", choices=("open311",), default="open311")
+    ci.add_argument("--user", default="coordinateur")
+    ce = csub.add_parser("export", help="export the complaints (no complainant's contact)")
+    db_arg(ce)
+    ce.add_argument("--format", choices=("open311",), default="open311")
+    ce.add_argument("--out", type=Path, required=True)
+
     sp = sub.add_parser("delegation", help="delegations of signature (Law 113-14 arts. 103 and 236)")
     dsub2 = sp.add_subparsers(dest="delegation_command", required=True)
     dl = dsub2.add_parser("list", help="delegations, in force or not")
@@ -138,11 +150,11 @@ def main(argv: list[str] | None = None) -> int:
         if command == "gui":
             from desktop.ui.app import run_gui  # Qt only from here on
             return run_gui(args.db or default_db())
-        from desktop.cli_decisions import decision_command, delegation_command
+        from desktop.cli_decisions import complaints_command, decision_command, delegation_command
         from desktop.cli_geo import districts_command, inspections_command, map_command
         handlers = {"demo": _demo, "check": _check, "init": _init, "districts": districts_command,
                     "map": map_command, "inspections": inspections_command, "decision": decision_command,
-                    "delegation": delegation_command}
+                    "delegation": delegation_command, "complaints": complaints_command}
         return handlers[command](args, tr)
     except StoreError as exc:
         print(f"{tr('store.' + exc.code, **exc.params)}\n  ({exc.detail or exc.code})" if exc.detail
@@ -186,7 +198,8 @@ def _demo(args, tr: Translator) -> int:
         print(f"  {username:14} {password:16} {tr.enum('role', role)}")
     e = summary.enforcement or {}
     if e:
-        print(f"  {e['cases']:,} cases, {e['steps']:,} ladder steps, {e['signed']} signed decisions, {e['drafts']} drafts")
+        print(f"  {e['cases']:,} cases, {e['steps']:,} ladder steps, {e['signed']} signed decisions, {e['drafts']} drafts,"
+              f" {e['complaints']:,} complaints, {e['programmes']} weekly programmes")
         print(f"{tr('cli.demo_certificates')} ({tr('ui.password')}: {summary.cert_password}):")
         for path in sorted(e["certs"].iterdir()):
             print(f"  {path}")

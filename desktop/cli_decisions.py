@@ -30,6 +30,10 @@ def known_refusal(exc: Exception, tr: Translator) -> str | None:
         return tr("sign.template_error", kind=exc.kind, lang=exc.lang, problem=exc.problem)
     if isinstance(exc, LadderError):
         return str(exc)
+    from desktop.domain.complaints import ComplaintError
+    from desktop.store.programmes import ProgrammeError
+    if isinstance(exc, (ComplaintError, ProgrammeError)):
+        return complaint_message(exc, tr)
     return None
 
 
@@ -169,3 +173,44 @@ def delegation_command(args, tr: Translator) -> int:
                                        decided, until)
     print(delegation_id)
     return EXIT_OK
+
+
+def complaints_command(args, tr: Translator) -> int:
+    from desktop.domain.catalogue import load_catalogue
+    from desktop.store.complaints import export_open311, import_open311
+    from desktop.store.db import open_store
+    from desktop.store.users import authenticate
+    catalogue = load_catalogue()
+    if args.complaints_command == "export":
+        with open_store(args.db, readonly=True) as store:
+            n = export_open311(store, catalogue, args.out)
+        print(f"{args.out}: {n} service requests")
+        return EXIT_OK
+    with open_store(args.db) as store:
+        password = os.environ.get("COMMUNE_POLICE_PASSWORD") or getpass.getpass(f"{args.user} — {tr('ui.password')}: ")
+        user = authenticate(store, args.user, password)
+        if user is None:
+            print(tr("ui.login_failed"), file=sys.stderr)
+            return EXIT_ERROR
+        n = import_open311(store, user, catalogue, args.file)
+    print(f"{n} complaints imported")
+    return EXIT_OK
+
+
+def problem_text(code: str, tr: Translator, **params) -> str:
+    """A complaint, programme or validation code in the user's language."""
+    for prefix in ("c.", "v."):
+        text = tr(prefix + code, **params)
+        if text != prefix + code:
+            return text
+    return code
+
+
+def complaint_message(exc, tr: Translator) -> str:
+    text = problem_text(exc.code, tr, **{k: v for k, v in exc.params.items() if k not in ("problems", "field")})
+    details = exc.params.get("problems") or []
+    lines = []
+    for problem in details[:50]:
+        label, code, reference = (*problem, "")[:3] if len(problem) >= 2 else ("", problem[0], "")
+        lines.append(f"\n  - {label}{f' ({reference})' if reference else ''}: {problem_text(code, tr, reference=reference)}")
+    return text + "".join(lines)

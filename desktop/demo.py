@@ -80,6 +80,9 @@ def build_demo(path: Path, inspections: int = 20_000, seed: int = 1, catalogue: 
         from desktop.demo_cases import build_enforcement, build_signatures
         enforcement = build_enforcement(store, admin, catalogue, rng, end.date())
         enforcement.update(build_signatures(store, admin, catalogue, end.date()))
+        from desktop.demo_complaints import build_complaints, build_programmes
+        enforcement["programmes"] = build_programmes(store, admin, end.date())
+        enforcement["complaints"] = build_complaints(store, admin, rng, end.date())
         store.conn.execute("ANALYZE")
         accounts = [(a[0], a[1], a[2]) for a in ACCOUNTS]
         accounts += [(officers[i].username, OFFICER_PASSWORD, officers[i].role) for i in range(2)]

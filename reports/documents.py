@@ -241,8 +241,9 @@ def _render_language(canvas: Canvas, data: DocumentData, t: dict, lang: str, dig
     for considerant in t["considerants"]:
         w.paragraph(fill(considerant, values), size=11.5, gap=3)
     w.y -= 6
-    w.paragraph("يقرر ما يلي:" if ar else "ARRÊTE :" if data.kind not in ("referral_letter", "public_force_request", "formal_notice")
-                else "يقرر ما يلي:" if ar else "DÉCIDE :", size=13, bold=True, align="center", gap=8)
+    if t["articles"]:  # a letter has none
+        w.paragraph("يقرر ما يلي:" if ar else "ARRÊTE :" if data.kind not in ("referral_letter", "public_force_request", "formal_notice")
+                    else "DÉCIDE :", size=13, bold=True, align="center", gap=8)
     for k, article in enumerate(t["articles"], 1):
         label = f"المادة {k}: " if ar else f"Article {k} : "
         w.paragraph(label + fill(article, values), size=11.5, gap=5)
@@ -272,7 +273,8 @@ def document_html(data: DocumentData, lang: str = "ar", templates: dict | None =
              "<p align='center'><b>" + "<br>".join(html.escape(h) for h in (data.header_ar if ar else data.header_fr)) + "</b></p>",
              f"<h2 align='center'>{esc(t['title'])}</h2><p align='center'><b>{'رقم' if ar else 'N°'} {number}</b></p>"]
     parts += [f"<p>{esc(v)}</p>" for v in [*t["visas"], *t["considerants"]]]
-    parts.append(f"<p align='center'><b>{'يقرر ما يلي:' if ar else 'DÉCIDE :'}</b></p>")
+    if t["articles"]:
+        parts.append(f"<p align='center'><b>{'يقرر ما يلي:' if ar else 'DÉCIDE :'}</b></p>")
     for k, article in enumerate(t["articles"], 1):
         parts.append(f"<p><b>{f'المادة {k}:' if ar else f'Article {k} :'}</b> {esc(article)}</p>")
     if t["execution"]:

@@ -8,14 +8,16 @@ ROLES = ("officer", "coordinator", "president", "reviewer", "administrator")
 # What each role may write. Reading is open to every active account; the reviewer (the governor's
 # services) only reads.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "officer": frozenset({"inspection.create", "site.create", "draft.write"}),
+    "officer": frozenset({"inspection.create", "site.create", "draft.write", "complaint.create"}),
     "coordinator": frozenset({"inspection.create", "site.create", "site.edit", "draft.write", "case.manage",
-                              "decision.draft", "decision.record"}),
+                              "decision.draft", "decision.record", "complaint.create", "complaint.triage",
+                              "programme.manage"}),
     "president": frozenset({"draft.write", "case.manage", "decision.draft", "decision.record", "decision.sign",
-                            "delegation.manage"}),
+                            "delegation.manage", "complaint.create", "complaint.triage"}),
     "reviewer": frozenset(),
     "administrator": frozenset({"inspection.create", "site.create", "site.edit", "draft.write",
-                                "user.manage", "district.manage", "commune.edit", "delegation.manage"}),
+                                "user.manage", "district.manage", "commune.edit", "delegation.manage",
+                                "complaint.create", "complaint.triage", "programme.manage"}),
 }
 
 

@@ -10,6 +10,7 @@ from desktop.domain.model import InspectionInput
 from desktop.domain.validation import Context, ValidationFailed, Problem, validate_inspection
 from desktop.domain.ids import LOCAL_TZ, parse_utc_text
 from desktop.store.cases import open_or_extend_case
+from desktop.store.complaints import link_inspection
 from desktop.store.commune import district_geometries
 from desktop.store.db import Store
 from desktop.store.errors import StoreError
@@ -103,7 +104,11 @@ def submit_inspection(store: Store, user: User, inp: InspectionInput, catalogue:
             "outcome": inp.outcome, "origin_type": inp.origin_type,
             "origin_ref": inp.origin_ref.strip(), "origin_reason": inp.origin_reason.strip(),
             "followup_of": inp.origin_ref.strip() if inp.origin_type == "follow_up" else None,
-            "finding_count": len(inp.findings)})
+            "finding_count": len(inp.findings), **_origin_links(tx.conn, inp)})
+        if inp.origin_type in ("complaint_citizen", "complaint_president"):
+            complaint = tx.conn.execute("SELECT id FROM complaint WHERE reference = ?", (inp.origin_ref.strip(),)).fetchone()
+            if complaint:
+                link_inspection(tx, complaint[0], inspection_id)
         finding_ids = [tx.insert("finding", {"inspection_id": inspection_id, "violation_code": f.violation_code,
                                              "measure_value": f.measure_value, "note": f.note.strip()})
                        for f in inp.findings]
@@ -119,6 +124,21 @@ def submit_inspection(store: Store, user: User, inp: InspectionInput, catalogue:
         if draft_id:
             tx.tombstone("draft", draft_id)
     return inspection_id
+
+
+def _origin_links(conn, inp: InspectionInput) -> dict:
+    """The programme or complaint an inspection's origin names (by title, id or reference)."""
+    ref = inp.origin_ref.strip()
+    if not ref:
+        return {}
+    if inp.origin_type in ("programme", "campaign"):
+        row = conn.execute("SELECT id FROM programme WHERE id = ? OR title = ? ORDER BY starts_on DESC LIMIT 1",
+                           (ref, ref)).fetchone()
+        return {"programme_id": row[0]} if row else {}
+    if inp.origin_type in ("complaint_citizen", "complaint_president"):
+        row = conn.execute("SELECT id FROM complaint WHERE reference = ?", (ref,)).fetchone()
+        return {"complaint_id": row[0]} if row else {}
+    return {}
 
 
 def get_inspection(store: Store, inspection_id: str) -> dict:

@@ -237,5 +237,70 @@ CREATE INDEX decision_case ON decision(case_id);
 CREATE INDEX decision_register ON decision(year, number);
 """ + "\n".join(_no_delete(t) for t in ("case_file", "case_finding", "case_step", "delegation", "decision"))
 
-MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3)]
+# 4: why inspections happen: complaints (citizens, arrondissement presidents, the Chikaya portal)
+# and campaign programmes with their brigades; inspections link to them.
+M4 = f"""
+CREATE TABLE complaint (
+    id TEXT PRIMARY KEY,
+    reference TEXT NOT NULL UNIQUE,
+    channel TEXT NOT NULL CHECK (channel IN ('desk', 'phone', 'letter', 'chikaya', 'district_president', 'open311')),
+    received_on TEXT NOT NULL,
+    field_code TEXT NOT NULL DEFAULT '',
+    district_id TEXT REFERENCES district(id),
+    lon REAL, lat REAL,
+    location_text TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL,
+    complainant_kind TEXT NOT NULL CHECK (complainant_kind IN ('citizen', 'district_president', 'anonymous')),
+    complainant_name TEXT NOT NULL DEFAULT '',
+    complainant_contact TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'received'
+        CHECK (status IN ('received', 'accepted', 'merged', 'forwarded', 'rejected', 'answered')),
+    merged_into TEXT REFERENCES complaint(id),
+    forwarded_to TEXT NOT NULL DEFAULT '',
+    reason TEXT NOT NULL DEFAULT '',
+    answer_due TEXT NOT NULL,
+    answered_on TEXT,
+    answer_text TEXT NOT NULL DEFAULT '',{AUDIT}
+);
+CREATE INDEX complaint_status ON complaint(status, answer_due);
+
+CREATE TABLE complaint_inspection (
+    id TEXT PRIMARY KEY,
+    complaint_id TEXT NOT NULL REFERENCES complaint(id),
+    inspection_id TEXT NOT NULL REFERENCES inspection(id),{AUDIT}
+);
+CREATE INDEX complaint_inspection_c ON complaint_inspection(complaint_id);
+CREATE INDEX complaint_inspection_i ON complaint_inspection(inspection_id);
+
+CREATE TABLE programme (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('weekly', 'complaint_wave', 'seasonal')),
+    starts_on TEXT NOT NULL,
+    ends_on TEXT NOT NULL,
+    districts TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    target_visits INTEGER NOT NULL DEFAULT 0,
+    agreed_with TEXT NOT NULL DEFAULT '',
+    agreed_on TEXT,
+    theme TEXT NOT NULL DEFAULT '',{AUDIT}
+);
+
+CREATE TABLE programme_brigade (
+    id TEXT PRIMARY KEY,
+    programme_id TEXT NOT NULL REFERENCES programme(id),
+    day TEXT NOT NULL,
+    lead_officer_id TEXT NOT NULL REFERENCES [user](id),
+    second_officer_id TEXT REFERENCES [user](id),
+    district_id TEXT REFERENCES district(id),{AUDIT}
+);
+CREATE INDEX programme_brigade_day ON programme_brigade(day);
+CREATE INDEX programme_brigade_programme ON programme_brigade(programme_id);
+
+ALTER TABLE inspection ADD COLUMN programme_id TEXT REFERENCES programme(id);
+ALTER TABLE inspection ADD COLUMN complaint_id TEXT REFERENCES complaint(id);
+CREATE INDEX inspection_programme ON inspection(programme_id);
+""" + "\n".join(_no_delete(t) for t in ("complaint", "complaint_inspection", "programme", "programme_brigade"))
+
+MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4)]
 LATEST = MIGRATIONS[-1][0]

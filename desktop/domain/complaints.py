@@ -1,0 +1,115 @@
+"""Complaints: who may bring them, how they are triaged, when they must be answered, and the
+Open311 GeoReport v2 shape used to exchange them with a portal."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+CHANNELS = ("desk", "phone", "letter", "chikaya", "district_president", "open311")
+COMPLAINANTS = ("citizen", "district_president", "anonymous")
+TRIAGE = {  # status → the statuses it may move to
+    "received": ("accepted", "merged", "forwarded", "rejected"),
+    "accepted": ("answered",),
+    "forwarded": ("answered",),
+    "rejected": ("answered",),
+    "merged": (),
+    "answered": (),
+}
+ANSWER_DAYS = 60  # the Chikaya portal's clock; applied to every channel
+MIN_DESCRIPTION = 10
+
+
+class ComplaintError(ValueError):
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code, self.params = code, params
+
+
+@dataclass
+class ComplaintInput:
+    channel: str
+    received_on: date
+    description: str
+    complainant_kind: str = "citizen"
+    reference: str = ""
+    field_code: str = ""
+    district_id: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    location_text: str = ""
+    complainant_name: str = ""
+    complainant_contact: str = ""
+
+
+def answer_due(received_on: date) -> date:
+    return received_on + timedelta(days=ANSWER_DAYS)
+
+
+def validate(inp: ComplaintInput, field_exists, bounds, today: date | None = None) -> list[tuple[str, str]]:
+    """(form field, message code) problems; empty when the complaint can be recorded."""
+    problems = []
+    if inp.channel not in CHANNELS:
+        problems.append(("channel", "complaint_channel_invalid"))
+    if inp.complainant_kind not in COMPLAINANTS:
+        problems.append(("complainant", "complaint_complainant_invalid"))
+    if len(inp.description.strip()) < MIN_DESCRIPTION:
+        problems.append(("description", "complaint_description_short"))
+    if inp.received_on > (today or date.today()):
+        problems.append(("received_on", "date_in_future"))
+    if inp.channel == "chikaya" and not inp.reference.strip():
+        problems.append(("reference", "complaint_chikaya_reference"))
+    if inp.field_code and not field_exists(inp.field_code):
+        problems.append(("field_code", "unknown_field"))
+    if inp.complainant_kind == "anonymous" and (inp.complainant_name or inp.complainant_contact):
+        problems.append(("complainant", "complaint_anonymous_with_name"))
+    if (inp.lon is None) != (inp.lat is None):
+        problems.append(("location", "location_required"))
+    elif inp.lon is not None:
+        if not (math.isfinite(inp.lon) and math.isfinite(inp.lat)) or not (-180 <= inp.lon <= 180 and -90 <= inp.lat <= 90):
+            problems.append(("location", "coordinates_invalid"))
+        elif bounds is not None:
+            x0, y0, x1, y1 = bounds
+            if not (x0 - 0.05 <= inp.lon <= x1 + 0.05 and y0 - 0.05 <= inp.lat <= y1 + 0.05):
+                problems.append(("location", "coordinates_outside_commune"))
+    return problems
+
+
+def check_triage(current: str, following: str) -> None:
+    if following not in TRIAGE.get(current, ()):
+        raise ComplaintError("complaint_triage_invalid", current=current, following=following)
+
+
+# -- Open311 GeoReport v2 ----------------------------------------------------------------------
+
+def from_open311(request: dict, today: date | None = None) -> ComplaintInput:
+    """One GeoReport v2 service request → a complaint (the requester's contact stays out: the
+    specification's public fields carry none)."""
+    try:
+        reference = str(request["service_request_id"]).strip()
+        requested = request.get("requested_datetime") or ""
+        received = datetime.fromisoformat(requested.replace("Z", "+00:00")).date() if requested else (today or date.today())
+        lat, lon = request.get("lat"), request.get("long")
+        return ComplaintInput(
+            channel="open311", received_on=received, reference=reference,
+            description=str(request.get("description") or request.get("service_name") or "").strip(),
+            complainant_kind="citizen", field_code=str(request.get("service_code") or "").strip(),
+            lon=float(lon) if lon not in (None, "") else None, lat=float(lat) if lat not in (None, "") else None,
+            location_text=str(request.get("address") or "").strip())
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ComplaintError("open311_malformed", detail=str(exc)) from exc
+
+
+def to_open311(row: dict, field_label: str = "") -> dict:
+    """A complaint as a GeoReport v2 service request (public fields only: no complainant)."""
+    closed = row["status"] in ("answered", "rejected", "merged")
+    notes = {"forwarded": f"Transmise à : {row['forwarded_to']}", "rejected": row["reason"],
+             "merged": "Fusionnée avec une plainte identique", "answered": row["answer_text"]}.get(row["status"], "")
+    return {
+        "service_request_id": row["reference"], "status": "closed" if closed else "open", "status_notes": notes,
+        "service_name": field_label or row["field_code"], "service_code": row["field_code"],
+        "description": row["description"], "agency_responsible": "Police administrative communale",
+        "requested_datetime": f"{row['received_on']}T00:00:00Z",
+        "updated_datetime": (row["updated_at"] or "").replace(" ", "T"),
+        "expected_datetime": f"{row['answer_due']}T00:00:00Z", "address": row["location_text"],
+        "lat": row["lat"], "long": row["lon"], "media_url": None}

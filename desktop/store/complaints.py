@@ -1,0 +1,200 @@
+"""Complaints in the store: intake, triage, links to inspections, answers, Open311 exchange."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from desktop.domain.auth import require
+from desktop.domain.catalogue import Catalogue
+from desktop.domain.complaints import (ComplaintError, ComplaintInput, answer_due, check_triage, from_open311,
+                                       to_open311, validate)
+from desktop.store.db import Store, Transaction
+from desktop.store.errors import StoreError
+from desktop.store.users import User
+
+
+def _next_reference(conn, year: int) -> str:
+    count = conn.execute("SELECT count(*) FROM complaint WHERE reference LIKE ?", (f"PL-{year}-%",)).fetchone()[0]
+    return f"PL-{year}-{count + 1:05d}"
+
+
+def _insert(tx: Transaction, inp: ComplaintInput) -> str:
+    reference = inp.reference.strip() or _next_reference(tx.conn, inp.received_on.year)
+    if tx.conn.execute("SELECT 1 FROM complaint WHERE reference = ?", (reference,)).fetchone():
+        raise ComplaintError("complaint_duplicate_reference", reference=reference)
+    return tx.insert("complaint", {
+        "reference": reference, "channel": inp.channel, "received_on": inp.received_on.isoformat(),
+        "field_code": inp.field_code, "district_id": inp.district_id, "lon": inp.lon, "lat": inp.lat,
+        "location_text": inp.location_text.strip(), "description": inp.description.strip(),
+        "complainant_kind": inp.complainant_kind, "complainant_name": inp.complainant_name.strip(),
+        "complainant_contact": inp.complainant_contact.strip(), "answer_due": answer_due(inp.received_on).isoformat()})
+
+
+def _context(store: Store, catalogue: Catalogue):
+    from desktop.store.districts import current_bounds
+    return catalogue.has_field, current_bounds(store)
+
+
+def _locate(store: Store, inp: ComplaintInput) -> None:
+    if inp.lon is not None and inp.district_id is None:
+        from desktop.store.inspections import district_locator
+        locator = district_locator(store)
+        inp.district_id = locator.locate(inp.lon, inp.lat) if locator else None
+
+
+def create_complaint(store: Store, user: User, catalogue: Catalogue, inp: ComplaintInput) -> str:
+    require(user.role, "complaint.create")
+    field_exists, bounds = _context(store, catalogue)
+    problems = validate(inp, field_exists, bounds)
+    if problems:
+        raise ComplaintError(problems[0][1], field=problems[0][0], problems=problems)
+    _locate(store, inp)
+    with store.transaction(user.id) as tx:
+        return _insert(tx, inp)
+
+
+def get_complaint(store: Store, complaint_id: str) -> dict:
+    rows = store.query("SELECT * FROM complaint WHERE id = ?", (complaint_id,))
+    if not rows:
+        raise StoreError("not_found", f"complaint {complaint_id}")
+    row = rows[0]
+    row["inspections"] = [r["inspection_id"] for r in store.query(
+        "SELECT inspection_id FROM complaint_inspection WHERE complaint_id = ? AND deleted_at IS NULL", (complaint_id,))]
+    return row
+
+
+def _move(store: Store, user: User, complaint_id: str, following: str, changes: dict, links: list[str] = ()) -> None:
+    require(user.role, "complaint.triage")
+    current = get_complaint(store, complaint_id)
+    check_triage(current["status"], following)
+    with store.transaction(user.id) as tx:
+        tx.update("complaint", complaint_id, {"status": following, **changes})
+        for inspection_id in links:
+            if inspection_id not in current["inspections"]:
+                tx.insert("complaint_inspection", {"complaint_id": complaint_id, "inspection_id": inspection_id})
+
+
+def accept(store: Store, user: User, complaint_id: str, inspection_ids: list[str] = ()) -> None:
+    _move(store, user, complaint_id, "accepted", {}, list(inspection_ids))
+
+
+def merge(store: Store, user: User, complaint_id: str, into_id: str) -> None:
+    """A duplicate (same place, same problem): it follows the other complaint."""
+    if complaint_id == into_id:
+        raise ComplaintError("complaint_merge_self")
+    target = get_complaint(store, into_id)
+    if target["status"] == "merged":
+        raise ComplaintError("complaint_merge_into_merged")
+    _move(store, user, complaint_id, "merged", {"merged_into": into_id})
+
+
+def forward(store: Store, user: User, complaint_id: str, authority: str) -> None:
+    """Outside the president's powers: sent to the competent authority, named."""
+    if not authority.strip():
+        raise ComplaintError("complaint_authority_required")
+    _move(store, user, complaint_id, "forwarded", {"forwarded_to": authority.strip()})
+
+
+def reject(store: Store, user: User, complaint_id: str, reason: str) -> None:
+    if len(reason.strip()) < 10:
+        raise ComplaintError("complaint_reason_required")
+    _move(store, user, complaint_id, "rejected", {"reason": reason.strip()})
+
+
+def answer(store: Store, user: User, complaint_id: str, text: str, on: date | None = None) -> None:
+    """The complainant is told the outcome; merged duplicates are answered with it."""
+    if len(text.strip()) < 10:
+        raise ComplaintError("complaint_answer_required")
+    on = on or date.today()
+    _move(store, user, complaint_id, "answered", {"answered_on": on.isoformat(), "answer_text": text.strip()})
+    duplicates = store.query("SELECT id FROM complaint WHERE merged_into = ? AND answered_on IS NULL", (complaint_id,))
+    if duplicates:
+        with store.transaction(user.id) as tx:
+            for d in duplicates:
+                tx.update("complaint", d["id"], {"answered_on": on.isoformat(), "answer_text": text.strip()})
+
+
+def link_inspection(tx: Transaction, complaint_id: str, inspection_id: str) -> None:
+    """Called when an inspection cites a complaint: the complaint is accepted and linked."""
+    tx.insert("complaint_inspection", {"complaint_id": complaint_id, "inspection_id": inspection_id})
+    status = tx.conn.execute("SELECT status FROM complaint WHERE id = ?", (complaint_id,)).fetchone()[0]
+    if status == "received":
+        tx.update("complaint", complaint_id, {"status": "accepted"})
+
+
+def overdue_answers(store: Store, today: date | None = None) -> list[dict]:
+    today = today or date.today()
+    return store.query("SELECT id, reference, channel, received_on, answer_due, status FROM complaint"
+                       " WHERE answered_on IS NULL AND status != 'merged' AND answer_due < ? ORDER BY answer_due",
+                       (today.isoformat(),))
+
+
+def import_open311(store: Store, user: User, catalogue: Catalogue, path: Path) -> int:
+    """All the service requests of a GeoReport v2 JSON file, or none: every problem is reported
+    with the request it belongs to."""
+    require(user.role, "complaint.create")
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise StoreError("file_unreadable", str(exc), path=str(path)) from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ComplaintError("open311_not_json", detail=str(exc)) from exc
+    requests = data.get("service_requests", data) if isinstance(data, dict) else data
+    if not isinstance(requests, list):
+        raise ComplaintError("open311_not_a_list")
+    field_exists, bounds = _context(store, catalogue)
+    inputs, problems, seen = [], [], set()
+    existing = {r[0] for r in store.conn.execute("SELECT reference FROM complaint")}
+    for n, request in enumerate(requests):
+        try:
+            inp = from_open311(request if isinstance(request, dict) else {})
+        except ComplaintError as exc:
+            problems.append((f"#{n + 1}", exc.code, ""))
+            continue
+        for _where, code in validate(inp, field_exists, bounds):
+            problems.append((f"#{n + 1}", code, inp.reference))
+        if inp.reference in existing or inp.reference in seen:
+            problems.append((f"#{n + 1}", "complaint_duplicate_reference", inp.reference))
+        seen.add(inp.reference)
+        inputs.append(inp)
+    if problems:
+        raise ComplaintError("open311_rejected", problems=problems, count=len(problems))
+    for inp in inputs:
+        _locate(store, inp)
+    with store.transaction(user.id) as tx:
+        for inp in inputs:
+            _insert(tx, inp)
+    return len(inputs)
+
+
+def export_open311(store: Store, catalogue: Catalogue, path: Path) -> int:
+    rows = store.query("SELECT * FROM complaint WHERE deleted_at IS NULL ORDER BY received_on, reference")
+    out = [to_open311(r, catalogue.field(r["field_code"]).fr if catalogue.has_field(r["field_code"]) else "") for r in rows]
+    tmp = Path(path).with_name(f".{Path(path).name}.part")
+    tmp.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(path)
+    return len(out)
+
+
+def complaint_letter(store: Store, complaint_id: str, kind: str, langs: tuple[str, ...] = ("ar", "fr")) -> bytes:
+    """The acknowledgement (``complaint_ack``) or the answer letter (``complaint_answer``) as PDF."""
+    from desktop.store.commune import get_commune
+    from reports.documents import DocumentData, Signatory, gregorian_text, render_document
+    c = get_complaint(store, complaint_id)
+    commune = get_commune(store)
+    received = gregorian_text(date.fromisoformat(c["received_on"]))
+    summary = c["description"] if len(c["description"]) <= 220 else c["description"][:217] + "…"
+    who_ar = c["complainant_name"] or ("السيد رئيس المقاطعة" if c["complainant_kind"] == "district_president" else "صاحب الشكاية")
+    who_fr = c["complainant_name"] or ("M. le Président de l'arrondissement" if c["complainant_kind"] == "district_president"
+                                       else "l'auteur de la plainte")
+    answer_ar = answer_fr = c["answer_text"] or "…"
+    common = {"complaint_ref": c["reference"], "received_date": received, "complaint_summary": summary}
+    header_ar = ["المملكة المغربية", "وزارة الداخلية", commune.name_ar if commune else ""]
+    header_fr = ["Royaume du Maroc", "Ministère de l'Intérieur", commune.name_fr if commune else ""]
+    doc = DocumentData(kind, c["reference"], date.today(), commune.name_ar.replace("جماعة ", "") if commune else "",
+                       commune.name_fr.replace("Commune de ", "") if commune else "", header_ar, header_fr,
+                       {**common, "complainant": who_ar, "answer_text": answer_ar},
+                       {**common, "complainant": who_fr, "answer_text": answer_fr},
+                       Signatory(commune.president_ar if commune else "", commune.president_fr if commune else ""), langs)
+    return render_document(doc)
