@@ -15,8 +15,13 @@ from desktop.store.users import User
 
 
 def _next_reference(conn, year: int) -> str:
+    """The next free PL-YYYY-NNNNN (references may have been imported with gaps)."""
     count = conn.execute("SELECT count(*) FROM complaint WHERE reference LIKE ?", (f"PL-{year}-%",)).fetchone()[0]
-    return f"PL-{year}-{count + 1:05d}"
+    while True:
+        count += 1
+        reference = f"PL-{year}-{count:05d}"
+        if not conn.execute("SELECT 1 FROM complaint WHERE reference = ?", (reference,)).fetchone():
+            return reference
 
 
 def _insert(tx: Transaction, inp: ComplaintInput) -> str:

@@ -18,7 +18,7 @@ from maps.attribution import ATTRIBUTION
 
 # Pages still to come are listed, greyed out, so the shape of the product is visible.
 FUTURE_PAGES = ("ui.nav_reports",)
-MAP_ROW, SITES_ROW, CASES_ROW, REGISTER_ROW = 2, 1, 3, 4
+MAP_ROW, SITES_ROW, CASES_ROW, REGISTER_ROW, COMPLAINTS_ROW, PROGRAMMES_ROW, FAIRNESS_ROW = 2, 1, 3, 4, 5, 6, 7
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français"}
 
 
@@ -48,8 +48,11 @@ class MainWindow(QMainWindow):
         self.sites: SitesPage | None = None  # built when first shown
         self.map_page = None  # idem
         self.cases_page = self.register_page = None  # idem
+        self.complaints_page = self.programmes_page = self.fairness_page = None  # idem
         for key, page in (("ui.nav_inspections", self.inspections), ("ui.nav_sites", QWidget()),
-                          ("ui.nav_map", QWidget()), ("ui.nav_cases", QWidget()), ("ui.nav_decisions", QWidget())):
+                          ("ui.nav_map", QWidget()), ("ui.nav_cases", QWidget()), ("ui.nav_decisions", QWidget()),
+                          ("ui.nav_complaints", QWidget()), ("ui.nav_programmes", QWidget()),
+                          ("ui.nav_fairness", QWidget())):
             self.nav.addItem(QListWidgetItem(tr(key)))
             self.pages.addWidget(page)
         for key in FUTURE_PAGES:
@@ -93,7 +96,34 @@ class MainWindow(QMainWindow):
             self.register_page = RegisterPage(self.session)
             self.register_page.open_case.connect(self.open_case)
             self._replace_page(REGISTER_ROW, self.register_page)
+        if row == COMPLAINTS_ROW and self.complaints_page is None:
+            from desktop.ui.complaints_page import ComplaintsPage
+            self.complaints_page = ComplaintsPage(self.session)
+            self.complaints_page.inspect.connect(self.inspect_complaint)
+            self._replace_page(COMPLAINTS_ROW, self.complaints_page)
+        if row == PROGRAMMES_ROW and self.programmes_page is None:
+            from desktop.ui.programmes_page import ProgrammesPage
+            self.programmes_page = ProgrammesPage(self.session)
+            self._replace_page(PROGRAMMES_ROW, self.programmes_page)
+        if row == FAIRNESS_ROW and self.fairness_page is None:
+            from desktop.ui.programmes_page import FairnessPage
+            self.fairness_page = FairnessPage(self.session)
+            self._replace_page(FAIRNESS_ROW, self.fairness_page)
         self.pages.setCurrentIndex(row)
+
+    def inspect_complaint(self, complaint: dict) -> InspectionForm:
+        """A new inspection caused by a complaint: origin, reference, field and place filled in."""
+        from datetime import datetime, timezone
+        from desktop.domain.ids import to_utc_text
+        from desktop.domain.model import InspectionInput
+        inp = InspectionInput(
+            field_code=complaint["field_code"], inspected_at=to_utc_text(datetime.now(timezone.utc)),
+            origin_type="complaint_president" if complaint["complainant_kind"] == "district_president" else "complaint_citizen",
+            origin_ref=complaint["reference"], lon=complaint["lon"], lat=complaint["lat"],
+            district_id=complaint["district_id"],
+            officer_ids=[self.session.user.id] if self.session.user.role in ("officer", "coordinator") else [])
+        self.new_inspection({"id": None, "input": inp})
+        return self.forms[-1]
 
     def open_case(self, case_id: str) -> None:
         from desktop.ui.case_dialog import CaseDialog
@@ -152,7 +182,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(QAction(tr("ui.quit"), self, shortcut=QKeySequence.Quit, triggered=self.close))
         view_menu = bar.addMenu(tr("ui.menu_view"))
-        for n in range(5):
+        for n in range(8):
             view_menu.addAction(QAction(self.nav.item(n).text(), self, shortcut=f"Ctrl+{n + 1}",
                                         triggered=lambda _=False, n=n: self.nav.setCurrentRow(n)))
         lang_menu = view_menu.addMenu(tr("ui.language"))

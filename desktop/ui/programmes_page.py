@@ -1,0 +1,239 @@
+"""Campaign programmes: the calendar of brigades by day, a brigade's visit list, progress; and
+the fairness view (how controls spread across arrondissements and owners)."""
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSplitter,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from desktop.store.fairness import by_district, outliers
+from desktop.store.programmes import Brigade, ProgrammeError, ProgrammeInput, calendar, create_programme, programmes, progress, visit_list
+from desktop.ui.complaints_page import show_refusal
+from desktop.ui.session import Session
+
+
+class ProgrammesPage(QWidget):
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session, self.tr = session, session.tr
+        layout = QVBoxLayout(self)
+        bar = QHBoxLayout()
+        self.new_button = QPushButton(self.tr("pg.new"), objectName="new_programme")
+        self.new_button.clicked.connect(self.new_programme)
+        from desktop.domain.auth import can
+        self.new_button.setEnabled(can(session.user.role, "programme.manage"))
+        self.progress = QLabel(objectName="programme_progress")
+        bar.addWidget(self.progress, 1)
+        bar.addWidget(self.new_button)
+        layout.addLayout(bar)
+        split = QSplitter()
+        self.list = QListWidget(objectName="programme_list")
+        self.list.currentRowChanged.connect(self.show_programme)
+        split.addWidget(self.list)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        self.grid = QTableWidget(objectName="programme_calendar")
+        self.grid.cellClicked.connect(self.show_visits)
+        right_layout.addWidget(self.grid, 2)
+        self.visits = QTableWidget(0, 4, objectName="visit_list")
+        self.visits.setHorizontalHeaderLabels([self.tr(k) for k in ("ui.site_name", "ui.site_address", "pg.open_case", "pg.last_visit")])
+        self.visits.horizontalHeader().setStretchLastSection(True)
+        right_layout.addWidget(self.visits, 1)
+        export = QPushButton(self.tr("pg.export_visits"), objectName="export_visits")
+        export.clicked.connect(lambda: self.export_visits())
+        right_layout.addWidget(export)
+        split.addWidget(right)
+        split.setSizes([260, 900])
+        layout.addWidget(split, 1)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.items = programmes(self.session.store)
+        self.list.clear()
+        for p in self.items:
+            self.list.addItem(QListWidgetItem(f"{p['title']} ({p['starts_on']} → {p['ends_on']})"))
+        if self.items:
+            self.list.setCurrentRow(0)
+
+    def show_programme(self, row: int) -> None:
+        if not 0 <= row < len(self.items):
+            return
+        p = self.items[row]
+        self.brigades = calendar(self.session.store, p["id"])
+        days = sorted({b["day"] for b in self.brigades})
+        districts = sorted({b["district_id"] for b in self.brigades}, key=self.session.labels.district)
+        self.grid.clear()
+        self.grid.setRowCount(len(districts))
+        self.grid.setColumnCount(len(days))
+        self.grid.setHorizontalHeaderLabels(days)
+        self.grid.setVerticalHeaderLabels([self.session.labels.district(d) for d in districts])
+        self.cells: dict[tuple[int, int], list[dict]] = {}
+        for b in self.brigades:
+            key = (districts.index(b["district_id"]), days.index(b["day"]))
+            self.cells.setdefault(key, []).append(b)
+        for (r, c), brigades in self.cells.items():
+            logged = sum(b["logged"] for b in brigades)
+            item = QTableWidgetItem(self.tr("pg.cell", brigades=len(brigades), logged=logged))
+            item.setTextAlignment(Qt.AlignCenter)
+            self.grid.setItem(r, c, item)
+        self.grid.resizeColumnsToContents()
+        stats = progress(self.session.store, p["id"])
+        share = f" ({stats['share']:.0%})" if stats["share"] is not None else ""
+        self.progress.setText(self.tr("pg.progress", done=stats["done"], target=stats["target"], share=share,
+                                      days=stats["brigade_days"], agreed=p["agreed_with"] or "—"))
+
+    def show_visits(self, row: int, column: int) -> None:
+        brigades = self.cells.get((row, column)) or []
+        self.current_visits = visit_list(self.session.store, brigades[0]["id"]) if brigades else []
+        self.visits.setRowCount(len(self.current_visits))
+        for n, v in enumerate(self.current_visits):
+            for c, value in enumerate((v["name"], v["address"], "✓" if v["open_case"] else "", (v["last_visit"] or "")[:10])):
+                self.visits.setItem(n, c, QTableWidgetItem(value))
+        self.visits.resizeColumnsToContents()
+
+    def export_visits(self, path: Path | None = None) -> Path | None:
+        """The visit list as CSV, for the officers' device."""
+        if not getattr(self, "current_visits", None):
+            return None
+        if path is None:
+            name, _ = QFileDialog.getSaveFileName(self, self.tr("pg.export_visits"), "visites.csv", "CSV (*.csv)")
+            if not name:
+                return None
+            path = Path(name)
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["site", "adresse", "dossier_ouvert", "derniere_visite", "lat", "lon"])
+            for v in self.current_visits:
+                writer.writerow([v["name"], v["address"], int(v["open_case"]), v["last_visit"] or "", v["lat"], v["lon"]])
+        return path
+
+    def new_programme(self) -> None:
+        dialog = NewProgrammeDialog(self.session, self)
+        if dialog.exec():
+            self.refresh()
+
+
+class NewProgrammeDialog(QDialog):
+    """A week's programme: every brigade of the chosen arrondissements, Monday to Saturday."""
+
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session, self.tr = session, session.tr
+        self.setObjectName("new_programme_dialog")
+        self.setWindowTitle(self.tr("pg.new"))
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.title = QLineEdit(objectName="pg_title")
+        self.kind = QComboBox(objectName="pg_kind")
+        for k in ("weekly", "complaint_wave", "seasonal"):
+            self.kind.addItem(self.tr(f"pg.kind_{k}"), k)
+        today = date.today()
+        monday = today + timedelta(days=7 - today.weekday())
+        self.start = QDateEdit(QDate(monday.year, monday.month, monday.day), objectName="pg_start")
+        self.start.setDisplayFormat("yyyy-MM-dd")
+        self.agreed = QLineEdit(objectName="pg_agreed")
+        self.theme = QLineEdit(objectName="pg_theme")
+        self.districts = QListWidget(objectName="pg_districts")
+        for district_id, name in sorted(session.labels.districts.items(), key=lambda kv: kv[1]):
+            item = QListWidgetItem(name)
+            item.setData(Qt.UserRole, district_id)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Unchecked)
+            self.districts.addItem(item)
+        self.fields = {code: QCheckBox(session.labels.field(code)) for code in ("hygiene", "public_domain", "urbanism")}
+        fields_row = QHBoxLayout()
+        for box in self.fields.values():
+            box.setChecked(True)
+            fields_row.addWidget(box)
+        for label, widget in (("pg.title", self.title), ("pg.kind", self.kind), ("pg.week", self.start),
+                              ("pg.agreed_with", self.agreed), ("pg.theme", self.theme)):
+            form.addRow(self.tr(label), widget)
+        form.addRow(self.tr("ui.field"), fields_row)
+        form.addRow(self.tr("ui.district"), self.districts)
+        layout.addLayout(form)
+        self.error = QLabel(objectName="pg_error")
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        save = QPushButton(self.tr("cp.save"), objectName="pg_save")
+        save.clicked.connect(self.save)
+        layout.addWidget(save)
+
+    def selected_districts(self) -> list[str]:
+        return [self.districts.item(i).data(Qt.UserRole) for i in range(self.districts.count())
+                if self.districts.item(i).checkState() == Qt.Checked]
+
+    def save(self) -> str | None:
+        start = self.start.date().toPython()
+        districts = self.selected_districts()
+        officers = self.session.store.query(
+            "SELECT id, district_id FROM [user] WHERE role = 'officer' AND active = 1 ORDER BY username")
+        brigades = []
+        for district_id in districts:
+            members = [o["id"] for o in officers if o["district_id"] == district_id]
+            for k in range(0, len(members) - 1, 2):
+                for d in range(6):
+                    brigades.append(Brigade(start + timedelta(days=d), members[k], members[k + 1], district_id))
+        inp = ProgrammeInput(self.title.text(), self.kind.currentData(), start, start + timedelta(days=5), districts,
+                             [c for c, box in self.fields.items() if box.isChecked()], brigades,
+                             target_visits=len(brigades) * 4, agreed_with=self.agreed.text(),
+                             agreed_on=date.today(), theme=self.theme.text())
+        try:
+            programme_id = create_programme(self.session.store, self.session.user, inp)
+        except ProgrammeError as exc:
+            from desktop.cli_decisions import complaint_message
+            self.error.setText(complaint_message(exc, self.tr))
+            return None
+        except Exception as exc:  # noqa: BLE001
+            show_refusal(self, exc, self.session)
+            return None
+        self.accept()
+        return programme_id
+
+
+class FairnessPage(QWidget):
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session, self.tr = session, session.tr
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(self.tr("fair.by_district")))
+        self.districts = QTableWidget(objectName="fairness_districts")
+        layout.addWidget(self.districts, 2)
+        layout.addWidget(QLabel(self.tr("fair.outliers")))
+        self.owners = QTableWidget(objectName="fairness_owners")
+        layout.addWidget(self.owners, 1)
+        self.refresh()
+
+    def refresh(self) -> None:
+        tr = self.tr
+        rows = by_district(self.session.store)
+        headers = [tr(k) for k in ("ui.district", "fair.inspections", "fair.share", "fair.population", "fair.complaints",
+                                   "fair.ratio", "fair.own")]
+        self.districts.setColumnCount(len(headers))
+        self.districts.setHorizontalHeaderLabels(headers)
+        self.districts.setRowCount(len(rows))
+        for n, r in enumerate(rows):
+            ratio = r["ratio_to_population"]
+            values = (r["name_ar"] if tr.rtl else r["name_fr"], f"{r['inspections']:,}".replace(",", " "),
+                      f"{r['share_inspections']:.1%}", f"{r['share_population']:.1%}", f"{r['share_complaints']:.1%}",
+                      f"{ratio:.2f}" if ratio is not None else "—", str(r["own"]))
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if c == 5 and ratio is not None and (ratio > 1.5 or ratio < 0.5):
+                    item.setBackground(Qt.yellow)
+                self.districts.setItem(n, c, item)
+        flagged = outliers(self.session.store)
+        headers = [tr(k) for k in ("fair.owner", "fair.controls", "fair.sites", "fair.times_median", "fair.own", "fair.by_president")]
+        self.owners.setColumnCount(len(headers))
+        self.owners.setHorizontalHeaderLabels(headers)
+        self.owners.setRowCount(len(flagged))
+        for n, r in enumerate(flagged):
+            for c, value in enumerate((r["owner"], str(r["controls"]), str(r["sites"]), f"{r['times_median']:.1f}",
+                                       str(r["own_initiative"]), str(r["by_president"]))):
+                self.owners.setItem(n, c, QTableWidgetItem(value))

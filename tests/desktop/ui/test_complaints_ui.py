@@ -1,0 +1,156 @@
+"""The whole path from a complaint to an inspection to an answer letter, driven through the GUI."""
+import json
+import subprocess
+from datetime import date, timedelta
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from desktop.store.users import authenticate
+from desktop.ui.complaints_page import ComplaintDialog, ComplaintsPage
+from desktop.ui.main_window import COMPLAINTS_ROW, PROGRAMMES_ROW, FAIRNESS_ROW, MainWindow
+from desktop.ui.programmes_page import NewProgrammeDialog
+
+
+@pytest.fixture
+def coordinator_session(make_session, store):
+    return make_session(authenticate(store, "coordinateur", "coord-demo"))
+
+
+def test_complaint_to_inspection_to_answer_letter(qtbot, coordinator_session, store, tmp_path, monkeypatch):
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: pytest.fail(f"unexpected warning: {a[2]}"))
+    win = MainWindow(coordinator_session)
+    qtbot.addWidget(win)
+    win.nav.setCurrentRow(COMPLAINTS_ROW)
+    page = win.complaints_page
+    site = store.query("SELECT id, lon, lat, district_id, owner_id_number FROM site WHERE kind = 'establishment'"
+                       " AND owner_id_kind = 'cin' LIMIT 1")[0]
+    # 1. Intake at the desk.
+    intake = ComplaintDialog(coordinator_session, None)
+    qtbot.addWidget(intake)
+    intake.channel.setCurrentIndex(intake.channel.findData("chikaya"))
+    qtbot.keyClicks(intake.reference, "CHK-2026-55555")
+    intake.field.setCurrentIndex(intake.field.findData("hygiene"))
+    qtbot.keyClicks(intake.lat, f"{site['lat']:.6f}")
+    qtbot.keyClicks(intake.lon, f"{site['lon']:.6f}")
+    qtbot.keyClicks(intake.description, "Odeurs de friture et rats dans la cour du restaurant")
+    complaint_id = intake.save()
+    assert complaint_id
+    row = store.query("SELECT status, district_id, answer_due FROM complaint WHERE id = ?", (complaint_id,))[0]
+    assert row["status"] == "received" and row["district_id"] == site["district_id"]
+    assert row["answer_due"] == (date.today() + timedelta(days=60)).isoformat()  # Chikaya's 60-day clock
+    # 2. The coordinator starts an inspection from it: origin, reference and place are filled in.
+    dialog = ComplaintDialog(coordinator_session, complaint_id)
+    qtbot.addWidget(dialog)
+    dialog.inspect.connect(page.inspect)
+    dialog.buttons["cp.inspect"].click()
+    form = win.forms[-1]
+    assert form.origin.currentData() == "complaint_citizen" and form.origin_ref.text() == "CHK-2026-55555"
+    assert form.district.currentData() == site["district_id"] and form.field.currentData() == "hygiene"
+    qtbot.keyClicks(form.site_picker.search, site["owner_id_number"])
+    [label] = [k for k, v in form.site_picker._sites.items() if v["id"] == site["id"]]
+    form.site_picker._activated(label)
+    form.outcome.setCurrentIndex(form.outcome.findData("violations"))
+    form.checklist.combos["HYG-C08"].setCurrentIndex(form.checklist.combos["HYG-C08"].findData("no"))
+    with qtbot.waitSignal(form.submitted) as sig:
+        form.submit()
+    # 3. The inspection is linked to the complaint, which is now accepted.
+    dialog.refresh()
+    assert store.scalar("SELECT complaint_id FROM inspection WHERE id = ?", (sig.args[0],)) == complaint_id
+    assert dialog.complaint["status"] == "accepted" and dialog.complaint["inspections"] == [sig.args[0]]
+    # 4. The complainant is answered, and the answer letter says so, in Arabic and French.
+    assert dialog.do_answer("Le restaurant a été contrôlé ; une mise en demeure a été adressée à l'exploitant.")
+    assert dialog.complaint["status"] == "answered" and dialog.complaint["answered_on"] == date.today().isoformat()
+    letter = dialog.letter("complaint_answer", tmp_path / "reponse.pdf")
+    text = subprocess.run(["pdftotext", str(letter), "-"], capture_output=True, text=True).stdout
+    assert "جواب على شكاية" in text and "CHK-2026-55555" in text and "mise en demeure a été adressée" in text
+    ack = dialog.letter("complaint_ack", tmp_path / "ar.pdf")
+    assert "إشعار بتسلم شكاية" in subprocess.run(["pdftotext", str(ack), "-"], capture_output=True, text=True).stdout
+
+
+def test_intake_refuses_bad_input_with_a_message(qtbot, coordinator_session, store):
+    dialog = ComplaintDialog(coordinator_session, None)
+    qtbot.addWidget(dialog)
+    dialog.channel.setCurrentIndex(dialog.channel.findData("chikaya"))
+    qtbot.keyClicks(dialog.description, "court")
+    assert dialog.save() is None and "dix caractères" in dialog.error.text()
+    dialog.description.setPlainText("Une plainte assez longue pour passer")
+    assert dialog.save() is None and "Chikaya" in dialog.error.text()
+    existing = store.scalar("SELECT reference FROM complaint LIMIT 1")
+    qtbot.keyClicks(dialog.reference, existing)
+    assert dialog.save() is None and "déjà enregistrée" in dialog.error.text()
+    dialog.reference.setText("CHK-2026-60000")
+    dialog.lat.setText("34.02")
+    dialog.lon.setText("-6.83")  # Rabat
+    assert dialog.save() is None and "hors du territoire" in dialog.error.text()
+    dialog.lat.setText("")
+    dialog.lon.setText("")
+    before = store.scalar("SELECT count(*) FROM complaint")
+    assert dialog.save() and store.scalar("SELECT count(*) FROM complaint") == before + 1
+
+
+def test_triage_merge_forward_reject(qtbot, coordinator_session, store, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    received = [r["id"] for r in store.query("SELECT id FROM complaint WHERE status = 'received' LIMIT 3")]
+    first = ComplaintDialog(coordinator_session, received[0])
+    qtbot.addWidget(first)
+    other_ref = store.scalar("SELECT reference FROM complaint WHERE id = ?", (received[1],))
+    assert first.do_merge(other_ref) and first.complaint["status"] == "merged"
+    assert not first.buttons["cp.answer"].isEnabled()
+    second = ComplaintDialog(coordinator_session, received[2])
+    qtbot.addWidget(second)
+    assert not second.do_reject("non")
+    assert "Motivez" in warnings[-1]
+    assert second.do_forward("Autorité locale (caïdat)") and second.complaint["forwarded_to"] == "Autorité locale (caïdat)"
+    target = ComplaintDialog(coordinator_session, received[1])
+    qtbot.addWidget(target)
+    target.do_accept()
+    assert target.do_answer("Le commerce a été contrôlé et averti.")
+    # The merged duplicate is answered with it.
+    assert store.scalar("SELECT answered_on FROM complaint WHERE id = ?", (received[0],)) == date.today().isoformat()
+
+
+def test_complaints_page_clock_and_filters(qtbot, coordinator_session, store, qtmodeltester):
+    page = ComplaintsPage(coordinator_session)
+    qtbot.addWidget(page)
+    qtmodeltester.check(page.model)
+    page.overdue.setChecked(True)
+    while page.model.canFetchMore():
+        page.model.fetchMore()
+    expected = store.scalar("SELECT count(*) FROM complaint WHERE answered_on IS NULL AND status != 'merged'"
+                            " AND answer_due < ?", (date.today().isoformat(),))
+    assert page.model.rowCount() == expected
+    assert all("retard" in page.model.index(r, 6).data() for r in range(page.model.rowCount()))
+
+
+def test_new_programme_refuses_double_booking_and_empty_brigades(qtbot, coordinator_session, store):
+    dialog = NewProgrammeDialog(coordinator_session)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.title, "Ramadan : hygiene alimentaire")  # QTest types ASCII only
+    assert dialog.save() is None and "arrondissement" in dialog.error.text()  # no arrondissement chosen
+    anfa = next(i for i in range(dialog.districts.count()) if dialog.districts.item(i).text() == "Anfa")
+    from PySide6.QtCore import Qt
+    dialog.districts.item(anfa).setCheckState(Qt.Checked)
+    first = dialog.save()
+    assert first and store.scalar("SELECT count(*) FROM programme_brigade WHERE programme_id = ?", (first,)) == 6
+    again = NewProgrammeDialog(coordinator_session)
+    qtbot.addWidget(again)
+    qtbot.keyClicks(again.title, "Doublon")
+    again.districts.item(anfa).setCheckState(Qt.Checked)
+    assert again.save() is None and "affecté deux fois" in again.error.text()
+
+
+def test_fairness_and_programme_pages(qtbot, coordinator_session, store):
+    win = MainWindow(coordinator_session)
+    qtbot.addWidget(win)
+    win.nav.setCurrentRow(FAIRNESS_ROW)
+    table = win.fairness_page.districts
+    assert table.rowCount() == 16
+    total = sum(int(table.item(r, 1).text().replace(" ", "")) for r in range(16))
+    assert total == store.scalar("SELECT count(*) FROM inspection")
+    win.nav.setCurrentRow(PROGRAMMES_ROW)
+    page = win.programmes_page
+    assert page.list.count() == store.scalar("SELECT count(*) FROM programme")
+    page.show_visits(0, 0)
+    assert page.visits.rowCount() > 0
