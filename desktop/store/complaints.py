@@ -66,6 +66,8 @@ def get_complaint(store: Store, complaint_id: str) -> dict:
     row = rows[0]
     row["inspections"] = [r["inspection_id"] for r in store.query(
         "SELECT inspection_id FROM complaint_inspection WHERE complaint_id = ? AND deleted_at IS NULL", (complaint_id,))]
+    row["attachments"] = store.query("SELECT sha256, mime, original_name FROM attachment WHERE owner_type = 'complaint'"
+                                     " AND owner_id = ? AND deleted_at IS NULL ORDER BY rowid", (complaint_id,))
     return row
 
 
@@ -126,6 +128,24 @@ def link_inspection(tx: Transaction, complaint_id: str, inspection_id: str) -> N
     status = tx.conn.execute("SELECT status FROM complaint WHERE id = ?", (complaint_id,)).fetchone()[0]
     if status == "received":
         tx.update("complaint", complaint_id, {"status": "accepted"})
+
+
+def attach_file(store: Store, user: User, complaint_id: str, source: Path) -> str:
+    """A photo or a scanned letter joined to a complaint (stored content-addressed)."""
+    require(user.role, "complaint.create")
+    try:
+        stored = store.attachments.put_photo(source)
+    except StoreError as exc:
+        if exc.code != "photo_not_image":
+            raise
+        head = Path(source).read_bytes()[:5]
+        if head != b"%PDF-":
+            raise
+        stored = store.attachments.put_file(Path(source), "application/pdf")
+    with store.transaction(user.id) as tx:
+        return tx.insert("attachment", {"sha256": stored.sha256, "mime": stored.mime, "size": stored.size,
+                                        "original_name": Path(source).name, "owner_type": "complaint",
+                                        "owner_id": complaint_id})
 
 
 def overdue_answers(store: Store, today: date | None = None) -> list[dict]:

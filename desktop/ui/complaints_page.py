@@ -190,6 +190,7 @@ class ComplaintDialog(QDialog):
         for key, slot, row in (("cp.accept", self.do_accept, row1), ("cp.merge", self.do_merge, row1),
                                ("cp.forward", self.do_forward, row1), ("cp.reject", self.do_reject, row1),
                                ("cp.inspect", self.do_inspect, row2), ("cp.answer", self.do_answer, row2),
+                               ("cp.attach", self.do_attach, row2),
                                ("cp.ack_letter", lambda: self.letter("complaint_ack"), row2),
                                ("cp.answer_letter", lambda: self.letter("complaint_answer"), row2)):
             button = QPushButton(tr(key), objectName=key.replace(".", "_"))
@@ -217,6 +218,8 @@ class ComplaintDialog(QDialog):
         if c["answer_text"]:
             lines.append(f"{tr('cp.answer')}: {c['answer_text']} ({c['answered_on']})")
         lines.append(f"{tr('cp.inspections')}: {len(c['inspections'])}")
+        if c["attachments"]:
+            lines.append(f"{tr('cp.attachments')}: " + ", ".join(a["original_name"] for a in c["attachments"]))
         self.info.setText("<br>".join(lines))
         from desktop.domain.complaints import TRIAGE
         allowed = TRIAGE.get(c["status"], ())
@@ -266,6 +269,24 @@ class ComplaintDialog(QDialog):
     def do_answer(self, text: str | None = None) -> bool:
         text = text if text is not None else self._ask("cp.answer")
         return text is not None and self._run(store_complaints.answer, text)
+
+    def do_attach(self, path: Path | None = None) -> bool:
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self, self.tr("cp.attach"), "", "Images, PDF (*.jpg *.jpeg *.png *.webp *.pdf)")
+            if not name:
+                return False
+            path = Path(name)
+        try:
+            store_complaints.attach_file(self.session.store, self.session.user, self.complaint_id, path)
+        except Exception as exc:  # noqa: BLE001
+            from desktop.store.errors import StoreError
+            if isinstance(exc, StoreError):
+                QMessageBox.warning(self, self.tr("ui.error_title"), self.tr("store." + exc.code, **exc.params))
+            else:
+                show_refusal(self, exc, self.session)
+            return False
+        self.refresh()
+        return True
 
     def do_inspect(self) -> None:
         self.inspect.emit(dict(self.complaint))

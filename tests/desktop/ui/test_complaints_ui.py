@@ -64,6 +64,9 @@ def test_complaint_to_inspection_to_answer_letter(qtbot, coordinator_session, st
     letter = dialog.letter("complaint_answer", tmp_path / "reponse.pdf")
     text = subprocess.run(["pdftotext", str(letter), "-"], capture_output=True, text=True).stdout
     assert "جواب على شكاية" in text and "CHK-2026-55555" in text and "mise en demeure a été adressée" in text
+    photo = tmp_path / "cour.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    assert dialog.do_attach(photo) and "cour.png" in dialog.info.text()
     ack = dialog.letter("complaint_ack", tmp_path / "ar.pdf")
     assert "إشعار بتسلم شكاية" in subprocess.run(["pdftotext", str(ack), "-"], capture_output=True, text=True).stdout
 
