@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QThreadPool, QTimer
-from PySide6.QtWidgets import QApplication
 
 from desktop.store.users import authenticate
 from desktop.ui.app import open_main_window, prepare_login

@@ -2,7 +2,6 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from common import BENCH, OUT, env, ensure_big_db
 

@@ -1,11 +1,11 @@
 """``commune-police decision list|pdf|sign|verify``."""
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import sys
 
+from desktop.cli_common import login
 from desktop.i18n import Translator
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
@@ -81,13 +81,11 @@ def _sign(args, tr: Translator) -> int:
     from desktop.domain.catalogue import load_catalogue  # noqa: F401 - catalogue errors surface early
     from desktop.store.db import open_store
     from desktop.store.decisions import sign_decision
-    from desktop.store.users import authenticate
     with open_store(args.db) as store:
-        password = os.environ.get("COMMUNE_POLICE_PASSWORD") or getpass.getpass(f"{args.user} — {tr('ui.password')}: ")
-        user = authenticate(store, args.user, password)
+        user = login(store, args.user, tr)
         if user is None:
-            print(tr("ui.login_failed"), file=sys.stderr)
             return EXIT_ERROR
+        import getpass
         p12_password = os.environ.get("COMMUNE_POLICE_PKCS12_PASSWORD") or getpass.getpass(f"{args.pkcs12.name}: ")
         number = sign_decision(store, user, args.decision_id, args.pkcs12, p12_password)
         year = store.scalar("SELECT year FROM decision WHERE id = ?", (args.decision_id,))
@@ -129,7 +127,6 @@ def delegation_command(args, tr: Translator) -> int:
     from datetime import date
     from desktop.store.db import open_store
     from desktop.store.decisions import add_delegation, withdraw_delegation
-    from desktop.store.users import authenticate
     if args.delegation_command == "list":
         with open_store(args.db, readonly=True) as store:
             rows = store.query("SELECT d.id, d.number, d.decided_on, d.legal_basis, d.scope_fields, d.valid_from,"
@@ -141,10 +138,8 @@ def delegation_command(args, tr: Translator) -> int:
         print(f"{len(rows)} delegation(s)")
         return EXIT_OK
     with open_store(args.db) as store:
-        password = os.environ.get("COMMUNE_POLICE_PASSWORD") or getpass.getpass(f"{args.user} — {tr('ui.password')}: ")
-        user = authenticate(store, args.user, password)
+        user = login(store, args.user, tr)
         if user is None:
-            print(tr("ui.login_failed"), file=sys.stderr)
             return EXIT_ERROR
         if args.delegation_command == "withdraw":
             withdraw_delegation(store, user, args.delegation_id, date.today(), args.reason)
@@ -179,7 +174,6 @@ def complaints_command(args, tr: Translator) -> int:
     from desktop.domain.catalogue import load_catalogue
     from desktop.store.complaints import export_open311, import_open311
     from desktop.store.db import open_store
-    from desktop.store.users import authenticate
     catalogue = load_catalogue()
     if args.complaints_command == "export":
         with open_store(args.db, readonly=True) as store:
@@ -187,10 +181,8 @@ def complaints_command(args, tr: Translator) -> int:
         print(f"{args.out}: {n} service requests")
         return EXIT_OK
     with open_store(args.db) as store:
-        password = os.environ.get("COMMUNE_POLICE_PASSWORD") or getpass.getpass(f"{args.user} — {tr('ui.password')}: ")
-        user = authenticate(store, args.user, password)
+        user = login(store, args.user, tr)
         if user is None:
-            print(tr("ui.login_failed"), file=sys.stderr)
             return EXIT_ERROR
         n = import_open311(store, user, catalogue, args.file)
     print(f"{n} complaints imported")

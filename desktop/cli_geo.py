@@ -1,10 +1,10 @@
 """Command-line verbs of the geo engine: import districts, render the map, export inspections."""
 from __future__ import annotations
 
-import getpass
 import os
 import sys
 
+from desktop.cli_common import login
 from desktop.i18n import Translator
 from desktop.store.inspections import InspectionFilter
 
@@ -16,15 +16,6 @@ def _filter(args) -> InspectionFilter:
     if getattr(args, "year", None):
         filt.date_from, filt.date_to = f"{args.year}-01-01T00:00:00Z", f"{args.year + 1}-01-01T00:00:00Z"
     return filt
-
-
-def _login(store, username: str, tr: Translator):
-    from desktop.store.users import authenticate
-    password = os.environ.get("COMMUNE_POLICE_PASSWORD") or getpass.getpass(f"{username} — mot de passe / كلمة المرور: ")
-    user = authenticate(store, username, password)
-    if user is None:
-        print(tr("ui.login_failed"), file=sys.stderr)
-    return user
 
 
 def districts_command(args, tr: Translator) -> int:
@@ -45,7 +36,7 @@ def districts_command(args, tr: Translator) -> int:
         if any(code == "far_from_commune" for code, _ in layer.warnings) and not args.force:
             print(tr("cli.use_force"), file=sys.stderr)
             return EXIT_ERROR
-        user = _login(store, args.user, tr)
+        user = login(store, args.user, tr)
         if user is None:
             return EXIT_ERROR
         report = replace_district_layer(store, user, layer.features)

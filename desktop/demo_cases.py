@@ -10,7 +10,7 @@ import numpy as np
 
 from desktop.domain.catalogue import Catalogue
 from desktop.domain.ids import uuid7
-from desktop.domain.ladder import STEP_DAYS, decision_kind, document_for, first_step
+from desktop.domain.ladder import STEP_DAYS, document_for, first_step
 from desktop.store.db import Store
 from desktop.store.users import User, create_user
 

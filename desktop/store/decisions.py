@@ -10,7 +10,7 @@ from pathlib import Path
 from desktop.domain.auth import PermissionDenied, require
 from desktop.domain.catalogue import Catalogue
 from desktop.domain.ladder import decision_kind, governor_deadline, oversight_class
-from desktop.store.cases import case_steps, case_violations
+from desktop.store.cases import case_steps
 from desktop.store.commune import get_commune
 from desktop.store.db import Store
 from desktop.store.errors import StoreError

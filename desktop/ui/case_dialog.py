@@ -21,7 +21,6 @@ from reports.documents import document_html
 
 def sign_with_dialogs(parent, session: Session, decision_id: str) -> int | None:
     """Ask for the certificate file and its password, then sign; errors in the user's words."""
-    from desktop.cli_decisions import known_refusal
     tr = session.tr
     name, _ = QFileDialog.getOpenFileName(parent, tr("case.choose_certificate"), "", "PKCS#12 (*.p12 *.pfx)")
     if not name:

@@ -4,13 +4,14 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                               QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel,
+                               QVBoxLayout, QWidget)
 
 from desktop.domain.ladder import STEPS
 from desktop.store.cases import funnel
 from desktop.store.listing import KeysetQuery
 from desktop.ui.session import Session
+from desktop.ui.widgets import make_table
 from desktop.ui.table_model import ID_ROLE, KeysetTableModel
 
 COLUMNS = ("s.case_id", "s.due_on", "s.step", "st.name", "c.field_code", "s.owner_id")
@@ -61,14 +62,7 @@ class CasesPage(QWidget):
         layout.addLayout(bar)
         headers = [tr("case.due"), tr("case.step"), tr("ui.col_site"), tr("ui.col_field"), tr("case.owner"), tr("case.late")]
         self.model = KeysetTableModel(session.store, headers, self._format, self._query, {0: "due"}, (0, False), parent=self)
-        self.view = QTableView(objectName="cases_table")
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
-        self.view.horizontalHeader().setStretchLastSection(True)
-        for col, width in enumerate((110, 170, 240, 220, 200)):
-            self.view.setColumnWidth(col, width)
+        self.view = make_table(self.model, "cases_table", widths=(110, 170, 240, 220, 200))
         self.view.doubleClicked.connect(lambda index: self.open_case.emit(index.data(ID_ROLE)))
         layout.addWidget(self.view, 1)
         for w in (self.step, self.field):

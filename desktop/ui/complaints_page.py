@@ -6,15 +6,16 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QDialog, QFileDialog,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QFileDialog,
                                QFormLayout, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit, QMessageBox,
-                               QPlainTextEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
+                               QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
 
 from desktop.domain.complaints import CHANNELS, COMPLAINANTS, ComplaintError, ComplaintInput
 from desktop.store import complaints as store_complaints
 from desktop.store.listing import KeysetQuery
 from desktop.ui.form_parts import parse_number
 from desktop.ui.session import Session
+from desktop.ui.widgets import make_table
 from desktop.ui.table_model import ID_ROLE, KeysetTableModel
 
 STATUSES = ("received", "accepted", "forwarded", "rejected", "merged", "answered")
@@ -63,12 +64,7 @@ class ComplaintsPage(QWidget):
         layout.addLayout(bar)
         headers = [tr(k) for k in ("cp.reference", "cp.received", "cp.channel", "ui.col_field", "reg.status", "cp.answer_due", "cp.clock")]
         self.model = KeysetTableModel(session.store, headers, self._format, self._query, {1: "received"}, (1, True), parent=self)
-        self.view = QTableView(objectName="complaints_table")
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view = make_table(self.model, "complaints_table", QHeaderView.ResizeToContents)
         self.view.doubleClicked.connect(lambda index: self.open_complaint(index.data(ID_ROLE)))
         layout.addWidget(self.view, 1)
         self.status.currentIndexChanged.connect(self.model.reload)

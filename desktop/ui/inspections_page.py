@@ -1,7 +1,7 @@
 """The inspection list: filters, a paged table that stays smooth on a million rows, the count."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut

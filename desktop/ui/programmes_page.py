@@ -3,7 +3,6 @@ the fairness view (how controls spread across arrondissements and owners)."""
 from __future__ import annotations
 
 import csv
-import json
 from datetime import date, timedelta
 from pathlib import Path
 

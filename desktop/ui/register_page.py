@@ -6,13 +6,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QMessageBox, QPushButton,
-                               QSpinBox, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QMessageBox, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from desktop.store.decisions import document, record_transmission, register, signed_pdf
 from desktop.ui.case_dialog import PreviewDialog, sign_with_dialogs
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
+from desktop.ui.widgets import make_table
 from desktop.ui.table_model import DISPLAY_ROLE, ID_ROLE
 from reports.documents import render_document
 
@@ -84,12 +85,7 @@ class RegisterPage(QWidget):
             self.buttons[key] = button
         layout.addLayout(bar)
         self.model = RegisterModel(session, self)
-        self.view = QTableView(objectName="register_table")
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.view = make_table(self.model, "register_table", QHeaderView.ResizeToContents)
         self.view.doubleClicked.connect(lambda _i: self.preview())
         layout.addWidget(self.view, 1)
         self.refresh()

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel,
+                               QLineEdit, QSplitter, QVBoxLayout, QWidget)
 
 from desktop.domain.ids import local_display
 from desktop.store.sites import get_site, site_history, site_query
 from desktop.ui.session import Session
+from desktop.ui.widgets import make_table
 from desktop.ui.table_model import DISPLAY_ROLE, ID_ROLE, KeysetTableModel
 
 
@@ -73,7 +74,7 @@ class SitesPage(QWidget):
                                       (0, False), parent=self)
         self.model.failed.connect(self.error)
         split = QSplitter(Qt.Vertical)
-        self.view = self._table(self.model, "site_table")
+        self.view = make_table(self.model, "site_table")
         self.view.setSortingEnabled(True)
         self.view.horizontalHeader().setSortIndicator(0, Qt.AscendingOrder)
         self.view.selectionModel().currentRowChanged.connect(self._selected)
@@ -87,7 +88,7 @@ class SitesPage(QWidget):
         self.summary.setWordWrap(True)
         lower_layout.addWidget(self.summary)
         self.history = HistoryModel(session, self)
-        self.history_view = self._table(self.history, "site_history")
+        self.history_view = make_table(self.history, "site_history")
         self.history_view.doubleClicked.connect(lambda i: self.open_requested.emit(i.data(ID_ROLE)))
         for col, width in enumerate((140, 220, 130, 200)):
             self.history_view.setColumnWidth(col, width)
@@ -98,18 +99,6 @@ class SitesPage(QWidget):
         self.text.textChanged.connect(self._debounce.start)
         self.district.currentIndexChanged.connect(self.model.reload)
         self.model.reload()
-
-    @staticmethod
-    def _table(model, name: str) -> QTableView:
-        view = QTableView(objectName=name)
-        view.setModel(model)
-        view.setSelectionBehavior(QAbstractItemView.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SingleSelection)
-        view.verticalHeader().hide()
-        view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
-        view.horizontalHeader().setStretchLastSection(True)
-        view.setAlternatingRowColors(True)
-        return view
 
     def _query(self, _sort: str, descending: bool):
         q = site_query(self.text.text(), self.district.currentData())

@@ -1,5 +1,4 @@
 """PAdES signing and verification, with the certificates a commune may get wrong."""
-import datetime as dt
 import shutil
 import subprocess
 

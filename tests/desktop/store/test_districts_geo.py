@@ -1,10 +1,9 @@
 """District layer replacement, reassignment, and the geo queries, on a real demo database."""
 import json
 
-import numpy as np
 import pytest
 import shapely
-from shapely.geometry import box, shape
+from shapely.geometry import box
 
 from desktop.cli import main
 from desktop.store.check import check_store

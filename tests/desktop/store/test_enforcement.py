@@ -9,7 +9,7 @@ from desktop.cli import main
 from desktop.demo_cases import CERT_PASSWORD, certs_dir
 from desktop.domain.ladder import LadderError, working_days_after
 from desktop.store.cases import advance, case_steps, current_step, funnel, overdue_steps
-from desktop.store.decisions import (NotAuthorisedToSign, add_delegation, document, draft_decision, record_delivery,
+from desktop.store.decisions import (NotAuthorisedToSign, document, draft_decision, record_delivery,
                                      register, sign_decision, signed_pdf, withdraw_delegation)
 from desktop.store.inspections import submit_inspection
 from desktop.store.users import authenticate

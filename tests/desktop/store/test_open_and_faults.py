@@ -1,5 +1,4 @@
 """Opening bad files and failing writes: a clear StoreError, and nothing saved is lost."""
-import shutil
 import sqlite3
 
 import pytest

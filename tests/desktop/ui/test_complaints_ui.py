@@ -1,5 +1,4 @@
 """The whole path from a complaint to an inspection to an answer letter, driven through the GUI."""
-import json
 import subprocess
 from datetime import date, timedelta
 

@@ -9,7 +9,6 @@ from desktop.store.users import authenticate
 from desktop.ui.case_dialog import CaseDialog, PreviewDialog, sign_checked
 from desktop.ui.cases_page import CasesPage
 from desktop.ui.register_page import RegisterPage
-from desktop.ui.table_model import ID_ROLE
 
 
 @pytest.fixture

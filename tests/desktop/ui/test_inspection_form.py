@@ -1,5 +1,4 @@
 """The inspection form driven like an officer would: keyboard, combos, drops, close and reopen."""
-import json
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
@@ -50,7 +49,7 @@ def test_checklist_changes_with_the_field(qtbot, session):
 def test_failed_item_adds_its_violation_and_submission_saves_all(qtbot, session, store, tmp_path):
     form = InspectionForm(session)
     qtbot.addWidget(form)
-    site = fill_valid(qtbot, form, store)
+    fill_valid(qtbot, form, store)
     assert form.lon.text() and form.district.currentData()  # taken from the site
     pick(form.checklist.combos["DOM-C05"], "no")
     assert [r.violation.currentData() for r in form.finding_rows] == ["DOM-05"]

@@ -1,7 +1,7 @@
 """The map page driven with the mouse and keyboard on a real demo database."""
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, Qt
 
 import desktop.ui.map_render as map_render
 from desktop.store.users import authenticate
