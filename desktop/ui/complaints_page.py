@@ -42,6 +42,7 @@ def show_refusal(parent, exc: Exception, session: Session) -> None:
 
 class ComplaintsPage(QWidget):
     inspect = Signal(dict)  # the complaint an inspection is started from
+    pick_requested = Signal(object)  # an intake dialog wants its location picked on the map
 
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
@@ -87,15 +88,21 @@ class ComplaintsPage(QWidget):
         return (ref, received, tr(f"cp.channel_{channel}"), self.session.labels.field(field_code) if field_code else "",
                 tr(f"cp.status_{status}"), due, clock)
 
-    def open_complaint(self, complaint_id: str | None) -> None:
+    def open_complaint(self, complaint_id: str | None) -> "ComplaintDialog":
         dialog = ComplaintDialog(self.session, complaint_id, self)
         dialog.inspect.connect(self.inspect)
-        dialog.exec()
-        self.model.reload()
+        dialog.finished.connect(lambda _result: self.model.reload())
+        if complaint_id is None:  # intake stays open beside the map, to pick the place
+            dialog.pick_requested.connect(lambda: self.pick_requested.emit(dialog))
+            dialog.show()
+        else:
+            dialog.exec()
+        return dialog
 
 
 class ComplaintDialog(QDialog):
     inspect = Signal(dict)
+    pick_requested = Signal()
 
     def __init__(self, session: Session, complaint_id: str | None, parent=None):
         super().__init__(parent)
@@ -135,6 +142,9 @@ class ComplaintDialog(QDialog):
         coords = QHBoxLayout()
         coords.addWidget(self.lat)
         coords.addWidget(self.lon)
+        self.pick_button = QPushButton(tr("ui.pick_on_map"), objectName="cp_pick")
+        self.pick_button.clicked.connect(self.pick_requested)
+        coords.addWidget(self.pick_button)
         self.description = QPlainTextEdit(objectName="cp_description")
         for label, widget in (("cp.channel", self.channel), ("cp.reference", self.reference), ("cp.received", self.received),
                               ("ui.field", self.field), ("cp.complainant", self.kind), ("cp.name", self.name),
@@ -150,6 +160,11 @@ class ComplaintDialog(QDialog):
         save = QPushButton(tr("cp.save"), objectName="cp_save")
         save.clicked.connect(self.save)
         self.layout_.addWidget(save)
+
+    def set_location(self, lon: float, lat: float) -> None:
+        """A place picked on the map."""
+        self.lon.setText(f"{lon:.6f}")
+        self.lat.setText(f"{lat:.6f}")
 
     def save(self) -> str | None:
         try:

@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
             from desktop.ui.complaints_page import ComplaintsPage
             self.complaints_page = ComplaintsPage(self.session)
             self.complaints_page.inspect.connect(self.inspect_complaint)
+            self.complaints_page.pick_requested.connect(self.pick_on_map)
             self._replace_page(COMPLAINTS_ROW, self.complaints_page)
         if row == PROGRAMMES_ROW and self.programmes_page is None:
             from desktop.ui.programmes_page import ProgrammesPage
@@ -147,7 +148,8 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow(0)
 
     def pick_on_map(self, form) -> None:
-        """Let the user click the location of ``form``'s inspection on the map."""
+        """Let the user click a location on the map for ``form`` (an inspection form or a
+        complaint being recorded: anything with ``set_location``)."""
         self.nav.setCurrentRow(MAP_ROW)
         widget = self.map_page.map
 

@@ -156,3 +156,25 @@ def test_fairness_and_programme_pages(qtbot, coordinator_session, store):
     assert page.list.count() == store.scalar("SELECT count(*) FROM programme")
     page.show_visits(0, 0)
     assert page.visits.rowCount() > 0
+
+
+def test_complaint_location_picked_on_the_map(qtbot, coordinator_session, store):
+    from PySide6.QtCore import QPoint, Qt
+    from desktop.ui.main_window import MAP_ROW
+    win = MainWindow(coordinator_session)
+    qtbot.addWidget(win)
+    win.resize(1300, 800)
+    win.show()
+    win.nav.setCurrentRow(COMPLAINTS_ROW)
+    dialog = win.complaints_page.open_complaint(None)
+    dialog.pick_button.click()
+    assert win.nav.currentRow() == MAP_ROW
+    page = win.map_page
+    qtbot.waitUntil(lambda: page.loaded, timeout=10_000)
+    anfa = next(d for d in page.scene.districts if d.name_fr == "Anfa")
+    sx, sy = page.map.view.to_screen(*anfa.label)
+    qtbot.mouseClick(page.map, Qt.LeftButton, pos=QPoint(round(float(sx)), round(float(sy))))
+    assert dialog.lat.text() and dialog.lon.text()
+    dialog.description.setPlainText("Chantier bruyant la nuit a Anfa")
+    complaint_id = dialog.save()
+    assert store.scalar("SELECT district_id FROM complaint WHERE id = ?", (complaint_id,)) == anfa.id
