@@ -102,6 +102,21 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="trust the commune's authority kept there")
     ver.add_argument("--ca", type=Path, help="a PEM certificate of the authority to trust")
 
+    sp = sub.add_parser("report", help="activity reports")
+    rsub = sp.add_subparsers(dest="report_command", required=True)
+    ra = rsub.add_parser("annual", help="the activity report to the governor, for a year or any period")
+    db_arg(ra)
+    ra.add_argument("--year", type=int, help="a calendar year (or give --from and --to)")
+    ra.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD")
+    ra.add_argument("--to", dest="date_to", help="last day, YYYY-MM-DD")
+    ra.add_argument("--out", type=Path, required=True)
+    ra.add_argument("--lang", dest="report_lang", choices=("ar", "fr"), default="ar")
+
+    sp = sub.add_parser("opendata", help="aggregated and de-identified data for publication")
+    db_arg(sp)
+    sp.add_argument("--year", type=int, required=True)
+    sp.add_argument("--out", type=Path, required=True, help="a folder: CSV, GeoJSON and the data dictionary")
+
     sp = sub.add_parser("complaints", help="complaints exchanged in the Open311 GeoReport v2 shape")
     csub = sp.add_subparsers(dest="complaints_command", required=True)
     ci = csub.add_parser("import", help="import service requests (all or none)")
@@ -151,10 +166,12 @@ def main(argv: list[str] | None = None) -> int:
             from desktop.ui.app import run_gui  # Qt only from here on
             return run_gui(args.db or default_db())
         from desktop.cli_decisions import complaints_command, decision_command, delegation_command
+        from desktop.cli_reports import opendata_command, report_command
         from desktop.cli_geo import districts_command, inspections_command, map_command
         handlers = {"demo": _demo, "check": _check, "init": _init, "districts": districts_command,
                     "map": map_command, "inspections": inspections_command, "decision": decision_command,
-                    "delegation": delegation_command, "complaints": complaints_command}
+                    "delegation": delegation_command, "complaints": complaints_command,
+                    "report": report_command, "opendata": opendata_command}
         return handlers[command](args, tr)
     except StoreError as exc:
         print(f"{tr('store.' + exc.code, **exc.params)}\n  ({exc.detail or exc.code})" if exc.detail

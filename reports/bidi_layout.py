@@ -113,7 +113,7 @@ def break_lines(text: str, font: FontPair, size: float, width: float, rtl_base: 
     lines: list[Line] = []
     space = word_width(" ", font, size, rtl_base) or size * 0.25
     for paragraph in text.split("\n"):
-        words = paragraph.split()
+        words = [w for w in paragraph.split(" ") if w]  # not str.split(): a no-break space binds
         if not words:
             lines.append(Line([], size))
             continue

@@ -4,12 +4,13 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
 from desktop.domain.ladder import STEPS
 from desktop.store.cases import funnel
 from desktop.store.listing import KeysetQuery
+from desktop.ui.list_export import export_dialog
 from desktop.ui.session import Session
 from desktop.ui.widgets import make_table
 from desktop.ui.table_model import ID_ROLE, KeysetTableModel
@@ -60,6 +61,9 @@ class CasesPage(QWidget):
             bar.addWidget(w)
         bar.addStretch(1)
         layout.addLayout(bar)
+        self.list_export = QPushButton(tr("ui.export_list"), objectName="export_list")
+        self.list_export.clicked.connect(lambda: export_dialog(self, self.model, self.session.tr, "dossiers"))
+        bar.addWidget(self.list_export)
         headers = [tr("case.due"), tr("case.step"), tr("ui.col_site"), tr("ui.col_field"), tr("case.owner"), tr("case.late")]
         self.model = KeysetTableModel(session.store, headers, self._format, self._query, {0: "due"}, (0, False), parent=self)
         self.view = make_table(self.model, "cases_table", widths=(110, 170, 240, 220, 200))

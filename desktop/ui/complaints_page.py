@@ -14,6 +14,7 @@ from desktop.domain.complaints import CHANNELS, COMPLAINANTS, ComplaintError, Co
 from desktop.store import complaints as store_complaints
 from desktop.store.listing import KeysetQuery
 from desktop.ui.form_parts import parse_number
+from desktop.ui.list_export import export_dialog
 from desktop.ui.session import Session
 from desktop.ui.widgets import make_table
 from desktop.ui.table_model import ID_ROLE, KeysetTableModel
@@ -62,6 +63,9 @@ class ComplaintsPage(QWidget):
         bar.addWidget(self.overdue)
         bar.addStretch(1)
         bar.addWidget(self.new_button)
+        self.list_export = QPushButton(tr("ui.export_list"), objectName="export_list")
+        self.list_export.clicked.connect(lambda: export_dialog(self, self.model, self.session.tr, "plaintes"))
+        bar.addWidget(self.list_export)
         layout.addLayout(bar)
         headers = [tr(k) for k in ("cp.reference", "cp.received", "cp.channel", "ui.col_field", "reg.status", "cp.answer_due", "cp.clock")]
         self.model = KeysetTableModel(session.store, headers, self._format, self._query, {1: "received"}, (1, True), parent=self)

@@ -13,6 +13,7 @@ from desktop.domain.model import OUTCOMES
 from desktop.store.db import open_store
 from desktop.store.inspections import InspectionFilter, inspection_query
 from desktop.store.users import officers
+from desktop.ui.list_export import export_dialog
 from desktop.ui.session import Session
 from desktop.ui.table_model import ID_ROLE, KeysetTableModel
 from desktop.ui.tasks import run_background
@@ -95,6 +96,9 @@ class InspectionsPage(QWidget):
         self.export_button.setToolTip(tr("ui.export_tip"))
         self.export_button.clicked.connect(lambda: self.export())
         bottom.addWidget(self.export_button)
+        self.list_export = QPushButton(tr("ui.export_list"), objectName="export_list")
+        self.list_export.clicked.connect(lambda: export_dialog(self, self.model, self.session.tr, "controles"))
+        bottom.addWidget(self.list_export)
         self.new_button = QPushButton(tr("ui.new_inspection"))
         self.new_button.setObjectName("new_inspection")
         self.new_button.setToolTip("Ctrl+N")

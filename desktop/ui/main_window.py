@@ -17,8 +17,8 @@ from desktop.ui.sites_page import SitesPage
 from maps.attribution import ATTRIBUTION
 
 # Pages still to come are listed, greyed out, so the shape of the product is visible.
-FUTURE_PAGES = ("ui.nav_reports",)
-MAP_ROW, SITES_ROW, CASES_ROW, REGISTER_ROW, COMPLAINTS_ROW, PROGRAMMES_ROW, FAIRNESS_ROW = 2, 1, 3, 4, 5, 6, 7
+FUTURE_PAGES: tuple[str, ...] = ()
+MAP_ROW, SITES_ROW, CASES_ROW, REGISTER_ROW, COMPLAINTS_ROW, PROGRAMMES_ROW, FAIRNESS_ROW, REPORTS_ROW = 2, 1, 3, 4, 5, 6, 7, 8
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français"}
 
 
@@ -48,11 +48,11 @@ class MainWindow(QMainWindow):
         self.sites: SitesPage | None = None  # built when first shown
         self.map_page = None  # idem
         self.cases_page = self.register_page = None  # idem
-        self.complaints_page = self.programmes_page = self.fairness_page = None  # idem
+        self.complaints_page = self.programmes_page = self.fairness_page = self.reports_page = None  # idem
         for key, page in (("ui.nav_inspections", self.inspections), ("ui.nav_sites", QWidget()),
                           ("ui.nav_map", QWidget()), ("ui.nav_cases", QWidget()), ("ui.nav_decisions", QWidget()),
                           ("ui.nav_complaints", QWidget()), ("ui.nav_programmes", QWidget()),
-                          ("ui.nav_fairness", QWidget())):
+                          ("ui.nav_fairness", QWidget()), ("ui.nav_reports", QWidget())):
             self.nav.addItem(QListWidgetItem(tr(key)))
             self.pages.addWidget(page)
         for key in FUTURE_PAGES:
@@ -110,7 +110,26 @@ class MainWindow(QMainWindow):
             from desktop.ui.programmes_page import FairnessPage
             self.fairness_page = FairnessPage(self.session)
             self._replace_page(FAIRNESS_ROW, self.fairness_page)
+        if row == REPORTS_ROW and self.reports_page is None:
+            from desktop.ui.reports_page import ReportsPage
+            self.reports_page = ReportsPage(self.session)
+            self.reports_page.drill.connect(self.drill_down)
+            self._replace_page(REPORTS_ROW, self.reports_page)
         self.pages.setCurrentIndex(row)
+
+    def drill_down(self, filt: dict) -> None:
+        """A bar of the dashboard opens the inspections behind it."""
+        page = self.inspections
+        for combo, value in ((page.field, filt.get("field_code")), (page.district, filt.get("district_id"))):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(max(0, combo.findData(value)))
+            combo.blockSignals(False)
+        for edit, value in ((page.date_from, filt.get("date_from")), (page.date_to, filt.get("date_to"))):
+            edit.blockSignals(True)
+            edit.setDate(value)
+            edit.blockSignals(False)
+        page.apply_filters()
+        self.nav.setCurrentRow(0)
 
     def inspect_complaint(self, complaint: dict) -> InspectionForm:
         """A new inspection caused by a complaint: origin, reference, field and place filled in."""
@@ -184,7 +203,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(QAction(tr("ui.quit"), self, shortcut=QKeySequence.Quit, triggered=self.close))
         view_menu = bar.addMenu(tr("ui.menu_view"))
-        for n in range(8):
+        for n in range(9):
             view_menu.addAction(QAction(self.nav.item(n).text(), self, shortcut=f"Ctrl+{n + 1}",
                                         triggered=lambda _=False, n=n: self.nav.setCurrentRow(n)))
         lang_menu = view_menu.addMenu(tr("ui.language"))

@@ -1,0 +1,114 @@
+"""The activity report's content: indicators (desktop.store.indicators) turned into the plain
+sections the PDF engine lays out (reports.annual), with labels in the report's language."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from desktop.domain.catalogue import Catalogue
+from desktop.i18n import Translator
+from desktop.store.commune import get_commune
+from desktop.store.db import Store
+from desktop.store.indicators import Indicators, Scope, compute
+from reports.annual import BarChart, MapFigure, ReportData, Section, Table, render_report
+
+CELL_DEG = 0.004  # about 400 m: the density map's cells
+
+
+def _n(value) -> str:
+    return f"{value:,}".replace(",", "\u00a0") if isinstance(value, int) else ("—" if value is None else f"{value:,.1f}".replace(",", "\u00a0"))
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def density_cells(store: Store, scope: Scope) -> list[tuple]:
+    w, p = scope.where()
+    rows = store.conn.execute(f"SELECT CAST(lon / {CELL_DEG} AS INTEGER), CAST(lat / {CELL_DEG} AS INTEGER), count(*)"
+                              f" FROM inspection i WHERE {w} AND lon IS NOT NULL GROUP BY 1, 2", p).fetchall()
+    return [(a * CELL_DEG, b * CELL_DEG, (a + 1) * CELL_DEG, (b + 1) * CELL_DEG, n) for a, b, n in rows]
+
+
+def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, ind: Indicators | None = None,
+                 cancelled=lambda: False) -> ReportData:
+    tr = Translator(lang)
+    ar = lang == "ar"
+    ind = ind or compute(store, scope, cancelled=cancelled)
+    commune = get_commune(store)
+    field = lambda code: catalogue.field(code).label(lang) if catalogue.has_field(code) else code  # noqa: E731
+    period = f"{scope.start.strftime('%d/%m/%Y')} – {(scope.end - timedelta(days=1)).strftime('%d/%m/%Y')}"
+    change = None
+    if ind.previous_inspections:
+        change = (ind.inspections - ind.previous_inspections) / ind.previous_inspections
+    violations = sum(n for o, n in ind.by_outcome if o == "violations")
+    summary = [tr("rep.summary", n=_n(ind.inspections), violations=_n(violations),
+                  rate=_pct(violations / ind.inspections if ind.inspections else None),
+                  cases=_n(ind.funnel[0]["count"] if ind.funnel else 0), signed=_n(ind.decisions.get("signed", 0)),
+                  complaints=_n(ind.complaints.get("received", 0)))]
+    if change is not None:
+        summary.append(tr("rep.compare", previous=_n(ind.previous_inspections), change=f"{change * 100:+.0f}%"))
+    if not ind.inspections:
+        summary.append(tr("rep.empty_period"))
+    sections = [Section(tr("rep.sec_summary"), summary)]
+    sections.append(Section(tr("rep.sec_fields"), [], [
+        Table(tr("rep.by_field"), [tr("ui.field"), tr("rep.count"), tr("fair.share")],
+              [[field(c), _n(n), _pct(n / ind.inspections if ind.inspections else None)] for c, n in ind.by_field], [3, 1, 1]),
+        BarChart(tr("rep.by_field"), [field(c) for c, _ in ind.by_field[:10]], [n for _, n in ind.by_field[:10]])]))
+    districts = ind.by_district
+    geometries = {r["id"]: json.loads(r["geometry"]) for r in store.query(
+        "SELECT id, geometry FROM district WHERE deleted_at IS NULL AND geometry IS NOT NULL")}
+    blocks = [Table(tr("rep.by_district"), [tr("ui.district"), tr("layer.population"), tr("rep.count"), tr("rep.per_1000"),
+                                          tr("rep.violations_per_1000")],
+                    [[d["name_ar"] if ar else d["name_fr"], _n(d["population"]), _n(d["inspections"]), _n(d["per_1000"]),
+                      _n(d["violations_per_1000"])] for d in districts], [3, 1.3, 1, 1, 1.3])]
+    if geometries:
+        blocks.append(MapFigure(tr("rep.map_rate"), [(geometries[d["id"]], d["per_1000"], d["name_ar"] if ar else d["name_fr"])
+                                                   for d in districts if d["id"] in geometries], tr("rep.per_1000")))
+        blocks.append(MapFigure(tr("rep.map_points"), [(geometries[d["id"]], None, "") for d in districts if d["id"] in geometries],
+                                tr("rep.map_points_legend"), density_cells(store, scope)))
+    sections.append(Section(tr("rep.sec_districts"), [], blocks))
+    sections.append(Section(tr("rep.sec_time_origin"), [], [
+        BarChart(tr("rep.by_month"), [m for m, _ in ind.by_month], [n for _, n in ind.by_month]),
+        Table(tr("rep.by_origin"), [tr("ui.origin"), tr("rep.count"), tr("fair.share")],
+              [[tr.enum("origin", o), _n(n), _pct(n / ind.inspections if ind.inspections else None)] for o, n in ind.by_origin], [3, 1, 1]),
+        Table(tr("rep.by_outcome"), [tr("ui.outcome"), tr("rep.count"), tr("fair.share")],
+              [[tr.enum("outcome", o), _n(n), _pct(n / ind.inspections if ind.inspections else None)] for o, n in ind.by_outcome], [3, 1, 1])]))
+    sections.append(Section(tr("rep.sec_violations"), [], [
+        Table(tr("rep.by_violation"), [tr("rep.code"), tr("rep.violation"), tr("rep.count")],
+              [[c, catalogue.violation(c).label(lang) if catalogue.has_violation(c) else c, _n(n)]
+               for c, n in ind.by_violation], [1, 4, 1])]))
+    sections.append(Section(tr("rep.sec_enforcement"), [tr("rep.overdue", n=_n(ind.overdue_steps))], [
+        Table(tr("rep.funnel"), [tr("rep.rung"), tr("rep.count"), tr("rep.conversion"), tr("rep.median_days")],
+              [[tr("funnel." + r["rung"]), _n(r["count"]), _pct(r["rate"]), _n(r["median_days"])] for r in ind.funnel], [3, 1, 1, 1]),
+        Table(tr("rep.referrals"), [tr("rep.authority"), tr("rep.sent"), tr("rep.followed_up")],
+              [[tr("auth." + r["authority"]), _n(r["sent"]), _n(r["followed_up"])] for r in ind.referrals], [3, 1, 1]),
+        Table(tr("rep.decisions"), [tr("rep.item"), tr("rep.count")],
+              [[tr(f"rep.dec_{k}"), _n(v)] for k, v in ind.decisions.items()], [4, 1])]))
+    sections.append(Section(tr("rep.sec_complaints"), [], [
+        Table(tr("rep.complaints"), [tr("rep.item"), tr("rep.count")],
+              [[tr(f"rep.cp_{k}"), _n(v)] for k, v in ind.complaints.items()], [4, 1])]))
+    sections.append(Section(tr("rep.sec_workload"), [], [
+        Table(tr("rep.workload"), [tr("fair.owner") if False else tr("case.owner"), tr("rep.count"), tr("rep.days"), tr("rep.per_day")],
+              [[w["full_name_ar"] if ar else w["full_name_fr"], _n(w["inspections"]), _n(w["days"]),
+                _n(w["inspections"] / w["days"] if w["days"] else None)] for w in ind.workload], [3, 1, 1, 1])]))
+    sections.append(Section(tr("rep.sec_method"), [tr("rep.method")]))
+    header = [tr("rep.kingdom"), tr("rep.ministry")] + ([commune.wilaya_ar if ar else commune.wilaya_fr,
+                                                          commune.name_ar if ar else commune.name_fr] if commune else [])
+    return ReportData(lang, tr("rep.title"), period, [h for h in header if h], sections, tr("rep.toc"), tr("rep.page"))
+
+
+def write_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, out: Path, cancelled=lambda: False) -> int:
+    """Compute, lay out and write the report; a cancel or a failure leaves no file behind.
+    Returns the number of bytes written."""
+    data = build_report(store, catalogue, scope, lang, cancelled=cancelled)
+    pdf = render_report(data, cancelled)
+    tmp = out.with_name(f".{out.name}.part")
+    try:
+        tmp.write_bytes(pdf)
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return len(pdf)

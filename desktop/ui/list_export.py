@@ -1,0 +1,68 @@
+"""Any list to CSV or XLSX: every row of its query (not only those loaded), as displayed."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from desktop.ui.table_model import KeysetTableModel
+
+PAGE = 5000
+
+
+def rows_of(model: KeysetTableModel):
+    after = None
+    while True:
+        raw = model.query.page(model.store, after, PAGE)
+        for r in raw:
+            yield model.formatter(r)
+        if len(raw) < PAGE:
+            return
+        after = model.query.key_of(raw[-1])
+
+
+def export_model(model: KeysetTableModel, path: Path) -> int:
+    tmp = path.with_name(f".{path.stem}.part{path.suffix}")
+    count = 0
+    try:
+        if path.suffix.lower() == ".xlsx":
+            from openpyxl import Workbook
+            book = Workbook(write_only=True)
+            sheet = book.create_sheet()
+            sheet.append(model.headers)
+            for row in rows_of(model):
+                sheet.append(list(row))
+                count += 1
+            book.save(tmp)
+        else:
+            with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(model.headers)
+                for row in rows_of(model):
+                    writer.writerow(row)
+                    count += 1
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return count
+
+
+def export_dialog(parent: QWidget, model: KeysetTableModel, tr, name: str = "liste") -> Path | None:
+    chosen, selected = QFileDialog.getSaveFileName(parent, tr("ui.export_list"), f"{name}.xlsx",
+                                                   "Excel (*.xlsx);;CSV (*.csv)")
+    if not chosen:
+        return None
+    path = Path(chosen)
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        path = path.with_suffix(".csv" if "CSV" in selected else ".xlsx")
+    try:
+        n = export_model(model, path)
+    except OSError as exc:
+        from desktop.store.errors import from_os
+        from desktop.ui.errors import show_error
+        show_error(parent, from_os(exc, str(path)), tr)
+        return None
+    QMessageBox.information(parent, tr("ui.export_list"), tr("ui.exported", n=n, path=str(path)))
+    return path

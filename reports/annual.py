@@ -1,0 +1,305 @@
+"""The annual activity report to the governor (and any period's report) as PDF.
+
+Takes plain data (``ReportData``: sections of paragraphs, tables, bar charts and maps, labels
+already in the report's language) and lays it out: a title page, a table of contents, numbered
+pages, tables that split across pages with their header repeated, vector charts
+(reportlab.graphics) and maps. Arabic is shaped and right to left like the decisions.
+"""
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+
+from reportlab.graphics import renderPDF
+from reportlab.graphics.shapes import Drawing, Polygon, Rect
+from reportlab.lib.colors import HexColor
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen.canvas import Canvas
+
+from reports.bidi_layout import break_lines, draw_line
+from reports.fonts import document_font
+
+PAGE_W, PAGE_H = A4
+MARGIN = 48
+TEXT_W = PAGE_W - 2 * MARGIN
+RAMP = ("#ffffcc", "#fed976", "#fd8d3c", "#e31a1c", "#800026")
+BAR = "#2f6f9f"
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    widths: list[float] | None = None  # relative
+
+
+@dataclass
+class BarChart:
+    title: str
+    labels: list[str]
+    values: list[float]
+    unit: str = ""
+
+
+@dataclass
+class MapFigure:
+    title: str
+    polygons: list[tuple[dict, float | None, str]]   # (GeoJSON geometry, value, label)
+    legend_title: str
+    cells: list[tuple[float, float, float, float, int]] = field(default_factory=list)  # lon0, lat0, lon1, lat1, count
+    no_data: str = "—"
+
+
+@dataclass
+class Section:
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    blocks: list = field(default_factory=list)
+
+
+@dataclass
+class ReportData:
+    lang: str
+    title: str
+    subtitle: str
+    header: list[str]
+    sections: list[Section]
+    toc_title: str
+    page_label: str  # e.g. "Page {n} / {total}"
+
+
+class Cancelled(Exception):
+    pass
+
+
+class _Page:
+    def __init__(self, canvas: Canvas, rtl: bool, page_label: str, total: int | None):
+        self.c, self.rtl, self.label, self.total = canvas, rtl, page_label, total
+        self.n = 1
+        self.y = PAGE_H - MARGIN
+
+    def footer(self) -> None:
+        text = self.label.format(n=self.n, total=self.total or "…")
+        line = break_lines(text, document_font(), 9, TEXT_W, self.rtl)[0]
+        draw_line(self.c, line, (PAGE_W - line.width) / 2, 24)
+
+    def new_page(self) -> None:
+        self.footer()
+        self.c.showPage()
+        self.n += 1
+        self.y = PAGE_H - MARGIN
+
+    def need(self, height: float) -> None:
+        if self.y - height < MARGIN + 20:
+            self.new_page()
+
+    def text(self, text: str, size: float = 11, bold: bool = False, align: str = "start", gap: float = 4,
+             width: float = TEXT_W, x0: float = MARGIN) -> None:
+        for line in break_lines(text, document_font(bold), size, width, self.rtl):
+            self.need(size * 1.6)
+            x = _aligned(line.width, align, self.rtl, x0, width)
+            draw_line(self.c, line, x, self.y - size)
+            self.y -= size * 1.5
+        self.y -= gap
+
+
+def _aligned(w: float, align: str, rtl: bool, x0: float, width: float) -> float:
+    if align == "center":
+        return x0 + (width - w) / 2
+    if (align == "start") == rtl:
+        return x0 + width - w
+    return x0
+
+
+def _cell(c: Canvas, text: str, x0: float, width: float, y: float, size: float, rtl: bool, bold: bool = False,
+          numeric: bool = False) -> None:
+    lines = break_lines(text, document_font(bold), size, width - 6, rtl)
+    line = lines[0] if lines else None
+    if line is None:
+        return
+    if numeric or rtl:  # figures line up on the right, like the Arabic text and the headers
+        x = x0 + width - 3 - line.width
+    else:
+        x = x0 + 3
+    draw_line(c, line, x, y)
+
+
+def _table(p: _Page, t: Table) -> None:
+    size, row_h = 9.5, 17
+    n = len(t.columns)
+    rel = t.widths or [1.0] * n
+    widths = [TEXT_W * r / sum(rel) for r in rel]
+    xs = []  # left edge of each column, columns placed right to left in Arabic
+    x = MARGIN + TEXT_W if p.rtl else MARGIN
+    for w in widths:
+        if p.rtl:
+            x -= w
+            xs.append(x)
+        else:
+            xs.append(x)
+            x += w
+    numeric = [all(_is_number(r[k]) for r in t.rows if r[k] not in ("", "—")) and any(r[k] for r in t.rows) for k in range(n)]
+
+    def header() -> None:
+        p.c.setFillColor(HexColor("#e8edf1"))
+        p.c.rect(MARGIN, p.y - row_h, TEXT_W, row_h, stroke=0, fill=1)
+        p.c.setFillColor(HexColor("#000000"))
+        for k, title in enumerate(t.columns):
+            _cell(p.c, title, xs[k], widths[k], p.y - row_h + 5, size, p.rtl, bold=True)
+        p.y -= row_h
+
+    p.need(row_h * 3 + 20)
+    p.text(t.title, size=11.5, bold=True, gap=2)
+    header()
+    for r, row in enumerate(t.rows):
+        if p.y - row_h < MARGIN + 20:
+            p.new_page()
+            header()
+        if r % 2:
+            p.c.setFillColor(HexColor("#f6f8fa"))
+            p.c.rect(MARGIN, p.y - row_h, TEXT_W, row_h, stroke=0, fill=1)
+            p.c.setFillColor(HexColor("#000000"))
+        for k, value in enumerate(row):
+            _cell(p.c, str(value), xs[k], widths[k], p.y - row_h + 5, size, p.rtl, numeric=numeric[k])
+        p.y -= row_h
+    p.y -= 12
+
+
+def _is_number(text: str) -> bool:
+    return bool(text) and text.replace(" ", "").replace("\u00a0", "").replace(",", "").replace(".", "").replace("%", "").replace("-", "").isdigit()
+
+
+def _bars(p: _Page, chart: BarChart) -> None:
+    """Horizontal bars (reportlab.graphics), labels and values set in the report's script."""
+    row_h = 15
+    height = row_h * len(chart.values) + 8
+    p.need(height + 40)
+    p.text(chart.title, size=11.5, bold=True, gap=2)
+    label_w, value_w = TEXT_W * 0.34, 60
+    bar_w = TEXT_W - label_w - value_w
+    peak = max(chart.values or [1]) or 1
+    drawing = Drawing(bar_w, height)
+    for k, value in enumerate(chart.values):
+        w = bar_w * value / peak
+        y = height - (k + 1) * row_h
+        drawing.add(Rect(bar_w - w if p.rtl else 0, y + 2, w, row_h - 5, fillColor=HexColor(BAR), strokeColor=None))
+    bar_x = MARGIN + value_w if p.rtl else MARGIN + label_w
+    renderPDF.draw(drawing, p.c, bar_x, p.y - height)
+    for k, (label, value) in enumerate(zip(chart.labels, chart.values)):
+        y = p.y - (k + 1) * row_h + 5
+        label_x0 = MARGIN + TEXT_W - label_w if p.rtl else MARGIN
+        _cell(p.c, label, label_x0, label_w - 4, y, 9, p.rtl)
+        value_x0 = MARGIN if p.rtl else MARGIN + TEXT_W - value_w
+        _cell(p.c, f"{value:,.0f}".replace(",", "\u00a0") + chart.unit, value_x0, value_w, y, 9, p.rtl, numeric=True)
+    p.y -= height + 14
+
+
+def _map(p: _Page, figure: MapFigure) -> None:
+    """Districts filled by class of value (quintiles), and density cells of the inspections."""
+    box_w, box_h = TEXT_W, 300
+    p.need(box_h + 70)
+    p.text(figure.title, size=11.5, bold=True, gap=2)
+    xs, ys = [], []
+    for geometry, _v, _l in figure.polygons:
+        for ring in _rings(geometry):
+            xs += [c[0] for c in ring]
+            ys += [c[1] for c in ring]
+    if not xs:
+        p.text(figure.no_data)
+        return
+    lat0 = (min(ys) + max(ys)) / 2
+    kx = math.cos(math.radians(lat0))
+    x0, x1, y0, y1 = min(xs) * kx, max(xs) * kx, min(ys), max(ys)
+    scale = min(box_w / (x1 - x0), box_h / (y1 - y0))
+    ox = MARGIN + (box_w - (x1 - x0) * scale) / 2
+    oy = p.y - box_h
+
+    def xy(lon: float, lat: float) -> tuple[float, float]:
+        return ox + (lon * kx - x0) * scale, oy + (lat - y0) * scale
+
+    values = sorted(v for _g, v, _l in figure.polygons if v is not None)
+    breaks = [values[int(len(values) * q)] for q in (0.2, 0.4, 0.6, 0.8)] if values else []
+    drawing = Drawing(PAGE_W, PAGE_H)
+    for geometry, value, _label in figure.polygons:
+        k = sum(value > b for b in breaks) if value is not None else None
+        fill = HexColor(RAMP[min(k, 4)]) if k is not None else HexColor("#d9d9d9")
+        for ring in _rings(geometry):
+            pts = [v for c in ring for v in xy(c[0], c[1])]
+            drawing.add(Polygon(pts, fillColor=fill, strokeColor=HexColor("#51606f"), strokeWidth=0.6))
+    if figure.cells:
+        peak = max(c[4] for c in figure.cells) or 1
+        for lon0, lat0_, lon1, lat1, count in figure.cells:
+            (a, b), (c2, d) = xy(lon0, lat0_), xy(lon1, lat1)
+            shade = 0.25 + 0.75 * math.log1p(count) / math.log1p(peak)
+            drawing.add(Rect(a, b, c2 - a, d - b, fillColor=HexColor("#1f4e79"), fillOpacity=shade * 0.8,
+                             strokeColor=None))
+    renderPDF.draw(drawing, p.c, 0, 0)
+    for geometry, value, label in figure.polygons:
+        ring = max(_rings(geometry), key=len)
+        cx = sum(c[0] for c in ring) / len(ring)
+        cy = sum(c[1] for c in ring) / len(ring)
+        sx, sy = xy(cx, cy)
+        text = label if value is None else f"{label} {value:.1f}"
+        line = break_lines(text, document_font(), 6.5, 120, p.rtl)[0]
+        draw_line(p.c, line, sx - line.width / 2, sy)
+    p.y -= box_h + 6
+    legend = figure.legend_title + " : " + " · ".join(
+        f"≤ {b:.1f}" for b in breaks) if breaks and not figure.cells else figure.legend_title
+    p.text(legend, size=9, gap=10)
+
+
+def _rings(geometry: dict) -> list[list]:
+    if geometry["type"] == "Polygon":
+        return [geometry["coordinates"][0]]
+    if geometry["type"] == "MultiPolygon":
+        return [poly[0] for poly in geometry["coordinates"]]
+    return []
+
+
+def _render(data: ReportData, total: int | None, toc: dict[int, int], cancelled) -> tuple[bytes, dict[int, int], int]:
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
+    canvas.setTitle(data.title)
+    canvas.setAuthor("commune-police")
+    rtl = data.lang == "ar"
+    p = _Page(canvas, rtl, data.page_label, total)
+    # Title page
+    p.y = PAGE_H - 120
+    for k, line in enumerate(data.header):
+        p.text(line, size=12, bold=k < 2, align="center", gap=0)
+    p.y -= 120
+    p.text(data.title, size=22, bold=True, align="center", gap=10)
+    p.text(data.subtitle, size=14, align="center", gap=0)
+    p.new_page()
+    # Table of contents (page numbers known from the first pass)
+    p.text(data.toc_title, size=16, bold=True, gap=10)
+    for n, section in enumerate(data.sections):
+        page_no = toc.get(n)
+        p.text(f"{n + 1}. {section.title}" + (f" — {page_no}" if page_no else ""), size=11.5, gap=2)
+    p.new_page()
+    starts: dict[int, int] = {}
+    for n, section in enumerate(data.sections):
+        if cancelled():
+            raise Cancelled()
+        if p.y < PAGE_H - MARGIN - 1:
+            p.need(140)
+        starts[n] = p.n
+        p.text(f"{n + 1}. {section.title}", size=15, bold=True, gap=6)
+        for paragraph in section.paragraphs:
+            p.text(paragraph, size=11, gap=5)
+        for block in section.blocks:
+            {Table: _table, BarChart: _bars, MapFigure: _map}[type(block)](p, block)
+        p.y -= 10
+    p.footer()
+    canvas.save()
+    return buffer.getvalue(), starts, p.n
+
+
+def render_report(data: ReportData, cancelled=lambda: False) -> bytes:
+    """Two passes: the first finds where sections start and how many pages there are, the second
+    prints the table of contents and "page n / N" with them."""
+    _pdf, starts, total = _render(data, None, {}, cancelled)
+    pdf, starts2, total2 = _render(data, total, starts, cancelled)
+    return pdf

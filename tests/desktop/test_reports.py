@@ -1,0 +1,110 @@
+"""The activity report, its indicators, the open-data export and list exports."""
+import csv
+import json
+import subprocess
+from datetime import date
+
+import pytest
+
+from desktop.cli import main
+from desktop.opendata import export_open_data
+from desktop.report_builder import build_report, write_report
+from desktop.store.indicators import Scope, compute, year_scope
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_indicators_match_independent_counts(store):
+    scope = Scope(date(2026, 1, 1), date(2026, 4, 1))
+    ind = compute(store, scope)
+    rows = store.conn.execute("SELECT field_code, district_id, outcome, origin_type, inspected_at FROM inspection").fetchall()
+    inside = [r for r in rows if "2026-01-01" <= r[4][:10] < "2026-04-01"]
+    assert ind.inspections == len(inside)
+    assert dict(ind.by_field) == {f: sum(1 for r in inside if r[0] == f) for f in {r[0] for r in inside}}
+    assert dict(ind.by_origin) == {o: sum(1 for r in inside if r[3] == o) for o in {r[3] for r in inside}}
+    district = ind.by_district[0]
+    assert district["inspections"] == sum(1 for r in inside if r[1] == district["id"])
+    assert district["per_1000"] == pytest.approx(district["inspections"] / district["population"] * 1000)
+    months = dict(ind.by_month)
+    assert set(months) == {"2026-01", "2026-02", "2026-03"} and sum(months.values()) == len(inside)
+    previous = [r for r in rows if "2025-10-03" <= r[4][:10] < "2026-01-01"]  # the 90 days before
+    assert ind.previous_inspections == len(previous)
+    by_district = compute(store, Scope(scope.start, scope.end, district_id=district["id"]))
+    assert by_district.inspections == district["inspections"]
+
+
+def test_report_pdf_has_its_sections_toc_and_page_numbers(store, catalogue, tmp_path):
+    out = tmp_path / "rapport.pdf"
+    write_report(store, catalogue, Scope(date(2026, 1, 1), date(2026, 7, 1)), "fr", out)
+    text = pdf_text(out)
+    flat = " ".join(text.split())
+    for phrase in ("Rapport d'activité de la police", "Sommaire", "Contrôles par arrondissement",
+                   "Contrôles pour 1 000 habitants par arrondissement", "De la constatation à l'exécution",
+                   "Saisines par autorité", "Plaintes", "Note méthodologique", "Hay-Hassani"):
+        assert phrase in flat, phrase
+    pages = int(subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True).stdout.split("Pages:")[1].split()[0])
+    assert pages >= 6 and f"Page {pages} / {pages}" in text
+    assert "Page 1 / …" not in text  # the second pass knew the total
+    ar = tmp_path / "ar.pdf"
+    write_report(store, catalogue, Scope(date(2026, 1, 1), date(2026, 7, 1)), "ar", ar)
+    assert "التقرير السنوي لنشاط الشرطة الإدارية الجماعية" in subprocess.run(["pdftotext", str(ar), "-"],
+                                                                          capture_output=True, text=True).stdout
+
+
+def test_empty_period_gives_a_clear_report(store, catalogue, tmp_path):
+    out = tmp_path / "vide.pdf"
+    write_report(store, catalogue, year_scope(2019), "fr", out)
+    assert "Aucun contrôle n'a été enregistré sur la période" in pdf_text(out)
+
+
+def test_database_without_districts_or_population(tmp_path, catalogue, monkeypatch):
+    monkeypatch.setenv("COMMUNE_POLICE_ADMIN_PASSWORD", "a-long-secret")
+    db = tmp_path / "empty.sqlite"
+    assert main(["init", "--db", str(db), "--commune-ar", "جماعة", "--commune-fr", "Commune"]) == 0
+    out = tmp_path / "r.pdf"
+    assert main(["report", "annual", "--year", "2026", "--db", str(db), "--out", str(out), "--lang", "fr"]) == 0
+    assert "Aucun contrôle" in pdf_text(out)
+
+
+def test_cancelled_report_leaves_no_file(store, catalogue, tmp_path):
+    out = tmp_path / "r.pdf"
+    calls = []
+
+    def cancelled():
+        calls.append(1)
+        return len(calls) > 3
+    with pytest.raises(Exception):
+        write_report(store, catalogue, year_scope(2026), "fr", out, cancelled=cancelled)
+    assert not out.exists() and not list(tmp_path.glob(".r.pdf*"))
+
+
+def test_report_cli(demo_path, tmp_path, capsys):
+    out = tmp_path / "a.pdf"
+    assert main(["report", "annual", "--from", "2026-01-01", "--to", "2026-03-31", "--db", str(demo_path),
+                 "--out", str(out)]) == 0
+    assert out.read_bytes()[:5] == b"%PDF-"
+    assert main(["report", "annual", "--from", "2026-05-01", "--to", "2026-03-31", "--db", str(demo_path),
+                 "--out", str(out)]) == 2
+
+
+def test_open_data_has_no_personal_data(store, catalogue, tmp_path):
+    files = export_open_data(store, catalogue, year_scope(2026), tmp_path / "od")
+    blob = "\n".join(f.read_text(encoding="utf-8-sig") for f in files)
+    personal = set()
+    for r in store.query("SELECT name, address, owner_name, owner_id_number FROM site"):
+        personal |= {v for v in r.values() if v and len(v) > 4}
+    for r in store.query("SELECT complainant_name, complainant_contact, location_text, description FROM complaint"):
+        personal |= {v for v in r.values() if v and len(v) > 4}
+    personal |= {r["full_name_fr"] for r in store.query("SELECT full_name_fr FROM [user] WHERE role = 'officer'")}
+    leaked = [p for p in personal if p in blob]
+    assert leaked == []
+    exact = {f"{r['lon']:.6f}" for r in store.query("SELECT lon FROM inspection LIMIT 500")}
+    assert not any(e in blob for e in exact)  # no exact location
+    cells = json.loads((tmp_path / "od" / "controles_mailles.geojson").read_text())
+    assert sum(f["properties"]["nombre"] for f in cells["features"]) == store.scalar(
+        "SELECT count(*) FROM inspection WHERE inspected_at >= '2026-01-01' AND inspected_at < '2027-01-01'")
+    with (tmp_path / "od" / "dictionnaire_des_donnees.csv").open(encoding="utf-8-sig") as fh:
+        described = {row["fichier"] for row in csv.DictReader(fh)}
+    assert {f.name for f in files if "dictionnaire" not in f.name} <= described

@@ -1,0 +1,70 @@
+"""The dashboard's drill-down, the report made in the background, lists to CSV and XLSX."""
+import csv
+
+from PySide6.QtCore import QDate
+
+from desktop.store.users import authenticate
+from desktop.ui.list_export import export_model
+from desktop.ui.main_window import REPORTS_ROW, MainWindow
+
+
+def test_dashboard_bar_opens_the_matching_inspections(qtbot, make_session, store):
+    session = make_session(authenticate(store, "president", "president-demo"))
+    win = MainWindow(session)
+    qtbot.addWidget(win)
+    win.resize(1300, 800)
+    win.show()
+    win.nav.setCurrentRow(REPORTS_ROW)
+    page = win.reports_page
+    page.date_from.setDate(QDate(2026, 1, 1))
+    page.date_to.setDate(QDate(2026, 3, 31))
+    page.refresh()
+    expected = store.scalar("SELECT count(*) FROM inspection WHERE inspected_at >= '2026-01-01' AND inspected_at < '2026-04-01'")
+    assert page.indicators.inspections == expected
+    chart = page.by_field
+    top, row, _l, _b = chart._geometry()
+    key = chart.key_at(top + row / 2)
+    assert key == page.indicators.by_field[0][0]
+    page._drill(field_code=key)
+    assert win.nav.currentRow() == 0
+    inspections = win.inspections
+    qtbot.waitUntil(lambda: inspections.count.text().replace(" ", "")[:1].isdigit())
+    count = int("".join(ch for ch in inspections.count.text() if ch.isdigit()))
+    from desktop.ui.inspections_page import local_day_to_utc
+    start, end = local_day_to_utc(QDate(2026, 1, 1)), local_day_to_utc(QDate(2026, 4, 1))  # local days, in UTC
+    assert count == store.scalar("SELECT count(*) FROM inspection WHERE field_code = ? AND inspected_at >= ?"
+                                 " AND inspected_at < ?", (key, start, end))
+    assert inspections.field.currentData() == key
+
+
+def test_report_generated_in_the_background(qtbot, make_session, store, tmp_path):
+    session = make_session(authenticate(store, "president", "president-demo"))
+    win = MainWindow(session)
+    qtbot.addWidget(win)
+    win.nav.setCurrentRow(REPORTS_ROW)
+    out = tmp_path / "rapport.pdf"
+    done = []
+    win.reports_page.make_report(out, on_finished=done.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=30_000)
+    assert done == [out] and out.read_bytes()[:5] == b"%PDF-"
+    cancelled = []
+    progress = win.reports_page.make_report(tmp_path / "annule.pdf", on_finished=cancelled.append)
+    progress.canceled.emit()
+    qtbot.waitUntil(lambda: bool(cancelled), timeout=30_000)
+    assert not list(tmp_path.glob(".annule*")) and (cancelled == [None]) == (not (tmp_path / "annule.pdf").exists())
+
+
+def test_lists_export_to_csv_and_xlsx(qtbot, session, store, tmp_path):
+    from openpyxl import load_workbook
+    from desktop.ui.inspections_page import InspectionsPage
+    page = InspectionsPage(session)
+    qtbot.addWidget(page)
+    page.field.setCurrentIndex(page.field.findData("urbanism"))
+    expected = store.scalar("SELECT count(*) FROM inspection WHERE field_code = 'urbanism'")
+    assert export_model(page.model, tmp_path / "l.csv") == expected  # every row, not only the loaded page
+    with (tmp_path / "l.csv").open(encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == page.model.headers and len(rows) == expected + 1 and rows[1][1] == "Urbanisme"
+    assert export_model(page.model, tmp_path / "l.xlsx") == expected
+    sheet = load_workbook(tmp_path / "l.xlsx", read_only=True).active
+    assert sum(1 for _ in sheet.iter_rows()) == expected + 1
