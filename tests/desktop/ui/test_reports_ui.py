@@ -66,5 +66,8 @@ def test_lists_export_to_csv_and_xlsx(qtbot, session, store, tmp_path):
         rows = list(csv.reader(fh))
     assert rows[0] == page.model.headers and len(rows) == expected + 1 and rows[1][1] == "Urbanisme"
     assert export_model(page.model, tmp_path / "l.xlsx") == expected
-    sheet = load_workbook(tmp_path / "l.xlsx", read_only=True).active
-    assert sum(1 for _ in sheet.iter_rows()) == expected + 1
+    book = load_workbook(tmp_path / "l.xlsx", read_only=True)
+    try:
+        assert sum(1 for _ in book.active.iter_rows()) == expected + 1
+    finally:
+        book.close()
