@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QMessageBox, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
@@ -14,50 +14,26 @@ from desktop.ui.case_dialog import PreviewDialog, sign_with_dialogs
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
 from desktop.ui.widgets import make_table
-from desktop.ui.table_model import DISPLAY_ROLE, ID_ROLE
+from desktop.ui.table_model import ID_ROLE, RowsTableModel
 from reports.documents import render_document
 
-BACKGROUND_ROLE = int(Qt.BackgroundRole.value)
-
-
-class RegisterModel(QAbstractTableModel):
+class RegisterModel(RowsTableModel):
     def __init__(self, session: Session, parent=None):
-        super().__init__(parent)
-        self.session, self.rows = session, []
         tr = session.tr
-        self.headers = [tr(k) for k in ("reg.number", "reg.kind", "ui.col_site", "ui.col_field", "reg.status",
-                                        "reg.signed", "reg.delivered", "reg.governor_due", "reg.transmitted",
-                                        "reg.appealed")]
+        super().__init__([tr(k) for k in ("reg.number", "reg.kind", "ui.col_site", "ui.col_field", "reg.status",
+                                          "reg.signed", "reg.delivered", "reg.governor_due", "reg.transmitted",
+                                          "reg.appealed")], self._format,
+                         lambda r: QColor("#fde2e1") if r["governor_late"] else None, parent)
+        self.session = session
 
     def load(self, year: int) -> None:
-        self.beginResetModel()
-        self.rows = register(self.session.store, year)
-        self.endResetModel()
+        self.set_rows(register(self.session.store, year))
 
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.headers)
-
-    def data(self, index, role=Qt.DisplayRole):
-        r = self.rows[index.row()]
-        if role == ID_ROLE:
-            return r["id"]
-        if role == BACKGROUND_ROLE and r["governor_late"]:
-            return QColor("#fde2e1")
-        if role != DISPLAY_ROLE:
-            return None
+    def _format(self, r: dict) -> tuple:
         tr = self.session.tr
-        values = (f"{r['number']}/{r['year']}" if r["number"] else "—", tr("doc." + r["kind"]), r["site_name"] or "",
-                  self.session.labels.field(r["field_code"]), tr("reg.status_" + r["status"]), r["signed_on"] or "",
-                  r["delivered_on"] or "", r["governor_due"] or "", r["transmitted_on"] or "", r["appeal_on"] or "")
-        return values[index.column()]
-
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == DISPLAY_ROLE and orientation == Qt.Horizontal:
-            return self.headers[section]
-        return None
+        return (f"{r['number']}/{r['year']}" if r["number"] else "—", tr("doc." + r["kind"]), r["site_name"] or "",
+                self.session.labels.field(r["field_code"]), tr("reg.status_" + r["status"]), r["signed_on"] or "",
+                r["delivered_on"] or "", r["governor_due"] or "", r["transmitted_on"] or "", r["appeal_on"] or "")
 
 
 class RegisterPage(QWidget):

@@ -1,7 +1,7 @@
 """The site registry: search sites, see one site's history of inspections."""
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel,
                                QLineEdit, QSplitter, QVBoxLayout, QWidget)
 
@@ -9,44 +9,25 @@ from desktop.domain.ids import local_display
 from desktop.store.sites import get_site, site_history, site_query
 from desktop.ui.session import Session
 from desktop.ui.widgets import make_table
-from desktop.ui.table_model import DISPLAY_ROLE, ID_ROLE, KeysetTableModel
+from desktop.ui.table_model import ID_ROLE, KeysetTableModel, RowsTableModel
 
 
-class HistoryModel(QAbstractTableModel):
+class HistoryModel(RowsTableModel):
     """A site's inspections (tens at most, so held in memory)."""
 
     def __init__(self, session: Session, parent=None):
-        super().__init__(parent)
-        self.session, self.rows = session, []
         tr = session.tr
-        self.headers = [tr("ui.col_date"), tr("ui.col_field"), tr("ui.col_outcome"), tr("ui.col_origin"),
-                        tr("ui.sec_findings")]
+        super().__init__([tr("ui.col_date"), tr("ui.col_field"), tr("ui.col_outcome"), tr("ui.col_origin"),
+                          tr("ui.sec_findings")], self._format, parent=parent)
+        self.session = session
 
-    def set_site(self, site_id: str | None) -> None:
-        self.beginResetModel()
-        self.rows = site_history(self.session.store, site_id) if site_id else []
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(self.headers)
-
-    def data(self, index, role=Qt.DisplayRole):
-        if role == ID_ROLE:
-            return self.rows[index.row()]["id"]
-        if role != DISPLAY_ROLE:
-            return None
-        r = self.rows[index.row()]
+    def _format(self, r: dict) -> tuple:
         tr, labels = self.session.tr, self.session.labels
         return (local_display(r["inspected_at"]), labels.field(r["field_code"]), tr.enum("outcome", r["outcome"]),
-                tr.enum("origin", r["origin_type"]), r["codes"] or "")[index.column()]
+                tr.enum("origin", r["origin_type"]), r["codes"] or "")
 
-    def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role == Qt.DisplayRole and orientation == Qt.Horizontal:
-            return self.headers[section]
-        return None
+    def set_site(self, site_id: str | None) -> None:
+        self.set_rows(site_history(self.session.store, site_id) if site_id else [])
 
 
 class SitesPage(QWidget):

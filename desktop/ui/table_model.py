@@ -14,6 +14,7 @@ ID_ROLE = int(Qt.UserRole.value) + 1
 # and data() runs for every role of every visible cell on each paint.
 DISPLAY_ROLE = int(Qt.DisplayRole.value)
 TOOLTIP_ROLE = int(Qt.ToolTipRole.value)
+BACKGROUND_ROLE = int(Qt.BackgroundRole.value)
 
 
 class KeysetTableModel(QAbstractTableModel):
@@ -130,3 +131,38 @@ class KeysetTableModel(QAbstractTableModel):
 
     def id_at(self, row: int) -> str | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None
+
+
+class RowsTableModel(QAbstractTableModel):
+    """A short list held in memory (a site's history, a year's register): rows of dicts shown
+    through ``formatter(row) -> tuple``; ``background(row)`` may colour a row."""
+
+    def __init__(self, headers: Sequence[str], formatter: Callable[[dict], tuple], background=None, parent=None):
+        super().__init__(parent)
+        self.headers, self.formatter, self.background = list(headers), formatter, background
+        self.rows: list[dict] = []
+
+    def set_rows(self, rows: list[dict]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.headers)
+
+    def data(self, index, role=Qt.DisplayRole):
+        if role == ID_ROLE:
+            return self.rows[index.row()]["id"]
+        if role == DISPLAY_ROLE:
+            return self.formatter(self.rows[index.row()])[index.column()]
+        if role == BACKGROUND_ROLE and self.background is not None:
+            return self.background(self.rows[index.row()])
+        return None
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if role == DISPLAY_ROLE and orientation == Qt.Horizontal:
+            return self.headers[section]
+        return None
