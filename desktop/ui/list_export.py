@@ -11,7 +11,12 @@ from desktop.ui.table_model import KeysetTableModel
 PAGE = 5000
 
 
-def rows_of(model: KeysetTableModel):
+def rows_of(model):
+    """Every row, formatted: a keyset list reads its whole query page by page; an in-memory
+    list (RowsTableModel) has them all."""
+    if not isinstance(model, KeysetTableModel):
+        yield from (model.formatter(r) for r in model.rows)
+        return
     after = None
     while True:
         raw = model.query.page(model.store, after, PAGE)
@@ -22,7 +27,7 @@ def rows_of(model: KeysetTableModel):
         after = model.query.key_of(raw[-1])
 
 
-def export_model(model: KeysetTableModel, path: Path) -> int:
+def export_model(model, path: Path) -> int:
     tmp = path.with_name(f".{path.stem}.part{path.suffix}")
     count = 0
     try:
@@ -49,7 +54,7 @@ def export_model(model: KeysetTableModel, path: Path) -> int:
     return count
 
 
-def export_dialog(parent: QWidget, model: KeysetTableModel, tr, name: str = "liste") -> Path | None:
+def export_dialog(parent: QWidget, model, tr, name: str = "liste") -> Path | None:
     chosen, selected = QFileDialog.getSaveFileName(parent, tr("ui.export_list"), f"{name}.xlsx",
                                                    "Excel (*.xlsx);;CSV (*.csv)")
     if not chosen:

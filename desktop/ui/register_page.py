@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QMessageBo
 from desktop.store.decisions import document, record_transmission, register, signed_pdf
 from desktop.ui.case_dialog import PreviewDialog, sign_with_dialogs
 from desktop.ui.errors import show_error
+from desktop.ui.list_export import export_dialog
 from desktop.ui.session import Session
 from desktop.ui.widgets import make_table
 from desktop.ui.table_model import ID_ROLE, RowsTableModel
@@ -54,7 +55,8 @@ class RegisterPage(QWidget):
         self.buttons = {}
         for key, slot in (("reg.preview", self.preview), ("reg.save_pdf", self.save_pdf), ("case.sign", self.sign),
                           ("reg.transmit", self.transmit), ("reg.appeal", self.appeal), ("reg.verify", self.verify_file),
-                          ("reg.open_case", self.case)):
+                          ("reg.open_case", self.case),
+                          ("ui.export_list", lambda: export_dialog(self, self.model, self.session.tr, "registre"))):
             button = QPushButton(tr(key), objectName=key.replace(".", "_"))
             button.clicked.connect(lambda _=False, s=slot: s())
             bar.addWidget(button)

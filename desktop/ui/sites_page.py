@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton,
                                QLineEdit, QSplitter, QVBoxLayout, QWidget)
 
 from desktop.domain.ids import local_display
 from desktop.store.sites import get_site, site_history, site_query
+from desktop.ui.list_export import export_dialog
 from desktop.ui.session import Session
 from desktop.ui.widgets import make_table
 from desktop.ui.table_model import ID_ROLE, KeysetTableModel, RowsTableModel
@@ -48,6 +49,9 @@ class SitesPage(QWidget):
             self.district.addItem(name, district_id)
         bar.addWidget(self.text, 3)
         bar.addWidget(self.district, 1)
+        self.list_export = QPushButton(tr("ui.export_list"), objectName="export_list")
+        self.list_export.clicked.connect(lambda: export_dialog(self, self.model, self.session.tr, "sites"))
+        bar.addWidget(self.list_export)
         layout.addLayout(bar)
         headers = [tr(k) for k in ("ui.site_name", "ui.site_kind", "ui.site_address", "ui.col_district",
                                    "ui.owner_name", "ui.owner_id")]

@@ -8,7 +8,7 @@ import pytest
 
 from desktop.cli import main
 from desktop.opendata import export_open_data
-from desktop.report_builder import build_report, write_report
+from desktop.report_builder import write_report
 from desktop.store.indicators import Scope, compute, year_scope
 
 

@@ -71,3 +71,11 @@ def test_lists_export_to_csv_and_xlsx(qtbot, session, store, tmp_path):
         assert sum(1 for _ in book.active.iter_rows()) == expected + 1
     finally:
         book.close()
+
+
+def test_the_register_exports_too(qtbot, make_session, store, tmp_path):
+    from desktop.ui.register_page import RegisterPage
+    page = RegisterPage(make_session(authenticate(store, "president", "president-demo")))
+    qtbot.addWidget(page)
+    page.year.setValue(2026)
+    assert export_model(page.model, tmp_path / "r.csv") == page.model.rowCount() > 0
