@@ -19,12 +19,13 @@ OUT = Path(__file__).resolve().parent
 
 
 def settle(app) -> None:
+    """Let timers (the deferred count) fire and background work finish."""
+    import time
     from PySide6.QtCore import QThreadPool
-    for _ in range(20):
+    for _ in range(10):
         app.processEvents()
-    QThreadPool.globalInstance().waitForDone()
-    for _ in range(20):
-        app.processEvents()
+        QThreadPool.globalInstance().waitForDone()
+        time.sleep(0.03)
 
 
 def main(db: str) -> None:
