@@ -102,6 +102,23 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="trust the commune's authority kept there")
     ver.add_argument("--ca", type=Path, help="a PEM certificate of the authority to trust")
 
+    sp = sub.add_parser("user", help="accounts (an administrator's password is asked)")
+    usub = sp.add_subparsers(dest="user_command", required=True)
+    ul = usub.add_parser("list")
+    db_arg(ul)
+    ua = usub.add_parser("add", help="create an account (its password is asked, or COMMUNE_POLICE_NEW_PASSWORD)")
+    db_arg(ua)
+    ua.add_argument("username")
+    ua.add_argument("--role", required=True, choices=("officer", "coordinator", "president", "reviewer", "administrator"))
+    ua.add_argument("--name-ar", default="")
+    ua.add_argument("--name-fr", default="")
+    ua.add_argument("--district", help="an officer's arrondissement (French name or HCP code)")
+    ua.add_argument("--admin", default="admin")
+    up = usub.add_parser("password", help="set an account's password")
+    db_arg(up)
+    up.add_argument("username")
+    up.add_argument("--admin", default="admin")
+
     sp = sub.add_parser("report", help="activity reports")
     rsub = sp.add_subparsers(dest="report_command", required=True)
     ra = rsub.add_parser("annual", help="the activity report to the governor, for a year or any period")
@@ -167,11 +184,12 @@ def main(argv: list[str] | None = None) -> int:
             return run_gui(args.db or default_db())
         from desktop.cli_decisions import complaints_command, decision_command, delegation_command
         from desktop.cli_reports import opendata_command, report_command
+        from desktop.cli_users import user_command
         from desktop.cli_geo import districts_command, inspections_command, map_command
         handlers = {"demo": _demo, "check": _check, "init": _init, "districts": districts_command,
                     "map": map_command, "inspections": inspections_command, "decision": decision_command,
                     "delegation": delegation_command, "complaints": complaints_command,
-                    "report": report_command, "opendata": opendata_command}
+                    "report": report_command, "opendata": opendata_command, "user": user_command}
         return handlers[command](args, tr)
     except StoreError as exc:
         print(f"{tr('store.' + exc.code, **exc.params)}\n  ({exc.detail or exc.code})" if exc.detail

@@ -51,3 +51,23 @@ def test_check_reports_bad_files_in_the_chosen_language(tmp_path, capsys):
     conn.close()
     assert main(["check", "--db", str(newer)]) == 2
     assert "version plus récente" in capsys.readouterr().err
+
+
+def test_accounts_from_the_command_line(demo_path, monkeypatch, capsys):
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "admin-demo")
+    monkeypatch.setenv("COMMUNE_POLICE_NEW_PASSWORD", "nouvel-agent-2026")
+    assert main(["user", "add", "agent900", "--db", str(demo_path), "--role", "officer", "--name-fr", "Nadia Test",
+                 "--district", "Anfa"]) == 0
+    assert main(["user", "add", "agent901", "--db", str(demo_path), "--role", "officer", "--district", "Nowhere"]) == 2
+    assert main(["user", "add", "agent900", "--db", str(demo_path), "--role", "officer"]) == 2  # taken
+    with open_store(demo_path) as s:
+        u = authenticate(s, "agent900", "nouvel-agent-2026")
+        assert u.role == "officer" and u.district_id == s.scalar("SELECT id FROM district WHERE name_fr = 'Anfa'")
+    monkeypatch.setenv("COMMUNE_POLICE_NEW_PASSWORD", "encore-un-autre")
+    assert main(["user", "password", "agent900", "--db", str(demo_path)]) == 0
+    with open_store(demo_path) as s:
+        assert authenticate(s, "agent900", "encore-un-autre") is not None
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "agent-demo")
+    assert main(["user", "add", "x999", "--db", str(demo_path), "--role", "president", "--admin", "agent001"]) == 2
+    assert main(["user", "list", "--db", str(demo_path)]) == 0
+    assert "agent900" in capsys.readouterr().out
