@@ -61,7 +61,7 @@ class InspectionForm(QDialog):
     def _build(self) -> None:
         tr = self.tr
         outer = QVBoxLayout(self)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         body = QWidget()
         self.body = QVBoxLayout(body)
@@ -483,8 +483,8 @@ class InspectionForm(QDialog):
             self._show(label, "\n".join(lines))
         self.status.setText(self.tr("ui.problems", n=len(problems)))
         first = next(iter(texts), None)
-        if first is not None:
-            first.parentWidget() and self.findChild(QScrollArea).ensureWidgetVisible(first)
+        if first is not None:  # bring the first problem into view
+            self.scroll.ensureWidgetVisible(first)
 
     @staticmethod
     def _show(label: QLabel, text: str) -> None:
