@@ -32,10 +32,10 @@ def density_cells(store: Store, scope: Scope) -> list[tuple]:
 
 
 def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, ind: Indicators | None = None,
-                 cancelled=lambda: False) -> ReportData:
+                 cancelled=lambda: False, progress=None) -> ReportData:
     tr = Translator(lang)
     ar = lang == "ar"
-    ind = ind or compute(store, scope, cancelled=cancelled)
+    ind = ind or compute(store, scope, cancelled=cancelled, progress=progress)
     commune = get_commune(store)
     field = lambda code: catalogue.field(code).label(lang) if catalogue.has_field(code) else code  # noqa: E731
     period = f"{scope.start.strftime('%d/%m/%Y')} – {(scope.end - timedelta(days=1)).strftime('%d/%m/%Y')}"
@@ -99,11 +99,15 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
     return ReportData(lang, tr("rep.title"), period, [h for h in header if h], sections, tr("rep.toc"), tr("rep.page"))
 
 
-def write_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, out: Path, cancelled=lambda: False) -> int:
+def write_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, out: Path, cancelled=lambda: False,
+                 progress=None) -> int:
     """Compute, lay out and write the report; a cancel or a failure leaves no file behind.
+    ``progress(percent)`` follows the queries (first half) and the layout (second half).
     Returns the number of bytes written."""
-    data = build_report(store, catalogue, scope, lang, cancelled=cancelled)
-    pdf = render_report(data, cancelled)
+    tell = progress or (lambda _percent: None)
+    data = build_report(store, catalogue, scope, lang, cancelled=cancelled,
+                        progress=lambda done, total: tell(50 * done // total))
+    pdf = render_report(data, cancelled, lambda done, total: tell(50 + 50 * done // total))
     tmp = out.with_name(f".{out.name}.part")
     try:
         tmp.write_bytes(pdf)

@@ -258,7 +258,8 @@ def _rings(geometry: dict) -> list[list]:
     return []
 
 
-def _render(data: ReportData, total: int | None, toc: dict[int, int], cancelled) -> tuple[bytes, dict[int, int], int]:
+def _render(data: ReportData, total: int | None, toc: dict[int, int], cancelled,
+            section_done=lambda: None) -> tuple[bytes, dict[int, int], int]:
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
     canvas.setTitle(data.title)
@@ -292,14 +293,23 @@ def _render(data: ReportData, total: int | None, toc: dict[int, int], cancelled)
         for block in section.blocks:
             {Table: _table, BarChart: _bars, MapFigure: _map}[type(block)](p, block)
         p.y -= 10
+        section_done()
     p.footer()
     canvas.save()
     return buffer.getvalue(), starts, p.n
 
 
-def render_report(data: ReportData, cancelled=lambda: False) -> bytes:
+def render_report(data: ReportData, cancelled=lambda: False, progress=None) -> bytes:
     """Two passes: the first finds where sections start and how many pages there are, the second
-    prints the table of contents and "page n / N" with them."""
-    _pdf, starts, total = _render(data, None, {}, cancelled)
-    pdf, starts2, total2 = _render(data, total, starts, cancelled)
+    prints the table of contents and "page n / N" with them. ``progress(done, total)`` is told
+    after each section of each pass."""
+    done = [0]
+    total_steps = 2 * len(data.sections)
+
+    def section_done() -> None:
+        done[0] += 1
+        if progress:
+            progress(done[0], total_steps)
+    _pdf, starts, total = _render(data, None, {}, cancelled, section_done)
+    pdf, _starts, _total = _render(data, total, starts, cancelled, section_done)
     return pdf

@@ -58,8 +58,10 @@ def _pairs(store: Store, sql: str, params) -> list[tuple]:
     return [tuple(r) for r in store.conn.execute(sql, params).fetchall()]
 
 
-def compute(store: Store, scope: Scope, with_previous: bool = True, cancelled=lambda: False) -> Indicators:
-    """All the indicators of ``scope``; ``cancelled()`` is polled between queries."""
+def compute(store: Store, scope: Scope, with_previous: bool = True, cancelled=lambda: False,
+            progress=None) -> Indicators:
+    """All the indicators of ``scope``; ``cancelled()`` is polled between queries and
+    ``progress(done, total)`` told after each."""
     w, p = scope.where()
     ind = Indicators(scope)
     steps = [
@@ -82,10 +84,12 @@ def compute(store: Store, scope: Scope, with_previous: bool = True, cancelled=la
     if with_previous:
         prev_w, prev_p = scope.previous().where()
         steps.append(("previous_inspections", lambda: store.scalar(f"SELECT count(*) FROM inspection i WHERE {prev_w}", prev_p)))
-    for name, fn in steps:
+    for n, (name, fn) in enumerate(steps, 1):
         if cancelled():
             raise InterruptedError("cancelled")
         setattr(ind, name, fn())
+        if progress:
+            progress(n, len(steps))
     return ind
 
 

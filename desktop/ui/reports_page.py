@@ -6,7 +6,7 @@ import threading
 from datetime import date, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QRectF, Qt, Signal
+from PySide6.QtCore import QDate, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
                                QProgressDialog, QPushButton, QVBoxLayout, QWidget)
@@ -17,6 +17,10 @@ from desktop.store.indicators import Scope, compute
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
 from desktop.ui.tasks import run_background
+
+
+class _Percent(QObject):
+    changed = Signal(int)
 
 
 class BarChartWidget(QWidget):
@@ -155,15 +159,19 @@ class ReportsPage(QWidget):
         scope, lang, db = self.scope(), self.lang.currentData(), self.session.store.path
         catalogue = self.session.catalogue
         cancel = threading.Event()
-        progress = QProgressDialog(tr("dash.generating"), tr("ui.cancel"), 0, 0, self)
+        progress = QProgressDialog(tr("dash.generating"), tr("ui.cancel"), 0, 100, self)
         progress.setObjectName("report_progress")
         progress.setWindowModality(Qt.WindowModal)
         progress.setMinimumDuration(200)
         progress.canceled.connect(cancel.set)
+        relay = _Percent()
+        relay.changed.connect(progress.setValue)
+        progress._relay = relay  # the worker's percentages reach the dialog on the GUI thread
 
         def work():
             with open_store(db, readonly=True) as store:
-                return write_report(store, catalogue, scope, lang, path, cancelled=cancel.is_set)
+                return write_report(store, catalogue, scope, lang, path, cancelled=cancel.is_set,
+                                    progress=relay.changed.emit)
 
         def done(size) -> None:
             progress.reset()

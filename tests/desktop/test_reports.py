@@ -37,7 +37,9 @@ def test_indicators_match_independent_counts(store):
 
 def test_report_pdf_has_its_sections_toc_and_page_numbers(store, catalogue, tmp_path):
     out = tmp_path / "rapport.pdf"
-    write_report(store, catalogue, Scope(date(2026, 1, 1), date(2026, 7, 1)), "fr", out)
+    percents = []
+    write_report(store, catalogue, Scope(date(2026, 1, 1), date(2026, 7, 1)), "fr", out, progress=percents.append)
+    assert percents == sorted(percents) and percents[-1] == 100 and len(percents) > 20
     text = pdf_text(out)
     flat = " ".join(text.split())
     for phrase in ("Rapport d'activité de la police", "Sommaire", "Contrôles par arrondissement",
