@@ -201,6 +201,10 @@ class MainWindow(QMainWindow):
         self.drafts_menu.aboutToShow.connect(self._fill_drafts)
         file_menu.addMenu(self.drafts_menu)
         file_menu.addSeparator()
+        from desktop.domain.auth import can
+        if can(self.session.user.role, "user.manage") or can(self.session.user.role, "delegation.manage"):
+            file_menu.addAction(QAction(tr("adm.title"), self, triggered=self.administration))
+            file_menu.addSeparator()
         file_menu.addAction(QAction(tr("ui.quit"), self, shortcut=QKeySequence.Quit, triggered=self.close))
         view_menu = bar.addMenu(tr("ui.menu_view"))
         for n in range(9):
@@ -253,6 +257,10 @@ class MainWindow(QMainWindow):
         self.session.set_language(lang)
         self.build()
         self.language_switched.emit(lang)
+
+    def administration(self) -> None:
+        from desktop.ui.admin_dialog import AdminDialog
+        AdminDialog(self.session, self).exec()
 
     def about(self) -> None:
         from desktop import __version__

@@ -1,0 +1,225 @@
+"""Accounts (administrator) and delegations of signature (president, administrator)."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (QComboBox, QDateEdit, QDialog, QFormLayout, QHBoxLayout, QInputDialog, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QTabWidget,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from desktop.domain.auth import ROLES, can, hash_password
+from desktop.store.decisions import add_delegation, withdraw_delegation
+from desktop.store.users import create_user, get_user, list_users
+from desktop.ui.complaints_page import show_refusal
+from desktop.ui.session import Session
+
+
+def _table(headers: list[str], rows: list[list[str]], name: str) -> QTableWidget:
+    table = QTableWidget(len(rows), len(headers), objectName=name)
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QTableWidget.NoEditTriggers)
+    table.setSelectionBehavior(QTableWidget.SelectRows)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(value))
+    table.resizeColumnsToContents()
+    table.horizontalHeader().setStretchLastSection(True)
+    return table
+
+
+class AdminDialog(QDialog):
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session, self.tr = session, session.tr
+        self.setObjectName("admin_dialog")
+        self.setWindowTitle(self.tr("adm.title"))
+        self.resize(880, 560)
+        layout = QVBoxLayout(self)
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs)
+        self.accounts = QWidget()
+        self.delegations = QWidget()
+        QVBoxLayout(self.accounts)
+        QVBoxLayout(self.delegations)
+        if can(session.user.role, "user.manage"):
+            self.tabs.addTab(self.accounts, self.tr("adm.accounts"))
+        if can(session.user.role, "delegation.manage"):
+            self.tabs.addTab(self.delegations, self.tr("adm.delegations"))
+        self.refresh()
+
+    # -- accounts ------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        tr, store = self.tr, self.session.store
+        for page in (self.accounts, self.delegations):
+            layout = page.layout()
+            while layout.count():
+                item = layout.takeAt(0)
+                if item.widget():
+                    item.widget().deleteLater()
+                elif item.layout():
+                    while item.layout().count():
+                        item.layout().takeAt(0).widget().deleteLater()
+        users = list_users(store)
+        self.user_rows = users
+        self.users_table = _table([tr("ui.username"), tr("adm.name"), tr("adm.role"), tr("ui.district")],
+                                  [[u.username, u.name(tr.lang), tr.enum("role", u.role), self.session.labels.district(u.district_id)
+                                    if u.district_id else ""] for u in users], "users_table")
+        self.accounts.layout().addWidget(self.users_table)
+        row = QHBoxLayout()
+        for key, slot in (("adm.add_user", self.add_user), ("adm.password", self.set_password)):
+            button = QPushButton(tr(key), objectName=key.replace(".", "_"))
+            button.clicked.connect(lambda _=False, s=slot: s())
+            row.addWidget(button)
+        self.accounts.layout().addLayout(row)
+        rows = store.query("SELECT d.*, u.full_name_fr, u.full_name_ar FROM delegation d JOIN [user] u ON u.id = d.delegate_id"
+                           " ORDER BY d.decided_on")
+        self.delegation_rows = rows
+        self.delegations_table = _table(
+            [tr("adm.number"), tr("adm.delegate"), tr("adm.basis"), tr("adm.fields"), tr("adm.validity")],
+            [[d["number"], d["full_name_ar"] if tr.rtl else d["full_name_fr"], d["legal_basis"],
+              ", ".join(self.session.labels.field(f) if f != "*" else "*" for f in json.loads(d["scope_fields"])),
+              (tr("adm.withdrawn", date=d["withdrawn_on"]) if d["withdrawn_on"] else f"{d['valid_from']} → {d['valid_to'] or '…'}")]
+             for d in rows], "delegations_table")
+        self.delegations.layout().addWidget(self.delegations_table)
+        row = QHBoxLayout()
+        for key, slot in (("adm.add_delegation", self.add_delegation), ("adm.withdraw", self.withdraw)):
+            button = QPushButton(tr(key), objectName=key.replace(".", "_"))
+            button.clicked.connect(lambda _=False, s=slot: s())
+            row.addWidget(button)
+        self.delegations.layout().addLayout(row)
+
+    def add_user(self, values: dict | None = None) -> str | None:
+        form = values or self._ask_user()
+        if not form:
+            return None
+        try:
+            user = create_user(self.session.store, self.session.user, form["username"], form["password"], form["role"],
+                               full_name_ar=form.get("name_ar", ""), full_name_fr=form.get("name_fr", ""),
+                               district_id=form.get("district_id"))
+        except Exception as exc:  # noqa: BLE001
+            from desktop.store.errors import StoreError
+            if isinstance(exc, StoreError):
+                QMessageBox.warning(self, self.tr("ui.error_title"), self.tr("store." + exc.code, **exc.params))
+            else:
+                show_refusal(self, exc, self.session)
+            return None
+        self.session.reload_labels()
+        self.refresh()
+        return user.id
+
+    def _ask_user(self) -> dict | None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle(self.tr("adm.add_user"))
+        form = QFormLayout(dialog)
+        username, name_ar, name_fr = QLineEdit(), QLineEdit(), QLineEdit()
+        password = QLineEdit(echoMode=QLineEdit.Password)
+        role = QComboBox()
+        for r in ROLES:
+            role.addItem(self.tr.enum("role", r), r)
+        district = QComboBox()
+        district.addItem("—", None)
+        for district_id, name in sorted(self.session.labels.districts.items(), key=lambda kv: kv[1]):
+            district.addItem(name, district_id)
+        for label, widget in (("ui.username", username), ("adm.role", role), ("adm.name_ar", name_ar),
+                              ("adm.name_fr", name_fr), ("ui.district", district), ("ui.password", password)):
+            form.addRow(self.tr(label), widget)
+        ok = QPushButton(self.tr("cp.save"))
+        ok.clicked.connect(dialog.accept)
+        form.addRow(ok)
+        if not dialog.exec():
+            return None
+        if len(password.text()) < 8:
+            QMessageBox.warning(self, self.tr("ui.error_title"), self.tr("adm.password_short"))
+            return None
+        return {"username": username.text(), "password": password.text(), "role": role.currentData(),
+                "name_ar": name_ar.text(), "name_fr": name_fr.text(), "district_id": district.currentData()}
+
+    def set_password(self, password: str | None = None) -> bool:
+        row = self.users_table.currentRow()
+        if row < 0:
+            return False
+        if password is None:
+            password, ok = QInputDialog.getText(self, self.tr("adm.password"), self.tr("ui.password"), QLineEdit.Password)
+            if not ok:
+                return False
+        if len(password) < 8:
+            QMessageBox.warning(self, self.tr("ui.error_title"), self.tr("adm.password_short"))
+            return False
+        with self.session.store.transaction(self.session.user.id) as tx:
+            tx.update("user", self.user_rows[row].id, {"password_hash": hash_password(password)})
+        return True
+
+    # -- delegations ---------------------------------------------------------------------------
+    def add_delegation(self, values: dict | None = None) -> str | None:
+        form = values or self._ask_delegation()
+        if not form:
+            return None
+        try:
+            delegation_id = add_delegation(
+                self.session.store, self.session.user, get_user(self.session.store, form["delegate_id"]), form["number"],
+                form["decided_on"], form["basis"], form["fields"], form["scope_ar"], form["scope_fr"],
+                form["capacity_ar"], form["capacity_fr"], form["decided_on"], form.get("until"))
+        except Exception as exc:  # noqa: BLE001
+            show_refusal(self, exc, self.session)
+            return None
+        self.refresh()
+        return delegation_id
+
+    def _ask_delegation(self) -> dict | None:
+        tr = self.tr
+        dialog = QDialog(self)
+        dialog.setWindowTitle(tr("adm.add_delegation"))
+        form = QFormLayout(dialog)
+        delegate = QComboBox()
+        for u in list_users(self.session.store):
+            if u.role not in ("officer", "reviewer"):
+                delegate.addItem(f"{u.name(tr.lang)} ({u.username})", u.id)
+        number, scope_ar, scope_fr, capacity_ar, capacity_fr = (QLineEdit() for _ in range(5))
+        decided = QDateEdit(QDate.currentDate())
+        decided.setDisplayFormat("yyyy-MM-dd")
+        basis = QComboBox()
+        basis.addItem(tr("adm.art103"), "art103")
+        basis.addItem(tr("adm.art236"), "art236")
+        fields = QListWidget()
+        for f in self.session.catalogue.fields:
+            item = QListWidgetItem(f.label(tr.lang))
+            item.setData(Qt.UserRole, f.code)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Unchecked)
+            fields.addItem(item)
+        for label, widget in (("adm.delegate", delegate), ("adm.number", number), ("adm.decided_on", decided),
+                              ("adm.basis", basis), ("adm.fields", fields), ("adm.scope_ar", scope_ar),
+                              ("adm.scope_fr", scope_fr), ("adm.capacity_ar", capacity_ar), ("adm.capacity_fr", capacity_fr)):
+            form.addRow(tr(label), widget)
+        ok = QPushButton(tr("cp.save"))
+        ok.clicked.connect(dialog.accept)
+        form.addRow(ok)
+        if not dialog.exec():
+            return None
+        chosen = [fields.item(i).data(Qt.UserRole) for i in range(fields.count()) if fields.item(i).checkState() == Qt.Checked]
+        if not chosen or not number.text().strip() or not all(w.text().strip() for w in (scope_ar, scope_fr, capacity_ar, capacity_fr)):
+            QMessageBox.warning(self, tr("ui.error_title"), tr("adm.delegation_incomplete"))
+            return None
+        return {"delegate_id": delegate.currentData(), "number": number.text().strip(), "decided_on": decided.date().toPython(),
+                "basis": basis.currentData(), "fields": chosen, "scope_ar": scope_ar.text(), "scope_fr": scope_fr.text(),
+                "capacity_ar": capacity_ar.text(), "capacity_fr": capacity_fr.text()}
+
+    def withdraw(self, reason: str | None = None) -> bool:
+        row = self.delegations_table.currentRow()
+        if row < 0:
+            return False
+        if reason is None:
+            reason, ok = QInputDialog.getText(self, self.tr("adm.withdraw"), self.tr("adm.withdraw_reason"))
+            if not ok:
+                return False
+        try:
+            withdraw_delegation(self.session.store, self.session.user, self.delegation_rows[row]["id"], date.today(), reason)
+        except Exception as exc:  # noqa: BLE001
+            if isinstance(exc, ValueError) and type(exc) is ValueError:
+                QMessageBox.warning(self, self.tr("ui.error_title"), self.tr("adm.withdraw_reason"))
+            else:
+                show_refusal(self, exc, self.session)
+            return False
+        self.refresh()
+        return True

@@ -1,0 +1,35 @@
+"""Accounts and delegations managed in the GUI."""
+from datetime import date
+
+from desktop.store.users import authenticate
+from desktop.ui.admin_dialog import AdminDialog
+
+
+def test_administrator_adds_an_account(qtbot, make_session, store, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    dialog = AdminDialog(make_session(authenticate(store, "admin", "admin-demo")))
+    qtbot.addWidget(dialog)
+    assert dialog.tabs.count() == 2
+    user_id = dialog.add_user({"username": "Agent500", "password": "motdepasse-5", "role": "officer",
+                               "name_fr": "Test Agent", "district_id": None})
+    assert user_id and authenticate(store, "agent500", "motdepasse-5").role == "officer"
+    row = next(r for r, u in enumerate(dialog.user_rows) if u.username == "agent500")
+    dialog.users_table.selectRow(row)
+    assert not dialog.set_password("court") and "huit caractères" in warnings[-1]
+    assert dialog.set_password("encore-autre-1") and authenticate(store, "agent500", "encore-autre-1")
+
+
+def test_president_records_and_withdraws_a_delegation(qtbot, make_session, store):
+    dialog = AdminDialog(make_session(authenticate(store, "president", "president-demo")))
+    qtbot.addWidget(dialog)
+    assert dialog.tabs.count() == 1  # delegations only: the president does not manage accounts
+    coordinator = store.scalar("SELECT id FROM [user] WHERE username = 'coordinateur'")
+    delegation_id = dialog.add_delegation({"delegate_id": coordinator, "number": "9/2026", "decided_on": date(2026, 3, 1),
+                                           "basis": "art236", "fields": ["urbanism"], "scope_ar": "التعمير",
+                                           "scope_fr": "urbanisme", "capacity_ar": "رئيس مقاطعة", "capacity_fr": "Président d'arrondissement"})
+    assert delegation_id and dialog.delegations_table.rowCount() == 2
+    dialog.delegations_table.selectRow(1)
+    assert dialog.withdraw("Fin de mandat du président d'arrondissement")
+    assert store.scalar("SELECT withdrawn_on FROM delegation WHERE id = ?", (delegation_id,)) == date.today().isoformat()
