@@ -224,6 +224,16 @@ def record_transmission(store: Store, user: User, decision_id: str, sent_on: dat
                                             "governor_observation": observation})
 
 
+def record_receipt(store: Store, user: User, decision_id: str, on: date, observation: str = "") -> None:
+    """The governor's receipt of a transmitted decision, with any observation (art. 115-116)."""
+    require(user.role, "decision.record")
+    row, _doc = document(store, decision_id)
+    if not row["transmitted_on"]:
+        raise StoreError("not_transmitted", decision_id)
+    with store.transaction(user.id) as tx:
+        tx.update("decision", decision_id, {"receipt_on": on.isoformat(), "governor_observation": observation.strip()})
+
+
 def record_appeal(store: Store, user: User, decision_id: str, filed_on: date, reference: str) -> None:
     """An appeal against a decision (administrative court, or the urgent-matters judge)."""
     require(user.role, "decision.record")

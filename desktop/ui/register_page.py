@@ -23,7 +23,7 @@ class RegisterModel(RowsTableModel):
         tr = session.tr
         super().__init__([tr(k) for k in ("reg.number", "reg.kind", "ui.col_site", "ui.col_field", "reg.status",
                                           "reg.signed", "reg.delivered", "reg.governor_due", "reg.transmitted",
-                                          "reg.appealed")], self._format,
+                                          "reg.received", "reg.appealed")], self._format,
                          lambda r: QColor("#fde2e1") if r["governor_late"] else None, parent)
         self.session = session
 
@@ -34,7 +34,8 @@ class RegisterModel(RowsTableModel):
         tr = self.session.tr
         return (f"{r['number']}/{r['year']}" if r["number"] else "—", tr("doc." + r["kind"]), r["site_name"] or "",
                 self.session.labels.field(r["field_code"]), tr("reg.status_" + r["status"]), r["signed_on"] or "",
-                r["delivered_on"] or "", r["governor_due"] or "", r["transmitted_on"] or "", r["appeal_on"] or "")
+                r["delivered_on"] or "", r["governor_due"] or "", r["transmitted_on"] or "", r["receipt_on"] or "",
+                r["appeal_on"] or "")
 
 
 class RegisterPage(QWidget):
@@ -54,7 +55,7 @@ class RegisterPage(QWidget):
         bar.addStretch(1)
         self.buttons = {}
         for key, slot in (("reg.preview", self.preview), ("reg.save_pdf", self.save_pdf), ("case.sign", self.sign),
-                          ("reg.transmit", self.transmit), ("reg.appeal", self.appeal), ("reg.verify", self.verify_file),
+                          ("reg.transmit", self.transmit), ("reg.receipt", self.receipt), ("reg.appeal", self.appeal), ("reg.verify", self.verify_file),
                           ("reg.open_case", self.case),
                           ("ui.export_list", lambda: export_dialog(self, self.model, self.session.tr, "registre"))):
             button = QPushButton(tr(key), objectName=key.replace(".", "_"))
@@ -109,6 +110,23 @@ class RegisterPage(QWidget):
             return
         try:
             record_transmission(self.session.store, self.session.user, decision_id, date.today())
+        except Exception as exc:  # noqa: BLE001
+            show_error(self, exc, self.session.tr)
+            return
+        self.refresh()
+
+    def receipt(self, observation: str | None = None) -> None:
+        from PySide6.QtWidgets import QInputDialog
+        from desktop.store.decisions import record_receipt
+        decision_id = self.selected()
+        if not decision_id:
+            return
+        if observation is None:
+            observation, ok = QInputDialog.getText(self, self.session.tr("reg.receipt"), self.session.tr("reg.observation"))
+            if not ok:
+                return
+        try:
+            record_receipt(self.session.store, self.session.user, decision_id, date.today(), observation)
         except Exception as exc:  # noqa: BLE001
             show_error(self, exc, self.session.tr)
             return

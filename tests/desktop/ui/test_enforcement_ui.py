@@ -76,5 +76,9 @@ def test_register_page_saves_and_verifies(qtbot, president_session, store, tmp_p
     page.transmit()
     assert page.model.rows[signed_row]["transmitted_on"] == date.today().isoformat()
     page.view.selectRow(signed_row)
+    page.receipt("Pas d'observation")
+    assert store.scalar("SELECT governor_observation FROM decision WHERE id = ?",
+                        (page.model.rows[signed_row]["id"],)) == "Pas d'observation"
+    page.view.selectRow(signed_row)
     page.appeal("Tribunal administratif de Casablanca, dossier 123/7110/2026")
     assert page.model.rows[signed_row]["appeal_on"] == date.today().isoformat()
