@@ -77,7 +77,7 @@ class AdminDialog(QDialog):
         self.delegation_rows = rows
         self.delegations_table = _table(
             [tr("adm.number"), tr("adm.delegate"), tr("adm.basis"), tr("adm.fields"), tr("adm.validity")],
-            [[d["number"], d["full_name_ar"] if tr.rtl else d["full_name_fr"], d["legal_basis"],
+            [[d["number"], d["full_name_ar"] if tr.rtl else d["full_name_fr"], tr("adm." + d["legal_basis"]),
               ", ".join(self.session.labels.field(f) if f != "*" else "*" for f in json.loads(d["scope_fields"])),
               (tr("adm.withdrawn", date=d["withdrawn_on"]) if d["withdrawn_on"] else f"{d['valid_from']} → {d['valid_to'] or '…'}")]
              for d in rows], "delegations_table")
