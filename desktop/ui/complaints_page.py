@@ -41,6 +41,23 @@ def show_refusal(parent, exc: Exception, session: Session) -> None:
     QMessageBox.warning(parent, session.tr("ui.error_title"), message) if message else show_error(parent, exc, session.tr)
 
 
+def submit_form(dialog: QDialog, call, form_error: type[Exception], error_label: QLabel, session: Session):
+    """Run a form's save call: its own refusals are listed in the form, others shown in a box.
+
+    Accepts the dialog and returns the call's result, or None when it was refused."""
+    try:
+        result = call()
+    except form_error as exc:
+        from desktop.cli_decisions import complaint_message
+        error_label.setText(complaint_message(exc, session.tr))
+        return None
+    except Exception as exc:  # noqa: BLE001
+        show_refusal(dialog, exc, session)
+        return None
+    dialog.accept()
+    return result
+
+
 class ComplaintsPage(QWidget):
     inspect = Signal(dict)  # the complaint an inspection is started from
     pick_requested = Signal(object)  # an intake dialog wants its location picked on the map
@@ -180,18 +197,11 @@ class ComplaintDialog(QDialog):
                              reference=self.reference.text(), field_code=self.field.currentData(), lon=lon, lat=lat,
                              location_text=self.location.text(), complainant_name=self.name.text(),
                              complainant_contact=self.contact.text())
-        try:
-            self.complaint_id = store_complaints.create_complaint(self.session.store, self.session.user,
-                                                                  self.session.catalogue, inp)
-        except ComplaintError as exc:
-            from desktop.cli_decisions import complaint_message
-            self.error.setText(complaint_message(exc, self.tr))
-            return None
-        except Exception as exc:  # noqa: BLE001
-            show_refusal(self, exc, self.session)
-            return None
-        self.accept()
-        return self.complaint_id
+        created = submit_form(self, lambda: store_complaints.create_complaint(
+            self.session.store, self.session.user, self.session.catalogue, inp), ComplaintError, self.error, self.session)
+        if created is not None:
+            self.complaint_id = created
+        return created
 
     # -- an existing complaint -----------------------------------------------------------------
     def _detail(self) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QFileDi
 
 from desktop.store.fairness import by_district, outliers
 from desktop.store.programmes import Brigade, ProgrammeError, ProgrammeInput, calendar, create_programme, programmes, progress, visit_list
-from desktop.ui.complaints_page import show_refusal
+from desktop.ui.complaints_page import submit_form
 from desktop.ui.session import Session
 
 
@@ -183,17 +183,8 @@ class NewProgrammeDialog(QDialog):
                              [c for c, box in self.fields.items() if box.isChecked()], brigades,
                              target_visits=len(brigades) * 4, agreed_with=self.agreed.text(),
                              agreed_on=date.today(), theme=self.theme.text())
-        try:
-            programme_id = create_programme(self.session.store, self.session.user, inp)
-        except ProgrammeError as exc:
-            from desktop.cli_decisions import complaint_message
-            self.error.setText(complaint_message(exc, self.tr))
-            return None
-        except Exception as exc:  # noqa: BLE001
-            show_refusal(self, exc, self.session)
-            return None
-        self.accept()
-        return programme_id
+        return submit_form(self, lambda: create_programme(self.session.store, self.session.user, inp),
+                           ProgrammeError, self.error, self.session)
 
 
 class FairnessPage(QWidget):
