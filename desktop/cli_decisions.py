@@ -198,11 +198,21 @@ def problem_text(code: str, tr: Translator, **params) -> str:
     return code
 
 
+# Form fields a complaint problem can name, and the label the intake form shows for each.
+FORM_LABELS = {"channel": "cp.channel", "reference": "cp.reference", "received_on": "cp.received",
+               "field_code": "ui.field", "complainant": "cp.complainant", "description": "cp.description",
+               "location": "cp.location"}
+
+
 def complaint_message(exc, tr: Translator) -> str:
     text = problem_text(exc.code, tr, **{k: v for k, v in exc.params.items() if k not in ("problems", "field")})
     details = exc.params.get("problems") or []
+    if details and details[0][1] == exc.code and details[0][0] in FORM_LABELS:
+        text = f"{tr(FORM_LABELS[details[0][0]])}: {text}"  # the headline is the first problem
+        details = details[1:]
     lines = []
     for problem in details[:50]:
         label, code, reference = (*problem, "")[:3] if len(problem) >= 2 else ("", problem[0], "")
+        label = tr(FORM_LABELS[label]) if label in FORM_LABELS else label
         lines.append(f"\n  - {label}{f' ({reference})' if reference else ''}: {problem_text(code, tr, reference=reference)}")
     return text + "".join(lines)
