@@ -18,11 +18,9 @@ from PySide6.QtCore import QDate  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from common import ensure_big_db, median, record  # noqa: E402
-from desktop.domain.catalogue import load_catalogue  # noqa: E402
+from desktop.services.commune import open_commune  # noqa: E402
 from desktop.i18n import Translator  # noqa: E402
 from desktop.settings import Settings  # noqa: E402
-from desktop.store.db import open_store  # noqa: E402
-from desktop.store.users import authenticate  # noqa: E402
 
 BARE_SQL = """SELECT i.id, i.inspected_at, i.field_code, s.name, i.district_id, i.outcome,
  i.lead_officer_id, i.second_officer_id, i.origin_type, i.finding_count
@@ -36,9 +34,10 @@ def main() -> None:
     app = QApplication([])
     from desktop.ui.inspections_page import InspectionsPage, local_day_to_utc
     from desktop.ui.session import Session
-    store = open_store(db)
-    session = Session(store, authenticate(store, "agent001", "agent-demo"), load_catalogue(),
-                      Translator("fr"), Settings())
+    commune = open_commune(db)
+    store = commune.store
+    commune.login("agent001", "agent-demo")
+    session = Session(commune, Translator("fr"), Settings())
     page = InspectionsPage(session)
     page.resize(1280, 760)
     page.show()

@@ -29,7 +29,7 @@ FLOOR_QUERIES = [
 def main() -> None:
     db = ensure_big_db()
     from desktop.domain.catalogue import load_catalogue
-    from desktop.report_builder import write_report
+    from desktop.services.report import write_report
     from desktop.store.db import open_store
     from desktop.store.indicators import Scope
     with open_store(db, readonly=True) as store:

@@ -28,15 +28,15 @@ class FirstPaint(QObject):
 
 
 result = {}
-app, settings, store, catalogue, login = prepare_login(Path(sys.argv[1]))
+app, settings, commune, login = prepare_login(Path(sys.argv[1]))
 
 
 def do_login():
     result["login_painted_at"] = login_probe.at
     start = time.time()
-    login.user = authenticate(store, "agent001", "agent-demo")
+    login.user = authenticate(commune.store, "agent001", "agent-demo")
     login.accept()
-    window = open_main_window(app, settings, store, catalogue, login)
+    window = open_main_window(app, settings, commune, login)
     window.inspections.view.viewport().installEventFilter(list_probe)
     result["login_clicked_at"] = start
     result["rows_loaded"] = window.inspections.model.rowCount()

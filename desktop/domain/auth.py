@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from desktop.domain.errors import Refusal
+
 ROLES = ("officer", "coordinator", "president", "reviewer", "administrator")
 
 # What each role may write. Reading is open to every active account; the reviewer (the governor's
@@ -35,9 +37,13 @@ def password_hasher():
 DUMMY_HASH = "$argon2id$v=19$m=19456,t=2,p=1$FwBjfO+QjjoLkMFA2QfCpQ$3AAm7QGqw2vy7PbIuRRLhUcq2fpjyQlI+uMzJXAc5wQ"
 
 
-class PermissionDenied(PermissionError):
+class PermissionDenied(Refusal, PermissionError):
+    """The acting user's role does not allow this action."""
+
+    prefix = "store."
+
     def __init__(self, role: str, action: str):
-        super().__init__(f"role {role!r} may not {action}")
+        super().__init__("permission_denied", role=role, action=action)
         self.role = role
         self.action = action
 
@@ -51,9 +57,18 @@ def require(role: str, action: str) -> None:
         raise PermissionDenied(role, action)
 
 
+MIN_PASSWORD_LENGTH = 8
+
+
+def check_new_password(password: str) -> None:
+    """The one rule for a new password, whoever sets it (GUI, CLI, init)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Refusal("password_too_short", min=MIN_PASSWORD_LENGTH)
+
+
 def hash_password(password: str) -> str:
     if not password:
-        raise ValueError("empty password")
+        raise Refusal("password_empty")
     return password_hasher().hash(password)
 
 

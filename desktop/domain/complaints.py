@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from desktop.domain.errors import Refusal
+
 CHANNELS = ("desk", "phone", "letter", "chikaya", "district_president", "open311")
 COMPLAINANTS = ("citizen", "district_president", "anonymous")
 TRIAGE = {  # status → the statuses it may move to
@@ -20,10 +22,10 @@ ANSWER_DAYS = 60  # the Chikaya portal's clock; applied to every channel
 MIN_DESCRIPTION = 10
 
 
-class ComplaintError(ValueError):
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code, self.params = code, params
+class ComplaintError(Refusal):
+    """A complaint rule refused; ``params['problems']`` may list (form field, code, reference)."""
+
+    prefix = "c."
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from desktop.domain.catalogue import Violation
+from desktop.domain.errors import Refusal
 
 STEPS = ("awareness", "formal_notice", "reinspection", "referral", "decision", "notification",
          "execution", "closed")
@@ -32,15 +33,15 @@ NOTICE_MAX_DAYS_PUBLIC_DOMAIN = 30   # Law 57-19 art. 24: a formal notice of at 
 REFERRAL_AUTHORITIES = ("urbanism_controller", "national_police", "gendarmerie", "hygiene_office", "onssa")
 
 
-class LadderError(ValueError):
-    pass
+class LadderError(Refusal):
+    prefix = "ladder."
 
 
 def first_step(violations: list[Violation]) -> tuple[str, int, str | None]:
     """(step, days, referral authority) for a case opened on these violations: the most severe
     violation leads; the shortest deadline wins."""
     if not violations:
-        raise LadderError("a case needs at least one violation")
+        raise LadderError("no_violation")
     lead = max(violations, key=lambda v: (SEVERITY_RANK[v.severity], -v.deadline_days))
     step = "referral" if lead.next_step == "referral" else lead.next_step
     days = min(v.deadline_days for v in violations if v.next_step == lead.next_step) or STEP_DAYS[step]
@@ -52,7 +53,7 @@ def first_step(violations: list[Violation]) -> tuple[str, int, str | None]:
 def check_transition(current: str, following: str) -> None:
     if following not in TRANSITIONS.get(current, ()):
         allowed = ", ".join(TRANSITIONS.get(current, ())) or "none"
-        raise LadderError(f"after {current!r} comes {allowed}, not {following!r}")
+        raise LadderError("bad_transition", current=current, following=following, allowed=allowed)
 
 
 def decision_kind(violations: list[Violation]) -> str:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from desktop.domain.catalogue import Catalogue
+from desktop.domain.errors import Refusal
 from desktop.domain.ids import parse_utc_text
 from desktop.domain.model import ANSWERS, ORIGINS, OUTCOMES, OWNER_ID_KINDS, SITE_KINDS, InspectionInput
 
@@ -167,9 +168,14 @@ def _validate_origin(inp: InspectionInput, ctx: Context, add) -> None:
         add("origin_ref", "origin_ref_required")
 
 
-class ValidationFailed(ValueError):
+class ValidationFailed(Refusal):
     """Raised by the store when asked to save an inspection that breaks the rules."""
 
+    prefix = "v."
+
     def __init__(self, problems: list[Problem]):
-        super().__init__("; ".join(f"{p.field}: {p.code}" for p in problems))
+        super().__init__(problems[0].code if problems else "invalid")
         self.problems = problems
+
+    def __str__(self) -> str:
+        return "; ".join(f"{p.field}: {p.code}" for p in self.problems)

@@ -1,4 +1,4 @@
-"""SQLite storage through sqlite-utils: schema, migrations, repositories, journal, attachments.
+"""SQLite storage (the standard sqlite3 module): schema, migrations, repositories, journal, attachments.
 
 No Qt here. Every write happens inside ``Store.transaction(actor)``, which also appends to the
 hash-chained journal before committing.

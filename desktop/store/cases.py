@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from desktop.domain.auth import require
+from desktop.domain.errors import Refusal
 from desktop.domain.catalogue import Catalogue
 from desktop.domain.ladder import (FIELD_STEPS, STEP_DAYS, check_transition, due_on, first_step)
 from desktop.store.db import Store, Transaction
+from desktop.store.errors import StoreError
 from desktop.store.users import User
 
 
@@ -83,7 +85,7 @@ def advance(store: Store, user: User, case_id: str, following: str, result: str 
     on = on or date.today()
     step = current_step(store, case_id)
     if step is None:
-        raise ValueError("this case has no open step")
+        raise Refusal("no_open_step")
     check_transition(step.step, following)
     with store.transaction(user.id) as tx:
         tx.update("case_step", step.id, {"status": "done", "done_on": on.isoformat(), "result": result})
@@ -128,3 +130,18 @@ def funnel(store: Store, since: str | None = None) -> list[dict]:
         days = [r[0] for r in rows if r[0] is not None]
         out.append({"rung": rung, "cases": len(days), "median_days": statistics.median(days) if days else None})
     return out
+
+
+def case_header(store: Store, case_id: str) -> dict:
+    """A case's field, status and site (name, address, owner)."""
+    rows = store.query("SELECT c.field_code, c.status, s.name, s.address, s.owner_name FROM case_file c"
+                       " JOIN site s ON s.id = c.site_id WHERE c.id = ?", (case_id,))
+    if not rows:
+        raise StoreError("record_missing", f"case {case_id}")
+    return rows[0]
+
+
+def case_decisions(store: Store, case_id: str) -> list[dict]:
+    """The documents drafted or signed for a case, oldest first."""
+    return store.query("SELECT id, kind, year, number, status, delivered_on FROM decision WHERE case_id = ?"
+                       " ORDER BY created_at", (case_id,))

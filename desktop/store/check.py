@@ -30,7 +30,7 @@ def check_store(store: Store) -> CheckReport:
         for table, rowid, parent, _fk in conn.execute("PRAGMA foreign_key_check").fetchmany(20):
             report.problems.append(f"foreign key: {table} row {rowid} points to a missing {parent}")
         for table in ("site", "inspection", "finding", "attachment", "user", "district"):
-            report.counts[table] = store.db[table].count
+            report.counts[table] = conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
         checked = 0
         for sha, size, owner_type, owner_id in conn.execute(
                 "SELECT DISTINCT sha256, size, owner_type, owner_id FROM attachment WHERE deleted_at IS NULL"):

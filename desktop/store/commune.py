@@ -20,7 +20,9 @@ class District:
 
 
 @dataclass(frozen=True)
-class Commune:
+class CommuneInfo:
+    """The commune's own record: names, wilaya, president."""
+
     id: str
     name_ar: str
     name_fr: str
@@ -34,10 +36,10 @@ def create_commune(tx: Transaction, **fields) -> str:
     return tx.insert("commune", fields)
 
 
-def get_commune(store: Store) -> Commune | None:
+def get_commune(store: Store) -> CommuneInfo | None:
     rows = store.query("SELECT id, name_ar, name_fr, wilaya_ar, wilaya_fr, president_ar, president_fr"
                        " FROM commune WHERE deleted_at IS NULL LIMIT 1")
-    return Commune(**rows[0]) if rows else None
+    return CommuneInfo(**rows[0]) if rows else None
 
 
 def add_district(tx: Transaction, code: str, name_ar: str, name_fr: str, population: int | None,

@@ -10,8 +10,13 @@ from desktop.domain.catalogue import Catalogue
 from desktop.domain.complaints import (ComplaintError, ComplaintInput, answer_due, check_triage, from_open311,
                                        to_open311, validate)
 from desktop.store.db import Store, Transaction
+from desktop.store.districts import current_bounds, district_locator
 from desktop.store.errors import StoreError
+from desktop.store.files import write_atomic
+from desktop.store.listing import KeysetQuery
 from desktop.store.users import User
+
+STATUSES = ("received", "accepted", "forwarded", "rejected", "merged", "answered")
 
 
 def _next_reference(conn, year: int) -> str:
@@ -37,13 +42,11 @@ def _insert(tx: Transaction, inp: ComplaintInput) -> str:
 
 
 def _context(store: Store, catalogue: Catalogue):
-    from desktop.store.districts import current_bounds
     return catalogue.has_field, current_bounds(store)
 
 
 def _locate(store: Store, inp: ComplaintInput) -> None:
     if inp.lon is not None and inp.district_id is None:
-        from desktop.store.inspections import district_locator
         locator = district_locator(store)
         inp.district_id = locator.locate(inp.lon, inp.lat) if locator else None
 
@@ -62,7 +65,7 @@ def create_complaint(store: Store, user: User, catalogue: Catalogue, inp: Compla
 def get_complaint(store: Store, complaint_id: str) -> dict:
     rows = store.query("SELECT * FROM complaint WHERE id = ?", (complaint_id,))
     if not rows:
-        raise StoreError("not_found", f"complaint {complaint_id}")
+        raise StoreError("record_missing", f"complaint {complaint_id}")
     row = rows[0]
     row["inspections"] = [r["inspection_id"] for r in store.query(
         "SELECT inspection_id FROM complaint_inspection WHERE complaint_id = ? AND deleted_at IS NULL", (complaint_id,))]
@@ -196,30 +199,18 @@ def import_open311(store: Store, user: User, catalogue: Catalogue, path: Path) -
 def export_open311(store: Store, catalogue: Catalogue, path: Path) -> int:
     rows = store.query("SELECT * FROM complaint WHERE deleted_at IS NULL ORDER BY received_on, reference")
     out = [to_open311(r, catalogue.field(r["field_code"]).fr if catalogue.has_field(r["field_code"]) else "") for r in rows]
-    tmp = Path(path).with_name(f".{Path(path).name}.part")
-    tmp.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(out, ensure_ascii=False, indent=1))
     return len(out)
 
 
-def complaint_letter(store: Store, complaint_id: str, kind: str, langs: tuple[str, ...] = ("ar", "fr")) -> bytes:
-    """The acknowledgement (``complaint_ack``) or the answer letter (``complaint_answer``) as PDF."""
-    from desktop.store.commune import get_commune
-    from reports.documents import DocumentData, Signatory, gregorian_text, render_document
-    c = get_complaint(store, complaint_id)
-    commune = get_commune(store)
-    received = gregorian_text(date.fromisoformat(c["received_on"]))
-    summary = c["description"] if len(c["description"]) <= 220 else c["description"][:217] + "…"
-    who_ar = c["complainant_name"] or ("السيد رئيس المقاطعة" if c["complainant_kind"] == "district_president" else "صاحب الشكاية")
-    who_fr = c["complainant_name"] or ("M. le Président de l'arrondissement" if c["complainant_kind"] == "district_president"
-                                       else "l'auteur de la plainte")
-    answer_ar = answer_fr = c["answer_text"] or "…"
-    common = {"complaint_ref": c["reference"], "received_date": received, "complaint_summary": summary}
-    header_ar = ["المملكة المغربية", "وزارة الداخلية", commune.name_ar if commune else ""]
-    header_fr = ["Royaume du Maroc", "Ministère de l'Intérieur", commune.name_fr if commune else ""]
-    doc = DocumentData(kind, c["reference"], date.today(), commune.name_ar.replace("جماعة ", "") if commune else "",
-                       commune.name_fr.replace("Commune de ", "") if commune else "", header_ar, header_fr,
-                       {**common, "complainant": who_ar, "answer_text": answer_ar},
-                       {**common, "complainant": who_fr, "answer_text": answer_fr},
-                       Signatory(commune.president_ar if commune else "", commune.president_fr if commune else ""), langs)
-    return render_document(doc)
+def complaints_query(status: str | None, overdue: bool, today: date) -> KeysetQuery:
+    """The complaints list: by status, or those past their answer date, newest first."""
+    where, params = ["deleted_at IS NULL"], []
+    if status:
+        where.append("status = ?")
+        params.append(status)
+    if overdue:
+        where += ["answered_on IS NULL", "status != 'merged'", "answer_due < ?"]
+        params.append(today.isoformat())
+    return KeysetQuery(columns=("id", "reference", "received_on", "channel", "field_code", "status", "answer_due", "answered_on"),
+                       source="complaint", keys=("received_on", "rowid"), descending=True, where=where, params=params)

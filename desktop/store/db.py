@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from desktop.domain.ids import utc_now, uuid7
 from desktop.store import journal
@@ -15,6 +17,7 @@ from desktop.store.migrations import LATEST, MIGRATIONS
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 AUDIT_COLUMNS = ("created_at", "updated_at", "created_by", "updated_by", "device_id", "version")
+log = logging.getLogger("commune_police.store")
 _REDACT = {"password_hash"}
 _LONG_TEXT = 2000
 
@@ -39,8 +42,10 @@ class Transaction:
         self.store = store
         self.conn = store.conn
         self.actor = actor
+        self.tables: set[str] = set()  # what this transaction wrote, told to listeners after commit
 
     def _journal(self, entity: str, entity_id: str | None, op: str, changes: dict) -> None:
+        self.tables.add(entity)
         journal.append(self.conn, actor=self.actor, device_id=self.store.device_id, entity=entity,
                        entity_id=entity_id, op=op, changes=changes)
 
@@ -66,7 +71,7 @@ class Transaction:
             sql += " AND version = ?"
             params.append(expected_version)
         if self.conn.execute(sql, params).rowcount != 1:
-            raise StoreError("conflict" if expected_version is not None else "not_found",
+            raise StoreError("conflict" if expected_version is not None else "record_missing",
                              f"{table} {row_id}")
         self._journal(table, row_id, "update", {k: _journal_value(k, v) for k, v in changes.items()})
 
@@ -76,7 +81,7 @@ class Transaction:
             f"UPDATE [{table}] SET deleted_at = ?, updated_at = ?, updated_by = ?, version = version + 1"
             " WHERE id = ? AND deleted_at IS NULL", (now, now, self.actor, row_id))
         if cur.rowcount != 1:
-            raise StoreError("not_found", f"{table} {row_id}")
+            raise StoreError("record_missing", f"{table} {row_id}")
         self._journal(table, row_id, "tombstone", {})
 
     def bulk_insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence],
@@ -105,21 +110,20 @@ class Store:
         self.path = path
         self.conn = conn
         self.readonly = readonly
-        self._db = None
         self.attachments = AttachmentStore(attachments_dir(path))
         self.device_id = self.meta("device_id") or ""
+        self._listeners: list[Callable[[frozenset[str]], None]] = []
 
-    @property
-    def db(self):
-        """The connection wrapped by sqlite-utils, for introspection and bulk utilities.
+    def add_commit_listener(self, listener: Callable[[frozenset[str]], None]) -> None:
+        """Call ``listener(tables)`` after each committed transaction with the tables it wrote."""
+        self._listeners.append(listener)
 
-        Made on first use: importing sqlite-utils also imports pandas when it is installed, which
-        would add a fifth of a second to every start of the application.
-        """
-        if self._db is None:
-            import sqlite_utils
-            self._db = sqlite_utils.Database(self.conn)
-        return self._db
+    def _committed(self, tables: frozenset[str]) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(tables)
+            except Exception:  # noqa: BLE001 - the write is done; a listener's bug must not undo it
+                log.exception("commit listener failed after writing %s", sorted(tables))
 
     # -- reading -------------------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
@@ -156,8 +160,9 @@ class Store:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise from_sqlite(exc, str(self.path)) from exc
+        tx = Transaction(self, actor)
         try:
-            yield Transaction(self, actor)
+            yield tx
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback()
@@ -165,6 +170,8 @@ class Store:
         except BaseException:
             self._rollback()
             raise
+        if tx.tables:
+            self._committed(frozenset(tx.tables))
 
     def _rollback(self) -> None:
         try:
@@ -180,6 +187,14 @@ class Store:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def demo_accounts(store: Store) -> list[tuple[str, str, str]]:
+    """(username, password, role) of a demo commune's accounts, written by the demo builder;
+    nothing for a real commune."""
+    if not store.is_demo:
+        return []
+    return [tuple(a) for a in json.loads(store.meta("demo_accounts") or "[]")]
 
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:

@@ -9,6 +9,7 @@ from typing import Callable
 import numpy as np
 
 from desktop.domain.auth import require
+from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.store.commune import add_district, district_geometries
 from desktop.store.db import Store, Transaction
@@ -80,7 +81,6 @@ def _assign_table(tx: Transaction, table: str, locator, progress: Callable[[int,
 def assign_districts(store: Store, user: User, progress: Callable[[int, int], None] | None = None) -> AssignReport:
     """Re-derive every inspection's district from its location (one transaction)."""
     require(user.role, "district.manage")
-    from desktop.store.inspections import district_locator
     locator = district_locator(store)
     if locator is None:
         return AssignReport()
@@ -114,6 +114,16 @@ def replace_district_layer(store: Store, user: User, features, progress: Callabl
 def rename_district(store: Store, user: User, district_id: str, name_ar: str, name_fr: str) -> None:
     require(user.role, "district.manage")
     if not name_ar.strip() or not name_fr.strip():
-        raise ValueError("both names are required")
+        raise Refusal("district_names_required")
     with store.transaction(user.id) as tx:
         tx.update("district", district_id, {"name_ar": name_ar.strip(), "name_fr": name_fr.strip()})
+
+
+def district_locator(store: Store):
+    """A point-in-district locator over the database's district layer (None without one).
+
+    The geo engine is imported here, on first use: it is slow to import and most commands never
+    need it."""
+    from maps.districts import DistrictLocator
+    items = district_geometries(store)
+    return DistrictLocator(items) if items else None

@@ -19,8 +19,14 @@ class StoreError(Exception):
         self.params = params
 
 
-def from_sqlite(exc: sqlite3.Error, path: str) -> StoreError:
-    """Classify an sqlite3 error into a StoreError the user understands."""
+class DatabaseBug(RuntimeError):
+    """An SQLite error that no failure of the world explains (a missing column, a constraint the
+    code should have checked): a bug, logged with its traceback and never shown as a message."""
+
+
+def from_sqlite(exc: sqlite3.Error, path: str) -> StoreError | DatabaseBug:
+    """Classify an sqlite3 error: a StoreError the user understands, or a DatabaseBug
+    (qutebrowser's KnownError/BugError split: unknown codes are bugs)."""
     text = str(exc).lower()
     code_name = getattr(exc, "sqlite_errorname", "") or ""
     if "not a database" in text or "malformed" in text or code_name in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
@@ -35,7 +41,7 @@ def from_sqlite(exc: sqlite3.Error, path: str) -> StoreError:
         return StoreError("cannot_open", str(exc), path=path)
     if "disk i/o" in text or code_name.startswith("SQLITE_IOERR"):
         return StoreError("io_error", str(exc), path=path)
-    return StoreError("database_error", str(exc), path=path)
+    return DatabaseBug(f"{code_name or type(exc).__name__}: {exc} ({path})")
 
 
 def from_os(exc: OSError, path: str) -> StoreError:

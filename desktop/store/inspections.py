@@ -11,7 +11,6 @@ from desktop.domain.validation import Context, ValidationFailed, Problem, valida
 from desktop.domain.ids import LOCAL_TZ, parse_utc_text
 from desktop.store.cases import open_or_extend_case
 from desktop.store.complaints import link_inspection
-from desktop.store.commune import district_geometries
 from desktop.store.db import Store
 from desktop.store.errors import StoreError
 from desktop.store.listing import KeysetQuery
@@ -146,7 +145,7 @@ def get_inspection(store: Store, inspection_id: str) -> dict:
                        " s.owner_name AS site_owner FROM inspection i JOIN site s ON s.id = i.site_id"
                        " WHERE i.id = ?", (inspection_id,))
     if not rows:
-        raise StoreError("not_found", f"inspection {inspection_id}")
+        raise StoreError("record_missing", f"inspection {inspection_id}")
     row = rows[0]
     row["checklist"] = json.loads(row["checklist"] or "{}")
     row["findings"] = store.query(
@@ -161,10 +160,3 @@ def get_inspection(store: Store, inspection_id: str) -> dict:
 
 def inspection_id_for_rowid(store: Store, rowid: int) -> str | None:
     return store.scalar("SELECT id FROM inspection WHERE rowid = ?", (int(rowid),))
-
-
-def district_locator(store: Store):
-    """A point-in-district locator over the database's district layer (None without one)."""
-    from maps.districts import DistrictLocator
-    items = district_geometries(store)
-    return DistrictLocator(items) if items else None

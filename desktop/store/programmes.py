@@ -7,16 +7,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from desktop.domain.auth import require
+from desktop.domain.errors import Refusal
 from desktop.store.db import Store
 from desktop.store.users import User
 
 KINDS = ("weekly", "complaint_wave", "seasonal")
 
 
-class ProgrammeError(ValueError):
-    def __init__(self, code: str, **params):
-        super().__init__(code + (f" {params}" if params else ""))
-        self.code, self.params = code, params
+class ProgrammeError(Refusal):
+    prefix = "c."
 
 
 @dataclass

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop.domain.auth import DUMMY_HASH, ROLES, hash_password, require, verify_password
+from desktop.domain.auth import DUMMY_HASH, ROLES, check_new_password, hash_password, require, verify_password
+from desktop.domain.errors import Refusal
 from desktop.store.db import Store
 from desktop.store.errors import StoreError
 
@@ -34,12 +35,14 @@ def create_user(store: Store, actor: User | None, username: str, password: str, 
     else:
         require(actor.role, "user.manage")
     if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}")
+        raise Refusal("unknown_role", role=role)
     username = username.strip().lower()
     if not username:
-        raise ValueError("empty username")
+        raise Refusal("username_empty")
     if store.scalar("SELECT 1 FROM [user] WHERE username = ?", (username,)):
         raise StoreError("username_taken", username=username)
+    if password_hash is None:
+        check_new_password(password)
     with store.transaction(actor.id if actor else None) as tx:
         uid = tx.insert("user", {"username": username, "role": role, "full_name_ar": full_name_ar,
                                  "full_name_fr": full_name_fr, "district_id": district_id,
@@ -64,7 +67,7 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
 def get_user(store: Store, user_id: str) -> User:
     rows = store.query(f"SELECT {_COLUMNS} FROM [user] WHERE id = ?", (user_id,))
     if not rows:
-        raise StoreError("not_found", f"user {user_id}")
+        raise StoreError("record_missing", f"user {user_id}")
     return User(**rows[0])
 
 
@@ -80,3 +83,20 @@ def list_users(store: Store, role: str | None = None) -> list[User]:
 def officers(store: Store) -> list[User]:
     """Everyone who can go in the field: officers and coordinators."""
     return [u for u in list_users(store) if u.role in ("officer", "coordinator")]
+
+
+def find_user(store: Store, username: str) -> User:
+    """The account with this username (any state), or a refusal naming it."""
+    rows = store.query(f"SELECT {_COLUMNS} FROM [user] WHERE username = ? AND deleted_at IS NULL",
+                       (username.strip().lower(),))
+    if not rows:
+        raise Refusal("unknown_account", username=username)
+    return User(**rows[0])
+
+
+def set_password(store: Store, actor: User, user_id: str, password: str) -> None:
+    """An administrator sets an account's password (the rules of ``check_new_password`` apply)."""
+    require(actor.role, "user.manage")
+    check_new_password(password)
+    with store.transaction(actor.id) as tx:
+        tx.update("user", user_id, {"password_hash": hash_password(password)})

@@ -8,10 +8,11 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QDialog, QFormLayout, QHBoxLayout, QInputDialog, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QTabWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from desktop.domain.auth import ROLES, can, hash_password
-from desktop.store.decisions import add_delegation, withdraw_delegation
-from desktop.store.users import create_user, get_user, list_users
-from desktop.ui.complaints_page import show_refusal
+from desktop.domain.auth import ROLES, can
+from desktop.services import accounts
+from desktop.store.delegations import list_delegations
+from desktop.store.users import create_user, get_user, list_users, set_password
+from desktop.ui.errors import attempt, show_error
 from desktop.ui.session import Session
 
 
@@ -72,13 +73,12 @@ class AdminDialog(QDialog):
             button.clicked.connect(lambda _=False, s=slot: s())
             row.addWidget(button)
         self.accounts.layout().addLayout(row)
-        rows = store.query("SELECT d.*, u.full_name_fr, u.full_name_ar FROM delegation d JOIN [user] u ON u.id = d.delegate_id"
-                           " ORDER BY d.decided_on")
+        rows = list_delegations(store)
         self.delegation_rows = rows
         self.delegations_table = _table(
             [tr("adm.number"), tr("adm.delegate"), tr("adm.basis"), tr("adm.fields"), tr("adm.validity")],
             [[d["number"], d["full_name_ar"] if tr.rtl else d["full_name_fr"], tr("adm." + d["legal_basis"]),
-              ", ".join(self.session.labels.field(f) if f != "*" else "*" for f in json.loads(d["scope_fields"])),
+              ", ".join(self.session.labels.field(f) if f != "*" else "*" for f in d["scope_fields"]),
               (tr("adm.withdrawn", date=d["withdrawn_on"]) if d["withdrawn_on"] else f"{d['valid_from']} → {d['valid_to'] or '…'}")]
              for d in rows], "delegations_table")
         self.delegations.layout().addWidget(self.delegations_table)
@@ -97,14 +97,9 @@ class AdminDialog(QDialog):
             user = create_user(self.session.store, self.session.user, form["username"], form["password"], form["role"],
                                full_name_ar=form.get("name_ar", ""), full_name_fr=form.get("name_fr", ""),
                                district_id=form.get("district_id"))
-        except Exception as exc:  # noqa: BLE001
-            from desktop.store.errors import StoreError
-            if isinstance(exc, StoreError):
-                QMessageBox.warning(self, self.tr("ui.error_title"), self.tr("store." + exc.code, **exc.params))
-            else:
-                show_refusal(self, exc, self.session)
+        except Exception as exc:  # noqa: BLE001 - the one presenter decides
+            show_error(self, exc, self.tr)
             return None
-        self.session.reload_labels()
         self.refresh()
         return user.id
 
@@ -129,9 +124,6 @@ class AdminDialog(QDialog):
         form.addRow(ok)
         if not dialog.exec():
             return None
-        if len(password.text()) < 8:
-            QMessageBox.warning(self, self.tr("ui.error_title"), self.tr("adm.password_short"))
-            return None
         return {"username": username.text(), "password": password.text(), "role": role.currentData(),
                 "name_ar": name_ar.text(), "name_fr": name_fr.text(), "district_id": district.currentData()}
 
@@ -143,27 +135,22 @@ class AdminDialog(QDialog):
             password, ok = QInputDialog.getText(self, self.tr("adm.password"), self.tr("ui.password"), QLineEdit.Password)
             if not ok:
                 return False
-        if len(password) < 8:
-            QMessageBox.warning(self, self.tr("ui.error_title"), self.tr("adm.password_short"))
-            return False
-        with self.session.store.transaction(self.session.user.id) as tx:
-            tx.update("user", self.user_rows[row].id, {"password_hash": hash_password(password)})
-        return True
+        target = self.user_rows[row].id
+        done = attempt(self, lambda: set_password(self.session.store, self.session.user, target, password) or True,
+                       self.tr)
+        return bool(done)
 
     # -- delegations ---------------------------------------------------------------------------
     def add_delegation(self, values: dict | None = None) -> str | None:
         form = values or self._ask_delegation()
         if not form:
             return None
-        try:
-            delegation_id = add_delegation(
-                self.session.store, self.session.user, get_user(self.session.store, form["delegate_id"]), form["number"],
-                form["decided_on"], form["basis"], form["fields"], form["scope_ar"], form["scope_fr"],
-                form["capacity_ar"], form["capacity_fr"], form["decided_on"], form.get("until"))
-        except Exception as exc:  # noqa: BLE001
-            show_refusal(self, exc, self.session)
-            return None
-        self.refresh()
+        delegate = get_user(self.session.store, form["delegate_id"]).username
+        delegation_id = attempt(self, lambda: accounts.add_delegation(
+            self.session.commune, delegate, form["number"], form["decided_on"], form["basis"], form["fields"],
+            form["scope_ar"], form["scope_fr"], form["capacity_ar"], form["capacity_fr"], form.get("until")), self.tr)
+        if delegation_id is not None:
+            self.refresh()
         return delegation_id
 
     def _ask_delegation(self) -> dict | None:
@@ -213,13 +200,9 @@ class AdminDialog(QDialog):
             reason, ok = QInputDialog.getText(self, self.tr("adm.withdraw"), self.tr("adm.withdraw_reason"))
             if not ok:
                 return False
-        try:
-            withdraw_delegation(self.session.store, self.session.user, self.delegation_rows[row]["id"], date.today(), reason)
-        except Exception as exc:  # noqa: BLE001
-            if isinstance(exc, ValueError) and type(exc) is ValueError:
-                QMessageBox.warning(self, self.tr("ui.error_title"), self.tr("adm.withdraw_reason"))
-            else:
-                show_refusal(self, exc, self.session)
-            return False
-        self.refresh()
-        return True
+        delegation_id = self.delegation_rows[row]["id"]
+        done = attempt(self, lambda: accounts.withdraw_delegation(self.session.commune, delegation_id, reason) or True,
+                       self.tr)
+        if done:
+            self.refresh()
+        return bool(done)

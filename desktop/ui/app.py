@@ -7,11 +7,10 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from desktop.domain.catalogue import CatalogueError, load_catalogue
+from desktop.domain.catalogue import CatalogueError
 from desktop.i18n import Translator
+from desktop.services.commune import Commune, open_commune
 from desktop.settings import Settings
-from desktop.store.commune import get_commune
-from desktop.store.db import open_store
 from desktop.store.errors import StoreError
 from desktop.ui.errors import install_excepthook, setup_logging
 from desktop.ui.fonts import register_fonts, ui_font
@@ -21,11 +20,6 @@ from desktop.ui.login import LoginDialog
 # The login paints within a few tens of milliseconds; the preload starts after that and well
 # before anyone has typed a password.
 PRELOAD_DELAY_MS = 200
-
-
-def catalogue_dir(db_path: Path) -> Path:
-    """A commune's catalogue extensions: ``catalogue.d`` beside its database."""
-    return db_path.parent / "catalogue.d"
 
 
 def make_application(argv: list[str] | None = None) -> QApplication:
@@ -40,19 +34,8 @@ def apply_direction(app: QApplication, tr: Translator) -> None:
     app.setLayoutDirection(Qt.RightToLeft if tr.rtl else Qt.LeftToRight)
 
 
-def open_session(db_path: Path, settings: Settings, tr: Translator):
-    """Open the store and catalogue; returns (store, catalogue) or raises the user's error."""
-    store = open_store(db_path)
-    try:
-        catalogue = load_catalogue(catalogue_dir(db_path))
-    except CatalogueError:
-        store.close()
-        raise
-    return store, catalogue
-
-
 def prepare_login(db_path: Path):
-    """Everything up to the login dialog on screen: (app, settings, store, catalogue, login).
+    """Everything up to the login dialog on screen: (app, settings, commune, login).
 
     Returns None after telling the user why the database or catalogue cannot be opened.
     """
@@ -63,7 +46,7 @@ def prepare_login(db_path: Path):
     apply_direction(app, tr)
     install_excepthook(tr)
     try:
-        store, catalogue = open_session(db_path, settings, tr)
+        commune = open_commune(db_path)
     except StoreError as exc:
         text = tr("store." + exc.code, **exc.params)
         if exc.code == "not_found":
@@ -73,11 +56,11 @@ def prepare_login(db_path: Path):
     except CatalogueError as exc:
         QMessageBox.critical(None, tr("ui.error_title"), tr("catalogue.error", str(exc)))
         return None
-    commune = get_commune(store)
-    login = LoginDialog(store, tr, tr.pick(commune.name_ar, commune.name_fr) if commune else "")
+    info = commune.info
+    login = LoginDialog(commune.store, tr, tr.pick(info.name_ar, info.name_fr) if info else "")
     login.language_changed.connect(lambda lang: apply_direction(app, Translator(lang)))
     QTimer.singleShot(PRELOAD_DELAY_MS, preload_after_login)
-    return app, settings, store, catalogue, login
+    return app, settings, commune, login
 
 
 def preload_after_login() -> None:
@@ -89,16 +72,17 @@ def preload_after_login() -> None:
     password_hasher()
 
 
-def open_main_window(app: QApplication, settings: Settings, store, catalogue, login: LoginDialog):
+def open_main_window(app: QApplication, settings: Settings, commune: Commune, login: LoginDialog):
     """After a successful login: remember the choices, build the session, show the window."""
     # Imported once the login shows: the list, the form and their store modules are not needed
     # to paint the login, and leaving them out makes the start faster.
     from desktop.ui.main_window import MainWindow
     from desktop.ui.session import Session
     settings["language"] = login.tr.lang
-    settings["last_db"] = str(store.path)
+    settings["last_db"] = str(commune.path)
     settings.save()
-    session = Session(store, login.user, catalogue, login.tr, settings)
+    commune.user = login.user
+    session = Session(commune, login.tr, settings)
     window = MainWindow(session)
     window.language_switched.connect(lambda lang: apply_direction(app, Translator(lang)))
     window.show()
@@ -109,12 +93,12 @@ def run_gui(db_path: Path) -> int:
     prepared = prepare_login(db_path)
     if prepared is None:
         return 2
-    app, settings, store, catalogue, login = prepared
+    app, settings, commune, login = prepared
     if login.exec() != QDialog.Accepted or login.user is None:
-        store.close()
+        commune.close()
         return 0
-    window = open_main_window(app, settings, store, catalogue, login)  # noqa: F841 - kept alive
+    window = open_main_window(app, settings, commune, login)  # noqa: F841 - kept alive
     code = app.exec()
     QThreadPool.globalInstance().waitForDone()  # background counts finish before the store closes
-    store.close()
+    commune.close()
     return code

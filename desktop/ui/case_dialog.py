@@ -7,14 +7,16 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QMessageBox, QPushButton, QTableWidget,
+                               QListWidget, QListWidgetItem, QPushButton, QTableWidget,
                                QTableWidgetItem, QTextBrowser, QVBoxLayout)
 
 from desktop.domain.auth import can
-from desktop.domain.ladder import TRANSITIONS, document_for
-from desktop.store.cases import advance, case_steps, case_violations, current_step
-from desktop.store.decisions import document, draft_decision, record_delivery, sign_decision
-from desktop.ui.errors import show_error
+from desktop.domain.errors import Refusal
+from desktop.domain.ladder import TRANSITIONS
+from desktop.services.paperwork import draft_for_current_step, kind_for_current_step, sign_decision
+from desktop.store.cases import advance, case_decisions, case_header, case_steps, case_violations, current_step
+from desktop.store.decisions import document, record_delivery
+from desktop.ui.errors import attempt, show_error
 from desktop.ui.session import Session
 from reports.documents import document_html
 
@@ -32,16 +34,8 @@ def sign_with_dialogs(parent, session: Session, decision_id: str) -> int | None:
 
 
 def sign_checked(parent, session: Session, decision_id: str, p12: Path, password: str) -> int | None:
-    from desktop.cli_decisions import known_refusal
-    try:
-        return sign_decision(session.store, session.user, decision_id, p12, password)
-    except Exception as exc:  # noqa: BLE001 - known refusals get their message
-        message = known_refusal(exc, session.tr)
-        if message is None:
-            show_error(parent, exc, session.tr)
-        else:
-            QMessageBox.warning(parent, session.tr("ui.error_title"), message)
-        return None
+    """Sign; a refusal (wrong password, no delegation...) is shown and None returned."""
+    return attempt(parent, lambda: sign_decision(session.commune, decision_id, p12, password), session.tr)
 
 
 class PreviewDialog(QDialog):
@@ -91,8 +85,8 @@ class CaseDialog(QDialog):
         self.sign_button = QPushButton(self.tr("case.sign"), objectName="case_sign")
         self.deliver_button = QPushButton(self.tr("case.deliver"), objectName="case_deliver")
         self.draft_button.clicked.connect(self.do_draft)
-        self.preview_button.clicked.connect(lambda: self.selected() and PreviewDialog(session, self.selected(), self).exec())
-        self.sign_button.clicked.connect(lambda: self.selected() and sign_with_dialogs(self, session, self.selected()) and self.refresh())
+        self.preview_button.clicked.connect(self.do_preview)
+        self.sign_button.clicked.connect(self.do_sign)
         self.deliver_button.clicked.connect(self.do_deliver)
         for b in (self.draft_button, self.preview_button, self.sign_button, self.deliver_button):
             buttons.addWidget(b)
@@ -101,14 +95,15 @@ class CaseDialog(QDialog):
 
     def refresh(self) -> None:
         tr, store = self.tr, self.session.store
-        case = store.query("SELECT c.field_code, c.status, s.name, s.address, s.owner_name FROM case_file c"
-                           " JOIN site s ON s.id = c.site_id WHERE c.id = ?", (self.case_id,))[0]
+        case = case_header(store, self.case_id)
         cat = self.session.catalogue
         lines = []
         for code in dict.fromkeys(case_violations(store, self.case_id)):
             if cat.has_violation(code):
                 v = cat.violation(code)
                 lines.append(f"{code} — {v.label(tr.lang)} <small>({'; '.join(cat.basis_label(b, tr.lang) for b in v.basis)})</small>")
+            else:
+                lines.append(f"{code} — <b>{tr('refusal.unknown_violation', codes=code)}</b>")
         self.summary.setText(f"<b>{case['name']}</b> — {case['address']} — {case['owner_name']}<br>"
                              f"{self.session.labels.field(case['field_code'])} — {tr('case.status_' + case['status'])}"
                              f"<br>{'<br>'.join(lines)}")
@@ -123,13 +118,13 @@ class CaseDialog(QDialog):
             self.next_step.addItem(tr(f"step.{following}"), following)
         manage = can(self.session.user.role, "case.manage")
         self.advance_button.setEnabled(bool(current) and manage)
-        kind = document_for(current.step, [cat.violation(c) for c in case_violations(store, self.case_id)
-                                            if cat.has_violation(c)]) if current else None
+        try:
+            kind = kind_for_current_step(self.session.commune, self.case_id)
+        except Refusal:  # a code the catalogue no longer knows: drafting says so when tried
+            kind = "?"
         self.draft_button.setEnabled(bool(kind) and can(self.session.user.role, "decision.draft"))
-        self._kind = kind
         self.documents.clear()
-        for d in store.query("SELECT id, kind, year, number, status, delivered_on FROM decision WHERE case_id = ?"
-                             " ORDER BY created_at", (self.case_id,)):
+        for d in case_decisions(store, self.case_id):
             number = f"{d['number']}/{d['year']}" if d["number"] else tr("case.draft_label")
             item = QListWidgetItem(f"{tr('doc.' + d['kind'])} — {number}"
                                    + (f" — {tr('case.delivered')} {d['delivered_on']}" if d["delivered_on"] else ""))
@@ -145,25 +140,26 @@ class CaseDialog(QDialog):
     def do_advance(self) -> None:
         try:
             advance(self.session.store, self.session.user, self.case_id, self.next_step.currentData(), self.result.text())
-        except Exception as exc:  # noqa: BLE001 - one place shows errors
-            show_error(self, exc, self.tr) if not isinstance(exc, ValueError) else \
-                QMessageBox.warning(self, self.tr("ui.error_title"), str(exc))
+        except Exception as exc:  # noqa: BLE001 - the one presenter decides
+            show_error(self, exc, self.tr)
             return
         self.result.clear()
         self.refresh()
 
     def do_draft(self) -> str | None:
-        try:
-            current = current_step(self.session.store, self.case_id)
-            decision_id = draft_decision(self.session.store, self.session.user, self.session.catalogue, self.case_id,
-                                         self._kind, step_id=current.id if current else None)
-        except Exception as exc:  # noqa: BLE001
-            from desktop.cli_decisions import known_refusal
-            message = known_refusal(exc, self.tr)
-            QMessageBox.warning(self, self.tr("ui.error_title"), message) if message else show_error(self, exc, self.tr)
-            return None
-        self.refresh()
+        """Draft the document the case's current step calls for (the application layer chooses it)."""
+        decision_id = attempt(self, lambda: draft_for_current_step(self.session.commune, self.case_id), self.tr)
+        if decision_id is not None:
+            self.refresh()
         return decision_id
+
+    def do_preview(self) -> None:
+        if self.selected():
+            PreviewDialog(self.session, self.selected(), self).exec()
+
+    def do_sign(self) -> None:
+        if self.selected() and sign_with_dialogs(self, self.session, self.selected()):
+            self.refresh()
 
     def do_deliver(self) -> None:
         decision_id = self.selected()
@@ -172,9 +168,6 @@ class CaseDialog(QDialog):
         receiver, ok = QInputDialog.getText(self, self.tr("case.deliver"), self.tr("case.receiver"))
         if not ok or not receiver.strip():
             return
-        try:
-            record_delivery(self.session.store, self.session.user, decision_id, date.today(), "main propre", receiver)
-        except Exception as exc:  # noqa: BLE001
-            show_error(self, exc, self.tr)
-            return
+        attempt(self, lambda: record_delivery(self.session.store, self.session.user, decision_id, date.today(),
+                                              "main propre", receiver), self.tr)
         self.refresh()

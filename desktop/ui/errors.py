@@ -10,13 +10,14 @@ import logging
 import sys
 import traceback
 from pathlib import Path
+from typing import Callable
 
 import platformdirs
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QWidget
 
-from desktop.domain.auth import PermissionDenied
+from desktop.domain.errors import Refusal
 from desktop.i18n import Translator
-from desktop.store.errors import StoreError
+from desktop.services.messages import message_for
 
 log = logging.getLogger("commune_police")
 
@@ -37,17 +38,8 @@ def setup_logging() -> None:
     log.setLevel(logging.INFO)
 
 
-def message_for(exc: BaseException, tr: Translator) -> str | None:
-    """The user's message for a failure of the world, or None for a bug."""
-    if isinstance(exc, StoreError):
-        text = tr("store." + exc.code, **exc.params)
-        return f"{text}\n\n({exc.detail})" if exc.detail else text
-    if isinstance(exc, PermissionDenied):
-        return tr("store.permission_denied")
-    return None
-
-
 def show_error(parent: QWidget | None, exc: BaseException, tr: Translator) -> None:
+    """A refusal or a failure of the world in a message box; a bug in the crash dialog."""
     text = message_for(exc, tr)
     if text is None:
         report_bug(parent, exc, tr)
@@ -73,3 +65,27 @@ def install_excepthook(tr: Translator) -> None:
         exc = value.with_traceback(tb)
         show_error(None, exc, tr)
     sys.excepthook = hook
+
+
+def submit_form(dialog: QDialog, call: Callable[[], object], error_label: QLabel, tr: Translator):
+    """Run a form's save call: a refusal is written in the form (its problems listed), anything
+    else goes to ``show_error``. Accepts the dialog and returns the call's result, or None."""
+    try:
+        result = call()
+    except Refusal as exc:
+        error_label.setText(message_for(exc, tr) or "")
+        return None
+    except Exception as exc:  # noqa: BLE001 - the one presenter decides: the world's failure or a bug
+        show_error(dialog, exc, tr)
+        return None
+    dialog.accept()
+    return result
+
+
+def attempt(parent: QWidget | None, call: Callable[[], object], tr: Translator):
+    """Run a user's action; its refusal or failure is shown (``show_error``) and None returned."""
+    try:
+        return call()
+    except Exception as exc:  # noqa: BLE001 - the one presenter decides: the world's failure or a bug
+        show_error(parent, exc, tr)
+        return None

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from desktop.store.files import atomic_path
 from desktop.ui.table_model import KeysetTableModel
 
 PAGE = 5000
@@ -28,9 +29,8 @@ def rows_of(model):
 
 
 def export_model(model, path: Path) -> int:
-    tmp = path.with_name(f".{path.stem}.part{path.suffix}")
     count = 0
-    try:
+    with atomic_path(path) as tmp:
         if path.suffix.lower() == ".xlsx":
             from openpyxl import Workbook
             book = Workbook(write_only=True)
@@ -47,10 +47,6 @@ def export_model(model, path: Path) -> int:
                 for row in rows_of(model):
                     writer.writerow(row)
                     count += 1
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return count
 
 

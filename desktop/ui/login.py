@@ -5,9 +5,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel,
                                QLineEdit, QVBoxLayout)
 
-from desktop.demo_data import ACCOUNTS, OFFICER_PASSWORD
 from desktop.i18n import LANGUAGES, Translator
-from desktop.store.db import Store
+from desktop.store.db import Store, demo_accounts
 from desktop.store.users import User, authenticate
 
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français"}
@@ -74,9 +73,7 @@ class LoginDialog(QDialog):
         self.labels[2].setText(tr("ui.language"))
         self.buttons.button(QDialogButtonBox.Ok).setText(tr("ui.login"))
         self.buttons.button(QDialogButtonBox.Cancel).setText(tr("ui.cancel"))
-        accounts = [(u, p) for u, p, *_ in ACCOUNTS] + [("agent001", OFFICER_PASSWORD)]
-        lines = "<br>".join(f"<b>{u}</b> / {p} — {tr.enum('role', r)}"
-                            for (u, p), r in zip(accounts, [a[2] for a in ACCOUNTS] + ["officer"]))
+        lines = "<br>".join(f"<b>{u}</b> / {p} — {tr.enum('role', r)}" for u, p, r in demo_accounts(self.store))
         self.demo.setText(f"<b>{tr('ui.demo_banner')}</b><br>{lines}")
 
     def _language(self) -> None:

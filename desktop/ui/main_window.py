@@ -1,12 +1,15 @@
 """The main window: navigation on the side, one page at a time, the user and database shown."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMainWindow, QMenu,
                                QMessageBox, QSplitter, QStackedWidget, QWidget)
 
 from desktop.i18n import LANGUAGES
+from desktop.services.visits import inspection_for_complaint
 from desktop.store.drafts import list_drafts
 from desktop.ui.errors import show_error
 from desktop.ui.inspection_form import InspectionForm
@@ -16,10 +19,39 @@ from desktop.ui.session import Session
 from desktop.ui.sites_page import SitesPage
 from maps.attribution import ATTRIBUTION
 
-# Pages still to come are listed, greyed out, so the shape of the product is visible.
-FUTURE_PAGES: tuple[str, ...] = ()
-MAP_ROW, SITES_ROW, CASES_ROW, REGISTER_ROW, COMPLAINTS_ROW, PROGRAMMES_ROW, FAIRNESS_ROW, REPORTS_ROW = 2, 1, 3, 4, 5, 6, 7, 8
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français"}
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the navigation: its label, the window method that builds it (on first show),
+    the method that refreshes it, and the tables whose changes make it stale."""
+
+    key: str
+    build: str
+    refresh: str | None = None
+    tables: frozenset[str] = frozenset()
+
+
+def _tables(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+INSPECTION_TABLES = _tables("inspection", "finding", "site", "district")
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("ui.nav_inspections", "_build_inspections", "apply_filters", INSPECTION_TABLES),
+    PageSpec("ui.nav_sites", "_build_sites", None, _tables("site")),
+    PageSpec("ui.nav_map", "_build_map", "reload_points", INSPECTION_TABLES),
+    PageSpec("ui.nav_cases", "_build_cases", "refresh", _tables("case_file", "case_step", "case_finding", "decision")),
+    PageSpec("ui.nav_decisions", "_build_register", "refresh", _tables("decision", "case_file")),
+    PageSpec("ui.nav_complaints", "_build_complaints", "refresh", _tables("complaint", "complaint_inspection")),
+    PageSpec("ui.nav_programmes", "_build_programmes", "refresh", _tables("programme", "programme_brigade")),
+    PageSpec("ui.nav_fairness", "_build_fairness", "refresh", INSPECTION_TABLES | _tables("complaint")),
+    PageSpec("ui.nav_reports", "_build_reports", "refresh", INSPECTION_TABLES | _tables("case_file", "case_step", "decision", "complaint")),
+)
+ROW = {spec.build.removeprefix("_build_"): n for n, spec in enumerate(PAGES)}
+INSPECTIONS_ROW, SITES_ROW, MAP_ROW, CASES_ROW, REGISTER_ROW = (ROW[k] for k in ("inspections", "sites", "map", "cases", "register"))
+COMPLAINTS_ROW, PROGRAMMES_ROW, FAIRNESS_ROW, REPORTS_ROW = (ROW[k] for k in ("complaints", "programmes", "fairness", "reports"))
 
 
 class MainWindow(QMainWindow):
@@ -31,6 +63,9 @@ class MainWindow(QMainWindow):
         self.setObjectName("main_window")
         self.resize(1280, 800)
         self.forms: list[InspectionForm] = []
+        self.built: dict[int, QWidget] = {}
+        self.stale: set[int] = set()
+        session.notifier.changed.connect(self.data_changed)
         self.build()
 
     def build(self) -> None:
@@ -41,26 +76,15 @@ class MainWindow(QMainWindow):
         self.nav.setMinimumWidth(190)
         self.nav.setMaximumWidth(260)
         self.pages = QStackedWidget()
-        self.inspections = InspectionsPage(self.session)
-        self.inspections.new_requested.connect(self.new_inspection)
-        self.inspections.open_requested.connect(self.open_inspection)
-        self.inspections.error.connect(lambda e: show_error(self, e, self.session.tr))
-        self.sites: SitesPage | None = None  # built when first shown
-        self.map_page = None  # idem
-        self.cases_page = self.register_page = None  # idem
+        self.built, self.stale = {}, set()
+        self.sites = self.map_page = self.cases_page = self.register_page = None  # built when first shown
         self.complaints_page = self.programmes_page = self.fairness_page = self.reports_page = None  # idem
-        for key, page in (("ui.nav_inspections", self.inspections), ("ui.nav_sites", QWidget()),
-                          ("ui.nav_map", QWidget()), ("ui.nav_cases", QWidget()), ("ui.nav_decisions", QWidget()),
-                          ("ui.nav_complaints", QWidget()), ("ui.nav_programmes", QWidget()),
-                          ("ui.nav_fairness", QWidget()), ("ui.nav_reports", QWidget())):
-            self.nav.addItem(QListWidgetItem(tr(key)))
-            self.pages.addWidget(page)
-        for key in FUTURE_PAGES:
-            item = QListWidgetItem(f"{tr(key)} ({tr('ui.coming')})")
-            item.setFlags(Qt.NoItemFlags)
-            self.nav.addItem(item)
+        for spec in PAGES:
+            self.nav.addItem(QListWidgetItem(tr(spec.key)))
+            self.pages.addWidget(QWidget())
+        self.inspections = self._page(INSPECTIONS_ROW)
         self.nav.currentRowChanged.connect(self.show_page)
-        self.nav.setCurrentRow(0)
+        self.nav.setCurrentRow(INSPECTIONS_ROW)
         split = QSplitter()
         split.addWidget(self.nav)
         split.addWidget(self.pages)
@@ -73,49 +97,96 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(QLabel(f"{user.name(tr.lang)} ({tr.enum('role', user.role)}){demo}"))
         self._drafts_hint()
 
+    # -- pages -----------------------------------------------------------------------------------
+    def _page(self, row: int) -> QWidget:
+        """The page of ``row``, built on first use in place of its placeholder."""
+        if row not in self.built:
+            page = getattr(self, PAGES[row].build)()
+            placeholder = self.pages.widget(row)
+            self.pages.insertWidget(row, page)
+            self.pages.removeWidget(placeholder)
+            placeholder.deleteLater()
+            self.built[row] = page
+        return self.built[row]
+
     def show_page(self, row: int) -> None:
-        if row == SITES_ROW and self.sites is None:
-            self.sites = SitesPage(self.session)
-            self.sites.open_requested.connect(self.open_inspection)
-            self.sites.error.connect(lambda e: show_error(self, e, self.session.tr))
-            self._replace_page(SITES_ROW, self.sites)
-        if row == MAP_ROW and self.map_page is None:
-            from desktop.ui.map_page import MapPage
-            self.map_page = MapPage(self.session)
-            self.map_page.open_inspection.connect(self.open_inspection_rowid)
-            self.map_page.selection_to_list.connect(self.show_map_selection)
-            self.map_page.districts_requested.connect(self.manage_districts)
-            self._replace_page(MAP_ROW, self.map_page)
-        if row == CASES_ROW and self.cases_page is None:
-            from desktop.ui.cases_page import CasesPage
-            self.cases_page = CasesPage(self.session)
-            self.cases_page.open_case.connect(self.open_case)
-            self._replace_page(CASES_ROW, self.cases_page)
-        if row == REGISTER_ROW and self.register_page is None:
-            from desktop.ui.register_page import RegisterPage
-            self.register_page = RegisterPage(self.session)
-            self.register_page.open_case.connect(self.open_case)
-            self._replace_page(REGISTER_ROW, self.register_page)
-        if row == COMPLAINTS_ROW and self.complaints_page is None:
-            from desktop.ui.complaints_page import ComplaintsPage
-            self.complaints_page = ComplaintsPage(self.session)
-            self.complaints_page.inspect.connect(self.inspect_complaint)
-            self.complaints_page.pick_requested.connect(self.pick_on_map)
-            self._replace_page(COMPLAINTS_ROW, self.complaints_page)
-        if row == PROGRAMMES_ROW and self.programmes_page is None:
-            from desktop.ui.programmes_page import ProgrammesPage
-            self.programmes_page = ProgrammesPage(self.session)
-            self._replace_page(PROGRAMMES_ROW, self.programmes_page)
-        if row == FAIRNESS_ROW and self.fairness_page is None:
-            from desktop.ui.programmes_page import FairnessPage
-            self.fairness_page = FairnessPage(self.session)
-            self._replace_page(FAIRNESS_ROW, self.fairness_page)
-        if row == REPORTS_ROW and self.reports_page is None:
-            from desktop.ui.reports_page import ReportsPage
-            self.reports_page = ReportsPage(self.session)
-            self.reports_page.drill.connect(self.drill_down)
-            self._replace_page(REPORTS_ROW, self.reports_page)
+        page = self._page(row)
         self.pages.setCurrentIndex(row)
+        if row in self.stale:
+            self._refresh(row, page)
+
+    def data_changed(self, tables: frozenset[str]) -> None:
+        """After a write: the visible page refreshes now, the others when next shown."""
+        for row, page in self.built.items():
+            spec = PAGES[row]
+            if spec.refresh and spec.tables & tables:
+                if self.pages.currentIndex() == row:
+                    self._refresh(row, page)
+                else:
+                    self.stale.add(row)
+
+    def _refresh(self, row: int, page: QWidget) -> None:
+        self.stale.discard(row)
+        try:
+            getattr(page, PAGES[row].refresh)()
+        except Exception as exc:  # noqa: BLE001 - the one presenter decides
+            show_error(self, exc, self.session.tr)
+
+    def _build_inspections(self) -> InspectionsPage:
+        page = InspectionsPage(self.session)
+        page.new_requested.connect(self.new_inspection)
+        page.open_requested.connect(self.open_inspection)
+        page.error.connect(lambda e: show_error(self, e, self.session.tr))
+        return page
+
+    def _build_sites(self) -> SitesPage:
+        self.sites = SitesPage(self.session)
+        self.sites.open_requested.connect(self.open_inspection)
+        self.sites.error.connect(lambda e: show_error(self, e, self.session.tr))
+        return self.sites
+
+    def _build_map(self) -> QWidget:
+        from desktop.ui.map_page import MapPage
+        self.map_page = MapPage(self.session)
+        self.map_page.open_inspection.connect(self.open_inspection_rowid)
+        self.map_page.selection_to_list.connect(self.show_map_selection)
+        self.map_page.districts_requested.connect(self.manage_districts)
+        return self.map_page
+
+    def _build_cases(self) -> QWidget:
+        from desktop.ui.cases_page import CasesPage
+        self.cases_page = CasesPage(self.session)
+        self.cases_page.open_case.connect(self.open_case)
+        return self.cases_page
+
+    def _build_register(self) -> QWidget:
+        from desktop.ui.register_page import RegisterPage
+        self.register_page = RegisterPage(self.session)
+        self.register_page.open_case.connect(self.open_case)
+        return self.register_page
+
+    def _build_complaints(self) -> QWidget:
+        from desktop.ui.complaints_page import ComplaintsPage
+        self.complaints_page = ComplaintsPage(self.session)
+        self.complaints_page.inspect.connect(self.inspect_complaint)
+        self.complaints_page.pick_requested.connect(self.pick_on_map)
+        return self.complaints_page
+
+    def _build_programmes(self) -> QWidget:
+        from desktop.ui.programmes_page import ProgrammesPage
+        self.programmes_page = ProgrammesPage(self.session)
+        return self.programmes_page
+
+    def _build_fairness(self) -> QWidget:
+        from desktop.ui.fairness_page import FairnessPage
+        self.fairness_page = FairnessPage(self.session)
+        return self.fairness_page
+
+    def _build_reports(self) -> QWidget:
+        from desktop.ui.reports_page import ReportsPage
+        self.reports_page = ReportsPage(self.session)
+        self.reports_page.drill.connect(self.drill_down)
+        return self.reports_page
 
     def drill_down(self, filt: dict) -> None:
         """A bar of the dashboard opens the inspections behind it."""
@@ -129,34 +200,16 @@ class MainWindow(QMainWindow):
             edit.setDate(value)
             edit.blockSignals(False)
         page.apply_filters()
-        self.nav.setCurrentRow(0)
+        self.nav.setCurrentRow(INSPECTIONS_ROW)
 
     def inspect_complaint(self, complaint: dict) -> InspectionForm:
         """A new inspection caused by a complaint: origin, reference, field and place filled in."""
-        from datetime import datetime, timezone
-        from desktop.domain.ids import to_utc_text
-        from desktop.domain.model import InspectionInput
-        inp = InspectionInput(
-            field_code=complaint["field_code"], inspected_at=to_utc_text(datetime.now(timezone.utc)),
-            origin_type="complaint_president" if complaint["complainant_kind"] == "district_president" else "complaint_citizen",
-            origin_ref=complaint["reference"], lon=complaint["lon"], lat=complaint["lat"],
-            district_id=complaint["district_id"],
-            officer_ids=[self.session.user.id] if self.session.user.role in ("officer", "coordinator") else [])
-        self.new_inspection({"id": None, "input": inp})
+        self.new_inspection({"id": None, "input": inspection_for_complaint(complaint, self.session.user)})
         return self.forms[-1]
 
     def open_case(self, case_id: str) -> None:
         from desktop.ui.case_dialog import CaseDialog
-        CaseDialog(self.session, case_id, self).exec()
-        for page in (self.cases_page, self.register_page):
-            if page is not None:
-                page.refresh()
-
-    def _replace_page(self, row: int, page: QWidget) -> None:
-        placeholder = self.pages.widget(row)
-        self.pages.insertWidget(row, page)
-        self.pages.removeWidget(placeholder)
-        placeholder.deleteLater()
+        CaseDialog(self.session, case_id, self).exec()  # its writes refresh the pages through data_changed
 
     def open_inspection_rowid(self, rowid: int) -> None:
         from desktop.store.inspections import inspection_id_for_rowid
@@ -164,7 +217,7 @@ class MainWindow(QMainWindow):
 
     def show_map_selection(self, rowids) -> None:
         self.inspections.set_map_selection(rowids)
-        self.nav.setCurrentRow(0)
+        self.nav.setCurrentRow(INSPECTIONS_ROW)
 
     def pick_on_map(self, form) -> None:
         """Let the user click a location on the map for ``form`` (an inspection form or a
@@ -207,7 +260,7 @@ class MainWindow(QMainWindow):
             file_menu.addSeparator()
         file_menu.addAction(QAction(tr("ui.quit"), self, shortcut=QKeySequence.Quit, triggered=self.close))
         view_menu = bar.addMenu(tr("ui.menu_view"))
-        for n in range(9):
+        for n in range(len(PAGES)):
             view_menu.addAction(QAction(self.nav.item(n).text(), self, shortcut=f"Ctrl+{n + 1}",
                                         triggered=lambda _=False, n=n: self.nav.setCurrentRow(n)))
         lang_menu = view_menu.addMenu(tr("ui.language"))
@@ -236,7 +289,6 @@ class MainWindow(QMainWindow):
 
     def new_inspection(self, draft: dict | None = None) -> None:
         form = InspectionForm(self.session, draft if isinstance(draft, dict) else None, self)
-        form.submitted.connect(lambda _id: self.inspections.apply_filters())
         form.pick_requested.connect(lambda: self.pick_on_map(form))
         form.finished.connect(lambda _r: self.forms.remove(form) if form in self.forms else None)
         self.forms.append(form)

@@ -1,5 +1,5 @@
-"""Campaign programmes: the calendar of brigades by day, a brigade's visit list, progress; and
-the fairness view (how controls spread across arrondissements and owners)."""
+"""Campaign programmes: the calendar of brigades by day, a brigade's visit list, progress, and
+the dialog that plans a week."""
 from __future__ import annotations
 
 import csv
@@ -11,9 +11,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QFileDi
                                QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSplitter,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from desktop.store.fairness import by_district, outliers
-from desktop.store.programmes import Brigade, ProgrammeError, ProgrammeInput, calendar, create_programme, programmes, progress, visit_list
-from desktop.ui.complaints_page import submit_form
+from desktop.services.planning import plan_weekly_programme
+from desktop.store.programmes import calendar, programmes, progress, visit_list
+from desktop.ui.errors import submit_form
 from desktop.ui.session import Session
 
 
@@ -169,61 +169,8 @@ class NewProgrammeDialog(QDialog):
                 if self.districts.item(i).checkState() == Qt.Checked]
 
     def save(self) -> str | None:
-        start = self.start.date().toPython()
-        districts = self.selected_districts()
-        officers = self.session.store.query(
-            "SELECT id, district_id FROM [user] WHERE role = 'officer' AND active = 1 ORDER BY username")
-        brigades = []
-        for district_id in districts:
-            members = [o["id"] for o in officers if o["district_id"] == district_id]
-            for k in range(0, len(members) - 1, 2):
-                for d in range(6):
-                    brigades.append(Brigade(start + timedelta(days=d), members[k], members[k + 1], district_id))
-        inp = ProgrammeInput(self.title.text(), self.kind.currentData(), start, start + timedelta(days=5), districts,
-                             [c for c, box in self.fields.items() if box.isChecked()], brigades,
-                             target_visits=len(brigades) * 4, agreed_with=self.agreed.text(),
-                             agreed_on=date.today(), theme=self.theme.text())
-        return submit_form(self, lambda: create_programme(self.session.store, self.session.user, inp),
-                           ProgrammeError, self.error, self.session)
-
-
-class FairnessPage(QWidget):
-    def __init__(self, session: Session, parent=None):
-        super().__init__(parent)
-        self.session, self.tr = session, session.tr
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(self.tr("fair.by_district")))
-        self.districts = QTableWidget(objectName="fairness_districts")
-        layout.addWidget(self.districts, 2)
-        layout.addWidget(QLabel(self.tr("fair.outliers")))
-        self.owners = QTableWidget(objectName="fairness_owners")
-        layout.addWidget(self.owners, 1)
-        self.refresh()
-
-    def refresh(self) -> None:
-        tr = self.tr
-        rows = by_district(self.session.store)
-        headers = [tr(k) for k in ("ui.district", "fair.inspections", "fair.share", "fair.population", "fair.complaints",
-                                   "fair.ratio", "fair.own")]
-        self.districts.setColumnCount(len(headers))
-        self.districts.setHorizontalHeaderLabels(headers)
-        self.districts.setRowCount(len(rows))
-        for n, r in enumerate(rows):
-            ratio = r["ratio_to_population"]
-            values = (r["name_ar"] if tr.rtl else r["name_fr"], f"{r['inspections']:,}".replace(",", " "),
-                      f"{r['share_inspections']:.1%}", f"{r['share_population']:.1%}", f"{r['share_complaints']:.1%}",
-                      f"{ratio:.2f}" if ratio is not None else "—", str(r["own"]))
-            for c, value in enumerate(values):
-                item = QTableWidgetItem(value)
-                if c == 5 and ratio is not None and (ratio > 1.5 or ratio < 0.5):
-                    item.setBackground(Qt.yellow)
-                self.districts.setItem(n, c, item)
-        flagged = outliers(self.session.store)
-        headers = [tr(k) for k in ("fair.owner", "fair.controls", "fair.sites", "fair.times_median", "fair.own", "fair.by_president")]
-        self.owners.setColumnCount(len(headers))
-        self.owners.setHorizontalHeaderLabels(headers)
-        self.owners.setRowCount(len(flagged))
-        for n, r in enumerate(flagged):
-            for c, value in enumerate((r["owner"], str(r["controls"]), str(r["sites"]), f"{r['times_median']:.1f}",
-                                       str(r["own_initiative"]), str(r["by_president"]))):
-                self.owners.setItem(n, c, QTableWidgetItem(value))
+        fields = [c for c, box in self.fields.items() if box.isChecked()]
+        return submit_form(self, lambda: plan_weekly_programme(
+            self.session.commune, self.title.text(), self.kind.currentData(), self.start.date().toPython(),
+            self.selected_districts(), fields, agreed_with=self.agreed.text(), theme=self.theme.text()),
+            self.error, self.tr)

@@ -9,14 +9,15 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QMessageBox, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
 
-from desktop.store.decisions import document, record_transmission, register, signed_pdf
+from desktop.services.paperwork import decision_pdf
+from desktop.store.decisions import document, record_transmission, register
+from desktop.store.files import write_atomic
 from desktop.ui.case_dialog import PreviewDialog, sign_with_dialogs
 from desktop.ui.errors import show_error
 from desktop.ui.list_export import export_dialog
 from desktop.ui.session import Session
 from desktop.ui.widgets import make_table
 from desktop.ui.table_model import ID_ROLE, RowsTableModel
-from reports.documents import render_document
 
 class RegisterModel(RowsTableModel):
     def __init__(self, session: Session, parent=None):
@@ -81,8 +82,8 @@ class RegisterPage(QWidget):
             PreviewDialog(self.session, self.selected(), self).exec()
 
     def pdf_bytes(self, decision_id: str) -> bytes:
-        row, doc = document(self.session.store, decision_id)
-        return signed_pdf(self.session.store, decision_id) if row["status"] == "signed" else render_document(doc)
+        """The signed file once signed, else the draft rendered."""
+        return decision_pdf(self.session.commune, decision_id)[1]
 
     def save_pdf(self, path: Path | None = None) -> Path | None:
         decision_id = self.selected()
@@ -94,7 +95,7 @@ class RegisterPage(QWidget):
                 return None
             path = Path(name)
         try:
-            path.write_bytes(self.pdf_bytes(decision_id))
+            write_atomic(path, self.pdf_bytes(decision_id))
         except Exception as exc:  # noqa: BLE001
             show_error(self, exc, self.session.tr)
             return None
@@ -144,30 +145,27 @@ class RegisterPage(QWidget):
                 return
         try:
             record_appeal(self.session.store, self.session.user, decision_id, date.today(), reference)
-        except Exception as exc:  # noqa: BLE001
-            if isinstance(exc, ValueError):
-                QMessageBox.warning(self, self.session.tr("ui.error_title"), self.session.tr("reg.appeal_ref"))
-            else:
-                show_error(self, exc, self.session.tr)
+        except Exception as exc:  # noqa: BLE001 - the one presenter decides
+            show_error(self, exc, self.session.tr)
             return
         self.refresh()
 
     def verify_file(self, path: Path | None = None) -> str | None:
-        from cryptography import x509
-        from desktop.cli_decisions import known_refusal
-        from reports.signing import verify_pdf
+        from desktop.services.messages import message_for
+        from desktop.services.verification import commune_roots, verify_file
         tr = self.session.tr
         if path is None:
             name, _ = QFileDialog.getOpenFileName(self, tr("reg.verify"), "", "PDF (*.pdf)")
             if not name:
                 return None
             path = Path(name)
-        pem = self.session.store.meta("ca_pem")
-        roots = [x509.load_pem_x509_certificate(pem.encode())] if pem else None
         try:
-            result = verify_pdf(path.read_bytes(), roots)
-        except Exception as exc:  # noqa: BLE001
-            message = known_refusal(exc, tr) or str(exc)
+            result = verify_file(path, commune_roots(self.session.store))
+        except Exception as exc:  # noqa: BLE001 - a refusal is shown here; a bug goes to the crash dialog
+            message = message_for(exc, tr)
+            if message is None:
+                show_error(self, exc, tr)
+                return None
             QMessageBox.warning(self, tr("reg.verify"), message)
             return message
         if not result.signed:

@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
                                QProgressDialog, QPushButton, QVBoxLayout, QWidget)
 
-from desktop.report_builder import write_report
+from desktop.services.report import write_report
 from desktop.store.db import open_store
 from desktop.store.indicators import Scope, compute
 from desktop.ui.errors import show_error

@@ -1,29 +1,53 @@
-"""What the windows of one logged-in session share, passed explicitly (no global app object)."""
+"""What the windows of one logged-in session share, passed explicitly (no global app object):
+the open commune (store, catalogue, acting user), the language, the settings, the labels, and
+the change notifier every page listens to."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from PySide6.QtCore import QObject, Signal
 
 from desktop.domain.catalogue import Catalogue
 from desktop.i18n import Translator
+from desktop.services.commune import Commune
 from desktop.settings import Settings
 from desktop.store.db import Store
-from desktop.store.inspections import district_locator
+from desktop.store.districts import district_locator
 from desktop.store.users import User
 from desktop.ui.labels import Labels
 
 
-@dataclass
-class Session:
-    store: Store
-    user: User
-    catalogue: Catalogue
-    tr: Translator
-    settings: Settings
-    labels: Labels = field(init=False)
-    _locator: object | None = field(init=False, default=None)
+class ChangeNotifier(QObject):
+    """Tells every page which tables a committed write touched (on the GUI thread), so that
+    pages refresh themselves instead of being refreshed by whoever wrote."""
 
-    def __post_init__(self) -> None:
+    changed = Signal(object)  # frozenset of table names
+
+
+class Session:
+    def __init__(self, commune: Commune, tr: Translator, settings: Settings):
+        self.commune = commune
+        self.tr = tr
+        self.settings = settings
         self.labels = Labels(self.store, self.catalogue, self.tr)
+        self.notifier = ChangeNotifier()
+        self._locator: object | None = None
+        commune.store.add_commit_listener(self._committed)
+
+    @property
+    def store(self) -> Store:
+        return self.commune.store
+
+    @property
+    def user(self) -> User:
+        return self.commune.actor
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.commune.catalogue
+
+    def _committed(self, tables: frozenset[str]) -> None:
+        if "district" in tables or "user" in tables:
+            self.reload_labels()
+        self.notifier.changed.emit(tables)
 
     @property
     def locator(self):

@@ -1,7 +1,7 @@
 """The demo commune looks like the real thing."""
 import numpy as np
 
-from desktop.store.inspections import district_locator
+from desktop.store.districts import district_locator
 
 
 def test_inspections_lie_in_their_arrondissement(store):

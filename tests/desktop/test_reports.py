@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from desktop.cli import main
-from desktop.opendata import export_open_data
-from desktop.report_builder import write_report
+from desktop.services.opendata import export_open_data
+from desktop.services.report import write_report
 from desktop.store.indicators import Scope, compute, year_scope
 
 

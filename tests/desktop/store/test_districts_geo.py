@@ -2,6 +2,8 @@
 import json
 
 import pytest
+
+from desktop.domain.errors import Refusal
 import shapely
 from shapely.geometry import box
 
@@ -57,7 +59,7 @@ def test_rename_and_reassign(store, admin):
     anfa = store.query("SELECT id FROM district WHERE name_fr = 'Anfa'")[0]["id"]
     rename_district(store, admin, anfa, "أنفا الكبرى", "Grand Anfa")
     assert store.scalar("SELECT name_fr FROM district WHERE id = ?", (anfa,)) == "Grand Anfa"
-    with pytest.raises(ValueError):
+    with pytest.raises(Refusal, match="district_names_required"):
         rename_district(store, admin, anfa, "", "x")
     # Scramble one inspection's district; assignment puts it back from its location.
     iid, right = store.query("SELECT id, district_id FROM inspection LIMIT 1")[0].values()

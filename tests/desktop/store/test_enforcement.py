@@ -6,20 +6,30 @@ from datetime import date, timedelta
 import pytest
 
 from desktop.cli import main
-from desktop.demo_cases import CERT_PASSWORD, certs_dir
+from desktop.demo.cases import CERT_PASSWORD, certs_dir
 from desktop.domain.ladder import LadderError, working_days_after
 from desktop.store.cases import advance, case_steps, current_step, funnel, overdue_steps
-from desktop.store.decisions import (NotAuthorisedToSign, document, draft_decision, record_delivery,
-                                     register, sign_decision, signed_pdf, withdraw_delegation)
+from desktop.domain.errors import Refusal
+from desktop.services.commune import Commune
+from desktop.services.paperwork import NotAuthorisedToSign, draft_decision
+from desktop.services import paperwork
+from desktop.store.decisions import document, record_delivery, register, signed_pdf
+from desktop.store.delegations import withdraw_delegation
 from desktop.store.inspections import submit_inspection
 from desktop.store.users import authenticate
 from reports.signing import SigningError, verify_pdf
 
 
+def sign(store, user, decision_id, p12, password):
+    """Sign as ``user`` through the application layer."""
+    from desktop.domain.catalogue import load_catalogue
+    return paperwork.sign_decision(Commune(store.path, store, load_catalogue(), user=user), decision_id, p12, password)
+
+
 @pytest.fixture
 def people(store):
     return {name: authenticate(store, name, pw) for name, pw in
-            (("president", "president-demo"), ("coordinateur", "coord-demo"), ("vicepresident", "vp-demo"),
+            (("president", "president-demo"), ("coordinateur", "coord-demo"), ("vicepresident", "vice-demo"),
              ("agent001", "agent-demo"))}
 
 
@@ -64,17 +74,17 @@ def test_ladder_moves_in_order_only(store, people, officer, valid_input, catalog
 
 def _draft(store, people, catalogue, field):
     case_id = store.scalar("SELECT c.id FROM case_file c WHERE c.field_code = ? AND c.status = 'open' LIMIT 1", (field,))
-    return draft_decision(store, people["coordinateur"], catalogue, case_id, "closure")
+    return draft_decision(Commune(store.path, store, catalogue, user=people["coordinateur"]), case_id, "closure")
 
 
 def test_only_president_or_delegate_in_scope_signs(store, people, p12, catalogue, tmp_path):
     urbanism = _draft(store, people, catalogue, "urbanism")
     hygiene = _draft(store, people, catalogue, "hygiene")
     with pytest.raises(NotAuthorisedToSign):
-        sign_decision(store, people["coordinateur"], hygiene, p12["president"], CERT_PASSWORD)
+        sign(store, people["coordinateur"], hygiene, p12["president"], CERT_PASSWORD)
     with pytest.raises(NotAuthorisedToSign):  # the delegation covers hygiene and public domain only
-        sign_decision(store, people["vicepresident"], urbanism, p12["vicepresident"], CERT_PASSWORD)
-    number = sign_decision(store, people["vicepresident"], hygiene, p12["vicepresident"], CERT_PASSWORD)
+        sign(store, people["vicepresident"], urbanism, p12["vicepresident"], CERT_PASSWORD)
+    number = sign(store, people["vicepresident"], hygiene, p12["vicepresident"], CERT_PASSWORD)
     pdf = signed_pdf(store, hygiene)
     path = tmp_path / "d.pdf"
     path.write_bytes(pdf)
@@ -90,11 +100,11 @@ def test_only_president_or_delegate_in_scope_signs(store, people, p12, catalogue
 def test_withdrawn_delegation_no_longer_signs(store, people, p12, catalogue):
     hygiene = _draft(store, people, catalogue, "hygiene")
     delegation = store.scalar("SELECT id FROM delegation")
-    with pytest.raises(ValueError):
+    with pytest.raises(Refusal):
         withdraw_delegation(store, people["president"], delegation, date.today(), "no")
     withdraw_delegation(store, people["president"], delegation, date.today(), "Réorganisation des délégations du bureau")
     with pytest.raises(NotAuthorisedToSign):
-        sign_decision(store, people["vicepresident"], hygiene, p12["vicepresident"], CERT_PASSWORD)
+        sign(store, people["vicepresident"], hygiene, p12["vicepresident"], CERT_PASSWORD)
 
 
 def test_failed_signature_takes_no_number(store, people, p12, catalogue):
@@ -103,15 +113,15 @@ def test_failed_signature_takes_no_number(store, people, p12, catalogue):
     before = store.scalar("SELECT max(number) FROM decision WHERE year = ?", (year,))
     journal = store.scalar("SELECT count(*) FROM journal")
     with pytest.raises(SigningError):
-        sign_decision(store, people["president"], draft, p12["president"], "wrong")
+        sign(store, people["president"], draft, p12["president"], "wrong")
     assert store.scalar("SELECT status FROM decision WHERE id = ?", (draft,)) == "draft"
     assert store.scalar("SELECT count(*) FROM journal") == journal
-    assert sign_decision(store, people["president"], draft, p12["president"], CERT_PASSWORD) == before + 1
+    assert sign(store, people["president"], draft, p12["president"], CERT_PASSWORD) == before + 1
 
 
 def test_governor_deadline_for_urban_planning(store, people, p12, catalogue):
     draft = _draft(store, people, catalogue, "urbanism")
-    sign_decision(store, people["president"], draft, p12["president"], CERT_PASSWORD)
+    sign(store, people["president"], draft, p12["president"], CERT_PASSWORD)
     delivered = date.today() - timedelta(days=9)
     record_delivery(store, people["coordinateur"], draft, delivered, "main propre", "le gérant")
     row = next(r for r in register(store, date.today().year) if r["id"] == draft)
@@ -146,7 +156,7 @@ def test_decision_cli(demo_path, tmp_path, monkeypatch, capsys):
     data[len(data) // 2] ^= 1
     damaged.write_bytes(bytes(data))
     assert main(["decision", "verify", str(damaged), "--db", str(demo_path)]) == 1
-    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "vp-demo")
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "vice-demo")
     monkeypatch.setenv("COMMUNE_POLICE_PKCS12_PASSWORD", CERT_PASSWORD)
     p12 = certs_dir(demo_path) / "vicepresident.p12"
     assert main(["decision", "sign", draft["id"], "--db", str(demo_path), "--pkcs12", str(p12), "--user", "vicepresident"]) == 2

@@ -8,8 +8,11 @@ from desktop.settings import Settings
 def make_session(store, catalogue, tmp_path):
     from desktop.ui.session import Session
 
+    from desktop.services.commune import Commune
+
     def make(user, lang="fr"):
-        return Session(store, user, catalogue, Translator(lang), Settings(tmp_path / "settings.json"))
+        commune = Commune(store.path, store, catalogue, user=user)
+        return Session(commune, Translator(lang), Settings(tmp_path / "settings.json"))
     return make
 
 

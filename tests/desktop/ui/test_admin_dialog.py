@@ -17,7 +17,7 @@ def test_administrator_adds_an_account(qtbot, make_session, store, monkeypatch):
     assert user_id and authenticate(store, "agent500", "motdepasse-5").role == "officer"
     row = next(r for r, u in enumerate(dialog.user_rows) if u.username == "agent500")
     dialog.users_table.selectRow(row)
-    assert not dialog.set_password("court") and "huit caractères" in warnings[-1]
+    assert not dialog.set_password("court") and "8 caractères" in warnings[-1]
     assert dialog.set_password("encore-autre-1") and authenticate(store, "agent500", "encore-autre-1")
 
 

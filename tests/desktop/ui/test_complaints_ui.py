@@ -6,7 +6,8 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.store.users import authenticate
-from desktop.ui.complaints_page import ComplaintDialog, ComplaintsPage
+from desktop.ui.complaint_dialog import ComplaintDialog
+from desktop.ui.complaints_page import ComplaintsPage
 from desktop.ui.main_window import COMPLAINTS_ROW, PROGRAMMES_ROW, FAIRNESS_ROW, MainWindow
 from desktop.ui.programmes_page import NewProgrammeDialog
 

@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from desktop.demo_cases import CERT_PASSWORD, certs_dir
+from desktop.demo.cases import CERT_PASSWORD, certs_dir
 from desktop.store.users import authenticate
 from desktop.ui.case_dialog import CaseDialog, PreviewDialog, sign_checked
 from desktop.ui.cases_page import CasesPage

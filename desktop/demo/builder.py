@@ -16,8 +16,10 @@ from typing import Callable
 
 import numpy as np
 
-from desktop.demo_data import (ACCOUNTS, FAMILY_NAMES, FIRST_NAMES, NOTES, OFFICER_PASSWORD,
+from desktop.demo.data import (ACCOUNTS, FAMILY_NAMES, FIRST_NAMES, NOTES, OFFICER_PASSWORD,
                                OWN_INITIATIVE_REASONS, SITE_NAMES, SITE_TYPES, STREETS)
+from desktop.demo.cases import CERT_PASSWORD, VICE_PRESIDENT, build_enforcement, build_signatures
+from desktop.demo.complaints import build_complaints, build_programmes
 from desktop.domain.auth import hash_password
 from desktop.domain.catalogue import Catalogue, load_catalogue
 from desktop.domain.ids import uuid7
@@ -77,17 +79,16 @@ def build_demo(path: Path, inspections: int = 20_000, seed: int = 1, catalogue: 
         sites = _build_sites(store, admin, districts, rng, max(3000, inspections // 50))
         end = end or datetime.now(timezone.utc)
         _build_inspections(store, admin, catalogue, districts, sites, officers, rng, inspections, end, progress)
-        from desktop.demo_cases import build_enforcement, build_signatures
         enforcement = build_enforcement(store, admin, catalogue, rng, end.date())
         enforcement.update(build_signatures(store, admin, catalogue, end.date()))
-        from desktop.demo_complaints import build_complaints, build_programmes
         enforcement["programmes"] = build_programmes(store, admin, end.date())
         enforcement["complaints"] = build_complaints(store, admin, rng, end.date())
         store.conn.execute("ANALYZE")
         accounts = [(a[0], a[1], a[2]) for a in ACCOUNTS]
         accounts += [(officers[i].username, OFFICER_PASSWORD, officers[i].role) for i in range(2)]
-        from desktop.demo_cases import CERT_PASSWORD, VICE_PRESIDENT
         accounts.insert(4, VICE_PRESIDENT[:3])
+        with store.transaction(None) as tx:  # shown on the login of a demo commune, and nowhere else
+            tx.conn.execute("INSERT INTO meta (key, value) VALUES ('demo_accounts', ?)", (json.dumps(accounts),))
         return DemoSummary(path, inspections, len(sites["id"]), len(officers), accounts,
                            time.perf_counter() - started, enforcement, CERT_PASSWORD)
     finally:

@@ -10,6 +10,7 @@ from desktop.domain.catalogue import Catalogue
 from desktop.i18n import Translator
 from desktop.store.commune import get_commune
 from desktop.store.db import Store
+from desktop.store.files import write_atomic
 from desktop.store.indicators import Indicators, Scope, compute
 from reports.annual import BarChart, MapFigure, ReportData, Section, Table, render_report
 
@@ -108,11 +109,5 @@ def write_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, ou
     data = build_report(store, catalogue, scope, lang, cancelled=cancelled,
                         progress=lambda done, total: tell(50 * done // total))
     pdf = render_report(data, cancelled, lambda done, total: tell(50 + 50 * done // total))
-    tmp = out.with_name(f".{out.name}.part")
-    try:
-        tmp.write_bytes(pdf)
-        tmp.replace(out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(out, pdf)
     return len(pdf)

@@ -11,11 +11,14 @@ import numpy as np
 from desktop.domain.catalogue import Catalogue
 from desktop.domain.ids import uuid7
 from desktop.domain.ladder import STEP_DAYS, document_for, first_step
+from desktop.services.commune import Commune
+from desktop.services.paperwork import draft_decision, sign_decision
 from desktop.store.db import Store
-from desktop.store.users import User, create_user
+from desktop.store.delegations import add_delegation
+from desktop.store.users import User, authenticate, create_user
 
 CERT_PASSWORD = "certificat-demo"
-VICE_PRESIDENT = ("vicepresident", "vp-demo", "coordinator", "يوسف بناني", "Youssef Bennani")
+VICE_PRESIDENT = ("vicepresident", "vice-demo", "coordinator", "يوسف بناني", "Youssef Bennani")
 # Where the demo's cases stand: (rungs reached after the first step, share)
 PATHS = [((), 0.30), (("reinspection",), 0.15), (("reinspection", "closed"), 0.15),
          (("reinspection", "decision"), 0.12), (("reinspection", "decision", "notification"), 0.10),
@@ -82,11 +85,10 @@ def build_enforcement(store: Store, admin: User, catalogue: Catalogue, rng: np.r
 def build_signatures(store: Store, admin: User, catalogue: Catalogue, today: date, signed: int = 12) -> dict:
     """A delegation to the first vice-president, demo certificates, and decisions: drafts for
     cases waiting for one, some of them signed by the president or under the delegation."""
-    from desktop.store.decisions import add_delegation, draft_decision, sign_decision
-    from desktop.store.users import authenticate
     from reports.pki import issue_signer, make_ca, write_cert_pem, write_pkcs12
     vp = create_user(store, admin, *VICE_PRESIDENT[:3], full_name_ar=VICE_PRESIDENT[3], full_name_fr=VICE_PRESIDENT[4])
     president = authenticate(store, "president", "president-demo")
+    commune = Commune(store.path, store, catalogue, user=president)
     add_delegation(store, president, vp, "3/2026", today - timedelta(days=200), "art103",
                    ["hygiene", "public_domain"], "حفظ الصحة والاحتلال المؤقت للملك العمومي",
                    "hygiène et occupation du domaine public", "النائب الأول للرئيس", "Premier vice-président",
@@ -110,11 +112,12 @@ def build_signatures(store: Store, admin: User, catalogue: Catalogue, today: dat
         codes = [r[0] for r in store.conn.execute("SELECT f.violation_code FROM case_finding cf JOIN finding f"
                                                    " ON f.id = cf.finding_id WHERE cf.case_id = ?", (w["case_id"],))]
         kind = document_for(w["step"], [catalogue.violation(c) for c in codes if catalogue.has_violation(c)])
-        decision_id = draft_decision(store, president, catalogue, w["case_id"], kind, step_id=w["step_id"])
+        commune.user = president
+        decision_id = draft_decision(commune, w["case_id"], kind, step_id=w["step_id"])
         drafted += 1
         if done < signed and n % 3 != 2:
             by_delegate = w["field_code"] in ("hygiene", "public_domain") and n % 2
-            signer = vp if by_delegate else president
-            sign_decision(store, signer, decision_id, paths["vicepresident" if by_delegate else "president"], CERT_PASSWORD, today)
+            commune.user = vp if by_delegate else president
+            sign_decision(commune, decision_id, paths["vicepresident" if by_delegate else "president"], CERT_PASSWORD, today)
             done += 1
     return {"drafts": drafted - done, "signed": done, "certs": folder, "p12": paths}

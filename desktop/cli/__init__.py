@@ -1,0 +1,61 @@
+"""Command line: ``commune-police [--db PATH]`` starts the GUI; subcommands work headless.
+
+Each verb lives in its own module of this package, which registers its subparser next to its
+handler (``register(sub)``; the handler is the parser's ``run`` default). Handlers import what
+they need when they run, so that starting the GUI does not pay for every engine, and every
+command runs on a machine without a display or Qt's system libraries (except ``map``, which
+draws offscreen).
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from desktop.cli import admin, complaints, decisions, delegations, geo, reports, users
+from desktop.cli.common import EXIT_ERROR
+from desktop.i18n import LANGUAGES, Translator
+
+COMMANDS = (admin, geo, decisions, users, reports, complaints, delegations)
+ENV_LANG = "COMMUNE_POLICE_LANG"   # language of the CLI's messages
+
+log = logging.getLogger("commune_police")
+
+
+def default_db() -> Path:
+    import platformdirs
+    return Path(platformdirs.user_data_dir("commune-police", appauthor=False)) / "commune.sqlite"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="commune-police",
+                                description="Administrative police desk of a Moroccan commune.")
+    p.add_argument("--db", type=Path, help="commune database (default: the user's data folder)")
+    p.add_argument("--lang", choices=LANGUAGES, default=os.environ.get(ENV_LANG, "fr"),
+                   help="language of messages (the GUI has its own setting)")
+    sub = p.add_subparsers(dest="command")
+    for module in COMMANDS:
+        module.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    tr = Translator(args.lang)
+    if args.command in (None, "gui"):
+        from desktop.ui.app import run_gui  # Qt only from here on
+        return run_gui(args.db or default_db())
+    from desktop.services.messages import message_for
+    try:
+        return args.run(args, tr)
+    except KeyboardInterrupt:
+        print(tr("cli.interrupted"), file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:
+        message = message_for(exc, tr)
+        if message is None:
+            raise  # a bug: Python prints the traceback, nothing is dressed up as a refusal
+        print(message, file=sys.stderr)
+        return EXIT_ERROR

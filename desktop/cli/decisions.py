@@ -1,0 +1,103 @@
+"""``commune-police decision list|pdf|sign|verify``: the decision register."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from desktop.cli.common import (ENV_PKCS12_PASSWORD, EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS, db_arg, open_as, secret)
+from desktop.i18n import Translator
+
+
+def register(sub) -> None:
+    sp = sub.add_parser("decision", help="the decision register: list, PDF, sign, verify")
+    dec = sp.add_subparsers(dest="decision_command", required=True)
+    ls = dec.add_parser("list", help="decisions (drafts and signed) with their oversight deadlines")
+    db_arg(ls)
+    ls.add_argument("--year", type=int)
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(run=list_decisions)
+    pdf = dec.add_parser("pdf", help="write a decision's PDF (the signed one once signed)")
+    pdf.add_argument("decision_id")
+    db_arg(pdf)
+    pdf.add_argument("--out", type=Path, required=True)
+    pdf.add_argument("--lang", dest="doc_lang", choices=("ar", "ar+fr"), default=None,
+                     help="languages of a draft's PDF (a signed one is as it was signed)")
+    pdf.set_defaults(run=write_pdf)
+    sign = dec.add_parser("sign", help="sign a draft (the president or a recorded delegate)")
+    sign.add_argument("decision_id")
+    db_arg(sign)
+    sign.add_argument("--pkcs12", type=Path, required=True)
+    sign.add_argument("--user", default="president", help="the signing account (its password is asked, or"
+                      " COMMUNE_POLICE_PASSWORD)")
+    sign.set_defaults(run=sign_draft)
+    ver = dec.add_parser("verify", help="check a signed PDF: intact, valid, trusted")
+    ver.add_argument("file", type=Path)
+    ver.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="trust the commune's authority kept there")
+    ver.add_argument("--ca", type=Path, help="a PEM certificate of the authority to trust")
+    ver.set_defaults(run=verify)
+
+
+def list_decisions(args, tr: Translator) -> int:
+    from desktop.store.db import open_store
+    from desktop.store.decisions import register as decision_register
+    with open_store(args.db, readonly=True) as store:
+        rows = decision_register(store, args.year)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return EXIT_OK
+    for r in rows:
+        number = f"{r['number']}/{r['year']}" if r["number"] else "—"
+        late = " ⚠" if r["governor_late"] else ""
+        print(f"{number:>10}  {r['status']:6}  {r['kind']:20} {r['field_code']:14} {r['site_name'] or '':28}"
+              f" {r['governor_due'] or '':10}{late}  {r['id']}")
+    print(tr("cli.decisions_count", n=len(rows)))
+    return EXIT_OK
+
+
+def write_pdf(args, tr: Translator) -> int:
+    from desktop.services.commune import open_commune
+    from desktop.services.paperwork import decision_pdf
+    from desktop.store.files import write_atomic
+    with open_commune(args.db, readonly=True) as commune:
+        status, data = decision_pdf(commune, args.decision_id, tuple(args.doc_lang.split("+")) if args.doc_lang else None)
+    write_atomic(args.out, data)
+    print(f"{args.out} ({status})")
+    return EXIT_OK
+
+
+def sign_draft(args, tr: Translator) -> int:
+    from desktop.services.paperwork import sign_decision
+    commune = open_as(args, args.user, tr)
+    if commune is None:
+        return EXIT_ERROR
+    with commune:
+        p12_password = secret(ENV_PKCS12_PASSWORD, f"{args.pkcs12.name}: ")
+        number = sign_decision(commune, args.decision_id, args.pkcs12, p12_password)
+        year = commune.store.scalar("SELECT year FROM decision WHERE id = ?", (args.decision_id,))
+    print(tr("sign.signed", number=f"{number}/{year}"))
+    return EXIT_OK
+
+
+def verify(args, tr: Translator) -> int:
+    from cryptography import x509
+    from desktop.services.verification import commune_roots, verify_file
+    roots = []
+    if args.ca:
+        roots.append(x509.load_pem_x509_certificate(args.ca.read_bytes()))
+    elif getattr(args, "db", None):
+        from desktop.store.db import open_store
+        with open_store(args.db, readonly=True) as store:
+            roots = commune_roots(store)
+    result = verify_file(args.file, roots)
+    if not result.signed:
+        print(tr("sign.verify_unsigned"))
+        return EXIT_PROBLEMS
+    print(f"{tr('sign.signer')}: {result.signer}\n{tr('sign.signed_at')}: {result.signed_at}")
+    if result.ok:
+        print("OK — " + tr("sign.verify_ok") + ("" if result.trusted else f" ({tr('sign.trust_not_checked')})"))
+        return EXIT_OK
+    print(tr("sign.verify_failed"))
+    for problem in result.problems:
+        print(f"  - {problem}")
+    return EXIT_PROBLEMS

@@ -1,0 +1,49 @@
+"""Accounts and delegations of signature: the rules the GUI and the CLI share."""
+from __future__ import annotations
+
+from datetime import date
+
+from desktop.domain.errors import Refusal
+from desktop.services.commune import Commune
+from desktop.store import delegations, users
+from desktop.store.users import User
+
+
+def resolve_district(commune: Commune, name_or_code: str | None) -> str | None:
+    """A district's id from its French name or HCP code (None for none); unknown ones are refused."""
+    if not name_or_code:
+        return None
+    district = commune.store.scalar("SELECT id FROM district WHERE (name_fr = ? OR code = ?) AND deleted_at IS NULL",
+                                    (name_or_code, name_or_code))
+    if district is None:
+        raise Refusal("unknown_district", district=name_or_code)
+    return district
+
+
+def create_account(commune: Commune, username: str, password: str, role: str, name_ar: str = "", name_fr: str = "",
+                   district: str | None = None) -> User:
+    """A new account, created by the logged-in administrator."""
+    return users.create_user(commune.store, commune.actor, username, password, role, full_name_ar=name_ar,
+                             full_name_fr=name_fr, district_id=resolve_district(commune, district))
+
+
+def set_password(commune: Commune, username: str, password: str) -> None:
+    """The logged-in administrator sets an account's password."""
+    users.set_password(commune.store, commune.actor, users.find_user(commune.store, username).id, password)
+
+
+def add_delegation(commune: Commune, delegate: str, number: str, decided_on: date, legal_basis: str,
+                   fields: list[str], scope_ar: str, scope_fr: str, capacity_ar: str, capacity_fr: str,
+                   valid_to: date | None = None) -> str:
+    """Record a delegation decision: the delegate is named by username; every field must be one of
+    this commune's catalogue (with its extension) or ``*``."""
+    unknown = [f for f in fields if f != "*" and not commune.catalogue.has_field(f)]
+    if unknown or not fields:
+        raise Refusal("unknown_fields", fields=", ".join(unknown) or "—")
+    target = users.find_user(commune.store, delegate)
+    return delegations.add_delegation(commune.store, commune.actor, target, number, decided_on, legal_basis, fields,
+                                      scope_ar, scope_fr, capacity_ar, capacity_fr, decided_on, valid_to)
+
+
+def withdraw_delegation(commune: Commune, delegation_id: str, reason: str, on: date | None = None) -> None:
+    delegations.withdraw_delegation(commune.store, commune.actor, delegation_id, on or date.today(), reason)

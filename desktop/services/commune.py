@@ -1,0 +1,86 @@
+"""``open_commune(path) -> Commune``: one open commune database and what goes with it."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from desktop.domain.catalogue import Catalogue, load_catalogue
+from desktop.domain.errors import Refusal
+from desktop.store.commune import CommuneInfo, get_commune
+from desktop.store.db import Store, open_store
+from desktop.store.users import User, authenticate
+
+
+def catalogue_dir(db_path: Path) -> Path:
+    """A commune's catalogue extensions: ``catalogue.d`` beside its database."""
+    return Path(db_path).parent / "catalogue.d"
+
+
+@dataclass
+class Commune:
+    """An open commune: its store, its catalogue (with extensions) and the acting user.
+
+    Pass this one object to use cases instead of ``(store, user, catalogue, ...)`` chains.
+    Background threads read through ``reader()``, a read-only connection of their own.
+    """
+
+    path: Path
+    store: Store
+    catalogue: Catalogue
+    user: User | None = None
+    _info: CommuneInfo | None = field(default=None, init=False, repr=False)
+
+    @property
+    def info(self) -> CommuneInfo | None:
+        """The commune's record (names, president); None before ``init`` wrote it."""
+        if self._info is None:
+            self._info = get_commune(self.store)
+        return self._info
+
+    @property
+    def actor(self) -> User:
+        """The logged-in user; a use case that writes refuses without one."""
+        if self.user is None:
+            raise Refusal("not_logged_in")
+        return self.user
+
+    def login(self, username: str, password: str) -> User | None:
+        """Authenticate and act as this user from now on; None (and no change) when refused."""
+        user = authenticate(self.store, username, password)
+        if user is not None:
+            self.user = user
+        return user
+
+    @contextmanager
+    def reader(self) -> Iterator[Store]:
+        """A read-only store on the same file, for work off the GUI thread."""
+        store = open_store(self.path, readonly=True)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Commune":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_commune(path: str | Path, *, readonly: bool = False, create: bool = False,
+                 catalogue: Catalogue | None = None) -> Commune:
+    """Open a commune database with its catalogue extension; every failure is the user's error
+    (StoreError, CatalogueError), and nothing stays open after one."""
+    path = Path(path)
+    store = open_store(path, readonly=readonly, create=create)
+    try:
+        cat = catalogue or load_catalogue(catalogue_dir(path))
+    except BaseException:
+        store.close()
+        raise
+    return Commune(path, store, cat)

@@ -1,0 +1,76 @@
+"""The one presenter: any refusal or failure of the world, in the user's language.
+
+``message_for(exc, tr)`` serves the CLI and the GUI (``desktop.ui.errors.show_error``). It returns
+None for anything else: that is a bug, to be logged with its traceback, never shown as raw text.
+"""
+from __future__ import annotations
+
+import sys
+
+from desktop.domain.catalogue import CatalogueError
+from desktop.domain.complaints import ComplaintError
+from desktop.domain.errors import Refusal
+from desktop.domain.validation import ValidationFailed
+from desktop.i18n import Translator
+from desktop.store.errors import StoreError
+from desktop.store.programmes import ProgrammeError
+
+# Form fields a complaint problem can name, and the label the intake form shows for each.
+FORM_LABELS = {"channel": "cp.channel", "reference": "cp.reference", "received_on": "cp.received",
+               "field_code": "ui.field", "complainant": "cp.complainant", "description": "cp.description",
+               "location": "cp.location"}
+
+
+def message_for(exc: BaseException, tr: Translator) -> str | None:
+    """The user's message for a refusal or a failure of the world; None for a bug."""
+    if isinstance(exc, StoreError):
+        text = tr("store." + exc.code, **exc.params)
+        return f"{text}\n\n({exc.detail})" if exc.detail else text
+    if isinstance(exc, (ComplaintError, ProgrammeError)):
+        return complaint_message(exc, tr)
+    if isinstance(exc, ValidationFailed):
+        return "\n".join(f"- {problem_text(p.code, tr, *p.params)}" for p in exc.problems)
+    if isinstance(exc, Refusal):
+        return tr(exc.key, **exc.params)
+    if isinstance(exc, CatalogueError):
+        return tr("catalogue.error", str(exc))
+    if _is(exc, "reports.signing", "SigningError"):
+        return tr("sign." + exc.code, **exc.params) + (f"\n  ({exc.detail})" if exc.detail else "")
+    if _is(exc, "reports.documents", "TemplateError"):
+        return tr("sign.template_error", kind=exc.kind, lang=exc.lang, problem=exc.problem)
+    if _is(exc, "maps.layers", "LayerError"):
+        text = f"{tr('layer.refused')} {tr('layer.' + exc.code, **exc.params)}"
+        return f"{text}\n  ({exc.detail})" if exc.detail else text
+    return None
+
+
+def _is(exc: BaseException, module: str, name: str) -> bool:
+    """``isinstance`` against an engine's error class without importing the engine: when its
+    module was never imported, nothing can have raised its error (and the CLI and the GUI start
+    without paying for the PDF and geo engines)."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, getattr(loaded, name))
+
+
+def problem_text(code: str, tr: Translator, *args, **params) -> str:
+    """A complaint, programme or validation code in the user's language."""
+    for prefix in ("c.", "v."):
+        text = tr(prefix + code, *args, **params)
+        if text != prefix + code:
+            return text
+    return code
+
+
+def complaint_message(exc: Refusal, tr: Translator) -> str:
+    """A complaint or programme refusal: its headline, then each listed problem on its own line."""
+    text = problem_text(exc.code, tr, **{k: v for k, v in exc.params.items() if k not in ("problems", "field")})
+    details = exc.params.get("problems") or []
+    if details and details[0][1] == exc.code and details[0][0] in FORM_LABELS:
+        text = f"{tr(FORM_LABELS[details[0][0]])}: {text}"  # the headline is the first problem
+        details = details[1:]
+    lines = []
+    for problem in details[:50]:
+        label, code, reference = (*problem, "")[:3] if len(problem) >= 2 else ("", problem[0], "")
+        label = tr(FORM_LABELS[label]) if label in FORM_LABELS else label
+        lines.append(f"\n  - {label}{f' ({reference})' if reference else ''}: {problem_text(code, tr, reference=reference)}")
+    return text + "".join(lines)

@@ -1,0 +1,280 @@
+"""Documents of a case and of a complaint: choosing, drafting, signing.
+
+The layer chooses which document a case's current step calls for (the GUI no longer does), takes
+every fact from the case's recorded events, and puts the commune's wording around them from
+``templates.json`` ("phrases"): no legal prose lives in code. Signing numbers the draft, renders it
+and signs it (PAdES) in one transaction; only the president or a delegate in force may sign.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from desktop.domain.auth import PermissionDenied, require
+from desktop.domain.catalogue import Catalogue, Violation
+from desktop.domain.errors import Refusal
+from desktop.domain.ladder import decision_kind, document_for, oversight_class
+from desktop.services.commune import Commune
+from desktop.store.cases import case_steps, case_violations, current_step
+from desktop.store.complaints import get_complaint
+from desktop.store.db import Store
+from desktop.store.decisions import document, dump_document, next_number
+from desktop.store.errors import StoreError
+from desktop.store.users import User
+from reports.documents import DocumentData, Delegation, Signatory, gregorian_text, load_templates, render_document
+
+
+class NotAuthorisedToSign(PermissionDenied):
+    """The user is neither the president nor a delegate in force for this field."""
+
+    prefix = "sign."
+
+    def __init__(self, user: User, field_code: str):
+        super().__init__(user.role, "decision.sign")
+        self.code = "not_authorised"
+        self.params = {"field": field_code}
+        self.field_code = field_code
+
+
+@lru_cache(maxsize=1)
+def phrases() -> dict:
+    """The wording around the facts (``templates.json``, section "phrases")."""
+    return load_templates()["phrases"]
+
+
+def _phrase(name: str, lang: str, **values) -> str:
+    text = phrases()[name][lang]
+    return text.format(**values) if values else text
+
+
+def _fmt(day: str | None) -> str:
+    return gregorian_text(date.fromisoformat(day[:10])) if day else "…"
+
+
+def _case_violations(catalogue: Catalogue, codes: list[str]) -> list[Violation]:
+    """The catalogue's entries for a case's codes; a code the catalogue no longer knows is refused
+    rather than silently dropped from the legal bases."""
+    unknown = [c for c in dict.fromkeys(codes) if not catalogue.has_violation(c)]
+    if unknown:
+        raise Refusal("unknown_violation", codes=", ".join(unknown))
+    return [catalogue.violation(c) for c in dict.fromkeys(codes)]
+
+
+def kind_for_current_step(commune: Commune, case_id: str) -> str | None:
+    """The document the case's open step calls for (None: a field step, or a closed case)."""
+    step = current_step(commune.store, case_id)
+    if step is None:
+        return None
+    return document_for(step.step, _case_violations(commune.catalogue, case_violations(commune.store, case_id)))
+
+
+def _legal_bases(catalogue: Catalogue, violations: list[Violation], lang: str) -> str:
+    articles: dict[tuple[str, bool], list[str]] = {}
+    for v in violations:
+        for b in v.basis:
+            entry = articles.setdefault((b.text, b.confirmed), [])
+            if b.article and b.article not in entry:
+                entry.append(b.article)
+    bases = []
+    for (text_code, confirmed), arts in articles.items():
+        legal_text = catalogue.texts[text_code]
+        text = legal_text.ar if lang == "ar" else legal_text.fr
+        if arts:
+            joined = _phrase("article_joiner", lang).join(arts)
+            text += _phrase("visa_one_article" if len(arts) == 1 else "visa_many_articles", lang, articles=joined)
+        if not confirmed or not legal_text.confirmed:
+            text += _phrase("unconfirmed", lang)
+        bases.append(_phrase("visa", lang, text=text))
+    return "\n".join(dict.fromkeys(bases))
+
+
+def _facts(store: Store, catalogue: Catalogue, case_id: str) -> tuple[dict, dict, str]:
+    """The placeholder values of a case's documents, Arabic and French, and its police field."""
+    case = store.query("SELECT c.field_code, s.name, s.address, s.owner_name, s.owner_id_kind, s.owner_id_number,"
+                       " d.name_ar AS district_ar, d.name_fr AS district_fr FROM case_file c JOIN site s ON s.id = c.site_id"
+                       " LEFT JOIN district d ON d.id = s.district_id WHERE c.id = ?", (case_id,))
+    if not case:
+        raise StoreError("record_missing", f"case {case_id}")
+    case = case[0]
+    first = store.query("SELECT i.inspected_at FROM case_finding cf JOIN finding f ON f.id = cf.finding_id"
+                        " JOIN inspection i ON i.id = f.inspection_id WHERE cf.case_id = ? ORDER BY i.inspected_at LIMIT 1",
+                        (case_id,))
+    findings = store.query("SELECT f.violation_code, f.measure_value FROM case_finding cf JOIN finding f ON f.id = cf.finding_id"
+                           " WHERE cf.case_id = ? ORDER BY f.rowid", (case_id,))
+    violations = _case_violations(catalogue, [f["violation_code"] for f in findings])
+    steps = case_steps(store, case_id)
+    open_step = next((s for s in reversed(steps) if s.status == "open"), None)
+    reinspection = next((s for s in reversed(steps) if s.step == "reinspection" and s.done_on), None)
+    notice = store.query("SELECT year, number, delivered_on FROM decision WHERE case_id = ? AND kind = 'formal_notice'"
+                         " AND status = 'signed' ORDER BY signed_on DESC LIMIT 1", (case_id,))
+    decided = store.query("SELECT year, number, delivered_on FROM decision WHERE case_id = ? AND status = 'signed'"
+                          " AND kind NOT IN ('formal_notice', 'referral_letter', 'public_force_request')"
+                          " ORDER BY signed_on DESC LIMIT 1", (case_id,))
+    deadline = max((v.deadline_days for v in violations), default=30) or 30
+    notice_step = next((s for s in steps if s.step == "formal_notice"), None)
+    authority = ((open_step.data.get("authority") if open_step else None)
+                 or (violations[0].referral_to if violations else None) or "urbanism_controller")
+    common = {"site_name": case["name"], "site_address": case["address"], "deadline_days": str(deadline),
+              "inspection_date": _fmt(first[0]["inspected_at"] if first else None),
+              "reinspection_date": _fmt(reinspection.done_on if reinspection else None),
+              "deadline_date": gregorian_text(date.today() + timedelta(days=deadline)),
+              "fee_multiplier": str(int(max((v.fee_multiplier or 0 for v in violations), default=5) or 5)),
+              "notice_ref": f"{notice[0]['number']}/{notice[0]['year']}" if notice else "—",
+              "notice_date": _fmt(notice[0]["delivered_on"] if notice and notice[0]["delivered_on"]
+                                  else notice_step.opened_on if notice_step else None),
+              "notice_days": str((date.fromisoformat(notice_step.due_on) - date.fromisoformat(notice_step.opened_on)).days
+                                 if notice_step else deadline),
+              "decision_ref": f"{decided[0]['number']}/{decided[0]['year']}" if decided else "…"}
+    p = phrases()
+
+    def lang_values(lang: str) -> dict:
+        measured = []
+        for f in findings:
+            v = catalogue.violation(f["violation_code"])
+            label = v.label(lang)
+            if f["measure_value"] is not None and v.measure:
+                unit = p["units"][v.measure.unit][lang]
+                label += f" ({f['measure_value']:g} {unit})".replace(" )", ")")
+            measured.append(label)
+        owner = case["owner_name"] or p["owner_default"][lang]
+        if case["owner_id_number"]:
+            id_kind = p["id_kinds"].get(case["owner_id_kind"], p["id_kinds"]["rc"])[lang]
+            owner += f" ({id_kind} {case['owner_id_number']})"
+        measure = p["measures"].get(decision_kind(violations), p["measures"]["closure"])
+        chosen = p["authorities"].get(authority, p["authorities"]["urbanism_controller"])
+        return {**common, "owner": owner, "findings": p["findings_joiner"][lang].join(measured),
+                "legal_bases": _legal_bases(catalogue, violations, lang), "next_measure": measure[lang],
+                "authority": chosen[lang], "executor": p["executor"][lang], "commune": "",
+                "district": case["district_ar" if lang == "ar" else "district_fr"] or ""}
+    return lang_values("ar"), lang_values("fr"), case["field_code"]
+
+
+def _header(commune: Commune, district_ar: str, district_fr: str) -> tuple[list[str], list[str]]:
+    c = commune.info
+    ar = [*_phrase_list("kingdom", "ar"), c.wilaya_ar if c else "", c.name_ar if c else ""]
+    fr = [*_phrase_list("kingdom", "fr"), c.wilaya_fr if c else "", c.name_fr if c else ""]
+    if district_ar:
+        ar.append(_phrase("district_header", "ar", district=district_ar))
+        fr.append(_phrase("district_header", "fr", district=district_fr))
+    return [x for x in ar if x], [x for x in fr if x]
+
+
+def _phrase_list(name: str, lang: str) -> list[str]:
+    return list(phrases()[name][lang])
+
+
+def _place(commune: Commune) -> tuple[str, str]:
+    """The place a document is issued at: the commune's name without the word "commune"."""
+    c = commune.info
+    if c is None:
+        return "", ""
+    return (c.name_ar.replace(_phrase("place_prefix", "ar"), ""),
+            c.name_fr.replace(_phrase("place_prefix", "fr"), ""))
+
+
+def draft_for_current_step(commune: Commune, case_id: str, langs: tuple[str, ...] = ("ar", "fr")) -> str:
+    """Draft the document the case's current step calls for; returns the draft decision's id."""
+    require(commune.actor.role, "decision.draft")
+    step = current_step(commune.store, case_id)
+    kind = kind_for_current_step(commune, case_id)
+    if step is None or kind is None:
+        raise Refusal("no_document_for_step", step=step.step if step else "")
+    return draft_decision(commune, case_id, kind, langs, step_id=step.id)
+
+
+def draft_decision(commune: Commune, case_id: str, kind: str, langs: tuple[str, ...] = ("ar", "fr"),
+                   step_id: str | None = None) -> str:
+    """Draft a document of ``kind`` for a case (the demo builder and tests choose the kind)."""
+    user = commune.actor
+    require(user.role, "decision.draft")
+    store = commune.store
+    values_ar, values_fr, field_code = _facts(store, commune.catalogue, case_id)
+    header_ar, header_fr = _header(commune, values_ar["district"], values_fr["district"])
+    c = commune.info
+    place_ar, place_fr = _place(commune)
+    doc = DocumentData(kind=kind, number=None, issued_on=date.today(), place_ar=place_ar, place_fr=place_fr,
+                       header_ar=header_ar, header_fr=header_fr, values_ar=values_ar, values_fr=values_fr,
+                       signatory=Signatory(c.president_ar if c else "", c.president_fr if c else ""), langs=langs)
+    load_templates()  # a template problem shows now, not at signing
+    with store.transaction(user.id) as tx:
+        return tx.insert("decision", {"case_id": case_id, "step_id": step_id, "kind": kind, "field_code": field_code,
+                                      "langs": "+".join(langs), "content": dump_document(doc),
+                                      "oversight_class": oversight_class(kind, field_code)})
+
+
+def signing_authority(commune: Commune, user: User, field_code: str, on: date) -> tuple[Signatory, str | None]:
+    """Who signs and in what capacity: the president himself, or a user holding a delegation
+    in force for this field (Law 113-14 arts. 103 and 236); anyone else is refused."""
+    c = commune.info
+    if user.role == "president":
+        return Signatory(c.president_ar if c else user.full_name_ar, c.president_fr if c else user.full_name_fr), None
+    for d in commune.store.query(
+            "SELECT * FROM delegation WHERE delegate_id = ? AND withdrawn_on IS NULL AND deleted_at IS NULL"
+            " AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)", (user.id, on.isoformat(), on.isoformat())):
+        fields = json.loads(d["scope_fields"])
+        if "*" in fields or field_code in fields:
+            delegation = Delegation(d["number"], _fmt(d["decided_on"]), user.full_name_ar, user.full_name_fr,
+                                    d["capacity_ar"], d["capacity_fr"], d["scope_ar"], d["scope_fr"])
+            return Signatory(c.president_ar if c else "", c.president_fr if c else "", delegation=delegation), d["id"]
+    raise NotAuthorisedToSign(user, field_code)
+
+
+def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: str, on: date | None = None) -> int:
+    """Number, render, sign (PAdES) and store a draft in one transaction; returns its number.
+
+    A wrong password, an unusable certificate or an unauthorised signer stop everything before
+    anything is written; the register number is only taken by a signature that succeeds."""
+    from reports.signing import read_pkcs12, sign_pdf
+    user, store = commune.actor, commune.store
+    on = on or date.today()
+    row, doc = document(store, decision_id)
+    if row["status"] == "signed":
+        raise StoreError("already_signed", decision_id)
+    signatory, delegation_id = signing_authority(commune, user, row["field_code"], on)
+    read_pkcs12(pkcs12, password)
+    with store.transaction(user.id) as tx:
+        number = next_number(tx, on.year)
+        doc.number, doc.issued_on, doc.signatory = f"{number}/{on.year}", on, signatory
+        pdf = sign_pdf(render_document(doc), pkcs12, password, reason=f"{row['kind']} {doc.number}",
+                       location=doc.place_fr)
+        stored = store.attachments.put_bytes(pdf, "application/pdf")
+        tx.update("decision", decision_id, {
+            "status": "signed", "year": on.year, "number": number, "content": dump_document(doc),
+            "content_sha256": doc.content_hash(), "pdf_sha256": stored.sha256, "signed_on": on.isoformat(),
+            "signed_by": user.id, "delegation_id": delegation_id})
+        tx.insert("attachment", {"sha256": stored.sha256, "mime": "application/pdf", "size": stored.size,
+                                 "original_name": f"{row['kind']}-{number}-{on.year}.pdf", "owner_type": "decision",
+                                 "owner_id": decision_id})
+    return number
+
+
+def decision_pdf(commune: Commune, decision_id: str, langs: tuple[str, ...] | None = None) -> tuple[str, bytes]:
+    """(status, PDF): the signed file once signed, else the draft rendered (in ``langs`` if given)."""
+    row, doc = document(commune.store, decision_id)
+    if row["status"] == "signed":
+        return row["status"], commune.store.attachments.path_for(row["pdf_sha256"]).read_bytes()
+    if langs:
+        doc.langs = langs
+    return row["status"], render_document(doc)
+
+
+def complaint_letter(commune: Commune, complaint_id: str, kind: str, langs: tuple[str, ...] = ("ar", "fr")) -> bytes:
+    """The acknowledgement (``complaint_ack``) or the answer letter (``complaint_answer``) as PDF."""
+    c = get_complaint(commune.store, complaint_id)
+    info = commune.info
+    p = phrases()
+    received = gregorian_text(date.fromisoformat(c["received_on"]))
+    summary = c["description"] if len(c["description"]) <= 220 else c["description"][:217] + "…"
+    default = p["district_president"] if c["complainant_kind"] == "district_president" else p["complainant_default"]
+    answer = c["answer_text"] or "…"
+    common = {"complaint_ref": c["reference"], "received_date": received, "complaint_summary": summary}
+    header_ar = [*_phrase_list("kingdom", "ar"), info.name_ar if info else ""]
+    header_fr = [*_phrase_list("kingdom", "fr"), info.name_fr if info else ""]
+    place_ar, place_fr = _place(commune)
+    doc = DocumentData(kind, c["reference"], date.today(), place_ar, place_fr, header_ar, header_fr,
+                       {**common, "complainant": c["complainant_name"] or default["ar"], "answer_text": answer},
+                       {**common, "complainant": c["complainant_name"] or default["fr"], "answer_text": answer},
+                       Signatory(info.president_ar if info else "", info.president_fr if info else ""), langs)
+    return render_document(doc)

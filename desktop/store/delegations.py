@@ -1,0 +1,43 @@
+"""Delegations of signature (Law 113-14 arts. 103 and 236): recorded, listed, withdrawn."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from desktop.domain.auth import require
+from desktop.domain.errors import Refusal
+from desktop.store.db import Store
+from desktop.store.users import User
+
+
+def add_delegation(store: Store, user: User, delegate: User, number: str, decided_on: date, legal_basis: str,
+                   fields: list[str], scope_ar: str, scope_fr: str, capacity_ar: str, capacity_fr: str,
+                   valid_from: date, valid_to: date | None = None) -> str:
+    require(user.role, "delegation.manage")
+    with store.transaction(user.id) as tx:
+        return tx.insert("delegation", {
+            "delegate_id": delegate.id, "number": number, "decided_on": decided_on.isoformat(), "legal_basis": legal_basis,
+            "scope_fields": json.dumps(fields), "scope_ar": scope_ar, "scope_fr": scope_fr, "capacity_ar": capacity_ar,
+            "capacity_fr": capacity_fr, "valid_from": valid_from.isoformat(),
+            "valid_to": valid_to.isoformat() if valid_to else None})
+
+
+def withdraw_delegation(store: Store, user: User, delegation_id: str, on: date, reason: str) -> None:
+    """Art. 236: withdrawal must be reasoned."""
+    require(user.role, "delegation.manage")
+    if len(reason.strip()) < 10:
+        raise Refusal("withdrawal_reason_required")
+    with store.transaction(user.id) as tx:
+        tx.update("delegation", delegation_id, {"withdrawn_on": on.isoformat(), "withdrawal_reason": reason.strip()})
+
+
+def list_delegations(store: Store) -> list[dict]:
+    """Every delegation, in force or not, with its delegate's names; ``scope_fields`` decoded."""
+    rows = store.query(
+        "SELECT d.id, d.number, d.decided_on, d.legal_basis, d.scope_fields, d.scope_ar, d.scope_fr, d.capacity_ar,"
+        " d.capacity_fr, d.valid_from, d.valid_to, d.withdrawn_on, d.withdrawal_reason, u.username,"
+        " u.full_name_ar, u.full_name_fr FROM delegation d JOIN [user] u ON u.id = d.delegate_id"
+        " WHERE d.deleted_at IS NULL ORDER BY d.decided_on, d.number")
+    for r in rows:
+        r["scope_fields"] = json.loads(r["scope_fields"])
+    return rows
