@@ -25,7 +25,11 @@ $(DEMO_DB): | $(STAMP)
 run: $(STAMP) $(DEMO_DB)
 	$(BIN)/commune-police --db $(DEMO_DB)
 
+# Lint, types and the architecture test first (seconds), then the whole suite.
 test: $(STAMP)
+	bash installer/postgres.sh
+	$(BIN)/ruff check desktop maps reports tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

@@ -75,7 +75,7 @@ def _read(path: Path):
         raise LayerError("unreadable", str(exc), path=str(path)) from exc
 
 
-def _to_lonlat(gdf, path: Path, warnings: list) -> object:
+def _to_lonlat(gdf, path: Path, warnings: list):
     if gdf.crs is None:
         x0, y0, x1, y1 = gdf.total_bounds
         if -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90:

@@ -52,7 +52,7 @@ class ShapedTTFont(TTFont):
         self.hb_font = hb.Font(self.hb_face)
         self.scale = 1000.0 / self.hb_face.upem
         self.text_of: dict[int, str] = {}
-        self._glyph_codes: dict[tuple[int, int, str], int] = {}
+        self._glyph_codes: dict[tuple[int, float, str], int] = {}
         self._next = PRIVATE_START
 
     def code_for(self, gid: int, advance: float, text: str) -> str:
@@ -84,7 +84,7 @@ class ShapedTTFont(TTFont):
         order = range(len(infos))
         # In an RTL run HarfBuzz lists the cluster's glyphs right to left: the first glyph met in
         # logical order is the last one listed.
-        first_of_cluster = {}
+        first_of_cluster: dict[int, int] = {}
         for k in (reversed(order) if rtl else order):
             first_of_cluster.setdefault(infos[k].cluster, k)
         for k in order:

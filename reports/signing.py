@@ -69,7 +69,7 @@ def sign_pdf(pdf: bytes, p12: Path, password: str, reason: str, location: str, f
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
     _key, _cert, _chain, data = read_pkcs12(p12, password)
-    signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=None, passphrase=password.encode())
+    signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=password.encode())
     meta = signers.PdfSignatureMetadata(field_name=field_name, reason=reason, location=location,
                                         subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
     out = io.BytesIO()

@@ -164,6 +164,7 @@ class _SchemaCheck:
         if self.validator is None:
             import jsonschema
             self.validator = jsonschema.Draft202012Validator(json.loads(self.schema_bytes))
+        assert self.validator is not None
         errors = sorted(self.validator.iter_errors(data), key=lambda e: list(e.absolute_path))
         if errors:
             err = errors[0]

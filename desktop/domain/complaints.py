@@ -67,7 +67,7 @@ def validate(inp: ComplaintInput, field_exists, bounds, today: date | None = Non
         problems.append(("complainant", "complaint_anonymous_with_name"))
     if (inp.lon is None) != (inp.lat is None):
         problems.append(("location", "location_required"))
-    elif inp.lon is not None:
+    elif inp.lon is not None and inp.lat is not None:
         if not (math.isfinite(inp.lon) and math.isfinite(inp.lat)) or not (-180 <= inp.lon <= 180 and -90 <= inp.lat <= 90):
             problems.append(("location", "coordinates_invalid"))
         elif bounds is not None:

@@ -6,6 +6,7 @@ None for anything else: that is a bug, to be logged with its traceback, never sh
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from desktop.domain.catalogue import CatalogueError
 from desktop.domain.complaints import ComplaintError
@@ -34,13 +35,14 @@ def message_for(exc: BaseException, tr: Translator) -> str | None:
         return tr(exc.key, **exc.params)
     if isinstance(exc, CatalogueError):
         return tr("catalogue.error", str(exc))
+    e: Any = exc  # the engines' error classes, recognised without importing the engines
     if _is(exc, "reports.signing", "SigningError"):
-        return tr("sign." + exc.code, **exc.params) + (f"\n  ({exc.detail})" if exc.detail else "")
+        return tr("sign." + e.code, **e.params) + (f"\n  ({e.detail})" if e.detail else "")
     if _is(exc, "reports.documents", "TemplateError"):
-        return tr("sign.template_error", kind=exc.kind, lang=exc.lang, problem=exc.problem)
+        return tr("sign.template_error", kind=e.kind, lang=e.lang, problem=e.problem)
     if _is(exc, "maps.layers", "LayerError"):
-        text = f"{tr('layer.refused')} {tr('layer.' + exc.code, **exc.params)}"
-        return f"{text}\n  ({exc.detail})" if exc.detail else text
+        text = f"{tr('layer.refused')} {tr('layer.' + e.code, **e.params)}"
+        return f"{text}\n  ({e.detail})" if e.detail else text
     return None
 
 

@@ -23,6 +23,7 @@ from desktop.store.db import Store
 from desktop.store.decisions import document, dump_document, next_number
 from desktop.store.errors import StoreError
 from desktop.store.users import User
+from reports.signing import read_pkcs12, sign_pdf
 from reports.documents import DocumentData, Delegation, Signatory, gregorian_text, load_templates, render_document
 
 
@@ -92,12 +93,12 @@ def _legal_bases(catalogue: Catalogue, violations: list[Violation], lang: str) -
 
 def _facts(store: Store, catalogue: Catalogue, case_id: str) -> tuple[dict, dict, str]:
     """The placeholder values of a case's documents, Arabic and French, and its police field."""
-    case = store.query("SELECT c.field_code, s.name, s.address, s.owner_name, s.owner_id_kind, s.owner_id_number,"
-                       " d.name_ar AS district_ar, d.name_fr AS district_fr FROM case_file c JOIN site s ON s.id = c.site_id"
-                       " LEFT JOIN district d ON d.id = s.district_id WHERE c.id = ?", (case_id,))
-    if not case:
+    cases = store.query("SELECT c.field_code, s.name, s.address, s.owner_name, s.owner_id_kind, s.owner_id_number,"
+                        " d.name_ar AS district_ar, d.name_fr AS district_fr FROM case_file c JOIN site s ON s.id = c.site_id"
+                        " LEFT JOIN district d ON d.id = s.district_id WHERE c.id = ?", (case_id,))
+    if not cases:
         raise StoreError("record_missing", f"case {case_id}")
-    case = case[0]
+    case = cases[0]
     first = store.query("SELECT i.inspected_at FROM case_finding cf JOIN finding f ON f.id = cf.finding_id"
                         " JOIN inspection i ON i.id = f.inspection_id WHERE cf.case_id = ? ORDER BY i.inspected_at LIMIT 1",
                         (case_id,))
@@ -226,7 +227,6 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
 
     A wrong password, an unusable certificate or an unauthorised signer stop everything before
     anything is written; the register number is only taken by a signature that succeeds."""
-    from reports.signing import read_pkcs12, sign_pdf
     user, store = commune.actor, commune.store
     on = on or date.today()
     row, doc = document(store, decision_id)

@@ -60,7 +60,7 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
     districts = ind.by_district
     geometries = {r["id"]: json.loads(r["geometry"]) for r in store.query(
         "SELECT id, geometry FROM district WHERE deleted_at IS NULL AND geometry IS NOT NULL")}
-    blocks = [Table(tr("rep.by_district"), [tr("ui.district"), tr("layer.population"), tr("rep.count"), tr("rep.per_1000"),
+    blocks: list[Table | MapFigure] = [Table(tr("rep.by_district"), [tr("ui.district"), tr("layer.population"), tr("rep.count"), tr("rep.per_1000"),
                                           tr("rep.violations_per_1000")],
                     [[d["name_ar"] if ar else d["name_fr"], _n(d["population"]), _n(d["inspections"]), _n(d["per_1000"]),
                       _n(d["violations_per_1000"])] for d in districts], [3, 1.3, 1, 1, 1.3])]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Sequence
 
 from desktop.domain.auth import require
 from desktop.domain.catalogue import Catalogue
@@ -74,7 +75,7 @@ def get_complaint(store: Store, complaint_id: str) -> dict:
     return row
 
 
-def _move(store: Store, user: User, complaint_id: str, following: str, changes: dict, links: list[str] = ()) -> None:
+def _move(store: Store, user: User, complaint_id: str, following: str, changes: dict, links: Sequence[str] = ()) -> None:
     require(user.role, "complaint.triage")
     current = get_complaint(store, complaint_id)
     check_triage(current["status"], following)
@@ -85,7 +86,7 @@ def _move(store: Store, user: User, complaint_id: str, following: str, changes: 
                 tx.insert("complaint_inspection", {"complaint_id": complaint_id, "inspection_id": inspection_id})
 
 
-def accept(store: Store, user: User, complaint_id: str, inspection_ids: list[str] = ()) -> None:
+def accept(store: Store, user: User, complaint_id: str, inspection_ids: Sequence[str] = ()) -> None:
     _move(store, user, complaint_id, "accepted", {}, list(inspection_ids))
 
 

@@ -93,7 +93,11 @@ def submit_inspection(store: Store, user: User, inp: InspectionInput, catalogue:
     if problems:
         raise ValidationFailed(problems)
     with store.transaction(user.id) as tx:
-        site_id = inp.site_id or create_site(tx, inp.new_site, inp.district_id, inp.lon, inp.lat)
+        if inp.site_id:
+            site_id = inp.site_id
+        else:
+            assert inp.new_site is not None  # validation requires a site or a new one
+            site_id = create_site(tx, inp.new_site, inp.district_id, inp.lon, inp.lat)
         others = [o for o in inp.officer_ids[1:]]
         inspection_id = tx.insert("inspection", {
             "field_code": inp.field_code, "site_id": site_id, "inspected_at": inp.inspected_at,

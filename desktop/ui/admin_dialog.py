@@ -1,9 +1,6 @@
 """Accounts (administrator) and delegations of signature (president, administrator)."""
 from __future__ import annotations
 
-import json
-from datetime import date
-
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QDialog, QFormLayout, QHBoxLayout, QInputDialog, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QTabWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)

@@ -6,7 +6,10 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from openpyxl import Workbook
+
 from desktop.store.files import atomic_path
+from desktop.ui.errors import show_error
 from desktop.ui.table_model import KeysetTableModel
 
 PAGE = 5000
@@ -32,7 +35,6 @@ def export_model(model, path: Path) -> int:
     count = 0
     with atomic_path(path) as tmp:
         if path.suffix.lower() == ".xlsx":
-            from openpyxl import Workbook
             book = Workbook(write_only=True)
             sheet = book.create_sheet()
             sheet.append(model.headers)
@@ -60,10 +62,8 @@ def export_dialog(parent: QWidget, model, tr, name: str = "liste") -> Path | Non
         path = path.with_suffix(".csv" if "CSV" in selected else ".xlsx")
     try:
         n = export_model(model, path)
-    except OSError as exc:
-        from desktop.store.errors import from_os
-        from desktop.ui.errors import show_error
-        show_error(parent, from_os(exc, str(path)), tr)
+    except Exception as exc:  # noqa: BLE001 - the one presenter decides (atomic_path made OS errors StoreErrors)
+        show_error(parent, exc, tr)
         return None
     QMessageBox.information(parent, tr("ui.export_list"), tr("ui.exported", n=n, path=str(path)))
     return path

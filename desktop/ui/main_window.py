@@ -266,7 +266,7 @@ class MainWindow(QMainWindow):
         lang_menu = view_menu.addMenu(tr("ui.language"))
         for lang in LANGUAGES:
             lang_menu.addAction(QAction(LANGUAGE_NAMES[lang], self, checkable=True, checked=lang == tr.lang,
-                                        triggered=lambda _=False, l=lang: self.switch_language(l)))
+                                        triggered=lambda _=False, code=lang: self.switch_language(code)))
         help_menu = bar.addMenu(tr("ui.menu_help"))
         help_menu.addAction(QAction(tr("ui.about"), self, triggered=self.about))
 

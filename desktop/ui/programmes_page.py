@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QFileDi
                                QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSplitter,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from desktop.domain.auth import can
 from desktop.services.planning import plan_weekly_programme
 from desktop.store.programmes import calendar, programmes, progress, visit_list
 from desktop.ui.errors import submit_form
@@ -25,7 +26,6 @@ class ProgrammesPage(QWidget):
         bar = QHBoxLayout()
         self.new_button = QPushButton(self.tr("pg.new"), objectName="new_programme")
         self.new_button.clicked.connect(self.new_programme)
-        from desktop.domain.auth import can
         self.new_button.setEnabled(can(session.user.role, "programme.manage"))
         self.progress = QLabel(objectName="programme_progress")
         bar.addWidget(self.progress, 1)

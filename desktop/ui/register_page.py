@@ -6,11 +6,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QMessageBox, QPushButton,
+from PySide6.QtWidgets import (QFileDialog, QInputDialog, QHBoxLayout, QHeaderView, QMessageBox, QPushButton,
                                QSpinBox, QVBoxLayout, QWidget)
 
 from desktop.services.paperwork import decision_pdf
-from desktop.store.decisions import document, record_transmission, register
+from desktop.services.messages import message_for
+from desktop.services.verification import commune_roots, verify_file
+from desktop.store.decisions import document, record_appeal, record_receipt, record_transmission, register
 from desktop.store.files import write_atomic
 from desktop.ui.case_dialog import PreviewDialog, sign_with_dialogs
 from desktop.ui.errors import show_error
@@ -117,8 +119,6 @@ class RegisterPage(QWidget):
         self.refresh()
 
     def receipt(self, observation: str | None = None) -> None:
-        from PySide6.QtWidgets import QInputDialog
-        from desktop.store.decisions import record_receipt
         decision_id = self.selected()
         if not decision_id:
             return
@@ -134,8 +134,6 @@ class RegisterPage(QWidget):
         self.refresh()
 
     def appeal(self, reference: str | None = None) -> None:
-        from PySide6.QtWidgets import QInputDialog
-        from desktop.store.decisions import record_appeal
         decision_id = self.selected()
         if not decision_id:
             return
@@ -151,8 +149,6 @@ class RegisterPage(QWidget):
         self.refresh()
 
     def verify_file(self, path: Path | None = None) -> str | None:
-        from desktop.services.messages import message_for
-        from desktop.services.verification import commune_roots, verify_file
         tr = self.session.tr
         if path is None:
             name, _ = QFileDialog.getOpenFileName(self, tr("reg.verify"), "", "PDF (*.pdf)")
