@@ -1,18 +1,19 @@
-"""Parts of the inspection form: checklist, finding rows, photos, the site picker."""
+"""Parts of the inspection form: checklist, finding rows, photos, and the small helpers its
+sections share (error labels, enumeration combos, numbers typed with a decimal comma)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QIcon, QPixmap, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import (QComboBox, QCompleter, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from desktop.domain.catalogue import Field
 from desktop.domain.model import ANSWERS, FindingInput, PhotoRef
 from desktop.i18n import Translator
 from desktop.store.db import Store
-from desktop.store.sites import search_sites
 
 ERROR_STYLE = "color: #b00020;"
 
@@ -24,6 +25,27 @@ def error_label(name: str) -> QLabel:
     label.setWordWrap(True)
     label.hide()
     return label
+
+
+def show_message(label: QLabel, text: str) -> None:
+    """Show ``text`` in an error label, or hide the label when there is nothing to say."""
+    label.setText(text)
+    label.setVisible(bool(text))
+
+
+def enum_combo(tr: Translator, name: str, values: Iterable[str], kind: str, blank: bool = True) -> QComboBox:
+    """A combo of enumeration values shown in the user's language (``kind`` names the enum)."""
+    combo = QComboBox(objectName=name)
+    if blank:
+        combo.addItem("—", None)
+    for v in values:
+        combo.addItem(tr.enum(kind, v), v)
+    return combo
+
+
+def select_data(combo: QComboBox, value: object) -> None:
+    """Select the item holding ``value``, or the first item (the blank one) when none does."""
+    combo.setCurrentIndex(max(0, combo.findData(value)))
 
 
 def parse_number(text: str) -> float | None:
@@ -160,46 +182,6 @@ class PhotoList(QListWidget):
 
     def hashes(self) -> set[str]:
         return {r.sha256 for r in self.refs()}
-
-
-class SitePicker(QWidget):
-    """Search the registry as you type (name, address, owner, ID number) and pick a site."""
-    picked = Signal(dict)
-
-    def __init__(self, store: Store, tr: Translator, parent=None):
-        super().__init__(parent)
-        self.store, self.tr = store, tr
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.search = QLineEdit(placeholderText=tr("ui.site_search"))
-        self.search.setObjectName("site_search")
-        self.results = QStandardItemModel(self)
-        self.completer = QCompleter(self.results, self)
-        self.completer.setCompletionMode(QCompleter.UnfilteredPopupCompletion)
-        self.completer.setWidget(self.search)
-        self.completer.activated[str].connect(self._activated)
-        self.search.textEdited.connect(self._lookup)
-        layout.addWidget(self.search)
-        self._sites: dict[str, dict] = {}
-
-    def _lookup(self, text: str) -> None:
-        self.results.clear()
-        self._sites = {}
-        if len(text.strip()) < 2:
-            return
-        for site in search_sites(self.store, text, limit=20):
-            label = f"{site['name']} — {site['address']} — {site['owner_name']}"
-            item = QStandardItem(label)
-            item.setData(site["id"], Qt.UserRole)
-            self.results.appendRow(item)
-            self._sites[label] = site
-        self.completer.complete()
-
-    def _activated(self, label: str) -> None:
-        site = self._sites.get(label)
-        if site:
-            self.search.setText(site["name"])
-            self.picked.emit(site)
 
 
 def photo_paths_from_mime(mime) -> list[Path]:
