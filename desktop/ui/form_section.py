@@ -15,7 +15,8 @@ class FormSection(QGroupBox):
     """A group box with a form layout whose fields carry their own validation messages.
 
     ``errors`` maps a validation field name (``Problem.field``) to the label shown under that
-    field; ``show_errors`` fills them in from the messages of one submission attempt.
+    field; ``show_errors`` fills them in from the messages of one submission attempt, keyed as
+    ``error_key`` placed them.
     """
     changed = Signal()
 
@@ -55,6 +56,14 @@ class FormSection(QGroupBox):
             w.currentIndexChanged.connect(self.changed)
         for w in self.findChildren(QCheckBox):
             w.toggled.connect(self.changed)
+
+    def error_key(self, field: str) -> str | None:
+        """The key under which this section shows a problem about ``field``; None when not its own."""
+        return field if field in self.errors else None
+
+    def message_label(self, key: str) -> QLabel:
+        """The label that shows the messages of ``key`` (a key ``error_key`` returned)."""
+        return self.errors[key]
 
     def show_errors(self, messages: Mapping[str, str]) -> None:
         """Show the message of each of this section's fields; fields not in ``messages`` are cleared."""

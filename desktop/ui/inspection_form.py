@@ -4,38 +4,42 @@ Every change restarts a short timer that saves the draft, so closing the window,
 power cut loses at most the last second and a half of typing. Submitting is one transaction
 (site, inspection, findings, photos, closing the draft).
 
-The origin, visit, site and location sections are widgets of their own (``form_*.py``), each
-with its ``load``/``collect`` and the error messages of its fields; this dialog assembles them
-with the checklist, findings, photos and outcome, and keeps the draft and the submission.
+The sections (origin, visit, site, location, findings, photos: ``form_*.py``) are widgets of
+their own, each with its ``load``/``collect`` and the error messages of its fields; this dialog
+assembles them, ties them together (a field's checklist and violations, a site's place), and
+keeps the draft and the submission.
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton,
-                               QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea,
+                               QVBoxLayout, QWidget)
 
 from desktop.domain.ids import LOCAL_TZ, to_utc_text
-from desktop.domain.model import OUTCOMES, FindingInput, InspectionInput, PhotoRef
+from desktop.domain.model import OUTCOMES, InspectionInput
 from desktop.domain.validation import Problem, ValidationFailed
 from desktop.store.drafts import discard_draft, save_draft
 from desktop.store.errors import StoreError
 from desktop.store.inspections import submit_inspection, validation_context
 from desktop.store.users import officers
 from desktop.ui.errors import show_error
+from desktop.ui.form_findings import ChecklistWidget, FindingsSection
 from desktop.ui.form_location import Location, LocationSection
 from desktop.ui.form_origin import Origin, OriginSection
-from desktop.ui.form_parts import (ChecklistWidget, FindingRow, PhotoList, enum_combo, photo_paths_from_mime,
-                                   show_message)
+from desktop.ui.form_parts import enum_combo, select_data
+from desktop.ui.form_photos import PhotosSection, photo_paths_from_mime
 from desktop.ui.form_section import FormSection
 from desktop.ui.form_site import SiteChoice, SiteSection
 from desktop.ui.form_visit import Visit, VisitSection
 from desktop.ui.session import Session
 
 AUTOSAVE_MS = 1500
+S = TypeVar("S", bound=FormSection)
 
 
 class InspectionForm(QDialog):
@@ -53,7 +57,6 @@ class InspectionForm(QDialog):
         self.setAcceptDrops(True)
         self.resize(900, 820)
         self.sections: list[FormSection] = []
-        self.finding_rows: list[FindingRow] = []
         self._build()
         # Validation field name -> the label under that field, whichever section owns it.
         self.errors: dict[str, QLabel] = {k: label for s in self.sections for k, label in s.errors.items()}
@@ -81,9 +84,14 @@ class InspectionForm(QDialog):
         self.location_section = self._add(LocationSection(tr, session.labels.districts, self._district_at))
         self.site_section.picked.connect(self.location_section.take_site_place)
         self.location_section.pick_requested.connect(self.pick_requested)
-        self._build_findings()
-        self._build_photos()
-        box = self._add(FormSection(tr("ui.sec_outcome")))
+        box = self._add(FormSection(tr("ui.sec_checklist")))
+        self.checklist = ChecklistWidget(tr)
+        self.checklist.changed.connect(self._changed)
+        box.add_row("", self.checklist, "checklist")
+        self.findings_section = self._add(FindingsSection(tr))
+        self.checklist.failed_item.connect(self.findings_section.add_for)
+        self.photos_section = self._add(PhotosSection(session.store, tr))
+        self.outcome_section = box = self._add(FormSection(tr("ui.sec_outcome")))
         self.outcome = enum_combo(tr, "outcome", OUTCOMES, "outcome")
         self.notes = QPlainTextEdit(objectName="notes")
         self.notes.setMaximumHeight(80)
@@ -101,39 +109,14 @@ class InspectionForm(QDialog):
         self.site_picker, self.new_site, self.site_name, self.site_address = (
             si.site_picker, si.new_site, si.site_name, si.site_address)
         self.lon, self.lat, self.district, self.pick_button = lo.lon, lo.lat, lo.district, lo.pick_button
+        self.finding_rows, self.photos = self.findings_section.rows, self.photos_section.photos
 
-    def _add(self, section: FormSection) -> FormSection:
+    def _add(self, section: S) -> S:
+        """Append a section to the form; its edits start the draft autosave."""
         self.body.addWidget(section)
         self.sections.append(section)
         section.changed.connect(self._changed)
         return section
-
-    def _build_findings(self) -> None:
-        """The checklist, and the findings it adds (or that are added by hand)."""
-        tr = self.tr
-        box = self._add(FormSection(tr("ui.sec_checklist")))
-        self.checklist = ChecklistWidget(tr)
-        self.checklist.failed_item.connect(self._add_finding_for)
-        self.checklist.changed.connect(self._changed)
-        box.add_row("", self.checklist, "checklist")
-        box = self._add(FormSection(tr("ui.sec_findings")))
-        self.findings_box = QVBoxLayout()
-        box.form.addRow(self.findings_box)
-        self.add_finding = QPushButton(tr("ui.add_finding"), objectName="add_finding")
-        self.add_finding.clicked.connect(lambda: self._add_finding_row())
-        box.form.addRow(self.add_finding)
-        box.add_error_row("findings")
-
-    def _build_photos(self) -> None:
-        tr = self.tr
-        box = self._add(FormSection(tr("ui.sec_photos")))
-        self.photos = PhotoList(self.session.store)
-        add_photo = QPushButton(tr("ui.add_photo"), objectName="add_photo")
-        add_photo.clicked.connect(self._choose_photos)
-        box.form.addRow(self.photos)
-        box.form.addRow(add_photo)
-        box.form.addRow(QLabel(tr("ui.drop_hint")))
-        box.add_error_row("photos")
 
     def _build_buttons(self) -> QHBoxLayout:
         tr = self.tr
@@ -169,9 +152,7 @@ class InspectionForm(QDialog):
         code = self.field.currentData()
         fld = self.session.catalogue.field(code) if code else None
         self.checklist.set_field(fld)
-        for row in list(self.finding_rows):
-            self._remove_finding(row)
-        self.add_finding.setEnabled(fld is not None and bool(fld.violations))
+        self.findings_section.set_field(fld)
 
     def _district_at(self, lon: float, lat: float) -> str | None:
         locator = self.session.locator  # built on first use, and rebuilt when the districts change
@@ -182,43 +163,8 @@ class InspectionForm(QDialog):
         self.location_section.set_location(lon, lat)
         self._changed()
 
-    def _add_finding_row(self, finding: FindingInput | None = None) -> None:
-        code = self.field.currentData()
-        if not code:
-            return
-        row = FindingRow(self.session.catalogue.field(code), self.tr, finding)
-        row.changed.connect(self._changed)
-        row.remove.connect(self._remove_finding)
-        self.findings_box.addWidget(row)
-        self.finding_rows.append(row)
-        self._changed()
-
-    def _add_finding_for(self, violation_code: str) -> None:
-        if violation_code not in {r.violation.currentData() for r in self.finding_rows}:
-            self._add_finding_row(FindingInput(violation_code))
-
-    def _remove_finding(self, row: FindingRow) -> None:
-        self.finding_rows.remove(row)
-        row.setParent(None)
-        row.deleteLater()
-        self._changed()
-
     def add_photo_file(self, path: Path) -> bool:
-        try:
-            stored = self.session.store.attachments.put_photo(path)
-        except StoreError as exc:
-            show_message(self.errors["photos"], self.tr("store." + exc.code, **exc.params))
-            return False
-        show_message(self.errors["photos"], "")
-        self.photos.add(PhotoRef(stored.sha256, path.name, stored.mime, stored.size))
-        self._changed()
-        return True
-
-    def _choose_photos(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, self.tr("ui.add_photo"), "",
-                                                "Images (*.jpg *.jpeg *.png *.webp *.heic)")
-        for name in files:
-            self.add_photo_file(Path(name))
+        return self.photos_section.add_file(path)
 
     def dragEnterEvent(self, event) -> None:
         if photo_paths_from_mime(event.mimeData()):
@@ -226,7 +172,7 @@ class InspectionForm(QDialog):
 
     def dropEvent(self, event) -> None:
         for path in photo_paths_from_mime(event.mimeData()):
-            self.add_photo_file(path)
+            self.photos_section.add_file(path)
         event.acceptProposedAction()
 
     # -- data in and out -----------------------------------------------------------------------
@@ -237,8 +183,9 @@ class InspectionForm(QDialog):
             field_code=visit.field_code, site_id=site.site_id, new_site=site.new_site,
             inspected_at=visit.inspected_at, officer_ids=visit.officer_ids,
             lon=where.lon, lat=where.lat, district_id=where.district_id,
-            checklist=self.checklist.answers(), findings=[r.value() for r in self.finding_rows],
-            photos=self.photos.refs(), notes=self.notes.toPlainText(), outcome=self.outcome.currentData() or "",
+            checklist=self.checklist.answers(), findings=self.findings_section.collect(),
+            photos=self.photos_section.collect(), notes=self.notes.toPlainText(),
+            outcome=self.outcome.currentData() or "",
             origin_type=origin.kind, origin_ref=origin.ref, origin_reason=origin.reason)
 
     def load(self, inp: InspectionInput) -> None:
@@ -249,14 +196,9 @@ class InspectionForm(QDialog):
         self.site_section.load(SiteChoice(inp.site_id, inp.new_site))
         self.location_section.load(Location(inp.lon, inp.lat, inp.district_id))
         self.checklist.set_answers(inp.checklist)
-        for row in list(self.finding_rows):
-            self._remove_finding(row)
-        for f in inp.findings:
-            self._add_finding_row(f)
-        self.photos.clear()
-        for p in inp.photos:
-            self.photos.add(p)
-        self.outcome.setCurrentIndex(max(0, self.outcome.findData(inp.outcome or None)))
+        self.findings_section.load(inp.findings)
+        self.photos_section.load(inp.photos)
+        select_data(self.outcome, inp.outcome or None)
         self.notes.setPlainText(inp.notes)
         self._loading = False
 
@@ -296,30 +238,27 @@ class InspectionForm(QDialog):
     def show_problems(self, problems: list[Problem]) -> None:
         """Each message under its field (several for one field on separate lines), the first in view."""
         messages: dict[str, list[str]] = {}
+        owners: dict[str, FormSection] = {}
         for p in problems:
-            messages.setdefault(self._error_key(p.field), []).append(self.tr("v." + p.code, *p.params))
+            section, key = self._place(p.field)
+            owners[key] = section
+            messages.setdefault(key, []).append(self.tr("v." + p.code, *p.params))
         joined = {key: "\n".join(lines) for key, lines in messages.items()}
         for section in self.sections:
             section.show_errors(joined)
-        for n, row in enumerate(self.finding_rows):
-            show_message(row.error, joined.get(f"finding:{n}", ""))
         self.status.setText(self.tr("ui.problems", n=len(problems)))
         first = next(iter(messages), None)
         if first is not None:  # bring the first problem into view
-            self.scroll.ensureWidgetVisible(self._error_label(first))
+            self.scroll.ensureWidgetVisible(owners[first].message_label(first))
 
-    def _error_key(self, field: str) -> str:
-        """Where a problem shows: its field, its finding's row, the photos; anything else at the end."""
-        if field.startswith("finding:"):
-            return field if int(field.split(":")[1]) < len(self.finding_rows) else "findings"
-        if field.startswith("photo:"):
-            return "photos"
-        return field if field in self.errors else "outcome"
-
-    def _error_label(self, key: str) -> QLabel:
-        if key.startswith("finding:"):
-            return self.finding_rows[int(key.split(":")[1])].error
-        return self.errors[key]
+    def _place(self, field: str) -> tuple[FormSection, str]:
+        """The section that shows a problem about ``field``, and under which key; a problem no
+        section claims shows at the end, under the outcome."""
+        for section in self.sections:
+            key = section.error_key(field)
+            if key is not None:
+                return section, key
+        return self.outcome_section, "outcome"
 
     def discard(self) -> None:
         self.autosave.stop()
