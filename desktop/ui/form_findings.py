@@ -132,6 +132,7 @@ class FindingsSection(FormSection):
         self.add_button.clicked.connect(lambda: self.add_finding())
         self.form.addRow(self.add_button)
         self.add_error_row("findings")
+        self.set_field(None)
 
     def set_field(self, fld: Field | None) -> None:
         """Another field: its violations are offered and the rows of the previous one go."""

@@ -62,7 +62,8 @@ class PhotosSection(FormSection):
         add_photo.clicked.connect(self.choose)
         self.form.addRow(self.photos)
         self.form.addRow(add_photo)
-        self.form.addRow(QLabel(tr("ui.drop_hint")))
+        self.drop_hint = QLabel(tr("ui.drop_hint"))
+        self.form.addRow(self.drop_hint)
         self.add_error_row("photos")
 
     def add_file(self, path: Path) -> bool:
