@@ -9,10 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QThreadPool, QTimer
-
+import desktop.cli  # noqa: F401 - first, as the `commune-police` script imports it before starting the GUI
 from desktop.store.users import authenticate
 from desktop.ui.app import open_main_window, prepare_login
+
+from PySide6.QtCore import QEvent, QObject, QThreadPool, QTimer  # noqa: E402, I001
 
 
 class FirstPaint(QObject):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import html
 import io
 import itertools
 import json
@@ -358,7 +359,6 @@ def _render_language(canvas: Canvas, data: DocumentData, t: _Filled, lang: str) 
 
 def document_html(data: DocumentData, lang: str = "ar", templates: dict | None = None) -> str:
     """The same document as HTML, for an on-screen preview before signing."""
-    import html
     templates = templates or load_templates()
     t = templates["documents"][data.kind][lang]
     values = data.values_ar if lang == "ar" else data.values_fr

@@ -4,13 +4,15 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from desktop.domain.catalogue import Catalogue, load_catalogue
 from desktop.domain.errors import Refusal
 from desktop.store.commune import CommuneInfo, get_commune
 from desktop.store.db import Store, open_store
 from desktop.store.users import User, authenticate
+
+if TYPE_CHECKING:
+    from desktop.domain.catalogue import Catalogue
 
 
 def catalogue_dir(db_path: Path) -> Path:
@@ -23,14 +25,23 @@ class Commune:
     """An open commune: its store, its catalogue (with extensions) and the acting user.
 
     Pass this one object to use cases instead of ``(store, user, catalogue, ...)`` chains.
-    Background threads read through ``reader()``, a read-only connection of their own.
+    Background threads read through ``reader()``, a read-only connection of their own. The
+    catalogue is read on first use (the login window does not need it); a broken extension
+    raises its CatalogueError then.
     """
 
     path: Path
     store: Store
-    catalogue: Catalogue
+    loaded_catalogue: "Catalogue | None" = None  # given by callers that already hold it (the demo, tests)
     user: User | None = None
     _info: CommuneInfo | None = field(default=None, init=False, repr=False)
+
+    @property
+    def catalogue(self) -> "Catalogue":
+        if self.loaded_catalogue is None:
+            from desktop.domain.catalogue import load_catalogue  # noqa: PLC0415 - not needed to paint the login
+            self.loaded_catalogue = load_catalogue(catalogue_dir(self.path))
+        return self.loaded_catalogue
 
     @property
     def info(self) -> CommuneInfo | None:
@@ -72,15 +83,8 @@ class Commune:
         self.close()
 
 
-def open_commune(path: str | Path, *, readonly: bool = False, create: bool = False,
-                 catalogue: Catalogue | None = None) -> Commune:
-    """Open a commune database with its catalogue extension; every failure is the user's error
-    (StoreError, CatalogueError), and nothing stays open after one."""
+def open_commune(path: str | Path, *, readonly: bool = False, create: bool = False) -> Commune:
+    """Open a commune database (its catalogue, with the commune's extension, is read on first use);
+    every failure is the user's StoreError."""
     path = Path(path)
-    store = open_store(path, readonly=readonly, create=create)
-    try:
-        cat = catalogue or load_catalogue(catalogue_dir(path))
-    except BaseException:
-        store.close()
-        raise
-    return Commune(path, store, cat)
+    return Commune(path, open_store(path, readonly=readonly, create=create))

@@ -8,13 +8,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from desktop.domain.catalogue import CatalogueError
-from desktop.domain.complaints import ComplaintError
 from desktop.domain.errors import Refusal
-from desktop.domain.validation import ValidationFailed
 from desktop.i18n import Translator
 from desktop.store.errors import StoreError
-from desktop.store.programmes import ProgrammeError
 
 # Form fields a complaint problem can name, and the label the intake form shows for each.
 FORM_LABELS = {"channel": "cp.channel", "reference": "cp.reference", "received_on": "cp.received",
@@ -27,15 +23,15 @@ def message_for(exc: BaseException, tr: Translator) -> str | None:
     if isinstance(exc, StoreError):
         text = tr("store." + exc.code, **exc.params)
         return f"{text}\n\n({exc.detail})" if exc.detail else text
-    if isinstance(exc, (ComplaintError, ProgrammeError)):
-        return complaint_message(exc, tr)
-    if isinstance(exc, ValidationFailed):
-        return "\n".join(f"- {problem_text(p.code, tr, *p.params)}" for p in exc.problems)
+    e: Any = exc  # classes of modules that may not be loaded are recognised without importing them
+    if _is(exc, "desktop.domain.complaints", "ComplaintError") or _is(exc, "desktop.store.programmes", "ProgrammeError"):
+        return complaint_message(e, tr)
+    if _is(exc, "desktop.domain.validation", "ValidationFailed"):
+        return "\n".join(f"- {problem_text(p.code, tr, *p.params)}" for p in e.problems)
     if isinstance(exc, Refusal):
         return tr(exc.key, **exc.params)
-    if isinstance(exc, CatalogueError):
+    if _is(exc, "desktop.domain.catalogue", "CatalogueError"):
         return tr("catalogue.error", str(exc))
-    e: Any = exc  # the engines' error classes, recognised without importing the engines
     if _is(exc, "reports.signing", "SigningError"):
         return tr("sign." + e.code, **e.params) + (f"\n  ({e.detail})" if e.detail else "")
     if _is(exc, "reports.documents", "TemplateError"):
@@ -47,9 +43,9 @@ def message_for(exc: BaseException, tr: Translator) -> str | None:
 
 
 def _is(exc: BaseException, module: str, name: str) -> bool:
-    """``isinstance`` against an engine's error class without importing the engine: when its
-    module was never imported, nothing can have raised its error (and the CLI and the GUI start
-    without paying for the PDF and geo engines)."""
+    """``isinstance`` against an error class without importing its module: when the module was
+    never imported, nothing can have raised its error (so the CLI and the login window start
+    without paying for the PDF and geo engines, the catalogue or the complaint rules)."""
     loaded = sys.modules.get(module)
     return loaded is not None and isinstance(exc, getattr(loaded, name))
 

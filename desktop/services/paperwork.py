@@ -24,7 +24,8 @@ from desktop.store.decisions import document, dump_document, next_number
 from desktop.store.errors import StoreError
 from desktop.store.users import User
 from reports.signing import read_pkcs12, sign_pdf
-from reports.documents import DocumentData, Delegation, Signatory, gregorian_text, load_templates, render_document
+from reports.documents import (DocumentData, Delegation, Signatory, gregorian_text, load_templates, render_document,
+                               validate_document)
 
 
 class NotAuthorisedToSign(PermissionDenied):
@@ -198,7 +199,7 @@ def draft_decision(commune: Commune, case_id: str, kind: str, langs: tuple[str, 
     doc = DocumentData(kind=kind, number=None, issued_on=date.today(), place_ar=place_ar, place_fr=place_fr,
                        header_ar=header_ar, header_fr=header_fr, values_ar=values_ar, values_fr=values_fr,
                        signatory=Signatory(c.president_ar if c else "", c.president_fr if c else ""), langs=langs)
-    load_templates()  # a template problem shows now, not at signing
+    validate_document(doc)  # a template problem shows now, not at signing
     with store.transaction(user.id) as tx:
         return tx.insert("decision", {"case_id": case_id, "step_id": step_id, "kind": kind, "field_code": field_code,
                                       "langs": "+".join(langs), "content": dump_document(doc),

@@ -13,6 +13,13 @@ from desktop.ui.errors import attempt, show_error
 from desktop.ui.session import Session
 
 
+def _selected_row(table: QTableWidget) -> int:
+    """The selected row (-1 for none). Not ``currentRow()``: in a right-to-left layout selecting a
+    row does not move the current cell."""
+    rows = table.selectionModel().selectedRows()
+    return rows[0].row() if rows else table.currentRow()
+
+
 def _table(headers: list[str], rows: list[list[str]], name: str) -> QTableWidget:
     table = QTableWidget(len(rows), len(headers), objectName=name)
     table.setHorizontalHeaderLabels(headers)
@@ -125,7 +132,7 @@ class AdminDialog(QDialog):
                 "name_ar": name_ar.text(), "name_fr": name_fr.text(), "district_id": district.currentData()}
 
     def set_password(self, password: str | None = None) -> bool:
-        row = self.users_table.currentRow()
+        row = _selected_row(self.users_table)
         if row < 0:
             return False
         if password is None:
@@ -190,7 +197,7 @@ class AdminDialog(QDialog):
                 "capacity_ar": capacity_ar.text(), "capacity_fr": capacity_fr.text()}
 
     def withdraw(self, reason: str | None = None) -> bool:
-        row = self.delegations_table.currentRow()
+        row = _selected_row(self.delegations_table)
         if row < 0:
             return False
         if reason is None:

@@ -7,13 +7,13 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from desktop.domain.catalogue import CatalogueError
 from desktop.i18n import Translator
 from desktop.services.commune import Commune, open_commune
+from desktop.services.messages import message_for
 from desktop.settings import Settings
 from desktop.store.errors import StoreError
 from desktop.ui.errors import install_excepthook, setup_logging
-from desktop.ui.fonts import register_fonts, ui_font
+from desktop.ui.fonts import UI_FILES, register_fonts, ui_font
 from desktop.ui.login import LoginDialog
 
 
@@ -25,7 +25,7 @@ PRELOAD_DELAY_MS = 200
 def make_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     app.setApplicationName("commune-police")
-    register_fonts()
+    register_fonts(UI_FILES)
     app.setFont(ui_font())
     return app
 
@@ -37,7 +37,7 @@ def apply_direction(app: QApplication, tr: Translator) -> None:
 def prepare_login(db_path: Path):
     """Everything up to the login dialog on screen: (app, settings, commune, login).
 
-    Returns None after telling the user why the database or catalogue cannot be opened.
+    Returns None after telling the user why the database cannot be opened.
     """
     setup_logging()
     app = make_application()
@@ -53,19 +53,31 @@ def prepare_login(db_path: Path):
             text += "\n\n" + tr("ui.no_database_hint")
         QMessageBox.critical(None, tr("ui.error_title"), text)
         return None
-    except CatalogueError as exc:
-        QMessageBox.critical(None, tr("ui.error_title"), tr("catalogue.error", str(exc)))
-        return None
     info = commune.info
     login = LoginDialog(commune.store, tr, tr.pick(info.name_ar, info.name_fr) if info else "")
     login.language_changed.connect(lambda lang: apply_direction(app, Translator(lang)))
-    QTimer.singleShot(PRELOAD_DELAY_MS, preload_after_login)
+    QTimer.singleShot(PRELOAD_DELAY_MS, login, lambda: preload_after_login(commune, login))
     return app, settings, commune, login
 
 
-def preload_after_login() -> None:
+def preload_after_login(commune: Commune, login: LoginDialog) -> None:
     """Load what the main window needs while the login waits for the password (a person takes
-    seconds to type it), so that the list appears as soon as the password is accepted."""
+    seconds to type it), so that the list appears as soon as the password is accepted: the
+    commune's catalogue (a broken extension is said now, and the login closes), the main
+    window's modules and the password hasher. Nothing when the login is not on screen (closed)."""
+    if not login.isVisible():
+        return
+    try:
+        _ = commune.catalogue  # read now, while the password is typed
+    except Exception as exc:  # noqa: BLE001 - the one presenter decides: the commune's bad file, or a bug
+        text = message_for(exc, login.tr)
+        if text is None:
+            raise
+        QMessageBox.critical(login, login.tr("ui.error_title"), text)
+        login.reject()
+        return
+    for pattern in ("Amiri*.ttf", "NotoNaskh*.ttf"):  # the documents' fonts, for previews
+        register_fonts(pattern)
     import desktop.ui.main_window  # noqa: F401
     import desktop.ui.session  # noqa: F401
     from desktop.domain.auth import password_hasher

@@ -51,6 +51,7 @@ def test_the_gui_sees_the_extension(extended, qapp):
     finally:
         login.close()
         commune.close()
+        qapp.setLayoutDirection(qapp.layoutDirection().LeftToRight)  # prepare_login set the user's direction
 
 
 def test_every_command_sees_the_extension(extended, tmp_path, monkeypatch, capsys):
@@ -87,3 +88,23 @@ def test_without_the_extension_the_field_is_unknown(demo_path, monkeypatch, caps
                  "--date", "2026-05-02", "--basis", "art103", "--fields", "beaches", "--scope-ar", "الشواطئ",
                  "--scope-fr", "plages", "--capacity-ar", "النائب", "--capacity-fr", "Vice-président"]) == 2
     assert "beaches" in capsys.readouterr().err
+
+
+def test_a_broken_extension_is_said_while_the_login_waits(demo_path, qapp, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop.ui.app import preload_after_login, prepare_login
+    folder = catalogue_dir(demo_path)
+    folder.mkdir()
+    (folder / "20-broken.json").write_text('{"catalogue_version": 1, "fields": [{"code": 5}]}', encoding="utf-8")
+    shown = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a: shown.append(a[2]))
+    _app, _settings, commune, login = prepare_login(demo_path)  # the login itself does not need the catalogue
+    try:
+        login.show()
+        preload_after_login(commune, login)
+        assert shown and "20-broken.json" in shown[0]
+        assert not login.isVisible() and login.result() == login.DialogCode.Rejected
+    finally:
+        commune.close()
+        qapp.setLayoutDirection(qapp.layoutDirection().LeftToRight)

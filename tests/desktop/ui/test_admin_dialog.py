@@ -33,3 +33,17 @@ def test_president_records_and_withdraws_a_delegation(qtbot, make_session, store
     dialog.delegations_table.selectRow(1)
     assert dialog.withdraw("Fin de mandat du président d'arrondissement")
     assert store.scalar("SELECT withdrawn_on FROM delegation WHERE id = ?", (delegation_id,)) == date.today().isoformat()
+
+
+def test_the_selected_account_is_the_one_changed(qtbot, make_session, store):
+    """The selection decides, not the current cell (in a right-to-left table a selected row can
+    have no current cell)."""
+    from PySide6.QtCore import QItemSelectionModel
+    dialog = AdminDialog(make_session(authenticate(store, "admin", "admin-demo"), lang="ar"))
+    qtbot.addWidget(dialog)
+    table = dialog.users_table
+    row = next(r for r, u in enumerate(dialog.user_rows) if u.username == "coordinateur")
+    table.selectionModel().select(table.model().index(row, 0),
+                                  QItemSelectionModel.Select | QItemSelectionModel.Rows)
+    assert table.currentRow() == -1
+    assert dialog.set_password("encore-autre-2") and authenticate(store, "coordinateur", "encore-autre-2")
