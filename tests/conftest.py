@@ -1,4 +1,5 @@
-"""Test configuration: Qt offscreen, user folders redirected, a small demo commune shared."""
+"""Test configuration: Qt offscreen, user folders redirected, a small demo commune and an empty
+commune shared (each test gets its own copy)."""
 import os
 import shutil
 import tempfile
@@ -43,6 +44,32 @@ def demo_path(demo_template, tmp_path) -> Path:
         if source.exists():
             shutil.copytree(source, target.with_name(target.name + suffix))
     return target
+
+
+@pytest.fixture(scope="session")
+def empty_commune_template(tmp_path_factory) -> Path:
+    """An empty commune built once per run: the schema, the commune and its administrator."""
+    from tests.builders import new_commune
+    path = tmp_path_factory.mktemp("empty") / "empty.sqlite"
+    new_commune(path)
+    return path
+
+
+@pytest.fixture
+def empty_commune_path(empty_commune_template, tmp_path) -> Path:
+    """A copy of the empty commune (tests add the rows they need with tests/builders.py)."""
+    target = tmp_path / "empty.sqlite"
+    shutil.copy(empty_commune_template, target)
+    return target
+
+
+@pytest.fixture
+def empty_commune(empty_commune_path):
+    """The empty commune, opened."""
+    from desktop.store.db import open_store
+    s = open_store(empty_commune_path)
+    yield s
+    s.close()
 
 
 @pytest.fixture

@@ -4,6 +4,12 @@ The catalogue is data (``resources/catalogue/catalogue.json``), validated agains
 when loaded. A commune extends it without code by dropping more JSON files of the same schema in
 an extension folder: new fields are added, and an existing field receives extra checklist items
 and violations (an item with an existing code replaces the shipped one).
+
+Each violation names the decision a case ends in when its formal notice is not complied with
+(``decision_kind``; ``desktop.domain.ladder.decision_kind`` chooses among several). An extension
+may leave it out; the violation then takes, in this order: the kind of the violation it replaces
+(same code), the ``decision_kind`` its field sets for its violations, or ``closure`` (the general
+police measure, ``DEFAULT_DECISION_KIND``). The shipped catalogue names it on every violation.
 """
 from __future__ import annotations
 
@@ -19,6 +25,8 @@ import resources
 
 SHIPPED = resources.path("catalogue", "catalogue.json")
 SCHEMA = resources.path("catalogue", "schema.json")
+# The decision of a violation that names none, in a field that sets no default either.
+DEFAULT_DECISION_KIND = "closure"
 
 
 class CatalogueError(ValueError):
@@ -66,6 +74,7 @@ class Violation:
     fine_max: float | None = None
     fee_multiplier: float | None = None
     measure: Measure | None = None
+    decision_kind: str = DEFAULT_DECISION_KIND
 
     def label(self, lang: str) -> str:
         return self.ar if lang == "ar" else self.fr
@@ -79,6 +88,7 @@ class Field:
     worked: bool = False
     basis: tuple[Basis, ...] = ()
     site_kinds: tuple[str, ...] = ()
+    decision_kind: str | None = None  # default for the field's violations that name none
     checklist: list[ChecklistItem] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
 
@@ -212,6 +222,7 @@ def _merge(fields: dict[str, Field], texts: dict[str, LegalText], data: dict, so
             current.basis = _basis(raw["basis"])
         if "site_kinds" in raw:
             current.site_kinds = tuple(raw["site_kinds"])
+        current.decision_kind = raw.get("decision_kind", current.decision_kind)
         items = {i.code: i for i in current.checklist}
         for i in raw.get("checklist", []):
             items[i["code"]] = ChecklistItem(i["code"], i["ar"], i["fr"], i.get("violation"))
@@ -219,12 +230,15 @@ def _merge(fields: dict[str, Field], texts: dict[str, LegalText], data: dict, so
         viols = {v.code: v for v in current.violations}
         for v in raw.get("violations", []):
             m = v.get("measure")
+            replaced = viols.get(v["code"])
+            kind = (v.get("decision_kind") or (replaced.decision_kind if replaced else None)
+                    or current.decision_kind or DEFAULT_DECISION_KIND)
             viols[v["code"]] = Violation(
                 code=v["code"], field=code, ar=v["ar"], fr=v["fr"], basis=_basis(v["basis"]),
                 severity=v["severity"], deadline_days=v["deadline_days"], next_step=v["next_step"],
                 referral_to=v.get("referral_to"), fine_min=v.get("fine_min"), fine_max=v.get("fine_max"),
                 fee_multiplier=v.get("fee_multiplier"),
-                measure=Measure(m["unit"], m.get("required", False)) if m else None)
+                measure=Measure(m["unit"], m.get("required", False)) if m else None, decision_kind=kind)
         current.violations = list(viols.values())
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from desktop.domain.catalogue import Violation
+from desktop.domain.catalogue import DEFAULT_DECISION_KIND, Violation
 from desktop.domain.errors import Refusal
 
 STEPS = ("awareness", "formal_notice", "reinspection", "referral", "decision", "notification",
@@ -31,6 +31,12 @@ FIELD_STEPS = ("awareness", "reinspection")
 SEVERITY_RANK = {"minor": 0, "major": 1, "critical": 2}
 NOTICE_MAX_DAYS_PUBLIC_DOMAIN = 30   # Law 57-19 art. 24: a formal notice of at most one month
 REFERRAL_AUTHORITIES = ("urbanism_controller", "national_police", "gendarmerie", "hygiene_office", "onssa")
+# The decisions a case may end in (each violation names its own in the catalogue), first the one
+# that prevails when a case's violations name several. A building threatening ruin is repaired or
+# demolished whatever else is wrong with it; removing an installation makes withdrawing its permit
+# moot; the measures of the public-domain regime (removal, withdrawal, stop and pay the fee) come
+# before closure, the general police measure, which is also the default (DEFAULT_DECISION_KIND).
+DECISION_PRECEDENCE = ("ruin_order", "removal", "withdrawal", "stop_and_fee", "closure")
 
 
 class LadderError(Refusal):
@@ -43,8 +49,8 @@ def first_step(violations: list[Violation]) -> tuple[str, int, str | None]:
     if not violations:
         raise LadderError("no_violation")
     lead = max(violations, key=lambda v: (SEVERITY_RANK[v.severity], -v.deadline_days))
-    step = "referral" if lead.next_step == "referral" else lead.next_step
-    days = min(v.deadline_days for v in violations if v.next_step == lead.next_step) or STEP_DAYS[step]
+    step = lead.next_step
+    days = min(v.deadline_days for v in violations if v.next_step == step) or STEP_DAYS[step]
     if step == "formal_notice" and lead.field == "public_domain":
         days = min(days, NOTICE_MAX_DAYS_PUBLIC_DOMAIN)
     return step, days, lead.referral_to if step == "referral" else None
@@ -52,23 +58,19 @@ def first_step(violations: list[Violation]) -> tuple[str, int, str | None]:
 
 def check_transition(current: str, following: str) -> None:
     if following not in TRANSITIONS.get(current, ()):
-        allowed = ", ".join(TRANSITIONS.get(current, ())) or "none"
-        raise LadderError("bad_transition", current=current, following=following, allowed=allowed)
+        raise LadderError("bad_transition", current=current, following=following,
+                          allowed=TRANSITIONS.get(current, ()))
 
 
 def decision_kind(violations: list[Violation]) -> str:
-    """Which decision a case ends in when the notice was not complied with."""
-    codes = {v.code for v in violations}
-    fields = {v.field for v in violations}
-    if "ruin_buildings" in fields:
-        return "ruin_order"
-    if "DOM-06" in codes:
-        return "removal"
-    if codes & {"DOM-03", "DOM-04"}:
-        return "withdrawal"
-    if "DOM-01" in codes:
-        return "stop_and_fee"
-    return "closure"
+    """Which decision a case ends in when the notice was not complied with: among the kinds its
+    violations name in the catalogue, the first in DECISION_PRECEDENCE (the default kind for a
+    case without violations)."""
+    kinds = {v.decision_kind for v in violations}
+    unknown = kinds.difference(DECISION_PRECEDENCE)
+    if unknown:
+        raise LadderError("unknown_decision_kind", kind=sorted(unknown)[0])
+    return min(kinds, key=DECISION_PRECEDENCE.index, default=DEFAULT_DECISION_KIND)
 
 
 def document_for(step: str, violations: list[Violation]) -> str | None:

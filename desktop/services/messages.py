@@ -29,7 +29,7 @@ def message_for(exc: BaseException, tr: Translator) -> str | None:
     if _is(exc, "desktop.domain.validation", "ValidationFailed"):
         return "\n".join(f"- {problem_text(p.code, tr, *p.params)}" for p in e.problems)
     if isinstance(exc, Refusal):
-        return tr(exc.key, **exc.params)
+        return tr(exc.key, **_named_steps(exc.params, tr))
     if _is(exc, "desktop.domain.catalogue", "CatalogueError"):
         return tr("catalogue.error", str(exc))
     if _is(exc, "reports.signing", "SigningError"):
@@ -40,6 +40,22 @@ def message_for(exc: BaseException, tr: Translator) -> str | None:
         text = f"{tr('layer.refused')} {tr('layer.' + e.code, **e.params)}"
         return f"{text}\n  ({e.detail})" if e.detail else text
     return None
+
+
+# Parameters that hold ladder steps: shown by their names in the user's language.
+STEP_PARAMS = ("step", "current", "following", "allowed")
+
+
+def _named_steps(params: dict, tr: Translator) -> dict:
+    named = dict(params)
+    for key in STEP_PARAMS:
+        value = named.get(key)
+        if isinstance(value, str) and value:
+            named[key] = tr(f"step.{value}")
+        elif isinstance(value, (tuple, list)):
+            named[key] = "، ".join(tr(f"step.{s}") for s in value) if tr.rtl else ", ".join(tr(f"step.{s}") for s in value)
+            named[key] = named[key] or tr("ladder.no_step")
+    return named
 
 
 def _is(exc: BaseException, module: str, name: str) -> bool:

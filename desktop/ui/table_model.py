@@ -154,6 +154,8 @@ class RowsTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.headers)
 
     def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
         if role == ID_ROLE:
             return self.rows[index.row()]["id"]
         if role == DISPLAY_ROLE:

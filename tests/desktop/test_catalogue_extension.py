@@ -17,7 +17,7 @@ EXTENSION = {
     "fields": [{"code": "beaches", "ar": "الشواطئ", "fr": "Plages surveillées", "checklist": [], "violations": [{
         "code": "PLG-01", "ar": "نصب مظلات بدون ترخيص", "fr": "Parasols installés sans autorisation",
         "basis": [{"text": "ARR-2026-07", "article": "4"}], "severity": "minor", "deadline_days": 3,
-        "next_step": "formal_notice"}]}]}
+        "next_step": "formal_notice", "decision_kind": "removal"}]}]}
 
 
 @pytest.fixture

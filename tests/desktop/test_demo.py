@@ -1,4 +1,6 @@
 """The demo commune looks like the real thing."""
+import json
+
 import numpy as np
 
 from desktop.store.districts import district_locator
@@ -50,3 +52,9 @@ def test_violations_have_findings_and_consistent_checklists(store):
 def test_brigades_work_in_their_arrondissement(store):
     assert store.scalar("SELECT count(*) FROM inspection i JOIN [user] u ON u.id = i.lead_officer_id"
                         " WHERE u.district_id != i.district_id") == 0
+
+
+def test_compliant_inspections_answer_yes_to_their_whole_checklist(store):
+    rows = store.query("SELECT checklist FROM inspection WHERE outcome = 'compliant'")
+    assert rows
+    assert all(set(json.loads(r["checklist"]).values()) == {"yes"} for r in rows)

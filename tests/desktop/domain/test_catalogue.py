@@ -87,3 +87,56 @@ def test_validation_cache_never_hides_a_changed_file(tmp_path):
     ext.write_text(json.dumps({"catalogue_version": 0}), encoding="utf-8")
     with pytest.raises(CatalogueError, match="catalogue_version"):
         load_catalogue(tmp_path)
+
+
+def _violation(code, **extra):
+    return {"code": code, "ar": "ا", "fr": "a", "basis": [{"text": "L113-14"}], "severity": "minor",
+            "deadline_days": 8, "next_step": "formal_notice", **extra}
+
+
+def _extend(tmp_path, fields):
+    (tmp_path / "20-kinds.json").write_text(json.dumps({"catalogue_version": 1, "fields": fields}), encoding="utf-8")
+    return load_catalogue(tmp_path)
+
+
+def test_every_shipped_violation_names_its_decision():
+    from desktop.domain.catalogue import SHIPPED
+    raw = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    missing = [v["code"] for f in raw["fields"] for v in f.get("violations", []) if "decision_kind" not in v]
+    assert missing == []
+
+
+def test_extension_sets_the_decision_of_its_violations(tmp_path):
+    cat = _extend(tmp_path, [
+        {"code": "hygiene", "violations": [_violation("HYG-90", decision_kind="withdrawal")]},
+        {"code": "beaches", "ar": "الشواطئ", "fr": "Plages", "decision_kind": "removal",
+         "violations": [_violation("BEA-01"), _violation("BEA-02", decision_kind="closure")]}])
+    assert cat.violation("HYG-90").decision_kind == "withdrawal"
+    assert cat.violation("BEA-01").decision_kind == "removal"  # the field's default
+    assert cat.violation("BEA-02").decision_kind == "closure"  # its own prevails over the field's
+
+
+def test_extension_violation_without_decision_gets_the_documented_default(tmp_path):
+    cat = _extend(tmp_path, [
+        {"code": "hygiene", "violations": [_violation("HYG-90")]},
+        {"code": "ruin_buildings", "violations": [_violation("RUIBUI-90")]},
+        {"code": "public_domain", "violations": [_violation("DOM-06", severity="major")]}])
+    assert cat.violation("HYG-90").decision_kind == "closure"        # no field default: closure
+    assert cat.violation("RUIBUI-90").decision_kind == "ruin_order"  # the field's default (as before)
+    replaced = cat.violation("DOM-06")
+    assert replaced.severity == "major" and replaced.decision_kind == "removal"  # kept from the replaced one
+
+
+def test_extension_field_default_does_not_touch_violations_that_name_theirs(tmp_path):
+    cat = _extend(tmp_path, [{"code": "public_domain", "decision_kind": "closure"}])
+    assert cat.violation("DOM-06").decision_kind == "removal"
+    assert cat.field("public_domain").decision_kind == "closure"
+
+
+@pytest.mark.parametrize("where", ["violation", "field"])
+def test_unknown_decision_kind_is_refused(tmp_path, where):
+    field = {"code": "hygiene", "violations": [_violation("HYG-90")]}
+    (field["violations"][0] if where == "violation" else field)["decision_kind"] = "banishment"
+    with pytest.raises(CatalogueError, match="banishment") as err:
+        _extend(tmp_path, [field])
+    assert "20-kinds.json" in str(err.value)

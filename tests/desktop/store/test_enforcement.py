@@ -1,4 +1,7 @@
-"""The ladder and the register on a real database: owners, due dates, who may sign, numbering."""
+"""The ladder and the register on a real database: owners, due dates, who may sign, numbering.
+
+Cases are opened in an empty commune with the builders; signing, delegations and the counts use
+the demo (its certificates, delegation and thousands of cases)."""
 import json
 import subprocess
 from datetime import date, timedelta
@@ -18,6 +21,7 @@ from desktop.store.delegations import withdraw_delegation
 from desktop.store.inspections import submit_inspection
 from desktop.store.users import authenticate
 from reports.signing import SigningError, verify_pdf
+from tests.builders import case_of, inspection_input, make_case, make_inspection, make_site, make_user
 
 
 def sign(store, user, decision_id, p12, password):
@@ -39,37 +43,76 @@ def p12(demo_path):
     return {"president": folder / "president.p12", "vicepresident": folder / "vicepresident.p12"}
 
 
-def test_a_finding_opens_a_case_with_owner_and_due_date(store, officer, valid_input, catalogue):
-    iid = submit_inspection(store, officer, valid_input, catalogue)
-    case_id = store.scalar("SELECT cf.case_id FROM case_finding cf JOIN finding f ON f.id = cf.finding_id"
-                           " WHERE f.inspection_id = ?", (iid,))
+@pytest.fixture
+def commune(empty_commune):
+    """An empty commune with its coordinator (who owns the paperwork steps) and two officers."""
+    return {"store": empty_commune, "coordinator": make_user(empty_commune, "coordinator"),
+            "officer": make_user(empty_commune, "officer"), "other_officer": make_user(empty_commune, "officer")}
+
+
+def test_a_finding_opens_a_case_with_owner_and_due_date(commune, catalogue):
+    store, officer = commune["store"], commune["officer"]
+    site = make_site(store)
+    iid = make_inspection(store, officer, catalogue, site, field_code="public_domain", findings=["DOM-01"],
+                          inspected_at="2026-06-01T10:30:00Z")
+    case_id = case_of(store, iid)
     step = current_step(store, case_id)
     assert step.step == "formal_notice"  # DOM-01: notice to stop (Law 57-19 art. 27)
-    assert date.fromisoformat(step.due_on) - date.fromisoformat(step.opened_on) <= timedelta(days=30)
-    assert step.owner_id == store.scalar("SELECT id FROM [user] WHERE username = 'coordinateur'")
+    assert (step.opened_on, step.due_on) == ("2026-06-01", "2026-07-01")  # its 30 days
+    assert step.owner_id == commune["coordinator"].id
     # A second inspection of the same site and field joins the open case.
-    valid_input.inspected_at = "2026-06-05T10:30:00Z"
-    iid2 = submit_inspection(store, officer, valid_input, catalogue)
-    assert store.scalar("SELECT cf.case_id FROM case_finding cf JOIN finding f ON f.id = cf.finding_id"
-                        " WHERE f.inspection_id = ?", (iid2,)) == case_id
+    iid2 = make_inspection(store, officer, catalogue, site, field_code="public_domain", findings=["DOM-05"],
+                           inspected_at="2026-06-05T10:30:00Z")
+    assert case_of(store, iid2) == case_id
+    assert [s.step for s in case_steps(store, case_id)] == ["formal_notice"]  # the ladder does not restart
+    # Another field on the same site, or the same field on another site, opens its own case.
+    other_field = make_inspection(store, officer, catalogue, site, field_code="hygiene", findings=["HYG-02"])
+    other_site = make_inspection(store, officer, catalogue, field_code="public_domain", findings=["DOM-01"])
+    assert len({case_id, case_of(store, other_field), case_of(store, other_site)}) == 3
+    assert store.scalar("SELECT count(*) FROM case_file") == 3
 
 
-def test_ladder_moves_in_order_only(store, people, officer, valid_input, catalogue):
-    iid = submit_inspection(store, officer, valid_input, catalogue)
-    case_id = store.scalar("SELECT cf.case_id FROM case_finding cf JOIN finding f ON f.id = cf.finding_id"
-                           " WHERE f.inspection_id = ?", (iid,))
-    coord = people["coordinateur"]
+def test_a_field_step_goes_to_the_officer_who_found_it(commune, catalogue):
+    store = commune["store"]
+    case_id = make_case(store, commune["officer"], catalogue, ["HYG-02"])  # awareness visit first
+    step = current_step(store, case_id)
+    assert step.step == "awareness" and step.owner_id == commune["officer"].id
+
+
+def test_a_compliant_inspection_opens_no_case(commune, catalogue):
+    make_inspection(commune["store"], commune["officer"], catalogue, field_code="hygiene")
+    assert commune["store"].scalar("SELECT count(*) FROM case_file") == 0
+
+
+def test_ladder_moves_in_order_only(commune, catalogue):
+    store, coord, officer = commune["store"], commune["coordinator"], commune["officer"]
+    case_id = make_case(store, officer, catalogue, ["DOM-01"])
     with pytest.raises(LadderError):
         advance(store, coord, case_id, "execution")
-    advance(store, coord, case_id, "reinspection", "notice served")
-    assert current_step(store, case_id).owner_id == officer.id  # field steps go to the officer
-    advance(store, coord, case_id, "decision", "not complied")
+    advance(store, coord, case_id, "reinspection", "notice served", on=date(2026, 7, 1))
+    reinspection = current_step(store, case_id)
+    assert reinspection.owner_id == officer.id  # field steps go to the officer
+    assert reinspection.due_on == "2026-07-06"  # the step's default: 5 days
+    advance(store, coord, case_id, "decision", "not complied", on=date(2026, 7, 6), days=3)
+    assert (current_step(store, case_id).due_on, current_step(store, case_id).owner_id) == ("2026-07-09", coord.id)
     advance(store, coord, case_id, "notification")
     advance(store, coord, case_id, "closed", "complied after the decision")
     assert [s.step for s in case_steps(store, case_id)] == ["formal_notice", "reinspection", "decision", "notification"]
+    assert all(s.status == "done" for s in case_steps(store, case_id))
     assert store.scalar("SELECT status FROM case_file WHERE id = ?", (case_id,)) == "closed"
-    with pytest.raises(PermissionError):
-        advance(store, people["agent001"], case_id, "closed")
+    with pytest.raises(Refusal, match="no_open_step"):
+        advance(store, coord, case_id, "closed")
+
+
+def test_only_case_managers_advance(commune, catalogue):
+    store = commune["store"]
+    case_id = make_case(store, commune["officer"], catalogue, ["DOM-01"])
+    for role in ("officer", "reviewer", "administrator"):
+        with pytest.raises(PermissionError):
+            advance(store, make_user(store, role), case_id, "reinspection")
+    assert [(s.step, s.status) for s in case_steps(store, case_id)] == [("formal_notice", "open")]
+    advance(store, make_user(store, "president"), case_id, "reinspection")
+    assert current_step(store, case_id).step == "reinspection"
 
 
 def _draft(store, people, catalogue, field):

@@ -1,8 +1,9 @@
-import json
+"""Inspections in the store. Most tests start from an empty commune and add the few rows they
+need (tests/builders.py); paging and filters run over the demo's 3,000 inspections."""
 
 import pytest
 
-from desktop.domain.model import PhotoRef, SiteInput
+from desktop.domain.model import FindingInput, PhotoRef, SiteInput
 from desktop.domain.validation import ValidationFailed
 from desktop.store.check import check_store
 from desktop.store.drafts import discard_draft, list_drafts, save_draft
@@ -11,12 +12,41 @@ from desktop.store.inspections import (InspectionFilter, get_inspection, inspect
                                        submit_inspection)
 from desktop.store.sites import search_sites, site_history
 from desktop.store.users import authenticate
+from tests.builders import PASSWORD, inspection_input, make_inspection, make_site, make_user
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def journal_count(store):
     return store.scalar("SELECT count(*) FROM journal")
+
+
+@pytest.fixture
+def store(empty_commune):
+    """Here ``store`` is the empty commune (the demo is asked for by name where needed)."""
+    return empty_commune
+
+
+@pytest.fixture
+def officer(store):
+    return make_user(store, "officer")
+
+
+@pytest.fixture
+def valid_input(store, officer):
+    """An inspection that passes every rule, on an existing site, with a colleague."""
+    site = make_site(store)
+    return inspection_input(store, [officer, make_user(store, "officer")], site, field_code="public_domain",
+                            findings=[FindingInput("DOM-01", 12.5, "terrasse")],
+                            checklist={"DOM-C01": "no", "DOM-C02": "yes"}, notes="visite test")
+
+
+@pytest.fixture
+def demo(demo_path):
+    from desktop.store.db import open_store
+    s = open_store(demo_path)
+    yield s
+    s.close()
 
 
 def test_submit_writes_everything_and_journals_it(store, officer, valid_input, catalogue):
@@ -28,6 +58,9 @@ def test_submit_writes_everything_and_journals_it(store, officer, valid_input, c
     assert [f["violation_code"] for f in got["findings"]] == ["DOM-01"]
     assert got["findings"][0]["measure_value"] == 12.5
     assert got["created_by"] == officer.id and got["version"] == 1 and got["device_id"] == store.device_id
+    assert got["lead_officer_id"] == officer.id and got["second_officer_id"] == valid_input.officer_ids[1]
+    raw = store.scalar("SELECT checklist FROM inspection WHERE id = ?", (iid,))
+    assert raw == '{"DOM-C01": "no", "DOM-C02": "yes"}'  # JSON with sorted keys
     entries = store.query("SELECT entity, op, actor FROM journal WHERE seq > ?", (before,))
     assert [(e["entity"], e["op"]) for e in entries] == [
         ("inspection", "insert"), ("finding", "insert"),
@@ -46,10 +79,12 @@ def test_invalid_inspection_writes_nothing(store, officer, valid_input, catalogu
 
 
 def test_reviewer_cannot_submit(store, valid_input, catalogue):
-    reviewer = authenticate(store, "gouverneur", "revue-demo")
+    reviewer = authenticate(store, make_user(store, "reviewer").username, PASSWORD)
     assert reviewer is not None and reviewer.role == "reviewer"
+    before = (journal_count(store), store.scalar("SELECT count(*) FROM inspection"))
     with pytest.raises(PermissionError):
         submit_inspection(store, reviewer, valid_input, catalogue)
+    assert (journal_count(store), store.scalar("SELECT count(*) FROM inspection")) == before
 
 
 def test_new_site_and_photo_in_one_transaction(store, officer, valid_input, catalogue, tmp_path):
@@ -120,7 +155,8 @@ def _all_ids(store, query, page=97):
 
 @pytest.mark.parametrize("sort", ["inspected_at", "field_code", "district_id", "outcome"])
 @pytest.mark.parametrize("descending", [True, False])
-def test_keyset_pages_visit_every_row_once_in_order(store, sort, descending):
+def test_keyset_pages_visit_every_row_once_in_order(demo, sort, descending):
+    store = demo
     q = inspection_query(InspectionFilter(), sort=sort, descending=descending)
     ids = _all_ids(store, q)
     assert len(ids) == len(set(ids)) == q.count(store) == 3000
@@ -129,7 +165,8 @@ def test_keyset_pages_visit_every_row_once_in_order(store, sort, descending):
     assert values == sorted(values, reverse=descending)
 
 
-def test_filters_match_an_independent_count(store):
+def test_filters_match_an_independent_count(demo):
+    store = demo
     district = store.query("SELECT id FROM district WHERE code = '061410131'")[0]["id"]
     officer_id = store.query("SELECT lead_officer_id FROM inspection LIMIT 1")[0]["lead_officer_id"]
     filt = InspectionFilter(field_code="hygiene", district_id=district, date_from="2026-01-01T00:00:00Z",
@@ -144,15 +181,22 @@ def test_filters_match_an_independent_count(store):
         "SELECT count(*) FROM inspection WHERE lead_officer_id = ?1 OR second_officer_id = ?1", (officer_id,))
 
 
-def test_free_text_finds_site_owner_and_notes(store):
-    owner = store.query("SELECT owner_id_number FROM site WHERE owner_id_kind = 'cin' LIMIT 1")[0]["owner_id_number"]
-    ids = _all_ids(store, inspection_query(InspectionFilter(text=owner)))
-    sites = {store.scalar("SELECT s.owner_id_number FROM inspection i JOIN site s ON s.id = i.site_id WHERE i.id = ?", (i,)) for i in ids}
-    assert sites == {owner} or (owner in sites)
-    pct = _all_ids(store, inspection_query(InspectionFilter(text="100%")))
-    assert pct == []  # LIKE wildcards in the search text are literal
+def test_free_text_finds_site_owner_and_notes(store, officer, catalogue):
+    cafe = make_site(store, name="Café des Arts", owner_name="Karim Tazi", owner_id_kind="cin",
+                     owner_id_number="BE123456")
+    shop = make_site(store, name="Épicerie du coin", owner_name="Salma Bennani", owner_id_kind="cin",
+                     owner_id_number="BK654321")
+    on_cafe = {make_inspection(store, officer, catalogue, cafe, inspected_at=f"2026-06-0{d}T10:00:00Z")
+               for d in (1, 2)}
+    noted = make_inspection(store, officer, catalogue, shop, notes="Gérant absent, parasol 100 tables",
+                            inspected_at="2026-06-03T10:00:00Z")
+    make_inspection(store, officer, catalogue, shop, notes="rien à signaler", inspected_at="2026-06-04T10:00:00Z")
 
+    def found(text, **filters):
+        return set(_all_ids(store, inspection_query(InspectionFilter(text=text, **filters))))
 
-def test_checklist_is_stored_as_json(store):
-    raw = store.scalar("SELECT checklist FROM inspection WHERE outcome = 'compliant' LIMIT 1")
-    assert set(json.loads(raw).values()) == {"yes"}
+    assert found("BE123456") == found("be1234") == found("Tazi") == found("Arts") == on_cafe  # owner, ID, name
+    assert found("parasol") == found("gérant absent") == {noted}  # words of the notes
+    assert found("Zerktouni") == found("BE999999") == set()  # a term nothing holds finds nothing
+    assert found("100%") == found("Caf_") == set()  # LIKE wildcards in the search text are literal
+    assert found("parasol", field_code="hygiene") == set()  # the text combines with the other filters

@@ -6,6 +6,20 @@ import pytest
 from desktop.store.db import open_store
 from desktop.store.errors import StoreError
 from desktop.store.inspections import submit_inspection
+from desktop.store.users import authenticate
+from tests.builders import PASSWORD, inspection_input, make_site, make_user
+
+
+@pytest.fixture
+def officer(empty_commune):
+    return make_user(empty_commune, "officer")
+
+
+@pytest.fixture
+def valid_input(empty_commune, officer):
+    """A valid inspection of a site of the empty commune."""
+    return inspection_input(empty_commune, [officer], make_site(empty_commune), field_code="hygiene",
+                            findings=["HYG-02"])
 
 
 def _error(path, **kw) -> StoreError:
@@ -32,12 +46,12 @@ def test_foreign_sqlite_file_is_refused(tmp_path):
     assert _error(p).code == "not_commune_db"
 
 
-def test_newer_schema_is_refused_not_downgraded(demo_path):
-    conn = sqlite3.connect(demo_path)
+def test_newer_schema_is_refused_not_downgraded(empty_commune_path):
+    conn = sqlite3.connect(empty_commune_path)
     conn.execute("PRAGMA user_version = 99")
     conn.commit()
     conn.close()
-    err = _error(demo_path)
+    err = _error(empty_commune_path)
     assert err.code == "newer_schema" and err.params["found"] == 99
 
 
@@ -57,16 +71,19 @@ def test_corrupt_database_is_reported(demo_path, tmp_path):
     assert err.value.code == "corrupt"
 
 
-def test_read_only_database_refuses_writes_clearly(demo_path, valid_input, catalogue):
-    with open_store(demo_path, readonly=True) as s:
-        from desktop.store.users import authenticate
-        user = authenticate(s, "agent001", "agent-demo")
+def test_read_only_database_refuses_writes_clearly(empty_commune, empty_commune_path, officer, valid_input,
+                                                   catalogue):
+    before = empty_commune.scalar("SELECT count(*) FROM journal")
+    with open_store(empty_commune_path, readonly=True) as s:
+        user = authenticate(s, officer.username, PASSWORD)
         with pytest.raises(StoreError) as err:
             submit_inspection(s, user, valid_input, catalogue)
         assert err.value.code == "read_only"
+    assert empty_commune.scalar("SELECT count(*) FROM journal") == before
 
 
-def test_disk_full_keeps_everything_already_saved(store, officer, valid_input, catalogue):
+def test_disk_full_keeps_everything_already_saved(empty_commune, officer, valid_input, catalogue):
+    store = empty_commune
     before = store.scalar("SELECT count(*) FROM inspection")
     first = submit_inspection(store, officer, valid_input, catalogue)
     pages = store.scalar("PRAGMA page_count")
@@ -82,9 +99,11 @@ def test_disk_full_keeps_everything_already_saved(store, officer, valid_input, c
     assert check_store(store).ok
 
 
-def test_user_data_cannot_be_deleted_and_journal_cannot_change(store):
+def test_user_data_cannot_be_deleted_and_journal_cannot_change(empty_commune):
+    store = empty_commune
+    site = make_site(store)
     with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
-        store.conn.execute("DELETE FROM site WHERE rowid = 1")
+        store.conn.execute("DELETE FROM site WHERE id = ?", (site,))
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         store.conn.execute("UPDATE journal SET actor = 'x' WHERE seq = 1")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):

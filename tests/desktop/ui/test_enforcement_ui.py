@@ -5,6 +5,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.demo.cases import CERT_PASSWORD, certs_dir
+from desktop.store.decisions import record_transmission
 from desktop.store.users import authenticate
 from desktop.ui.case_dialog import CaseDialog, PreviewDialog, sign_checked
 from desktop.ui.cases_page import CasesPage
@@ -56,29 +57,79 @@ def test_case_dialog_advances_drafts_previews_and_signs(qtbot, president_session
     assert number and f"{number}/{date.today().year}" in dialog.documents.item(dialog.documents.count() - 1).text()
 
 
-def test_register_page_saves_and_verifies(qtbot, president_session, store, tmp_path, monkeypatch):
+@pytest.fixture
+def shown(monkeypatch):
+    """The texts of the message boxes the page shows (instead of showing them)."""
+    texts = []
+    monkeypatch.setattr(QMessageBox, "information", lambda *a: texts.append(a[2]))
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: texts.append(a[2]))
+    return texts
+
+
+@pytest.fixture
+def register_page(qtbot, president_session, shown):
+    """The 2026 register with a signed decision, not yet sent to the governor, selected;
+    ``page.signed_row`` is its row."""
     page = RegisterPage(president_session)
     qtbot.addWidget(page)
     page.year.setValue(2026)
-    signed_row = next(r for r in range(page.model.rowCount()) if page.model.rows[r]["status"] == "signed")
-    page.view.selectRow(signed_row)
-    out = page.save_pdf(tmp_path / "d.pdf")
-    assert out.read_bytes()[:5] == b"%PDF-"
-    shown = []
-    monkeypatch.setattr(QMessageBox, "information", lambda *a: shown.append(a[2]))
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
-    assert "Signature valide" in page.verify_file(out)
+    page.signed_row = next(r for r, row in enumerate(page.model.rows)
+                           if row["status"] == "signed" and not row["transmitted_on"] and not row["appeal_on"])
+    page.view.selectRow(page.signed_row)
+    return page
+
+
+@pytest.fixture
+def saved_pdf(register_page, tmp_path):
+    return register_page.save_pdf(tmp_path / "d.pdf")
+
+
+def test_register_page_saves_the_selected_decision(register_page, saved_pdf, tmp_path):
+    assert saved_pdf == tmp_path / "d.pdf"
+    assert saved_pdf.read_bytes()[:5] == b"%PDF-"
+    decision_id = register_page.model.rows[register_page.signed_row]["id"]
+    assert saved_pdf.read_bytes() == register_page.pdf_bytes(decision_id)
+
+
+def test_register_page_verifies_a_signed_file(register_page, saved_pdf, shown):
+    assert "Signature valide" in register_page.verify_file(saved_pdf)
+    assert shown and "Signature valide" in shown[-1]
+
+
+def test_register_page_finds_a_damaged_file(register_page, saved_pdf, shown, tmp_path):
     damaged = tmp_path / "x.pdf"
-    data = bytearray(out.read_bytes())
+    data = bytearray(saved_pdf.read_bytes())
     data[len(data) // 2] ^= 1
     damaged.write_bytes(bytes(data))
-    assert "échouée" in page.verify_file(damaged)
-    page.transmit()
-    assert page.model.rows[signed_row]["transmitted_on"] == date.today().isoformat()
-    page.view.selectRow(signed_row)
-    page.receipt("Pas d'observation")
-    assert store.scalar("SELECT governor_observation FROM decision WHERE id = ?",
-                        (page.model.rows[signed_row]["id"],)) == "Pas d'observation"
-    page.view.selectRow(signed_row)
-    page.appeal("Tribunal administratif de Casablanca, dossier 123/7110/2026")
-    assert page.model.rows[signed_row]["appeal_on"] == date.today().isoformat()
+    assert "échouée" in register_page.verify_file(damaged)
+    assert "échouée" in shown[-1]
+
+
+def test_register_page_records_the_transmission_to_the_governor(register_page, shown):
+    register_page.transmit()
+    assert shown == []
+    assert register_page.model.rows[register_page.signed_row]["transmitted_on"] == date.today().isoformat()
+
+
+def test_register_page_records_the_governors_receipt(register_page, president_session, store, shown):
+    decision_id = register_page.model.rows[register_page.signed_row]["id"]
+    record_transmission(store, president_session.user, decision_id, date.today())
+    register_page.refresh()
+    register_page.view.selectRow(register_page.signed_row)
+    register_page.receipt("Pas d'observation")
+    assert shown == []
+    row = store.query("SELECT receipt_on, governor_observation FROM decision WHERE id = ?", (decision_id,))[0]
+    assert row == {"receipt_on": date.today().isoformat(), "governor_observation": "Pas d'observation"}
+
+
+def test_register_page_refuses_a_receipt_before_transmission(register_page, store, shown):
+    decision_id = register_page.model.rows[register_page.signed_row]["id"]
+    register_page.receipt("Pas d'observation")
+    assert len(shown) == 1  # said, not saved
+    assert store.scalar("SELECT receipt_on FROM decision WHERE id = ?", (decision_id,)) is None
+
+
+def test_register_page_records_an_appeal(register_page, shown):
+    register_page.appeal("Tribunal administratif de Casablanca, dossier 123/7110/2026")
+    assert shown == []
+    assert register_page.model.rows[register_page.signed_row]["appeal_on"] == date.today().isoformat()

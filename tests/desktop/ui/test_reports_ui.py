@@ -73,9 +73,26 @@ def test_lists_export_to_csv_and_xlsx(qtbot, session, store, tmp_path):
         book.close()
 
 
-def test_the_register_exports_too(qtbot, make_session, store, tmp_path):
+def test_the_register_exports_what_it_shows(qtbot, make_session, store, tmp_path):
+    from openpyxl import load_workbook
     from desktop.ui.register_page import RegisterPage
     page = RegisterPage(make_session(authenticate(store, "president", "president-demo")))
     qtbot.addWidget(page)
     page.year.setValue(2026)
-    assert export_model(page.model, tmp_path / "r.csv") == page.model.rowCount() > 0
+    model = page.model
+    shown = [[model.index(r, c).data() for c in range(model.columnCount())] for r in range(model.rowCount())]
+    assert export_model(model, tmp_path / "r.csv") == len(shown) > 0
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == model.headers and rows[1:] == shown
+    # Checked against the database: every signed decision of the year, by its register number.
+    numbered = {f"{r['number']}/{r['year']}" for r in store.query(
+        "SELECT number, year FROM decision WHERE year = 2026 AND number IS NOT NULL")}
+    assert numbered and {row[0] for row in rows[1:] if row[0] != "—"} == numbered
+    assert export_model(model, tmp_path / "r.xlsx") == len(shown)
+    book = load_workbook(tmp_path / "r.xlsx", read_only=True)
+    try:
+        cells = [[c if c is not None else "" for c in row] for row in book.active.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    assert cells == rows
