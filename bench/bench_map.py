@@ -41,7 +41,8 @@ def main() -> None:
     from desktop.store.geo import inspection_points
     from desktop.ui.fonts import register_fonts, ui_font
     from desktop.ui.map_page import district_rows
-    from desktop.ui.map_render import MapScene, Style, View, polygon_from_arrays, render
+    from desktop.ui.map_render import MapScene, polygon_from_arrays, render
+    from maps.scene import Style, View
     register_fonts()
     app.setFont(ui_font())
     tr = Translator("fr")

@@ -2,7 +2,6 @@
 rows for export. Plain values out (numpy arrays, DataFrames, tuples); the engine stays in maps/."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -10,27 +9,12 @@ import numpy as np
 
 from desktop.store.db import Store
 from desktop.store.inspections import InspectionFilter
+from maps.points import PointSet  # the type inspection_points returns; it lives with the engine
 
 EXPORT_COLUMNS = ("id", "inspected_at", "field_code", "outcome", "origin_type", "district_code",
                   "district_fr", "district_ar", "outside_district", "site_kind", "site_name",
                   "finding_count", "violation_codes", "lon", "lat")
 FETCH = 50_000
-
-
-@dataclass
-class PointSet:
-    """Inspections as parallel arrays; ``field``/``outcome`` index into their code lists."""
-    rowid: np.ndarray
-    lon: np.ndarray
-    lat: np.ndarray
-    field: np.ndarray
-    outcome: np.ndarray
-    outside: np.ndarray
-    field_codes: list[str]
-    outcome_codes: list[str]
-
-    def __len__(self) -> int:
-        return len(self.rowid)
 
 
 def _where(filt: InspectionFilter | None) -> tuple[str, list]:

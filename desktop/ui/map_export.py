@@ -7,7 +7,8 @@ from PySide6.QtCore import QMarginsF
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from desktop.i18n import Translator
-from desktop.ui.map_render import MapScene, Style, View, render
+from desktop.ui.map_render import MapScene, render
+from maps.scene import Style, View
 
 
 def _atomic(path: Path):

@@ -12,11 +12,12 @@ from desktop.store.db import open_store
 from desktop.store.geo import count_frame, district_population, inspection_points
 from desktop.ui.errors import show_error
 from desktop.ui.map_export import save_pdf, save_png
-from desktop.ui.map_render import MapScene, Style
+from desktop.ui.map_render import MapScene
 from desktop.ui.map_widget import MapWidget
 from desktop.ui.session import Session
 from desktop.ui.tasks import run_background
 from maps.aggregate import aggregate
+from maps.scene import Style
 
 MODES = (("points", "field"), ("points", "outcome"), ("choropleth", "inspections"), ("choropleth", "violations"))
 
