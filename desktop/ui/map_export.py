@@ -7,6 +7,8 @@ from PySide6.QtCore import QMarginsF
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from desktop.i18n import Translator
+from desktop.store.db import open_store
+from desktop.store.geo import district_rates, district_rows, inspection_points
 from desktop.ui.map_render import MapScene, render
 from maps.scene import Style, View
 
@@ -54,11 +56,7 @@ def render_map_file(db: Path, out: Path, size: tuple[int, int], filt, tr: Transl
 
     from PySide6.QtWidgets import QApplication
 
-    from desktop.store.db import open_store
-    from desktop.store.geo import count_frame, district_population, inspection_points
     from desktop.ui.fonts import register_fonts, ui_font
-    from desktop.ui.map_page import district_rows
-    from maps.aggregate import aggregate
     app = QApplication.instance() or QApplication([sys.argv[0]])
     register_fonts()
     app.setFont(ui_font())
@@ -66,8 +64,7 @@ def render_map_file(db: Path, out: Path, size: tuple[int, int], filt, tr: Transl
         scene = MapScene(district_rows(store), inspection_points(store, filt))
         style = Style(mode=mode, color_by=color_by, measure=measure)
         if mode == "choropleth":
-            table = aggregate(count_frame(store, filt), ["district"], district_population(store))
-            style.rates = {d: float(v) for d, v in zip(table["district"], table[f"{measure}_per_1000"])}
+            style.rates = district_rates(store, measure, filt)
     view = scene.fit(*size)
     (save_pdf if out.suffix.lower() == ".pdf" else save_png)(out, scene, view, style, tr)
     return len(scene.x)
