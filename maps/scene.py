@@ -55,7 +55,8 @@ class View:
 
     def to_screen(self, x, y):
         """World metres (scalars or arrays) to pixels, y down."""
-        return (np.asarray(x) - self.cx) * self.scale + self.width / 2, self.height / 2 - (np.asarray(y) - self.cy) * self.scale
+        return ((np.asarray(x) - self.cx) * self.scale + self.width / 2,
+                self.height / 2 - (np.asarray(y) - self.cy) * self.scale)
 
     def to_world(self, sx, sy):
         """Pixels (scalars or arrays) to world metres: the inverse of ``to_screen``."""

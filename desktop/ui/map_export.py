@@ -1,14 +1,17 @@
 """The map to a PNG image or a vector PDF, drawn by the same renderer as the screen."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtWidgets import QApplication
 
 from desktop.i18n import Translator
 from desktop.store.db import open_store
 from desktop.store.geo import district_rates, district_rows, inspection_points
+from desktop.ui.fonts import register_fonts, ui_font
 from desktop.ui.map_render import MapScene, render
 from maps.scene import Style, View
 
@@ -52,11 +55,6 @@ def render_map_file(db: Path, out: Path, size: tuple[int, int], filt, tr: Transl
                     color_by: str = "field", measure: str = "inspections") -> int:
     """The headless map (``commune-police map``): the same scene and renderer as the map page.
     Returns the number of inspections drawn."""
-    import sys
-
-    from PySide6.QtWidgets import QApplication
-
-    from desktop.ui.fonts import register_fonts, ui_font
     app = QApplication.instance() or QApplication([sys.argv[0]])
     register_fonts()
     app.setFont(ui_font())

@@ -99,7 +99,8 @@ def test_pyramid_image_dominant_colour_and_opacity():
     assert south[0].tolist() == [0, 255, 0, 255]   # three points, two green: the peak, opaque
     assert south[1, :3].tolist() == [255, 0, 0]    # a tie goes to the first category
     assert 70 <= south[1, 3] < 255
-    assert north[3, :3].tolist() == [0, 0, 255] and north[3, 3] == pytest.approx(70 + 185 * np.log(2) / np.log(4), abs=1)
+    assert north[3, :3].tolist() == [0, 0, 255]
+    assert north[3, 3] == pytest.approx(70 + 185 * np.log(2) / np.log(4), abs=1)
     assert (image[..., 3] > 0).sum() == 3           # empty cells transparent
     assert pyramid.rgba("c", 0, colors) is image    # cached
 

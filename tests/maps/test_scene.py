@@ -243,7 +243,8 @@ def test_outlines_and_labels_in_view(scene):
     assert [t for t, _x, _y in scene.labels_on_screen(whole, "ar")] == ["الغرب", "الشرق"]
     labels = scene.labels_on_screen(whole, "fr", {"w": 12.345, "e": float("nan")})
     assert [t for t, _x, _y in labels] == ["Ouest\n12.3", "Est"]
-    assert (labels[0][1], labels[0][2]) == pytest.approx(tuple(float(v) for v in whole.to_screen(*scene.districts[0].label)))
+    sx, sy = whole.to_screen(*scene.districts[0].label)
+    assert (labels[0][1], labels[0][2]) == pytest.approx((float(sx), float(sy)))
 
 
 def test_rowids_in_a_polygon_match_shapely_point_by_point(scene):

@@ -181,12 +181,14 @@ def test_legend_rows_are_translated(store, lang):
     tr = Translator(lang)
     scene = Scene(district_rows(store), inspection_points(store))
     rates = district_rates(store, "violations")
-    title, rows = map_render.legend_rows(scene, Style(mode="choropleth", measure="violations", rates=rates), tr, Drawn())
+    choropleth = Style(mode="choropleth", measure="violations", rates=rates)
+    title, rows = map_render.legend_rows(scene, choropleth, tr, Drawn())
     assert title == tr("map.legend_rate_violations") != "map.legend_rate_violations"
     assert rows == [*choropleth_classes(rates), (tr("map.no_data"), NO_DATA_COLOR)] and len(rows) == 6
     title, rows = map_render.legend_rows(scene, Style(color_by="field"), tr, Drawn(visible=12345))
     assert "12 345" in title and [c for _l, c in rows] == list(FIELD_COLORS)
-    assert [label for label, _c in rows] == [tr(f"map.group_{g}") for g in ("hygiene", "public_domain", "urbanism", "other")]
+    groups = ("hygiene", "public_domain", "urbanism", "other")
+    assert [label for label, _c in rows] == [tr(f"map.group_{g}") for g in groups]
     assert not any(label.startswith("map.") for label, _c in rows)
     title, rows = map_render.legend_rows(scene, Style(color_by="outcome"), tr, Drawn(density=True))
     assert title == tr("map.legend_density")
