@@ -38,10 +38,10 @@ def main() -> None:
     app = QApplication([])
     from desktop.i18n import Translator
     from desktop.store.db import open_store
-    from desktop.store.geo import inspection_points
+    from desktop.store.geo import district_rows, inspection_points
     from desktop.ui.fonts import register_fonts, ui_font
-    from desktop.ui.map_page import district_rows
-    from desktop.ui.map_render import MapScene, Style, View, polygon_from_arrays, render
+    from desktop.ui.map_render import MapScene, polygon_from_arrays, render
+    from maps.scene import Style, View
     register_fonts()
     app.setFont(ui_font())
     tr = Translator("fr")

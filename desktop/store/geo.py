@@ -2,35 +2,20 @@
 rows for export. Plain values out (numpy arrays, DataFrames, tuples); the engine stays in maps/."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
-from desktop.store.db import Store
+from desktop.store.db import Store, open_store
 from desktop.store.inspections import InspectionFilter
+from maps.points import PointSet  # the type inspection_points returns; it lives with the engine
 
 EXPORT_COLUMNS = ("id", "inspected_at", "field_code", "outcome", "origin_type", "district_code",
                   "district_fr", "district_ar", "outside_district", "site_kind", "site_name",
                   "finding_count", "violation_codes", "lon", "lat")
 FETCH = 50_000
-
-
-@dataclass
-class PointSet:
-    """Inspections as parallel arrays; ``field``/``outcome`` index into their code lists."""
-    rowid: np.ndarray
-    lon: np.ndarray
-    lat: np.ndarray
-    field: np.ndarray
-    outcome: np.ndarray
-    outside: np.ndarray
-    field_codes: list[str]
-    outcome_codes: list[str]
-
-    def __len__(self) -> int:
-        return len(self.rowid)
 
 
 def _where(filt: InspectionFilter | None) -> tuple[str, list]:
@@ -68,6 +53,34 @@ def count_frame(store: Store, filt: InspectionFilter | None = None, granularity:
 
 def district_population(store: Store) -> dict[str, int | None]:
     return {r[0]: r[1] for r in store.conn.execute("SELECT id, population FROM district WHERE deleted_at IS NULL")}
+
+
+def district_rows(store: Store) -> list[tuple[str, str, str, int | None, dict]]:
+    """The live districts that have a geometry, by French name: (id, name_ar, name_fr, population,
+    GeoJSON geometry), the input of maps.scene.Scene."""
+    rows = store.query("SELECT id, name_ar, name_fr, population, geometry FROM district"
+                       " WHERE deleted_at IS NULL AND geometry IS NOT NULL ORDER BY name_fr")
+    return [(r["id"], r["name_ar"], r["name_fr"], r["population"], json.loads(r["geometry"])) for r in rows]
+
+
+def district_rates(store: Store, measure: str, filt: InspectionFilter | None = None) -> dict[str, float]:
+    """Inspections or violations (``measure``) per 1,000 inhabitants per district id; NaN where
+    the population is unknown. Districts without a matching inspection are absent."""
+    from maps.aggregate import aggregate  # pandas: not on the start-up path
+    table = aggregate(count_frame(store, filt), ["district"], district_population(store))
+    return {d: float(v) for d, v in zip(table["district"], table[f"{measure}_per_1000"])}
+
+
+def load_points(path: Path, filt: InspectionFilter | None = None) -> PointSet:
+    """``inspection_points`` on a read-only connection of its own (for a background thread)."""
+    with open_store(path, readonly=True) as store:
+        return inspection_points(store, filt)
+
+
+def load_rates(path: Path, measure: str, filt: InspectionFilter | None = None) -> dict[str, float]:
+    """``district_rates`` on a read-only connection of its own (for a background thread)."""
+    with open_store(path, readonly=True) as store:
+        return district_rates(store, measure, filt)
 
 
 def export_rows(store: Store, filt: InspectionFilter | None = None) -> Iterator[list[tuple]]:

@@ -1,13 +1,19 @@
 """The map to a PNG image or a vector PDF, drawn by the same renderer as the screen."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtWidgets import QApplication
 
 from desktop.i18n import Translator
-from desktop.ui.map_render import MapScene, Style, View, render
+from desktop.store.db import open_store
+from desktop.store.geo import district_rates, district_rows, inspection_points
+from desktop.ui.fonts import register_fonts, ui_font
+from desktop.ui.map_render import MapScene, render
+from maps.scene import Style, View
 
 
 def _atomic(path: Path):
@@ -49,15 +55,6 @@ def render_map_file(db: Path, out: Path, size: tuple[int, int], filt, tr: Transl
                     color_by: str = "field", measure: str = "inspections") -> int:
     """The headless map (``commune-police map``): the same scene and renderer as the map page.
     Returns the number of inspections drawn."""
-    import sys
-
-    from PySide6.QtWidgets import QApplication
-
-    from desktop.store.db import open_store
-    from desktop.store.geo import count_frame, district_population, inspection_points
-    from desktop.ui.fonts import register_fonts, ui_font
-    from desktop.ui.map_page import district_rows
-    from maps.aggregate import aggregate
     app = QApplication.instance() or QApplication([sys.argv[0]])
     register_fonts()
     app.setFont(ui_font())
@@ -65,8 +62,7 @@ def render_map_file(db: Path, out: Path, size: tuple[int, int], filt, tr: Transl
         scene = MapScene(district_rows(store), inspection_points(store, filt))
         style = Style(mode=mode, color_by=color_by, measure=measure)
         if mode == "choropleth":
-            table = aggregate(count_frame(store, filt), ["district"], district_population(store))
-            style.rates = {d: float(v) for d, v in zip(table["district"], table[f"{measure}_per_1000"])}
+            style.rates = district_rates(store, measure, filt)
     view = scene.fit(*size)
     (save_pdf if out.suffix.lower() == ".pdf" else save_png)(out, scene, view, style, tr)
     return len(scene.x)

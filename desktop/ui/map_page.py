@@ -1,41 +1,23 @@
 """The map page: the map, its display mode, zoom to a district, export, the district layer."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
 
-from desktop.store.db import open_store
-from desktop.store.geo import count_frame, district_population, inspection_points
+from desktop.store.errors import from_os
+from desktop.store.geo import district_rows, load_points, load_rates
 from desktop.ui.errors import show_error
 from desktop.ui.map_export import save_pdf, save_png
-from desktop.ui.map_render import MapScene, Style
+from desktop.ui.map_render import MapScene
 from desktop.ui.map_widget import MapWidget
 from desktop.ui.session import Session
 from desktop.ui.tasks import run_background
-from maps.aggregate import aggregate
+from maps.scene import Style
 
 MODES = (("points", "field"), ("points", "outcome"), ("choropleth", "inspections"), ("choropleth", "violations"))
-
-
-def district_rows(store) -> list[tuple]:
-    rows = store.query("SELECT id, name_ar, name_fr, population, geometry FROM district"
-                       " WHERE deleted_at IS NULL AND geometry IS NOT NULL ORDER BY name_fr")
-    return [(r["id"], r["name_ar"], r["name_fr"], r["population"], json.loads(r["geometry"])) for r in rows]
-
-
-def load_points(path: Path):
-    with open_store(path, readonly=True) as store:
-        return inspection_points(store)
-
-
-def load_rates(path: Path, measure: str) -> dict[str, float]:
-    with open_store(path, readonly=True) as store:
-        table = aggregate(count_frame(store), ["district"], district_population(store))
-    return {d: float(v) for d, v in zip(table["district"], table[f"{measure}_per_1000"])}
 
 
 class MapPage(QWidget):
@@ -136,7 +118,6 @@ class MapPage(QWidget):
         try:
             (save_png if fmt == "png" else save_pdf)(path, self.scene, self.map.ensure_view(), self.map.style, tr)
         except OSError as exc:
-            from desktop.store.errors import from_os
             show_error(self, from_os(exc, str(path)), tr)
             return None
         self.status.setText(tr("map.exported", path=str(path)))

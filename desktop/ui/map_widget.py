@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import numpy as np
-import shapely
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from desktop.i18n import Translator
-from desktop.ui.map_render import Drawn, MapScene, Style, View, render
+from desktop.ui.map_render import MapScene, render
+from maps.scene import Drawn, Style, View
 
 HIT_PX = 7
 ZOOM_STEP = 1.25
@@ -43,7 +43,7 @@ class MapWidget(QWidget):
             if self.view is None:
                 self.view = self.scene.fit(self.width(), self.height())
             else:
-                self.view = View(self.view.cx, self.view.cy, self.view.scale, self.width(), self.height())
+                self.view = self.view.resized(self.width(), self.height())
         return self.view
 
     def fit(self, extent=None) -> None:
@@ -57,20 +57,12 @@ class MapWidget(QWidget):
             self.fit(d.geometry.bounds)
 
     def zoom(self, factor: float, anchor: QPointF | None = None) -> None:
-        v = self.ensure_view()
-        ax, ay = (anchor.x(), anchor.y()) if anchor else (v.width / 2, v.height / 2)
-        wx, wy = v.to_world(ax, ay)
-        scale = min(max(v.scale * factor, 1e-4), 20.0)
-        # keep the world point under the anchor where it is
-        cx = wx - (ax - v.width / 2) / scale
-        cy = wy + (ay - v.height / 2) / scale
-        self.view = View(cx, cy, scale, v.width, v.height)
+        self.view = self.ensure_view().zoomed(factor, (anchor.x(), anchor.y()) if anchor else None)
         self.update()
         self.view_changed.emit()
 
     def pan(self, dx_px: float, dy_px: float) -> None:
-        v = self.ensure_view()
-        self.view = View(v.cx - dx_px / v.scale, v.cy + dy_px / v.scale, v.scale, v.width, v.height)
+        self.view = self.ensure_view().panned(dx_px, dy_px)
         self.update()
         self.view_changed.emit()
 
@@ -94,25 +86,12 @@ class MapWidget(QWidget):
     # -- hit testing ---------------------------------------------------------------------------
     def point_at(self, x: float, y: float) -> int | None:
         """Index (into the scene's points) of the drawn point nearest to (x, y), if close enough."""
-        if self.drawn.density or not len(self.drawn.index):
-            return None
-        d2 = (self.drawn.sx - x) ** 2 + (self.drawn.sy - y) ** 2
-        k = int(np.argmin(d2))
-        return int(self.drawn.index[k]) if d2[k] <= HIT_PX ** 2 else None
+        return self.drawn.nearest(x, y, HIT_PX)
 
     def select_polygon(self, screen_points: list[QPointF]) -> np.ndarray:
         """Rowids of every inspection inside a screen polygon (all points, not only drawn ones)."""
         v = self.ensure_view()
-        world = [v.to_world(p.x(), p.y()) for p in screen_points]
-        if len(world) < 3:
-            return np.empty(0, dtype=np.int64)
-        polygon = shapely.Polygon(world)
-        if not polygon.is_valid:
-            polygon = shapely.make_valid(polygon)
-        x0, y0, x1, y1 = polygon.bounds
-        box = np.flatnonzero((self.scene.x >= x0) & (self.scene.x <= x1) & (self.scene.y >= y0) & (self.scene.y <= y1))
-        inside = box[shapely.contains_xy(polygon, self.scene.x[box], self.scene.y[box])]
-        return self.scene.points.rowid[inside] if self.scene.points is not None else np.empty(0, dtype=np.int64)
+        return self.scene.rowids_in([v.to_world(p.x(), p.y()) for p in screen_points])
 
     # -- events --------------------------------------------------------------------------------
     def wheelEvent(self, event) -> None:

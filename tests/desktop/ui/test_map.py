@@ -171,3 +171,39 @@ def test_rename_in_the_dialog(qtbot, make_session, store):
     dialog.table.item(row, 2).setText("Anfa Centre")
     dialog.save_names()
     assert dialog.changed and store.scalar("SELECT count(*) FROM district WHERE name_fr = 'Anfa Centre'") == 1
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_legend_rows_are_translated(store, lang):
+    from desktop.i18n import Translator
+    from desktop.store.geo import district_rates, district_rows, inspection_points
+    from maps.scene import FIELD_COLORS, NO_DATA_COLOR, OUTCOME_COLORS, Drawn, Scene, Style, choropleth_classes
+    tr = Translator(lang)
+    scene = Scene(district_rows(store), inspection_points(store))
+    rates = district_rates(store, "violations")
+    choropleth = Style(mode="choropleth", measure="violations", rates=rates)
+    title, rows = map_render.legend_rows(scene, choropleth, tr, Drawn())
+    assert title == tr("map.legend_rate_violations") != "map.legend_rate_violations"
+    assert rows == [*choropleth_classes(rates), (tr("map.no_data"), NO_DATA_COLOR)] and len(rows) == 6
+    title, rows = map_render.legend_rows(scene, Style(color_by="field"), tr, Drawn(visible=12345))
+    assert "12 345" in title and [c for _l, c in rows] == list(FIELD_COLORS)
+    groups = ("hygiene", "public_domain", "urbanism", "other")
+    assert [label for label, _c in rows] == [tr(f"map.group_{g}") for g in groups]
+    assert not any(label.startswith("map.") for label, _c in rows)
+    title, rows = map_render.legend_rows(scene, Style(color_by="outcome"), tr, Drawn(density=True))
+    assert title == tr("map.legend_density")
+    assert rows == [(tr.enum("outcome", c), color) for c, color in OUTCOME_COLORS.items()]
+    assert not any(label.startswith("outcome.") for label, _c in rows)
+
+
+def test_the_map_export_does_not_import_the_page():
+    """The page imports the exporter, never the reverse, not even inside a function (the cycle
+    map_page <-> map_export of the November 2026 review)."""
+    import ast
+    from pathlib import Path
+
+    import desktop.ui.map_export as map_export
+    tree = ast.parse(Path(map_export.__file__).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert "desktop.store.geo" in imported and not any(m.startswith("desktop.ui.map_page") for m in imported)
