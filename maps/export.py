@@ -7,8 +7,10 @@ moved into place at the end: a failure or a cancel never leaves a broken file be
 from __future__ import annotations
 
 import csv
+import inspect
 import json
 import os
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -20,8 +22,8 @@ FORMATS = ("gpkg", "geojson", "csv")
 GPKG_OPTIONS = {"dataset_options": {"VERSION": "1.2"}}
 
 
-class ExportCancelled(Exception):
-    pass
+class ExportCancelled(CancelledError):
+    """``cancelled()`` answered True (or a former-style ``progress`` returned False)."""
 
 
 def _temporary(path: Path) -> Path:
@@ -30,17 +32,25 @@ def _temporary(path: Path) -> Path:
 
 
 def export_points(path: str | Path, fmt: str, columns: Sequence[str], chunks: Iterable[list[tuple]],
-                  layer: str = "inspections",
-                  progress: Callable[[int], bool | None] | None = None) -> int:
-    """Write every chunk; ``progress(rows_written)`` may return False to cancel. Returns rows."""
+                  layer: str = "inspections", progress: Callable[..., bool | None] | None = None,
+                  cancelled: Callable[[], bool] | None = None, total: int | None = None) -> int:
+    """Write every chunk; returns the rows written.
+
+    After each chunk ``progress(rows_written, total)`` is told (``total``: the row count if the
+    caller knows it, else None) and ``cancelled()`` polled. A cancel raises ``ExportCancelled``
+    (a ``concurrent.futures.CancelledError``); it, or anything ``progress`` raises, leaves no
+    partial file. The former contract, a one-argument ``progress(rows_written)`` that returns
+    False to cancel, is still honoured (``desktop.store.geo`` and ``cli_geo`` use it)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     path = Path(path)
     tmp = _temporary(path)
     tmp.unlink(missing_ok=True)
     writer = {"gpkg": _write_gpkg, "geojson": _write_geojson, "csv": _write_csv}[fmt]
+    tick = _ticker(progress, cancelled, total)
     try:
-        count = writer(tmp, list(columns), chunks, layer, progress)
+        tick(None)
+        count = writer(tmp, list(columns), chunks, layer, tick)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -48,12 +58,32 @@ def export_points(path: str | Path, fmt: str, columns: Sequence[str], chunks: It
     return count
 
 
-def _tick(progress, count: int) -> None:
-    if progress is not None and progress(count) is False:
-        raise ExportCancelled()
+def _ticker(progress, cancelled, total: int | None) -> Callable[[int | None], None]:
+    """One callable the writers call after each chunk (``None``: before the first)."""
+    one_argument = progress is not None and _positional_parameters(progress) == 1
+
+    def tick(count: int | None) -> None:
+        if count is not None and progress is not None:
+            answer = progress(count) if one_argument else progress(count, total)
+            if one_argument and answer is False:
+                raise ExportCancelled()
+        if cancelled is not None and cancelled():
+            raise ExportCancelled()
+    return tick
 
 
-def _write_gpkg(tmp: Path, columns: list[str], chunks, layer: str, progress) -> int:
+def _positional_parameters(fn: Callable) -> int | None:
+    """How many positional arguments ``fn`` takes; None when it takes any number or is opaque."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+
+
+def _write_gpkg(tmp: Path, columns: list[str], chunks, layer: str, tick) -> int:
     import shapely
     from pyogrio.raw import write
     ilon, ilat = columns.index("lon"), columns.index("lat")
@@ -72,7 +102,7 @@ def _write_gpkg(tmp: Path, columns: list[str], chunks, layer: str, progress) -> 
               crs="EPSG:4326", append=not first, encoding="UTF-8", **GPKG_OPTIONS)
         first = False
         count += len(chunk)
-        _tick(progress, count)
+        tick(count)
     if first:  # no rows: still a valid, empty layer
         write(str(tmp), np.array([], dtype=object), [np.array([], dtype=object) for _ in fields], fields,
               layer=layer, driver="GPKG", geometry_type="Point", crs="EPSG:4326", **GPKG_OPTIONS)
@@ -90,7 +120,7 @@ def _column(values: tuple) -> np.ndarray:
     return np.array(values, dtype=object)
 
 
-def _write_geojson(tmp: Path, columns: list[str], chunks, layer: str, progress) -> int:
+def _write_geojson(tmp: Path, columns: list[str], chunks, layer: str, tick) -> int:
     ilon, ilat = columns.index("lon"), columns.index("lat")
     props = [(i, c) for i, c in enumerate(columns) if c not in ("lon", "lat")]
     count = 0
@@ -106,12 +136,12 @@ def _write_geojson(tmp: Path, columns: list[str], chunks, layer: str, progress) 
             if parts:
                 out.write((",\n" if count else "") + ",\n".join(parts))
                 count += len(parts)
-            _tick(progress, count)
+            tick(count)
         out.write("\n]}\n")
     return count
 
 
-def _write_csv(tmp: Path, columns: list[str], chunks, layer: str, progress) -> int:
+def _write_csv(tmp: Path, columns: list[str], chunks, layer: str, tick) -> int:
     count = 0
     # UTF-8 with BOM: spreadsheet programs then read the Arabic correctly; QGIS and GDAL too.
     with tmp.open("w", encoding="utf-8-sig", newline="") as out:
@@ -120,5 +150,5 @@ def _write_csv(tmp: Path, columns: list[str], chunks, layer: str, progress) -> i
         for chunk in chunks:
             writer.writerows(chunk)
             count += len(chunk)
-            _tick(progress, count)
+            tick(count)
     return count

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import io
 import math
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
+from typing import Callable
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing, Polygon, Rect
@@ -70,8 +72,8 @@ class ReportData:
     page_label: str  # e.g. "Page {n} / {total}"
 
 
-class Cancelled(Exception):
-    pass
+class Cancelled(CancelledError):
+    """``cancelled()`` answered True between two sections; no PDF is returned."""
 
 
 class _Page:
@@ -299,10 +301,12 @@ def _render(data: ReportData, total: int | None, toc: dict[int, int], cancelled,
     return buffer.getvalue(), starts, p.n
 
 
-def render_report(data: ReportData, cancelled=lambda: False, progress=None) -> bytes:
+def render_report(data: ReportData, cancelled: Callable[[], bool] = lambda: False,
+                  progress: Callable[[int, int], None] | None = None) -> bytes:
     """Two passes: the first finds where sections start and how many pages there are, the second
     prints the table of contents and "page n / N" with them. ``progress(done, total)`` is told
-    after each section of each pass."""
+    after each section of each pass; ``cancelled()`` is polled before each section (a cancel
+    raises ``Cancelled``, a ``concurrent.futures.CancelledError``)."""
     done = [0]
     total_steps = 2 * len(data.sections)
 

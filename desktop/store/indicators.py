@@ -6,10 +6,16 @@ one arrondissement or police field; nothing loads the inspections themselves.
 from __future__ import annotations
 
 import statistics
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Callable
 
 from desktop.store.db import Store
+
+
+class ComputeCancelled(CancelledError):
+    """``cancelled()`` answered True between two queries of ``compute``."""
 
 
 @dataclass
@@ -58,10 +64,12 @@ def _pairs(store: Store, sql: str, params) -> list[tuple]:
     return [tuple(r) for r in store.conn.execute(sql, params).fetchall()]
 
 
-def compute(store: Store, scope: Scope, with_previous: bool = True, cancelled=lambda: False,
-            progress=None) -> Indicators:
-    """All the indicators of ``scope``; ``cancelled()`` is polled between queries and
-    ``progress(done, total)`` told after each."""
+def compute(store: Store, scope: Scope, with_previous: bool = True,
+            cancelled: Callable[[], bool] = lambda: False,
+            progress: Callable[[int, int], None] | None = None) -> Indicators:
+    """All the indicators of ``scope``; ``cancelled()`` is polled between queries (a cancel raises
+    ``ComputeCancelled``, a ``concurrent.futures.CancelledError``) and ``progress(done, total)``
+    told after each."""
     w, p = scope.where()
     ind = Indicators(scope)
     steps = [
@@ -86,7 +94,7 @@ def compute(store: Store, scope: Scope, with_previous: bool = True, cancelled=la
         steps.append(("previous_inspections", lambda: store.scalar(f"SELECT count(*) FROM inspection i WHERE {prev_w}", prev_p)))
     for n, (name, fn) in enumerate(steps, 1):
         if cancelled():
-            raise InterruptedError("cancelled")
+            raise ComputeCancelled()
         setattr(ind, name, fn())
         if progress:
             progress(n, len(steps))

@@ -3,20 +3,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
-                               QProgressDialog, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from desktop.store.db import open_store
 from desktop.store.districts import current_bounds, rename_district, replace_district_layer
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
-from desktop.ui.tasks import run_background
+from desktop.ui.tasks import Job, run_op
 from maps.layers import LayerError, load_district_layer
-
-
-class _Progress(QObject):
-    changed = Signal(int, int)
 
 
 def layer_message(tr, code: str, params: dict) -> str:
@@ -105,26 +101,16 @@ class DistrictsDialog(QDialog):
         self._replace(layer)
 
     def _replace(self, layer) -> None:
-        progress = QProgressDialog(self.tr("layer.replacing"), None, 0, 0, self)
-        progress.setWindowModality(Qt.WindowModal)
-        progress.setMinimumDuration(0)
-        relay = _Progress()
-        relay.changed.connect(lambda done, total: (progress.setMaximum(total), progress.setValue(done)))
+        """One transaction: not cancellable, failures go to the one error presenter."""
         path, user = self.session.store.path, self.session.user
 
-        def work():
+        def work(job: Job):
             with open_store(path) as store:
-                return replace_district_layer(store, user, layer.features, progress=relay.changed.emit)
+                return replace_district_layer(store, user, layer.features, progress=job.progress)
 
         def done(report) -> None:
-            progress.close()
             self.changed = True
             self.info.setText(self.tr("layer.replaced", n=report.total, outside=report.outside))
             self.fill()
 
-        def failed(exc) -> None:
-            progress.close()
-            show_error(self, exc, self.tr)
-
-        self._relay = relay
-        run_background(work, done, failed, owner=self)
+        run_op(self, self.tr("layer.replacing"), work, done, tr=self.tr, cancellable=False)

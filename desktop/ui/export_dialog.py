@@ -2,25 +2,19 @@
 progress bar and a cancel button; a cancelled or failed export leaves no file behind."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 from desktop.store.db import open_store
+from desktop.store.errors import from_os
 from desktop.store.geo import export_inspections
 from desktop.store.inspections import InspectionFilter
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
-from desktop.ui.tasks import run_background
-from maps.export import ExportCancelled
+from desktop.ui.tasks import Job, run_op
 
 FILTERS = {"gpkg": "GeoPackage (*.gpkg)", "geojson": "GeoJSON (*.geojson)", "csv": "CSV (*.csv)"}
-
-
-class _Progress(QObject):
-    rows = Signal(int)
 
 
 def ask_export_path(parent: QWidget, session: Session) -> Path | None:
@@ -37,41 +31,34 @@ def ask_export_path(parent: QWidget, session: Session) -> Path | None:
 
 def export_with_progress(parent: QWidget, session: Session, filt: InspectionFilter, path: Path,
                          total: int | None, on_finished=None) -> QProgressDialog:
+    """Export in the background; ``on_finished`` gets the rows written, or None if the export was
+    cancelled or failed."""
     tr = session.tr
     fmt = path.suffix.lower().lstrip(".")
-    dialog = QProgressDialog(tr("ui.exporting", path=path.name), tr("ui.cancel"), 0, total or 0, parent)
-    dialog.setObjectName("export_progress")
-    dialog.setWindowModality(Qt.WindowModal)
-    dialog.setMinimumDuration(300)
-    cancel = threading.Event()
-    dialog.canceled.connect(cancel.set)
-    relay = _Progress()
-    relay.rows.connect(dialog.setValue)
 
-    def progress(rows: int) -> bool:
-        relay.rows.emit(rows)
-        return not cancel.is_set()
+    def work(job: Job) -> int:
+        job.progress(0, total)
 
-    def work():
-        with open_store(session.store.path, readonly=True) as store:
-            return export_inspections(store, path, fmt, filt, progress)
+        def written(rows: int) -> None:  # store.geo does not pass cancelled()/total through yet
+            job.progress(rows, total)
+            job.check()
+        try:
+            with open_store(session.store.path, readonly=True) as store:
+                return export_inspections(store, path, fmt, filt, written)
+        except OSError as exc:
+            raise from_os(exc, str(path)) from exc
 
     def done(rows: int) -> None:
-        dialog.reset()
         QMessageBox.information(parent, tr("ui.export"), tr("ui.exported", n=f"{rows:,}".replace(",", " "), path=str(path)))
         if on_finished:
             on_finished(rows)
 
     def failed(exc: Exception) -> None:
-        dialog.reset()
-        if not isinstance(exc, ExportCancelled):
-            if isinstance(exc, OSError):
-                from desktop.store.errors import from_os
-                exc = from_os(exc, str(path))
-            show_error(parent, exc, tr)
+        show_error(parent, exc, tr)
         if on_finished:
             on_finished(None)
 
-    dialog._relay = relay  # lives as long as the dialog
-    run_background(work, done, failed, owner=parent)
+    dialog = run_op(parent, tr("ui.exporting", path=path.name), work, done, failed, tr=tr,
+                    on_cancelled=lambda: on_finished(None) if on_finished else None)
+    dialog.setObjectName("export_progress")
     return dialog

@@ -2,11 +2,10 @@
 matching inspections; the activity report generated in the background (progress, cancel)."""
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QObject, QRectF, Qt, Signal
+from PySide6.QtCore import QDate, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
                                QProgressDialog, QPushButton, QVBoxLayout, QWidget)
@@ -16,11 +15,7 @@ from desktop.store.db import open_store
 from desktop.store.indicators import Scope, compute
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
-from desktop.ui.tasks import run_background
-
-
-class _Percent(QObject):
-    changed = Signal(int)
+from desktop.ui.tasks import Job, run_op
 
 
 class BarChartWidget(QWidget):
@@ -150,6 +145,8 @@ class ReportsPage(QWidget):
                          "date_from": self.date_from.date(), "date_to": self.date_to.date()})
 
     def make_report(self, path: Path | None = None, on_finished=None) -> QProgressDialog | None:
+        """The activity report of the current scope, written in the background; ``on_finished``
+        gets the path, or None if the report was cancelled or failed."""
         tr = self.tr
         if path is None:
             name, _ = QFileDialog.getSaveFileName(self, tr("dash.report"), "rapport.pdf", "PDF (*.pdf)")
@@ -158,34 +155,24 @@ class ReportsPage(QWidget):
             path = Path(name)
         scope, lang, db = self.scope(), self.lang.currentData(), self.session.store.path
         catalogue = self.session.catalogue
-        cancel = threading.Event()
-        progress = QProgressDialog(tr("dash.generating"), tr("ui.cancel"), 0, 100, self)
-        progress.setObjectName("report_progress")
-        progress.setWindowModality(Qt.WindowModal)
-        progress.setMinimumDuration(200)
-        progress.canceled.connect(cancel.set)
-        relay = _Percent()
-        relay.changed.connect(progress.setValue)
-        progress._relay = relay  # the worker's percentages reach the dialog on the GUI thread
 
-        def work():
+        def work(job: Job) -> int:
             with open_store(db, readonly=True) as store:
-                return write_report(store, catalogue, scope, lang, path, cancelled=cancel.is_set,
-                                    progress=relay.changed.emit)
+                return write_report(store, catalogue, scope, lang, path, cancelled=job.cancelled,
+                                    progress=lambda percent: job.progress(percent, 100))
 
-        def done(size) -> None:
-            progress.reset()
+        def done(_size: int) -> None:
             if on_finished:
                 on_finished(path)
             else:
                 QMessageBox.information(self, tr("dash.report"), tr("map.exported", path=str(path)))
 
-        def failed(exc) -> None:
-            progress.reset()
-            if not isinstance(exc, (InterruptedError,)) and type(exc).__name__ != "Cancelled":
-                show_error(self, exc, tr)
+        def failed(exc: Exception) -> None:
+            show_error(self, exc, tr)
             if on_finished:
                 on_finished(None)
 
-        run_background(work, done, failed, owner=self)
-        return progress
+        dialog = run_op(self, tr("dash.generating"), work, done, failed, tr=tr,
+                        on_cancelled=lambda: on_finished(None) if on_finished else None)
+        dialog.setObjectName("report_progress")
+        return dialog

@@ -2,6 +2,7 @@
 import csv
 import json
 import subprocess
+from concurrent.futures import CancelledError
 from datetime import date
 
 import pytest
@@ -9,7 +10,8 @@ import pytest
 from desktop.cli import main
 from desktop.services.opendata import export_open_data
 from desktop.services.report import write_report
-from desktop.store.indicators import Scope, compute, year_scope
+from desktop.store.indicators import ComputeCancelled, Scope, compute, year_scope
+from reports.annual import Cancelled as ReportCancelled
 
 
 def pdf_text(path) -> str:
@@ -70,15 +72,18 @@ def test_database_without_districts_or_population(tmp_path, catalogue, monkeypat
     assert "Aucun contrôle" in pdf_text(out)
 
 
-def test_cancelled_report_leaves_no_file(store, catalogue, tmp_path):
+@pytest.mark.parametrize("polls, engine", [(3, ComputeCancelled), (16, ReportCancelled)])
+def test_cancelled_report_leaves_no_file(store, catalogue, tmp_path, polls, engine):
+    """Cancelled during the queries (14 polls) or during the layout: one exception family."""
     out = tmp_path / "r.pdf"
     calls = []
 
     def cancelled():
         calls.append(1)
-        return len(calls) > 3
-    with pytest.raises(Exception):
+        return len(calls) > polls
+    with pytest.raises(CancelledError) as raised:
         write_report(store, catalogue, year_scope(2026), "fr", out, cancelled=cancelled)
+    assert type(raised.value) is engine and len(calls) == polls + 1
     assert not out.exists() and not list(tmp_path.glob(".r.pdf*"))
 
 

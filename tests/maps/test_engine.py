@@ -3,6 +3,7 @@ import csv
 import json
 import shutil
 import subprocess
+from concurrent.futures import CancelledError
 
 import numpy as np
 import pandas as pd
@@ -91,6 +92,20 @@ def test_cancelled_export_leaves_nothing(tmp_path):
         export_points(out, "gpkg", COLUMNS, [rows(10), rows(10)], progress=lambda n: n < 10)
     assert out.read_text() == "the previous export"
     assert [p.name for p in tmp_path.iterdir()] == ["x.gpkg"]
+
+
+def test_export_tells_done_and_total_and_polls_cancelled(tmp_path):
+    out = tmp_path / "x.csv"
+    seen = []
+    assert export_points(out, "csv", COLUMNS, [rows(10), rows(10), rows(5)],
+                         progress=lambda done, total: seen.append((done, total)), total=25) == 25
+    assert seen == [(10, 25), (20, 25), (25, 25)]
+    seen.clear()
+    with pytest.raises(CancelledError) as raised:  # the one cancellation family of the application
+        export_points(out, "csv", COLUMNS, [rows(10), rows(10), rows(5)],
+                      progress=lambda done, total: seen.append(done), cancelled=lambda: len(seen) >= 1)
+    assert isinstance(raised.value, ExportCancelled) and seen == [10]
+    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"] and len(out.read_text(encoding="utf-8-sig").splitlines()) == 26
 
 
 def test_geojson_is_valid_json(tmp_path):
