@@ -7,7 +7,6 @@ moved into place at the end: a failure or a cancel never leaves a broken file be
 from __future__ import annotations
 
 import csv
-import inspect
 import json
 import os
 from concurrent.futures import CancelledError
@@ -32,15 +31,14 @@ def _temporary(path: Path) -> Path:
 
 
 def export_points(path: str | Path, fmt: str, columns: Sequence[str], chunks: Iterable[list[tuple]],
-                  layer: str = "inspections", progress: Callable[..., bool | None] | None = None,
+                  layer: str = "inspections", progress: Callable[[int, int | None], None] | None = None,
                   cancelled: Callable[[], bool] | None = None, total: int | None = None) -> int:
     """Write every chunk; returns the rows written.
 
     After each chunk ``progress(rows_written, total)`` is told (``total``: the row count if the
     caller knows it, else None) and ``cancelled()`` polled. A cancel raises ``ExportCancelled``
     (a ``concurrent.futures.CancelledError``); it, or anything ``progress`` raises, leaves no
-    partial file. The former contract, a one-argument ``progress(rows_written)`` that returns
-    False to cancel, is still honoured (``desktop.store.geo`` and ``cli_geo`` use it)."""
+    partial file."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     path = Path(path)
@@ -60,27 +58,13 @@ def export_points(path: str | Path, fmt: str, columns: Sequence[str], chunks: It
 
 def _ticker(progress, cancelled, total: int | None) -> Callable[[int | None], None]:
     """One callable the writers call after each chunk (``None``: before the first)."""
-    one_argument = progress is not None and _positional_parameters(progress) == 1
 
     def tick(count: int | None) -> None:
         if count is not None and progress is not None:
-            answer = progress(count) if one_argument else progress(count, total)
-            if one_argument and answer is False:
-                raise ExportCancelled()
+            progress(count, total)
         if cancelled is not None and cancelled():
             raise ExportCancelled()
     return tick
-
-
-def _positional_parameters(fn: Callable) -> int | None:
-    """How many positional arguments ``fn`` takes; None when it takes any number or is opaque."""
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return None
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return None
-    return sum(1 for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
 def _write_gpkg(tmp: Path, columns: list[str], chunks, layer: str, tick) -> int:

@@ -169,6 +169,7 @@ def rate_color(value: float | None, breaks: Sequence[float]) -> str:
     """The colour of a district's rate: its class's, or NO_DATA_COLOR."""
     if not _known(value):
         return NO_DATA_COLOR
+    assert value is not None  # _known
     k = sum(value > b for b in breaks)
     return CHOROPLETH[min(k, len(CHOROPLETH) - 1)]
 
@@ -242,7 +243,7 @@ class Scene:
         """The districts' bounds, else the points', else 2 km around the centre."""
         if self.districts:
             b = shapely.total_bounds(np.array([d.geometry for d in self.districts], dtype=object))
-            return tuple(float(v) for v in b)
+            return float(b[0]), float(b[1]), float(b[2]), float(b[3])
         if len(self.x):
             return float(self.x.min()), float(self.y.min()), float(self.x.max()), float(self.y.max())
         return -1000.0, -1000.0, 1000.0, 1000.0

@@ -11,7 +11,7 @@ import io
 import math
 from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing, Polygon, Rect
@@ -252,6 +252,9 @@ def _map(p: _Page, figure: MapFigure) -> None:
     p.text(legend, size=9, gap=10)
 
 
+BLOCK_RENDERERS: dict[type, Callable[[_Page, Any], None]] = {Table: _table, BarChart: _bars, MapFigure: _map}
+
+
 def _rings(geometry: dict) -> list[list]:
     if geometry["type"] == "Polygon":
         return [geometry["coordinates"][0]]
@@ -293,7 +296,7 @@ def _render(data: ReportData, total: int | None, toc: dict[int, int], cancelled,
         for paragraph in section.paragraphs:
             p.text(paragraph, size=11, gap=5)
         for block in section.blocks:
-            {Table: _table, BarChart: _bars, MapFigure: _map}[type(block)](p, block)
+            BLOCK_RENDERERS[type(block)](p, block)
         p.y -= 10
         section_done()
     p.footer()

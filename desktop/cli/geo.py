@@ -96,7 +96,7 @@ def inspections_export(args, tr: Translator) -> int:
     from desktop.store.geo import export_inspections
     tty = sys.stderr.isatty()
 
-    def progress(n: int) -> None:
+    def progress(n: int, _total: int | None) -> None:
         if tty:
             print(f"\r{n:,}", end="", file=sys.stderr, flush=True)
 

@@ -28,15 +28,17 @@ def inspection_points(store: Store, filt: InspectionFilter | None = None) -> Poi
     where, params = _where(filt)
     field_codes = [r[0] for r in store.conn.execute("SELECT DISTINCT field_code FROM inspection ORDER BY 1")]
     outcome_codes = ["compliant", "violations", "awareness", "closed", "refused"]
-    f_case = " ".join(f"WHEN '{c}' THEN {n}" for n, c in enumerate(field_codes) if "'" not in c)
-    o_case = " ".join(f"WHEN '{c}' THEN {n}" for n, c in enumerate(outcome_codes))
+    # Codes become indexes inside SQLite, as parameters: a code is data, never SQL text.
+    f_case = " ".join("WHEN ? THEN ?" for _ in field_codes)
+    o_case = " ".join("WHEN ? THEN ?" for _ in outcome_codes)
     sql = (f"SELECT i.rowid, i.lon, i.lat, CASE i.field_code {f_case} ELSE -1 END,"
            f" CASE i.outcome {o_case} ELSE -1 END, i.outside_district"
            f" FROM inspection i WHERE {where} AND i.lon IS NOT NULL AND i.lat IS NOT NULL")
+    pairs = [v for n, c in enumerate(field_codes) for v in (c, n)] + [v for n, c in enumerate(outcome_codes) for v in (c, n)]
     dtype = [("rowid", "i8"), ("lon", "f8"), ("lat", "f8"), ("field", "i2"), ("outcome", "i2"), ("outside", "?")]
-    table = np.fromiter(store.conn.execute(sql, params), dtype=dtype)
-    arrays = [np.ascontiguousarray(table[name]) for name, _ in dtype]
-    return PointSet(*arrays, field_codes, outcome_codes)
+    table = np.fromiter(store.conn.execute(sql, [*pairs, *params]), dtype=dtype)
+    arrays = {name: np.ascontiguousarray(table[name]) for name, _ in dtype}
+    return PointSet(**arrays, field_codes=field_codes, outcome_codes=outcome_codes)
 
 
 def count_frame(store: Store, filt: InspectionFilter | None = None, granularity: str = "month"):
@@ -97,9 +99,12 @@ def export_rows(store: Store, filt: InspectionFilter | None = None) -> Iterator[
 
 
 def export_inspections(store: Store, path: Path, fmt: str, filt: InspectionFilter | None = None,
-                       progress: Callable[[int], bool | None] | None = None) -> int:
-    """Inspections with their district and findings to GeoPackage, GeoJSON or CSV.
+                       progress: Callable[[int, int | None], None] | None = None,
+                       cancelled: Callable[[], bool] | None = None, total: int | None = None) -> int:
+    """Inspections with their district and findings to GeoPackage, GeoJSON or CSV; ``progress``
+    and ``cancelled`` as in ``maps.export.export_points``.
 
     Owners' names and ID numbers are left out: this export is for mapping and analysis."""
     from maps.export import export_points
-    return export_points(path, fmt, EXPORT_COLUMNS, export_rows(store, filt), progress=progress)
+    return export_points(path, fmt, EXPORT_COLUMNS, export_rows(store, filt), progress=progress,
+                         cancelled=cancelled, total=total)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Callable
 
+from desktop.domain.ladder import governor_deadline
 from desktop.store.db import Store
 
 
@@ -143,7 +144,6 @@ def _referrals(store: Store, scope: Scope) -> list[dict]:
 
 
 def _decisions(store: Store, scope: Scope) -> dict:
-    from desktop.domain.ladder import governor_deadline
     rows = store.query("SELECT oversight_class, signed_on, delivered_on, transmitted_on, appeal_on FROM decision"
                        " WHERE status = 'signed' AND signed_on >= ? AND signed_on < ?",
                        (scope.start.isoformat(), scope.end.isoformat()))

@@ -38,13 +38,9 @@ def export_with_progress(parent: QWidget, session: Session, filt: InspectionFilt
 
     def work(job: Job) -> int:
         job.progress(0, total)
-
-        def written(rows: int) -> None:  # store.geo does not pass cancelled()/total through yet
-            job.progress(rows, total)
-            job.check()
         try:
             with open_store(session.store.path, readonly=True) as store:
-                return export_inspections(store, path, fmt, filt, written)
+                return export_inspections(store, path, fmt, filt, job.progress, job.cancelled, total)
         except OSError as exc:
             raise from_os(exc, str(path)) from exc
 

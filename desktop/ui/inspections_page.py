@@ -181,7 +181,7 @@ class InspectionsPage(QWidget):
 
     def export(self, path=None, on_finished=None):
         """The inspections of the current filter to a file QGIS opens (progress, cancel)."""
-        from desktop.ui.export_dialog import ask_export_path, export_with_progress
+        from desktop.ui.export_dialog import ask_export_path, export_with_progress  # noqa: PLC0415 - numpy, after the first page
         path = path or ask_export_path(self, self.session)
         if path is None:
             return None

@@ -86,10 +86,11 @@ def test_ogrinfo_opens_exports_without_complaint(tmp_path, fmt):
 
 
 def test_cancelled_export_leaves_nothing(tmp_path):
+    seen: list = []  # cancelled after the first chunk was written
     out = tmp_path / "x.gpkg"
     out.write_text("the previous export")  # a file already there stays as it was
     with pytest.raises(ExportCancelled):
-        export_points(out, "gpkg", COLUMNS, [rows(10), rows(10)], progress=lambda n: n < 10)
+        export_points(out, "gpkg", COLUMNS, [rows(10), rows(10)], cancelled=lambda: seen.append(1) or len(seen) > 2)
     assert out.read_text() == "the previous export"
     assert [p.name for p in tmp_path.iterdir()] == ["x.gpkg"]
 

@@ -18,10 +18,9 @@ from desktop.services.paperwork import NotAuthorisedToSign, draft_decision
 from desktop.services import paperwork
 from desktop.store.decisions import document, record_delivery, register, signed_pdf
 from desktop.store.delegations import withdraw_delegation
-from desktop.store.inspections import submit_inspection
 from desktop.store.users import authenticate
 from reports.signing import SigningError, verify_pdf
-from tests.builders import case_of, inspection_input, make_case, make_inspection, make_site, make_user
+from tests.builders import case_of, make_case, make_inspection, make_site, make_user
 
 
 def sign(store, user, decision_id, p12, password):
