@@ -11,20 +11,22 @@ import os
 import sys
 from pathlib import Path
 
+from desktop.first_start import VersionAction
 from desktop.i18n import LANGUAGES, Translator
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
 
 def default_db() -> Path:
-    import platformdirs
-    return Path(platformdirs.user_data_dir("commune-police", appauthor=False)) / "commune.sqlite"
+    from desktop.first_start import default_db as in_user_data
+    return in_user_data()
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="commune-police",
                                 description="Administrative police desk of a Moroccan commune.")
     p.add_argument("--db", type=Path, help="commune database (default: the user's data folder)")
+    p.add_argument("--version", action=VersionAction)
     p.add_argument("--lang", choices=LANGUAGES, default=os.environ.get("COMMUNE_POLICE_LANG", "fr"),
                    help="language of messages (the GUI has its own setting)")
     sub = p.add_subparsers(dest="command")
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "gui":
             from desktop.ui.app import run_gui  # Qt only from here on
-            return run_gui(args.db or default_db())
+            return run_gui(args.db)  # None: the remembered database or the first-start dialog
         from desktop.cli_decisions import complaints_command, decision_command, delegation_command
         from desktop.cli_reports import opendata_command, report_command
         from desktop.cli_users import user_command
