@@ -128,7 +128,8 @@ class FirstStartDialog(QDialog):
         self.demo_button.setDescription(tr("first.demo_hint"))
         self.open_button.setText(tr("first.open"))
         self.open_button.setDescription(tr("first.open_hint"))
-        self.where.setText(tr("first.where", path=str(first_start.data_dir())))
+        # A path reads left to right even inside Arabic text (Unicode isolate LRI ... PDI).
+        self.where.setText(tr("first.where", path=f"\u2066{first_start.data_dir()}\u2069"))
         self.quit_buttons.button(QDialogButtonBox.Cancel).setText(tr("first.quit"))
         for label, key in zip(self.form_labels, ("first.name_ar", "first.name_fr", "first.admin",
                                                  "ui.password", "first.password_again")):
