@@ -128,3 +128,16 @@ def _link_target(entry: tuple) -> str:
         elif piece != ".":
             parts.append(piece)
     return "/".join(parts)
+
+
+# PyInstaller run-time hooks that run at every start for features the application never uses:
+# multiprocessing's frozen spawn support (no child processes here), pkgutil.iter_modules over
+# the archive (no plugin discovery), inspect.getsource on archived modules (no source reading).
+# Together they import multiprocessing, socket, pickle, zipfile and pkgutil: about 35 ms of a
+# 0.3 s start to the login window (bench/bench_bundle_startup.py).
+UNUSED_RUNTIME_HOOKS = frozenset({"pyi_rth_multiprocessing", "pyi_rth_pkgutil", "pyi_rth_inspect"})
+
+
+def keep_script(name: str) -> bool:
+    """Whether an entry of PyInstaller's scripts (bootstrap, run-time hooks, the entry) is kept."""
+    return name not in UNUSED_RUNTIME_HOOKS
