@@ -20,7 +20,7 @@ from pathlib import Path
 
 from common import OUT, ROOT, median, record
 
-RUNS = 7
+RUNS = 11
 BUNDLE = ROOT / "dist" / "commune-police" / "commune-police"
 VENV = ROOT / ".venv" / "bin" / "commune-police"
 DB = OUT / "bundle-startup.sqlite"
