@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DB ?= demo/commune-demo.sqlite
 DEMO_INSPECTIONS ?= 100000
 
-.PHONY: run test setup bench clean
+.PHONY: run test setup bench clean installer installer-test
 
 setup: $(STAMP)
 
@@ -37,3 +37,12 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) demo build *.egg-info
+
+# Packages (issue 14): the PyInstaller bundle dist/commune-police/ and the Debian package
+# dist/commune-police_<version>_amd64.deb; `installer-test` installs the package into a clean
+# Debian root (debootstrap, made once and cached under build/installer/) and runs it there.
+installer: $(STAMP)
+	bash installer/build.sh
+
+installer-test: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/installer

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from desktop.cli import admin, complaints, decisions, delegations, geo, reports, users
-from desktop.cli.common import EXIT_ERROR
+from desktop.cli.common import EXIT_ERROR, VersionAction
 from desktop.i18n import LANGUAGES, Translator
 
 COMMANDS = (admin, geo, decisions, users, reports, complaints, delegations)
@@ -24,15 +24,12 @@ ENV_LANG = "COMMUNE_POLICE_LANG"   # language of the CLI's messages
 log = logging.getLogger("commune_police")
 
 
-def default_db() -> Path:
-    import platformdirs
-    return Path(platformdirs.user_data_dir("commune-police", appauthor=False)) / "commune.sqlite"
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="commune-police",
                                 description="Administrative police desk of a Moroccan commune.")
-    p.add_argument("--db", type=Path, help="commune database (default: the user's data folder)")
+    p.add_argument("--db", type=Path, help="commune database (default: the last one opened, else the first-start"
+                   " dialog)")
+    p.add_argument("--version", action=VersionAction)
     p.add_argument("--lang", choices=LANGUAGES, default=os.environ.get(ENV_LANG, "fr"),
                    help="language of messages (the GUI has its own setting)")
     sub = p.add_subparsers(dest="command")
@@ -46,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     tr = Translator(args.lang)
     if args.command in (None, "gui"):
         from desktop.ui.app import run_gui  # Qt only from here on
-        return run_gui(args.db or default_db())
+        return run_gui(args.db)  # None: the remembered database, or the first-start dialog
     from desktop.services.messages import message_for
     try:
         return args.run(args, tr)

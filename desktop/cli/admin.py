@@ -77,23 +77,13 @@ def check(args, tr: Translator) -> int:
 
 def init(args, tr: Translator) -> int:
     from desktop.domain.auth import check_new_password
-    from desktop.store.commune import add_district, create_commune
-    from desktop.store.db import open_store
+    from desktop.services.first_start import NewCommune, create_commune
     from desktop.store.errors import StoreError
-    from desktop.store.users import create_user
     if args.db.exists():
         raise StoreError("already_exists", path=str(args.db))
     password = secret(ENV_ADMIN_PASSWORD, f"{args.admin} — {tr('ui.password')}: ")
     check_new_password(password)
-    args.db.parent.mkdir(parents=True, exist_ok=True)
-    with open_store(args.db, create=True) as store:
-        admin = create_user(store, None, args.admin, password, "administrator")
-        with store.transaction(admin.id) as tx:
-            create_commune(tx, name_ar=args.commune_ar, name_fr=args.commune_fr)
-            if args.casablanca_districts:
-                from maps.districts import load_shipped_districts
-                for f in load_shipped_districts():
-                    add_district(tx, f.code, f.name_ar, f.name_fr, f.population, f.households,
-                                 f.area_km2, f.geometry)
+    create_commune(args.db, NewCommune(args.commune_ar, args.commune_fr, args.admin, password, password,
+                                       args.casablanca_districts))
     print(tr("cli.commune_created", path=str(args.db), admin=args.admin))
     return EXIT_OK

@@ -12,6 +12,7 @@ from pathlib import Path
 from desktop.domain.errors import Refusal
 from desktop.i18n import Translator
 from desktop.services.commune import Commune, open_commune
+from desktop.services.first_start import app_version
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
@@ -58,3 +59,16 @@ def iso_date(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise Refusal("bad_date", option=option, value=value) from None
+
+
+class VersionAction(argparse.Action):
+    """``--version``: the version is looked up only when asked (reading the installed metadata
+    takes a fifth of a second, too much for every start)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="show the version and exit"):  # noqa: A002 - argparse's name
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog} {app_version()}")
+        parser.exit()

@@ -6,6 +6,7 @@ import json
 import logging
 import sqlite3
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -113,6 +114,7 @@ class Store:
         self.attachments = AttachmentStore(attachments_dir(path))
         self.device_id = self.meta("device_id") or ""
         self._listeners: list[Callable[[frozenset[str]], None]] = []
+        self.backup: Path | None = None  # the copy taken before this opening migrated the schema
 
     def add_commit_listener(self, listener: Callable[[frozenset[str]], None]) -> None:
         """Call ``listener(tables)`` after each committed transaction with the tables it wrote."""
@@ -219,8 +221,41 @@ def _migrate(conn: sqlite3.Connection, current: int) -> None:
             raise
 
 
+def backup_path(db_path: Path, version: int, when: datetime | None = None) -> Path:
+    """Where the copy of a database at schema ``version`` goes before it is migrated."""
+    stamp = (when or datetime.now(timezone.utc)).strftime("%Y%m%d-%H%M%S")
+    return db_path.with_name(f"{db_path.stem}.backup-v{version}-{stamp}{db_path.suffix}")
+
+
+def backup_before_migrate(conn: sqlite3.Connection, db_path: Path, version: int) -> Path:
+    """A complete, consistent copy of the database (WAL included) before its schema changes.
+
+    A failure (disk full, folder not writable) raises StoreError("backup_failed") and the caller
+    does not migrate: an update never changes a database it could not copy first.
+    """
+    target = backup_path(db_path, version)
+    n = 1
+    while target.exists():  # two openings within the same second
+        target = target.with_name(f"{target.stem}-{n}{target.suffix}")
+        n += 1
+    try:
+        copy = sqlite3.connect(target)
+        try:
+            conn.backup(copy)
+        finally:
+            copy.close()
+    except (sqlite3.Error, OSError) as exc:
+        target.unlink(missing_ok=True)
+        raise StoreError("backup_failed", str(exc), path=str(db_path), backup=str(target)) from exc
+    return target
+
+
 def open_store(path: str | Path, *, create: bool = False, readonly: bool = False) -> Store:
-    """Open (or with ``create`` make) a commune database; every failure is a StoreError."""
+    """Open (or with ``create`` make) a commune database; every failure is a StoreError.
+
+    A database of an older schema is copied beside itself (``backup_path``) and then migrated;
+    one of a newer schema (written by a newer version of the application) is refused.
+    """
     path = Path(path)
     exists = path.exists()
     if exists and path.is_dir():
@@ -245,14 +280,19 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
             has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
             if has_tables or not create:
                 raise StoreError("not_commune_db", path=str(path))
+        backup = None
         if version < LATEST:
             if readonly:
                 raise StoreError("needs_upgrade", path=str(path), found=version, known=LATEST)
+            if version > 0:
+                backup = backup_before_migrate(conn, path, version)
             _migrate(conn, version)
         if version == 0:
             conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', ?)", (uuid7(),))
             conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (utc_now(),))
-        return Store(path, conn, readonly)
+        store = Store(path, conn, readonly)
+        store.backup = backup
+        return store
     except sqlite3.Error as exc:
         if conn is not None:
             conn.close()

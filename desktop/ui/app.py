@@ -15,6 +15,8 @@ from desktop.store.errors import StoreError
 from desktop.ui.errors import install_excepthook, setup_logging
 from desktop.ui.fonts import UI_FILES, register_fonts, ui_font
 from desktop.ui.login import LoginDialog
+from desktop.ui.qt_translations import install_qt_translations
+from desktop.ui.snapshot import watch_first_paint
 
 
 # The login paints within a few tens of milliseconds; the preload starts after that and well
@@ -32,6 +34,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 def apply_direction(app: QApplication, tr: Translator) -> None:
     app.setLayoutDirection(Qt.RightToLeft if tr.rtl else Qt.LeftToRight)
+    install_qt_translations(app, tr.lang)
 
 
 def prepare_login(db_path: Path):
@@ -101,11 +104,17 @@ def open_main_window(app: QApplication, settings: Settings, commune: Commune, lo
     return window
 
 
-def run_gui(db_path: Path) -> int:
+def run_gui(db_path: Path | None = None) -> int:
+    if db_path is None:  # no --db: the remembered database, or the first-start dialog
+        from desktop.ui.first_start_dialog import choose_database
+        db_path = choose_database(make_application())
+        if db_path is None:
+            return 0
     prepared = prepare_login(db_path)
     if prepared is None:
         return 2
     app, settings, commune, login = prepared
+    watch_first_paint(login)  # only when COMMUNE_POLICE_SNAPSHOT asks for it
     if login.exec() != QDialog.Accepted or login.user is None:
         commune.close()
         return 0
