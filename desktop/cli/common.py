@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import sys
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Iterator
 
 from desktop.domain.errors import Refusal
 from desktop.i18n import Translator
@@ -33,22 +34,15 @@ def secret(env: str, prompt: str) -> str:
     return os.environ.get(env) or getpass.getpass(prompt)
 
 
-def login(commune: Commune, username: str, tr: Translator) -> bool:
-    """Act as ``username`` after its password (asked, or COMMUNE_POLICE_PASSWORD); False when refused."""
-    password = secret(ENV_PASSWORD, f"{username} — {tr('ui.password')}: ")
-    if commune.login(username, password) is None:
-        print(tr("ui.login_failed"), file=sys.stderr)
-        return False
-    return True
-
-
-def open_as(args, username: str, tr: Translator) -> Commune | None:
-    """Open the commune read-write and log in; None (the commune closed) when the login fails."""
-    commune = open_commune(args.db)
-    if not login(commune, username, tr):
-        commune.close()
-        return None
-    return commune
+@contextmanager
+def acting_as(args, username: str, tr: Translator) -> Iterator[Commune]:
+    """The commune opened read-write with ``username`` logged in after its password (asked, or
+    COMMUNE_POLICE_PASSWORD); a refused login is a refusal, and the commune is closed after."""
+    with open_commune(args.db) as commune:
+        password = secret(ENV_PASSWORD, f"{username} — {tr('ui.password')}: ")
+        if commune.login(username, password) is None:
+            raise Refusal("ui.login_failed")
+        yield commune
 
 
 def iso_date(value: str | None, option: str) -> date | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desktop.cli.common import EXIT_ERROR, EXIT_OK, db_arg, open_as
+from desktop.cli.common import EXIT_OK, acting_as, db_arg
 from desktop.i18n import Translator
 
 
@@ -34,10 +34,7 @@ def export_requests(args, tr: Translator) -> int:
 
 def import_requests(args, tr: Translator) -> int:
     from desktop.store.complaints import import_open311
-    commune = open_as(args, args.user, tr)
-    if commune is None:
-        return EXIT_ERROR
-    with commune:
+    with acting_as(args, args.user, tr) as commune:
         n = import_open311(commune.store, commune.actor, commune.catalogue, args.file)
     print(tr("cli.complaints_imported", n=n))
     return EXIT_OK

@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from desktop.cli.common import (ENV_PKCS12_PASSWORD, EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS, db_arg, open_as, secret)
+from desktop.cli.common import ENV_PKCS12_PASSWORD, EXIT_OK, EXIT_PROBLEMS, acting_as, db_arg, secret
 from desktop.i18n import Translator
 
 
@@ -68,10 +68,7 @@ def write_pdf(args, tr: Translator) -> int:
 
 def sign_draft(args, tr: Translator) -> int:
     from desktop.services.paperwork import sign_decision
-    commune = open_as(args, args.user, tr)
-    if commune is None:
-        return EXIT_ERROR
-    with commune:
+    with acting_as(args, args.user, tr) as commune:
         p12_password = secret(ENV_PKCS12_PASSWORD, f"{args.pkcs12.name}: ")
         number = sign_decision(commune, args.decision_id, args.pkcs12, p12_password)
         year = commune.store.scalar("SELECT year FROM decision WHERE id = ?", (args.decision_id,))

@@ -2,7 +2,7 @@
 arts. 103 and 236)."""
 from __future__ import annotations
 
-from desktop.cli.common import EXIT_ERROR, EXIT_OK, db_arg, iso_date, open_as
+from desktop.cli.common import EXIT_OK, acting_as, db_arg, iso_date
 from desktop.i18n import Translator
 
 
@@ -53,10 +53,7 @@ def add(args, tr: Translator) -> int:
     decided = iso_date(args.date, "--date")
     until = iso_date(args.until, "--until")
     fields = [f.strip() for f in args.fields.split(",") if f.strip()]
-    commune = open_as(args, args.user, tr)
-    if commune is None:
-        return EXIT_ERROR
-    with commune:
+    with acting_as(args, args.user, tr) as commune:
         delegation_id = add_delegation(commune, args.delegate, args.number, decided, args.basis, fields, args.scope_ar,
                                        args.scope_fr, args.capacity_ar, args.capacity_fr, until)
     print(delegation_id)
@@ -65,10 +62,7 @@ def add(args, tr: Translator) -> int:
 
 def withdraw(args, tr: Translator) -> int:
     from desktop.services.accounts import withdraw_delegation
-    commune = open_as(args, args.user, tr)
-    if commune is None:
-        return EXIT_ERROR
-    with commune:
+    with acting_as(args, args.user, tr) as commune:
         withdraw_delegation(commune, args.delegation_id, args.reason)
     print(tr("cli.done"))
     return EXIT_OK

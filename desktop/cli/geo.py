@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from desktop.cli.common import EXIT_ERROR, EXIT_OK, db_arg, open_as
+from desktop.cli.common import EXIT_ERROR, EXIT_OK, acting_as, db_arg
 from desktop.domain.errors import Refusal
 from desktop.i18n import Translator
 
@@ -67,10 +67,7 @@ def districts_import(args, tr: Translator) -> int:
     if any(code == "far_from_commune" for code, _ in layer.warnings) and not args.force:
         print(tr("cli.use_force"), file=sys.stderr)
         return EXIT_ERROR
-    commune = open_as(args, args.user, tr)
-    if commune is None:
-        return EXIT_ERROR
-    with commune:
+    with acting_as(args, args.user, tr) as commune:
         report = replace_district_layer(commune.store, commune.actor, layer.features)
     print(tr("layer.replaced", n=report.total, outside=report.outside))
     return EXIT_OK

@@ -1,7 +1,7 @@
 """``commune-police user list|add|password``: accounts, managed by an administrator."""
 from __future__ import annotations
 
-from desktop.cli.common import ENV_NEW_PASSWORD, EXIT_ERROR, EXIT_OK, db_arg, open_as, secret
+from desktop.cli.common import ENV_NEW_PASSWORD, EXIT_OK, acting_as, db_arg, secret
 from desktop.domain.auth import ROLES
 from desktop.i18n import Translator
 
@@ -37,25 +37,22 @@ def list_accounts(args, tr: Translator) -> int:
     return EXIT_OK
 
 
+def _new_password(args, tr: Translator) -> str:
+    return secret(ENV_NEW_PASSWORD, f"{args.username} — {tr('ui.password')}: ")
+
+
 def add_account(args, tr: Translator) -> int:
     from desktop.services.accounts import create_account
-    commune = open_as(args, args.admin, tr)
-    if commune is None:
-        return EXIT_ERROR
-    with commune:
-        password = secret(ENV_NEW_PASSWORD, f"{args.username} — {tr('ui.password')}: ")
-        user = create_account(commune, args.username, password, args.role, args.name_ar, args.name_fr, args.district)
+    with acting_as(args, args.admin, tr) as commune:
+        user = create_account(commune, args.username, _new_password(args, tr), args.role, args.name_ar, args.name_fr,
+                              args.district)
     print(user.id)
     return EXIT_OK
 
 
 def set_account_password(args, tr: Translator) -> int:
     from desktop.services.accounts import set_password
-    commune = open_as(args, args.admin, tr)
-    if commune is None:
-        return EXIT_ERROR
-    with commune:
-        password = secret(ENV_NEW_PASSWORD, f"{args.username} — {tr('ui.password')}: ")
-        set_password(commune, args.username, password)
+    with acting_as(args, args.admin, tr) as commune:
+        set_password(commune, args.username, _new_password(args, tr))
     print(tr("cli.done"))
     return EXIT_OK
