@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 bundle=dist/commune-police
 [ -x "$bundle/commune-police" ] || { echo "build-deb.sh: no bundle in $bundle (make installer)" >&2; exit 2; }
-version=${1:-$("$PY" -c 'from desktop.first_start import app_version; print(app_version())')}
+version=${1:-$("$PY" -c 'from desktop.services.first_start import app_version; print(app_version())')}
 deb=dist/commune-police_${version}_amd64.deb
 stage=build/deb/commune-police_${version}_amd64
 rm -rf "$stage"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -34,7 +34,6 @@ class Commune:
     store: Store
     loaded_catalogue: "Catalogue | None" = None  # given by callers that already hold it (the demo, tests)
     user: User | None = None
-    _info: CommuneInfo | None = field(default=None, init=False, repr=False)
 
     @property
     def catalogue(self) -> "Catalogue":
@@ -45,10 +44,8 @@ class Commune:
 
     @property
     def info(self) -> CommuneInfo | None:
-        """The commune's record (names, president); None before ``init`` wrote it."""
-        if self._info is None:
-            self._info = get_commune(self.store)
-        return self._info
+        """The commune's record (names, president), as it is now; None before ``init`` wrote it."""
+        return get_commune(self.store)
 
     @property
     def actor(self) -> User:
@@ -68,6 +65,17 @@ class Commune:
     def reader(self) -> Iterator[Store]:
         """A read-only store on the same file, for work off the GUI thread."""
         store = open_store(self.path, readonly=True)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    @contextmanager
+    def writer(self) -> Iterator[Store]:
+        """A read-write store on the same file, for a long write off the GUI thread; its commits
+        are told to this commune's listeners like the main store's."""
+        store = open_store(self.path)
+        store.share_listeners(self.store)
         try:
             yield store
         finally:

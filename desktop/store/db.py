@@ -120,6 +120,10 @@ class Store:
         """Call ``listener(tables)`` after each committed transaction with the tables it wrote."""
         self._listeners.append(listener)
 
+    def share_listeners(self, other: "Store") -> None:
+        """Tell ``other``'s listeners of this store's commits too (another connection to the same file)."""
+        self._listeners = other._listeners
+
     def _committed(self, tables: frozenset[str]) -> None:
         for listener in list(self._listeners):
             try:

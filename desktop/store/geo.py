@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from desktop.store.db import Store, open_store
+from desktop.store.db import Store
 from desktop.store.inspections import InspectionFilter
 from maps.points import PointSet  # the type inspection_points returns; it lives with the engine
 
@@ -71,18 +71,6 @@ def district_rates(store: Store, measure: str, filt: InspectionFilter | None = N
     from maps.aggregate import aggregate  # pandas: not on the start-up path
     table = aggregate(count_frame(store, filt), ["district"], district_population(store))
     return {d: float(v) for d, v in zip(table["district"], table[f"{measure}_per_1000"])}
-
-
-def load_points(path: Path, filt: InspectionFilter | None = None) -> PointSet:
-    """``inspection_points`` on a read-only connection of its own (for a background thread)."""
-    with open_store(path, readonly=True) as store:
-        return inspection_points(store, filt)
-
-
-def load_rates(path: Path, measure: str, filt: InspectionFilter | None = None) -> dict[str, float]:
-    """``district_rates`` on a read-only connection of its own (for a background thread)."""
-    with open_store(path, readonly=True) as store:
-        return district_rates(store, measure, filt)
 
 
 def export_rows(store: Store, filt: InspectionFilter | None = None) -> Iterator[list[tuple]]:

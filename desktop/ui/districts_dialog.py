@@ -7,7 +7,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout)
 
-from desktop.store.db import open_store
 from desktop.store.districts import current_bounds, rename_district, replace_district_layer
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
@@ -102,10 +101,10 @@ class DistrictsDialog(QDialog):
 
     def _replace(self, layer) -> None:
         """One transaction: not cancellable, failures go to the one error presenter."""
-        path, user = self.session.store.path, self.session.user
+        commune, user = self.session.commune, self.session.user
 
         def work(job: Job):
-            with open_store(path) as store:
+            with commune.writer() as store:
                 return replace_district_layer(store, user, layer.features, progress=job.progress)
 
         def done(report) -> None:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
-from desktop.store.db import open_store
 from desktop.store.errors import from_os
 from desktop.store.geo import export_inspections
 from desktop.store.inspections import InspectionFilter
@@ -39,7 +38,7 @@ def export_with_progress(parent: QWidget, session: Session, filt: InspectionFilt
     def work(job: Job) -> int:
         job.progress(0, total)
         try:
-            with open_store(session.store.path, readonly=True) as store:
+            with session.commune.reader() as store:
                 return export_inspections(store, path, fmt, filt, job.progress, job.cancelled, total)
         except OSError as exc:
             raise from_os(exc, str(path)) from exc

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QHBoxLay
 
 from desktop.domain.ids import LOCAL_TZ, to_utc_text
 from desktop.domain.model import OUTCOMES
-from desktop.store.db import open_store
 from desktop.store.inspections import InspectionFilter, inspection_query
 from desktop.store.users import officers
 from desktop.ui.list_export import export_dialog
@@ -167,10 +166,10 @@ class InspectionsPage(QWidget):
     def _refresh_count(self) -> None:
         """Count the matches on a separate connection so a large count never blocks the list."""
         self._count_generation += 1
-        generation, query, path = self._count_generation, self.model.query, self.session.store.path
+        generation, query, commune = self._count_generation, self.model.query, self.session.commune
 
         def count():
-            with open_store(path, readonly=True) as store:
+            with commune.reader() as store:
                 return query.count(store)
 
         def shown(n):

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPus
                                QWidget)
 
 from desktop.store.errors import from_os
-from desktop.store.geo import district_rows, load_points, load_rates
+from desktop.store.geo import district_rates, district_rows, inspection_points
 from desktop.ui.errors import show_error
 from desktop.ui.map_export import save_pdf, save_png
 from desktop.ui.map_render import MapScene
@@ -67,10 +67,15 @@ class MapPage(QWidget):
         self.loaded = False
         self.reload_points()
 
+    def _read(self, query, *args):
+        """``query(store, *args)`` on a read-only connection of its own (for a background thread)."""
+        with self.session.commune.reader() as store:
+            return query(store, *args)
+
     def reload_points(self) -> None:
         self.loaded = False
         self.status.setText(self.session.tr("map.loading"))
-        run_background(lambda: load_points(self.session.store.path), self._points_loaded,
+        run_background(lambda: self._read(inspection_points), self._points_loaded,
                        self._failed, owner=self)
 
     def _points_loaded(self, points) -> None:
@@ -92,7 +97,7 @@ class MapPage(QWidget):
         if mode == "points":
             self.map.set_style(Style(mode="points", color_by=what))
             return
-        run_background(lambda: load_rates(self.session.store.path, what),
+        run_background(lambda: self._read(district_rates, what),
                        lambda rates: self.map.set_style(Style(mode="choropleth", measure=what, rates=rates)),
                        self._failed, owner=self)
 

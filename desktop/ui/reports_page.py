@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QHBoxLayout, Q
                                QProgressDialog, QPushButton, QVBoxLayout, QWidget)
 
 from desktop.services.report import write_report
-from desktop.store.db import open_store
 from desktop.store.indicators import Scope, compute
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
@@ -153,11 +152,11 @@ class ReportsPage(QWidget):
             if not name:
                 return None
             path = Path(name)
-        scope, lang, db = self.scope(), self.lang.currentData(), self.session.store.path
+        scope, lang, commune = self.scope(), self.lang.currentData(), self.session.commune
         catalogue = self.session.catalogue
 
         def work(job: Job) -> int:
-            with open_store(db, readonly=True) as store:
+            with commune.reader() as store:
                 return write_report(store, catalogue, scope, lang, path, cancelled=job.cancelled,
                                     progress=lambda percent: job.progress(percent, 100))
 

@@ -30,7 +30,8 @@ class Session:
         self.labels = Labels(self.store, self.catalogue, self.tr)
         self.notifier = ChangeNotifier()
         self._locator: object | None = None
-        commune.store.add_commit_listener(self._committed)
+        commune.store.add_commit_listener(self.notifier.changed.emit)  # any thread; received on the GUI's
+        self.notifier.changed.connect(self._changed)
 
     @property
     def store(self) -> Store:
@@ -44,10 +45,9 @@ class Session:
     def catalogue(self) -> Catalogue:
         return self.commune.catalogue
 
-    def _committed(self, tables: frozenset[str]) -> None:
+    def _changed(self, tables: frozenset[str]) -> None:
         if "district" in tables or "user" in tables:
             self.reload_labels()
-        self.notifier.changed.emit(tables)
 
     @property
     def locator(self):

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from desktop.store.geo import district_rates, district_rows, inspection_points, load_points, load_rates
+from desktop.store.geo import district_rates, district_rows, inspection_points
 from desktop.store.inspections import InspectionFilter
 
 
@@ -19,17 +19,16 @@ def test_district_rows_are_the_live_districts_with_a_geometry(store):
 
 
 @pytest.mark.parametrize("measure, counted", [("inspections", "count(*)"), ("violations", "sum(finding_count > 0)")])
-def test_rates_per_thousand_match_sql(store, demo_path, measure, counted):
+def test_rates_per_thousand_match_sql(store, measure, counted):
     expected = {d: n * 1000 / pop for d, n, pop in store.conn.execute(
         f"SELECT i.district_id, {counted}, d.population FROM inspection i JOIN district d ON d.id = i.district_id"
         " WHERE i.deleted_at IS NULL GROUP BY 1")}
     got = district_rates(store, measure)
     assert got.keys() == expected.keys() and len(got) == 16
     assert all(got[d] == pytest.approx(v) for d, v in expected.items())
-    assert load_rates(demo_path, measure) == got
 
 
-def test_rates_follow_the_filter_and_unknown_population_is_nan(store, demo_path):
+def test_rates_follow_the_filter_and_unknown_population_is_nan(store):
     district = district_rows(store)[0][0]
     store.conn.execute("UPDATE district SET population = NULL WHERE id = ?", (district,))
     store.conn.commit()
@@ -40,12 +39,11 @@ def test_rates_follow_the_filter_and_unknown_population_is_nan(store, demo_path)
         "SELECT count(*), d.population FROM inspection i JOIN district d ON d.id = i.district_id"
         " WHERE i.field_code = 'hygiene' AND d.id = ?", (district_rows(store)[1][0],)).fetchone()
     assert rates[district_rows(store)[1][0]] == pytest.approx(n * 1000 / pop)
-    assert load_rates(demo_path, "inspections", filt).keys() == rates.keys()
 
 
-def test_load_points_reads_what_inspection_points_reads(store, demo_path):
-    points = load_points(demo_path)
-    assert np.array_equal(points.rowid, inspection_points(store).rowid) and len(points) == 3000
+def test_points_follow_the_filter(store):
+    points = inspection_points(store)
+    assert len(points) == 3000 and np.array_equal(np.sort(points.rowid), points.rowid)
     filt = InspectionFilter(outcome="violations")
-    some = load_points(demo_path, filt)
+    some = inspection_points(store, filt)
     assert 0 < len(some) < 3000 and set(some.outcome.tolist()) == {points.outcome_codes.index("violations")}
