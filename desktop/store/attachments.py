@@ -102,6 +102,7 @@ class AttachmentStore:
         target = self.path_for(sha)
         if target.exists():
             return StoredFile(sha, len(data), mime)
+        tmp_name: str | None = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=self.root)
@@ -112,7 +113,8 @@ class AttachmentStore:
             os.chmod(tmp_name, 0o444)
             os.replace(tmp_name, target)
         except OSError as exc:
-            Path(tmp_name).unlink(missing_ok=True) if "tmp_name" in locals() else None
+            if tmp_name is not None:
+                Path(tmp_name).unlink(missing_ok=True)
             raise from_os(exc, str(target)) from exc
         return StoredFile(sha, len(data), mime)
 
