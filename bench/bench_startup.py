@@ -1,13 +1,13 @@
 """Start-up with a 1,000,000-inspection database.
 
-1. launch → login window painted, as a ratio to a bare PySide6 window (target ≤ 2x);
+1. launch → login window painted, as a ratio to a bare PySide6 window (target ≤ 1.5x);
 2. login → first page of the inspection list painted, compared with the bare window's own
    launch time (target: below it). The login is clicked 1 s after the login window paints (a
    person typing a password); the same measure with no pause at all is reported beside it.
 """
 from common import compile_sources, ensure_big_db, median, record, run_child
 
-RUNS = 5
+RUNS = 11  # the machine is shared: medians of more runs
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
         login_now.append(now["list_painted_at"] - now["login_clicked_at"])
     record("startup", {
         "runs": RUNS, "bare_window_s": round(median(bare), 3), "app_to_login_s": round(median(launch), 3),
-        "ratio_launch": round(median(launch) / median(bare), 2), "target_ratio_launch": 2.0,
+        "ratio_launch": round(median(launch) / median(bare), 2), "target_ratio_launch": 1.5,
         "login_to_first_page_s": round(median(login), 3),
         "login_vs_bare_window": round(median(login) / median(bare), 2), "target_login_vs_bare": 1.0,
         "login_without_typing_pause_s": round(median(login_now), 3),
