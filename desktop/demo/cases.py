@@ -102,8 +102,7 @@ def build_signatures(store: Store, admin: User, catalogue: Catalogue, today: dat
         paths[key] = folder / f"{key}.p12"
         write_pkcs12(paths[key], issue_signer(ca, name, "Commune de Casablanca"), ca, CERT_PASSWORD)
     with store.transaction(admin.id) as tx:
-        tx.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('ca_pem', ?)",
-                        ((folder / "commune-ca.pem").read_text(),))
+        tx.set_meta("ca_pem", (folder / "commune-ca.pem").read_text())
     waiting = store.query("SELECT s.case_id, s.id AS step_id, s.step, c.field_code FROM case_step s"
                           " JOIN case_file c ON c.id = s.case_id WHERE s.step IN ('formal_notice', 'decision', 'referral')"
                           " ORDER BY s.opened_on DESC LIMIT ?", (signed * 3,))

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from desktop.domain.ids import utc_now, uuid7
-from desktop.store import journal
+from desktop.store import journal, rowhash
 from desktop.store.attachments import AttachmentStore
 from desktop.store.errors import StoreError, from_sqlite
-from desktop.store.migrations import LATEST, MIGRATIONS
+from desktop.store.migrations import LATEST, MIGRATIONS, ROW_HASHES_FROM
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 AUDIT_COLUMNS = ("created_at", "updated_at", "created_by", "updated_by", "device_id", "version")
@@ -44,11 +44,46 @@ class Transaction:
         self.conn = store.conn
         self.actor = actor
         self.tables: set[str] = set()  # what this transaction wrote, told to listeners after commit
+        self.to_seal: set[str] = set()  # tables written in bulk, sealed before the commit
 
     def _journal(self, entity: str, entity_id: str | None, op: str, changes: dict) -> None:
         self.tables.add(entity)
+        if entity_id is None:  # a write over many rows: the table is sealed at the end
+            self.to_seal.add(entity)
         journal.append(self.conn, actor=self.actor, device_id=self.store.device_id, entity=entity,
                        entity_id=entity_id, op=op, changes=changes)
+
+    def _row(self, table: str, row_id: str, before: dict | None = None) -> dict:
+        after = rowhash.row_hash(self.conn, table, row_id)
+        if after is None:
+            raise StoreError("record_missing", f"{table} {row_id}")
+        return {"n": after["n"], "after": after["h"], **({"before": before["h"]} if before else {})}
+
+    def bulk_write(self, table: str, sql: str, params: Sequence | Iterable[Sequence] = (), *,
+                   many: bool = False, note: str = "") -> int:
+        """A set-based write (``UPDATE ... WHERE ...``) over many rows of ``table``: journaled with
+        its row count, and the table sealed before the commit so that ``check`` covers the result."""
+        cur = self.conn.executemany(sql, params) if many else self.conn.execute(sql, params)
+        self._journal(table, None, "bulk_write", {"rows": cur.rowcount, "note": note})
+        return cur.rowcount
+
+    def reseal(self, table: str) -> None:
+        """Seal ``table`` before the commit (after writes made with the raw connection)."""
+        self.tables.add(table)
+        self.to_seal.add(table)
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Write one ``meta`` setting (trust anchor, device id...), journaled like any row."""
+        before = rowhash.row_hash(self.conn, "meta", key)
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        self._journal("meta", key, "set", {"value": _journal_value("value", value),
+                                           "_row": self._row("meta", key, before)})
+
+    def _seal_all(self) -> None:
+        for table in sorted(self.to_seal):
+            journal.append(self.conn, actor=self.actor, device_id=self.store.device_id, entity=table,
+                           entity_id=None, op="seal", changes={"_seal": rowhash.seal(self.conn, table)})
+        self.to_seal.clear()
 
     def insert(self, table: str, record: dict) -> str:
         now = utc_now()
@@ -59,11 +94,13 @@ class Transaction:
         cols = ", ".join(f"[{c}]" for c in row)
         marks = ", ".join("?" for _ in row)
         self.conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({marks})", tuple(row.values()))
-        self._journal(table, row["id"], "insert",
-                      {k: _journal_value(k, v) for k, v in record.items() if k != "id"})
+        changes = {k: _journal_value(k, v) for k, v in record.items() if k != "id"}
+        changes["_row"] = self._row(table, row["id"])
+        self._journal(table, row["id"], "insert", changes)
         return row["id"]
 
     def update(self, table: str, row_id: str, changes: dict, expected_version: int | None = None) -> None:
+        before = rowhash.row_hash(self.conn, table, row_id)
         sets = ", ".join(f"[{c}] = ?" for c in changes)
         sql = (f"UPDATE [{table}] SET {sets}, updated_at = ?, updated_by = ?, version = version + 1"
                f" WHERE id = ? AND deleted_at IS NULL")
@@ -74,16 +111,19 @@ class Transaction:
         if self.conn.execute(sql, params).rowcount != 1:
             raise StoreError("conflict" if expected_version is not None else "record_missing",
                              f"{table} {row_id}")
-        self._journal(table, row_id, "update", {k: _journal_value(k, v) for k, v in changes.items()})
+        entry = {k: _journal_value(k, v) for k, v in changes.items()}
+        entry["_row"] = self._row(table, row_id, before)
+        self._journal(table, row_id, "update", entry)
 
     def tombstone(self, table: str, row_id: str) -> None:
         now = utc_now()
+        before = rowhash.row_hash(self.conn, table, row_id)
         cur = self.conn.execute(
             f"UPDATE [{table}] SET deleted_at = ?, updated_at = ?, updated_by = ?, version = version + 1"
             " WHERE id = ? AND deleted_at IS NULL", (now, now, self.actor, row_id))
         if cur.rowcount != 1:
             raise StoreError("record_missing", f"{table} {row_id}")
-        self._journal(table, row_id, "tombstone", {})
+        self._journal(table, row_id, "tombstone", {"_row": self._row(table, row_id, before)})
 
     def bulk_insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence],
                     note: str = "") -> int:
@@ -169,6 +209,7 @@ class Store:
         tx = Transaction(self, actor)
         try:
             yield tx
+            tx._seal_all()
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback()
@@ -291,11 +332,18 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
             if version > 0:
                 backup = backup_before_migrate(conn, path, version)
             _migrate(conn, version)
-        if version == 0:
-            conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', ?)", (uuid7(),))
-            conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (utc_now(),))
         store = Store(path, conn, readonly)
         store.backup = backup
+        if version == 0:  # a new commune: its device id and birth, journaled like any setting
+            store.device_id = uuid7()
+            with store.transaction(None) as tx:
+                tx.set_meta("device_id", store.device_id)
+                tx.set_meta("created_at", utc_now())
+        if version < LATEST and LATEST >= ROW_HASHES_FROM:  # seal what is there (created or migrated)
+            with store.transaction(None) as tx:
+                for table in rowhash.covered_tables(conn):
+                    if not (version == 0 and table == "meta"):  # a new commune's meta is journaled above
+                        tx.reseal(table)
         return store
     except sqlite3.Error as exc:
         if conn is not None:
