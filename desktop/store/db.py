@@ -59,10 +59,11 @@ class Transaction:
             raise StoreError("record_missing", f"{table} {row_id}")
         return {"n": after["n"], "after": after["h"], **({"before": before["h"]} if before else {})}
 
-    def bulk_write(self, table: str, sql: str, params: Sequence | Iterable[Sequence] = (), *,
-                   many: bool = False, note: str = "") -> int:
+    def bulk_write(self, table: str, sql: str, params: Sequence = (), *, many: bool = False,
+                   note: str = "") -> int:
         """A set-based write (``UPDATE ... WHERE ...``) over many rows of ``table``: journaled with
-        its row count, and the table sealed before the commit so that ``check`` covers the result."""
+        its row count, and the table sealed before the commit so that ``check`` covers the result.
+        With ``many``, ``params`` is a sequence of parameter rows."""
         cur = self.conn.executemany(sql, params) if many else self.conn.execute(sql, params)
         self._journal(table, None, "bulk_write", {"rows": cur.rowcount, "note": note})
         return cur.rowcount
