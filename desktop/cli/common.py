@@ -16,6 +16,7 @@ from desktop.services.commune import Commune, open_commune
 from desktop.services.first_start import app_version
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+EXIT_UNVERIFIED = 3  # a signature intact but checked against no trust anchor
 
 # Environment variables the commands read (for scripts; each one is otherwise asked).
 ENV_PASSWORD = "COMMUNE_POLICE_PASSWORD"              # the acting account's password

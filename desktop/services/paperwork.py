@@ -17,6 +17,7 @@ from desktop.domain.catalogue import Catalogue, Violation
 from desktop.domain.errors import Refusal
 from desktop.domain.ladder import decision_kind, document_for, oversight_class
 from desktop.services.commune import Commune
+from desktop.services.verification import check_signer_certificate
 from desktop.store.cases import case_steps, case_violations, current_step
 from desktop.store.complaints import get_complaint
 from desktop.store.db import Store
@@ -234,8 +235,12 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
     if row["status"] == "signed":
         raise StoreError("already_signed", decision_id)
     signatory, delegation_id = signing_authority(commune, user, row["field_code"], on)
-    read_pkcs12(pkcs12, password)
+    cert = read_pkcs12(pkcs12, password)[1]
+    check_signer_certificate(store, user, cert)  # the commune's own certificate, and the signer's
     with store.transaction(user.id) as tx:
+        # re-read inside the write lock: another signature may have committed since (no lost update)
+        if store.scalar("SELECT status FROM decision WHERE id = ?", (decision_id,)) != "draft":
+            raise StoreError("already_signed", decision_id)
         number = next_number(tx, on.year)
         doc.number, doc.issued_on, doc.signatory = f"{number}/{on.year}", on, signatory
         pdf = sign_pdf(render_document(doc), pkcs12, password, reason=f"{row['kind']} {doc.number}",

@@ -100,3 +100,11 @@ def set_password(store: Store, actor: User, user_id: str, password: str) -> None
     check_new_password(password)
     with store.transaction(actor.id) as tx:
         tx.update("user", user_id, {"password_hash": hash_password(password)})
+
+
+def bind_certificate(store: Store, actor: User, user_id: str, cert_sha256: str) -> None:
+    """Register the signing certificate (SHA-256 fingerprint) of an account: only the president,
+    who holds signing power, does it; signing then refuses any other certificate for that account."""
+    require(actor.role, "delegation.manage")
+    with store.transaction(actor.id) as tx:
+        tx.update("user", user_id, {"cert_sha256": cert_sha256.lower()})
