@@ -1,4 +1,4 @@
-"""``commune-police user list|add|password``: accounts, managed by an administrator."""
+"""``commune-police user list|add|password|disable|enable``: accounts, managed by an administrator."""
 from __future__ import annotations
 
 from desktop.cli.common import ENV_NEW_PASSWORD, EXIT_OK, acting_as, db_arg, secret
@@ -26,6 +26,12 @@ def register(sub) -> None:
     up.add_argument("username")
     up.add_argument("--admin", default="admin")
     up.set_defaults(run=set_account_password)
+    for verb, active in (("disable", False), ("enable", True)):
+        ud = usub.add_parser(verb, help=f"{verb} an account (journaled; a disabled account cannot log in)")
+        db_arg(ud)
+        ud.add_argument("username")
+        ud.add_argument("--admin", default="admin")
+        ud.set_defaults(run=set_account_active, active=active)
 
 
 def list_accounts(args, tr: Translator) -> int:
@@ -54,5 +60,13 @@ def set_account_password(args, tr: Translator) -> int:
     from desktop.services.accounts import set_password
     with acting_as(args, args.admin, tr) as commune:
         set_password(commune, args.username, _new_password(args, tr))
+    print(tr("cli.done"))
+    return EXIT_OK
+
+
+def set_account_active(args, tr: Translator) -> int:
+    from desktop.services.accounts import set_active
+    with acting_as(args, args.admin, tr) as commune:
+        set_active(commune, args.username, args.active)
     print(tr("cli.done"))
     return EXIT_OK

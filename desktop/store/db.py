@@ -81,7 +81,8 @@ class Transaction:
                                            "_row": self._row("meta", key, before)})
 
     def _seal_all(self) -> None:
-        for table in sorted(self.to_seal):
+        tables = set(rowhash.covered_tables(self.conn))
+        for table in sorted(self.to_seal & tables):  # not "login" and other journal-only entities
             journal.append(self.conn, actor=self.actor, device_id=self.store.device_id, entity=table,
                            entity_id=None, op="seal", changes={"_seal": rowhash.seal(self.conn, table)})
         self.to_seal.clear()
