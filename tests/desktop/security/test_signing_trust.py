@@ -178,3 +178,18 @@ def test_two_concurrent_signatures_give_one_decision(store, people, catalogue, p
     after = _numbers(store)
     assert after == sorted(before + [int(outs[1].split()[1])]) and after == list(range(1, len(after) + 1))
     assert store.scalar("SELECT count(*) FROM attachment WHERE owner_id = ?", (draft,)) == 1
+
+
+def test_a_stale_triage_is_refused(store, monkeypatch):
+    """Two coordinators triage one complaint: the second, who read it before the first committed, is refused."""
+    from desktop.domain.errors import Refusal
+    from desktop.store import complaints
+    coordinator = authenticate(store, "coordinateur", "coord-demo")
+    cid = store.scalar("SELECT id FROM complaint WHERE status = 'received' LIMIT 1")
+    stale = complaints.get_complaint(store, cid)
+    complaints.accept(store, coordinator, cid)
+    monkeypatch.setattr(complaints, "get_complaint", lambda s, i: stale)
+    with pytest.raises(Refusal) as refused:
+        complaints.merge(store, coordinator, cid, store.scalar("SELECT id FROM complaint WHERE id != ? LIMIT 1", (cid,)))
+    assert refused.value.code == "changed_meanwhile"
+    assert store.scalar("SELECT status FROM complaint WHERE id = ?", (cid,)) == "accepted"
