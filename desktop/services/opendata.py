@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from desktop.domain.catalogue import Catalogue
+from desktop.domain.spreadsheet import safe_row
 from desktop.store.db import Store
 from desktop.store.indicators import Scope
 
@@ -35,8 +36,8 @@ DICTIONARY = [
 def _write_csv(path: Path, header: list[str], rows) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow(safe_row(header))
+        writer.writerows(safe_row(r) for r in rows)
 
 
 def export_open_data(store: Store, catalogue: Catalogue, scope: Scope, folder: Path) -> list[Path]:
