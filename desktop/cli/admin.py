@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from desktop.cli.common import (ENV_ADMIN_PASSWORD, EXIT_OK, EXIT_PROBLEMS, db_arg, secret)
+from desktop.cli.common import (ENV_ADMIN_PASSWORD, EXIT_OK, EXIT_PROBLEMS, acting_as, db_arg, secret)
 from desktop.domain.errors import Refusal
 from desktop.i18n import Translator
 
@@ -26,7 +27,16 @@ def register(sub) -> None:
     sp.add_argument("--admin", default="admin", help="administrator's username")
     sp.add_argument("--casablanca-districts", action="store_true",
                     help="load the 16 arrondissements of Casablanca shipped with the application")
+    sp.add_argument("--ca", type=Path, help="the commune's certificate authority (PEM): only certificates it"
+                    " issued will sign; without it, nothing signs until `ca set`")
     sp.set_defaults(run=init)
+    sp = sub.add_parser("ca", help="the commune's certificate authority (trust anchor)")
+    csub = sp.add_subparsers(dest="ca_command", required=True)
+    cs = csub.add_parser("set", help="set the trust anchor (the president's password is asked)")
+    db_arg(cs)
+    cs.add_argument("--ca", type=Path, required=True, help="a PEM or DER CA certificate")
+    cs.add_argument("--user", default="president")
+    cs.set_defaults(run=ca_set)
 
 
 def demo(args, tr: Translator) -> int:
@@ -83,7 +93,25 @@ def init(args, tr: Translator) -> int:
         raise StoreError("already_exists", path=str(args.db))
     password = secret(ENV_ADMIN_PASSWORD, f"{args.admin} — {tr('ui.password')}: ")
     check_new_password(password)
+    anchor = None
+    if args.ca:
+        from desktop.services.verification import load_certificate
+        anchor = load_certificate(args.ca.read_bytes())
     create_commune(args.db, NewCommune(args.commune_ar, args.commune_fr, args.admin, password, password,
                                        args.casablanca_districts))
+    if anchor is not None:
+        from desktop.services.verification import set_trust_anchor
+        from desktop.store.db import open_store
+        with open_store(args.db) as store:
+            set_trust_anchor(store, None, anchor)
     print(tr("cli.commune_created", path=str(args.db), admin=args.admin))
+    return EXIT_OK
+
+
+def ca_set(args, tr: Translator) -> int:
+    from desktop.services.verification import load_certificate, set_trust_anchor
+    cert = load_certificate(args.ca.read_bytes())
+    with acting_as(args, args.user, tr) as commune:
+        set_trust_anchor(commune.store, commune.actor, cert)
+    print(tr("cli.done"))
     return EXIT_OK

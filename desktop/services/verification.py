@@ -7,7 +7,10 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
+from desktop.domain.auth import require
+from desktop.store import users
 from desktop.store.users import User
 from desktop.store.db import Store
 from reports.signing import SigningError, Verification, verify_pdf
@@ -93,3 +96,43 @@ def verify_registered(store: Store, path: Path) -> Verification:
     if on and on > date.today().isoformat():
         result.problems.append(f"the register dates the signature in the future ({on})")
     return result
+
+
+def load_certificate(data: bytes, password: str | None = None) -> x509.Certificate:
+    """A certificate from PEM, DER or (with its password) a PKCS#12 file's bytes."""
+    try:
+        if data.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_certificate(data)
+        if password is not None:
+            cert = pkcs12.load_key_and_certificates(data, password.encode())[1]
+            if cert is None:
+                raise ValueError("no certificate inside")
+            return cert
+        return x509.load_der_x509_certificate(data)
+    except ValueError as exc:
+        raise SigningError("certificate_unreadable", str(exc)) from exc
+
+
+def set_trust_anchor(store: Store, actor: User | None, cert: x509.Certificate) -> None:
+    """The commune's certificate authority: set at ``init`` (actor None, the first step) or later
+    by the president only; journaled (a ``meta`` write) like any other change."""
+    if actor is not None:
+        require(actor.role, "delegation.manage")
+    try:
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if not is_ca:
+        raise SigningError("not_a_ca", cert.subject.rfc4514_string())
+    with store.transaction(actor.id if actor else None) as tx:
+        tx.set_meta("ca_pem", cert.public_bytes(Encoding.PEM).decode())
+
+
+def bind_certificate(store: Store, actor: User, username: str, cert: x509.Certificate) -> None:
+    """The president registers an account's signing certificate, which must be the commune's."""
+    roots = commune_roots(store)
+    if not roots:
+        raise SigningError("no_trust_anchor")
+    if not any(_issued_by(cert, root) for root in roots):
+        raise SigningError("certificate_not_commune", cert.subject.rfc4514_string())
+    users.bind_certificate(store, actor, users.find_user(store, username).id, certificate_sha256(cert))

@@ -193,3 +193,35 @@ def test_a_stale_triage_is_refused(store, monkeypatch):
         complaints.merge(store, coordinator, cid, store.scalar("SELECT id FROM complaint WHERE id != ? LIMIT 1", (cid,)))
     assert refused.value.code == "changed_meanwhile"
     assert store.scalar("SELECT status FROM complaint WHERE id = ?", (cid,)) == "accepted"
+
+
+def test_init_sets_the_trust_anchor_and_the_president_binds_certificates(tmp_path, monkeypatch, capsys):
+    """A real commune: `init --ca`, then the president registers his certificate; a stranger's CA
+    is refused as anchor change by the administrator, and unbound or foreign certificates do not sign."""
+    from reports.pki import write_cert_pem
+    ca = make_ca("Commune de Test")
+    write_cert_pem(tmp_path / "ca.pem", ca.cert)
+    mine = issue_signer(ca, "Président", "Commune de Test")
+    write_pkcs12(tmp_path / "me.p12", mine, ca, "pw-cert")
+    db = tmp_path / "real.db"
+    monkeypatch.setenv("COMMUNE_POLICE_ADMIN_PASSWORD", "admin-pass-1")
+    assert main(["init", "--db", str(db), "--commune-ar", "ج", "--commune-fr", "C", "--ca", str(tmp_path / "ca.pem")]) == 0
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "admin-pass-1")
+    monkeypatch.setenv("COMMUNE_POLICE_NEW_PASSWORD", "president-pass-1")
+    assert main(["user", "add", "president", "--role", "president", "--db", str(db)]) == 0
+    # the administrator cannot change the anchor nor bind certificates
+    assert main(["ca", "set", "--db", str(db), "--ca", str(tmp_path / "ca.pem"), "--user", "admin"]) != 0
+    monkeypatch.setenv("COMMUNE_POLICE_PKCS12_PASSWORD", "pw-cert")
+    assert main(["user", "certificate", "president", "--cert", str(tmp_path / "me.p12"), "--db", str(db),
+                 "--user", "admin"]) != 0
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "president-pass-1")
+    evil = make_ca("Autre")
+    write_pkcs12(tmp_path / "evil.p12", issue_signer(evil, "Président", "Commune de Test"), evil, "pw-cert")
+    assert main(["user", "certificate", "president", "--cert", str(tmp_path / "evil.p12"), "--db", str(db)]) != 0
+    assert main(["user", "certificate", "president", "--cert", str(tmp_path / "me.p12"), "--db", str(db)]) == 0
+    from desktop.store.db import open_store
+    from desktop.services.verification import certificate_sha256
+    with open_store(db, readonly=True) as s:
+        assert s.scalar("SELECT cert_sha256 FROM user WHERE username = 'president'") == certificate_sha256(mine.cert)
+        assert s.meta("ca_pem").startswith("-----BEGIN CERTIFICATE")
+    assert main(["check", "--db", str(db)]) == 0
