@@ -4,7 +4,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from desktop.cli.common import (ENV_ADMIN_PASSWORD, EXIT_OK, EXIT_PROBLEMS, acting_as, db_arg, secret)
+from desktop.cli.common import (ENV_ADMIN_PASSWORD, ENV_PKCS12_PASSWORD, EXIT_OK, EXIT_PROBLEMS, acting_as, db_arg,
+                                secret)
 from desktop.domain.errors import Refusal
 from desktop.i18n import Translator
 
@@ -19,7 +20,17 @@ def register(sub) -> None:
     sp.set_defaults(run=demo)
     sp = sub.add_parser("check", help="verify a database: integrity, foreign keys, attachments, journal")
     db_arg(sp)
+    sp.add_argument("--anchor", type=Path, action="append", default=[],
+                    help="a checkpoint file (journal checkpoint): the journal must extend it")
     sp.set_defaults(run=check)
+    sp = sub.add_parser("journal", help="the journal: checkpoints that anchor it outside the file")
+    jsub = sp.add_subparsers(dest="journal_command", required=True)
+    jc = jsub.add_parser("checkpoint", help="write a checkpoint signed with a commune certificate"
+                         " (COMMUNE_POLICE_PKCS12_PASSWORD or asked)")
+    db_arg(jc)
+    jc.add_argument("--out", type=Path, required=True)
+    jc.add_argument("--pkcs12", type=Path, required=True)
+    jc.set_defaults(run=checkpoint)
     sp = sub.add_parser("init", help="create an empty commune database with its administrator")
     db_arg(sp)
     sp.add_argument("--commune-ar", required=True)
@@ -75,6 +86,11 @@ def check(args, tr: Translator) -> int:
     from desktop.store.db import open_store
     with open_store(args.db, readonly=True) as store:
         report = check_store(store)
+        if args.anchor:
+            from desktop.services.checkpoint import check_anchor
+            for anchor in args.anchor:
+                report.problems += check_anchor(store, anchor)
+            report.counts["checkpoints"] = len(args.anchor)
     counts = ", ".join(f"{k}: {v:,}" for k, v in report.counts.items())
     if report.ok:
         print(f"OK — {tr('cli.check_ok')} ({counts})")
@@ -114,4 +130,14 @@ def ca_set(args, tr: Translator) -> int:
     with acting_as(args, args.user, tr) as commune:
         set_trust_anchor(commune.store, commune.actor, cert)
     print(tr("cli.done"))
+    return EXIT_OK
+
+
+def checkpoint(args, tr: Translator) -> int:
+    from desktop.services.checkpoint import write_checkpoint
+    from desktop.store.db import open_store
+    password = secret(ENV_PKCS12_PASSWORD, f"{args.pkcs12.name} — {tr('ui.password')}: ")
+    with open_store(args.db, readonly=True) as store:
+        body = write_checkpoint(store, args.out, args.pkcs12, password)
+    print(f"{args.out}: journal {body['seq']} {body['head']}")
     return EXIT_OK

@@ -243,8 +243,10 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
             raise StoreError("already_signed", decision_id)
         number = next_number(tx, on.year)
         doc.number, doc.issued_on, doc.signatory = f"{number}/{on.year}", on, signatory
-        pdf = sign_pdf(render_document(doc), pkcs12, password, reason=f"{row['kind']} {doc.number}",
-                       location=doc.place_fr)
+        # the journal's head goes into the signature: each decision handed out anchors the chain
+        head = store.conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone() or (0, "")
+        pdf = sign_pdf(render_document(doc), pkcs12, password,
+                       reason=f"{row['kind']} {doc.number} — journal {head[0]}:{head[1]}", location=doc.place_fr)
         stored = store.attachments.put_bytes(pdf, "application/pdf")
         tx.update("decision", decision_id, {
             "status": "signed", "year": on.year, "number": number, "content": dump_document(doc),
