@@ -96,7 +96,7 @@ def build_signatures(store: Store, admin: User, catalogue: Catalogue, today: dat
                    "hygiène et occupation du domaine public", "النائب الأول للرئيس", "Premier vice-président",
                    today - timedelta(days=200))
     folder = certs_dir(store.path)
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
     ca = make_ca("Commune de Casablanca")
     write_cert_pem(folder / "commune-ca.pem", ca.cert)
     paths = {}
@@ -104,6 +104,7 @@ def build_signatures(store: Store, admin: User, catalogue: Catalogue, today: dat
         paths[key] = folder / f"{key}.p12"
         issued = issue_signer(ca, name, "Commune de Casablanca")
         write_pkcs12(paths[key], issued, ca, CERT_PASSWORD)
+        paths[key].chmod(0o600)  # a private key
         bind_certificate(store, president, vp.id if key == "vicepresident" else president.id,
                          certificate_sha256(issued.cert))
     with store.transaction(admin.id) as tx:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -286,6 +287,7 @@ def backup_before_migrate(conn: sqlite3.Connection, db_path: Path, version: int)
         target = target.with_name(f"{target.stem}-{n}{target.suffix}")
         n += 1
     try:
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         copy = sqlite3.connect(target)
         try:
             conn.backup(copy)
@@ -318,6 +320,11 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
         if head != SQLITE_HEADER and not (create and head == b""):
             raise StoreError("not_sqlite", path=str(path))
     conn = None
+    if not exists:  # personal data (Law 09-08): the owner alone reads the file; SQLite gives the
+        try:        # -wal and -shm files the same permissions
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except OSError as exc:
+            raise StoreError("cannot_open", str(exc), path=str(path)) from exc
     try:
         conn = _connect(path, readonly)
         version = conn.execute("PRAGMA user_version").fetchone()[0]

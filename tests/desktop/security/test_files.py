@@ -1,0 +1,48 @@
+"""Review security-2026-11, M1 (file permissions) and L4 (attachment paths from the database)."""
+import os
+import sqlite3
+import stat
+
+import pytest
+
+from desktop.cli import main
+from desktop.store.db import attachments_dir, open_store
+from desktop.store.errors import StoreError
+
+
+def _mode(path):
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_database_attachments_and_certificates_are_private(tmp_path):
+    old = os.umask(0o022)  # the review's setting
+    try:
+        db = tmp_path / "demo.db"
+        assert main(["demo", "--db", str(db), "--inspections", "200", "--seed", "3"]) == 0
+    finally:
+        os.umask(old)
+    with open_store(db) as store:
+        store.conn.execute("SELECT count(*) FROM inspection").fetchone()
+        for sidecar in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            if sidecar.exists():
+                assert _mode(sidecar) & 0o077 == 0, sidecar
+    files = attachments_dir(db)
+    assert _mode(files) == 0o700
+    assert all(_mode(p) & 0o077 == 0 for p in files.rglob("*"))
+    certs = db.with_name(db.name + ".certs")
+    assert _mode(certs) == 0o700 and all(_mode(p) == 0o600 for p in certs.glob("*.p12"))
+
+
+def test_an_attachment_path_from_the_database_is_not_trusted(demo_path, tmp_path, capsys):
+    conn = sqlite3.connect(demo_path)
+    decision = conn.execute("SELECT id FROM decision WHERE status = 'signed' LIMIT 1").fetchone()[0]
+    conn.execute("UPDATE decision SET pdf_sha256 = 'xx/etc/hostname' WHERE id = ?", (decision,))
+    conn.commit()
+    conn.close()
+    with open_store(demo_path, readonly=True) as store:
+        with pytest.raises(StoreError) as refused:
+            store.attachments.path_for("xx/etc/hostname")
+        assert refused.value.code == "attachment_bad_hash"
+    out = tmp_path / "out.pdf"
+    assert main(["decision", "pdf", decision, "--db", str(demo_path), "--out", str(out)]) == 2
+    assert "pièce jointe invalide" in capsys.readouterr().err and not out.exists()
