@@ -84,13 +84,20 @@ def demo(args, tr: Translator) -> int:
 def check(args, tr: Translator) -> int:
     from desktop.store.check import check_store
     from desktop.store.db import open_store
-    with open_store(args.db, readonly=True) as store:
-        report = check_store(store)
-        if args.anchor:
-            from desktop.services.checkpoint import check_anchor
-            for anchor in args.anchor:
-                report.problems += check_anchor(store, anchor)
-            report.counts["checkpoints"] = len(args.anchor)
+    from desktop.store.errors import StoreError
+    try:
+        with open_store(args.db, readonly=True) as store:
+            report = check_store(store)
+            if args.anchor:
+                from desktop.services.checkpoint import check_anchor
+                for anchor in args.anchor:
+                    report.problems += check_anchor(store, anchor)
+                report.counts["checkpoints"] = len(args.anchor)
+    except StoreError as exc:
+        if exc.code != "corrupt":
+            raise
+        print(f"{tr('cli.check_failed')} (1):\n  - {tr('store.corrupt', **exc.params)} ({exc.detail})")
+        return EXIT_PROBLEMS  # a damaged file is a problem found, as the README says (exit 1)
     counts = ", ".join(f"{k}: {v:,}" for k, v in report.counts.items())
     if report.ok:
         print(f"OK — {tr('cli.check_ok')} ({counts})")

@@ -103,15 +103,22 @@ def from_open311(request: dict, today: date | None = None) -> ComplaintInput:
 
 
 def to_open311(row: dict, field_label: str = "") -> dict:
-    """A complaint as a GeoReport v2 service request (public fields only: no complainant)."""
+    """A complaint as a GeoReport v2 service request: public fields only. No complainant, and no
+    free text that can hold names or contacts (the description, the answer letter, the place as
+    written, a rejection's reasons): the state in fixed words, the place rounded to about 100 m."""
     closed = row["status"] in ("answered", "rejected", "merged")
-    notes = {"forwarded": f"Transmise à : {row['forwarded_to']}", "rejected": row["reason"],
-             "merged": "Fusionnée avec une plainte identique", "answered": row["answer_text"]}.get(row["status"], "")
+    notes = {"forwarded": f"Transmise à : {row['forwarded_to']}", "rejected": "Rejetée (hors compétence ou non fondée)",
+             "merged": "Fusionnée avec une plainte identique", "answered": "Réponse envoyée au plaignant"
+             }.get(row["status"], "")
     return {
         "service_request_id": row["reference"], "status": "closed" if closed else "open", "status_notes": notes,
         "service_name": field_label or row["field_code"], "service_code": row["field_code"],
-        "description": row["description"], "agency_responsible": "Police administrative communale",
+        "description": "", "agency_responsible": "Police administrative communale",
         "requested_datetime": f"{row['received_on']}T00:00:00Z",
         "updated_datetime": (row["updated_at"] or "").replace(" ", "T"),
-        "expected_datetime": f"{row['answer_due']}T00:00:00Z", "address": row["location_text"],
-        "lat": row["lat"], "long": row["lon"], "media_url": None}
+        "expected_datetime": f"{row['answer_due']}T00:00:00Z", "address": "",
+        "lat": _coarse(row["lat"]), "long": _coarse(row["lon"]), "media_url": None}
+
+
+def _coarse(value):
+    return None if value is None else round(float(value), 3)

@@ -46,3 +46,12 @@ def test_an_attachment_path_from_the_database_is_not_trusted(demo_path, tmp_path
     out = tmp_path / "out.pdf"
     assert main(["decision", "pdf", decision, "--db", str(demo_path), "--out", str(out)]) == 2
     assert "pièce jointe invalide" in capsys.readouterr().err and not out.exists()
+
+
+def test_check_of_a_damaged_file_exits_1(demo_path, capsys):
+    """Review L6: a damaged database is a problem found (exit 1), not an error (2)."""
+    with demo_path.open("r+b") as fh:
+        fh.seek(4096 * 2)
+        fh.write(b"\xde\xad\xbe\xef" * 2048)
+    assert main(["check", "--db", str(demo_path)]) == 1
+    assert "endommagée" in capsys.readouterr().out
