@@ -72,3 +72,33 @@ def test_list_export_xlsx_writes_text_not_formulas(tmp_path):
     assert [c.value for c in book.active[2]] == [EVIL, CMD, 3]  # shown as the text it is
     assert export_model(model, tmp_path / "l.csv") == 2
     assert _cells(tmp_path / "l.csv")[3:6] == ["'" + EVIL, "'" + CMD, "3"]
+
+
+def test_open_data_suppresses_small_cells_and_names(demo_path, tmp_path):
+    """Review M3: no count under 5 is published (no 'only restaurant in that cell'), and complaints
+    that do carry names and contacts leak none of them."""
+    import json
+    from desktop.domain.catalogue import load_catalogue
+    from desktop.services.opendata import export_open_data
+    from desktop.store.indicators import year_scope
+    with open_store(demo_path) as store:
+        year = int(store.scalar("SELECT max(substr(received_on, 1, 4)) FROM complaint"))
+        ids = [r["id"] for r in store.query("SELECT id FROM complaint WHERE substr(received_on, 1, 4) = ? LIMIT 40",
+                                             (str(year),))]
+        with store.transaction(None) as tx:
+            for n, cid in enumerate(ids):
+                tx.update("complaint", cid, {"complainant_name": f"Fatima Zahra El Idrissi {n}",
+                                             "complainant_contact": f"0662-99{n:04d} fz{n}@example.ma",
+                                             "description": f"Le voisin Karim Bennani (CIN BE77{n:04d})"})
+        files = export_open_data(store, load_catalogue(), year_scope(year), tmp_path / "od")
+    blob = "\n".join(f.read_text(encoding="utf-8-sig") for f in files)
+    for secret in ("Idrissi", "0662-99", "example.ma", "Bennani", "BE77"):
+        assert secret not in blob
+    for f in files:
+        if f.suffix == ".csv" and "dictionnaire" not in f.name and "arretes" not in f.name:
+            with f.open(encoding="utf-8-sig") as fh:
+                counts = [int(row[-1]) for row in list(csv.reader(fh))[1:]]
+            assert all(c >= 5 for c in counts), f.name
+    cells = json.loads((tmp_path / "od" / "controles_mailles.geojson").read_text())["features"]
+    assert all(c["properties"]["nombre"] >= 5 for c in cells)
+    assert all(c["properties"]["avec_infraction"] in (None, 0) or c["properties"]["avec_infraction"] >= 5 for c in cells)
