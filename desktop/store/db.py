@@ -29,9 +29,20 @@ def attachments_dir(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".files")
 
 
-def _journal_value(key: str, value):
+# Personal data (Law 09-08) is not kept in the journal, which can never be changed: a salted hash
+# stands for the value, so that the row can be rectified or purged while the journal still proves
+# that this write happened (and ``check`` covers the row through its row hash).
+PERSONAL = {"owner_name", "owner_id_number", "complainant_name", "complainant_contact", "answer_text",
+            "location_text", "complaint.description"}
+
+
+def _journal_value(key: str, value, table: str = ""):
     if key in _REDACT:
         return "***"
+    if (key in PERSONAL or f"{table}.{key}" in PERSONAL) and isinstance(value, str) and value:
+        salt = os.urandom(16).hex()
+        return {"personal_sha256": hashlib.sha256((salt + value).encode("utf-8", "surrogatepass")).hexdigest(),
+                "salt": salt}
     if isinstance(value, str) and len(value) > _LONG_TEXT:
         return {"sha256": hashlib.sha256(value.encode()).hexdigest(), "chars": len(value)}
     return value
@@ -97,7 +108,7 @@ class Transaction:
         cols = ", ".join(f"[{c}]" for c in row)
         marks = ", ".join("?" for _ in row)
         self.conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({marks})", tuple(row.values()))
-        changes = {k: _journal_value(k, v) for k, v in record.items() if k != "id"}
+        changes = {k: _journal_value(k, v, table) for k, v in record.items() if k != "id"}
         changes["_row"] = self._row(table, row["id"])
         self._journal(table, row["id"], "insert", changes)
         return row["id"]
@@ -114,7 +125,7 @@ class Transaction:
         if self.conn.execute(sql, params).rowcount != 1:
             raise StoreError("conflict" if expected_version is not None else "record_missing",
                              f"{table} {row_id}")
-        entry = {k: _journal_value(k, v) for k, v in changes.items()}
+        entry = {k: _journal_value(k, v, table) for k, v in changes.items()}
         entry["_row"] = self._row(table, row_id, before)
         self._journal(table, row_id, "update", entry)
 

@@ -55,3 +55,24 @@ def test_check_of_a_damaged_file_exits_1(demo_path, capsys):
         fh.write(b"\xde\xad\xbe\xef" * 2048)
     assert main(["check", "--db", str(demo_path)]) == 1
     assert "endommagée" in capsys.readouterr().out
+
+
+def test_the_journal_keeps_no_personal_data(store):
+    """Review M1: CIN numbers and complainants' contacts are not written into the journal."""
+    from datetime import date
+    from desktop.domain.complaints import ComplaintInput
+    from desktop.store.complaints import create_complaint
+    from desktop.store.users import authenticate
+    coordinator = authenticate(store, "coordinateur", "coord-demo")
+    site = store.scalar("SELECT id FROM site LIMIT 1")
+    with store.transaction(coordinator.id) as tx:
+        tx.update("site", site, {"owner_name": "Karimo Zorglubian", "owner_id_number": "BE778899"})
+    from desktop.domain.catalogue import load_catalogue
+    create_complaint(store, coordinator, load_catalogue(), ComplaintInput(
+        channel="desk", received_on=date.today(), description="Le voisin (tél 0662-998877)", reference="PL-PRIV-1",
+        field_code="hygiene", complainant_name="Fatima Qorbelova",
+        complainant_contact="0662-998877 fz@example.ma", location_text="3 rue X"))
+    journal = " ".join(r[0] for r in store.conn.execute("SELECT changes FROM journal"))
+    for secret in ("BE778899", "Zorglubian", "Qorbelova", "0662-998877", "fz@example.ma"):
+        assert secret not in journal
+    assert store.scalar("SELECT owner_id_number FROM site WHERE id = ?", (site,)) == "BE778899"
