@@ -102,3 +102,39 @@ def test_open_data_suppresses_small_cells_and_names(demo_path, tmp_path):
     cells = json.loads((tmp_path / "od" / "controles_mailles.geojson").read_text())["features"]
     assert all(c["properties"]["nombre"] >= 5 for c in cells)
     assert all(c["properties"]["avec_infraction"] in (None, 0) or c["properties"]["avec_infraction"] >= 5 for c in cells)
+
+
+def test_bad_open311_values_are_refused_not_crashes():
+    """Review L1: a number where a date is expected is a clear refusal, not a traceback."""
+    import pytest
+    from desktop.domain.complaints import ComplaintError, from_open311
+    with pytest.raises(ComplaintError) as refused:
+        from_open311({"service_request_id": "A", "requested_datetime": 12345})
+    assert refused.value.code == "open311_malformed"
+
+
+def test_control_and_bidi_characters_and_huge_texts_are_refused():
+    """Review L2: NUL and U+202E in a complaint, and a 50 MB description."""
+    from datetime import date
+    from desktop.domain.complaints import ComplaintInput, validate
+    base = dict(channel="desk", received_on=date(2026, 1, 5), description="Bruit nocturne d'un café")
+    ok = validate(ComplaintInput(**base), lambda f: True, None)
+    assert ok == []
+    for bad in ("Bruit\x00 caché du café", "Bruit \u202eéfac ud", "Bruit\u2066 isolé du café"):
+        problems = validate(ComplaintInput(**{**base, "description": bad}), lambda f: True, None)
+        assert ("description", "text_hidden_characters") in problems
+    assert ("reference", "text_hidden_characters") in validate(
+        ComplaintInput(**{**base, "reference": "PL-\u202e1"}), lambda f: True, None)
+    assert ("description", "complaint_text_too_long") in validate(
+        ComplaintInput(**{**base, "description": "x" * 50_000_000}), lambda f: True, None)
+
+
+def test_a_site_name_with_a_bidi_override_is_refused(store, catalogue):
+    import pytest
+    from desktop.domain.errors import Refusal
+    from desktop.domain.model import SiteInput
+    from desktop.store.sites import create_site
+    with pytest.raises(Refusal) as refused:
+        with store.transaction(None) as tx:
+            create_site(tx, SiteInput(kind="establishment", name="Café \u202eéfaC"), None, None, None)
+    assert refused.value.code == "text_hidden_characters"
