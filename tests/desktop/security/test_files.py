@@ -76,3 +76,13 @@ def test_the_journal_keeps_no_personal_data(store):
     for secret in ("BE778899", "Zorglubian", "Qorbelova", "0662-998877", "fz@example.ma"):
         assert secret not in journal
     assert store.scalar("SELECT owner_id_number FROM site WHERE id = ?", (site,)) == "BE778899"
+
+
+def test_an_interrupted_demo_does_not_pass_check(tmp_path, capsys):
+    """Review L5: a demo killed while building (its first transaction only) is reported by check."""
+    db = tmp_path / "half.db"
+    with open_store(db, create=True) as store:
+        with store.transaction(None) as tx:
+            tx.set_meta("demo", "1")
+    assert main(["check", "--db", str(db)]) == 1
+    assert "interrupted" in capsys.readouterr().out
