@@ -28,6 +28,11 @@ def register(sub) -> None:
     up.add_argument("username")
     up.add_argument("--admin", default="admin")
     up.set_defaults(run=set_account_password)
+    uw = usub.add_parser("passwd", help="change your own password (asked, or COMMUNE_POLICE_PASSWORD for the"
+                         " current one and COMMUNE_POLICE_NEW_PASSWORD for the new one)")
+    db_arg(uw)
+    uw.add_argument("--user", required=True, help="your account")
+    uw.set_defaults(run=change_password)
     uc = usub.add_parser("certificate", help="register an account's signing certificate (the president's password"
                          " is asked; a .p12 needs COMMUNE_POLICE_PKCS12_PASSWORD or is asked)")
     db_arg(uc)
@@ -89,5 +94,14 @@ def bind_account_certificate(args, tr: Translator) -> int:
     cert = load_certificate(args.cert.read_bytes(), password)
     with acting_as(args, args.user, tr) as commune:
         bind_certificate(commune.store, commune.actor, args.username, cert)
+    print(tr("cli.done"))
+    return EXIT_OK
+
+
+def change_password(args, tr: Translator) -> int:
+    from desktop.store.users import change_own_password
+    with acting_as(args, args.user, tr, changing_password=True) as commune:
+        new = secret(ENV_NEW_PASSWORD, f"{args.user} — {tr('ui.password')} (new): ")
+        change_own_password(commune.store, commune.actor, new)
     print(tr("cli.done"))
     return EXIT_OK

@@ -306,6 +306,7 @@ CREATE INDEX inspection_programme ON inspection(programme_id);
 # journal right after this migration (db.open_store), so that `check` covers the rows already there.
 M6 = """
 ALTER TABLE [user] ADD COLUMN cert_sha256 TEXT;
+ALTER TABLE [user] ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
 """
 ROW_HASHES_FROM = 6
 

@@ -142,7 +142,27 @@ def set_password(store: Store, actor: User, user_id: str, password: str) -> None
     require(actor.role, "user.manage")
     check_new_password(password)
     with store.transaction(actor.id) as tx:
-        tx.update("user", user_id, {"password_hash": hash_password(password)})
+        # someone else's password: its holder must change it at the next login (and is told)
+        tx.update("user", user_id, {"password_hash": hash_password(password),
+                                    "must_change_password": 0 if user_id == actor.id else 1})
+
+
+def change_own_password(store: Store, user: User, password: str) -> None:
+    """The logged-in user's own new password (clears a reset by the administrator)."""
+    check_new_password(password)
+    with store.transaction(user.id) as tx:
+        tx.update("user", user.id, {"password_hash": hash_password(password), "must_change_password": 0})
+
+
+def password_reset(store: Store, user: User) -> dict | None:
+    """``{"by": username, "at": time}`` when someone else set this account's password since its
+    holder last changed it (to be shown to the holder, who must change it); else None."""
+    if not store.scalar("SELECT must_change_password FROM [user] WHERE id = ?", (user.id,)):
+        return None
+    row = store.query("SELECT j.at, u.username FROM journal j LEFT JOIN [user] u ON u.id = j.actor"
+                      " WHERE j.entity = 'user' AND j.entity_id = ? AND j.changes LIKE '%\"password_hash\"%'"
+                      " ORDER BY j.seq DESC LIMIT 1", (user.id,))
+    return {"by": row[0]["username"] if row else "", "at": row[0]["at"] if row else ""}
 
 
 def bind_certificate(store: Store, actor: User, user_id: str, cert_sha256: str) -> None:

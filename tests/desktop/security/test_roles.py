@@ -100,3 +100,27 @@ def test_confusable_usernames_are_refused(store, people, name):
     with pytest.raises(Refusal) as refused:
         create_user(store, people["admin"], name, "motdepasse-1", "administrator")
     assert refused.value.code == "username_invalid"
+
+
+def test_a_reset_password_must_be_changed_by_its_holder(demo_path, monkeypatch, capsys, tmp_path):
+    """Review H3: the administrator resets the president's password and tries to sign with it: the
+    account can only change its password, and is told who reset it."""
+    from desktop.demo.cases import CERT_PASSWORD, certs_dir
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "admin-demo")
+    monkeypatch.setenv("COMMUNE_POLICE_NEW_PASSWORD", "admin-owns-you")
+    assert main(["user", "password", "president", "--db", str(demo_path)]) == 0
+    from desktop.store.db import open_store
+    with open_store(demo_path, readonly=True) as s:
+        draft = s.scalar("SELECT id FROM decision WHERE status = 'draft' LIMIT 1")
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "admin-owns-you")
+    monkeypatch.setenv("COMMUNE_POLICE_PKCS12_PASSWORD", CERT_PASSWORD)
+    capsys.readouterr()
+    assert main(["decision", "sign", draft, "--db", str(demo_path), "--pkcs12",
+                 str(certs_dir(demo_path) / "president.p12")]) == 2
+    err = capsys.readouterr().err
+    assert "réinitialisé par admin" in err
+    monkeypatch.setenv("COMMUNE_POLICE_NEW_PASSWORD", "president-again-1")
+    assert main(["user", "passwd", "--user", "president", "--db", str(demo_path)]) == 0
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "president-again-1")
+    assert main(["decision", "sign", draft, "--db", str(demo_path), "--pkcs12",
+                 str(certs_dir(demo_path) / "president.p12")]) == 0
