@@ -23,7 +23,7 @@ from desktop.store.complaints import get_complaint
 from desktop.store.db import Store
 from desktop.store.decisions import document, dump_document, next_number
 from desktop.store.errors import StoreError
-from desktop.store.users import User
+from desktop.store.users import User, password_reset
 from reports.signing import read_pkcs12, sign_pdf
 from reports.documents import (DocumentData, Delegation, Signatory, gregorian_text, load_templates, render_document,
                                validate_document)
@@ -235,6 +235,9 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
     if row["status"] == "signed":
         raise StoreError("already_signed", decision_id)
     signatory, delegation_id = signing_authority(commune, user, row["field_code"], on)
+    reset = password_reset(store, user)
+    if reset is not None:  # someone else set this password: its holder must change it first (GUI too)
+        raise Refusal("password_change_required", by=reset["by"] or "—", at=reset["at"][:16].replace("T", " "))
     cert = read_pkcs12(pkcs12, password)[1]
     check_signer_certificate(store, user, cert)  # the commune's own certificate, and the signer's
     with store.transaction(user.id) as tx:

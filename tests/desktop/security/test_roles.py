@@ -124,3 +124,18 @@ def test_a_reset_password_must_be_changed_by_its_holder(demo_path, monkeypatch, 
     monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "president-again-1")
     assert main(["decision", "sign", draft, "--db", str(demo_path), "--pkcs12",
                  str(certs_dir(demo_path) / "president.p12")]) == 0
+
+
+def test_a_reset_account_cannot_sign_through_the_services_either(store, people):
+    """The GUI path: signing itself refuses an account whose password someone else reset."""
+    from desktop.demo.cases import CERT_PASSWORD, certs_dir
+    from desktop.domain.catalogue import load_catalogue
+    from desktop.services.commune import Commune
+    from desktop.services.paperwork import sign_decision
+    users.set_password(store, people["admin"], people["president"].id, "admin-owns-you")
+    president = authenticate(store, "president", "admin-owns-you")
+    draft = store.scalar("SELECT id FROM decision WHERE status = 'draft' LIMIT 1")
+    with pytest.raises(Refusal) as refused:
+        sign_decision(Commune(store.path, store, load_catalogue(), user=president), draft,
+                      certs_dir(store.path) / "president.p12", CERT_PASSWORD)
+    assert refused.value.code == "password_change_required" and refused.value.params["by"] == "admin"
