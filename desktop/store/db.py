@@ -258,8 +258,8 @@ def demo_accounts(store: Store) -> list[tuple[str, str, str]]:
     return [tuple(a) for a in json.loads(store.meta("demo_accounts") or "[]")]
 
 
-def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
-    uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rwc'}"
+def _connect(path: Path, readonly: bool, immutable: bool = False) -> sqlite3.Connection:
+    uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rwc'}{'&immutable=1' if immutable else ''}"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=5)
     conn.execute("PRAGMA foreign_keys = ON")
     if not readonly:
@@ -338,7 +338,16 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
             raise StoreError("cannot_open", str(exc), path=str(path)) from exc
     try:
         conn = _connect(path, readonly)
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            # a database in WAL mode on a read-only medium (a backup disk): SQLite cannot create
+            # its -shm file; nothing can change the file there, so it is read as immutable
+            if not readonly or "unable to open" not in str(exc).lower():
+                raise
+            conn.close()
+            conn = _connect(path, readonly, immutable=True)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > LATEST:
             raise StoreError("newer_schema", path=str(path), found=version, known=LATEST)
         if version == 0:

@@ -86,3 +86,26 @@ def test_an_interrupted_demo_does_not_pass_check(tmp_path, capsys):
             tx.set_meta("demo", "1")
     assert main(["check", "--db", str(db)]) == 1
     assert "interrupted" in capsys.readouterr().out
+
+
+def test_a_database_on_a_read_only_medium_is_still_checked(demo_path, monkeypatch, capsys):
+    """Review M5: where SQLite cannot create the -shm file (a read-only backup disk), a read-only
+    opening falls back to immutable=1 instead of "unable to open database file"."""
+    from desktop.store import db as dbmod
+    real = dbmod._connect
+    seen = []
+
+    def read_only_medium(path, readonly, immutable=False):
+        seen.append(immutable)
+        if not immutable:  # what a read-only mount does to a WAL database's first read
+            class Refusing:
+                def execute(self, *a):
+                    raise sqlite3.OperationalError("unable to open database file")
+
+                def close(self):
+                    pass
+            return Refusing()
+        return real(path, readonly, immutable)
+    monkeypatch.setattr(dbmod, "_connect", read_only_medium)
+    assert main(["check", "--db", str(demo_path)]) == 0
+    assert seen == [False, True] and capsys.readouterr().out.startswith("OK")
