@@ -125,6 +125,13 @@ def _write_geojson(tmp: Path, columns: list[str], chunks, layer: str, tick) -> i
     return count
 
 
+def _safe(value):
+    """No cell taken for a formula by a spreadsheet (= + - @ TAB CR get an apostrophe)."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value
+
+
 def _write_csv(tmp: Path, columns: list[str], chunks, layer: str, tick) -> int:
     count = 0
     # UTF-8 with BOM: spreadsheet programs then read the Arabic correctly; QGIS and GDAL too.
@@ -132,7 +139,7 @@ def _write_csv(tmp: Path, columns: list[str], chunks, layer: str, tick) -> int:
         writer = csv.writer(out)
         writer.writerow(columns)
         for chunk in chunks:
-            writer.writerows(chunk)
+            writer.writerows([_safe(v) for v in row] for row in chunk)
             count += len(chunk)
             tick(count)
     return count

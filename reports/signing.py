@@ -6,6 +6,7 @@ certificate that has expired or is not yet valid, one not made for signing, an u
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import logging
 from dataclasses import dataclass, field
@@ -86,11 +87,14 @@ class Verification:
     whole_file: bool = False        # nothing was added after signing
     signer: str = ""
     signed_at: str = ""
+    signer_sha256: str = ""         # SHA-256 of the signing certificate (DER)
+    registered: bool | None = None  # the file is a decision of the register (None: not asked)
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.signed and self.intact and self.valid and self.whole_file and self.trusted is not False
+        return (self.signed and self.intact and self.valid and self.whole_file and self.trusted is not False
+                and self.registered is not False and not self.problems)
 
 
 def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate] | None = None) -> Verification:
@@ -108,7 +112,7 @@ def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate] | None = None) ->
         return Verification(signed=False, problems=["no signature"])
     sig = signatures[-1]
     roots = [asn1_x509.Certificate.load(c.public_bytes(_der())) for c in trust_roots or []]
-    context = ValidationContext(trust_roots=roots or None, allow_fetching=False)
+    context = ValidationContext(trust_roots=roots, allow_fetching=False)  # none: never the system list
     result = Verification(signed=True)
     try:
         status = validate_pdf_signature(sig, context)
@@ -119,6 +123,7 @@ def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate] | None = None) ->
     result.trusted = bool(status.trusted) if trust_roots else None
     result.whole_file = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
     result.signer = status.signing_cert.subject.human_friendly if status.signing_cert else ""
+    result.signer_sha256 = hashlib.sha256(status.signing_cert.dump()).hexdigest() if status.signing_cert else ""
     result.signed_at = status.signer_reported_dt.isoformat() if status.signer_reported_dt else ""
     if not result.intact:
         result.problems.append("the signed content was modified")

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from desktop.cli.common import (ENV_ADMIN_PASSWORD, EXIT_OK, EXIT_PROBLEMS, db_arg, secret)
+from desktop.cli.common import (ENV_ADMIN_PASSWORD, ENV_PKCS12_PASSWORD, EXIT_OK, EXIT_PROBLEMS, acting_as, db_arg,
+                                secret)
 from desktop.domain.errors import Refusal
 from desktop.i18n import Translator
 
@@ -18,7 +20,17 @@ def register(sub) -> None:
     sp.set_defaults(run=demo)
     sp = sub.add_parser("check", help="verify a database: integrity, foreign keys, attachments, journal")
     db_arg(sp)
+    sp.add_argument("--anchor", type=Path, action="append", default=[],
+                    help="a checkpoint file (journal checkpoint): the journal must extend it")
     sp.set_defaults(run=check)
+    sp = sub.add_parser("journal", help="the journal: checkpoints that anchor it outside the file")
+    jsub = sp.add_subparsers(dest="journal_command", required=True)
+    jc = jsub.add_parser("checkpoint", help="write a checkpoint signed with a commune certificate"
+                         " (COMMUNE_POLICE_PKCS12_PASSWORD or asked)")
+    db_arg(jc)
+    jc.add_argument("--out", type=Path, required=True)
+    jc.add_argument("--pkcs12", type=Path, required=True)
+    jc.set_defaults(run=checkpoint)
     sp = sub.add_parser("init", help="create an empty commune database with its administrator")
     db_arg(sp)
     sp.add_argument("--commune-ar", required=True)
@@ -26,7 +38,16 @@ def register(sub) -> None:
     sp.add_argument("--admin", default="admin", help="administrator's username")
     sp.add_argument("--casablanca-districts", action="store_true",
                     help="load the 16 arrondissements of Casablanca shipped with the application")
+    sp.add_argument("--ca", type=Path, help="the commune's certificate authority (PEM): only certificates it"
+                    " issued will sign; without it, nothing signs until `ca set`")
     sp.set_defaults(run=init)
+    sp = sub.add_parser("ca", help="the commune's certificate authority (trust anchor)")
+    csub = sp.add_subparsers(dest="ca_command", required=True)
+    cs = csub.add_parser("set", help="set the trust anchor (the president's password is asked)")
+    db_arg(cs)
+    cs.add_argument("--ca", type=Path, required=True, help="a PEM or DER CA certificate")
+    cs.add_argument("--user", default="president")
+    cs.set_defaults(run=ca_set)
 
 
 def demo(args, tr: Translator) -> int:
@@ -63,8 +84,20 @@ def demo(args, tr: Translator) -> int:
 def check(args, tr: Translator) -> int:
     from desktop.store.check import check_store
     from desktop.store.db import open_store
-    with open_store(args.db, readonly=True) as store:
-        report = check_store(store)
+    from desktop.store.errors import StoreError
+    try:
+        with open_store(args.db, readonly=True) as store:
+            report = check_store(store)
+            if args.anchor:
+                from desktop.services.checkpoint import check_anchor
+                for anchor in args.anchor:
+                    report.problems += check_anchor(store, anchor)
+                report.counts["checkpoints"] = len(args.anchor)
+    except StoreError as exc:
+        if exc.code != "corrupt":
+            raise
+        print(f"{tr('cli.check_failed')} (1):\n  - {tr('store.corrupt', **exc.params)} ({exc.detail})")
+        return EXIT_PROBLEMS  # a damaged file is a problem found, as the README says (exit 1)
     counts = ", ".join(f"{k}: {v:,}" for k, v in report.counts.items())
     if report.ok:
         print(f"OK — {tr('cli.check_ok')} ({counts})")
@@ -83,7 +116,35 @@ def init(args, tr: Translator) -> int:
         raise StoreError("already_exists", path=str(args.db))
     password = secret(ENV_ADMIN_PASSWORD, f"{args.admin} — {tr('ui.password')}: ")
     check_new_password(password)
+    anchor = None
+    if args.ca:
+        from desktop.services.verification import load_certificate
+        anchor = load_certificate(args.ca.read_bytes())
     create_commune(args.db, NewCommune(args.commune_ar, args.commune_fr, args.admin, password, password,
                                        args.casablanca_districts))
+    if anchor is not None:
+        from desktop.services.verification import set_trust_anchor
+        from desktop.store.db import open_store
+        with open_store(args.db) as store:
+            set_trust_anchor(store, None, anchor)
     print(tr("cli.commune_created", path=str(args.db), admin=args.admin))
+    return EXIT_OK
+
+
+def ca_set(args, tr: Translator) -> int:
+    from desktop.services.verification import load_certificate, set_trust_anchor
+    cert = load_certificate(args.ca.read_bytes())
+    with acting_as(args, args.user, tr) as commune:
+        set_trust_anchor(commune.store, commune.actor, cert)
+    print(tr("cli.done"))
+    return EXIT_OK
+
+
+def checkpoint(args, tr: Translator) -> int:
+    from desktop.services.checkpoint import write_checkpoint
+    from desktop.store.db import open_store
+    password = secret(ENV_PKCS12_PASSWORD, f"{args.pkcs12.name} — {tr('ui.password')}: ")
+    with open_store(args.db, readonly=True) as store:
+        body = write_checkpoint(store, args.out, args.pkcs12, password)
+    print(f"{args.out}: journal {body['seq']} {body['head']}")
     return EXIT_OK

@@ -16,6 +16,7 @@ from desktop.services.commune import Commune, open_commune
 from desktop.services.first_start import app_version
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+EXIT_UNVERIFIED = 3  # a signature intact but checked against no trust anchor
 
 # Environment variables the commands read (for scripts; each one is otherwise asked).
 ENV_PASSWORD = "COMMUNE_POLICE_PASSWORD"              # the acting account's password
@@ -35,13 +36,19 @@ def secret(env: str, prompt: str) -> str:
 
 
 @contextmanager
-def acting_as(args, username: str, tr: Translator) -> Iterator[Commune]:
+def acting_as(args, username: str, tr: Translator, *, changing_password: bool = False) -> Iterator[Commune]:
     """The commune opened read-write with ``username`` logged in after its password (asked, or
-    COMMUNE_POLICE_PASSWORD); a refused login is a refusal, and the commune is closed after."""
+    COMMUNE_POLICE_PASSWORD); a refused login is a refusal, and the commune is closed after.
+    An account whose password someone else reset acts only to change it (``user passwd``)."""
+    from desktop.store.users import password_reset
     with open_commune(args.db) as commune:
         password = secret(ENV_PASSWORD, f"{username} — {tr('ui.password')}: ")
-        if commune.login(username, password) is None:
+        user = commune.login(username, password)
+        if user is None:
             raise Refusal("ui.login_failed")
+        reset = password_reset(commune.store, user)
+        if reset is not None and not changing_password:
+            raise Refusal("password_change_required", by=reset["by"] or "—", at=reset["at"][:16].replace("T", " "))
         yield commune
 
 

@@ -5,7 +5,7 @@ import argparse
 import json
 from pathlib import Path
 
-from desktop.cli.common import ENV_PKCS12_PASSWORD, EXIT_OK, EXIT_PROBLEMS, acting_as, db_arg, secret
+from desktop.cli.common import ENV_PKCS12_PASSWORD, EXIT_OK, EXIT_PROBLEMS, EXIT_UNVERIFIED, acting_as, db_arg, secret
 from desktop.i18n import Translator
 
 
@@ -77,22 +77,27 @@ def sign_draft(args, tr: Translator) -> int:
 
 
 def verify(args, tr: Translator) -> int:
+    """OK (0) only when the signature was checked against a trust anchor (and, with ``--db``, the
+    file is a decision of the register signed by whoever was entitled to); a signature that is
+    intact but checked against nothing is "unverified" (3), never OK."""
     from cryptography import x509
-    from desktop.services.verification import commune_roots, verify_file
-    roots = []
-    if args.ca:
-        roots.append(x509.load_pem_x509_certificate(args.ca.read_bytes()))
-    elif getattr(args, "db", None):
+    from desktop.services.verification import verify_file, verify_registered
+    if getattr(args, "db", None):
         from desktop.store.db import open_store
         with open_store(args.db, readonly=True) as store:
-            roots = commune_roots(store)
-    result = verify_file(args.file, roots)
+            result = verify_registered(store, args.file)
+    else:
+        roots = [x509.load_pem_x509_certificate(args.ca.read_bytes())] if args.ca else []
+        result = verify_file(args.file, roots)
     if not result.signed:
         print(tr("sign.verify_unsigned"))
         return EXIT_PROBLEMS
     print(f"{tr('sign.signer')}: {result.signer}\n{tr('sign.signed_at')}: {result.signed_at}")
+    if result.ok and result.trusted is None:
+        print(tr("sign.verify_unverified"))
+        return EXIT_UNVERIFIED
     if result.ok:
-        print("OK — " + tr("sign.verify_ok") + ("" if result.trusted else f" ({tr('sign.trust_not_checked')})"))
+        print("OK — " + tr("sign.verify_ok"))
         return EXIT_OK
     print(tr("sign.verify_failed"))
     for problem in result.problems:

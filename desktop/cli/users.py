@@ -1,7 +1,9 @@
-"""``commune-police user list|add|password``: accounts, managed by an administrator."""
+"""``commune-police user list|add|password|disable|enable``: accounts, managed by an administrator."""
 from __future__ import annotations
 
-from desktop.cli.common import ENV_NEW_PASSWORD, EXIT_OK, acting_as, db_arg, secret
+from pathlib import Path
+
+from desktop.cli.common import ENV_NEW_PASSWORD, ENV_PKCS12_PASSWORD, EXIT_OK, acting_as, db_arg, secret
 from desktop.domain.auth import ROLES
 from desktop.i18n import Translator
 
@@ -26,6 +28,24 @@ def register(sub) -> None:
     up.add_argument("username")
     up.add_argument("--admin", default="admin")
     up.set_defaults(run=set_account_password)
+    uw = usub.add_parser("passwd", help="change your own password (asked, or COMMUNE_POLICE_PASSWORD for the"
+                         " current one and COMMUNE_POLICE_NEW_PASSWORD for the new one)")
+    db_arg(uw)
+    uw.add_argument("--user", required=True, help="your account")
+    uw.set_defaults(run=change_password)
+    uc = usub.add_parser("certificate", help="register an account's signing certificate (the president's password"
+                         " is asked; a .p12 needs COMMUNE_POLICE_PKCS12_PASSWORD or is asked)")
+    db_arg(uc)
+    uc.add_argument("username")
+    uc.add_argument("--cert", type=Path, required=True, help="PEM, DER or PKCS#12 (.p12)")
+    uc.add_argument("--user", default="president")
+    uc.set_defaults(run=bind_account_certificate)
+    for verb, active in (("disable", False), ("enable", True)):
+        ud = usub.add_parser(verb, help=f"{verb} an account (journaled; a disabled account cannot log in)")
+        db_arg(ud)
+        ud.add_argument("username")
+        ud.add_argument("--admin", default="admin")
+        ud.set_defaults(run=set_account_active, active=active)
 
 
 def list_accounts(args, tr: Translator) -> int:
@@ -54,5 +74,34 @@ def set_account_password(args, tr: Translator) -> int:
     from desktop.services.accounts import set_password
     with acting_as(args, args.admin, tr) as commune:
         set_password(commune, args.username, _new_password(args, tr))
+    print(tr("cli.done"))
+    return EXIT_OK
+
+
+def set_account_active(args, tr: Translator) -> int:
+    from desktop.services.accounts import set_active
+    with acting_as(args, args.admin, tr) as commune:
+        set_active(commune, args.username, args.active)
+    print(tr("cli.done"))
+    return EXIT_OK
+
+
+def bind_account_certificate(args, tr: Translator) -> int:
+    from desktop.services.verification import bind_certificate, load_certificate
+    password = None
+    if args.cert.suffix.lower() in (".p12", ".pfx"):
+        password = secret(ENV_PKCS12_PASSWORD, f"{args.cert.name} — {tr('ui.password')}: ")
+    cert = load_certificate(args.cert.read_bytes(), password)
+    with acting_as(args, args.user, tr) as commune:
+        bind_certificate(commune.store, commune.actor, args.username, cert)
+    print(tr("cli.done"))
+    return EXIT_OK
+
+
+def change_password(args, tr: Translator) -> int:
+    from desktop.store.users import change_own_password
+    with acting_as(args, args.user, tr, changing_password=True) as commune:
+        new = secret(ENV_NEW_PASSWORD, f"{args.user} — {tr('ui.password')} (new): ")
+        change_own_password(commune.store, commune.actor, new)
     print(tr("cli.done"))
     return EXIT_OK

@@ -74,7 +74,7 @@ def build_demo(path: Path, inspections: int = 20_000, seed: int = 1, catalogue: 
     store = open_store(path, create=True)
     try:
         with store.transaction(None) as tx:
-            tx.conn.execute("INSERT INTO meta (key, value) VALUES ('demo', '1')")
+            tx.set_meta("demo", "1")
         admin, officers, districts = _people_and_places(store, rng)
         sites = _build_sites(store, admin, districts, rng, max(3000, inspections // 50))
         end = end or datetime.now(timezone.utc)
@@ -88,7 +88,7 @@ def build_demo(path: Path, inspections: int = 20_000, seed: int = 1, catalogue: 
         accounts += [(officers[i].username, OFFICER_PASSWORD, officers[i].role) for i in range(2)]
         accounts.insert(4, VICE_PRESIDENT[:3])
         with store.transaction(None) as tx:  # shown on the login of a demo commune, and nowhere else
-            tx.conn.execute("INSERT INTO meta (key, value) VALUES ('demo_accounts', ?)", (json.dumps(accounts),))
+            tx.set_meta("demo_accounts", json.dumps(accounts))
         return DemoSummary(path, inspections, len(sites["id"]), len(officers), accounts,
                            time.perf_counter() - started, enforcement, CERT_PASSWORD)
     finally:

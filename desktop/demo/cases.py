@@ -85,6 +85,8 @@ def build_enforcement(store: Store, admin: User, catalogue: Catalogue, rng: np.r
 def build_signatures(store: Store, admin: User, catalogue: Catalogue, today: date, signed: int = 12) -> dict:
     """A delegation to the first vice-president, demo certificates, and decisions: drafts for
     cases waiting for one, some of them signed by the president or under the delegation."""
+    from desktop.services.verification import certificate_sha256
+    from desktop.store.users import bind_certificate
     from reports.pki import issue_signer, make_ca, write_cert_pem, write_pkcs12
     vp = create_user(store, admin, *VICE_PRESIDENT[:3], full_name_ar=VICE_PRESIDENT[3], full_name_fr=VICE_PRESIDENT[4])
     president = authenticate(store, "president", "president-demo")
@@ -94,16 +96,19 @@ def build_signatures(store: Store, admin: User, catalogue: Catalogue, today: dat
                    "hygiène et occupation du domaine public", "النائب الأول للرئيس", "Premier vice-président",
                    today - timedelta(days=200))
     folder = certs_dir(store.path)
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
     ca = make_ca("Commune de Casablanca")
     write_cert_pem(folder / "commune-ca.pem", ca.cert)
     paths = {}
     for key, name in (("president", "Président du conseil communal (démo)"), ("vicepresident", "Premier vice-président (démo)")):
         paths[key] = folder / f"{key}.p12"
-        write_pkcs12(paths[key], issue_signer(ca, name, "Commune de Casablanca"), ca, CERT_PASSWORD)
+        issued = issue_signer(ca, name, "Commune de Casablanca")
+        write_pkcs12(paths[key], issued, ca, CERT_PASSWORD)
+        paths[key].chmod(0o600)  # a private key
+        bind_certificate(store, president, vp.id if key == "vicepresident" else president.id,
+                         certificate_sha256(issued.cert))
     with store.transaction(admin.id) as tx:
-        tx.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('ca_pem', ?)",
-                        ((folder / "commune-ca.pem").read_text(),))
+        tx.set_meta("ca_pem", (folder / "commune-ca.pem").read_text())
     waiting = store.query("SELECT s.case_id, s.id AS step_id, s.step, c.field_code FROM case_step s"
                           " JOIN case_file c ON c.id = s.case_id WHERE s.step IN ('formal_notice', 'decision', 'referral')"
                           " ORDER BY s.opened_on DESC LIMIT ?", (signed * 3,))

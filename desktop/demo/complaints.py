@@ -94,6 +94,7 @@ def build_complaints(store: Store, admin: User, rng: np.random.Generator, today:
                        complaints, "demo complaints")
         tx.bulk_insert("complaint_inspection", ("id", "complaint_id", "inspection_id"), links, "demo complaint links")
         tx.conn.executemany("UPDATE inspection SET complaint_id = ? WHERE id = ?", [(c, i) for _, c, i in links])
+        tx.reseal("inspection")
         tx.conn.execute("UPDATE complaint SET forwarded_to = 'ONSSA' WHERE status = 'forwarded'")
         tx.conn.execute("UPDATE complaint SET reason = 'Hors des compétences de police du président (ordre public, art. 110)'"
                         " WHERE status = 'rejected'")

@@ -18,7 +18,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
                             "delegation.manage", "complaint.create", "complaint.triage"}),
     "reviewer": frozenset(),
     "administrator": frozenset({"inspection.create", "site.create", "site.edit", "draft.write",
-                                "user.manage", "district.manage", "commune.edit", "delegation.manage",
+                                "user.manage", "district.manage", "commune.edit",
                                 "complaint.create", "complaint.triage", "programme.manage"}),
 }
 

@@ -48,6 +48,17 @@ def answer_due(received_on: date) -> date:
     return received_on + timedelta(days=ANSWER_DAYS)
 
 
+MAX_TEXT = 20_000  # characters of a complaint's description (a letter, not a file)
+# Control characters (NUL cuts SQLite's length()) and bidi overrides (U+202E turns text around in a
+# decision's PDF): never in what the application records. Line breaks and tabs are allowed.
+_HIDDEN = {chr(c) for c in range(32) if chr(c) not in "\n\r\t"} | {"\x7f"} | {chr(c) for c in range(0x202A, 0x202F)} | \
+    {chr(c) for c in range(0x2066, 0x206A)}
+
+
+def has_hidden_characters(text: str) -> bool:
+    return bool(text) and not _HIDDEN.isdisjoint(text)
+
+
 def validate(inp: ComplaintInput, field_exists, bounds, today: date | None = None) -> list[tuple[str, str]]:
     """(form field, message code) problems; empty when the complaint can be recorded."""
     problems = []
@@ -57,6 +68,11 @@ def validate(inp: ComplaintInput, field_exists, bounds, today: date | None = Non
         problems.append(("complainant", "complaint_complainant_invalid"))
     if len(inp.description.strip()) < MIN_DESCRIPTION:
         problems.append(("description", "complaint_description_short"))
+    if len(inp.description) > MAX_TEXT:
+        problems.append(("description", "complaint_text_too_long"))
+    for name in ("description", "reference", "location_text", "complainant_name", "complainant_contact"):
+        if has_hidden_characters(getattr(inp, name)):
+            problems.append((name, "text_hidden_characters"))
     if inp.received_on > (today or date.today()):
         problems.append(("received_on", "date_in_future"))
     if inp.channel == "chikaya" and not inp.reference.strip():
@@ -90,6 +106,8 @@ def from_open311(request: dict, today: date | None = None) -> ComplaintInput:
     try:
         reference = str(request["service_request_id"]).strip()
         requested = request.get("requested_datetime") or ""
+        if not isinstance(requested, str):
+            raise TypeError(f"requested_datetime must be text, not {type(requested).__name__}")
         received = datetime.fromisoformat(requested.replace("Z", "+00:00")).date() if requested else (today or date.today())
         lat, lon = request.get("lat"), request.get("long")
         return ComplaintInput(
@@ -98,20 +116,27 @@ def from_open311(request: dict, today: date | None = None) -> ComplaintInput:
             complainant_kind="citizen", field_code=str(request.get("service_code") or "").strip(),
             lon=float(lon) if lon not in (None, "") else None, lat=float(lat) if lat not in (None, "") else None,
             location_text=str(request.get("address") or "").strip())
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ComplaintError("open311_malformed", detail=str(exc)) from exc
 
 
 def to_open311(row: dict, field_label: str = "") -> dict:
-    """A complaint as a GeoReport v2 service request (public fields only: no complainant)."""
+    """A complaint as a GeoReport v2 service request: public fields only. No complainant, and no
+    free text that can hold names or contacts (the description, the answer letter, the place as
+    written, a rejection's reasons): the state in fixed words, the place rounded to about 100 m."""
     closed = row["status"] in ("answered", "rejected", "merged")
-    notes = {"forwarded": f"Transmise à : {row['forwarded_to']}", "rejected": row["reason"],
-             "merged": "Fusionnée avec une plainte identique", "answered": row["answer_text"]}.get(row["status"], "")
+    notes = {"forwarded": f"Transmise à : {row['forwarded_to']}", "rejected": "Rejetée (hors compétence ou non fondée)",
+             "merged": "Fusionnée avec une plainte identique", "answered": "Réponse envoyée au plaignant"
+             }.get(row["status"], "")
     return {
         "service_request_id": row["reference"], "status": "closed" if closed else "open", "status_notes": notes,
         "service_name": field_label or row["field_code"], "service_code": row["field_code"],
-        "description": row["description"], "agency_responsible": "Police administrative communale",
+        "description": "", "agency_responsible": "Police administrative communale",
         "requested_datetime": f"{row['received_on']}T00:00:00Z",
         "updated_datetime": (row["updated_at"] or "").replace(" ", "T"),
-        "expected_datetime": f"{row['answer_due']}T00:00:00Z", "address": row["location_text"],
-        "lat": row["lat"], "long": row["lon"], "media_url": None}
+        "expected_datetime": f"{row['answer_due']}T00:00:00Z", "address": "",
+        "lat": _coarse(row["lat"]), "long": _coarse(row["lon"]), "media_url": None}
+
+
+def _coarse(value):
+    return None if value is None else round(float(value), 3)

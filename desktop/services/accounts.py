@@ -32,6 +32,11 @@ def set_password(commune: Commune, username: str, password: str) -> None:
     users.set_password(commune.store, commune.actor, users.find_user(commune.store, username).id, password)
 
 
+def set_active(commune: Commune, username: str, active: bool) -> None:
+    """The logged-in administrator disables (a departed officer) or re-enables an account."""
+    users.set_active(commune.store, commune.actor, users.find_user(commune.store, username).id, active)
+
+
 def add_delegation(commune: Commune, delegate: str, number: str, decided_on: date, legal_basis: str,
                    fields: list[str], scope_ar: str, scope_fr: str, capacity_ar: str, capacity_fr: str,
                    valid_to: date | None = None) -> str:

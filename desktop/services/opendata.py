@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from desktop.domain.catalogue import Catalogue
+from desktop.domain.spreadsheet import safe_row
 from desktop.store.db import Store
 from desktop.store.indicators import Scope
 
@@ -35,8 +36,26 @@ DICTIONARY = [
 def _write_csv(path: Path, header: list[str], rows) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow(safe_row(header))
+        writer.writerows(safe_row(r) for r in rows)
+
+
+K_MIN = 5  # a count under this is never published: it could point at one establishment or person
+
+
+def _k_anonymous(rows, label_at: int = 0) -> list:
+    """Rows whose last value (a count) is at least K_MIN; the smaller ones are merged into one
+    line "(moins de 5 regroupés)" whose total is itself published only when at least K_MIN."""
+    kept, hidden = [], 0
+    for row in rows:
+        if row[-1] >= K_MIN:
+            kept.append(row)
+        else:
+            hidden += row[-1]
+    if hidden >= K_MIN and kept:
+        width = len(kept[0])
+        kept.append(tuple(["(moins de 5 regroupés)" if i == label_at else "" for i in range(width - 1)] + [hidden]))
+    return kept
 
 
 def export_open_data(store: Store, catalogue: Catalogue, scope: Scope, folder: Path) -> list[Path]:
@@ -45,13 +64,15 @@ def export_open_data(store: Store, catalogue: Catalogue, scope: Scope, folder: P
     out = []
     path = folder / "inspections_par_arrondissement.csv"
     _write_csv(path, ["arrondissement_code", "arrondissement", "mois", "domaine", "resultat", "motif", "nombre"],
-               store.conn.execute(f"SELECT d.code, d.name_fr, substr(i.inspected_at, 1, 7), i.field_code, i.outcome,"
-                                  f" i.origin_type, count(*) FROM inspection i LEFT JOIN district d ON d.id = i.district_id"
-                                  f" WHERE {w} GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 3, 1", p))
+               _k_anonymous(store.conn.execute(
+                   f"SELECT d.code, d.name_fr, substr(i.inspected_at, 1, 7), i.field_code, i.outcome,"
+                   f" i.origin_type, count(*) FROM inspection i LEFT JOIN district d ON d.id = i.district_id"
+                   f" WHERE {w} GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 3, 1", p), label_at=1))
     out.append(path)
     path = folder / "infractions_par_code.csv"
-    rows = store.conn.execute(f"SELECT f.violation_code, count(*) FROM finding f JOIN inspection i ON i.id = f.inspection_id"
-                              f" WHERE {w} GROUP BY 1 ORDER BY 2 DESC", p).fetchall()
+    rows = [r for r in store.conn.execute(f"SELECT f.violation_code, count(*) FROM finding f JOIN inspection i"
+                                          f" ON i.id = f.inspection_id WHERE {w} GROUP BY 1 ORDER BY 2 DESC", p)
+            if r[1] >= K_MIN]
     _write_csv(path, ["code", "infraction_fr", "infraction_ar", "nombre"],
                [(c, catalogue.violation(c).fr if catalogue.has_violation(c) else "",
                  catalogue.violation(c).ar if catalogue.has_violation(c) else "", n) for c, n in rows])
@@ -66,9 +87,10 @@ def export_open_data(store: Store, catalogue: Catalogue, scope: Scope, folder: P
     out.append(path)
     path = folder / "plaintes_par_arrondissement.csv"
     _write_csv(path, ["arrondissement", "etat", "nombre"],
-               store.conn.execute("SELECT d.name_fr, c.status, count(*) FROM complaint c LEFT JOIN district d ON d.id = c.district_id"
-                                  " WHERE c.received_on >= ? AND c.received_on < ? GROUP BY 1, 2 ORDER BY 1, 2",
-                                  (scope.start.isoformat(), scope.end.isoformat())))
+               _k_anonymous(store.conn.execute(
+                   "SELECT d.name_fr, c.status, count(*) FROM complaint c LEFT JOIN district d ON d.id = c.district_id"
+                   " WHERE c.received_on >= ? AND c.received_on < ? GROUP BY 1, 2 ORDER BY 1, 2",
+                   (scope.start.isoformat(), scope.end.isoformat()))))
     out.append(path)
     path = folder / "controles_mailles.geojson"
     cells = store.conn.execute(
@@ -76,8 +98,13 @@ def export_open_data(store: Store, catalogue: Catalogue, scope: Scope, folder: P
         f" sum(i.outcome = 'violations') FROM inspection i WHERE {w} AND i.lon IS NOT NULL GROUP BY 1, 2", p).fetchall()
     features = []
     for a, b, n, v in cells:
+        if n < K_MIN:  # a cell with fewer inspections is not published
+            continue
+        v = v or 0
+        if 0 < v < K_MIN:
+            v = None  # "fewer than 5" is not told: it could name the one establishment at fault
         x0, y0, x1, y1 = a * CELL_DEG, b * CELL_DEG, (a + 1) * CELL_DEG, (b + 1) * CELL_DEG
-        features.append({"type": "Feature", "properties": {"nombre": n, "avec_infraction": v or 0},
+        features.append({"type": "Feature", "properties": {"nombre": n, "avec_infraction": v},
                          "geometry": {"type": "Polygon", "coordinates": [[[round(x0, 6), round(y0, 6)], [round(x1, 6), round(y0, 6)],
                                                                            [round(x1, 6), round(y1, 6)], [round(x0, 6), round(y1, 6)],
                                                                            [round(x0, 6), round(y0, 6)]]]}})

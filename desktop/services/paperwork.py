@@ -17,12 +17,13 @@ from desktop.domain.catalogue import Catalogue, Violation
 from desktop.domain.errors import Refusal
 from desktop.domain.ladder import decision_kind, document_for, oversight_class
 from desktop.services.commune import Commune
+from desktop.services.verification import check_signer_certificate
 from desktop.store.cases import case_steps, case_violations, current_step
 from desktop.store.complaints import get_complaint
 from desktop.store.db import Store
 from desktop.store.decisions import document, dump_document, next_number
 from desktop.store.errors import StoreError
-from desktop.store.users import User
+from desktop.store.users import User, password_reset
 from reports.signing import read_pkcs12, sign_pdf
 from reports.documents import (DocumentData, Delegation, Signatory, gregorian_text, load_templates, render_document,
                                validate_document)
@@ -234,12 +235,21 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
     if row["status"] == "signed":
         raise StoreError("already_signed", decision_id)
     signatory, delegation_id = signing_authority(commune, user, row["field_code"], on)
-    read_pkcs12(pkcs12, password)
+    reset = password_reset(store, user)
+    if reset is not None:  # someone else set this password: its holder must change it first (GUI too)
+        raise Refusal("password_change_required", by=reset["by"] or "—", at=reset["at"][:16].replace("T", " "))
+    cert = read_pkcs12(pkcs12, password)[1]
+    check_signer_certificate(store, user, cert)  # the commune's own certificate, and the signer's
     with store.transaction(user.id) as tx:
+        # re-read inside the write lock: another signature may have committed since (no lost update)
+        if store.scalar("SELECT status FROM decision WHERE id = ?", (decision_id,)) != "draft":
+            raise StoreError("already_signed", decision_id)
         number = next_number(tx, on.year)
         doc.number, doc.issued_on, doc.signatory = f"{number}/{on.year}", on, signatory
-        pdf = sign_pdf(render_document(doc), pkcs12, password, reason=f"{row['kind']} {doc.number}",
-                       location=doc.place_fr)
+        # the journal's head goes into the signature: each decision handed out anchors the chain
+        head = store.conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone() or (0, "")
+        pdf = sign_pdf(render_document(doc), pkcs12, password,
+                       reason=f"{row['kind']} {doc.number} — journal {head[0]}:{head[1]}", location=doc.place_fr)
         stored = store.attachments.put_bytes(pdf, "application/pdf")
         tx.update("decision", decision_id, {
             "status": "signed", "year": on.year, "number": number, "content": dump_document(doc),

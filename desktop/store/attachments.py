@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,11 +42,17 @@ class StoredFile:
     mime: str
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
 class AttachmentStore:
     def __init__(self, root: Path):
         self.root = root
 
     def path_for(self, sha256: str) -> Path:
+        """Where a file lives; the hash comes from the database, so it is checked (no path tricks)."""
+        if not _SHA256.fullmatch(sha256 or ""):
+            raise StoreError("attachment_bad_hash", str(sha256)[:80])
         return self.root / sha256[:2] / sha256[2:]
 
     def put_photo(self, source: Path) -> StoredFile:
@@ -69,7 +76,7 @@ class AttachmentStore:
     def put_file(self, source: Path, mime: str) -> StoredFile:
         digest = hashlib.sha256()
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=self.root)
         except OSError as exc:
             raise from_os(exc, str(self.root)) from exc
@@ -88,8 +95,8 @@ class AttachmentStore:
             if target.exists():
                 tmp.unlink()
             else:
-                target.parent.mkdir(exist_ok=True)
-                os.chmod(tmp, 0o444)
+                target.parent.mkdir(mode=0o700, exist_ok=True)
+                os.chmod(tmp, 0o400)
                 os.replace(tmp, target)
             return StoredFile(sha, size, mime)
         except OSError as exc:
@@ -104,13 +111,14 @@ class AttachmentStore:
             return StoredFile(sha, len(data), mime)
         tmp_name: str | None = None
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            target.parent.mkdir(mode=0o700, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=self.root)
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
-            os.chmod(tmp_name, 0o444)
+            os.chmod(tmp_name, 0o400)
             os.replace(tmp_name, target)
         except OSError as exc:
             if tmp_name is not None:

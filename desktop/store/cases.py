@@ -88,6 +88,9 @@ def advance(store: Store, user: User, case_id: str, following: str, result: str 
         raise Refusal("no_open_step")
     check_transition(step.step, following)
     with store.transaction(user.id) as tx:
+        # re-read inside the write lock: the step may have been closed since (no lost update)
+        if store.scalar("SELECT status FROM case_step WHERE id = ? AND deleted_at IS NULL", (step.id,)) != "open":
+            raise Refusal("changed_meanwhile")
         tx.update("case_step", step.id, {"status": "done", "done_on": on.isoformat(), "result": result})
         if following == "closed":
             tx.update("case_file", case_id, {"status": "closed", "closed_on": on.isoformat()})

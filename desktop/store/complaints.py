@@ -8,6 +8,7 @@ from typing import Sequence
 
 from desktop.domain.auth import require
 from desktop.domain.catalogue import Catalogue
+from desktop.domain.errors import Refusal
 from desktop.domain.complaints import (ComplaintError, ComplaintInput, answer_due, check_triage, from_open311,
                                        to_open311, validate)
 from desktop.store.db import Store, Transaction
@@ -80,6 +81,9 @@ def _move(store: Store, user: User, complaint_id: str, following: str, changes: 
     current = get_complaint(store, complaint_id)
     check_triage(current["status"], following)
     with store.transaction(user.id) as tx:
+        # re-read inside the write lock: someone may have triaged it since (no lost update)
+        if store.scalar("SELECT status FROM complaint WHERE id = ?", (complaint_id,)) != current["status"]:
+            raise Refusal("changed_meanwhile")
         tx.update("complaint", complaint_id, {"status": following, **changes})
         for inspection_id in links:
             if inspection_id not in current["inspections"]:

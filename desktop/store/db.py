@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -11,10 +12,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from desktop.domain.ids import utc_now, uuid7
-from desktop.store import journal
+from desktop.store import journal, rowhash
 from desktop.store.attachments import AttachmentStore
 from desktop.store.errors import StoreError, from_sqlite
-from desktop.store.migrations import LATEST, MIGRATIONS
+from desktop.store.migrations import LATEST, MIGRATIONS, ROW_HASHES_FROM
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 AUDIT_COLUMNS = ("created_at", "updated_at", "created_by", "updated_by", "device_id", "version")
@@ -28,9 +29,20 @@ def attachments_dir(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".files")
 
 
-def _journal_value(key: str, value):
+# Personal data (Law 09-08) is not kept in the journal, which can never be changed: a salted hash
+# stands for the value, so that the row can be rectified or purged while the journal still proves
+# that this write happened (and ``check`` covers the row through its row hash).
+PERSONAL = {"owner_name", "owner_id_number", "complainant_name", "complainant_contact", "answer_text",
+            "location_text", "complaint.description"}
+
+
+def _journal_value(key: str, value, table: str = ""):
     if key in _REDACT:
         return "***"
+    if (key in PERSONAL or f"{table}.{key}" in PERSONAL) and isinstance(value, str) and value:
+        salt = os.urandom(16).hex()
+        return {"personal_sha256": hashlib.sha256((salt + value).encode("utf-8", "surrogatepass")).hexdigest(),
+                "salt": salt}
     if isinstance(value, str) and len(value) > _LONG_TEXT:
         return {"sha256": hashlib.sha256(value.encode()).hexdigest(), "chars": len(value)}
     return value
@@ -44,11 +56,48 @@ class Transaction:
         self.conn = store.conn
         self.actor = actor
         self.tables: set[str] = set()  # what this transaction wrote, told to listeners after commit
+        self.to_seal: set[str] = set()  # tables written in bulk, sealed before the commit
 
     def _journal(self, entity: str, entity_id: str | None, op: str, changes: dict) -> None:
         self.tables.add(entity)
+        if entity_id is None:  # a write over many rows: the table is sealed at the end
+            self.to_seal.add(entity)
         journal.append(self.conn, actor=self.actor, device_id=self.store.device_id, entity=entity,
                        entity_id=entity_id, op=op, changes=changes)
+
+    def _row(self, table: str, row_id: str, before: dict | None = None) -> dict:
+        after = rowhash.row_hash(self.conn, table, row_id)
+        if after is None:
+            raise StoreError("record_missing", f"{table} {row_id}")
+        return {"n": after["n"], "after": after["h"], **({"before": before["h"]} if before else {})}
+
+    def bulk_write(self, table: str, sql: str, params: Sequence = (), *, many: bool = False,
+                   note: str = "") -> int:
+        """A set-based write (``UPDATE ... WHERE ...``) over many rows of ``table``: journaled with
+        its row count, and the table sealed before the commit so that ``check`` covers the result.
+        With ``many``, ``params`` is a sequence of parameter rows."""
+        cur = self.conn.executemany(sql, params) if many else self.conn.execute(sql, params)
+        self._journal(table, None, "bulk_write", {"rows": cur.rowcount, "note": note})
+        return cur.rowcount
+
+    def reseal(self, table: str) -> None:
+        """Seal ``table`` before the commit (after writes made with the raw connection)."""
+        self.tables.add(table)
+        self.to_seal.add(table)
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Write one ``meta`` setting (trust anchor, device id...), journaled like any row."""
+        before = rowhash.row_hash(self.conn, "meta", key)
+        self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        self._journal("meta", key, "set", {"value": _journal_value("value", value),
+                                           "_row": self._row("meta", key, before)})
+
+    def _seal_all(self) -> None:
+        tables = set(rowhash.covered_tables(self.conn))
+        for table in sorted(self.to_seal & tables):  # not "login" and other journal-only entities
+            journal.append(self.conn, actor=self.actor, device_id=self.store.device_id, entity=table,
+                           entity_id=None, op="seal", changes={"_seal": rowhash.seal(self.conn, table)})
+        self.to_seal.clear()
 
     def insert(self, table: str, record: dict) -> str:
         now = utc_now()
@@ -59,11 +108,13 @@ class Transaction:
         cols = ", ".join(f"[{c}]" for c in row)
         marks = ", ".join("?" for _ in row)
         self.conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({marks})", tuple(row.values()))
-        self._journal(table, row["id"], "insert",
-                      {k: _journal_value(k, v) for k, v in record.items() if k != "id"})
+        changes = {k: _journal_value(k, v, table) for k, v in record.items() if k != "id"}
+        changes["_row"] = self._row(table, row["id"])
+        self._journal(table, row["id"], "insert", changes)
         return row["id"]
 
     def update(self, table: str, row_id: str, changes: dict, expected_version: int | None = None) -> None:
+        before = rowhash.row_hash(self.conn, table, row_id)
         sets = ", ".join(f"[{c}] = ?" for c in changes)
         sql = (f"UPDATE [{table}] SET {sets}, updated_at = ?, updated_by = ?, version = version + 1"
                f" WHERE id = ? AND deleted_at IS NULL")
@@ -74,16 +125,19 @@ class Transaction:
         if self.conn.execute(sql, params).rowcount != 1:
             raise StoreError("conflict" if expected_version is not None else "record_missing",
                              f"{table} {row_id}")
-        self._journal(table, row_id, "update", {k: _journal_value(k, v) for k, v in changes.items()})
+        entry = {k: _journal_value(k, v, table) for k, v in changes.items()}
+        entry["_row"] = self._row(table, row_id, before)
+        self._journal(table, row_id, "update", entry)
 
     def tombstone(self, table: str, row_id: str) -> None:
         now = utc_now()
+        before = rowhash.row_hash(self.conn, table, row_id)
         cur = self.conn.execute(
             f"UPDATE [{table}] SET deleted_at = ?, updated_at = ?, updated_by = ?, version = version + 1"
             " WHERE id = ? AND deleted_at IS NULL", (now, now, self.actor, row_id))
         if cur.rowcount != 1:
             raise StoreError("record_missing", f"{table} {row_id}")
-        self._journal(table, row_id, "tombstone", {})
+        self._journal(table, row_id, "tombstone", {"_row": self._row(table, row_id, before)})
 
     def bulk_insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence],
                     note: str = "") -> int:
@@ -169,6 +223,7 @@ class Store:
         tx = Transaction(self, actor)
         try:
             yield tx
+            tx._seal_all()
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback()
@@ -203,8 +258,8 @@ def demo_accounts(store: Store) -> list[tuple[str, str, str]]:
     return [tuple(a) for a in json.loads(store.meta("demo_accounts") or "[]")]
 
 
-def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
-    uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rwc'}"
+def _connect(path: Path, readonly: bool, immutable: bool = False) -> sqlite3.Connection:
+    uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rwc'}{'&immutable=1' if immutable else ''}"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=5)
     conn.execute("PRAGMA foreign_keys = ON")
     if not readonly:
@@ -243,6 +298,7 @@ def backup_before_migrate(conn: sqlite3.Connection, db_path: Path, version: int)
         target = target.with_name(f"{target.stem}-{n}{target.suffix}")
         n += 1
     try:
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         copy = sqlite3.connect(target)
         try:
             conn.backup(copy)
@@ -275,9 +331,23 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
         if head != SQLITE_HEADER and not (create and head == b""):
             raise StoreError("not_sqlite", path=str(path))
     conn = None
+    if not exists:  # personal data (Law 09-08): the owner alone reads the file; SQLite gives the
+        try:        # -wal and -shm files the same permissions
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except OSError as exc:
+            raise StoreError("cannot_open", str(exc), path=str(path)) from exc
     try:
         conn = _connect(path, readonly)
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            # a database in WAL mode on a read-only medium (a backup disk): SQLite cannot create
+            # its -shm file; nothing can change the file there, so it is read as immutable
+            if not readonly or "unable to open" not in str(exc).lower():
+                raise
+            conn.close()
+            conn = _connect(path, readonly, immutable=True)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > LATEST:
             raise StoreError("newer_schema", path=str(path), found=version, known=LATEST)
         if version == 0:
@@ -291,11 +361,18 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
             if version > 0:
                 backup = backup_before_migrate(conn, path, version)
             _migrate(conn, version)
-        if version == 0:
-            conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', ?)", (uuid7(),))
-            conn.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?)", (utc_now(),))
         store = Store(path, conn, readonly)
         store.backup = backup
+        if version == 0:  # a new commune: its device id and birth, journaled like any setting
+            store.device_id = uuid7()
+            with store.transaction(None) as tx:
+                tx.set_meta("device_id", store.device_id)
+                tx.set_meta("created_at", utc_now())
+        if version < LATEST and LATEST >= ROW_HASHES_FROM:  # seal what is there (created or migrated)
+            with store.transaction(None) as tx:
+                for table in rowhash.covered_tables(conn):
+                    if not (version == 0 and table == "meta"):  # a new commune's meta is journaled above
+                        tx.reseal(table)
         return store
     except sqlite3.Error as exc:
         if conn is not None:

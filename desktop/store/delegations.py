@@ -9,14 +9,27 @@ from desktop.domain.errors import Refusal
 from desktop.store.db import Store
 from desktop.store.users import User
 
+# Who may receive a delegation of signature: the council's elected members working in the
+# application (vice-presidents are coordinators). Never an officer, the governor's reviewer, nor
+# the administrator, who manages accounts and must not obtain signing power.
+DELEGATE_ROLES = ("coordinator",)
+
 
 def add_delegation(store: Store, user: User, delegate: User, number: str, decided_on: date, legal_basis: str,
                    fields: list[str], scope_ar: str, scope_fr: str, capacity_ar: str, capacity_fr: str,
                    valid_from: date, valid_to: date | None = None) -> str:
     require(user.role, "delegation.manage")
+    if valid_from < decided_on or (valid_to is not None and valid_to < valid_from):
+        raise Refusal("delegation_dates")
     with store.transaction(user.id) as tx:
+        # checked inside the write lock, on the account as stored (not as the caller saw it)
+        role = store.scalar("SELECT role FROM [user] WHERE id = ? AND active = 1 AND deleted_at IS NULL", (delegate.id,))
+        if role not in DELEGATE_ROLES:
+            raise Refusal("delegate_role", role=role or "—")
+        if store.scalar("SELECT 1 FROM delegation WHERE number = ? AND deleted_at IS NULL", (number.strip(),)):
+            raise Refusal("delegation_number_taken", number=number.strip())
         return tx.insert("delegation", {
-            "delegate_id": delegate.id, "number": number, "decided_on": decided_on.isoformat(), "legal_basis": legal_basis,
+            "delegate_id": delegate.id, "number": number.strip(), "decided_on": decided_on.isoformat(), "legal_basis": legal_basis,
             "scope_fields": json.dumps(fields), "scope_ar": scope_ar, "scope_fr": scope_fr, "capacity_ar": capacity_ar,
             "capacity_fr": capacity_fr, "valid_from": valid_from.isoformat(),
             "valid_to": valid_to.isoformat() if valid_to else None})

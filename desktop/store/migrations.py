@@ -302,5 +302,13 @@ ALTER TABLE inspection ADD COLUMN complaint_id TEXT REFERENCES complaint(id);
 CREATE INDEX inspection_programme ON inspection(programme_id);
 """ + "\n".join(_no_delete(t) for t in ("complaint", "complaint_inspection", "programme", "programme_brigade"))
 
-MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4)]
+# Issue 11 (security): a signing certificate bound to its account; every table is sealed in the
+# journal right after this migration (db.open_store), so that `check` covers the rows already there.
+M6 = """
+ALTER TABLE [user] ADD COLUMN cert_sha256 TEXT;
+ALTER TABLE [user] ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
+"""
+ROW_HASHES_FROM = 6
+
+MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4), (6, M6)]
 LATEST = MIGRATIONS[-1][0]

@@ -1,6 +1,8 @@
 """Sites (establishments, buildings, building sites, public-domain spots) and their history."""
 from __future__ import annotations
 
+from desktop.domain.complaints import has_hidden_characters
+from desktop.domain.errors import Refusal
 from desktop.domain.model import SiteInput
 from desktop.store.db import Store, Transaction
 from desktop.store.listing import KeysetQuery
@@ -11,6 +13,9 @@ SITE_COLUMNS = ("s.id", "s.kind", "s.name", "s.address", "s.district_id", "s.own
 
 def create_site(tx: Transaction, site: SiteInput, district_id: str | None,
                 lon: float | None, lat: float | None) -> str:
+    for text in (site.name, site.address, site.activity, site.owner_name, site.owner_id_number, site.authorisation_ref):
+        if has_hidden_characters(text):  # NUL, bidi overrides: they would reach the decisions' PDFs
+            raise Refusal("text_hidden_characters")
     site_id = tx.insert("site", {
         "kind": site.kind, "name": site.name.strip(), "address": site.address.strip(),
         "activity": site.activity.strip(), "district_id": district_id, "lon": lon, "lat": lat,

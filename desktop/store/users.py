@@ -1,12 +1,18 @@
 """Accounts: creation, authentication, listing."""
 from __future__ import annotations
 
+import logging
+import re
+import time
 from dataclasses import dataclass
 
 from desktop.domain.auth import DUMMY_HASH, ROLES, check_new_password, hash_password, require, verify_password
 from desktop.domain.errors import Refusal
 from desktop.store.db import Store
 from desktop.store.errors import StoreError
+
+log = logging.getLogger("commune_police.store")
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ def create_user(store: Store, actor: User | None, username: str, password: str, 
     username = username.strip().lower()
     if not username:
         raise Refusal("username_empty")
+    if not USERNAME.fullmatch(username):  # ASCII only: no homoglyph of another account ('аdmin')
+        raise Refusal("username_invalid", username=username)
     if store.scalar("SELECT 1 FROM [user] WHERE username = ?", (username,)):
         raise StoreError("username_taken", username=username)
     if password_hash is None:
@@ -51,17 +59,52 @@ def create_user(store: Store, actor: User | None, username: str, password: str, 
 
 
 def authenticate(store: Store, username: str, password: str) -> User | None:
-    """The user if the password matches an active account, else None (never says which failed)."""
+    """The user if the password matches an active account, else None (never says which failed).
+
+    Failed logins are throttled: after ``FAILURES_BEFORE_DELAY`` failures in a row for one name, each
+    further attempt waits (doubling, up to ``MAX_DELAY`` seconds); a writable database journals
+    each failure (``login_failed``) and a success after failures."""
+    name = username.strip().lower()
+    failures = _failures.get(name, 0)
+    if failures >= FAILURES_BEFORE_DELAY:
+        time.sleep(min(MAX_DELAY, 0.25 * 2 ** (failures - FAILURES_BEFORE_DELAY)))
     rows = store.query(f"SELECT {_COLUMNS}, password_hash FROM [user]"
-                       " WHERE username = ? AND active = 1 AND deleted_at IS NULL",
-                       (username.strip().lower(),))
+                       " WHERE username = ? AND active = 1 AND deleted_at IS NULL", (name,))
     if not rows:
         verify_password(password, DUMMY_HASH)  # same cost as a wrong password
+        _failed(store, name, None)
         return None
     row = rows[0]
     if not verify_password(password, row.pop("password_hash")):
+        _failed(store, name, row["id"])
         return None
+    _failures.pop(name, None)
     return User(**row)
+
+
+FAILURES_BEFORE_DELAY = 3
+MAX_DELAY = 8.0
+_failures: dict[str, int] = {}  # per process: consecutive failures per username
+
+
+def _failed(store: Store, name: str, user_id: str | None) -> None:
+    _failures[name] = _failures.get(name, 0) + 1
+    if store.readonly:
+        return
+    try:
+        with store.transaction(None) as tx:
+            tx._journal("login", user_id, "login_failed", {"username": name[:64], "in_a_row": _failures[name]})
+    except StoreError:
+        log.warning("could not journal a failed login for %s", name[:64])
+
+
+def set_active(store: Store, actor: User, user_id: str, active: bool) -> None:
+    """Disable (a departed officer) or re-enable an account; journaled. One cannot disable oneself."""
+    require(actor.role, "user.manage")
+    if user_id == actor.id and not active:
+        raise Refusal("cannot_disable_self")
+    with store.transaction(actor.id) as tx:
+        tx.update("user", user_id, {"active": 1 if active else 0})
 
 
 def get_user(store: Store, user_id: str) -> User:
@@ -99,4 +142,32 @@ def set_password(store: Store, actor: User, user_id: str, password: str) -> None
     require(actor.role, "user.manage")
     check_new_password(password)
     with store.transaction(actor.id) as tx:
-        tx.update("user", user_id, {"password_hash": hash_password(password)})
+        # someone else's password: its holder must change it at the next login (and is told)
+        tx.update("user", user_id, {"password_hash": hash_password(password),
+                                    "must_change_password": 0 if user_id == actor.id else 1})
+
+
+def change_own_password(store: Store, user: User, password: str) -> None:
+    """The logged-in user's own new password (clears a reset by the administrator)."""
+    check_new_password(password)
+    with store.transaction(user.id) as tx:
+        tx.update("user", user.id, {"password_hash": hash_password(password), "must_change_password": 0})
+
+
+def password_reset(store: Store, user: User) -> dict | None:
+    """``{"by": username, "at": time}`` when someone else set this account's password since its
+    holder last changed it (to be shown to the holder, who must change it); else None."""
+    if not store.scalar("SELECT must_change_password FROM [user] WHERE id = ?", (user.id,)):
+        return None
+    row = store.query("SELECT j.at, u.username FROM journal j LEFT JOIN [user] u ON u.id = j.actor"
+                      " WHERE j.entity = 'user' AND j.entity_id = ? AND j.changes LIKE '%\"password_hash\"%'"
+                      " ORDER BY j.seq DESC LIMIT 1", (user.id,))
+    return {"by": row[0]["username"] if row else "", "at": row[0]["at"] if row else ""}
+
+
+def bind_certificate(store: Store, actor: User, user_id: str, cert_sha256: str) -> None:
+    """Register the signing certificate (SHA-256 fingerprint) of an account: only the president,
+    who holds signing power, does it; signing then refuses any other certificate for that account."""
+    require(actor.role, "delegation.manage")
+    with store.transaction(actor.id) as tx:
+        tx.update("user", user_id, {"cert_sha256": cert_sha256.lower()})

@@ -7,7 +7,9 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
+from desktop.domain.spreadsheet import safe_row
 from desktop.store.files import atomic_path
 from desktop.ui.errors import show_error
 from desktop.ui.table_model import KeysetTableModel
@@ -31,23 +33,36 @@ def rows_of(model):
         after = model.query.key_of(raw[-1])
 
 
+def _text_cells(sheet, row) -> list:
+    """Text as text: openpyxl would make a formula of any string starting with "=" (review H5)."""
+    cells = []
+    for value in row:
+        if isinstance(value, str):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cells.append(cell)
+        else:
+            cells.append(value)
+    return cells
+
+
 def export_model(model, path: Path) -> int:
     count = 0
     with atomic_path(path) as tmp:
         if path.suffix.lower() == ".xlsx":
             book = Workbook(write_only=True)
             sheet = book.create_sheet()
-            sheet.append(model.headers)
+            sheet.append(_text_cells(sheet, model.headers))
             for row in rows_of(model):
-                sheet.append(list(row))
+                sheet.append(_text_cells(sheet, row))
                 count += 1
             book.save(tmp)
         else:
             with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
                 writer = csv.writer(fh)
-                writer.writerow(model.headers)
+                writer.writerow(safe_row(model.headers))
                 for row in rows_of(model):
-                    writer.writerow(row)
+                    writer.writerow(safe_row(row))
                     count += 1
     return count
 

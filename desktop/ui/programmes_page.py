@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDialog, QFileDi
                                QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSplitter,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from desktop.domain.spreadsheet import safe_row
 from desktop.domain.auth import can
 from desktop.services.planning import plan_weekly_programme
 from desktop.store.programmes import calendar, programmes, progress, visit_list
@@ -109,7 +110,8 @@ class ProgrammesPage(QWidget):
             writer = csv.writer(fh)
             writer.writerow(["site", "adresse", "dossier_ouvert", "derniere_visite", "lat", "lon"])
             for v in self.current_visits:
-                writer.writerow([v["name"], v["address"], int(v["open_case"]), v["last_visit"] or "", v["lat"], v["lon"]])
+                writer.writerow(safe_row([v["name"], v["address"], int(v["open_case"]), v["last_visit"] or "", v["lat"],
+                                          v["lon"]]))
         return path
 
     def new_programme(self) -> None:

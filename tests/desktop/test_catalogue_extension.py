@@ -28,11 +28,13 @@ def extended(demo_path):
     with open_commune(demo_path) as commune:
         officer = commune.login("agent001", "agent-demo")
         site = commune.store.query("SELECT id, district_id, lon, lat FROM site LIMIT 1")[0]
-        submit_inspection(commune.store, officer, InspectionInput(
-            field_code="beaches", site_id=site["id"], inspected_at="2026-06-01T10:30:00Z", officer_ids=[officer.id],
-            lon=site["lon"], lat=site["lat"], district_id=site["district_id"], checklist={},
-            findings=[FindingInput("PLG-01", None, "")], notes="", outcome="violations", origin_type="own_initiative",
-            origin_ref="", origin_reason="Parasols signalés sur la plage, contrôle immédiat"), commune.catalogue)
+        for day in range(1, 6):  # five: open data publishes no count under 5 (review M3)
+            submit_inspection(commune.store, officer, InspectionInput(
+                field_code="beaches", site_id=site["id"], inspected_at=f"2026-06-0{day}T10:30:00Z",
+                officer_ids=[officer.id], lon=site["lon"], lat=site["lat"], district_id=site["district_id"],
+                checklist={}, findings=[FindingInput("PLG-01", None, "")], notes="", outcome="violations",
+                origin_type="own_initiative", origin_ref="",
+                origin_reason="Parasols signalés sur la plage, contrôle immédiat"), commune.catalogue)
     return demo_path
 
 

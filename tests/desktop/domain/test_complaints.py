@@ -150,8 +150,22 @@ def test_complaint_to_open311_shows_no_complainant():
            "updated_at": "2026-06-02 10:00:00", "answer_due": "2026-07-31", "location_text": "Rue X",
            "lat": 33.5, "lon": -7.6, "complainant_name": "Secret Person"}
     out = to_open311(row, "Hygiène")
-    assert out["status"] == "closed" and out["status_notes"] == "Hors compétence"
+    assert out["status"] == "closed" and out["status_notes"].startswith("Rejetée")  # fixed words, no free text
     assert out["service_name"] == "Hygiène" and out["updated_datetime"] == "2026-06-02T10:00:00"
     assert out["expected_datetime"] == "2026-07-31T00:00:00Z"
     assert "Secret Person" not in repr(out)
     assert to_open311({**row, "status": "accepted"})["status"] == "open"
+
+
+def test_open311_export_leaves_out_free_text_that_can_hold_contacts():
+    """Review security-2026-11, M2: the description, the answer letter and the place as written
+    can name people; the point is rounded to about 100 m."""
+    row = {"reference": "CH-9", "status": "answered", "forwarded_to": None, "reason": "",
+           "answer_text": "Madame El Idrissi, suite à votre plainte (tél 0662-998877)…", "field_code": "hygiene",
+           "description": "Le voisin Karim Bennani (CIN BE778899) …", "received_on": "2026-06-01",
+           "updated_at": "2026-06-02 10:00:00", "answer_due": "2026-07-31", "location_text": "chez M. Bennani, 3 rue X",
+           "lat": 33.512345, "lon": -7.612345, "complainant_name": "Fatima"}
+    out = repr(to_open311(row))
+    for secret in ("Idrissi", "0662", "Bennani", "BE778899", "Fatima", "33.512345"):
+        assert secret not in out
+    assert to_open311(row)["lat"] == 33.512

@@ -11,7 +11,7 @@ def test_administrator_adds_an_account(qtbot, make_session, store, monkeypatch):
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
     dialog = AdminDialog(make_session(authenticate(store, "admin", "admin-demo")))
     qtbot.addWidget(dialog)
-    assert dialog.tabs.count() == 2
+    assert dialog.tabs.count() == 1  # accounts only: no signing power for the administrator (review H3)
     user_id = dialog.add_user({"username": "Agent500", "password": "motdepasse-5", "role": "officer",
                                "name_fr": "Test Agent", "district_id": None})
     assert user_id and authenticate(store, "agent500", "motdepasse-5").role == "officer"
