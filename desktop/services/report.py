@@ -13,12 +13,13 @@ from desktop.store.db import Store
 from desktop.store.files import write_atomic
 from desktop.store.indicators import Indicators, Scope, compute
 from reports.annual import BarChart, MapFigure, ReportData, Section, Table, render_report
+from reports.numbers import grouped
 
 CELL_DEG = 0.004  # about 400 m: the density map's cells
 
 
 def _n(value) -> str:
-    return f"{value:,}".replace(",", "\u00a0") if isinstance(value, int) else ("—" if value is None else f"{value:,.1f}".replace(",", "\u00a0"))
+    return grouped(value, 0 if isinstance(value, int) else 1)
 
 
 def _pct(value: float | None) -> str:

@@ -7,6 +7,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
+from reports.numbers import grouped
 from desktop.domain.ladder import STEPS
 from desktop.store.cases import funnel
 from desktop.store.listing import KeysetQuery
@@ -92,5 +93,5 @@ class CasesPage(QWidget):
         parts = []
         for r in rungs:
             median = "" if r["median_days"] in (None, 0.0) else " · " + tr("case.median_days", n=f"{r['median_days']:.0f}")
-            parts.append(f"<b>{tr('funnel.' + r['rung'])}</b> {r['cases']:,} ({r['cases'] * 100 // base}%){median}".replace(",", " "))
-        self.funnel.setText(" → ".join(parts))
+            parts.append(f"<b>{tr('funnel.' + r['rung'])}</b> {grouped(r['cases'])} ({r['cases'] * 100 // base}%){median}")
+        self.funnel.setText((" ← " if tr.rtl else " → ").join(parts))

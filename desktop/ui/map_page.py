@@ -7,6 +7,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
 
+from reports.numbers import grouped
 from desktop.store.errors import from_os
 from desktop.store.geo import district_rates, district_rows, inspection_points
 from desktop.ui.errors import show_error
@@ -82,7 +83,7 @@ class MapPage(QWidget):
         self.scene.set_points(points)
         self.loaded = True
         outside = int(points.outside.sum())
-        text = self.session.tr("map.loaded", n=f"{len(points):,}".replace(",", " "))
+        text = self.session.tr("map.loaded", n=grouped(len(points)))
         if outside:
             text += " — " + self.session.tr("map.outside_count", n=outside)
         self.status.setText(text)
@@ -109,7 +110,7 @@ class MapPage(QWidget):
             self.map.fit()
 
     def _selected(self, rowids) -> None:
-        self.status.setText(self.session.tr("map.selected", n=len(rowids)))
+        self.status.setText(self.session.tr("map.selected", n=grouped(len(rowids))))
         self.selection_to_list.emit(rowids)
 
     def export(self, fmt: str, path: Path | None = None) -> Path | None:

@@ -13,6 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF, QStaticText,
                            QTextOption, QTransform)
 
+from reports.numbers import grouped
 from desktop.i18n import Translator
 from maps.points import PointSet
 from maps.scene import (NO_DATA_COLOR, DistrictRow, Drawn, Scene, Style, View, choropleth_breaks,
@@ -198,7 +199,7 @@ def legend_rows(scene: Scene, style: Style, tr: Translator, drawn: Drawn) -> tup
         rows = [(tr.enum("outcome", code), color) for code, color in palette]
     else:
         rows = [(tr(f"map.group_{group}"), color) for group, color in palette]
-    title = tr("map.legend_density") if drawn.density else tr("map.legend_points", n=f"{drawn.visible:,}".replace(",", " "))
+    title = tr("map.legend_density") if drawn.density else tr("map.legend_points", n=grouped(drawn.visible))
     return title, rows
 
 

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
                                QProgressDialog, QPushButton, QVBoxLayout, QWidget)
 
+from reports.numbers import grouped
 from desktop.services.report import write_report
 from desktop.store.indicators import Scope, compute
 from desktop.ui.errors import show_error
@@ -53,7 +54,7 @@ class BarChartWidget(QWidget):
             value_x = x - 66 if rtl else x + w + 4
             painter.setLayoutDirection(Qt.LeftToRight)  # "1 949" stays one number under Arabic
             painter.drawText(QRectF(value_x, y, 62, row), (Qt.AlignRight if rtl else Qt.AlignLeft) | Qt.AlignVCenter,
-                             f"{value:,.0f}".replace(",", " "))
+                             grouped(value))
             painter.setLayoutDirection(self.layoutDirection())
         painter.end()
 
@@ -129,10 +130,10 @@ class ReportsPage(QWidget):
         ind = compute(self.session.store, self.scope(), with_previous=True)
         self.indicators = ind
         violations = sum(n for o, n in ind.by_outcome if o == "violations")
-        funnel = " → ".join(f"{tr('funnel.' + r['rung'])} {r['count']}" for r in ind.funnel)
-        self.kpis.setText(tr("dash.kpis", n=f"{ind.inspections:,}".replace(",", " "), violations=violations,
-                             previous=ind.previous_inspections if ind.previous_inspections is not None else "—",
-                             complaints=ind.complaints.get("received", 0), overdue=ind.overdue_steps) + "<br>" + funnel)
+        funnel = (" ← " if tr.rtl else " → ").join(f"{tr('funnel.' + r['rung'])} {grouped(r['count'])}" for r in ind.funnel)
+        self.kpis.setText(tr("dash.kpis", n=grouped(ind.inspections), violations=grouped(violations),
+                             previous=grouped(ind.previous_inspections),
+                             complaints=grouped(ind.complaints.get("received", 0)), overdue=grouped(ind.overdue_steps)) + "<br>" + funnel)
         labels = self.session.labels
         self.by_field.set_items([(c, labels.field(c), n) for c, n in ind.by_field[:12]])
         self.by_district.set_items([(d["id"], d["name_ar"] if tr.rtl else d["name_fr"], d["inspections"])
