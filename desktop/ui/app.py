@@ -12,6 +12,7 @@ from desktop.services.commune import Commune, open_commune
 from desktop.services.messages import message_for
 from desktop.settings import Settings
 from desktop.store.errors import StoreError
+from desktop.ui.wheel_guard import install_wheel_guard
 from desktop.ui.errors import install_excepthook, setup_logging
 from desktop.ui.fonts import UI_FILES, register_fonts, ui_font
 from desktop.ui.login import LoginDialog
@@ -29,6 +30,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("commune-police")
     register_fonts(UI_FILES)
     app.setFont(ui_font())
+    install_wheel_guard(app)
     return app
 
 
