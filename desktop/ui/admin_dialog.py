@@ -9,6 +9,7 @@ from desktop.domain.auth import ROLES, can
 from desktop.services import accounts
 from desktop.store.delegations import list_delegations
 from desktop.store.users import create_user, get_user, list_users, set_password
+from desktop.ui.widgets import set_display_format
 from desktop.ui.errors import attempt, show_error
 from desktop.ui.session import Session
 
@@ -168,7 +169,7 @@ class AdminDialog(QDialog):
                 delegate.addItem(f"{u.name(tr.lang)} ({u.username})", u.id)
         number, scope_ar, scope_fr, capacity_ar, capacity_fr = (QLineEdit() for _ in range(5))
         decided = QDateEdit(QDate.currentDate())
-        decided.setDisplayFormat("yyyy-MM-dd")
+        set_display_format(decided, "yyyy-MM-dd")
         basis = QComboBox()
         basis.addItem(tr("adm.art103"), "art103")
         basis.addItem(tr("adm.art236"), "art236")

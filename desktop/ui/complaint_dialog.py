@@ -13,6 +13,8 @@ from desktop.domain.complaints import CHANNELS, COMPLAINANTS, TRIAGE, ComplaintI
 from desktop.services.paperwork import complaint_letter
 from desktop.store import complaints as store_complaints
 from desktop.store.files import write_atomic
+from desktop.ui.widgets import ltr
+from desktop.ui.widgets import set_display_format
 from desktop.ui.errors import show_error, submit_form
 from desktop.ui.form_parts import parse_number
 from desktop.ui.session import Session
@@ -43,7 +45,7 @@ class ComplaintDialog(QDialog):
             self.channel.addItem(tr(f"cp.channel_{c}"), c)
         self.reference = QLineEdit(objectName="cp_reference", placeholderText=tr("cp.reference_hint"))
         self.received = QDateEdit(QDate.currentDate(), objectName="cp_received")
-        self.received.setDisplayFormat("yyyy-MM-dd")
+        set_display_format(self.received, "yyyy-MM-dd")
         self.received.setLayoutDirection(Qt.LeftToRight)
         self.field = QComboBox(objectName="cp_field")
         self.field.addItem("—", "")
@@ -127,8 +129,8 @@ class ComplaintDialog(QDialog):
         tr = self.tr
         c = store_complaints.get_complaint(self.session.store, self.complaint_id)
         self.complaint = c
-        lines = [f"<b>{c['reference']}</b> — {tr('cp.channel_' + c['channel'])} — {c['received_on']}",
-                 f"{tr('cp.status')}: <b>{tr('cp.status_' + c['status'])}</b> — {tr('cp.answer_due')}: {c['answer_due']}",
+        lines = [f"<b>{c['reference']}</b> — {tr('cp.channel_' + c['channel'])} — {ltr(c['received_on'])}",
+                 f"{tr('cp.status')}: <b>{tr('cp.status_' + c['status'])}</b> — {tr('cp.answer_due')}: {ltr(c['answer_due'])}",
                  f"{self.session.labels.field(c['field_code']) if c['field_code'] else ''} — {self.session.labels.district(c['district_id'])}"
                  f" — {c['location_text']}", f"<p>{c['description']}</p>",
                  f"{tr('cp.complainant')}: {tr('cp.complainant_' + c['complainant_kind'])} {c['complainant_name']}"
@@ -138,7 +140,7 @@ class ComplaintDialog(QDialog):
         if c["reason"]:
             lines.append(f"{tr('cp.reason')}: {c['reason']}")
         if c["answer_text"]:
-            lines.append(f"{tr('cp.answer')}: {c['answer_text']} ({c['answered_on']})")
+            lines.append(f"{tr('cp.answer')}: {c['answer_text']} ({ltr(c['answered_on'])})")
         lines.append(f"{tr('cp.inspections')}: {len(c['inspections'])}")
         if c["attachments"]:
             lines.append(f"{tr('cp.attachments')}: " + ", ".join(a["original_name"] for a in c["attachments"]))

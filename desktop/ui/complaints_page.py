@@ -7,6 +7,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QPushButton, QVBoxLayout, QWidget
 
 from desktop.store.complaints import STATUSES, complaints_query
+from desktop.ui.widgets import ltr
 from desktop.ui.complaint_dialog import ComplaintDialog
 from desktop.ui.list_export import export_dialog
 from desktop.ui.session import Session
@@ -58,8 +59,8 @@ class ComplaintsPage(QWidget):
         _id, ref, received, channel, field_code, status, due, answered = row[:8]
         tr = self.session.tr
         if answered:
-            clock = tr("cp.answered_on", date=answered)
-        elif status == "merged":
+            clock = tr("cp.answered_on", date=ltr(answered))
+        elif status in ("merged", "rejected"):  # closed: no countdown
             clock = ""
         else:
             left = (date.fromisoformat(due) - self.today).days

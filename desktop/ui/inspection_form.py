@@ -27,6 +27,7 @@ from desktop.store.drafts import discard_draft, save_draft
 from desktop.store.errors import StoreError
 from desktop.store.inspections import submit_inspection, validation_context
 from desktop.store.users import officers
+from desktop.ui.widgets import ltr
 from desktop.ui.errors import show_error
 from desktop.ui.form_findings import ChecklistWidget, FindingsSection
 from desktop.ui.form_location import Location, LocationSection
@@ -213,7 +214,7 @@ class InspectionForm(QDialog):
             show_error(self, exc, self.tr)
             return False
         self._dirty = False
-        self.status.setText(self.tr("ui.draft_saved", time=datetime.now(LOCAL_TZ).strftime("%H:%M:%S")))
+        self.status.setText(self.tr("ui.draft_saved", time=ltr(datetime.now(LOCAL_TZ).strftime("%H:%M:%S"))))
         return True
 
     def submit(self) -> None:

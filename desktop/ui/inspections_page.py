@@ -13,6 +13,7 @@ from desktop.domain.ids import LOCAL_TZ, to_utc_text
 from desktop.domain.model import OUTCOMES
 from desktop.store.inspections import InspectionFilter, inspection_query
 from desktop.store.users import officers
+from desktop.ui.widgets import set_display_format
 from desktop.ui.list_export import export_dialog
 from desktop.ui.session import Session
 from desktop.ui.table_model import ID_ROLE, KeysetTableModel
@@ -130,10 +131,9 @@ class InspectionsPage(QWidget):
         edit = QDateEdit()
         edit.setObjectName(name)
         edit.setCalendarPopup(True)
-        edit.setDisplayFormat("yyyy-MM-dd")
+        set_display_format(edit, "yyyy-MM-dd")
         edit.setMinimumDate(NO_DATE)
         edit.setSpecialValueText("—")
-        edit.setLayoutDirection(Qt.LeftToRight)  # digits stay in reading order under Arabic
         edit.setDate(NO_DATE)
         return edit
 

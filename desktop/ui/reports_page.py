@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QHBoxLayout, Q
 from reports.numbers import grouped
 from desktop.services.report import write_report
 from desktop.store.indicators import Scope, compute
+from desktop.ui.widgets import set_display_format
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
 from desktop.ui.tasks import Job, run_op
@@ -83,7 +84,7 @@ class ReportsPage(QWidget):
         self.date_from = QDateEdit(QDate(start.year, start.month, start.day), objectName="dash_from")
         self.date_to = QDateEdit(QDate(today.year, today.month, today.day), objectName="dash_to")
         for edit in (self.date_from, self.date_to):
-            edit.setDisplayFormat("yyyy-MM-dd")
+            set_display_format(edit, "yyyy-MM-dd")
             edit.setCalendarPopup(True)
             edit.setLayoutDirection(Qt.LeftToRight)
         self.district = QComboBox(objectName="dash_district")
