@@ -60,7 +60,7 @@ class ComplaintsPage(QWidget):
         tr = self.session.tr
         if answered:
             clock = tr("cp.answered_on", date=ltr(answered))
-        elif status in ("merged", "rejected"):  # closed: no countdown
+        elif status == "merged":
             clock = ""
         else:
             left = (date.fromisoformat(due) - self.today).days
