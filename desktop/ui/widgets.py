@@ -1,8 +1,8 @@
 """Small widget factories shared by the pages."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractItemView, QDateTimeEdit, QHeaderView, QTableView
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QAbstractItemView, QDateTimeEdit, QHeaderView, QLineEdit, QTableView, QWidget
 
 
 def make_table(model, name: str, resize: QHeaderView.ResizeMode = QHeaderView.Interactive,
@@ -35,3 +35,28 @@ def ltr(text: object) -> str:
     """``text`` isolated as a left-to-right run (U+2066 … U+2069) for a date or time inside an
     Arabic sentence: "2026-11-23" stays in that order instead of reading "23-11-2026"."""
     return f"\u2066{text}\u2069"
+
+
+def enable_sorting(view: QTableView, model) -> None:
+    """Clicking a header sorts a paged list by that column (those of ``model.sort_keys``); a
+    column that cannot be sorted leaves the indicator where it was."""
+    header = view.horizontalHeader()
+    header.setSortIndicator(model.sort_column, Qt.DescendingOrder if model.descending else Qt.AscendingOrder)
+    view.setSortingEnabled(True)  # sorts by the indicator at once: set it first
+
+    def keep(column: int, _order) -> None:
+        if column not in model.sort_keys:
+            order = Qt.DescendingOrder if model.descending else Qt.AscendingOrder
+            QTimer.singleShot(0, lambda: header.setSortIndicator(model.sort_column, order))
+    header.sortIndicatorChanged.connect(keep)
+
+
+def search_box(placeholder: str, name: str, on_search, parent: QWidget) -> QLineEdit:
+    """A search field that runs ``on_search`` 300 ms after the last keystroke."""
+    edit = QLineEdit(placeholderText=placeholder, objectName=name)
+    edit.setClearButtonEnabled(True)
+    timer = QTimer(parent, singleShot=True, interval=300, timeout=on_search)
+    edit.textChanged.connect(timer.start)
+    edit.returnPressed.connect(on_search)
+    edit.debounce = timer  # type: ignore[attr-defined]
+    return edit
