@@ -102,8 +102,31 @@ def open_main_window(app: QApplication, settings: Settings, commune: Commune, lo
     session = Session(commune, login.tr, settings)
     window = MainWindow(session)
     window.language_switched.connect(lambda lang: apply_direction(app, Translator(lang)))
+    window.logout_requested.connect(lambda: switch_user(app, settings, commune, window))
     window.show()
+    app._main_window = window  # type: ignore[attr-defined] - kept alive across a change of user
     return window
+
+
+def switch_user(app: QApplication, settings: Settings, commune: Commune, window) -> bool:
+    """Log out: the window closes (drafts saved), the login comes back on the same commune; a new
+    window opens for whoever logs in, or the application ends when the login is cancelled."""
+    app.setQuitOnLastWindowClosed(False)
+    try:
+        if not window.close():
+            return False
+        window.deleteLater()
+        tr = Translator(settings["language"])
+        info = commune.info
+        login = LoginDialog(commune.store, tr, tr.pick(info.name_ar, info.name_fr) if info else "")
+        login.language_changed.connect(lambda lang: apply_direction(app, Translator(lang)))
+        if login.exec() != QDialog.Accepted or login.user is None:
+            app.quit()
+            return False
+        open_main_window(app, settings, commune, login)
+        return True
+    finally:
+        app.setQuitOnLastWindowClosed(True)
 
 
 def run_gui(db_path: Path | None = None) -> int:

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMainWindow
 from desktop.i18n import LANGUAGES
 from desktop.services.visits import inspection_for_complaint
 from desktop.store.drafts import list_drafts
-from desktop.ui.errors import show_error
+from desktop.ui.errors import attempt, show_error
 from desktop.ui.inspection_form import InspectionForm
 from desktop.ui.inspection_view import InspectionView
 from desktop.ui.inspections_page import InspectionsPage
@@ -56,6 +56,7 @@ COMPLAINTS_ROW, PROGRAMMES_ROW, FAIRNESS_ROW, REPORTS_ROW = (ROW[k] for k in ("c
 
 class MainWindow(QMainWindow):
     language_switched = Signal(str)
+    logout_requested = Signal()  # the user leaves the desk: the login comes back
 
     def __init__(self, session: Session):
         super().__init__()
@@ -258,6 +259,9 @@ class MainWindow(QMainWindow):
         if can(self.session.user.role, "user.manage") or can(self.session.user.role, "delegation.manage"):
             file_menu.addAction(QAction(tr("adm.title"), self, triggered=self.administration))
             file_menu.addSeparator()
+        file_menu.addAction(QAction(tr("ui.change_my_password"), self, triggered=lambda: self.change_my_password()))
+        file_menu.addAction(QAction(tr("ui.logout"), self, shortcut="Ctrl+L", triggered=self.logout_requested))
+        file_menu.addSeparator()
         file_menu.addAction(QAction(tr("ui.quit"), self, shortcut=QKeySequence.Quit, triggered=self.close))
         view_menu = bar.addMenu(tr("ui.menu_view"))
         for n in range(len(PAGES)):
@@ -309,6 +313,23 @@ class MainWindow(QMainWindow):
         self.session.set_language(lang)
         self.build()
         self.language_switched.emit(lang)
+
+    def change_my_password(self, values: tuple[str, str, str] | None = None) -> bool:
+        """Anyone changes his own password: the current one, then the new one twice."""
+        from desktop.ui.admin_dialog import ask_own_password
+        tr = self.session.tr
+        values = values or ask_own_password(self, tr)
+        if values is None:
+            return False
+        current, new, again = values
+        if new != again:
+            QMessageBox.warning(self, tr("ui.error_title"), tr("ui.passwords_differ"))
+            return False
+        from desktop.services.accounts import change_own_password
+        if not attempt(self, lambda: change_own_password(self.session.commune, current, new) or True, tr):
+            return False
+        QMessageBox.information(self, tr("ui.change_my_password"), tr("ui.password_changed"))
+        return True
 
     def administration(self) -> None:
         from desktop.ui.admin_dialog import AdminDialog
