@@ -26,13 +26,26 @@ from reports.raster import pdf_pages_png
 def sign_with_dialogs(parent, session: Session, decision_id: str) -> int | None:
     """Ask for the certificate file and its password, then sign; errors in the user's words."""
     tr = session.tr
-    name, _ = QFileDialog.getOpenFileName(parent, tr("case.choose_certificate"), "", "PKCS#12 (*.p12 *.pfx)")
+    name, _ = QFileDialog.getOpenFileName(parent, tr("case.choose_certificate"), certificate_folder(session),
+                                          "PKCS#12 (*.p12 *.pfx)")
     if not name:
         return None
+    session.settings["last_certificate_dir"] = str(Path(name).parent)  # the next signature starts there
+    session.settings.save()
     password, ok = QInputDialog.getText(parent, tr("case.sign"), tr("case.certificate_password"), QLineEdit.Password)
     if not ok:
         return None
     return sign_checked(parent, session, decision_id, Path(name), password)
+
+
+def certificate_folder(session: Session) -> str:
+    """Where the certificate dialog opens: the folder used last time, else the commune's
+    certificates folder beside its database, else the home folder."""
+    last = session.settings["last_certificate_dir"]
+    if last and Path(last).is_dir():
+        return last
+    beside = session.commune.path.with_name(session.commune.path.name + ".certs")
+    return str(beside if beside.is_dir() else Path.home())
 
 
 def sign_checked(parent, session: Session, decision_id: str, p12: Path, password: str) -> int | None:

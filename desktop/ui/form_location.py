@@ -89,7 +89,7 @@ class LocationSection(FormSection):
                     and math.isfinite(before.lat)):
                 far = distance_km(before.lon, before.lat, site["lon"], site["lat"])
                 if far >= FAR_KM:
-                    self.note.setText(self._tr("ui.point_follows_site", km=f"{far:.1f}"))
+                    self.note.setText(self._tr("ui.point_follows_site", km=f"{far:.1f}".replace(".", "," if self._tr.lang == "fr" else ".")))
                     self.note.show()
             self.lon.setText(f"{site['lon']:.6f}")
             self.lat.setText(f"{site['lat']:.6f}")

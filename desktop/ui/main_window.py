@@ -95,7 +95,11 @@ class MainWindow(QMainWindow):
         self._menus()
         user = self.session.user
         demo = f" — {tr('ui.demo_banner')}" if self.session.store.is_demo else ""
-        self.statusBar().addWidget(QLabel(f"{user.name(tr.lang)} ({tr.enum('role', user.role)}){demo}"))
+        text = f"{user.name(tr.lang) or user.username} ({tr.enum('role', user.role)}){demo}"
+        if getattr(self, "user_label", None) is None:  # built once: a language switch rebuilds the rest
+            self.user_label = QLabel(objectName="status_user")
+            self.statusBar().addWidget(self.user_label)
+        self.user_label.setText(text)
         self._drafts_hint()
 
     # -- pages -----------------------------------------------------------------------------------
@@ -310,8 +314,11 @@ class MainWindow(QMainWindow):
         for form in list(self.forms):
             form.save_draft_now()
             form.close()
+        row = self.nav.currentRow()
         self.session.set_language(lang)
         self.build()
+        if row > 0:
+            self.nav.setCurrentRow(row)  # the user stays on the page he was on
         self.language_switched.emit(lang)
 
     def change_my_password(self, values: tuple[str, str, str] | None = None) -> bool:

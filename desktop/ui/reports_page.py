@@ -145,12 +145,17 @@ class ReportsPage(QWidget):
                          "district_id": filt.get("district_id") or self.district.currentData(),
                          "date_from": self.date_from.date(), "date_to": self.date_to.date()})
 
+    def report_file_name(self) -> str:
+        """``rapport-2026-01-01-2026-12-01.pdf``: the period in the name."""
+        scope = self.scope()
+        return f"rapport-{scope.start.isoformat()}-{(scope.end - timedelta(days=1)).isoformat()}.pdf"
+
     def make_report(self, path: Path | None = None, on_finished=None) -> QProgressDialog | None:
         """The activity report of the current scope, written in the background; ``on_finished``
         gets the path, or None if the report was cancelled or failed."""
         tr = self.tr
         if path is None:
-            name, _ = QFileDialog.getSaveFileName(self, tr("dash.report"), "rapport.pdf", "PDF (*.pdf)")
+            name, _ = QFileDialog.getSaveFileName(self, tr("dash.report"), self.report_file_name(), "PDF (*.pdf)")
             if not name:
                 return None
             path = Path(name)

@@ -150,7 +150,7 @@ def test_location_follows_the_chosen_site_and_says_so_when_the_point_was_far(qtb
     # Never the point of one site with the district of another: the point follows the site.
     section.take_site_place({"lon": -7.64, "lat": 33.58, "district_id": "D-ANFA"})
     assert section.collect() == Location(-7.64, 33.58, "D-ANFA")
-    assert section.note.isVisible() and "3.6 km" in section.note.text()
+    assert section.note.isVisible() and "3,6 km" in section.note.text()
 
 
 def test_location_messages_show_under_their_fields(qtbot):

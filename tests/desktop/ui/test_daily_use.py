@@ -1,0 +1,64 @@
+"""Smaller stumbles of daily use: the status bar after a language switch, where the certificate
+dialog opens, the names files are saved under, every message without raw placeholders."""
+import json
+import re
+import string
+from pathlib import Path
+
+from PySide6.QtWidgets import QLabel
+
+from desktop.store.users import authenticate
+from desktop.ui.case_dialog import certificate_folder, decision_file_name
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_language_switch_keeps_one_user_label_and_the_page(qtbot, make_session, store):
+    from desktop.ui.main_window import CASES_ROW, MainWindow
+    window = MainWindow(make_session(authenticate(store, "coordinateur", "coord-demo"), "ar"))
+    qtbot.addWidget(window)
+    window.nav.setCurrentRow(CASES_ROW)
+    window.switch_language("fr")
+    window.switch_language("ar")
+    window.switch_language("fr")
+    labels = [w for w in window.statusBar().findChildren(QLabel) if w.objectName() == "status_user"]
+    assert len(labels) == 1
+    assert window.session.tr.enum("role", "coordinator") in labels[0].text()
+    assert window.nav.currentRow() == CASES_ROW  # the page the user was on
+
+
+def test_certificate_dialog_opens_beside_the_database_then_where_last_used(make_session, store, tmp_path, demo_path):
+    session = make_session(authenticate(store, "president", "president-demo"))
+    assert certificate_folder(session) == str(demo_path.with_name(demo_path.name + ".certs"))
+    session.settings["last_certificate_dir"] = str(tmp_path)
+    assert certificate_folder(session) == str(tmp_path)
+
+
+def test_signed_decision_file_name(make_session, store):
+    session = make_session(authenticate(store, "president", "president-demo"))
+    signed = store.query("SELECT id, number, year FROM decision WHERE number IS NOT NULL LIMIT 1")[0]
+    assert decision_file_name(session, signed["id"]) == f"arrete-{signed['number']}-{signed['year']}.pdf"
+
+
+def test_every_message_renders_without_raw_placeholders():
+    """Each message, in both languages, formatted with its own named parameters, leaves no
+    "{0}" or "{name}" behind, and both languages ask for the same parameters."""
+    messages = json.loads((ROOT / "resources/i18n/messages.json").read_text(encoding="utf-8"))
+    bad = []
+    for key, texts in messages.items():
+        fields = {}
+        for lang, text in texts.items():
+            names = {f for _lit, f, _spec, _conv in string.Formatter().parse(text) if f is not None}
+            fields[lang] = names
+            values = {n: "X" for n in names if n and not n.isdigit()}
+            positional = ["X"] * (max((int(n) for n in names if n.isdigit()), default=-1) + 1)
+            try:
+                shown = text.format(*positional, **values) if "" not in names else text.format("X", **values)
+            except (KeyError, IndexError, ValueError) as exc:
+                bad.append((key, lang, repr(exc)))
+                continue
+            if re.search(r"\{\w*\}", shown):
+                bad.append((key, lang, shown))
+        if len(set(map(frozenset, fields.values()))) > 1:
+            bad.append((key, "ar≠fr", fields))
+    assert bad == []
