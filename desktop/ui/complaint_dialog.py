@@ -13,6 +13,7 @@ from desktop.domain.complaints import CHANNELS, COMPLAINANTS, TRIAGE, ComplaintI
 from desktop.services.paperwork import complaint_letter
 from desktop.store import complaints as store_complaints
 from desktop.store.files import write_atomic
+from desktop.ui.widgets import follow_text_direction
 from desktop.ui.widgets import ltr
 from desktop.ui.widgets import set_display_format
 from desktop.ui.errors import show_error, submit_form
@@ -66,6 +67,7 @@ class ComplaintDialog(QDialog):
         self.pick_button.clicked.connect(self.pick_requested)
         coords.addWidget(self.pick_button)
         self.description = QPlainTextEdit(objectName="cp_description")
+        follow_text_direction(self.description)
         for label, widget in (("cp.channel", self.channel), ("cp.reference", self.reference), ("cp.received", self.received),
                               ("ui.field", self.field), ("cp.complainant", self.kind), ("cp.name", self.name),
                               ("cp.contact", self.contact), ("cp.location", self.location)):

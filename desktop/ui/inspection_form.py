@@ -27,6 +27,7 @@ from desktop.store.drafts import discard_draft, save_draft
 from desktop.store.errors import StoreError
 from desktop.store.inspections import submit_inspection, validation_context
 from desktop.store.users import officers
+from desktop.ui.widgets import follow_text_direction
 from desktop.ui.widgets import ltr
 from desktop.ui.errors import show_error
 from desktop.ui.form_findings import ChecklistWidget, FindingsSection
@@ -95,6 +96,7 @@ class InspectionForm(QDialog):
         self.outcome_section = box = self._add(FormSection(tr("ui.sec_outcome")))
         self.outcome = enum_combo(tr, "outcome", OUTCOMES, "outcome")
         self.notes = QPlainTextEdit(objectName="notes")
+        follow_text_direction(self.notes)
         self.notes.setMaximumHeight(80)
         box.add_row(tr("ui.outcome"), self.outcome, "outcome")
         box.form.addRow(tr("ui.notes"), self.notes)

@@ -1,6 +1,8 @@
 """Small widget factories shared by the pages."""
 from __future__ import annotations
 
+import unicodedata
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QAbstractItemView, QDateTimeEdit, QHeaderView, QLineEdit, QTableView, QWidget
 
@@ -60,3 +62,34 @@ def search_box(placeholder: str, name: str, on_search, parent: QWidget) -> QLine
     edit.returnPressed.connect(on_search)
     edit.debounce = timer  # type: ignore[attr-defined]
     return edit
+
+
+
+def first_strong_rtl(text: str) -> bool | None:
+    """True when the first letter with a direction is Arabic (or Hebrew), False when Latin, None
+    when there is none yet."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return None
+
+
+def follow_text_direction(edit) -> None:
+    """A multi-line box aligned with what is typed: Arabic to the right, French to the left;
+    empty, it follows the interface. (Qt's plain-text box aligns everything left, even Arabic.)"""
+    def update() -> None:
+        rtl = first_strong_rtl(edit.toPlainText())
+        if rtl is None:
+            rtl = edit.layoutDirection() == Qt.RightToLeft
+        doc = edit.document()
+        option = doc.defaultTextOption()
+        wanted = Qt.AlignRight if rtl else Qt.AlignLeft
+        if option.alignment() != wanted:
+            option.setAlignment(wanted)
+            option.setTextDirection(Qt.RightToLeft if rtl else Qt.LeftToRight)
+            doc.setDefaultTextOption(option)
+    edit.textChanged.connect(update)
+    update()

@@ -62,3 +62,29 @@ def test_every_message_renders_without_raw_placeholders():
         if len(set(map(frozenset, fields.values()))) > 1:
             bad.append((key, "ar≠fr", fields))
     assert bad == []
+
+
+def _ink_left(widget) -> int:
+    image = widget.viewport().grab().toImage()
+    return min(x for x in range(image.width()) for y in range(3, 25) if image.pixelColor(x, y).lightness() < 100)
+
+
+def test_arabic_typed_in_the_visit_notes_is_right_aligned(qtbot, qapp, make_session, officer):
+    from PySide6.QtCore import Qt
+
+    from desktop.ui.inspection_form import InspectionForm
+    qapp.setLayoutDirection(Qt.RightToLeft)
+    try:
+        form = InspectionForm(make_session(officer, "ar"))
+        qtbot.addWidget(form)
+        form.show()
+        notes = form.notes
+        notes.setPlainText("المحل مغلق")
+        qtbot.wait(10)
+        width = notes.viewport().width()
+        assert _ink_left(notes) > width / 2  # the text sits on the right
+        notes.setPlainText("Fermé le lundi")
+        qtbot.wait(10)
+        assert _ink_left(notes) < width / 4  # French stays on the left
+    finally:
+        qapp.setLayoutDirection(Qt.LeftToRight)
