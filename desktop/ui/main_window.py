@@ -276,6 +276,8 @@ class MainWindow(QMainWindow):
             lang_menu.addAction(QAction(LANGUAGE_NAMES[lang], self, checkable=True, checked=lang == tr.lang,
                                         triggered=lambda _=False, code=lang: self.switch_language(code)))
         help_menu = bar.addMenu(tr("ui.menu_help"))
+        help_menu.addAction(QAction(tr("ui.user_guide"), self, shortcut=QKeySequence.HelpContents,
+                                    triggered=lambda: self.show_guide()))
         help_menu.addAction(QAction(tr("ui.about"), self, triggered=self.about))
 
     def _fill_drafts(self) -> None:
@@ -341,6 +343,14 @@ class MainWindow(QMainWindow):
     def administration(self) -> None:
         from desktop.ui.admin_dialog import AdminDialog
         AdminDialog(self.session, self).exec()
+
+    def show_guide(self, modal: bool = True):
+        """The guide of the user's role (F1 from any page)."""
+        from desktop.ui.help_dialog import HelpDialog
+        dialog = HelpDialog(self.session.tr, self.session.user.role, self)
+        if modal:
+            dialog.exec()
+        return dialog
 
     def about(self) -> None:
         from desktop import __version__

@@ -88,3 +88,24 @@ def test_arabic_typed_in_the_visit_notes_is_right_aligned(qtbot, qapp, make_sess
         assert _ink_left(notes) < width / 4  # French stays on the left
     finally:
         qapp.setLayoutDirection(Qt.LeftToRight)
+
+
+def test_each_role_has_its_guide_in_both_languages(qtbot, make_session, store):
+    from PySide6.QtGui import QKeySequence
+
+    from desktop.ui.help_dialog import GUIDES, guides
+    from desktop.ui.main_window import MainWindow
+    assert set(guides()) == set(GUIDES)
+    for role_guide in GUIDES:
+        assert guides()[role_guide]["fr"].count("<h3>") >= 2 and guides()[role_guide]["ar"].count("<h3>") >= 2
+    for username, password, lang, expected in (("agent001", "agent-demo", "ar", "دليل عون الشرطة الإدارية"),
+                                               ("coordinateur", "coord-demo", "fr", "Guide du coordinateur"),
+                                               ("president", "president-demo", "fr", "Guide du président")):
+        window = MainWindow(make_session(authenticate(store, username, password), lang))
+        qtbot.addWidget(window)
+        actions = [a for m in window.menuBar().actions() for a in m.menu().actions()]
+        [guide_action] = [a for a in actions if a.text() == window.session.tr("ui.user_guide")]
+        assert guide_action.shortcut() == QKeySequence(QKeySequence.HelpContents)  # F1 from any page
+        dialog = window.show_guide(modal=False)
+        qtbot.addWidget(dialog)
+        assert expected in dialog.text.toPlainText()
