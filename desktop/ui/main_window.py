@@ -300,9 +300,26 @@ class MainWindow(QMainWindow):
     def new_inspection(self, draft: dict | None = None) -> None:
         form = InspectionForm(self.session, draft if isinstance(draft, dict) else None, self)
         form.pick_requested.connect(lambda: self.pick_on_map(form))
+        form.submitted.connect(self.after_submit)
         form.finished.connect(lambda _r: self.forms.remove(form) if form in self.forms else None)
         self.forms.append(form)
         form.show()
+
+    def after_submit(self, inspection_id: str) -> str:
+        """Say which case the inspection joined, its step and how late it is (in the status bar)."""
+        from datetime import date
+
+        from desktop.services.visits import inspection_case
+        from desktop.ui.widgets import ltr
+        tr = self.session.tr
+        case = inspection_case(self.session.store, inspection_id)
+        if case is None or not case["step"]:
+            return ""
+        late = case["due_on"] < date.today().isoformat()
+        text = tr("ui.joined_case", site=case["site"], step=tr(f"step.{case['step']}"), due=ltr(case["due_on"]),
+                  late=tr("ui.joined_case_late", since=ltr(case["due_on"])) if late else "")
+        self.statusBar().showMessage(text, 30000)
+        return text
 
     def open_inspection(self, inspection_id: str | None) -> None:
         if not inspection_id:

@@ -109,3 +109,31 @@ def test_each_role_has_its_guide_in_both_languages(qtbot, make_session, store):
         dialog = window.show_guide(modal=False)
         qtbot.addWidget(dialog)
         assert expected in dialog.text.toPlainText()
+
+
+def test_form_warns_of_unanswered_items_and_the_missing_officer_then_says_which_case(qtbot, make_session, store, officer):
+    from desktop.ui.main_window import MainWindow
+    from tests.desktop.ui.test_inspection_form import fill_valid, pick
+    window = MainWindow(make_session(officer))
+    qtbot.addWidget(window)
+    window.new_inspection()
+    form = window.forms[-1]
+    fill_valid(qtbot, form, store)
+    total = len(form.checklist.combos)
+    assert total > 1
+    assert form.quality_note.text() == (f"{total} point(s) sur {total} de la liste de contrôle sans réponse"
+                                        " · Pas de second agent (les brigades sont de deux)")
+    pick(form.checklist.combos["DOM-C05"], "no")
+    assert form.quality_note.text().startswith(f"{total - 1} point(s) sur {total}")
+    colleague = next(i for i in range(1, form.visit_section.second.count())
+                     if form.visit_section.second.itemData(i) != form.visit_section.lead.currentData())
+    form.visit_section.second.setCurrentIndex(colleague)
+    assert "second agent" not in form.quality_note.text()
+    qtbot.keyClicks(form.finding_rows[0].measure, "4")
+    with qtbot.waitSignal(form.submitted) as sig:
+        form.submit()
+    text = window.statusBar().currentMessage()
+    from desktop.services.visits import inspection_case
+    case = inspection_case(store, sig.args[0])
+    assert case is not None and case["step"]
+    assert text.startswith("Contrôle ajouté au dossier") and window.session.tr(f"step.{case['step']}") in text
