@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThreadPool, QTimer
+from PySide6.QtCore import QLockFile, Qt, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop.i18n import Translator
@@ -129,6 +129,15 @@ def switch_user(app: QApplication, settings: Settings, commune: Commune, window)
         app.setQuitOnLastWindowClosed(True)
 
 
+def claim_database(db_path: Path) -> QLockFile | None:
+    """A lock beside the database for as long as this copy of the application runs; None when
+    another running copy holds it (two copies on one database overwrite each other's view of it;
+    the user is told). A lock left by a crashed copy is taken over."""
+    lock = QLockFile(str(db_path) + ".lock")
+    lock.setStaleLockTime(0)  # only a dead process's lock is stale
+    return lock if lock.tryLock(100) else None
+
+
 def run_gui(db_path: Path | None = None) -> int:
     if db_path is None:  # no --db: the remembered database, or the first-start dialog
         from desktop.ui.first_start_dialog import choose_database
@@ -139,6 +148,9 @@ def run_gui(db_path: Path | None = None) -> int:
     if prepared is None:
         return 2
     app, settings, commune, login = prepared
+    lock = claim_database(Path(commune.path))  # noqa: F841 - held until the application ends
+    if lock is None:
+        QMessageBox.warning(login, login.tr("ui.error_title"), login.tr("ui.second_copy", path=str(commune.path)))
     watch_first_paint(login)  # only when COMMUNE_POLICE_SNAPSHOT asks for it
     if login.exec() != QDialog.Accepted or login.user is None:
         commune.close()

@@ -137,3 +137,27 @@ def test_form_warns_of_unanswered_items_and_the_missing_officer_then_says_which_
     case = inspection_case(store, sig.args[0])
     assert case is not None and case["step"]
     assert text.startswith("Contrôle ajouté au dossier") and window.session.tr(f"step.{case['step']}") in text
+
+
+def test_a_second_copy_on_the_same_database_is_noticed(tmp_path):
+    import subprocess
+    import sys
+
+    from desktop.ui.app import claim_database
+    db = tmp_path / "commune.sqlite"
+    db.write_bytes(b"")
+    # Another running copy (another process) holds the lock.
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\nfrom PySide6.QtCore import QLockFile\n"
+        f"lock = QLockFile({str(db) + '.lock'!r}); assert lock.tryLock(100); print('locked', flush=True); time.sleep(30)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert claim_database(db) is None
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    mine = claim_database(db)  # the copy that ended (even killed) no longer blocks
+    assert mine is not None
+    mine.unlock()
