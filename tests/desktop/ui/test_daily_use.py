@@ -161,3 +161,15 @@ def test_a_second_copy_on_the_same_database_is_noticed(tmp_path):
     mine = claim_database(db)  # the copy that ended (even killed) no longer blocks
     assert mine is not None
     mine.unlock()
+
+
+def test_inspection_detail_in_arabic_has_labels_on_the_right_and_no_uuid(make_session, store, officer):
+    from desktop.ui.inspection_view import inspection_html
+    iid = store.scalar("SELECT id FROM inspection WHERE lat IS NOT NULL LIMIT 1")
+    ar = inspection_html(make_session(officer, "ar"), iid)
+    fr = inspection_html(make_session(officer, "fr"), iid)
+    assert iid not in ar and iid not in fr and iid[:8].upper() in ar
+    first_row = ar.split("<tr>")[1]
+    assert first_row.index("التاريخ") > first_row.index("</td>")  # the label is the last (right-hand) cell
+    assert fr.split("<tr>")[1].index("Date") < fr.split("<tr>")[1].index("</td>")
+    assert "\u2066" in ar  # the coordinates are one left-to-right run
