@@ -152,8 +152,12 @@ class ComplaintDialog(QDialog):
         for key, status in (("cp.accept", "accepted"), ("cp.merge", "merged"), ("cp.forward", "forwarded"),
                             ("cp.reject", "rejected"), ("cp.answer", "answered")):
             self.buttons[key].setEnabled(may and status in allowed)
-        self.buttons["cp.inspect"].setEnabled(c["status"] in ("received", "accepted")
-                                              and can(self.session.user.role, "inspection.create"))
+        open_status = c["status"] in ("received", "accepted")
+        may_inspect = can(self.session.user.role, "inspection.create")
+        self.buttons["cp.inspect"].setEnabled(open_status and may_inspect)
+        # A greyed button says why.
+        self.buttons["cp.inspect"].setToolTip("" if open_status and may_inspect else
+                                              tr("cp.inspect_not_role") if not may_inspect else tr("cp.inspect_closed"))
 
     def _run(self, fn, *args) -> bool:
         try:

@@ -173,3 +173,17 @@ def test_inspection_detail_in_arabic_has_labels_on_the_right_and_no_uuid(make_se
     assert first_row.index("التاريخ") > first_row.index("</td>")  # the label is the last (right-hand) cell
     assert fr.split("<tr>")[1].index("Date") < fr.split("<tr>")[1].index("</td>")
     assert "\u2066" in ar  # the coordinates are one left-to-right run
+
+
+def test_a_greyed_launch_button_says_why(qtbot, make_session, store):
+    from desktop.ui.complaint_dialog import ComplaintDialog
+    complaint = store.scalar("SELECT id FROM complaint WHERE status = 'accepted' LIMIT 1")
+    president = make_session(authenticate(store, "president", "president-demo"))
+    dialog = ComplaintDialog(president, complaint)
+    qtbot.addWidget(dialog)
+    button = dialog.buttons["cp.inspect"]
+    assert not button.isEnabled() and "coordinateur" in button.toolTip()
+    coordinator = make_session(authenticate(store, "coordinateur", "coord-demo"))
+    dialog = ComplaintDialog(coordinator, complaint)
+    qtbot.addWidget(dialog)
+    assert dialog.buttons["cp.inspect"].isEnabled() and dialog.buttons["cp.inspect"].toolTip() == ""
