@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushB
 
 from reports.numbers import grouped
 from desktop.domain.ladder import STEPS
+from desktop.i18n import days_count
 from desktop.store.cases import funnel
 from desktop.services.search import case_steps_query
 from desktop.store.listing import KeysetQuery
@@ -96,7 +97,7 @@ class CasesPage(QWidget):
         late = (self.today - date.fromisoformat(due)).days
         tr = self.session.tr
         return (due, tr(f"step.{step}"), site, self.session.labels.field(field_code), self.session.labels.user(owner),
-                tr("case.days_late", n=late) if late > 0 else "")
+                tr("case.days_late", n=days_count(late, tr.lang)) if late > 0 else "")
 
     def refresh(self) -> None:
         self.refresh_list()
@@ -105,6 +106,6 @@ class CasesPage(QWidget):
         base = rungs[0]["cases"] or 1
         parts = []
         for r in rungs:
-            median = "" if r["median_days"] in (None, 0.0) else " · " + tr("case.median_days", n=f"{r['median_days']:.0f}")
+            median = "" if r["median_days"] in (None, 0.0) else " · " + tr("case.median_days", n=days_count(round(r["median_days"]), tr.lang))
             parts.append(f"<b>{tr('funnel.' + r['rung'])}</b> {grouped(r['cases'])} ({r['cases'] * 100 // base}%){median}")
         self.funnel.setText((" ← " if tr.rtl else " → ").join(parts))

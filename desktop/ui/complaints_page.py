@@ -6,6 +6,7 @@ from datetime import date
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from desktop.i18n import days_count
 from desktop.services.search import complaints_search_query
 from desktop.store.complaints import STATUSES
 from desktop.ui.widgets import ltr
@@ -74,7 +75,7 @@ class ComplaintsPage(QWidget):
             clock = ""
         else:
             left = (date.fromisoformat(due) - self.today).days
-            clock = tr("cp.days_left", n=left) if left >= 0 else tr("case.days_late", n=-left)
+            clock = tr("cp.days_left", n=days_count(left, tr.lang)) if left >= 0 else tr("case.days_late", n=days_count(-left, tr.lang))
         return (ref, received, tr(f"cp.channel_{channel}"), self.session.labels.field(field_code) if field_code else "",
                 tr(f"cp.status_{status}"), due, clock)
 
