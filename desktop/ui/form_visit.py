@@ -48,6 +48,7 @@ class VisitSection(FormSection):
         pair.addWidget(self.lead)
         pair.addWidget(self.second)
         self.add_row(tr("ui.field"), self.field, "field_code")
+        self.field.setToolTip(tr("ui.field_star"))  # what the "*" after some fields means
         self.add_row(tr("ui.when"), self.when, "inspected_at")
         self.add_row(tr("ui.officers"), pair, "officers")
         self.watch_edits()

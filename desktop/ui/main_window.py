@@ -98,7 +98,7 @@ class MainWindow(QMainWindow):
         text = f"{user.name(tr.lang) or user.username} ({tr.enum('role', user.role)}){demo}"
         if getattr(self, "user_label", None) is None:  # built once: a language switch rebuilds the rest
             self.user_label = QLabel(objectName="status_user")
-            self.statusBar().addWidget(self.user_label)
+            self.statusBar().addPermanentWidget(self.user_label)  # never under a passing message
         self.user_label.setText(text)
         self._drafts_hint()
 
