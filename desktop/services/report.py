@@ -23,7 +23,10 @@ def _n(value) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
+    """A share; under 1 % with one decimal, so that 350 inspections of 89,334 read 0.4 %, not 0 %."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f}%" if 0 < value < 0.01 else f"{value * 100:.0f}%"
 
 
 def density_cells(store: Store, scope: Scope) -> list[tuple]:
