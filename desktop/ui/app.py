@@ -59,7 +59,7 @@ def prepare_login(db_path: Path):
         QMessageBox.critical(None, tr("ui.error_title"), text)
         return None
     info = commune.info
-    login = LoginDialog(commune.store, tr, tr.pick(info.name_ar, info.name_fr) if info else "")
+    login = LoginDialog(commune.store, tr, commune_names=(info.name_ar, info.name_fr) if info else None)
     login.language_changed.connect(lambda lang: apply_direction(app, Translator(lang)))
     QTimer.singleShot(PRELOAD_DELAY_MS, login, lambda: preload_after_login(commune, login))
     return app, settings, commune, login
@@ -118,7 +118,7 @@ def switch_user(app: QApplication, settings: Settings, commune: Commune, window)
         window.deleteLater()
         tr = Translator(settings["language"])
         info = commune.info
-        login = LoginDialog(commune.store, tr, tr.pick(info.name_ar, info.name_fr) if info else "")
+        login = LoginDialog(commune.store, tr, commune_names=(info.name_ar, info.name_fr) if info else None)
         login.language_changed.connect(lambda lang: apply_direction(app, Translator(lang)))
         if login.exec() != QDialog.Accepted or login.user is None:
             app.quit()
