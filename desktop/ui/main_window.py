@@ -12,6 +12,7 @@ from desktop.i18n import LANGUAGES
 from desktop.services.visits import inspection_for_complaint
 from desktop.store.drafts import list_drafts
 from desktop.ui.errors import attempt, show_error
+from desktop.ui.widgets import compact_filters
 from desktop.ui.inspection_form import InspectionForm
 from desktop.ui.inspection_view import InspectionView
 from desktop.ui.inspections_page import InspectionsPage
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         """The page of ``row``, built on first use in place of its placeholder."""
         if row not in self.built:
             page = getattr(self, PAGES[row].build)()
+            compact_filters(page)
             placeholder = self.pages.widget(row)
             self.pages.insertWidget(row, page)
             self.pages.removeWidget(placeholder)

@@ -64,6 +64,10 @@ class RegisterPage(QWidget):
                           ("ui.export_list", lambda: export_dialog(self, self.model, self.session.tr, "registre"))):
             button = QPushButton(tr(key), objectName=key.replace(".", "_"))
             button.clicked.connect(lambda _=False, s=slot: s())
+            if key == "reg.transmit":  # a second row: the page fits a 1600-pixel screen in French too
+                layout.addLayout(bar)
+                bar = QHBoxLayout()
+                bar.addStretch(1)
             bar.addWidget(button)
             self.buttons[key] = button
         layout.addLayout(bar)

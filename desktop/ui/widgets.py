@@ -4,7 +4,7 @@ from __future__ import annotations
 import unicodedata
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QAbstractItemView, QDateTimeEdit, QHeaderView, QLineEdit, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QDateTimeEdit, QHeaderView, QLineEdit, QTableView, QWidget
 
 
 def make_table(model, name: str, resize: QHeaderView.ResizeMode = QHeaderView.Interactive,
@@ -93,3 +93,12 @@ def follow_text_direction(edit) -> None:
             doc.setDefaultTextOption(option)
     edit.textChanged.connect(update)
     update()
+
+
+def compact_filters(page: QWidget, chars: int = 10) -> None:
+    """A page's filter boxes may shrink to ``chars`` characters (their lists still open full
+    width), so that a page in French fits the screen it fits in Arabic."""
+    for combo in page.findChildren(QComboBox):
+        combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(chars)
+        combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 24)

@@ -187,3 +187,12 @@ def test_a_greyed_launch_button_says_why(qtbot, make_session, store):
     dialog = ComplaintDialog(coordinator, complaint)
     qtbot.addWidget(dialog)
     assert dialog.buttons["cp.inspect"].isEnabled() and dialog.buttons["cp.inspect"].toolTip() == ""
+
+
+def test_every_page_fits_a_1600_pixel_screen_in_french(qtbot, make_session, store):
+    from desktop.ui.main_window import MainWindow
+    window = MainWindow(make_session(authenticate(store, "coordinateur", "coord-demo"), "fr"))
+    qtbot.addWidget(window)
+    for row in range(window.nav.count()):
+        window.nav.setCurrentRow(row)
+    assert window.minimumSizeHint().width() <= 1500, window.minimumSizeHint().width()
