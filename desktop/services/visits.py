@@ -29,3 +29,10 @@ def inspection_case(store, inspection_id: str) -> dict | None:
         " LEFT JOIN case_step s ON s.case_id = c.id AND s.status = 'open' AND s.deleted_at IS NULL"
         " WHERE f.inspection_id = ? AND cf.deleted_at IS NULL ORDER BY s.due_on LIMIT 1", (inspection_id,))
     return rows[0] if rows else None
+
+
+def inspection_summary(store, rowid: int) -> tuple[str, str] | None:
+    """(site name, inspected_at) of the inspection with this rowid (the map's points carry rowids)."""
+    rows = store.query("SELECT s.name, i.inspected_at FROM inspection i JOIN site s ON s.id = i.site_id"
+                       " WHERE i.rowid = ?", (rowid,))
+    return (rows[0]["name"], rows[0]["inspected_at"]) if rows else None

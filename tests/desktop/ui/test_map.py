@@ -207,3 +207,13 @@ def test_the_map_export_does_not_import_the_page():
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert "desktop.store.geo" in imported and not any(m.startswith("desktop.ui.map_page") for m in imported)
+
+
+def test_hovering_a_point_names_its_site_and_date(page, store):
+    index = 0
+    rowid = int(page.scene.points.rowid[index])
+    row = store.query("SELECT s.name, i.inspected_at FROM inspection i JOIN site s ON s.id = i.site_id WHERE i.rowid = ?",
+                      (rowid,))[0]
+    text = page.map.describe(index)
+    assert row["name"] in text.splitlines()[0] and row["inspected_at"][:4] in text.splitlines()[0]
+    assert len(text.splitlines()) >= 2  # then the field and the outcome
