@@ -47,9 +47,12 @@ class BarChartWidget(QWidget):
         for n, (_key, label, value) in enumerate(self.items):
             y = top + n * row
             w = bar_w * value / peak
-            label_rect = QRectF(self.width() - label_w, y, label_w - 6, row) if rtl else QRectF(0, y, label_w - 6, row)
+            label_rect = QRectF(self.width() - label_w + 6, y, label_w - 12, row) if rtl else QRectF(6, y, label_w - 12, row)
             painter.setPen(QColor("#1d2a36"))
-            painter.drawText(label_rect, (Qt.AlignRight if not rtl else Qt.AlignLeft) | Qt.AlignVCenter | Qt.TextSingleLine, label)
+            # Beside its bar (AlignAbsolute: not mirrored again under Arabic), cut with "…" when long.
+            shown = painter.fontMetrics().elidedText(label, Qt.ElideRight, int(label_rect.width()))
+            painter.drawText(label_rect, Qt.AlignAbsolute | (Qt.AlignRight if not rtl else Qt.AlignLeft) | Qt.AlignVCenter
+                             | Qt.TextSingleLine, shown)
             x = self.width() - label_w - w if rtl else label_w
             painter.fillRect(QRectF(x, y + 3, w, row - 6), QColor("#2f6f9f"))
             value_x = x - 66 if rtl else x + w + 4
