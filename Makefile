@@ -14,12 +14,15 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml installer/system-deps.sh
 	bash installer/system-deps.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo ">> Installing the Python packages into $(VENV) (a minute or two)..."
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --progress-bar on -e '.[test]'
+	@echo ">> Packages installed."
 	touch $(STAMP)
 
 $(DEMO_DB): | $(STAMP)
 	mkdir -p $(dir $(DEMO_DB))
+	@echo ">> Building the demo commune ($(DEMO_INSPECTIONS) inspections, about a minute per 100,000)..."
 	$(BIN)/commune-police demo --db $(DEMO_DB) --inspections $(DEMO_INSPECTIONS)
 
 run: $(STAMP) $(DEMO_DB)

@@ -55,3 +55,20 @@ class Translator:
     def pick(self, ar: str, fr: str) -> str:
         """Choose between an entity's Arabic and French names."""
         return (ar or fr) if self.lang == "ar" else (fr or ar)
+
+
+def days_count(n: int, lang: str) -> str:
+    """A number of days as the messages' ``{n}``: in Arabic with the noun in its agreed form
+    (يوم واحد، يومان، 3 أيام، 11 يوما، 100 يوم), in French the bare number ("j" is in the text)."""
+    if lang != "ar":
+        return str(n)
+    if n == 1:
+        return "يوم واحد"
+    if n == 2:
+        return "يومان"
+    rest = n % 100
+    if 3 <= rest <= 10:
+        return f"{n} أيام"
+    if n >= 100 and rest in (0, 1, 2):
+        return f"{n} يوم"
+    return f"{n} يوما"

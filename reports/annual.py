@@ -21,6 +21,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from reports.bidi_layout import break_lines, draw_line
 from reports.fonts import document_font
+from reports.numbers import grouped
 
 PAGE_W, PAGE_H = A4
 MARGIN = 48
@@ -247,9 +248,33 @@ def _map(p: _Page, figure: MapFigure) -> None:
         line = break_lines(text, document_font(), 6.5, 120, p.rtl)[0]
         draw_line(p.c, line, sx - line.width / 2, sy)
     p.y -= box_h + 6
-    legend = figure.legend_title + " : " + " · ".join(
-        f"≤ {b:.1f}" for b in breaks) if breaks and not figure.cells else figure.legend_title
-    p.text(legend, size=9, gap=10)
+    p.text(figure.legend_title, size=9, gap=2)
+    if breaks and not figure.cells:
+        _legend_swatches(p, breaks)
+    p.y -= 8
+
+
+def _legend_swatches(p: _Page, breaks: list[float]) -> None:
+    """The five classes as coloured squares, each with its range ("24.1–25.4"), written left to
+    right: drawn shapes, not characters a font may lack."""
+    bounds = [None, *breaks, None]
+    labels = []
+    for k in range(5):
+        lo, hi = bounds[k], bounds[k + 1]
+        labels.append(f"< {grouped(hi, 1)}" if lo is None else f"> {grouped(lo, 1)}" if hi is None
+                      else f"{grouped(lo, 1)}–{grouped(hi, 1)}")
+    size, slot = 8.0, TEXT_W / 5
+    p.need(size * 2.4)
+    y = p.y - size - 2
+    for k, label in enumerate(labels):
+        x = MARGIN + (TEXT_W - slot * (k + 1) if p.rtl else slot * k)
+        p.c.setFillColor(HexColor(RAMP[k]))
+        p.c.setStrokeColor(HexColor("#51606f"))
+        p.c.rect(x + (slot - 12 if p.rtl else 0), y - 1, 10, 10, fill=1, stroke=1)
+        p.c.setFillColor(HexColor("#000000"))
+        line = break_lines(label, document_font(), size, slot - 16, False)[0]
+        draw_line(p.c, line, x + (slot - 16 - line.width if p.rtl else 14), y)
+    p.y -= size * 2.2
 
 
 BLOCK_RENDERERS: dict[type, Callable[[_Page, Any], None]] = {Table: _table, BarChart: _bars, MapFigure: _map}

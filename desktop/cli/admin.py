@@ -57,9 +57,14 @@ def demo(args, tr: Translator) -> int:
     args.db.parent.mkdir(parents=True, exist_ok=True)
     tty = sys.stderr.isatty()
 
+    last_tenth = [-1]
+
     def progress(done: int, total: int) -> None:
         if tty:
             print(f"\r{done:,}/{total:,} ({done * 100 // total}%)", end="", file=sys.stderr, flush=True)
+        elif total and done * 10 // total != last_tenth[0]:  # a log or `make`: one line per tenth
+            last_tenth[0] = done * 10 // total
+            print(f"{done:,}/{total:,} ({done * 100 // total}%)", file=sys.stderr, flush=True)
 
     summary = build_demo(args.db, inspections=args.inspections, seed=args.seed, progress=progress)
     if tty:

@@ -34,6 +34,9 @@ class Context:
     site_exists: Callable[[str], bool] = lambda _id: False
     inspection_exists: Callable[[str], bool] = lambda _id: False
     bounds: tuple[float, float, float, float] | None = None  # lon_min, lat_min, lon_max, lat_max
+    # (lon, lat) -> the district the point falls in (None outside every one): a point in one
+    # district is never stored with another district
+    district_at: Callable[[float, float], str | None] | None = None
     now: datetime | None = None
 
 
@@ -93,6 +96,10 @@ def validate_inspection(inp: InspectionInput, catalogue: Catalogue, ctx: Context
         add("district", "required")
     elif inp.district_id not in ctx.district_ids:
         add("district", "district_unknown")
+    elif not coord and ctx.district_at is not None and inp.lon is not None and inp.lat is not None:
+        located = ctx.district_at(inp.lon, inp.lat)
+        if located is not None and located != inp.district_id:
+            add("district", "district_not_at_point")
 
     if fld is not None:
         items = {i.code for i in fld.checklist}

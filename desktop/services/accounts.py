@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from desktop.domain.auth import ROLES, require
 from desktop.domain.errors import Refusal
 from desktop.services.commune import Commune
 from desktop.store import delegations, users
@@ -32,11 +33,6 @@ def set_password(commune: Commune, username: str, password: str) -> None:
     users.set_password(commune.store, commune.actor, users.find_user(commune.store, username).id, password)
 
 
-def set_active(commune: Commune, username: str, active: bool) -> None:
-    """The logged-in administrator disables (a departed officer) or re-enables an account."""
-    users.set_active(commune.store, commune.actor, users.find_user(commune.store, username).id, active)
-
-
 def add_delegation(commune: Commune, delegate: str, number: str, decided_on: date, legal_basis: str,
                    fields: list[str], scope_ar: str, scope_fr: str, capacity_ar: str, capacity_fr: str,
                    valid_to: date | None = None) -> str:
@@ -52,3 +48,50 @@ def add_delegation(commune: Commune, delegate: str, number: str, decided_on: dat
 
 def withdraw_delegation(commune: Commune, delegation_id: str, reason: str, on: date | None = None) -> None:
     delegations.withdraw_delegation(commune.store, commune.actor, delegation_id, on or date.today(), reason)
+
+
+def list_accounts(commune: Commune) -> list[dict]:
+    """Every account, active or not, for the administrator's list (no password hashes)."""
+    return commune.store.query("SELECT id, username, full_name_ar, full_name_fr, role, district_id, active FROM [user]"
+                               " WHERE deleted_at IS NULL ORDER BY active DESC, full_name_fr, username")
+
+
+def _other_active_admins(commune: Commune, user_id: str) -> int:
+    return int(commune.store.scalar("SELECT count(*) FROM [user] WHERE role = 'administrator' AND active = 1"
+                                    " AND deleted_at IS NULL AND id != ?", (user_id,)))
+
+
+def set_active(commune: Commune, username: str, active: bool) -> None:
+    """The administrator disables an account (an officer who leaves: he can no longer log in; his
+    name stays on everything he wrote) or enables it again. Nobody disables his own account, and
+    the last active administrator stays."""
+    require(commune.actor.role, "user.manage")
+    target = users.find_user(commune.store, username)
+    if not active and target.id == commune.actor.id:
+        raise Refusal("cannot_disable_self")
+    if not active and target.role == "administrator" and not _other_active_admins(commune, target.id):
+        raise Refusal("last_administrator")
+    users.set_active(commune.store, commune.actor, target.id, active)
+
+
+def set_role(commune: Commune, username: str, role: str, district: str | None = None) -> None:
+    """The administrator changes an account's role and its arrondissement (id, French name or code;
+    None for none). The last active administrator keeps that role."""
+    require(commune.actor.role, "user.manage")
+    if role not in ROLES:
+        raise Refusal("unknown_role", role=role)
+    target = users.find_user(commune.store, username)
+    district_id = district if district and commune.store.scalar(
+        "SELECT 1 FROM district WHERE id = ? AND deleted_at IS NULL", (district,)) else resolve_district(commune, district)
+    if target.role == "administrator" and role != "administrator" and not _other_active_admins(commune, target.id):
+        raise Refusal("last_administrator")
+    with commune.store.transaction(commune.actor.id) as tx:
+        tx.update("user", target.id, {"role": role, "district_id": district_id})
+
+
+def change_own_password(commune: Commune, current: str, new: str) -> None:
+    """Anyone changes his own password, giving the current one first."""
+    me = commune.actor
+    if users.authenticate(commune.store, me.username, current) is None:
+        raise Refusal("wrong_current_password")
+    users.change_own_password(commune.store, me, new)  # the rules apply; a reset's "must change" is cleared

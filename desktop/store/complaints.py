@@ -165,7 +165,8 @@ def overdue_answers(store: Store, today: date | None = None) -> list[dict]:
 
 def import_open311(store: Store, user: User, catalogue: Catalogue, path: Path) -> int:
     """All the service requests of a GeoReport v2 JSON file, or none: every problem is reported
-    with the request it belongs to."""
+    with the request it belongs to. A request for a service outside the police fields is kept
+    (no field, its service named in the text) for the coordinator to forward."""
     require(user.role, "complaint.create")
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -185,6 +186,13 @@ def import_open311(store: Store, user: User, catalogue: Catalogue, path: Path) -
         except ComplaintError as exc:
             problems.append((f"#{n + 1}", exc.code, ""))
             continue
+        if inp.field_code and not field_exists(inp.field_code):
+            # A service outside the police fields (street lighting, roads…) is still a citizen's
+            # complaint: recorded without a field, its service kept in the text, to be forwarded
+            # to the competent authority. Only a malformed request refuses the file.
+            service = str(request.get("service_name") or "").strip()
+            inp.description = f"{inp.description}\n[Open311 : {service + ' — ' if service else ''}{inp.field_code}]"
+            inp.field_code = ""
         for _where, code in validate(inp, field_exists, bounds):
             problems.append((f"#{n + 1}", code, inp.reference))
         if inp.reference in existing or inp.reference in seen:

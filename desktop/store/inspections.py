@@ -79,6 +79,7 @@ def validation_context(store: Store, locator=None) -> Context:
         inspection_exists=lambda iid: bool(store.scalar(
             "SELECT 1 FROM inspection WHERE id = ? AND deleted_at IS NULL", (iid,))),
         bounds=locator.bounds if locator is not None else None,
+        district_at=locator.locate if locator is not None else None,
     )
 
 

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtWidgets import (QComboBox, QDateEdit, QDialog, QFormLayout, QHBoxLayout, QInputDialog, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QTabWidget,
+from PySide6.QtWidgets import (QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QInputDialog, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QTabWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from desktop.domain.auth import ROLES, can
 from desktop.services import accounts
 from desktop.store.delegations import list_delegations
-from desktop.store.users import create_user, get_user, list_users, set_password
+from desktop.store.users import User, create_user, get_user, list_users, set_password
+from desktop.ui.widgets import set_display_format
 from desktop.ui.errors import attempt, show_error
 from desktop.ui.session import Session
 
@@ -65,17 +66,28 @@ class AdminDialog(QDialog):
                 elif item.layout():
                     while item.layout().count():
                         item.layout().takeAt(0).widget().deleteLater()
-        users = list_users(store)
+        listed = accounts.list_accounts(self.session.commune) if can(self.session.user.role, "user.manage") else []
+        users = [User(r["id"], r["username"], r["full_name_ar"], r["full_name_fr"], r["role"], r["district_id"])
+                 for r in listed]
         self.user_rows = users
-        self.users_table = _table([tr("ui.username"), tr("adm.name"), tr("adm.role"), tr("ui.district")],
+        self.user_active = [bool(r["active"]) for r in listed]
+        self.users_table = _table([tr("ui.username"), tr("adm.name"), tr("adm.role"), tr("ui.district"), tr("adm.active")],
                                   [[u.username, u.name(tr.lang), tr.enum("role", u.role), self.session.labels.district(u.district_id)
-                                    if u.district_id else ""] for u in users], "users_table")
+                                    if u.district_id else "", tr("adm.state_active" if on else "adm.state_disabled")]
+                                   for u, on in zip(users, self.user_active)], "users_table")
+        for r, on in enumerate(self.user_active):
+            if not on:
+                for c in range(self.users_table.columnCount()):
+                    self.users_table.item(r, c).setForeground(Qt.gray)
         self.accounts.layout().addWidget(self.users_table)
         row = QHBoxLayout()
-        for key, slot in (("adm.add_user", self.add_user), ("adm.password", self.set_password)):
+        for key, slot in (("adm.add_user", self.add_user), ("adm.password", self.set_password),
+                          ("adm.edit_role", self.edit_role), ("adm.disable", self.toggle_active)):
             button = QPushButton(tr(key), objectName=key.replace(".", "_"))
             button.clicked.connect(lambda _=False, s=slot: s())
             row.addWidget(button)
+        self.toggle_button = button  # says "enable" when the selected account is disabled
+        self.users_table.itemSelectionChanged.connect(self._selection_changed)
         self.accounts.layout().addLayout(row)
         rows = list_delegations(store)
         self.delegation_rows = rows
@@ -144,6 +156,63 @@ class AdminDialog(QDialog):
                        self.tr)
         return bool(done)
 
+    def _selection_changed(self) -> None:
+        row = _selected_row(self.users_table)
+        disabled = 0 <= row < len(self.user_active) and not self.user_active[row]
+        self.toggle_button.setText(self.tr("adm.enable" if disabled else "adm.disable"))
+
+    def toggle_active(self, confirm: bool = True) -> bool:
+        """Disable the selected account (after a confirmation), or enable it again."""
+        row = _selected_row(self.users_table)
+        if row < 0:
+            return False
+        user, active = self.user_rows[row], self.user_active[row]
+        if active and confirm and QMessageBox.question(
+                self, self.tr("adm.disable"), self.tr("adm.confirm_disable", user=f"{user.username} — {user.name(self.tr.lang)}"),
+                QMessageBox.Yes | QMessageBox.No, QMessageBox.No) != QMessageBox.Yes:
+            return False
+        done = attempt(self, lambda: accounts.set_active(self.session.commune, user.username, not active) or True, self.tr)
+        self.refresh()
+        return bool(done)
+
+    def edit_role(self, values: tuple[str, str | None] | None = None) -> bool:
+        """Change the selected account's role and arrondissement."""
+        row = _selected_row(self.users_table)
+        if row < 0:
+            return False
+        user = self.user_rows[row]
+        values = values or self._ask_role(user)
+        if values is None:
+            return False
+        role, district_id = values
+        done = attempt(self, lambda: accounts.set_role(self.session.commune, user.username, role, district_id) or True,
+                       self.tr)
+        self.refresh()
+        return bool(done)
+
+    def _ask_role(self, user: User) -> tuple[str, str | None] | None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle(f"{self.tr('adm.edit_role')} {user.username}")
+        form = QFormLayout(dialog)
+        role = QComboBox(objectName="edit_role")
+        for r in ROLES:
+            role.addItem(self.tr.enum("role", r), r)
+        role.setCurrentIndex(role.findData(user.role))
+        district = QComboBox(objectName="edit_district")
+        district.addItem("—", None)
+        for district_id, name in sorted(self.session.labels.districts.items(), key=lambda kv: kv[1]):
+            district.addItem(name, district_id)
+        district.setCurrentIndex(max(0, district.findData(user.district_id)))
+        form.addRow(self.tr("adm.role"), role)
+        form.addRow(self.tr("ui.district"), district)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        form.addRow(buttons)
+        if not dialog.exec():
+            return None
+        return role.currentData(), district.currentData()
+
     # -- delegations ---------------------------------------------------------------------------
     def add_delegation(self, values: dict | None = None) -> str | None:
         form = values or self._ask_delegation()
@@ -168,7 +237,7 @@ class AdminDialog(QDialog):
                 delegate.addItem(f"{u.name(tr.lang)} ({u.username})", u.id)
         number, scope_ar, scope_fr, capacity_ar, capacity_fr = (QLineEdit() for _ in range(5))
         decided = QDateEdit(QDate.currentDate())
-        decided.setDisplayFormat("yyyy-MM-dd")
+        set_display_format(decided, "yyyy-MM-dd")
         basis = QComboBox()
         basis.addItem(tr("adm.art103"), "art103")
         basis.addItem(tr("adm.art236"), "art236")
@@ -210,3 +279,21 @@ class AdminDialog(QDialog):
         if done:
             self.refresh()
         return bool(done)
+
+
+def ask_own_password(parent: QWidget, tr) -> tuple[str, str, str] | None:
+    """The current password and the new one twice, or None when cancelled."""
+    dialog = QDialog(parent)
+    dialog.setObjectName("own_password_dialog")
+    dialog.setWindowTitle(tr("ui.change_my_password"))
+    form = QFormLayout(dialog)
+    edits = [QLineEdit(echoMode=QLineEdit.Password, objectName=n) for n in ("current", "new", "again")]
+    for key, edit in zip(("ui.current_password", "ui.new_password", "ui.new_password_again"), edits):
+        form.addRow(tr(key), edit)
+    buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    form.addRow(buttons)
+    if not dialog.exec():
+        return None
+    return edits[0].text(), edits[1].text(), edits[2].text()

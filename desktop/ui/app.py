@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QThreadPool, QTimer
+from PySide6.QtCore import QLockFile, Qt, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from desktop.i18n import Translator
@@ -12,6 +12,7 @@ from desktop.services.commune import Commune, open_commune
 from desktop.services.messages import message_for
 from desktop.settings import Settings
 from desktop.store.errors import StoreError
+from desktop.ui.wheel_guard import install_wheel_guard
 from desktop.ui.errors import install_excepthook, setup_logging
 from desktop.ui.fonts import UI_FILES, register_fonts, ui_font
 from desktop.ui.login import LoginDialog
@@ -29,6 +30,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("commune-police")
     register_fonts(UI_FILES)
     app.setFont(ui_font())
+    install_wheel_guard(app)
     return app
 
 
@@ -57,7 +59,7 @@ def prepare_login(db_path: Path):
         QMessageBox.critical(None, tr("ui.error_title"), text)
         return None
     info = commune.info
-    login = LoginDialog(commune.store, tr, tr.pick(info.name_ar, info.name_fr) if info else "")
+    login = LoginDialog(commune.store, tr, commune_names=(info.name_ar, info.name_fr) if info else None)
     login.language_changed.connect(lambda lang: apply_direction(app, Translator(lang)))
     QTimer.singleShot(PRELOAD_DELAY_MS, login, lambda: preload_after_login(commune, login))
     return app, settings, commune, login
@@ -100,8 +102,40 @@ def open_main_window(app: QApplication, settings: Settings, commune: Commune, lo
     session = Session(commune, login.tr, settings)
     window = MainWindow(session)
     window.language_switched.connect(lambda lang: apply_direction(app, Translator(lang)))
+    window.logout_requested.connect(lambda: switch_user(app, settings, commune, window))
     window.show()
+    app._main_window = window  # type: ignore[attr-defined] - kept alive across a change of user
     return window
+
+
+def switch_user(app: QApplication, settings: Settings, commune: Commune, window) -> bool:
+    """Log out: the window closes (drafts saved), the login comes back on the same commune; a new
+    window opens for whoever logs in, or the application ends when the login is cancelled."""
+    app.setQuitOnLastWindowClosed(False)
+    try:
+        if not window.close():
+            return False
+        window.deleteLater()
+        tr = Translator(settings["language"])
+        info = commune.info
+        login = LoginDialog(commune.store, tr, commune_names=(info.name_ar, info.name_fr) if info else None)
+        login.language_changed.connect(lambda lang: apply_direction(app, Translator(lang)))
+        if login.exec() != QDialog.Accepted or login.user is None:
+            app.quit()
+            return False
+        open_main_window(app, settings, commune, login)
+        return True
+    finally:
+        app.setQuitOnLastWindowClosed(True)
+
+
+def claim_database(db_path: Path) -> QLockFile | None:
+    """A lock beside the database for as long as this copy of the application runs; None when
+    another running copy holds it (two copies on one database overwrite each other's view of it;
+    the user is told). A lock left by a crashed copy is taken over."""
+    lock = QLockFile(str(db_path) + ".lock")
+    lock.setStaleLockTime(0)  # only a dead process's lock is stale
+    return lock if lock.tryLock(100) else None
 
 
 def run_gui(db_path: Path | None = None) -> int:
@@ -114,6 +148,9 @@ def run_gui(db_path: Path | None = None) -> int:
     if prepared is None:
         return 2
     app, settings, commune, login = prepared
+    lock = claim_database(Path(commune.path))  # noqa: F841 - held until the application ends
+    if lock is None:
+        QMessageBox.warning(login, login.tr("ui.error_title"), login.tr("ui.second_copy", path=str(commune.path)))
     watch_first_paint(login)  # only when COMMUNE_POLICE_SNAPSHOT asks for it
     if login.exec() != QDialog.Accepted or login.user is None:
         commune.close()

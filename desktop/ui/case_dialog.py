@@ -2,35 +2,50 @@
 (draft, preview, sign, notification)."""
 from __future__ import annotations
 
+import tempfile
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QPushButton, QTableWidget,
-                               QTableWidgetItem, QTextBrowser, QVBoxLayout)
+                               QTableWidgetItem, QVBoxLayout, QMessageBox, QScrollArea, QWidget)
 
 from desktop.domain.auth import can
 from desktop.domain.errors import Refusal
 from desktop.domain.ladder import TRANSITIONS
-from desktop.services.paperwork import draft_for_current_step, kind_for_current_step, sign_decision
+from desktop.services.paperwork import decision_pdf, draft_for_current_step, kind_for_current_step, sign_decision
 from desktop.store.cases import advance, case_decisions, case_header, case_steps, case_violations, current_step
 from desktop.store.decisions import document, record_delivery
 from desktop.ui.errors import attempt, show_error
 from desktop.ui.session import Session
-from reports.documents import document_html
+from reports.raster import pdf_pages_png
 
 
 def sign_with_dialogs(parent, session: Session, decision_id: str) -> int | None:
     """Ask for the certificate file and its password, then sign; errors in the user's words."""
     tr = session.tr
-    name, _ = QFileDialog.getOpenFileName(parent, tr("case.choose_certificate"), "", "PKCS#12 (*.p12 *.pfx)")
+    name, _ = QFileDialog.getOpenFileName(parent, tr("case.choose_certificate"), certificate_folder(session),
+                                          "PKCS#12 (*.p12 *.pfx)")
     if not name:
         return None
+    session.settings["last_certificate_dir"] = str(Path(name).parent)  # the next signature starts there
+    session.settings.save()
     password, ok = QInputDialog.getText(parent, tr("case.sign"), tr("case.certificate_password"), QLineEdit.Password)
     if not ok:
         return None
     return sign_checked(parent, session, decision_id, Path(name), password)
+
+
+def certificate_folder(session: Session) -> str:
+    """Where the certificate dialog opens: the folder used last time, else the commune's
+    certificates folder beside its database, else the home folder."""
+    last = session.settings["last_certificate_dir"]
+    if last and Path(last).is_dir():
+        return last
+    beside = session.commune.path.with_name(session.commune.path.name + ".certs")
+    return str(beside if beside.is_dir() else Path.home())
 
 
 def sign_checked(parent, session: Session, decision_id: str, p12: Path, password: str) -> int | None:
@@ -39,16 +54,53 @@ def sign_checked(parent, session: Session, decision_id: str, p12: Path, password
 
 
 class PreviewDialog(QDialog):
+    """The document as it will be printed and signed: the PDF itself, page by page (the same
+    renderer and content as the signed file), with a button to open it in the PDF reader."""
+
     def __init__(self, session: Session, decision_id: str, parent=None):
         super().__init__(parent)
         self.setObjectName("decision_preview")
         self.setWindowTitle(session.tr("case.preview"))
-        self.resize(760, 820)
-        _row, doc = document(session.store, decision_id)
+        self.resize(760, 880)
+        self.session, self.decision_id = session, decision_id
+        _status, self.pdf = decision_pdf(session.commune, decision_id)
         layout = QVBoxLayout(self)
-        self.browser = QTextBrowser()
-        self.browser.setHtml("<hr>".join(document_html(doc, lang) for lang in doc.langs))
-        layout.addWidget(self.browser)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        body = QWidget()
+        pages = QVBoxLayout(body)
+        self.pages: list[QLabel] = []
+        for png in pdf_pages_png(self.pdf):
+            image = QPixmap()
+            image.loadFromData(png, "PNG")
+            page = QLabel(objectName="preview_page")
+            page.setPixmap(image)
+            page.setAlignment(Qt.AlignHCenter)
+            page.setStyleSheet("border: 1px solid #bbb; background: white;")
+            pages.addWidget(page)
+            self.pages.append(page)
+        if not self.pages:  # no rasterizer on this machine: the PDF reader shows it
+            pages.addWidget(QLabel(session.tr("case.preview_open_pdf")))
+        scroll.setWidget(body)
+        layout.addWidget(scroll, 1)
+        open_button = QPushButton(session.tr("case.open_pdf"), objectName="open_pdf")
+        open_button.clicked.connect(lambda: open_pdf(self.pdf, decision_file_name(session, decision_id)))
+        layout.addWidget(open_button)
+
+
+def decision_file_name(session: Session, decision_id: str) -> str:
+    """``arrete-13-2026.pdf`` once numbered, ``projet-<kind>.pdf`` before."""
+    row, _doc = document(session.store, decision_id)
+    return f"arrete-{row['number']}-{row['year']}.pdf" if row["number"] else f"projet-{row['kind']}.pdf"
+
+
+def open_pdf(pdf: bytes, name: str) -> Path:
+    """Write ``pdf`` to a temporary file and open it in the system's PDF reader."""
+    folder = Path(tempfile.mkdtemp(prefix="commune-police-"))
+    path = folder / name
+    path.write_bytes(pdf)
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+    return path
 
 
 class CaseDialog(QDialog):
@@ -123,6 +175,11 @@ class CaseDialog(QDialog):
         except Refusal:  # a code the catalogue no longer knows: drafting says so when tried
             kind = "?"
         self.draft_button.setEnabled(bool(kind) and can(self.session.user.role, "decision.draft"))
+        # The document the current step calls for, named on the button and in its tooltip.
+        named = kind and kind != "?"
+        self.draft_button.setText(tr("case.draft_kind", doc=tr("doc." + kind)) if named else tr("case.draft"))
+        self.draft_button.setToolTip(tr("case.draft_hint", doc=tr("doc." + kind), step=tr(f"step.{current.step}"))
+                                     if named and current else tr("case.no_document_for_step"))
         self.documents.clear()
         for d in case_decisions(store, self.case_id):
             number = f"{d['number']}/{d['year']}" if d["number"] else tr("case.draft_label")
@@ -158,8 +215,27 @@ class CaseDialog(QDialog):
             PreviewDialog(self.session, self.selected(), self).exec()
 
     def do_sign(self) -> None:
-        if self.selected() and sign_with_dialogs(self, self.session, self.selected()):
+        decision_id = self.selected()
+        if not decision_id:
+            return
+        number = sign_with_dialogs(self, self.session, decision_id)
+        if number:
             self.refresh()
+            self.signed_confirmation(decision_id)
+
+    def signed_confirmation(self, decision_id: str, answer: bool = True) -> QMessageBox:
+        """Say that it is signed, under which register number, and offer to open the PDF."""
+        row, _doc = document(self.session.store, decision_id)
+        box = QMessageBox(QMessageBox.Information, self.tr("case.sign"),
+                          self.tr("case.signed_ok", doc=self.tr("doc." + row["kind"]), number=f"{row['number']}/{row['year']}"),
+                          QMessageBox.Close, self)
+        box.setObjectName("signed_confirmation")
+        opener = box.addButton(self.tr("case.open_pdf"), QMessageBox.AcceptRole)
+        opener.clicked.connect(lambda: open_pdf(decision_pdf(self.session.commune, decision_id)[1],
+                                                decision_file_name(self.session, decision_id)))
+        if answer:
+            box.exec()
+        return box
 
     def do_deliver(self) -> None:
         decision_id = self.selected()

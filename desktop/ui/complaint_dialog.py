@@ -13,6 +13,9 @@ from desktop.domain.complaints import CHANNELS, COMPLAINANTS, TRIAGE, ComplaintI
 from desktop.services.paperwork import complaint_letter
 from desktop.store import complaints as store_complaints
 from desktop.store.files import write_atomic
+from desktop.ui.widgets import follow_text_direction
+from desktop.ui.widgets import ltr
+from desktop.ui.widgets import set_display_format
 from desktop.ui.errors import show_error, submit_form
 from desktop.ui.form_parts import parse_number
 from desktop.ui.session import Session
@@ -43,7 +46,7 @@ class ComplaintDialog(QDialog):
             self.channel.addItem(tr(f"cp.channel_{c}"), c)
         self.reference = QLineEdit(objectName="cp_reference", placeholderText=tr("cp.reference_hint"))
         self.received = QDateEdit(QDate.currentDate(), objectName="cp_received")
-        self.received.setDisplayFormat("yyyy-MM-dd")
+        set_display_format(self.received, "yyyy-MM-dd")
         self.received.setLayoutDirection(Qt.LeftToRight)
         self.field = QComboBox(objectName="cp_field")
         self.field.addItem("—", "")
@@ -64,6 +67,7 @@ class ComplaintDialog(QDialog):
         self.pick_button.clicked.connect(self.pick_requested)
         coords.addWidget(self.pick_button)
         self.description = QPlainTextEdit(objectName="cp_description")
+        follow_text_direction(self.description)
         for label, widget in (("cp.channel", self.channel), ("cp.reference", self.reference), ("cp.received", self.received),
                               ("ui.field", self.field), ("cp.complainant", self.kind), ("cp.name", self.name),
                               ("cp.contact", self.contact), ("cp.location", self.location)):
@@ -127,8 +131,8 @@ class ComplaintDialog(QDialog):
         tr = self.tr
         c = store_complaints.get_complaint(self.session.store, self.complaint_id)
         self.complaint = c
-        lines = [f"<b>{c['reference']}</b> — {tr('cp.channel_' + c['channel'])} — {c['received_on']}",
-                 f"{tr('cp.status')}: <b>{tr('cp.status_' + c['status'])}</b> — {tr('cp.answer_due')}: {c['answer_due']}",
+        lines = [f"<b>{c['reference']}</b> — {tr('cp.channel_' + c['channel'])} — {ltr(c['received_on'])}",
+                 f"{tr('cp.status')}: <b>{tr('cp.status_' + c['status'])}</b> — {tr('cp.answer_due')}: {ltr(c['answer_due'])}",
                  f"{self.session.labels.field(c['field_code']) if c['field_code'] else ''} — {self.session.labels.district(c['district_id'])}"
                  f" — {c['location_text']}", f"<p>{c['description']}</p>",
                  f"{tr('cp.complainant')}: {tr('cp.complainant_' + c['complainant_kind'])} {c['complainant_name']}"
@@ -138,7 +142,7 @@ class ComplaintDialog(QDialog):
         if c["reason"]:
             lines.append(f"{tr('cp.reason')}: {c['reason']}")
         if c["answer_text"]:
-            lines.append(f"{tr('cp.answer')}: {c['answer_text']} ({c['answered_on']})")
+            lines.append(f"{tr('cp.answer')}: {c['answer_text']} ({ltr(c['answered_on'])})")
         lines.append(f"{tr('cp.inspections')}: {len(c['inspections'])}")
         if c["attachments"]:
             lines.append(f"{tr('cp.attachments')}: " + ", ".join(a["original_name"] for a in c["attachments"]))
@@ -148,8 +152,12 @@ class ComplaintDialog(QDialog):
         for key, status in (("cp.accept", "accepted"), ("cp.merge", "merged"), ("cp.forward", "forwarded"),
                             ("cp.reject", "rejected"), ("cp.answer", "answered")):
             self.buttons[key].setEnabled(may and status in allowed)
-        self.buttons["cp.inspect"].setEnabled(c["status"] in ("received", "accepted")
-                                              and can(self.session.user.role, "inspection.create"))
+        open_status = c["status"] in ("received", "accepted")
+        may_inspect = can(self.session.user.role, "inspection.create")
+        self.buttons["cp.inspect"].setEnabled(open_status and may_inspect)
+        # A greyed button says why.
+        self.buttons["cp.inspect"].setToolTip("" if open_status and may_inspect else
+                                              tr("cp.inspect_not_role") if not may_inspect else tr("cp.inspect_closed"))
 
     def _run(self, fn, *args) -> bool:
         try:

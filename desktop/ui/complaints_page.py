@@ -4,14 +4,18 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from desktop.store.complaints import STATUSES, complaints_query
+from desktop.i18n import days_count
+from desktop.services.search import complaints_search_query
+from desktop.store.complaints import STATUSES
+from desktop.ui.widgets import ltr
 from desktop.ui.complaint_dialog import ComplaintDialog
 from desktop.ui.list_export import export_dialog
 from desktop.ui.session import Session
 from desktop.ui.table_model import ID_ROLE, KeysetTableModel
-from desktop.ui.widgets import make_table
+from desktop.ui.widgets import enable_sorting, make_table, search_box
+from reports.numbers import grouped
 
 class ComplaintsPage(QWidget):
     inspect = Signal(dict)  # the complaint an inspection is started from
@@ -31,6 +35,8 @@ class ComplaintsPage(QWidget):
         self.overdue = QCheckBox(tr("cp.overdue"), objectName="complaint_overdue")
         self.new_button = QPushButton(tr("cp.new"), objectName="new_complaint")
         self.new_button.clicked.connect(lambda: self.open_complaint(None))
+        self.search = search_box(tr("cp.search_placeholder"), "complaint_search", self.refresh, self)
+        bar.addWidget(self.search, 2)
         bar.addWidget(self.status)
         bar.addWidget(self.overdue)
         bar.addStretch(1)
@@ -40,30 +46,36 @@ class ComplaintsPage(QWidget):
         bar.addWidget(self.list_export)
         layout.addLayout(bar)
         headers = [tr(k) for k in ("cp.reference", "cp.received", "cp.channel", "ui.col_field", "reg.status", "cp.answer_due", "cp.clock")]
-        self.model = KeysetTableModel(session.store, headers, self._format, self._query, {1: "received"}, (1, True), parent=self)
+        self.model = KeysetTableModel(session.store, headers, self._format, self._query, {0: "reference", 1: "received", 3: "field", 4: "status", 5: "due"}, (1, True),
+                                      parent=self)
         self.view = make_table(self.model, "complaints_table", QHeaderView.ResizeToContents)
+        enable_sorting(self.view, self.model)
         self.view.doubleClicked.connect(lambda index: self.open_complaint(index.data(ID_ROLE)))
         layout.addWidget(self.view, 1)
-        self.status.currentIndexChanged.connect(self.model.reload)
-        self.overdue.toggled.connect(self.model.reload)
-        self.model.reload()
+        self.count = QLabel(objectName="complaint_count")
+        layout.addWidget(self.count)
+        self.status.currentIndexChanged.connect(self.refresh)
+        self.overdue.toggled.connect(self.refresh)
+        self.refresh()
 
     def refresh(self) -> None:
         self.model.reload()
+        self.count.setText(self.session.tr("cp.count", n=grouped(self.model.query.count(self.session.store))))
 
-    def _query(self, _sort, _desc):
-        return complaints_query(self.status.currentData(), self.overdue.isChecked(), self.today)
+    def _query(self, sort, descending):
+        return complaints_search_query(self.status.currentData(), self.overdue.isChecked(), self.today,
+                                       self.search.text(), sort, descending)
 
     def _format(self, row: tuple) -> tuple:
         _id, ref, received, channel, field_code, status, due, answered = row[:8]
         tr = self.session.tr
         if answered:
-            clock = tr("cp.answered_on", date=answered)
+            clock = tr("cp.answered_on", date=ltr(answered))
         elif status == "merged":
             clock = ""
         else:
             left = (date.fromisoformat(due) - self.today).days
-            clock = tr("cp.days_left", n=left) if left >= 0 else tr("case.days_late", n=-left)
+            clock = tr("cp.days_left", n=days_count(left, tr.lang)) if left >= 0 else tr("case.days_late", n=days_count(-left, tr.lang))
         return (ref, received, tr(f"cp.channel_{channel}"), self.session.labels.field(field_code) if field_code else "",
                 tr(f"cp.status_{status}"), due, clock)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
+from reports.numbers import grouped
 from desktop.store.errors import from_os
 from desktop.store.geo import export_inspections
 from desktop.store.inspections import InspectionFilter
@@ -44,7 +45,7 @@ def export_with_progress(parent: QWidget, session: Session, filt: InspectionFilt
             raise from_os(exc, str(path)) from exc
 
     def done(rows: int) -> None:
-        QMessageBox.information(parent, tr("ui.export"), tr("ui.exported", n=f"{rows:,}".replace(",", " "), path=str(path)))
+        QMessageBox.information(parent, tr("ui.export"), tr("ui.exported", n=grouped(rows), path=str(path)))
         if on_finished:
             on_finished(rows)
 

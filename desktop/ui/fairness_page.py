@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from reports.numbers import grouped
 from desktop.store.fairness import by_district, outliers
 from desktop.ui.session import Session
 
@@ -32,7 +33,7 @@ class FairnessPage(QWidget):
         self.districts.setRowCount(len(rows))
         for n, r in enumerate(rows):
             ratio = r["ratio_to_population"]
-            values = (r["name_ar"] if tr.rtl else r["name_fr"], f"{r['inspections']:,}".replace(",", " "),
+            values = (r["name_ar"] if tr.rtl else r["name_fr"], grouped(r['inspections']),
                       f"{r['share_inspections']:.1%}", f"{r['share_population']:.1%}", f"{r['share_complaints']:.1%}",
                       f"{ratio:.2f}" if ratio is not None else "—", str(r["own"]))
             for c, value in enumerate(values):

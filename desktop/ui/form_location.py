@@ -13,6 +13,8 @@ from desktop.i18n import Translator
 from desktop.ui.form_parts import parse_number, select_data
 from desktop.ui.form_section import FormSection
 
+FAR_KM = 0.2  # a point farther than this from the chosen site is replaced, with a note
+
 DistrictAt = Callable[[float, float], str | None]  # (lon, lat) -> district id, None when outside
 
 
@@ -51,6 +53,11 @@ class LocationSection(FormSection):
             self.district.addItem(name, district_id)
         self.add_row(tr("ui.coordinates"), coords, "location")
         self.add_row(tr("ui.district"), self.district, "district")
+        self._tr = tr
+        self.note = QLabel(objectName="location_note", wordWrap=True)
+        self.note.setStyleSheet("color: #8a5a00;")
+        self.note.hide()
+        self.form.addRow("", self.note)
         self.watch_edits()
 
     def _locate(self) -> None:
@@ -72,10 +79,23 @@ class LocationSection(FormSection):
         self._locate()
 
     def take_site_place(self, site: dict) -> None:
-        """A registered site was chosen: its point unless one is typed already, and its district."""
-        if not self.lon.text() and site.get("lon") is not None:
+        """A registered site was chosen: the inspection is where the site is. The point follows the
+        site (saying so when the point typed or taken from a complaint was far), and the district
+        follows the point, so a point never sits in one district with another district chosen."""
+        self.note.hide()
+        if site.get("lon") is not None and site.get("lat") is not None:
+            before = self.collect()
+            if (before.lon is not None and before.lat is not None and math.isfinite(before.lon)
+                    and math.isfinite(before.lat)):
+                far = distance_km(before.lon, before.lat, site["lon"], site["lat"])
+                if far >= FAR_KM:
+                    self.note.setText(self._tr("ui.point_follows_site", km=f"{far:.1f}".replace(".", "," if self._tr.lang == "fr" else ".")))
+                    self.note.show()
             self.lon.setText(f"{site['lon']:.6f}")
             self.lat.setText(f"{site['lat']:.6f}")
+            self._locate()
+            if self.district_at(site["lon"], site["lat"]) is not None:
+                return
         if site.get("district_id"):
             select_data(self.district, site["district_id"])
 
@@ -91,3 +111,11 @@ class LocationSection(FormSection):
             except ValueError:
                 return math.nan
         return Location(number(self.lon), number(self.lat), self.district.currentData())
+
+
+def distance_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance (haversine, mean Earth radius)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(a))

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QPlainTextEdit, QWidget
 
 from desktop.domain.model import ORIGINS
 from desktop.i18n import Translator
+from desktop.ui.widgets import follow_text_direction
 from desktop.ui.form_parts import enum_combo, select_data
 from desktop.ui.form_section import FormSection
 
@@ -33,6 +34,7 @@ class OriginSection(FormSection):
         self.origin.currentIndexChanged.connect(self._on_origin)
         self.origin_ref = QLineEdit(objectName="origin_ref")
         self.origin_reason = QPlainTextEdit(objectName="origin_reason")
+        follow_text_direction(self.origin_reason)
         self.origin_reason.setMaximumHeight(60)
         self.ref_label, self.reason_label = QLabel(), QLabel(tr("ui.origin_reason"))
         self.add_row(tr("ui.origin"), self.origin, "origin")

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import QDateTime
 from PySide6.QtWidgets import QComboBox, QDateTimeEdit, QHBoxLayout, QWidget
 
 from desktop.domain.catalogue import Field
 from desktop.domain.ids import LOCAL_TZ, parse_utc_text, to_utc_text
 from desktop.i18n import Translator
 from desktop.store.users import User
+from desktop.ui.widgets import set_display_format
 from desktop.ui.form_parts import select_data
 from desktop.ui.form_section import FormSection
 
@@ -34,9 +35,8 @@ class VisitSection(FormSection):
         for f in fields:
             self.field.addItem(f.label(tr.lang) + ("" if f.worked else " *"), f.code)
         self.when = QDateTimeEdit(objectName="inspected_at")
-        self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
+        set_display_format(self.when, "yyyy-MM-dd HH:mm")
         self.when.setCalendarPopup(True)
-        self.when.setLayoutDirection(Qt.LeftToRight)  # digits stay in reading order under Arabic
         self.lead = QComboBox(objectName="lead_officer")
         self.second = QComboBox(objectName="second_officer")
         people = list(people)
@@ -48,6 +48,7 @@ class VisitSection(FormSection):
         pair.addWidget(self.lead)
         pair.addWidget(self.second)
         self.add_row(tr("ui.field"), self.field, "field_code")
+        self.field.setToolTip(tr("ui.field_star"))  # what the "*" after some fields means
         self.add_row(tr("ui.when"), self.when, "inspected_at")
         self.add_row(tr("ui.officers"), pair, "officers")
         self.watch_edits()

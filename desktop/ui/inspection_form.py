@@ -27,6 +27,8 @@ from desktop.store.drafts import discard_draft, save_draft
 from desktop.store.errors import StoreError
 from desktop.store.inspections import submit_inspection, validation_context
 from desktop.store.users import officers
+from desktop.ui.widgets import follow_text_direction
+from desktop.ui.widgets import ltr
 from desktop.ui.errors import show_error
 from desktop.ui.form_findings import ChecklistWidget, FindingsSection
 from desktop.ui.form_location import Location, LocationSection
@@ -94,13 +96,19 @@ class InspectionForm(QDialog):
         self.outcome_section = box = self._add(FormSection(tr("ui.sec_outcome")))
         self.outcome = enum_combo(tr, "outcome", OUTCOMES, "outcome")
         self.notes = QPlainTextEdit(objectName="notes")
+        follow_text_direction(self.notes)
         self.notes.setMaximumHeight(80)
         box.add_row(tr("ui.outcome"), self.outcome, "outcome")
         box.form.addRow(tr("ui.notes"), self.notes)
+        # Not a refusal: a reminder of what a complete record has (every checklist item, a brigade of two).
+        self.quality_note = QLabel(objectName="quality_note", wordWrap=True)
+        self.quality_note.setStyleSheet("color: #8a5a00;")
+        box.form.addRow(self.quality_note)
         box.watch_edits()
         outer.addLayout(self._build_buttons())
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.submit)
         QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save_draft_now)
+        self.visit_section.second.currentIndexChanged.connect(lambda _i: self.update_quality_note())
 
         # The widgets the main window and the tests reach by name.
         o, v, si, lo = self.origin_section, self.visit_section, self.site_section, self.location_section
@@ -143,8 +151,23 @@ class InspectionForm(QDialog):
             inp.officer_ids = [self.session.user.id]
         return inp
 
+    def update_quality_note(self) -> str:
+        """ "3 of 9 checklist items unanswered · no second officer", or nothing."""
+        combos = list(self.checklist.combos.values())
+        unanswered = sum(1 for c in combos if not c.currentData())
+        parts = []
+        if unanswered:
+            parts.append(self.tr("ui.checklist_unanswered", n=unanswered, total=len(combos)))
+        if self.visit_section.second.currentData() is None:
+            parts.append(self.tr("ui.no_second_officer"))
+        text = " · ".join(parts)
+        self.quality_note.setText(text)
+        self.quality_note.setVisible(bool(text))
+        return text
+
     def _changed(self, *_args) -> None:
         if not self._loading:
+            self.update_quality_note()
             self._dirty = True
             self.autosave.start()
 
@@ -153,6 +176,7 @@ class InspectionForm(QDialog):
         fld = self.session.catalogue.field(code) if code else None
         self.checklist.set_field(fld)
         self.findings_section.set_field(fld)
+        self.update_quality_note()
 
     def _district_at(self, lon: float, lat: float) -> str | None:
         locator = self.session.locator  # built on first use, and rebuilt when the districts change
@@ -213,7 +237,7 @@ class InspectionForm(QDialog):
             show_error(self, exc, self.tr)
             return False
         self._dirty = False
-        self.status.setText(self.tr("ui.draft_saved", time=datetime.now(LOCAL_TZ).strftime("%H:%M:%S")))
+        self.status.setText(self.tr("ui.draft_saved", time=ltr(datetime.now(LOCAL_TZ).strftime("%H:%M:%S"))))
         return True
 
     def submit(self) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayo
 from desktop.domain.ids import local_display
 from desktop.store.inspections import get_inspection
 from desktop.ui.session import Session
+from desktop.ui.widgets import ltr
 
 
 def inspection_html(session: Session, inspection_id: str) -> str:
@@ -26,21 +27,27 @@ def inspection_html(session: Session, inspection_id: str) -> str:
         (tr("ui.site"), f"{esc(i['site_name'])} — {esc(i['site_address'])}"),
         (tr("ui.owner_name"), esc(i["site_owner"] or "")),
         (tr("ui.district"), esc(labels.district(i["district_id"]))),
-        (tr("ui.coordinates"), f"<span dir='ltr'>{i['lat']:.6f}, {i['lon']:.6f}</span>" if i["lat"] is not None else ""),
+        (tr("ui.coordinates"), ltr(f"{i['lat']:.6f}, {i['lon']:.6f}") if i["lat"] is not None else ""),
         (tr("ui.officers"), esc(" / ".join(n for n in (labels.user(i["lead_officer_id"]), labels.user(i["second_officer_id"])) if n))),
         (tr("ui.origin"), origin),
         (tr("ui.outcome"), tr.enum("outcome", i["outcome"])),
         (tr("ui.notes"), esc(i["notes"])),
-        (tr("ui.reference"), f"<span dir='ltr'>{i['id']}</span>"),
+        (tr("ui.reference"), ltr(i["id"][:8].upper())),  # as typed in the list's search; not the whole UUID
     ]
-    out = ["<table cellpadding='4'>"] + [f"<tr><td><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows] + ["</table>"]
+    # Qt lays table columns out left to right whatever the direction: in Arabic the label column
+    # is written last so that it sits on the right, where the reading starts.
+    if tr.rtl:
+        cells = [f"<tr><td align='right'>{v}</td><td align='right' width='28%'><b>{k}</b></td></tr>" for k, v in rows]
+    else:
+        cells = [f"<tr><td width='28%'><b>{k}</b></td><td>{v}</td></tr>" for k, v in rows]
+    out = ["<table width='100%' cellpadding='4'>", *cells, "</table>"]
     if i["findings"]:
         out.append(f"<h3>{tr('ui.sec_findings')}</h3><ul>")
         for f in i["findings"]:
             line = esc(labels.violation(f["violation_code"]))
             if cat.has_violation(f["violation_code"]):
                 v = cat.violation(f["violation_code"])
-                basis = "; ".join(cat.basis_label(b, tr.lang) for b in v.basis)
+                basis = ("؛ " if tr.rtl else "; ").join(cat.basis_label(b, tr.lang) for b in v.basis)
                 line += f"<br><small>{esc(basis)} — {tr.enum('next_step', v.next_step)}</small>"
                 if f["measure_value"] is not None and v.measure:
                     line += f" — {f['measure_value']:g} {tr.enum('unit', v.measure.unit)}"

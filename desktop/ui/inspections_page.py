@@ -8,10 +8,12 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateEdit, QHBoxLayout, QHeaderView,
                                QLabel, QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
 
+from reports.numbers import grouped
 from desktop.domain.ids import LOCAL_TZ, to_utc_text
 from desktop.domain.model import OUTCOMES
 from desktop.store.inspections import InspectionFilter, inspection_query
 from desktop.store.users import officers
+from desktop.ui.widgets import set_display_format
 from desktop.ui.list_export import export_dialog
 from desktop.ui.session import Session
 from desktop.ui.table_model import ID_ROLE, KeysetTableModel
@@ -129,10 +131,9 @@ class InspectionsPage(QWidget):
         edit = QDateEdit()
         edit.setObjectName(name)
         edit.setCalendarPopup(True)
-        edit.setDisplayFormat("yyyy-MM-dd")
+        set_display_format(edit, "yyyy-MM-dd")
         edit.setMinimumDate(NO_DATE)
         edit.setSpecialValueText("—")
-        edit.setLayoutDirection(Qt.LeftToRight)  # digits stay in reading order under Arabic
         edit.setDate(NO_DATE)
         return edit
 
@@ -151,7 +152,7 @@ class InspectionsPage(QWidget):
         if self.map_selection is None:
             self.selection_chip.hide()
         else:
-            self.selection_chip.setText(self.session.tr("ui.map_selection", n=len(self.map_selection)) + "  ✕")
+            self.selection_chip.setText(self.session.tr("ui.map_selection", n=grouped(len(self.map_selection))) + "  ✕")
             self.selection_chip.show()
         self.apply_filters()
 
@@ -174,7 +175,7 @@ class InspectionsPage(QWidget):
 
         def shown(n):
             if generation == self._count_generation:
-                self.count.setText(self.session.tr("ui.inspection_count", n=f"{n:,}".replace(",", " ")))
+                self.count.setText(self.session.tr("ui.inspection_count", n=grouped(n)))
 
         run_background(count, shown, self.error.emit, owner=self)
 

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from desktop.domain.spreadsheet import safe_row
+from reports.numbers import grouped
 from desktop.store.files import atomic_path
 from desktop.ui.errors import show_error
 from desktop.ui.table_model import KeysetTableModel
@@ -80,5 +81,5 @@ def export_dialog(parent: QWidget, model, tr, name: str = "liste") -> Path | Non
     except Exception as exc:  # noqa: BLE001 - the one presenter decides (atomic_path made OS errors StoreErrors)
         show_error(parent, exc, tr)
         return None
-    QMessageBox.information(parent, tr("ui.export_list"), tr("ui.exported", n=n, path=str(path)))
+    QMessageBox.information(parent, tr("ui.export_list"), tr("ui.exported", n=grouped(n), path=str(path)))
     return path

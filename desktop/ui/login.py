@@ -15,9 +15,11 @@ LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français"}
 class LoginDialog(QDialog):
     language_changed = Signal(str)
 
-    def __init__(self, store: Store, tr: Translator, commune_name: str = ""):
+    def __init__(self, store: Store, tr: Translator, commune_name: str = "",
+                 commune_names: tuple[str, str] | None = None):
+        """``commune_names`` (Arabic, French) follow the language chosen here; else ``commune_name``."""
         super().__init__()
-        self.store, self.tr = store, tr
+        self.store, self.tr, self.commune_names = store, tr, commune_names
         self.user: User | None = None
         self.setObjectName("login")
         layout = QVBoxLayout(self)
@@ -68,6 +70,8 @@ class LoginDialog(QDialog):
         self.setWindowTitle(tr("ui.app_title"))
         self.setLayoutDirection(Qt.RightToLeft if tr.rtl else Qt.LeftToRight)
         self.title.setText(tr("ui.app_title"))
+        if self.commune_names:
+            self.commune.setText(tr.pick(*self.commune_names))
         self.labels[0].setText(tr("ui.username"))
         self.labels[1].setText(tr("ui.password"))
         self.labels[2].setText(tr("ui.language"))

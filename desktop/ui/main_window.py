@@ -11,7 +11,8 @@ from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QMainWindow
 from desktop.i18n import LANGUAGES
 from desktop.services.visits import inspection_for_complaint
 from desktop.store.drafts import list_drafts
-from desktop.ui.errors import show_error
+from desktop.ui.errors import attempt, show_error
+from desktop.ui.widgets import compact_filters
 from desktop.ui.inspection_form import InspectionForm
 from desktop.ui.inspection_view import InspectionView
 from desktop.ui.inspections_page import InspectionsPage
@@ -56,6 +57,7 @@ COMPLAINTS_ROW, PROGRAMMES_ROW, FAIRNESS_ROW, REPORTS_ROW = (ROW[k] for k in ("c
 
 class MainWindow(QMainWindow):
     language_switched = Signal(str)
+    logout_requested = Signal()  # the user leaves the desk: the login comes back
 
     def __init__(self, session: Session):
         super().__init__()
@@ -94,7 +96,11 @@ class MainWindow(QMainWindow):
         self._menus()
         user = self.session.user
         demo = f" — {tr('ui.demo_banner')}" if self.session.store.is_demo else ""
-        self.statusBar().addWidget(QLabel(f"{user.name(tr.lang)} ({tr.enum('role', user.role)}){demo}"))
+        text = f"{user.name(tr.lang) or user.username} ({tr.enum('role', user.role)}){demo}"
+        if getattr(self, "user_label", None) is None:  # built once: a language switch rebuilds the rest
+            self.user_label = QLabel(objectName="status_user")
+            self.statusBar().addPermanentWidget(self.user_label)  # never under a passing message
+        self.user_label.setText(text)
         self._drafts_hint()
 
     # -- pages -----------------------------------------------------------------------------------
@@ -102,6 +108,7 @@ class MainWindow(QMainWindow):
         """The page of ``row``, built on first use in place of its placeholder."""
         if row not in self.built:
             page = getattr(self, PAGES[row].build)()
+            compact_filters(page)
             placeholder = self.pages.widget(row)
             self.pages.insertWidget(row, page)
             self.pages.removeWidget(placeholder)
@@ -258,6 +265,9 @@ class MainWindow(QMainWindow):
         if can(self.session.user.role, "user.manage") or can(self.session.user.role, "delegation.manage"):
             file_menu.addAction(QAction(tr("adm.title"), self, triggered=self.administration))
             file_menu.addSeparator()
+        file_menu.addAction(QAction(tr("ui.change_my_password"), self, triggered=lambda: self.change_my_password()))
+        file_menu.addAction(QAction(tr("ui.logout"), self, shortcut="Ctrl+L", triggered=self.logout_requested))
+        file_menu.addSeparator()
         file_menu.addAction(QAction(tr("ui.quit"), self, shortcut=QKeySequence.Quit, triggered=self.close))
         view_menu = bar.addMenu(tr("ui.menu_view"))
         for n in range(len(PAGES)):
@@ -268,6 +278,8 @@ class MainWindow(QMainWindow):
             lang_menu.addAction(QAction(LANGUAGE_NAMES[lang], self, checkable=True, checked=lang == tr.lang,
                                         triggered=lambda _=False, code=lang: self.switch_language(code)))
         help_menu = bar.addMenu(tr("ui.menu_help"))
+        help_menu.addAction(QAction(tr("ui.user_guide"), self, shortcut=QKeySequence.HelpContents,
+                                    triggered=lambda: self.show_guide()))
         help_menu.addAction(QAction(tr("ui.about"), self, triggered=self.about))
 
     def _fill_drafts(self) -> None:
@@ -290,9 +302,26 @@ class MainWindow(QMainWindow):
     def new_inspection(self, draft: dict | None = None) -> None:
         form = InspectionForm(self.session, draft if isinstance(draft, dict) else None, self)
         form.pick_requested.connect(lambda: self.pick_on_map(form))
+        form.submitted.connect(self.after_submit)
         form.finished.connect(lambda _r: self.forms.remove(form) if form in self.forms else None)
         self.forms.append(form)
         form.show()
+
+    def after_submit(self, inspection_id: str) -> str:
+        """Say which case the inspection joined, its step and how late it is (in the status bar)."""
+        from datetime import date
+
+        from desktop.services.visits import inspection_case
+        from desktop.ui.widgets import ltr
+        tr = self.session.tr
+        case = inspection_case(self.session.store, inspection_id)
+        if case is None or not case["step"]:
+            return ""
+        late = case["due_on"] < date.today().isoformat()
+        text = tr("ui.joined_case", site=case["site"], step=tr(f"step.{case['step']}"), due=ltr(case["due_on"]),
+                  late=tr("ui.joined_case_late", since=ltr(case["due_on"])) if late else "")
+        self.statusBar().showMessage(text, 30000)
+        return text
 
     def open_inspection(self, inspection_id: str | None) -> None:
         if not inspection_id:
@@ -306,13 +335,41 @@ class MainWindow(QMainWindow):
         for form in list(self.forms):
             form.save_draft_now()
             form.close()
+        row = self.nav.currentRow()
         self.session.set_language(lang)
         self.build()
+        if row > 0:
+            self.nav.setCurrentRow(row)  # the user stays on the page he was on
         self.language_switched.emit(lang)
+
+    def change_my_password(self, values: tuple[str, str, str] | None = None) -> bool:
+        """Anyone changes his own password: the current one, then the new one twice."""
+        from desktop.ui.admin_dialog import ask_own_password
+        tr = self.session.tr
+        values = values or ask_own_password(self, tr)
+        if values is None:
+            return False
+        current, new, again = values
+        if new != again:
+            QMessageBox.warning(self, tr("ui.error_title"), tr("ui.passwords_differ"))
+            return False
+        from desktop.services.accounts import change_own_password
+        if not attempt(self, lambda: change_own_password(self.session.commune, current, new) or True, tr):
+            return False
+        QMessageBox.information(self, tr("ui.change_my_password"), tr("ui.password_changed"))
+        return True
 
     def administration(self) -> None:
         from desktop.ui.admin_dialog import AdminDialog
         AdminDialog(self.session, self).exec()
+
+    def show_guide(self, modal: bool = True):
+        """The guide of the user's role (F1 from any page)."""
+        from desktop.ui.help_dialog import HelpDialog
+        dialog = HelpDialog(self.session.tr, self.session.user.role, self)
+        if modal:
+            dialog.exec()
+        return dialog
 
     def about(self) -> None:
         from desktop import __version__

@@ -7,8 +7,12 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
 
+from reports.numbers import grouped
+from desktop.services.visits import inspection_summary
+from desktop.domain.ids import local_display
 from desktop.store.errors import from_os
 from desktop.store.geo import district_rates, district_rows, inspection_points
+from desktop.ui.widgets import ltr
 from desktop.ui.errors import show_error
 from desktop.ui.map_export import save_pdf, save_png
 from desktop.ui.map_render import MapScene
@@ -55,6 +59,7 @@ class MapPage(QWidget):
             bar.addWidget(w)
         layout.addLayout(bar)
         self.map = MapWidget(self.scene, tr, session.labels.field)
+        self.map.details = self.point_details  # type: ignore[attr-defined]
         self.map.inspection_clicked.connect(self.open_inspection)
         self.map.selection_made.connect(self._selected)
         layout.addWidget(self.map, 1)
@@ -82,7 +87,7 @@ class MapPage(QWidget):
         self.scene.set_points(points)
         self.loaded = True
         outside = int(points.outside.sum())
-        text = self.session.tr("map.loaded", n=f"{len(points):,}".replace(",", " "))
+        text = self.session.tr("map.loaded", n=grouped(len(points)))
         if outside:
             text += " — " + self.session.tr("map.outside_count", n=outside)
         self.status.setText(text)
@@ -109,8 +114,16 @@ class MapPage(QWidget):
             self.map.fit()
 
     def _selected(self, rowids) -> None:
-        self.status.setText(self.session.tr("map.selected", n=len(rowids)))
+        self.status.setText(self.session.tr("map.selected", n=grouped(len(rowids))))
         self.selection_to_list.emit(rowids)
+
+    def point_details(self, rowid: int) -> str:
+        """The site and the local date and time of the inspection under the pointer."""
+        found = inspection_summary(self.session.store, rowid)
+        if found is None:
+            return ""
+        site, at = found
+        return f"{site} — {ltr(local_display(at))}"
 
     def export(self, fmt: str, path: Path | None = None) -> Path | None:
         tr = self.session.tr

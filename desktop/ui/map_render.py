@@ -13,6 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPolygonF, QStaticText,
                            QTextOption, QTransform)
 
+from reports.numbers import grouped
 from desktop.i18n import Translator
 from maps.points import PointSet
 from maps.scene import (NO_DATA_COLOR, DistrictRow, Drawn, Scene, Style, View, choropleth_breaks,
@@ -89,7 +90,7 @@ def render(painter: QPainter, scene: MapScene, view: View, style: Style, tr: Tra
         drawn = _draw_points(painter, scene, view, style)
     _draw_labels(painter, scene, view, style, tr)
     _draw_legend(painter, scene, style, tr, drawn)
-    _draw_scale(painter, view)
+    _draw_scale(painter, view, tr)
     return drawn
 
 
@@ -198,7 +199,7 @@ def legend_rows(scene: Scene, style: Style, tr: Translator, drawn: Drawn) -> tup
         rows = [(tr.enum("outcome", code), color) for code, color in palette]
     else:
         rows = [(tr(f"map.group_{group}"), color) for group, color in palette]
-    title = tr("map.legend_density") if drawn.density else tr("map.legend_points", n=f"{drawn.visible:,}".replace(",", " "))
+    title = tr("map.legend_density") if drawn.density else tr("map.legend_points", n=grouped(drawn.visible))
     return title, rows
 
 
@@ -229,15 +230,19 @@ def _draw_legend(painter: QPainter, scene: MapScene, style: Style, tr: Translato
         painter.drawText(text_rect, align, label)
 
 
-def _draw_scale(painter: QPainter, view: View) -> None:
+def _draw_scale(painter: QPainter, view: View, tr: Translator | None = None) -> None:
     painter.setLayoutDirection(Qt.LeftToRight)  # "2 km", "© OpenStreetMap": left to right
-    _length, px, label = scale_bar(view)
+    length, px, label = scale_bar(view)
+    if tr is not None and tr.rtl:  # the unit in the interface's language
+        label = f"{length // 1000} كلم" if length >= 1000 else f"{length} م"
+        painter.setLayoutDirection(Qt.RightToLeft)
     x, y = 14, view.height - 18
     painter.setPen(QPen(QColor("#1d2a36"), 2))
     painter.drawLine(QPointF(x, y), QPointF(x + px, y))
     painter.drawLine(QPointF(x, y - 5), QPointF(x, y))
     painter.drawLine(QPointF(x + px, y - 5), QPointF(x + px, y))
-    painter.drawText(QRectF(x, y - 20, max(px, 60), 14), Qt.AlignLeft | Qt.AlignVCenter, label)
+    painter.drawText(QRectF(x, y - 20, max(px, 60), 14), Qt.AlignAbsolute | Qt.AlignLeft | Qt.AlignVCenter, label)
+    painter.setLayoutDirection(Qt.LeftToRight)
     painter.setPen(QColor("#51606f"))
     font = QFont(painter.font())
     font.setPointSizeF(7.5)

@@ -181,6 +181,11 @@ class MapWidget(QWidget):
         field_code = p.field_codes[p.field[index]] if p.field[index] >= 0 else "?"
         outcome = p.outcome_codes[p.outcome[index]] if p.outcome[index] >= 0 else "?"
         text = f"{self.field_label(field_code)} — {self.tr.enum('outcome', outcome)}"
+        details = getattr(self, "details", None)  # (rowid) -> "site — date", given by the page
+        if details is not None:
+            extra = details(int(p.rowid[index]))
+            if extra:
+                text = f"{extra}\n{text}"
         if p.outside[index]:
             text += f"\n{self.tr('map.outside')}"
         return text

@@ -15,6 +15,7 @@ from desktop.domain.spreadsheet import safe_row
 from desktop.domain.auth import can
 from desktop.services.planning import plan_weekly_programme
 from desktop.store.programmes import calendar, programmes, progress, visit_list
+from desktop.ui.widgets import set_display_format
 from desktop.ui.errors import submit_form
 from desktop.ui.session import Session
 
@@ -137,7 +138,7 @@ class NewProgrammeDialog(QDialog):
         today = date.today()
         monday = today + timedelta(days=7 - today.weekday())
         self.start = QDateEdit(QDate(monday.year, monday.month, monday.day), objectName="pg_start")
-        self.start.setDisplayFormat("yyyy-MM-dd")
+        set_display_format(self.start, "yyyy-MM-dd")
         self.agreed = QLineEdit(objectName="pg_agreed")
         self.theme = QLineEdit(objectName="pg_theme")
         self.districts = QListWidget(objectName="pg_districts")

@@ -14,6 +14,7 @@ from desktop.services.messages import message_for
 from desktop.services.verification import commune_roots, verify_file
 from desktop.store.decisions import document, record_appeal, record_receipt, record_transmission, register
 from desktop.store.files import write_atomic
+from desktop.ui.case_dialog import decision_file_name
 from desktop.ui.case_dialog import PreviewDialog, sign_with_dialogs
 from desktop.ui.errors import show_error
 from desktop.ui.list_export import export_dialog
@@ -63,6 +64,10 @@ class RegisterPage(QWidget):
                           ("ui.export_list", lambda: export_dialog(self, self.model, self.session.tr, "registre"))):
             button = QPushButton(tr(key), objectName=key.replace(".", "_"))
             button.clicked.connect(lambda _=False, s=slot: s())
+            if key == "reg.transmit":  # a second row: the page fits a 1600-pixel screen in French too
+                layout.addLayout(bar)
+                bar = QHBoxLayout()
+                bar.addStretch(1)
             bar.addWidget(button)
             self.buttons[key] = button
         layout.addLayout(bar)
@@ -92,7 +97,8 @@ class RegisterPage(QWidget):
         if not decision_id:
             return None
         if path is None:
-            name, _ = QFileDialog.getSaveFileName(self, self.session.tr("reg.save_pdf"), "decision.pdf", "PDF (*.pdf)")
+            name, _ = QFileDialog.getSaveFileName(self, self.session.tr("reg.save_pdf"),
+                                                  decision_file_name(self.session, decision_id), "PDF (*.pdf)")
             if not name:
                 return None
             path = Path(name)

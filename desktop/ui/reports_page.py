@@ -10,8 +10,10 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
                                QProgressDialog, QPushButton, QVBoxLayout, QWidget)
 
+from reports.numbers import grouped
 from desktop.services.report import write_report
 from desktop.store.indicators import Scope, compute
+from desktop.ui.widgets import set_display_format
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
 from desktop.ui.tasks import Job, run_op
@@ -45,15 +47,18 @@ class BarChartWidget(QWidget):
         for n, (_key, label, value) in enumerate(self.items):
             y = top + n * row
             w = bar_w * value / peak
-            label_rect = QRectF(self.width() - label_w, y, label_w - 6, row) if rtl else QRectF(0, y, label_w - 6, row)
+            label_rect = QRectF(self.width() - label_w + 6, y, label_w - 12, row) if rtl else QRectF(6, y, label_w - 12, row)
             painter.setPen(QColor("#1d2a36"))
-            painter.drawText(label_rect, (Qt.AlignRight if not rtl else Qt.AlignLeft) | Qt.AlignVCenter | Qt.TextSingleLine, label)
+            # Beside its bar (AlignAbsolute: not mirrored again under Arabic), cut with "…" when long.
+            shown = painter.fontMetrics().elidedText(label, Qt.ElideRight, int(label_rect.width()))
+            painter.drawText(label_rect, Qt.AlignAbsolute | (Qt.AlignRight if not rtl else Qt.AlignLeft) | Qt.AlignVCenter
+                             | Qt.TextSingleLine, shown)
             x = self.width() - label_w - w if rtl else label_w
             painter.fillRect(QRectF(x, y + 3, w, row - 6), QColor("#2f6f9f"))
             value_x = x - 66 if rtl else x + w + 4
             painter.setLayoutDirection(Qt.LeftToRight)  # "1 949" stays one number under Arabic
             painter.drawText(QRectF(value_x, y, 62, row), (Qt.AlignRight if rtl else Qt.AlignLeft) | Qt.AlignVCenter,
-                             f"{value:,.0f}".replace(",", " "))
+                             grouped(value))
             painter.setLayoutDirection(self.layoutDirection())
         painter.end()
 
@@ -82,7 +87,7 @@ class ReportsPage(QWidget):
         self.date_from = QDateEdit(QDate(start.year, start.month, start.day), objectName="dash_from")
         self.date_to = QDateEdit(QDate(today.year, today.month, today.day), objectName="dash_to")
         for edit in (self.date_from, self.date_to):
-            edit.setDisplayFormat("yyyy-MM-dd")
+            set_display_format(edit, "yyyy-MM-dd")
             edit.setCalendarPopup(True)
             edit.setLayoutDirection(Qt.LeftToRight)
         self.district = QComboBox(objectName="dash_district")
@@ -129,10 +134,10 @@ class ReportsPage(QWidget):
         ind = compute(self.session.store, self.scope(), with_previous=True)
         self.indicators = ind
         violations = sum(n for o, n in ind.by_outcome if o == "violations")
-        funnel = " → ".join(f"{tr('funnel.' + r['rung'])} {r['count']}" for r in ind.funnel)
-        self.kpis.setText(tr("dash.kpis", n=f"{ind.inspections:,}".replace(",", " "), violations=violations,
-                             previous=ind.previous_inspections if ind.previous_inspections is not None else "—",
-                             complaints=ind.complaints.get("received", 0), overdue=ind.overdue_steps) + "<br>" + funnel)
+        funnel = (" ← " if tr.rtl else " → ").join(f"{tr('funnel.' + r['rung'])} {grouped(r['count'])}" for r in ind.funnel)
+        self.kpis.setText(tr("dash.kpis", n=grouped(ind.inspections), violations=grouped(violations),
+                             previous=grouped(ind.previous_inspections),
+                             complaints=grouped(ind.complaints.get("received", 0)), overdue=grouped(ind.overdue_steps)) + "<br>" + funnel)
         labels = self.session.labels
         self.by_field.set_items([(c, labels.field(c), n) for c, n in ind.by_field[:12]])
         self.by_district.set_items([(d["id"], d["name_ar"] if tr.rtl else d["name_fr"], d["inspections"])
@@ -143,12 +148,17 @@ class ReportsPage(QWidget):
                          "district_id": filt.get("district_id") or self.district.currentData(),
                          "date_from": self.date_from.date(), "date_to": self.date_to.date()})
 
+    def report_file_name(self) -> str:
+        """``rapport-2026-01-01-2026-12-01.pdf``: the period in the name."""
+        scope = self.scope()
+        return f"rapport-{scope.start.isoformat()}-{(scope.end - timedelta(days=1)).isoformat()}.pdf"
+
     def make_report(self, path: Path | None = None, on_finished=None) -> QProgressDialog | None:
         """The activity report of the current scope, written in the background; ``on_finished``
         gets the path, or None if the report was cancelled or failed."""
         tr = self.tr
         if path is None:
-            name, _ = QFileDialog.getSaveFileName(self, tr("dash.report"), "rapport.pdf", "PDF (*.pdf)")
+            name, _ = QFileDialog.getSaveFileName(self, tr("dash.report"), self.report_file_name(), "PDF (*.pdf)")
             if not name:
                 return None
             path = Path(name)

@@ -1,7 +1,10 @@
 """Small widget factories shared by the pages."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+import unicodedata
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QDateTimeEdit, QHeaderView, QLineEdit, QTableView, QWidget
 
 
 def make_table(model, name: str, resize: QHeaderView.ResizeMode = QHeaderView.Interactive,
@@ -18,3 +21,84 @@ def make_table(model, name: str, resize: QHeaderView.ResizeMode = QHeaderView.In
     for col, width in enumerate(widths):
         view.setColumnWidth(col, width)
     return view
+
+
+def set_display_format(edit: QDateTimeEdit, fmt: str) -> None:
+    """Dates and times read left to right in both languages ("2026-11-23 11:30").
+
+    A date edit parses its format in its own layout direction: set under Arabic, Qt reverses the
+    sections ("30:11 23-11-2026"). The edit is made left to right *before* the format is set.
+    """
+    edit.setLayoutDirection(Qt.LeftToRight)
+    edit.setDisplayFormat(fmt)
+
+
+def ltr(text: object) -> str:
+    """``text`` isolated as a left-to-right run (U+2066 … U+2069) for a date or time inside an
+    Arabic sentence: "2026-11-23" stays in that order instead of reading "23-11-2026"."""
+    return f"\u2066{text}\u2069"
+
+
+def enable_sorting(view: QTableView, model) -> None:
+    """Clicking a header sorts a paged list by that column (those of ``model.sort_keys``); a
+    column that cannot be sorted leaves the indicator where it was."""
+    header = view.horizontalHeader()
+    header.setSortIndicator(model.sort_column, Qt.DescendingOrder if model.descending else Qt.AscendingOrder)
+    view.setSortingEnabled(True)  # sorts by the indicator at once: set it first
+
+    def keep(column: int, _order) -> None:
+        if column not in model.sort_keys:
+            order = Qt.DescendingOrder if model.descending else Qt.AscendingOrder
+            QTimer.singleShot(0, lambda: header.setSortIndicator(model.sort_column, order))
+    header.sortIndicatorChanged.connect(keep)
+
+
+def search_box(placeholder: str, name: str, on_search, parent: QWidget) -> QLineEdit:
+    """A search field that runs ``on_search`` 300 ms after the last keystroke."""
+    edit = QLineEdit(placeholderText=placeholder, objectName=name)
+    edit.setClearButtonEnabled(True)
+    timer = QTimer(parent, singleShot=True, interval=300, timeout=on_search)
+    edit.textChanged.connect(timer.start)
+    edit.returnPressed.connect(on_search)
+    edit.debounce = timer  # type: ignore[attr-defined]
+    return edit
+
+
+
+def first_strong_rtl(text: str) -> bool | None:
+    """True when the first letter with a direction is Arabic (or Hebrew), False when Latin, None
+    when there is none yet."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return None
+
+
+def follow_text_direction(edit) -> None:
+    """A multi-line box aligned with what is typed: Arabic to the right, French to the left;
+    empty, it follows the interface. (Qt's plain-text box aligns everything left, even Arabic.)"""
+    def update() -> None:
+        rtl = first_strong_rtl(edit.toPlainText())
+        if rtl is None:
+            rtl = edit.layoutDirection() == Qt.RightToLeft
+        doc = edit.document()
+        option = doc.defaultTextOption()
+        wanted = Qt.AlignRight if rtl else Qt.AlignLeft
+        if option.alignment() != wanted:
+            option.setAlignment(wanted)
+            option.setTextDirection(Qt.RightToLeft if rtl else Qt.LeftToRight)
+            doc.setDefaultTextOption(option)
+    edit.textChanged.connect(update)
+    update()
+
+
+def compact_filters(page: QWidget, chars: int = 10) -> None:
+    """A page's filter boxes may shrink to ``chars`` characters (their lists still open full
+    width), so that a page in French fits the screen it fits in Arabic."""
+    for combo in page.findChildren(QComboBox):
+        combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(chars)
+        combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 24)

@@ -1,6 +1,7 @@
 """The activity report, its indicators, the open-data export and list exports."""
 import csv
 import json
+import re
 import subprocess
 from concurrent.futures import CancelledError
 from datetime import date
@@ -116,3 +117,15 @@ def test_open_data_has_no_personal_data(store, catalogue, tmp_path):
     with (tmp_path / "od" / "dictionnaire_des_donnees.csv").open(encoding="utf-8-sig") as fh:
         described = {row["fichier"] for row in csv.DictReader(fh)}
     assert {f.name for f in files if "dictionnaire" not in f.name} <= described
+
+
+def test_choropleth_legend_is_drawn_swatches_with_ranges_and_grouped_numbers(store, catalogue, tmp_path):
+    out = tmp_path / "rapport.pdf"
+    write_report(store, catalogue, Scope(date(2026, 1, 1), date(2026, 7, 1)), "fr", out)
+    text = pdf_text(out)
+    assert "≤" not in text and "▯" not in text  # no character the font lacks
+    assert re.search(r"< \d+\.\d", text) and re.search(r"\d\.\d–\d+\.\d", text) and re.search(r"> \d+\.\d", text)
+    ar = tmp_path / "ar.pdf"
+    write_report(store, catalogue, Scope(date(2026, 1, 1), date(2026, 7, 1)), "ar", ar)
+    flat = " ".join(subprocess.run(["pdftotext", "-raw", str(ar), "-"], capture_output=True, text=True).stdout.split())
+    assert "(OpenStreetMap (ODbL" not in flat and "ODbL" in flat

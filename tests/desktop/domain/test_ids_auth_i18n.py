@@ -53,3 +53,12 @@ def test_translator_formats_and_falls_back():
     assert fr("no.such.key") == "no.such.key"
     with pytest.raises(ValueError):
         Translator("en")
+
+
+def test_days_agree_with_their_number_in_arabic():
+    from desktop.i18n import Translator, days_count
+    assert [days_count(n, "ar") for n in (1, 2, 3, 9, 10, 11, 57, 100, 103, 112)] == [
+        "يوم واحد", "يومان", "3 أيام", "9 أيام", "10 أيام", "11 يوما", "57 يوما", "100 يوم", "103 أيام", "112 يوما"]
+    assert days_count(9, "fr") == "9"
+    assert Translator("ar")("case.days_late", n=days_count(9, "ar")) == "تأخير 9 أيام"
+    assert Translator("fr")("case.days_late", n=days_count(9, "fr")) == "9 j de retard"

@@ -126,3 +126,19 @@ def test_fairness_flags_an_owner_controlled_far_more(store):
     flagged = {r["owner"]: r for r in outliers(store)}
     assert site["owner_id_number"] in flagged and flagged[site["owner_id_number"]]["own_initiative"] >= 40
     assert all(r["controls"] >= 5 * r["median"] for r in flagged.values())
+
+
+def test_open311_service_outside_the_police_is_kept_as_a_complaint_to_forward(store, coord, catalogue, tmp_path):
+    lighting = dict(OPEN311[1], service_request_id="SR-2026-81003", service_code="street_lighting",
+                    service_name="Éclairage public", description="Lampadaire éteint depuis une semaine devant l'école")
+    assert import_open311(store, coord, catalogue, write(tmp_path, [OPEN311[0], lighting])) == 2
+    row = store.query("SELECT * FROM complaint WHERE reference = 'SR-2026-81003'")[0]
+    assert row["field_code"] == "" and row["status"] == "received"
+    assert "Éclairage public" in row["description"] and "street_lighting" in row["description"]
+    # A malformed request still refuses the whole file.
+    before = store.scalar("SELECT count(*) FROM complaint")
+    broken = dict(lighting, service_request_id="SR-2026-81004")
+    del broken["service_request_id"]
+    with pytest.raises(ComplaintError):
+        import_open311(store, coord, catalogue, write(tmp_path, [dict(lighting, service_request_id="SR-2026-81005"), broken]))
+    assert store.scalar("SELECT count(*) FROM complaint") == before

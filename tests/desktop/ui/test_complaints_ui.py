@@ -153,7 +153,7 @@ def test_fairness_and_programme_pages(qtbot, coordinator_session, store):
     win.nav.setCurrentRow(FAIRNESS_ROW)
     table = win.fairness_page.districts
     assert table.rowCount() == 16
-    total = sum(int(table.item(r, 1).text().replace(" ", "")) for r in range(16))
+    total = sum(int(table.item(r, 1).text().replace("\u00a0", "")) for r in range(16))
     assert total == store.scalar("SELECT count(*) FROM inspection")
     win.nav.setCurrentRow(PROGRAMMES_ROW)
     page = win.programmes_page

@@ -1,13 +1,18 @@
 """Cases, the ladder and the register driven through the GUI."""
+import subprocess
 from datetime import date
+from pathlib import Path
 
 import pytest
+from PySide6.QtGui import QDesktopServices, QImage
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.demo.cases import CERT_PASSWORD, certs_dir
 from desktop.store.decisions import record_transmission
 from desktop.store.users import authenticate
 from desktop.ui.case_dialog import CaseDialog, PreviewDialog, sign_checked
+from desktop.services.paperwork import decision_pdf
+from reports.raster import pdf_pages_png
 from desktop.ui.cases_page import CasesPage
 from desktop.ui.register_page import RegisterPage
 
@@ -42,11 +47,20 @@ def test_case_dialog_advances_drafts_previews_and_signs(qtbot, president_session
     qtbot.keyClicks(dialog.result, "non conforme a la contre-visite")
     dialog.advance_button.click()
     assert dialog.steps.rowCount() >= 3 and dialog.draft_button.isEnabled()
+    # The button names the document the step calls for.
+    assert dialog.draft_button.text().startswith("Rédiger : Arrêté") and "(Arrêté)" in dialog.draft_button.toolTip()
     decision_id = dialog.do_draft()
     assert decision_id and dialog.documents.count() >= 1
     preview = PreviewDialog(president_session, decision_id)
     qtbot.addWidget(preview)
-    assert "قرار" in preview.browser.toPlainText() and "Arrêté" in preview.browser.toPlainText()
+    # The preview is the PDF itself: its pages, drawn from the same bytes.
+    pdf = decision_pdf(president_session.commune, decision_id)[1]
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert "قرار" in text or "Arrêté" in text
+    expected = pdf_pages_png(pdf)
+    assert len(preview.pages) == len(expected) >= 1
+    first = QImage.fromData(expected[0], "PNG")
+    assert preview.pages[0].pixmap().toImage().convertToFormat(first.format()) == first
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
     p12 = certs_dir(demo_path) / "president.p12"
@@ -55,6 +69,17 @@ def test_case_dialog_advances_drafts_previews_and_signs(qtbot, president_session
     number = sign_checked(dialog, president_session, decision_id, p12, CERT_PASSWORD)
     dialog.refresh()
     assert number and f"{number}/{date.today().year}" in dialog.documents.item(dialog.documents.count() - 1).text()
+    # After signing: a confirmation with the register number, and the signed PDF one click away.
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(Path(url.toLocalFile())))
+    box = dialog.signed_confirmation(decision_id, answer=False)
+    qtbot.addWidget(box)
+    assert f"{number}/{date.today().year}" in box.text()
+    [opener] = [b for b in box.buttons() if b.text() == "Ouvrir le PDF"]
+    opener.click()
+    assert opened[0].name == f"arrete-{number}-{date.today().year}.pdf"
+    assert opened[0].read_bytes() == decision_pdf(president_session.commune, decision_id)[1]
+    assert opened[0].read_bytes() != pdf  # the signed file, not the draft
 
 
 @pytest.fixture

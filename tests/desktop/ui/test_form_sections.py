@@ -143,12 +143,14 @@ def test_location_loads_collects_and_locates(qtbot):
         section.pick_button.click()
 
 
-def test_location_takes_a_sites_place_without_overwriting_a_typed_point(qtbot):
+def test_location_follows_the_chosen_site_and_says_so_when_the_point_was_far(qtbot):
     section = shown(qtbot, LocationSection(FR, DISTRICTS, district_at))
     section.take_site_place({"lon": -7.61, "lat": 33.6, "district_id": "D-MAARIF"})
-    assert section.collect() == Location(-7.61, 33.6, "D-MAARIF")
+    assert section.collect() == Location(-7.61, 33.6, "D-MAARIF") and not section.note.isVisible()
+    # Never the point of one site with the district of another: the point follows the site.
     section.take_site_place({"lon": -7.64, "lat": 33.58, "district_id": "D-ANFA"})
-    assert section.collect() == Location(-7.61, 33.6, "D-ANFA")
+    assert section.collect() == Location(-7.64, 33.58, "D-ANFA")
+    assert section.note.isVisible() and "3,6 km" in section.note.text()
 
 
 def test_location_messages_show_under_their_fields(qtbot):

@@ -17,7 +17,7 @@ def test_first_page_only_then_more_on_scroll(qtbot, session):
     assert page.model.rowCount() == 200  # one page, not 3,000 rows
     page.view.scrollToBottom()
     qtbot.waitUntil(lambda: page.model.rowCount() > 200)
-    qtbot.waitUntil(lambda: "3 000" in page.count.text())
+    qtbot.waitUntil(lambda: "3\u00a0000" in page.count.text())
 
 
 def test_filters_narrow_the_list_and_the_count(qtbot, session, store):
@@ -26,7 +26,7 @@ def test_filters_narrow_the_list_and_the_count(qtbot, session, store):
     page.field.setCurrentIndex(page.field.findData("urbanism"))
     page.outcome.setCurrentIndex(page.outcome.findData("violations"))
     expected = store.scalar("SELECT count(*) FROM inspection WHERE field_code = 'urbanism' AND outcome = 'violations'")
-    qtbot.waitUntil(lambda: page.count.text().replace(" ", "").startswith(str(expected)))
+    qtbot.waitUntil(lambda: page.count.text().replace("\u00a0", "").startswith(str(expected)))
     labels = {page.model.index(r, 1).data() for r in range(page.model.rowCount())}
     assert labels == {"Urbanisme"}
     page.date_from.setDate(QDate(2026, 3, 1))

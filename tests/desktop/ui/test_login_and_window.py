@@ -46,3 +46,12 @@ def test_reviewer_cannot_start_an_inspection(qtbot, make_session, store):
     win = MainWindow(make_session(reviewer))
     qtbot.addWidget(win)
     assert not win.inspections.new_button.isEnabled()
+
+
+def test_login_shows_the_commune_name_in_the_chosen_language(qtbot, store):
+    from desktop.i18n import Translator
+    dialog = LoginDialog(store, Translator("ar"), commune_names=("جماعة الدار البيضاء", "Commune de Casablanca"))
+    qtbot.addWidget(dialog)
+    assert dialog.commune.text() == "جماعة الدار البيضاء"
+    dialog.language.setCurrentIndex(dialog.language.findData("fr"))
+    assert dialog.commune.text() == "Commune de Casablanca"

@@ -21,7 +21,7 @@ def page(qtbot, session):
 
 
 def test_points_load_and_draw_individually(page):
-    assert len(page.scene.x) == 3000 and "3 000" in page.status.text()
+    assert len(page.scene.x) == 3000 and "3\u00a0000" in page.status.text()
     assert not page.map.drawn.density and page.map.drawn.visible > 2500
 
 
@@ -186,7 +186,7 @@ def test_legend_rows_are_translated(store, lang):
     assert title == tr("map.legend_rate_violations") != "map.legend_rate_violations"
     assert rows == [*choropleth_classes(rates), (tr("map.no_data"), NO_DATA_COLOR)] and len(rows) == 6
     title, rows = map_render.legend_rows(scene, Style(color_by="field"), tr, Drawn(visible=12345))
-    assert "12 345" in title and [c for _l, c in rows] == list(FIELD_COLORS)
+    assert "12\u00a0345" in title and [c for _l, c in rows] == list(FIELD_COLORS)
     groups = ("hygiene", "public_domain", "urbanism", "other")
     assert [label for label, _c in rows] == [tr(f"map.group_{g}") for g in groups]
     assert not any(label.startswith("map.") for label, _c in rows)
@@ -207,3 +207,13 @@ def test_the_map_export_does_not_import_the_page():
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert "desktop.store.geo" in imported and not any(m.startswith("desktop.ui.map_page") for m in imported)
+
+
+def test_hovering_a_point_names_its_site_and_date(page, store):
+    index = 0
+    rowid = int(page.scene.points.rowid[index])
+    row = store.query("SELECT s.name, i.inspected_at FROM inspection i JOIN site s ON s.id = i.site_id WHERE i.rowid = ?",
+                      (rowid,))[0]
+    text = page.map.describe(index)
+    assert row["name"] in text.splitlines()[0] and row["inspected_at"][:4] in text.splitlines()[0]
+    assert len(text.splitlines()) >= 2  # then the field and the outcome
