@@ -297,6 +297,46 @@ def _fill_templates(data: DocumentData, templates: dict) -> dict[str, _Filled]:
     return filled
 
 
+MISSING_VALUES = ("", "—", "…")  # what a placeholder shows when its fact was not recorded
+
+
+def placeholders_used(data: DocumentData, templates: dict | None = None) -> list[str]:
+    """The placeholders the templates of ``data``'s kind cite in its languages, in order."""
+    templates = templates or load_templates()
+    kinds = templates["documents"].get(data.kind, {})
+    names: dict[str, None] = {}
+    for lang in data.langs:
+        if lang in kinds:
+            for text in _texts(data.kind, lang, kinds[lang]):
+                for _lit, name, _spec, _conv in string.Formatter().parse(text):
+                    if name:
+                        names[name] = None
+    return list(names)
+
+
+def signing_gaps(data: DocumentData, templates: dict | None = None) -> tuple[list[str], list[str]]:
+    """What forbids signing ``data``: (the placeholders it cites whose fact is missing — no value,
+    an empty one, "—" or "…" —, the cited legal bases still marked unconfirmed "(?)").
+
+    A signed act rests on recorded facts and identified texts (Law 03-01 art. 1): a draft with
+    either gap stays a draft until the commune records the event or the text's references."""
+    templates = templates or load_templates()
+    marks = {templates["phrases"]["unconfirmed"][lang].strip() for lang in LANGS
+             if lang in templates.get("phrases", {}).get("unconfirmed", {})} or {"(?)"}
+    missing, unconfirmed = [], []
+    for name in placeholders_used(data, templates):
+        for lang in data.langs:
+            value = (data.values_ar if lang == "ar" else data.values_fr).get(name)
+            if value is None or value.strip() in MISSING_VALUES:
+                if name not in missing:
+                    missing.append(name)
+            elif lang == "ar" and any(m in value for m in marks):
+                for line in value.split("\n"):
+                    if any(m in line for m in marks) and line not in unconfirmed:
+                        unconfirmed.append(line.strip())
+    return missing, unconfirmed
+
+
 def _fill_checked(kind: str, lang: str, values: dict[str, str], text: str) -> str:
     try:
         return fill(text, values)

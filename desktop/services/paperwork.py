@@ -23,9 +23,10 @@ from desktop.store.db import Store
 from desktop.store.decisions import document, dump_document, next_number
 from desktop.store.errors import StoreError
 from desktop.store.users import User
+from reports.counting import NOUNS, count
 from reports.signing import read_pkcs12, sign_pdf
 from reports.documents import (DocumentData, Delegation, Signatory, gregorian_text, load_templates, render_document,
-                               validate_document)
+                               signing_gaps, validate_document)
 
 
 class NotAuthorisedToSign(PermissionDenied):
@@ -52,7 +53,7 @@ def _phrase(name: str, lang: str, **values) -> str:
 
 
 def _fmt(day: str | None) -> str:
-    return gregorian_text(date.fromisoformat(day[:10])) if day else "…"
+    return gregorian_text(date.fromisoformat(day[:10])) if day else "—"
 
 
 def _case_violations(catalogue: Catalogue, codes: list[str]) -> list[Violation]:
@@ -118,17 +119,24 @@ def _facts(store: Store, catalogue: Catalogue, case_id: str) -> tuple[dict, dict
     notice_step = next((s for s in steps if s.step == "formal_notice"), None)
     authority = ((open_step.data.get("authority") if open_step else None)
                  or (violations[0].referral_to if violations else None) or "urbanism_controller")
+    # Every fact comes from a recorded event: a notice counts once signed, its date is the day it
+    # was delivered (deadlines run from delivery), never a step's opening; a missing event stays
+    # "—" and the draft cannot be signed (signing_gaps).
+    delivered = notice[0]["delivered_on"] if notice else None
+    notice_days = ((date.fromisoformat(notice_step.due_on) - date.fromisoformat(notice_step.opened_on)).days
+                   if notice_step else deadline)
     common = {"site_name": case["name"], "site_address": case["address"], "deadline_days": str(deadline),
               "inspection_date": _fmt(first[0]["inspected_at"] if first else None),
-              "reinspection_date": _fmt(reinspection.done_on if reinspection else None),
+              "reinspection_date": _fmt(reinspection.done_on if reinspection and (not delivered or reinspection.done_on
+                                                                                   >= delivered) else None),
               "deadline_date": gregorian_text(date.today() + timedelta(days=deadline)),
               "fee_multiplier": str(int(max((v.fee_multiplier or 0 for v in violations), default=5) or 5)),
               "notice_ref": f"{notice[0]['number']}/{notice[0]['year']}" if notice else "—",
-              "notice_date": _fmt(notice[0]["delivered_on"] if notice and notice[0]["delivered_on"]
-                                  else notice_step.opened_on if notice_step else None),
-              "notice_days": str((date.fromisoformat(notice_step.due_on) - date.fromisoformat(notice_step.opened_on)).days
-                                 if notice_step else deadline),
-              "decision_ref": f"{decided[0]['number']}/{decided[0]['year']}" if decided else "…"}
+              "notice_date": _fmt(delivered) if delivered else "—",
+              "notice_days": str(notice_days),
+              "decision_ref": f"{decided[0]['number']}/{decided[0]['year']}" if decided else "—",
+              "decision_delivered_date": _fmt(decided[0]["delivered_on"]) if decided and decided[0]["delivered_on"]
+              else "—"}
     p = phrases()
 
     def lang_values(lang: str) -> dict:
@@ -138,7 +146,11 @@ def _facts(store: Store, catalogue: Catalogue, case_id: str) -> tuple[dict, dict
             label = v.label(lang)
             if f["measure_value"] is not None and v.measure:
                 unit = p["units"][v.measure.unit][lang]
-                label += f" ({f['measure_value']:g} {unit})".replace(" )", ")")
+                value = f["measure_value"]
+                if v.measure.unit in NOUNS and float(value).is_integer():
+                    label += f" ({count(int(value), v.measure.unit, lang, spelled=False)})"
+                else:
+                    label += f" ({value:g} {unit})".replace(" )", ")")
             measured.append(label)
         owner = case["owner_name"] or p["owner_default"][lang]
         if case["owner_id_number"]:
@@ -146,7 +158,8 @@ def _facts(store: Store, catalogue: Catalogue, case_id: str) -> tuple[dict, dict
             owner += f" ({id_kind} {case['owner_id_number']})"
         measure = p["measures"].get(decision_kind(violations), p["measures"]["closure"])
         chosen = p["authorities"].get(authority, p["authorities"]["urbanism_controller"])
-        return {**common, "owner": owner, "findings": p["findings_joiner"][lang].join(measured),
+        return {**common, "owner": owner, "deadline_period": count(deadline, "days", lang),
+                "notice_period": count(notice_days, "days", lang), "findings": p["findings_joiner"][lang].join(measured),
                 "legal_bases": _legal_bases(catalogue, violations, lang), "next_measure": measure[lang],
                 "authority": chosen[lang], "executor": p["executor"][lang], "commune": "",
                 "district": case["district_ar" if lang == "ar" else "district_fr"] or ""}
@@ -223,6 +236,17 @@ def signing_authority(commune: Commune, user: User, field_code: str, on: date) -
     raise NotAuthorisedToSign(user, field_code)
 
 
+def check_signable(doc: DocumentData) -> None:
+    """Refuse to sign a draft that prints a fact no event recorded ("—", "…", empty) or cites a
+    legal basis still unconfirmed "(?)": the commune records the event (the notice signed and
+    delivered, the re-inspection done…) or the text's references, then redrafts."""
+    missing, unconfirmed = signing_gaps(doc)
+    if missing:
+        raise Refusal("missing_facts", facts=", ".join(missing))
+    if unconfirmed:
+        raise Refusal("unconfirmed_basis", bases=" ".join(unconfirmed))
+
+
 def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: str, on: date | None = None) -> int:
     """Number, render, sign (PAdES) and store a draft in one transaction; returns its number.
 
@@ -235,6 +259,7 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
         raise StoreError("already_signed", decision_id)
     signatory, delegation_id = signing_authority(commune, user, row["field_code"], on)
     read_pkcs12(pkcs12, password)
+    check_signable(doc)
     with store.transaction(user.id) as tx:
         number = next_number(tx, on.year)
         doc.number, doc.issued_on, doc.signatory = f"{number}/{on.year}", on, signatory

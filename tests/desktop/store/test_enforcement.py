@@ -114,9 +114,17 @@ def test_only_case_managers_advance(commune, catalogue):
     assert current_step(store, case_id).step == "reinspection"
 
 
-def _draft(store, people, catalogue, field):
-    case_id = store.scalar("SELECT c.id FROM case_file c WHERE c.field_code = ? AND c.status = 'open' LIMIT 1", (field,))
-    return draft_decision(Commune(store.path, store, catalogue, user=people["coordinateur"]), case_id, "closure")
+def _draft(store, people, catalogue, field, kind="formal_notice"):
+    """A signable draft: a notice (it rests on no earlier event) on an open case of ``field`` whose
+    violations cite only confirmed legal bases (a "(?)" basis cannot be signed)."""
+    doubtful = [v.code for f in catalogue.fields for v in f.violations
+                if any(not b.confirmed or not catalogue.texts[b.text].confirmed for b in v.basis)]
+    marks = ",".join("?" * len(doubtful))
+    case_id = store.scalar("SELECT c.id FROM case_file c WHERE c.field_code = ? AND c.status = 'open' AND NOT EXISTS"
+                           " (SELECT 1 FROM case_finding cf JOIN finding f ON f.id = cf.finding_id WHERE cf.case_id = c.id"
+                           f" AND f.violation_code IN ({marks})) LIMIT 1", (field, *doubtful))
+    assert case_id, field
+    return draft_decision(Commune(store.path, store, catalogue, user=people["coordinateur"]), case_id, kind)
 
 
 def test_only_president_or_delegate_in_scope_signs(store, people, p12, catalogue, tmp_path):
@@ -188,7 +196,14 @@ def test_decision_cli(demo_path, tmp_path, monkeypatch, capsys):
     assert main(["decision", "list", "--db", str(demo_path), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     signed = next(r for r in rows if r["status"] == "signed")
-    draft = next(r for r in rows if r["status"] == "draft" and r["field_code"] not in ("hygiene", "public_domain"))
+    from desktop.store.db import open_store
+    from reports.documents import signing_gaps
+    s = open_store(demo_path)
+    gaps = {r["id"]: signing_gaps(document(s, r["id"])[1]) for r in rows if r["status"] == "draft"}
+    s.close()
+    draft = next(r for r in rows if r["status"] == "draft" and r["field_code"] not in ("hygiene", "public_domain")
+                 and gaps[r["id"]] == ([], []))
+    unsignable = next(r for r in rows if r["status"] == "draft" and gaps[r["id"]] != ([], []))
     out = tmp_path / "s.pdf"
     assert main(["decision", "pdf", signed["id"], "--db", str(demo_path), "--out", str(out)]) == 0
     assert main(["decision", "verify", str(out), "--db", str(demo_path)]) == 0
@@ -209,6 +224,8 @@ def test_decision_cli(demo_path, tmp_path, monkeypatch, capsys):
     assert main(["decision", "sign", draft["id"], "--db", str(demo_path), "--pkcs12", str(p12)]) == 2
     assert "incorrect" in capsys.readouterr().err
     monkeypatch.setenv("COMMUNE_POLICE_PKCS12_PASSWORD", CERT_PASSWORD)
+    assert main(["decision", "sign", unsignable["id"], "--db", str(demo_path), "--pkcs12", str(p12)]) == 2
+    assert "Signature impossible" in capsys.readouterr().err  # a missing fact or an unconfirmed basis
     assert main(["decision", "sign", draft["id"], "--db", str(demo_path), "--pkcs12", str(p12)]) == 0
     draft_pdf = tmp_path / "draft.pdf"
     other_draft = next(r for r in rows if r["status"] == "draft" and r["id"] != draft["id"])
