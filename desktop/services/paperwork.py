@@ -73,27 +73,40 @@ def kind_for_current_step(commune: Commune, case_id: str) -> str | None:
     return document_for(step.step, _case_violations(commune.catalogue, case_violations(commune.store, case_id)))
 
 
-def _legal_bases(catalogue: Catalogue, violations: list[Violation], lang: str) -> str:
-    articles: dict[tuple[str, bool], list[str]] = {}
-    for v in violations:
-        for b in v.basis:
-            entry = articles.setdefault((b.text, b.confirmed), [])
-            if b.article and b.article not in entry:
-                entry.append(b.article)
+def _article_key(article: str) -> tuple:
+    return tuple(int(x) if x.isdigit() else 0 for x in article.replace("-", ".").split("."))
+
+
+def _legal_bases(catalogue: Catalogue, violations: list[Violation], lang: str, kind: str | None = None) -> str:
+    """The visas: one per text (the kind's own bases and the violations'), ordered by rank (organic
+    law, laws, decrees, communal regulations), each with the promulgating dahir and the articles
+    that apply, sorted; an unconfirmed basis keeps its "(?)" (and the draft cannot be signed)."""
+    cited: list[tuple[str, str | None, bool]] = [(t, a, True) for t, a in phrases().get("document_bases", {}).get(kind or "", [])]
+    cited += [(b.text, b.article, b.confirmed) for v in violations for b in v.basis]
+    articles: dict[str, list[str]] = {}
+    doubtful: set[str] = set()
+    for text_code, article, confirmed in cited:
+        entry = articles.setdefault(text_code, [])
+        if article and article not in entry:
+            entry.append(article)
+        if not confirmed:
+            doubtful.add(text_code)
+    order = sorted(articles, key=lambda code: (catalogue.texts[code].rank, list(articles).index(code)))
     bases = []
-    for (text_code, confirmed), arts in articles.items():
+    for text_code in order:
         legal_text = catalogue.texts[text_code]
-        text = legal_text.ar if lang == "ar" else legal_text.fr
+        text = (legal_text.visa_ar or legal_text.ar) if lang == "ar" else (legal_text.visa_fr or legal_text.fr)
+        arts = sorted(articles[text_code], key=_article_key)
         if arts:
             joined = _phrase("article_joiner", lang).join(arts)
             text += _phrase("visa_one_article" if len(arts) == 1 else "visa_many_articles", lang, articles=joined)
-        if not confirmed or not legal_text.confirmed:
+        if text_code in doubtful or not legal_text.confirmed:
             text += _phrase("unconfirmed", lang)
         bases.append(_phrase("visa", lang, text=text))
-    return "\n".join(dict.fromkeys(bases))
+    return "\n".join(bases)
 
 
-def _facts(store: Store, catalogue: Catalogue, case_id: str) -> tuple[dict, dict, str]:
+def _facts(store: Store, catalogue: Catalogue, case_id: str, kind: str | None = None) -> tuple[dict, dict, str]:
     """The placeholder values of a case's documents, Arabic and French, and its police field."""
     cases = store.query("SELECT c.field_code, s.name, s.address, s.owner_name, s.owner_id_kind, s.owner_id_number,"
                         " d.name_ar AS district_ar, d.name_fr AS district_fr FROM case_file c JOIN site s ON s.id = c.site_id"
@@ -137,6 +150,13 @@ def _facts(store: Store, catalogue: Catalogue, case_id: str) -> tuple[dict, dict
               "decision_ref": f"{decided[0]['number']}/{decided[0]['year']}" if decided else "—",
               "decision_delivered_date": _fmt(decided[0]["delivered_on"]) if decided and decided[0]["delivered_on"]
               else "—"}
+    # Facts recorded on the case's steps (the permit withdrawn, the technical expertise of a ruin
+    # order): printed only as recorded; absent, they stay "—" and the draft cannot be signed.
+    recorded = {key: "—" for key in ("permit_ref", "permit_date", "expertise_ref", "expertise_date")}
+    for s in steps:
+        for key in recorded:
+            if s.data.get(key):
+                recorded[key] = _fmt(s.data[key]) if key.endswith("_date") else str(s.data[key])
     p = phrases()
 
     def lang_values(lang: str) -> dict:
@@ -156,12 +176,14 @@ def _facts(store: Store, catalogue: Catalogue, case_id: str) -> tuple[dict, dict
         if case["owner_id_number"]:
             id_kind = p["id_kinds"].get(case["owner_id_kind"], p["id_kinds"]["rc"])[lang]
             owner += f" ({id_kind} {case['owner_id_number']})"
-        measure = p["measures"].get(decision_kind(violations), p["measures"]["closure"])
+        measure = p["measures"][decision_kind(violations)]
         chosen = p["authorities"].get(authority, p["authorities"]["urbanism_controller"])
+        governor = p["governor"][lang]
         return {**common, "owner": owner, "deadline_period": count(deadline, "days", lang),
                 "notice_period": count(notice_days, "days", lang), "findings": p["findings_joiner"][lang].join(measured),
-                "legal_bases": _legal_bases(catalogue, violations, lang), "next_measure": measure[lang],
-                "authority": chosen[lang], "executor": p["executor"][lang], "commune": "",
+                "legal_bases": _legal_bases(catalogue, violations, lang, kind), "next_measure": measure[lang],
+                "authority": chosen[lang].format(governor=governor), "executor": p["executor"][lang],
+                "governor": governor, "court": p["court"][lang], **recorded,
                 "district": case["district_ar" if lang == "ar" else "district_fr"] or ""}
     return lang_values("ar"), lang_values("fr"), case["field_code"]
 
@@ -205,13 +227,13 @@ def draft_decision(commune: Commune, case_id: str, kind: str, langs: tuple[str, 
     user = commune.actor
     require(user.role, "decision.draft")
     store = commune.store
-    values_ar, values_fr, field_code = _facts(store, commune.catalogue, case_id)
+    values_ar, values_fr, field_code = _facts(store, commune.catalogue, case_id, kind)
     header_ar, header_fr = _header(commune, values_ar["district"], values_fr["district"])
-    c = commune.info
     place_ar, place_fr = _place(commune)
+    values_ar["commune"], values_fr["commune"] = place_ar or "—", place_fr or "—"
     doc = DocumentData(kind=kind, number=None, issued_on=date.today(), place_ar=place_ar, place_fr=place_fr,
                        header_ar=header_ar, header_fr=header_fr, values_ar=values_ar, values_fr=values_fr,
-                       signatory=Signatory(c.president_ar if c else "", c.president_fr if c else ""), langs=langs)
+                       signatory=_president(commune), langs=langs)
     validate_document(doc)  # a template problem shows now, not at signing
     with store.transaction(user.id) as tx:
         return tx.insert("decision", {"case_id": case_id, "step_id": step_id, "kind": kind, "field_code": field_code,
@@ -219,12 +241,24 @@ def draft_decision(commune: Commune, case_id: str, kind: str, langs: tuple[str, 
                                       "oversight_class": oversight_class(kind, field_code)})
 
 
+def _president(commune: Commune, delegation: Delegation | None = None) -> Signatory:
+    """The president as signatory, with his exact capacity («رئيس مجلس جماعة الدار البيضاء»)."""
+    c = commune.info
+    place_ar, place_fr = _place(commune)
+    return Signatory(c.president_ar if c else "", c.president_fr if c else "",
+                     _phrase("president_capacity", "ar", commune=place_ar),
+                     _phrase("president_capacity", "fr", commune=place_fr), delegation=delegation)
+
+
 def signing_authority(commune: Commune, user: User, field_code: str, on: date) -> tuple[Signatory, str | None]:
     """Who signs and in what capacity: the president himself, or a user holding a delegation
     in force for this field (Law 113-14 arts. 103 and 236); anyone else is refused."""
     c = commune.info
     if user.role == "president":
-        return Signatory(c.president_ar if c else user.full_name_ar, c.president_fr if c else user.full_name_fr), None
+        signatory = _president(commune)
+        if c is None:
+            signatory.name_ar, signatory.name_fr = user.full_name_ar, user.full_name_fr
+        return signatory, None
     for d in commune.store.query(
             "SELECT * FROM delegation WHERE delegate_id = ? AND withdrawn_on IS NULL AND deleted_at IS NULL"
             " AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)", (user.id, on.isoformat(), on.isoformat())):
@@ -232,7 +266,7 @@ def signing_authority(commune: Commune, user: User, field_code: str, on: date) -
         if "*" in fields or field_code in fields:
             delegation = Delegation(d["number"], _fmt(d["decided_on"]), user.full_name_ar, user.full_name_fr,
                                     d["capacity_ar"], d["capacity_fr"], d["scope_ar"], d["scope_fr"])
-            return Signatory(c.president_ar if c else "", c.president_fr if c else "", delegation=delegation), d["id"]
+            return _president(commune, delegation), d["id"]
     raise NotAuthorisedToSign(user, field_code)
 
 

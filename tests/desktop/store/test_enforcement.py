@@ -52,11 +52,11 @@ def commune(empty_commune):
 def test_a_finding_opens_a_case_with_owner_and_due_date(commune, catalogue):
     store, officer = commune["store"], commune["officer"]
     site = make_site(store)
-    iid = make_inspection(store, officer, catalogue, site, field_code="public_domain", findings=["DOM-01"],
+    iid = make_inspection(store, officer, catalogue, site, field_code="public_domain", findings=["DOM-04"],
                           inspected_at="2026-06-01T10:30:00Z")
     case_id = case_of(store, iid)
     step = current_step(store, case_id)
-    assert step.step == "formal_notice"  # DOM-01: notice to stop (Law 57-19 art. 27)
+    assert step.step == "formal_notice"  # DOM-04: notice to return the site (Law 57-19 art. 25)
     assert (step.opened_on, step.due_on) == ("2026-06-01", "2026-07-01")  # its 30 days
     assert step.owner_id == commune["coordinator"].id
     # A second inspection of the same site and field joins the open case.
@@ -85,7 +85,7 @@ def test_a_compliant_inspection_opens_no_case(commune, catalogue):
 
 def test_ladder_moves_in_order_only(commune, catalogue):
     store, coord, officer = commune["store"], commune["coordinator"], commune["officer"]
-    case_id = make_case(store, officer, catalogue, ["DOM-01"])
+    case_id = make_case(store, officer, catalogue, ["DOM-04"])
     with pytest.raises(LadderError):
         advance(store, coord, case_id, "execution")
     advance(store, coord, case_id, "reinspection", "notice served", on=date(2026, 7, 1))
@@ -105,7 +105,7 @@ def test_ladder_moves_in_order_only(commune, catalogue):
 
 def test_only_case_managers_advance(commune, catalogue):
     store = commune["store"]
-    case_id = make_case(store, commune["officer"], catalogue, ["DOM-01"])
+    case_id = make_case(store, commune["officer"], catalogue, ["DOM-04"])
     for role in ("officer", "reviewer", "administrator"):
         with pytest.raises(PermissionError):
             advance(store, make_user(store, role), case_id, "reinspection")
