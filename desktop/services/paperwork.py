@@ -89,7 +89,7 @@ def _legal_bases(catalogue: Catalogue, violations: list[Violation], lang: str, k
         entry = articles.setdefault(text_code, [])
         if article and article not in entry:
             entry.append(article)
-        if not confirmed:
+        if not confirmed and article:  # an article not verified; a whole text is confirmed by its record
             doubtful.add(text_code)
     order = sorted(articles, key=lambda code: (catalogue.texts[code].rank, list(articles).index(code)))
     bases = []
@@ -192,9 +192,8 @@ def _header(commune: Commune, district_ar: str, district_fr: str) -> tuple[list[
     c = commune.info
     ar = [*_phrase_list("kingdom", "ar"), c.wilaya_ar if c else "", c.name_ar if c else ""]
     fr = [*_phrase_list("kingdom", "fr"), c.wilaya_fr if c else "", c.name_fr if c else ""]
-    if district_ar:
-        ar.append(_phrase("district_header", "ar", district=district_ar))
-        fr.append(_phrase("district_header", "fr", district=district_fr))
+    # No arrondissement line: the documents are the commune president's, not the arrondissement's
+    # (legal review B7); the site's address says where.
     return [x for x in ar if x], [x for x in fr if x]
 
 
