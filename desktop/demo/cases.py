@@ -93,7 +93,7 @@ def build_signatures(store: Store, admin: User, catalogue: Catalogue, today: dat
     add_delegation(store, president, vp, "3/2026", today - timedelta(days=200), "art103",
                    ["hygiene", "public_domain"], "حفظ الصحة والاحتلال المؤقت للملك العمومي",
                    "hygiène et occupation du domaine public", "النائب الأول للرئيس", "Premier vice-président",
-                   today - timedelta(days=200))
+                   today - timedelta(days=200), bo_number="18", bo_date=today - timedelta(days=185))
     folder = certs_dir(store.path)
     folder.mkdir(exist_ok=True)
     ca = make_ca("Commune de Casablanca")

@@ -249,24 +249,41 @@ def _president(commune: Commune, delegation: Delegation | None = None) -> Signat
                      _phrase("president_capacity", "fr", commune=place_fr), delegation=delegation)
 
 
-def signing_authority(commune: Commune, user: User, field_code: str, on: date) -> tuple[Signatory, str | None]:
+def signing_authority(commune: Commune, user: User, field_code: str, on: date,
+                      district_id: str | None = None) -> tuple[Signatory, str | None]:
     """Who signs and in what capacity: the president himself, or a user holding a delegation
-    in force for this field (Law 113-14 arts. 103 and 236); anyone else is refused."""
-    c = commune.info
+    in force for this field (Law 113-14 arts. 103 and 236); anyone else is refused.
+
+    A delegation is in force once published in the BO-CT (art. 277), not before; an art. 236
+    delegation covers only its arrondissement (``district_id``: the site's); the delegate of an
+    art. 236 delegation signs in his own capacity, the art. 103 one «عن الرئيس وبتفويض منه»."""
     if user.role == "president":
         signatory = _president(commune)
-        if c is None:
+        if commune.info is None:
             signatory.name_ar, signatory.name_fr = user.full_name_ar, user.full_name_fr
         return signatory, None
     for d in commune.store.query(
             "SELECT * FROM delegation WHERE delegate_id = ? AND withdrawn_on IS NULL AND deleted_at IS NULL"
             " AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)", (user.id, on.isoformat(), on.isoformat())):
         fields = json.loads(d["scope_fields"])
-        if "*" in fields or field_code in fields:
-            delegation = Delegation(d["number"], _fmt(d["decided_on"]), user.full_name_ar, user.full_name_fr,
-                                    d["capacity_ar"], d["capacity_fr"], d["scope_ar"], d["scope_fr"])
-            return _president(commune, delegation), d["id"]
+        if field_code not in fields:
+            continue
+        if not d["bo_number"] or not d["bo_date"] or d["bo_date"] > on.isoformat():
+            raise Refusal("delegation_not_published", number=d["number"])
+        if d["legal_basis"] == "art236" and (district_id is None or d["district_id"] != district_id):
+            continue
+        delegation = Delegation(d["number"], _fmt(d["decided_on"]), user.full_name_ar, user.full_name_fr,
+                                d["capacity_ar"], d["capacity_fr"], d["scope_ar"], d["scope_fr"],
+                                bo_number=d["bo_number"], bo_date=_fmt(d["bo_date"]),
+                                own_capacity=d["legal_basis"] == "art236")
+        return _president(commune, delegation), d["id"]
     raise NotAuthorisedToSign(user, field_code)
+
+
+def _case_district(store: Store, case_id: str | None) -> str | None:
+    if case_id is None:
+        return None
+    return store.scalar("SELECT s.district_id FROM case_file c JOIN site s ON s.id = c.site_id WHERE c.id = ?", (case_id,))
 
 
 def check_signable(doc: DocumentData) -> None:
@@ -290,7 +307,8 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
     row, doc = document(store, decision_id)
     if row["status"] == "signed":
         raise StoreError("already_signed", decision_id)
-    signatory, delegation_id = signing_authority(commune, user, row["field_code"], on)
+    signatory, delegation_id = signing_authority(commune, user, row["field_code"], on,
+                                                 _case_district(store, row["case_id"]))
     read_pkcs12(pkcs12, password)
     check_signable(doc)
     with store.transaction(user.id) as tx:

@@ -302,5 +302,13 @@ ALTER TABLE inspection ADD COLUMN complaint_id TEXT REFERENCES complaint(id);
 CREATE INDEX inspection_programme ON inspection(programme_id);
 """ + "\n".join(_no_delete(t) for t in ("complaint", "complaint_inspection", "programme", "programme_brigade"))
 
-MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4)]
+# 5: lawful documents (legal review 2026-11): a delegation is used only once published in the
+# BO-CT (OL 113-14 art. 277), and an art. 236 delegation covers its arrondissement only.
+M5 = """
+ALTER TABLE delegation ADD COLUMN bo_number TEXT NOT NULL DEFAULT '';
+ALTER TABLE delegation ADD COLUMN bo_date TEXT;
+ALTER TABLE delegation ADD COLUMN district_id TEXT REFERENCES district(id);
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4), (5, M5)]
 LATEST = MIGRATIONS[-1][0]

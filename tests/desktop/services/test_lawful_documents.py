@@ -256,3 +256,66 @@ def test_letters_are_letters(world):
     no_placeholder_left(ar)
     assert decided.strftime("%d/%m/%Y") in ar and "استخدام القوة العمومية" in ar and "المادة 108" in ar
     assert "تسخير" not in ar and "يقرر" not in ar
+
+
+def _delegate_p12(w, name):
+    from reports.pki import issue_signer, make_ca, write_pkcs12
+    ca = make_ca("Commune de test " + name)
+    path = w["tmp"] / f"{name}.p12"
+    write_pkcs12(path, issue_signer(ca, name, "Commune de test"), ca, PASSWORD)
+    return path
+
+
+def test_a_delegation_signs_only_once_published_and_is_cited_among_the_visas(world):
+    from desktop.services.paperwork import NotAuthorisedToSign
+    from desktop.store.delegations import add_delegation, record_publication
+    w = world
+    vp = make_user(w["store"], "coordinator")
+    with pytest.raises(Refusal, match="delegation_all_fields"):
+        add_delegation(w["store"], w["president"], vp, "4/2026", DAY - timedelta(days=30), "art103", ["*"],
+                       "الكل", "tout", "النائب الأول", "Premier vice-président", DAY - timedelta(days=30))
+    delegation = add_delegation(w["store"], w["president"], vp, "4/2026", DAY - timedelta(days=30), "art103", ["cleanliness"],
+                                "النظافة", "propreté", "النائب الأول للرئيس", "Premier vice-président", DAY - timedelta(days=30))
+    case_id = make_case(w["store"], w["officer"], load_catalogue(), ["CLE-01"])
+    notice = draft_for_current_step(w["commune"], case_id)
+    as_vp = Commune(w["store"].path, w["store"], w["commune"].catalogue, user=vp)
+    p12 = _delegate_p12(w, "vp")
+    with pytest.raises(Refusal, match="delegation_not_published"):
+        sign_decision(as_vp, notice, p12, PASSWORD, DAY)
+    record_publication(w["store"], w["president"], delegation, "61", DAY + timedelta(days=2))
+    with pytest.raises(Refusal, match="delegation_not_published"):  # not before the BO-CT's date
+        sign_decision(as_vp, notice, p12, PASSWORD, DAY)
+    record_publication(w["store"], w["president"], delegation, "61", DAY - timedelta(days=5))
+    sign_decision(as_vp, notice, p12, PASSWORD, DAY)
+    ar = arabic_page(text_of(w, notice))
+    assert "وبناء على قرار التفويض رقم 4/2026" in ar and "الجريدة الرسمية للجماعات الترابية عدد 61" in ar
+    assert "عن الرئيس وبتفويض منه" in ar  # art. 103: delegation of signature
+    other = make_case(w["store"], w["officer"], load_catalogue(), ["STRANI-01"])
+    with pytest.raises(NotAuthorisedToSign):  # outside the delegated sector
+        sign_decision(as_vp, draft_for_current_step(w["commune"], other), p12, PASSWORD, DAY)
+
+
+def test_an_art236_delegation_covers_its_arrondissement_only(world):
+    from desktop.services.paperwork import NotAuthorisedToSign
+    from desktop.store.delegations import add_delegation
+    from tests.builders import make_district, make_site
+    w = world
+    mine, other = make_district(w["store"]), make_district(w["store"])
+    delegate = make_user(w["store"], "coordinator", district_id=mine)
+    with pytest.raises(Refusal, match="delegation_district_required"):
+        add_delegation(w["store"], w["president"], delegate, "5/2026", DAY - timedelta(days=30), "art236", ["cleanliness"],
+                       "النظافة", "propreté", "رئيس المقاطعة", "Président d'arrondissement", DAY - timedelta(days=30))
+    add_delegation(w["store"], w["president"], delegate, "5/2026", DAY - timedelta(days=30), "art236", ["cleanliness"],
+                   "النظافة", "propreté", "رئيس مقاطعة الاختبار", "Président de l'arrondissement", DAY - timedelta(days=30),
+                   bo_number="62", bo_date=DAY - timedelta(days=10), district_id=mine)
+    as_delegate = Commune(w["store"].path, w["store"], w["commune"].catalogue, user=delegate)
+    p12 = _delegate_p12(w, "arr")
+    elsewhere = make_case(w["store"], w["officer"], load_catalogue(), ["CLE-01"], site_id=make_site(w["store"], district_id=other))
+    with pytest.raises(NotAuthorisedToSign):
+        sign_decision(as_delegate, draft_for_current_step(w["commune"], elsewhere), p12, PASSWORD, DAY)
+    here = make_case(w["store"], w["officer"], load_catalogue(), ["CLE-01"], site_id=make_site(w["store"], district_id=mine))
+    notice = draft_for_current_step(w["commune"], here)
+    sign_decision(as_delegate, notice, p12, PASSWORD, DAY)
+    ar = arabic_page(text_of(w, notice))
+    assert "رئيس مقاطعة الاختبار" in ar and "عن الرئيس وبتفويض منه" not in ar  # delegated competence, own capacity
+    assert "قرار التفويض رقم 5/2026" in ar

@@ -234,8 +234,18 @@ def test_decision_cli(demo_path, tmp_path, monkeypatch, capsys):
 
 
 def test_delegation_cli(demo_path, monkeypatch, capsys):
+    from desktop.store.db import open_store
+    with open_store(demo_path) as s:
+        district = s.scalar("SELECT id FROM district LIMIT 1")
     monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "president-demo")
-    args = ["delegation", "add", "--db", str(demo_path), "--delegate", "coordinateur", "--number", "7/2026",
+    no_district = ["delegation", "add", "--db", str(demo_path), "--delegate", "coordinateur", "--number", "7/2026",
+                   "--date", "2026-02-01", "--basis", "art236", "--fields", "urbanism", "--scope-ar", "التعمير",
+                   "--scope-fr", "urbanisme", "--capacity-ar", "رئيس مقاطعة أنفا", "--capacity-fr", "Président"]
+    assert main(no_district) == 2 and "arrondissement" in capsys.readouterr().err  # art. 236: his arrondissement only
+    everything = list(no_district)
+    everything[everything.index("urbanism")] = "*"
+    assert main([*everything, "--district", district]) == 2 and "103" in capsys.readouterr().err  # no "all fields"
+    args = ["delegation", "add", "--db", str(demo_path), "--district", district, "--delegate", "coordinateur", "--number", "7/2026",
             "--date", "2026-02-01", "--basis", "art236", "--fields", "urbanism", "--scope-ar", "التعمير",
             "--scope-fr", "urbanisme", "--capacity-ar", "رئيس مقاطعة أنفا", "--capacity-fr", "Président de l'arrondissement d'Anfa"]
     assert main(args) == 0
@@ -246,6 +256,11 @@ def test_delegation_cli(demo_path, monkeypatch, capsys):
     assert "astrology" in capsys.readouterr().err
     assert main(["delegation", "list", "--db", str(demo_path)]) == 0
     assert "7/2026" in capsys.readouterr().out
+    assert main(["delegation", "publish", delegation_id, "--db", str(demo_path), "--bo-number", "52",
+                 "--bo-date", "2026-03-01"]) == 0
+    with open_store(demo_path) as s:
+        assert s.query("SELECT bo_number, bo_date, district_id FROM delegation WHERE id = ?", (delegation_id,))[0] == \
+            {"bo_number": "52", "bo_date": "2026-03-01", "district_id": district}
     assert main(["delegation", "withdraw", delegation_id, "--db", str(demo_path), "--reason", "Fin du mandat de l'arrondissement"]) == 0
     monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "coord-demo")
     assert main(["delegation", "withdraw", delegation_id, "--db", str(demo_path), "--user", "coordinateur",
