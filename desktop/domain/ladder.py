@@ -96,8 +96,22 @@ def working_days_after(start: date, days: int) -> date:
     return d
 
 
+# The three series of the register (legal review D, B5): arrêtés (decisions), notices (formal
+# notices, the art. 27 notice) and letters (referrals, requests for public force), counted apart.
+LETTER_KINDS = ("referral_letter", "public_force_request")
+NOTICE_KINDS = ("formal_notice", "stop_and_fee")
+
+
+def document_series(kind: str) -> str:
+    """"letter", "notice" or "arrete" (every other kind is a decision of the president)."""
+    return "letter" if kind in LETTER_KINDS else "notice" if kind in NOTICE_KINDS else "arrete"
+
+
 def oversight_class(kind: str, field_code: str) -> str:
-    """Art. 116: regulatory decisions, individual urban-planning decisions, other individual ones."""
+    """Art. 116: regulatory decisions, individual urban-planning decisions, other individual ones;
+    a letter (a referral, a request for public force) is no decision and has no art. 116 deadline."""
+    if kind in LETTER_KINDS:
+        return "letter"
     if kind == "regulatory":
         return "regulatory"
     return "individual_urbanism" if field_code == "urbanism" else "individual_other"

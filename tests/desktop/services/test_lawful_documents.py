@@ -240,6 +240,9 @@ def test_letters_are_letters(world):
     ar = arabic_page(text)
     no_placeholder_left(text)
     assert "الموضوع" in ar and "مراقبو التعمير" in ar and "والسلام" in ar
+    from desktop.store.decisions import register
+    row = next(r for r in register(w["store"], DAY.year) if r["id"] == letter)
+    assert row["oversight_class"] == "letter" and row["governor_due"] is None  # no art. 116 deadline for a letter
     assert "يقرر" not in ar and "المادة الأولى" not in ar and "265" not in ar and "ARRÊTE" not in text
     # The public-force request cites the decision's own delivery, not the notice's.
     case_id = make_case(w["store"], w["officer"], cat, ["HYG-01"])
@@ -319,3 +322,21 @@ def test_an_art236_delegation_covers_its_arrondissement_only(world):
     ar = arabic_page(text_of(w, notice))
     assert "رئيس مقاطعة الاختبار" in ar and "عن الرئيس وبتفويض منه" not in ar  # delegated competence, own capacity
     assert "قرار التفويض رقم 5/2026" in ar
+
+
+def test_the_report_counts_signed_arretes_apart_from_notices_and_letters(world):
+    from desktop.store.indicators import _decisions
+    from desktop.domain.ladder import document_series
+    w = world
+    assert [document_series(k) for k in ("closure", "formal_notice", "stop_and_fee", "referral_letter", "ruin_order")] == \
+        ["arrete", "notice", "notice", "letter", "arrete"]
+    cat = load_catalogue()
+    case_id = make_case(w["store"], w["officer"], cat, ["HYG-01"])
+    to_decision(w, case_id)
+    sign(w, draft_for_current_step(w["commune"], case_id))
+    sign(w, draft_for_current_step(w["commune"], make_case(w["store"], w["officer"], cat, ["URB-01"])))
+
+    class Scope:
+        start, end = DAY - timedelta(days=1), DAY + timedelta(days=1)
+    counts = _decisions(w["store"], Scope)
+    assert (counts["signed"], counts["notices"], counts["letters"]) == (1, 1, 1)
