@@ -340,3 +340,16 @@ def test_the_report_counts_signed_arretes_apart_from_notices_and_letters(world):
         start, end = DAY - timedelta(days=1), DAY + timedelta(days=1)
     counts = _decisions(w["store"], Scope)
     assert (counts["signed"], counts["notices"], counts["letters"]) == (1, 1, 1)
+
+
+def test_imminent_danger_has_its_own_order_without_suspension(world):
+    w = world
+    case_id = make_case(w["store"], w["officer"], load_catalogue(), ["RUIBUI-01"])
+    record_case_fact(w["store"], w["coord"], case_id, "expertise_ref", "EXP-2026-40")
+    record_case_fact(w["store"], w["coord"], case_id, "expertise_date", DAY.isoformat())
+    order = draft_decision(w["commune"], case_id, "ruin_imminent")
+    sign(w, order)
+    ar = arabic_page(text_of(w, order))
+    no_placeholder_left(ar)
+    assert "خطر حال" in ar and "لا يوقف الطعن" in ar and "يوقف الطعن تنفيذ القرار" not in ar
+    assert "EXP-2026-40" in ar and flat("المواد 6 و12 و17 و18 و20 منه") in flat(ar)
