@@ -247,8 +247,10 @@ def _map(p: _Page, figure: MapFigure) -> None:
         line = break_lines(text, document_font(), 6.5, 120, p.rtl)[0]
         draw_line(p.c, line, sx - line.width / 2, sy)
     p.y -= box_h + 6
-    legend = figure.legend_title + " : " + " · ".join(
-        f"≤ {b:.1f}" for b in breaks) if breaks and not figure.cells else figure.legend_title
+    # Classes as ranges (the font has no «≤»; review D), each class once.
+    bounds = list(dict.fromkeys(f"{b:.1f}" for b in breaks))
+    classes = [f"{low} – {high}" for low, high in zip(["0.0", *bounds], bounds) if low != high]
+    legend = figure.legend_title + " : " + " · ".join(classes) if classes and not figure.cells else figure.legend_title
     p.text(legend, size=9, gap=10)
 
 
