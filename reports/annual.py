@@ -250,6 +250,8 @@ def _map(p: _Page, figure: MapFigure) -> None:
     # Classes as ranges (the font has no «≤»; review D), each class once.
     bounds = list(dict.fromkeys(f"{b:.1f}" for b in breaks))
     classes = [f"{low} – {high}" for low, high in zip(["0.0", *bounds], bounds) if low != high]
+    if bounds:
+        classes.append(f"> {bounds[-1]}")  # the top class, above the last break
     legend = figure.legend_title + " : " + " · ".join(classes) if classes and not figure.cells else figure.legend_title
     p.text(legend, size=9, gap=10)
 
