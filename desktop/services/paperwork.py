@@ -350,7 +350,11 @@ def complaint_letter(commune: Commune, complaint_id: str, kind: str, langs: tupl
     header_ar = [*_phrase_list("kingdom", "ar"), info.name_ar if info else ""]
     header_fr = [*_phrase_list("kingdom", "fr"), info.name_fr if info else ""]
     place_ar, place_fr = _place(commune)
-    doc = DocumentData(kind, c["reference"], date.today(), place_ar, place_fr, header_ar, header_fr,
+    # The acknowledgement bears the day of receipt, the answer the day it was recorded (review B8),
+    # not the day the letter is printed.
+    issued = date.fromisoformat((c["received_on"] if kind == "complaint_ack" else c.get("answered_on") or
+                                 date.today().isoformat())[:10])
+    doc = DocumentData(kind, c["reference"], issued, place_ar, place_fr, header_ar, header_fr,
                        {**common, "complainant": c["complainant_name"] or default["ar"], "answer_text": answer},
                        {**common, "complainant": c["complainant_name"] or default["fr"], "answer_text": answer},
                        Signatory(info.president_ar if info else "", info.president_fr if info else ""), langs)

@@ -353,3 +353,18 @@ def test_imminent_danger_has_its_own_order_without_suspension(world):
     no_placeholder_left(ar)
     assert "خطر حال" in ar and "لا يوقف الطعن" in ar and "يوقف الطعن تنفيذ القرار" not in ar
     assert "EXP-2026-40" in ar and flat("المواد 6 و12 و17 و18 و20 منه") in flat(ar)
+
+
+def test_a_complaint_acknowledgement_bears_the_day_of_receipt(store, catalogue, tmp_path):
+    from desktop.services.paperwork import complaint_letter
+    from desktop.store.users import authenticate
+    row = store.query("SELECT id, received_on FROM complaint WHERE received_on < ? ORDER BY received_on LIMIT 1",
+                      ((DAY - timedelta(days=30)).isoformat(),))[0]
+    commune = Commune(store.path, store, catalogue, user=authenticate(store, "president", "president-demo"))
+    path = tmp_path / "ack.pdf"
+    path.write_bytes(complaint_letter(commune, row["id"], "complaint_ack", ("ar", "fr")))
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    received = date.fromisoformat(row["received_on"][:10])
+    from reports.documents import MONTHS_FR
+    assert f"({received.day} {MONTHS_FR[received.month - 1]} {received.year})" in text
+    assert f"({DAY.day} {MONTHS_FR[DAY.month - 1]} {DAY.year})" not in text  # not the day it is printed
