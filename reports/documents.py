@@ -54,14 +54,17 @@ class Delegation:
     capacity_fr: str
     scope_ar: str
     scope_fr: str
+    bo_number: str = ""   # its publication in the BO-CT (OL 113-14 art. 277)
+    bo_date: str = ""
+    own_capacity: bool = False  # art. 236: an arrondissement president acts in his own capacity
 
 
 @dataclass
 class Signatory:
     name_ar: str
     name_fr: str
-    capacity_ar: str = "رئيس المجلس الجماعي"
-    capacity_fr: str = "Le Président du Conseil communal"
+    capacity_ar: str = "رئيس مجلس الجماعة"
+    capacity_fr: str = "Le Président du Conseil de la commune"
     delegation: Delegation | None = None
 
 
@@ -94,6 +97,10 @@ def load_templates(path=None) -> dict:
 
 
 PARTS = ("title", "visas", "considerants", "articles", "execution", "appeal")
+# "opening": «إن رئيس مجلس جماعة …،» (an arrêté) or the from/to lines of a letter; "decides": the
+# words before the articles («يقرر ما يلي:», «ARRÊTE :» only for arrêtés); "subject": a letter's
+# subject line (a letter has no title block, no articles and no appeal notice).
+OPTIONAL_PARTS = ("opening", "decides", "subject")
 
 
 def check_templates(data: dict) -> None:
@@ -113,7 +120,7 @@ def _texts(kind: str, lang: str, parts: dict) -> list[str]:
         if part not in parts:
             raise TemplateError(kind, lang, f"missing part {part!r}")
     return [parts["title"], parts["execution"], parts["appeal"], *parts["visas"],
-            *parts["considerants"], *parts["articles"]]
+            *parts["considerants"], *parts["articles"], *(parts[o] for o in OPTIONAL_PARTS if o in parts)]
 
 
 def _check_text(kind: str, lang: str, text: str, known: set[str]) -> None:
@@ -138,6 +145,31 @@ class _Values(dict):
 def hijri_text(day: date, lang: str) -> str:
     h = Gregorian(day.year, day.month, day.day).to_hijri()
     return f"{h.day} {h.month_name('ar' if lang == 'ar' else 'en')} {h.year}"
+
+
+MONTHS_AR = ("يناير", "فبراير", "مارس", "أبريل", "ماي", "يونيو", "يوليوز", "غشت", "شتنبر", "أكتوبر", "نونبر", "دجنبر")
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre")
+HIJRI_MONTHS_FR = ("Moharram", "Safar", "Rabii I", "Rabii II", "Joumada I", "Joumada II", "Rajab", "Chaabane",
+                   "Ramadan", "Chaoual", "Dou al-Qiida", "Dou al-Hijja")
+ORDINALS_AR = ("الأولى", "الثانية", "الثالثة", "الرابعة", "الخامسة", "السادسة", "السابعة", "الثامنة", "التاسعة",
+               "العاشرة")
+
+
+def hijri_then_gregorian(day: date, lang: str) -> str:
+    """Moroccan practice: the Hijri date first, the Gregorian one in brackets
+    («13 جمادى الآخرة 1448 (23 نونبر 2026)»)."""
+    h = Gregorian(day.year, day.month, day.day).to_hijri()
+    if lang == "ar":
+        return f"{h.day} {h.month_name('ar')} {h.year} ({day.day} {MONTHS_AR[day.month - 1]} {day.year})"
+    return f"{h.day} {HIJRI_MONTHS_FR[h.month - 1]} {h.year} ({day.day} {MONTHS_FR[day.month - 1]} {day.year})"
+
+
+def article_label(n: int, lang: str) -> str:
+    """«المادة الأولى:» … «المادة العاشرة:», then digits; «Article premier :», «Article 2 :»."""
+    if lang == "ar":
+        return f"المادة {ORDINALS_AR[n - 1] if n <= len(ORDINALS_AR) else n}: "
+    return "Article premier : " if n == 1 else f"Article {n} : "
 
 
 def gregorian_text(day: date) -> str:
@@ -190,7 +222,8 @@ def _signature(w: _Writer, data: DocumentData, lang: str) -> None:
     lines = []
     if s.delegation:
         d = s.delegation
-        lines.append("عن الرئيس وبتفويض منه" if ar else "Pour le Président et par délégation")
+        if not d.own_capacity:  # art. 103: delegation of signature; art. 236: delegated competence
+            lines.append("عن الرئيس وبتفويض منه" if ar else "Pour le Président et par délégation")
         lines.append(d.delegate_ar if ar else d.delegate_fr)
         lines.append(d.capacity_ar if ar else d.capacity_fr)
         lines.append(f"قرار التفويض رقم {d.number} بتاريخ {d.date} ({d.scope_ar})" if ar
@@ -262,6 +295,9 @@ class _Filled:
     articles: list[str]
     execution: str
     appeal: str
+    opening: str = ""
+    decides: str = ""
+    subject: str = ""
 
 
 def validate_document(data: DocumentData, templates: dict | None = None) -> None:
@@ -293,8 +329,49 @@ def _fill_templates(data: DocumentData, templates: dict) -> dict[str, _Filled]:
         values = data.values_ar if lang == "ar" else data.values_fr
         put = functools.partial(_fill_checked, data.kind, lang, values)
         filled[lang] = _Filled(put(t["title"]), [put(v) for v in t["visas"]], [put(c) for c in t["considerants"]],
-                               [put(a) for a in t["articles"]], put(t["execution"]), put(t["appeal"]))
+                               [put(a) for a in t["articles"]], put(t["execution"]), put(t["appeal"]),
+                               *(put(t.get(o, "")) for o in OPTIONAL_PARTS))
     return filled
+
+
+MISSING_VALUES = ("", "—", "…")  # what a placeholder shows when its fact was not recorded
+
+
+def placeholders_used(data: DocumentData, templates: dict | None = None) -> list[str]:
+    """The placeholders the templates of ``data``'s kind cite in its languages, in order."""
+    templates = templates or load_templates()
+    kinds = templates["documents"].get(data.kind, {})
+    names: dict[str, None] = {}
+    for lang in data.langs:
+        if lang in kinds:
+            for text in _texts(data.kind, lang, kinds[lang]):
+                for _lit, name, _spec, _conv in string.Formatter().parse(text):
+                    if name:
+                        names[name] = None
+    return list(names)
+
+
+def signing_gaps(data: DocumentData, templates: dict | None = None) -> tuple[list[str], list[str]]:
+    """What forbids signing ``data``: (the placeholders it cites whose fact is missing — no value,
+    an empty one, "—" or "…" —, the cited legal bases still marked unconfirmed "(?)").
+
+    A signed act rests on recorded facts and identified texts (Law 03-01 art. 1): a draft with
+    either gap stays a draft until the commune records the event or the text's references."""
+    templates = templates or load_templates()
+    marks = {templates["phrases"]["unconfirmed"][lang].strip() for lang in LANGS
+             if lang in templates.get("phrases", {}).get("unconfirmed", {})} or {"(?)"}
+    missing, unconfirmed = [], []
+    for name in placeholders_used(data, templates):
+        for lang in data.langs:
+            value = (data.values_ar if lang == "ar" else data.values_fr).get(name)
+            if value is None or value.strip() in MISSING_VALUES:
+                if name not in missing:
+                    missing.append(name)
+            elif lang == "ar" and any(m in value for m in marks):
+                for line in value.split("\n"):
+                    if any(m in line for m in marks) and line not in unconfirmed:
+                        unconfirmed.append(line.strip())
+    return missing, unconfirmed
 
 
 def _fill_checked(kind: str, lang: str, values: dict[str, str], text: str) -> str:
@@ -329,32 +406,53 @@ def _render_language(canvas: Canvas, data: DocumentData, t: _Filled, lang: str) 
     ar = lang == "ar"
     w = _Writer(canvas, rtl=ar)
     _header(w, data.header_ar if ar else data.header_fr)
-    w.paragraph(t.title, size=17, bold=True, align="center", gap=2)
     number = data.number or ("مشروع" if ar else "projet")
-    w.paragraph(f"رقم: {number}" if ar else f"N° {number}", size=12, bold=True, align="center", gap=12)
-    for text in t.visas:
+    if t.subject:  # a letter: number, from / to, subject, reference, body
+        w.paragraph(f"رقم: {number}" if ar else f"N° {number}", size=11.5, bold=True, gap=8)
+        for line in t.opening.split("\n"):
+            w.paragraph(line, size=12, bold=True, align="center", gap=2)
+        w.y -= 8
+        w.paragraph(t.subject, size=12, bold=True, gap=4)
+    else:
+        w.paragraph(t.title, size=17, bold=True, align="center", gap=2)
+        w.paragraph(f"رقم: {number}" if ar else f"N° {number}", size=12, bold=True, align="center", gap=12)
+        if t.opening:
+            w.paragraph(t.opening, size=12, bold=True, gap=4)
+    for text in [*t.visas, *delegation_visa(data, lang)]:
         for part in text.split("\n"):
             if part.strip():
                 w.paragraph(part, size=11.5, gap=3)
     for considerant in t.considerants:
         w.paragraph(considerant, size=11.5, gap=3)
     w.y -= 6
-    if t.articles:  # a letter has none
-        w.paragraph("يقرر ما يلي:" if ar else "ARRÊTE :" if data.kind not in ("referral_letter", "public_force_request", "formal_notice")
-                    else "DÉCIDE :", size=13, bold=True, align="center", gap=8)
+    if t.decides:
+        w.paragraph(t.decides, size=13, bold=True, align="center", gap=8)
     for k, article in enumerate(t.articles, 1):
-        label = f"المادة {k}: " if ar else f"Article {k} : "
-        w.paragraph(label + article, size=11.5, gap=5)
+        w.paragraph(article_label(k, lang) + article, size=11.5, gap=5)
     if t.execution:
-        label = f"المادة {len(t.articles) + 1}: " if ar else f"Article {len(t.articles) + 1} : "
-        w.paragraph(label + t.execution, size=11.5, gap=10)
+        w.paragraph(article_label(len(t.articles) + 1, lang) + t.execution if t.articles else t.execution,
+                    size=11.5, gap=10)
     place = data.place_ar if ar else data.place_fr
-    when = (f"حرر بـ{place} في {gregorian_text(data.issued_on)} الموافق لـ {hijri_text(data.issued_on, 'ar')}" if ar
-            else f"Fait à {place}, le {gregorian_text(data.issued_on)} ({hijri_text(data.issued_on, 'fr')} H)")
+    when = (f"حرر ب{place} في {hijri_then_gregorian(data.issued_on, 'ar')}" if ar
+            else f"Fait à {place}, le {hijri_then_gregorian(data.issued_on, 'fr')}")
     w.paragraph(when, size=11.5, align="end", gap=10)
     _signature(w, data, lang)
     if t.appeal:
         w.paragraph(t.appeal, size=9.5, gap=4)
+
+
+def delegation_visa(data: DocumentData, lang: str, templates: dict | None = None) -> list[str]:
+    """The visa of the delegation the signatory relies on (with its BO-CT publication), if any."""
+    d = data.signatory.delegation
+    if d is None or data.kind in LETTER_KINDS:
+        return []
+    phrases = (templates or load_templates())["phrases"]
+    publication = (phrases["delegation_publication"][lang].format(bo_number=d.bo_number, bo_date=d.bo_date)
+                   if d.bo_number else "")
+    return [phrases["delegation_visa"][lang].format(number=d.number, date=d.date, publication=publication)]
+
+
+LETTER_KINDS = ("referral_letter", "public_force_request", "complaint_ack", "complaint_answer")
 
 
 def document_html(data: DocumentData, lang: str = "ar", templates: dict | None = None) -> str:
@@ -368,11 +466,15 @@ def document_html(data: DocumentData, lang: str = "ar", templates: dict | None =
     parts = [f"<div dir='{'rtl' if ar else 'ltr'}' style='font-size:12pt'>",
              "<p align='center'><b>" + "<br>".join(html.escape(h) for h in (data.header_ar if ar else data.header_fr)) + "</b></p>",
              f"<h2 align='center'>{esc(t['title'])}</h2><p align='center'><b>{'رقم' if ar else 'N°'} {number}</b></p>"]
+    if t.get("opening"):
+        parts.append(f"<p><b>{esc(t['opening'])}</b></p>")
+    if t.get("subject"):
+        parts.append(f"<p><b>{esc(t['subject'])}</b></p>")
     parts += [f"<p>{esc(v)}</p>" for v in [*t["visas"], *t["considerants"]]]
-    if t["articles"]:
-        parts.append(f"<p align='center'><b>{'يقرر ما يلي:' if ar else 'DÉCIDE :'}</b></p>")
+    if t.get("decides"):
+        parts.append(f"<p align='center'><b>{esc(t['decides'])}</b></p>")
     for k, article in enumerate(t["articles"], 1):
-        parts.append(f"<p><b>{f'المادة {k}:' if ar else f'Article {k} :'}</b> {esc(article)}</p>")
+        parts.append(f"<p><b>{html.escape(article_label(k, lang))}</b>{esc(article)}</p>")
     if t["execution"]:
         parts.append(f"<p>{esc(t['execution'])}</p>")
     s = data.signatory

@@ -129,3 +129,20 @@ def make_case(store: Store, officer: User, catalogue: Catalogue, codes: list[str
     field_code = field_code or catalogue.violation(codes[0]).field
     inspection_id = make_inspection(store, officer, catalogue, site_id, field_code=field_code, findings=codes, **fields)
     return case_of(store, inspection_id)
+
+
+def signable_draft(store, coordinator, catalogue, field: str, kind: str = "formal_notice") -> str:
+    """A draft that can be signed on the demo: a notice (it rests on no earlier event) on an open case
+    of ``field`` whose violations cite only confirmed legal bases (a "(?)" basis cannot be signed)."""
+    from desktop.services.commune import Commune
+    from desktop.services.paperwork import draft_decision
+    doubtful = [v.code for f in catalogue.fields for v in f.violations
+                if any(not b.confirmed or not catalogue.texts[b.text].confirmed for b in v.basis)]
+    marks = ",".join("?" * len(doubtful))
+    case_id = store.scalar("SELECT c.id FROM case_file c WHERE c.field_code = ? AND c.status = 'open' AND NOT EXISTS"
+                           " (SELECT 1 FROM case_finding cf JOIN finding f ON f.id = cf.finding_id WHERE cf.case_id = c.id"
+                           f" AND f.violation_code IN ({marks}))"
+                           " AND c.id NOT IN (SELECT case_id FROM decision WHERE case_id IS NOT NULL) LIMIT 1",
+                           (field, *doubtful))
+    assert case_id, field
+    return draft_decision(Commune(store.path, store, catalogue, user=coordinator), case_id, kind)

@@ -19,14 +19,24 @@ def register(sub) -> None:
     da.add_argument("--date", required=True, help="date of the delegation decision, YYYY-MM-DD")
     da.add_argument("--basis", choices=("art103", "art236"), required=True,
                     help="art103: a vice-president; art236: an arrondissement president")
-    da.add_argument("--fields", required=True, help="police fields covered, comma-separated catalogue codes, or *")
+    da.add_argument("--fields", required=True, help="police fields covered, comma-separated catalogue codes (no *: art. 103)")
     da.add_argument("--scope-ar", required=True)
     da.add_argument("--scope-fr", required=True)
     da.add_argument("--capacity-ar", required=True)
     da.add_argument("--capacity-fr", required=True)
     da.add_argument("--until", help="end of validity, YYYY-MM-DD")
+    da.add_argument("--bo-number", default="", help="number of the BO-CT that published it (art. 277)")
+    da.add_argument("--bo-date", help="date of that BO-CT, YYYY-MM-DD")
+    da.add_argument("--district", help="art. 236: the arrondissement's id (default: the delegate's own)")
     da.add_argument("--user", default="president")
     da.set_defaults(run=add)
+    dp = dsub.add_parser("publish", help="record a delegation's publication in the BO-CT (art. 277)")
+    dp.add_argument("delegation_id")
+    db_arg(dp)
+    dp.add_argument("--bo-number", required=True)
+    dp.add_argument("--bo-date", required=True, help="YYYY-MM-DD")
+    dp.add_argument("--user", default="president")
+    dp.set_defaults(run=publish)
     dw = dsub.add_parser("withdraw", help="withdraw a delegation, with its reasons (art. 236)")
     dw.add_argument("delegation_id")
     db_arg(dw)
@@ -55,8 +65,18 @@ def add(args, tr: Translator) -> int:
     fields = [f.strip() for f in args.fields.split(",") if f.strip()]
     with acting_as(args, args.user, tr) as commune:
         delegation_id = add_delegation(commune, args.delegate, args.number, decided, args.basis, fields, args.scope_ar,
-                                       args.scope_fr, args.capacity_ar, args.capacity_fr, until)
+                                       args.scope_fr, args.capacity_ar, args.capacity_fr, until, args.bo_number,
+                                       iso_date(args.bo_date, "--bo-date"), args.district)
     print(delegation_id)
+    return EXIT_OK
+
+
+def publish(args, tr: Translator) -> int:
+    from desktop.services.accounts import record_publication
+    published = iso_date(args.bo_date, "--bo-date")
+    with acting_as(args, args.user, tr) as commune:
+        record_publication(commune, args.delegation_id, args.bo_number, published)
+    print(tr("cli.done"))
     return EXIT_OK
 
 

@@ -12,6 +12,7 @@ from desktop.domain.catalogue import Catalogue
 from desktop.domain.ids import uuid7
 from desktop.domain.ladder import STEP_DAYS, document_for, first_step
 from desktop.services.commune import Commune
+from desktop.domain.errors import Refusal
 from desktop.services.paperwork import draft_decision, sign_decision
 from desktop.store.db import Store
 from desktop.store.delegations import add_delegation
@@ -94,7 +95,7 @@ def build_signatures(store: Store, admin: User, catalogue: Catalogue, today: dat
     add_delegation(store, president, vp, "3/2026", today - timedelta(days=200), "art103",
                    ["hygiene", "public_domain"], "حفظ الصحة والاحتلال المؤقت للملك العمومي",
                    "hygiène et occupation du domaine public", "النائب الأول للرئيس", "Premier vice-président",
-                   today - timedelta(days=200))
+                   today - timedelta(days=200), bo_number="18", bo_date=today - timedelta(days=185))
     folder = certs_dir(store.path)
     folder.mkdir(mode=0o700, exist_ok=True)
     ca = make_ca("Commune de Casablanca")
@@ -123,6 +124,10 @@ def build_signatures(store: Store, admin: User, catalogue: Catalogue, today: dat
         if done < signed and n % 3 != 2:
             by_delegate = w["field_code"] in ("hygiene", "public_domain") and n % 2
             commune.user = vp if by_delegate else president
-            sign_decision(commune, decision_id, paths["vicepresident" if by_delegate else "president"], CERT_PASSWORD, today)
+            try:
+                sign_decision(commune, decision_id, paths["vicepresident" if by_delegate else "president"],
+                              CERT_PASSWORD, today)
+            except Refusal:  # a missing fact or an unconfirmed basis: the draft waits, as in real life
+                continue
             done += 1
     return {"drafts": drafted - done, "signed": done, "certs": folder, "p12": paths}

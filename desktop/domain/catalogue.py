@@ -8,7 +8,7 @@ and violations (an item with an existing code replaces the shipped one).
 Each violation names the decision a case ends in when its formal notice is not complied with
 (``decision_kind``; ``desktop.domain.ladder.decision_kind`` chooses among several). An extension
 may leave it out; the violation then takes, in this order: the kind of the violation it replaces
-(same code), the ``decision_kind`` its field sets for its violations, or ``closure`` (the general
+(same code), the ``decision_kind`` its field sets for its violations, or ``injunction`` (the general
 police measure, ``DEFAULT_DECISION_KIND``). The shipped catalogue names it on every violation.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ import resources
 SHIPPED = resources.path("catalogue", "catalogue.json")
 SCHEMA = resources.path("catalogue", "schema.json")
 # The decision of a violation that names none, in a field that sets no default either.
-DEFAULT_DECISION_KIND = "closure"
+DEFAULT_DECISION_KIND = "injunction"
 
 
 class CatalogueError(ValueError):
@@ -103,6 +103,9 @@ class LegalText:
     fr: str
     reference: str = ""
     confirmed: bool = True
+    rank: int = 3             # order among the visas: 0 organic law, 1 law, 2 decree, 3 regulation
+    visa_ar: str = ""         # the visa as printed (promulgating dahir, number, title); else ``ar``
+    visa_fr: str = ""
 
 
 class Catalogue:
@@ -207,7 +210,8 @@ def _read(path: Path, schema: _SchemaCheck) -> dict:
 
 def _merge(fields: dict[str, Field], texts: dict[str, LegalText], data: dict, source: str) -> None:
     for code, t in data.get("legal_texts", {}).items():
-        texts[code] = LegalText(code, t["ar"], t["fr"], t.get("reference", ""), t.get("confirmed", True))
+        texts[code] = LegalText(code, t["ar"], t["fr"], t.get("reference", ""), t.get("confirmed", True),
+                                t.get("rank", 3), t.get("visa_ar", ""), t.get("visa_fr", ""))
     for raw in data.get("fields", []):
         code = raw["code"]
         current = fields.get(code)

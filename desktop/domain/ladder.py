@@ -30,13 +30,15 @@ STEP_DAYS = {"awareness": 15, "formal_notice": 30, "reinspection": 5, "referral"
 FIELD_STEPS = ("awareness", "reinspection")
 SEVERITY_RANK = {"minor": 0, "major": 1, "critical": 2}
 NOTICE_MAX_DAYS_PUBLIC_DOMAIN = 30   # Law 57-19 art. 24: a formal notice of at most one month
-REFERRAL_AUTHORITIES = ("urbanism_controller", "national_police", "gendarmerie", "hygiene_office", "onssa")
+REFERRAL_AUTHORITIES = ("urbanism_controller", "local_authority", "national_police", "gendarmerie", "hygiene_office", "onssa")
 # The decisions a case may end in (each violation names its own in the catalogue), first the one
 # that prevails when a case's violations name several. A building threatening ruin is repaired or
 # demolished whatever else is wrong with it; removing an installation makes withdrawing its permit
 # moot; the measures of the public-domain regime (removal, withdrawal, stop and pay the fee) come
-# before closure, the general police measure, which is also the default (DEFAULT_DECISION_KIND).
-DECISION_PRECEDENCE = ("ruin_order", "removal", "withdrawal", "stop_and_fee", "closure")
+# before closure (only where a text allows it: Decree 2-10-473 arts 17-18, places open to the public);
+# the injunction of OL 113-14 arts 100 and 107 is the general individual police measure and the
+# default (DEFAULT_DECISION_KIND): no business is closed, no dwelling shut, by default.
+DECISION_PRECEDENCE = ("ruin_order", "removal", "withdrawal", "stop_and_fee", "closure", "injunction")
 
 
 class LadderError(Refusal):
@@ -94,8 +96,22 @@ def working_days_after(start: date, days: int) -> date:
     return d
 
 
+# The three series of the register (legal review D, B5): arrêtés (decisions), notices (formal
+# notices, the art. 27 notice) and letters (referrals, requests for public force), counted apart.
+LETTER_KINDS = ("referral_letter", "public_force_request")
+NOTICE_KINDS = ("formal_notice", "stop_and_fee")
+
+
+def document_series(kind: str) -> str:
+    """"letter", "notice" or "arrete" (every other kind is a decision of the president)."""
+    return "letter" if kind in LETTER_KINDS else "notice" if kind in NOTICE_KINDS else "arrete"
+
+
 def oversight_class(kind: str, field_code: str) -> str:
-    """Art. 116: regulatory decisions, individual urban-planning decisions, other individual ones."""
+    """Art. 116: regulatory decisions, individual urban-planning decisions, other individual ones;
+    a letter (a referral, a request for public force) is no decision and has no art. 116 deadline."""
+    if kind in LETTER_KINDS:
+        return "letter"
     if kind == "regulatory":
         return "regulatory"
     return "individual_urbanism" if field_code == "urbanism" else "individual_other"

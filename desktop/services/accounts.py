@@ -35,15 +35,27 @@ def set_password(commune: Commune, username: str, password: str) -> None:
 
 def add_delegation(commune: Commune, delegate: str, number: str, decided_on: date, legal_basis: str,
                    fields: list[str], scope_ar: str, scope_fr: str, capacity_ar: str, capacity_fr: str,
-                   valid_to: date | None = None) -> str:
+                   valid_to: date | None = None, bo_number: str = "", bo_date: date | None = None,
+                   district_id: str | None = None) -> str:
     """Record a delegation decision: the delegate is named by username; every field must be one of
-    this commune's catalogue (with its extension) or ``*``."""
-    unknown = [f for f in fields if f != "*" and not commune.catalogue.has_field(f)]
+    this commune's catalogue (with its extension); no "all fields" (art. 103 para. 2). An art. 236
+    delegation is limited to the delegate's arrondissement (his own, when none is given)."""
+    if "*" in fields:
+        raise Refusal("delegation_all_fields")
+    unknown = [f for f in fields if not commune.catalogue.has_field(f)]
     if unknown or not fields:
         raise Refusal("unknown_fields", fields=", ".join(unknown) or "—")
     target = users.find_user(commune.store, delegate)
+    if legal_basis == "art236":
+        district_id = district_id or target.district_id
     return delegations.add_delegation(commune.store, commune.actor, target, number, decided_on, legal_basis, fields,
-                                      scope_ar, scope_fr, capacity_ar, capacity_fr, decided_on, valid_to)
+                                      scope_ar, scope_fr, capacity_ar, capacity_fr, decided_on, valid_to,
+                                      bo_number=bo_number, bo_date=bo_date, district_id=district_id)
+
+
+def record_publication(commune: Commune, delegation_id: str, bo_number: str, bo_date: date) -> None:
+    """The delegation's BO-CT publication (OL 113-14 art. 277)."""
+    delegations.record_publication(commune.store, commune.actor, delegation_id, bo_number, bo_date)
 
 
 def withdraw_delegation(commune: Commune, delegation_id: str, reason: str, on: date | None = None) -> None:

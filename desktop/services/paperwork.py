@@ -24,9 +24,10 @@ from desktop.store.db import Store
 from desktop.store.decisions import document, dump_document, next_number
 from desktop.store.errors import StoreError
 from desktop.store.users import User, password_reset
+from reports.counting import NOUNS, count
 from reports.signing import read_pkcs12, sign_pdf
 from reports.documents import (DocumentData, Delegation, Signatory, gregorian_text, load_templates, render_document,
-                               validate_document)
+                               signing_gaps, validate_document)
 
 
 class NotAuthorisedToSign(PermissionDenied):
@@ -53,7 +54,7 @@ def _phrase(name: str, lang: str, **values) -> str:
 
 
 def _fmt(day: str | None) -> str:
-    return gregorian_text(date.fromisoformat(day[:10])) if day else "…"
+    return gregorian_text(date.fromisoformat(day[:10])) if day else "—"
 
 
 def _case_violations(catalogue: Catalogue, codes: list[str]) -> list[Violation]:
@@ -73,27 +74,40 @@ def kind_for_current_step(commune: Commune, case_id: str) -> str | None:
     return document_for(step.step, _case_violations(commune.catalogue, case_violations(commune.store, case_id)))
 
 
-def _legal_bases(catalogue: Catalogue, violations: list[Violation], lang: str) -> str:
-    articles: dict[tuple[str, bool], list[str]] = {}
-    for v in violations:
-        for b in v.basis:
-            entry = articles.setdefault((b.text, b.confirmed), [])
-            if b.article and b.article not in entry:
-                entry.append(b.article)
+def _article_key(article: str) -> tuple:
+    return tuple(int(x) if x.isdigit() else 0 for x in article.replace("-", ".").split("."))
+
+
+def _legal_bases(catalogue: Catalogue, violations: list[Violation], lang: str, kind: str | None = None) -> str:
+    """The visas: one per text (the kind's own bases and the violations'), ordered by rank (organic
+    law, laws, decrees, communal regulations), each with the promulgating dahir and the articles
+    that apply, sorted; an unconfirmed basis keeps its "(?)" (and the draft cannot be signed)."""
+    cited: list[tuple[str, str | None, bool]] = [(t, a, True) for t, a in phrases().get("document_bases", {}).get(kind or "", [])]
+    cited += [(b.text, b.article, b.confirmed) for v in violations for b in v.basis]
+    articles: dict[str, list[str]] = {}
+    doubtful: set[str] = set()
+    for text_code, article, confirmed in cited:
+        entry = articles.setdefault(text_code, [])
+        if article and article not in entry:
+            entry.append(article)
+        if not confirmed and article:  # an article not verified; a whole text is confirmed by its record
+            doubtful.add(text_code)
+    order = sorted(articles, key=lambda code: (catalogue.texts[code].rank, list(articles).index(code)))
     bases = []
-    for (text_code, confirmed), arts in articles.items():
+    for text_code in order:
         legal_text = catalogue.texts[text_code]
-        text = legal_text.ar if lang == "ar" else legal_text.fr
+        text = (legal_text.visa_ar or legal_text.ar) if lang == "ar" else (legal_text.visa_fr or legal_text.fr)
+        arts = sorted(articles[text_code], key=_article_key)
         if arts:
             joined = _phrase("article_joiner", lang).join(arts)
             text += _phrase("visa_one_article" if len(arts) == 1 else "visa_many_articles", lang, articles=joined)
-        if not confirmed or not legal_text.confirmed:
+        if text_code in doubtful or not legal_text.confirmed:
             text += _phrase("unconfirmed", lang)
         bases.append(_phrase("visa", lang, text=text))
-    return "\n".join(dict.fromkeys(bases))
+    return "\n".join(bases)
 
 
-def _facts(store: Store, catalogue: Catalogue, case_id: str) -> tuple[dict, dict, str]:
+def _facts(store: Store, catalogue: Catalogue, case_id: str, kind: str | None = None) -> tuple[dict, dict, str]:
     """The placeholder values of a case's documents, Arabic and French, and its police field."""
     cases = store.query("SELECT c.field_code, s.name, s.address, s.owner_name, s.owner_id_kind, s.owner_id_number,"
                         " d.name_ar AS district_ar, d.name_fr AS district_fr FROM case_file c JOIN site s ON s.id = c.site_id"
@@ -119,17 +133,31 @@ def _facts(store: Store, catalogue: Catalogue, case_id: str) -> tuple[dict, dict
     notice_step = next((s for s in steps if s.step == "formal_notice"), None)
     authority = ((open_step.data.get("authority") if open_step else None)
                  or (violations[0].referral_to if violations else None) or "urbanism_controller")
+    # Every fact comes from a recorded event: a notice counts once signed, its date is the day it
+    # was delivered (deadlines run from delivery), never a step's opening; a missing event stays
+    # "—" and the draft cannot be signed (signing_gaps).
+    delivered = notice[0]["delivered_on"] if notice else None
+    notice_days = ((date.fromisoformat(notice_step.due_on) - date.fromisoformat(notice_step.opened_on)).days
+                   if notice_step else deadline)
     common = {"site_name": case["name"], "site_address": case["address"], "deadline_days": str(deadline),
               "inspection_date": _fmt(first[0]["inspected_at"] if first else None),
-              "reinspection_date": _fmt(reinspection.done_on if reinspection else None),
+              "reinspection_date": _fmt(reinspection.done_on if reinspection and (not delivered or reinspection.done_on
+                                                                                   >= delivered) else None),
               "deadline_date": gregorian_text(date.today() + timedelta(days=deadline)),
               "fee_multiplier": str(int(max((v.fee_multiplier or 0 for v in violations), default=5) or 5)),
               "notice_ref": f"{notice[0]['number']}/{notice[0]['year']}" if notice else "—",
-              "notice_date": _fmt(notice[0]["delivered_on"] if notice and notice[0]["delivered_on"]
-                                  else notice_step.opened_on if notice_step else None),
-              "notice_days": str((date.fromisoformat(notice_step.due_on) - date.fromisoformat(notice_step.opened_on)).days
-                                 if notice_step else deadline),
-              "decision_ref": f"{decided[0]['number']}/{decided[0]['year']}" if decided else "…"}
+              "notice_date": _fmt(delivered) if delivered else "—",
+              "notice_days": str(notice_days),
+              "decision_ref": f"{decided[0]['number']}/{decided[0]['year']}" if decided else "—",
+              "decision_delivered_date": _fmt(decided[0]["delivered_on"]) if decided and decided[0]["delivered_on"]
+              else "—"}
+    # Facts recorded on the case's steps (the permit withdrawn, the technical expertise of a ruin
+    # order): printed only as recorded; absent, they stay "—" and the draft cannot be signed.
+    recorded = {key: "—" for key in ("permit_ref", "permit_date", "expertise_ref", "expertise_date")}
+    for s in steps:
+        for key in recorded:
+            if s.data.get(key):
+                recorded[key] = _fmt(s.data[key]) if key.endswith("_date") else str(s.data[key])
     p = phrases()
 
     def lang_values(lang: str) -> dict:
@@ -139,17 +167,24 @@ def _facts(store: Store, catalogue: Catalogue, case_id: str) -> tuple[dict, dict
             label = v.label(lang)
             if f["measure_value"] is not None and v.measure:
                 unit = p["units"][v.measure.unit][lang]
-                label += f" ({f['measure_value']:g} {unit})".replace(" )", ")")
+                value = f["measure_value"]
+                if v.measure.unit in NOUNS and float(value).is_integer():
+                    label += f" ({count(int(value), v.measure.unit, lang, spelled=False)})"
+                else:
+                    label += f" ({value:g} {unit})".replace(" )", ")")
             measured.append(label)
         owner = case["owner_name"] or p["owner_default"][lang]
         if case["owner_id_number"]:
             id_kind = p["id_kinds"].get(case["owner_id_kind"], p["id_kinds"]["rc"])[lang]
             owner += f" ({id_kind} {case['owner_id_number']})"
-        measure = p["measures"].get(decision_kind(violations), p["measures"]["closure"])
+        measure = p["measures"][decision_kind(violations)]
         chosen = p["authorities"].get(authority, p["authorities"]["urbanism_controller"])
-        return {**common, "owner": owner, "findings": p["findings_joiner"][lang].join(measured),
-                "legal_bases": _legal_bases(catalogue, violations, lang), "next_measure": measure[lang],
-                "authority": chosen[lang], "executor": p["executor"][lang], "commune": "",
+        governor = p["governor"][lang]
+        return {**common, "owner": owner, "deadline_period": count(deadline, "days", lang),
+                "notice_period": count(notice_days, "days", lang), "findings": p["findings_joiner"][lang].join(measured),
+                "legal_bases": _legal_bases(catalogue, violations, lang, kind), "next_measure": measure[lang],
+                "authority": chosen[lang].format(governor=governor), "executor": p["executor"][lang],
+                "governor": governor, "court": p["court"][lang], **recorded,
                 "district": case["district_ar" if lang == "ar" else "district_fr"] or ""}
     return lang_values("ar"), lang_values("fr"), case["field_code"]
 
@@ -158,9 +193,8 @@ def _header(commune: Commune, district_ar: str, district_fr: str) -> tuple[list[
     c = commune.info
     ar = [*_phrase_list("kingdom", "ar"), c.wilaya_ar if c else "", c.name_ar if c else ""]
     fr = [*_phrase_list("kingdom", "fr"), c.wilaya_fr if c else "", c.name_fr if c else ""]
-    if district_ar:
-        ar.append(_phrase("district_header", "ar", district=district_ar))
-        fr.append(_phrase("district_header", "fr", district=district_fr))
+    # No arrondissement line: the documents are the commune president's, not the arrondissement's
+    # (legal review B7); the site's address says where.
     return [x for x in ar if x], [x for x in fr if x]
 
 
@@ -193,13 +227,13 @@ def draft_decision(commune: Commune, case_id: str, kind: str, langs: tuple[str, 
     user = commune.actor
     require(user.role, "decision.draft")
     store = commune.store
-    values_ar, values_fr, field_code = _facts(store, commune.catalogue, case_id)
+    values_ar, values_fr, field_code = _facts(store, commune.catalogue, case_id, kind)
     header_ar, header_fr = _header(commune, values_ar["district"], values_fr["district"])
-    c = commune.info
     place_ar, place_fr = _place(commune)
+    values_ar["commune"], values_fr["commune"] = place_ar or "—", place_fr or "—"
     doc = DocumentData(kind=kind, number=None, issued_on=date.today(), place_ar=place_ar, place_fr=place_fr,
                        header_ar=header_ar, header_fr=header_fr, values_ar=values_ar, values_fr=values_fr,
-                       signatory=Signatory(c.president_ar if c else "", c.president_fr if c else ""), langs=langs)
+                       signatory=_president(commune), langs=langs)
     validate_document(doc)  # a template problem shows now, not at signing
     with store.transaction(user.id) as tx:
         return tx.insert("decision", {"case_id": case_id, "step_id": step_id, "kind": kind, "field_code": field_code,
@@ -207,21 +241,61 @@ def draft_decision(commune: Commune, case_id: str, kind: str, langs: tuple[str, 
                                       "oversight_class": oversight_class(kind, field_code)})
 
 
-def signing_authority(commune: Commune, user: User, field_code: str, on: date) -> tuple[Signatory, str | None]:
-    """Who signs and in what capacity: the president himself, or a user holding a delegation
-    in force for this field (Law 113-14 arts. 103 and 236); anyone else is refused."""
+def _president(commune: Commune, delegation: Delegation | None = None) -> Signatory:
+    """The president as signatory, with his exact capacity («رئيس مجلس جماعة الدار البيضاء»)."""
     c = commune.info
+    place_ar, place_fr = _place(commune)
+    return Signatory(c.president_ar if c else "", c.president_fr if c else "",
+                     _phrase("president_capacity", "ar", commune=place_ar),
+                     _phrase("president_capacity", "fr", commune=place_fr), delegation=delegation)
+
+
+def signing_authority(commune: Commune, user: User, field_code: str, on: date,
+                      district_id: str | None = None) -> tuple[Signatory, str | None]:
+    """Who signs and in what capacity: the president himself, or a user holding a delegation
+    in force for this field (Law 113-14 arts. 103 and 236); anyone else is refused.
+
+    A delegation is in force once published in the BO-CT (art. 277), not before; an art. 236
+    delegation covers only its arrondissement (``district_id``: the site's); the delegate of an
+    art. 236 delegation signs in his own capacity, the art. 103 one «عن الرئيس وبتفويض منه»."""
     if user.role == "president":
-        return Signatory(c.president_ar if c else user.full_name_ar, c.president_fr if c else user.full_name_fr), None
+        signatory = _president(commune)
+        if commune.info is None:
+            signatory.name_ar, signatory.name_fr = user.full_name_ar, user.full_name_fr
+        return signatory, None
     for d in commune.store.query(
             "SELECT * FROM delegation WHERE delegate_id = ? AND withdrawn_on IS NULL AND deleted_at IS NULL"
             " AND valid_from <= ? AND (valid_to IS NULL OR valid_to >= ?)", (user.id, on.isoformat(), on.isoformat())):
         fields = json.loads(d["scope_fields"])
-        if "*" in fields or field_code in fields:
-            delegation = Delegation(d["number"], _fmt(d["decided_on"]), user.full_name_ar, user.full_name_fr,
-                                    d["capacity_ar"], d["capacity_fr"], d["scope_ar"], d["scope_fr"])
-            return Signatory(c.president_ar if c else "", c.president_fr if c else "", delegation=delegation), d["id"]
+        if field_code not in fields:
+            continue
+        if not d["bo_number"] or not d["bo_date"] or d["bo_date"] > on.isoformat():
+            raise Refusal("delegation_not_published", number=d["number"])
+        if d["legal_basis"] == "art236" and (district_id is None or d["district_id"] != district_id):
+            continue
+        delegation = Delegation(d["number"], _fmt(d["decided_on"]), user.full_name_ar, user.full_name_fr,
+                                d["capacity_ar"], d["capacity_fr"], d["scope_ar"], d["scope_fr"],
+                                bo_number=d["bo_number"], bo_date=_fmt(d["bo_date"]),
+                                own_capacity=d["legal_basis"] == "art236")
+        return _president(commune, delegation), d["id"]
     raise NotAuthorisedToSign(user, field_code)
+
+
+def _case_district(store: Store, case_id: str | None) -> str | None:
+    if case_id is None:
+        return None
+    return store.scalar("SELECT s.district_id FROM case_file c JOIN site s ON s.id = c.site_id WHERE c.id = ?", (case_id,))
+
+
+def check_signable(doc: DocumentData) -> None:
+    """Refuse to sign a draft that prints a fact no event recorded ("—", "…", empty) or cites a
+    legal basis still unconfirmed "(?)": the commune records the event (the notice signed and
+    delivered, the re-inspection done…) or the text's references, then redrafts."""
+    missing, unconfirmed = signing_gaps(doc)
+    if missing:
+        raise Refusal("missing_facts", facts=", ".join(missing))
+    if unconfirmed:
+        raise Refusal("unconfirmed_basis", bases=" ".join(unconfirmed))
 
 
 def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: str, on: date | None = None) -> int:
@@ -234,12 +308,14 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
     row, doc = document(store, decision_id)
     if row["status"] == "signed":
         raise StoreError("already_signed", decision_id)
-    signatory, delegation_id = signing_authority(commune, user, row["field_code"], on)
+    signatory, delegation_id = signing_authority(commune, user, row["field_code"], on,
+                                                 _case_district(store, row["case_id"]))
     reset = password_reset(store, user)
     if reset is not None:  # someone else set this password: its holder must change it first (GUI too)
         raise Refusal("password_change_required", by=reset["by"] or "—", at=reset["at"][:16].replace("T", " "))
     cert = read_pkcs12(pkcs12, password)[1]
     check_signer_certificate(store, user, cert)  # the commune's own certificate, and the signer's
+    check_signable(doc)  # no missing fact, no unconfirmed basis
     with store.transaction(user.id) as tx:
         # re-read inside the write lock: another signature may have committed since (no lost update)
         if store.scalar("SELECT status FROM decision WHERE id = ?", (decision_id,)) != "draft":
@@ -284,7 +360,11 @@ def complaint_letter(commune: Commune, complaint_id: str, kind: str, langs: tupl
     header_ar = [*_phrase_list("kingdom", "ar"), info.name_ar if info else ""]
     header_fr = [*_phrase_list("kingdom", "fr"), info.name_fr if info else ""]
     place_ar, place_fr = _place(commune)
-    doc = DocumentData(kind, c["reference"], date.today(), place_ar, place_fr, header_ar, header_fr,
+    # The acknowledgement bears the day of receipt, the answer the day it was recorded (review B8),
+    # not the day the letter is printed.
+    issued = date.fromisoformat((c["received_on"] if kind == "complaint_ack" else c.get("answered_on") or
+                                 date.today().isoformat())[:10])
+    doc = DocumentData(kind, c["reference"], issued, place_ar, place_fr, header_ar, header_fr,
                        {**common, "complainant": c["complainant_name"] or default["ar"], "answer_text": answer},
                        {**common, "complainant": c["complainant_name"] or default["fr"], "answer_text": answer},
                        Signatory(info.president_ar if info else "", info.president_fr if info else ""), langs)

@@ -3,11 +3,12 @@ sections the PDF engine lays out (reports.annual), with labels in the report's l
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from desktop.domain.catalogue import Catalogue
 from desktop.i18n import Translator
+from desktop.services.paperwork import phrases
 from desktop.store.commune import get_commune
 from desktop.store.db import Store
 from desktop.store.files import write_atomic
@@ -43,7 +44,11 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
     ind = ind or compute(store, scope, cancelled=cancelled, progress=progress)
     commune = get_commune(store)
     field = lambda code: catalogue.field(code).label(lang) if catalogue.has_field(code) else code  # noqa: E731
-    period = f"{scope.start.strftime('%d/%m/%Y')} – {(scope.end - timedelta(days=1)).strftime('%d/%m/%Y')}"
+    today = date.today()
+    last = scope.end - timedelta(days=1)
+    # A period not over yet is reported "to date" (legal review E1), never past the day of issue.
+    period = (f"{scope.start.strftime('%d/%m/%Y')} – {last.strftime('%d/%m/%Y')}" if last < today
+              else tr("rep.to_date", start=scope.start.strftime('%d/%m/%Y'), today=today.strftime('%d/%m/%Y')))
     change = None
     if ind.previous_inspections:
         change = (ind.inspections - ind.previous_inspections) / ind.previous_inspections
@@ -54,9 +59,16 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
                   complaints=_n(ind.complaints.get("received", 0)))]
     if change is not None:
         summary.append(tr("rep.compare", previous=_n(ind.previous_inspections), change=f"{change * 100:+.0f}%"))
+        first = store.scalar("SELECT min(inspected_at) FROM inspection WHERE deleted_at IS NULL")
+        if first and first[:10] > scope.previous().start.isoformat():  # the data do not cover it (E12)
+            summary.append(tr("rep.compare_partial", first=date.fromisoformat(first[:10]).strftime('%d/%m/%Y')))
     if not ind.inspections:
         summary.append(tr("rep.empty_period"))
-    sections = [Section(tr("rep.sec_summary"), summary)]
+    # An information report sent to the governor (OL 113-14 arts 106 and 272; no text requires it).
+    governor = phrases()["governor"][lang]
+    sections = [Section(tr("rep.sec_addressee"), [tr("rep.addressee", governor=governor), tr("rep.frame"),
+                                                  tr("rep.issued_on", day=today.strftime('%d/%m/%Y'))]),
+                Section(tr("rep.sec_summary"), summary)]
     sections.append(Section(tr("rep.sec_fields"), [], [
         Table(tr("rep.by_field"), [tr("ui.field"), tr("rep.count"), tr("fair.share")],
               [[field(c), _n(n), _pct(n / ind.inspections if ind.inspections else None)] for c, n in ind.by_field], [3, 1, 1]),
@@ -94,11 +106,25 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
     sections.append(Section(tr("rep.sec_complaints"), [], [
         Table(tr("rep.complaints"), [tr("rep.item"), tr("rep.count")],
               [[tr(f"rep.cp_{k}"), _n(v)] for k, v in ind.complaints.items()], [4, 1])]))
+    # Officers appear as totals by arrondissement, not by name (legal review E11).
+    homes = {r["id"]: (r["name_ar"] if ar else r["name_fr"]) for r in store.query(
+        "SELECT u.id, d.name_ar, d.name_fr FROM [user] u JOIN district d ON d.id = u.district_id")}
+    teams: dict[str, list[int]] = {}
+    for w in ind.workload:
+        team = teams.setdefault(homes.get(w["id"], tr("rep.no_district")), [0, 0, 0])
+        team[0] += 1
+        team[1] += w["inspections"]
+        team[2] += w["days"]
     sections.append(Section(tr("rep.sec_workload"), [], [
-        Table(tr("rep.workload"), [tr("fair.owner") if False else tr("case.owner"), tr("rep.count"), tr("rep.days"), tr("rep.per_day")],
-              [[w["full_name_ar"] if ar else w["full_name_fr"], _n(w["inspections"]), _n(w["days"]),
-                _n(w["inspections"] / w["days"] if w["days"] else None)] for w in ind.workload], [3, 1, 1, 1])]))
+        Table(tr("rep.workload"), [tr("ui.district"), tr("rep.officers"), tr("rep.count"), tr("rep.per_day")],
+              [[name, _n(n), _n(visits), _n(visits / days if days else None)]
+               for name, (n, visits, days) in sorted(teams.items())], [3, 1, 1, 1])]))
+    sections.append(Section(tr("rep.sec_difficulties"), [tr("rep.difficulties_hint"), "…………………………………………", "…………………………………………"]))
     sections.append(Section(tr("rep.sec_method"), [tr("rep.method")]))
+    capacity = phrases()["president_capacity"][lang].format(
+        commune=(commune.name_ar if ar else commune.name_fr).replace(phrases()["place_prefix"][lang], "") if commune else "")
+    sections.append(Section(tr("rep.sec_signature"), [capacity, (commune.president_ar if ar else commune.president_fr)
+                                                      if commune else ""]))
     header = [tr("rep.kingdom"), tr("rep.ministry")] + ([commune.wilaya_ar if ar else commune.wilaya_fr,
                                                           commune.name_ar if ar else commune.name_fr] if commune else [])
     return ReportData(lang, tr("rep.title"), period, [h for h in header if h], sections, tr("rep.toc"), tr("rep.page"))

@@ -148,3 +148,28 @@ def case_decisions(store: Store, case_id: str) -> list[dict]:
     """The documents drafted or signed for a case, oldest first."""
     return store.query("SELECT id, kind, year, number, status, delivered_on FROM decision WHERE case_id = ?"
                        " ORDER BY created_at", (case_id,))
+
+
+CASE_FACTS = ("permit_ref", "permit_date", "expertise_ref", "expertise_date")
+
+
+def record_case_fact(store: Store, user: User, case_id: str, key: str, value: str) -> None:
+    """Record on the case's open step a fact a document cites and no other event holds: the permit
+    a withdrawal identifies (Law 03-01 art. 2; Law 57-19 art. 23), the technical expertise a ruin
+    order rests on (Law 94-12 arts 6, 9). Dates are ISO (YYYY-MM-DD)."""
+    require(user.role, "case.manage")
+    if key not in CASE_FACTS:
+        raise Refusal("unknown_case_fact", key=key)
+    value = value.strip()
+    if not value:
+        raise Refusal("case_fact_empty", key=key)
+    if key.endswith("_date"):
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise Refusal("case_fact_bad_date", key=key, value=value) from None
+    step = current_step(store, case_id)
+    if step is None:
+        raise Refusal("no_open_step")
+    with store.transaction(user.id) as tx:
+        tx.update("case_step", step.id, {"data": json.dumps({**step.data, key: value}, ensure_ascii=False)})

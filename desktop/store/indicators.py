@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Callable
 
-from desktop.domain.ladder import governor_deadline
+from desktop.domain.ladder import document_series, governor_deadline
 from desktop.store.db import Store
 
 
@@ -144,7 +144,7 @@ def _referrals(store: Store, scope: Scope) -> list[dict]:
 
 
 def _decisions(store: Store, scope: Scope) -> dict:
-    rows = store.query("SELECT oversight_class, signed_on, delivered_on, transmitted_on, appeal_on FROM decision"
+    rows = store.query("SELECT kind, oversight_class, signed_on, delivered_on, transmitted_on, appeal_on FROM decision"
                        " WHERE status = 'signed' AND signed_on >= ? AND signed_on < ?",
                        (scope.start.isoformat(), scope.end.isoformat()))
     within = late = no_deadline = 0
@@ -157,7 +157,10 @@ def _decisions(store: Store, scope: Scope) -> dict:
             within += 1
         else:
             late += 1
-    return {"signed": len(rows), "transmitted_in_time": within, "transmitted_late_or_not": late,
+    series = [document_series(r["kind"]) for r in rows]
+    # Signed arrêtés apart from notices and letters (legal review B5): "signed" counts arrêtés only.
+    return {"signed": series.count("arrete"), "notices": series.count("notice"), "letters": series.count("letter"),
+            "transmitted_in_time": within, "transmitted_late_or_not": late,
             "no_deadline": no_deadline, "appealed": sum(1 for r in rows if r["appeal_on"])}
 
 

@@ -302,6 +302,14 @@ ALTER TABLE inspection ADD COLUMN complaint_id TEXT REFERENCES complaint(id);
 CREATE INDEX inspection_programme ON inspection(programme_id);
 """ + "\n".join(_no_delete(t) for t in ("complaint", "complaint_inspection", "programme", "programme_brigade"))
 
+# 5: lawful documents (legal review 2026-11): a delegation is used only once published in the
+# BO-CT (OL 113-14 art. 277), and an art. 236 delegation covers its arrondissement only.
+M5 = """
+ALTER TABLE delegation ADD COLUMN bo_number TEXT NOT NULL DEFAULT '';
+ALTER TABLE delegation ADD COLUMN bo_date TEXT;
+ALTER TABLE delegation ADD COLUMN district_id TEXT REFERENCES district(id);
+"""
+
 # Issue 11 (security): a signing certificate bound to its account; every table is sealed in the
 # journal right after this migration (db.open_store), so that `check` covers the rows already there.
 M6 = """
@@ -310,5 +318,5 @@ ALTER TABLE [user] ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
 """
 ROW_HASHES_FROM = 6
 
-MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4), (6, M6)]
+MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4), (5, M5), (6, M6)]
 LATEST = MIGRATIONS[-1][0]

@@ -221,7 +221,8 @@ class AdminDialog(QDialog):
         delegate = get_user(self.session.store, form["delegate_id"]).username
         delegation_id = attempt(self, lambda: accounts.add_delegation(
             self.session.commune, delegate, form["number"], form["decided_on"], form["basis"], form["fields"],
-            form["scope_ar"], form["scope_fr"], form["capacity_ar"], form["capacity_fr"], form.get("until")), self.tr)
+            form["scope_ar"], form["scope_fr"], form["capacity_ar"], form["capacity_fr"], form.get("until"),
+            form.get("bo_number", ""), form.get("bo_date"), form.get("district_id")), self.tr)
         if delegation_id is not None:
             self.refresh()
         return delegation_id
@@ -248,9 +249,13 @@ class AdminDialog(QDialog):
             item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
             item.setCheckState(Qt.Unchecked)
             fields.addItem(item)
+        bo_number = QLineEdit()  # its publication in the BO-CT (art. 277): required before the delegate signs
+        bo_date = QDateEdit(QDate.currentDate())
+        bo_date.setDisplayFormat("yyyy-MM-dd")
         for label, widget in (("adm.delegate", delegate), ("adm.number", number), ("adm.decided_on", decided),
                               ("adm.basis", basis), ("adm.fields", fields), ("adm.scope_ar", scope_ar),
-                              ("adm.scope_fr", scope_fr), ("adm.capacity_ar", capacity_ar), ("adm.capacity_fr", capacity_fr)):
+                              ("adm.scope_fr", scope_fr), ("adm.capacity_ar", capacity_ar), ("adm.capacity_fr", capacity_fr),
+                              ("adm.bo_number", bo_number), ("adm.bo_date", bo_date)):
             form.addRow(tr(label), widget)
         ok = QPushButton(tr("cp.save"))
         ok.clicked.connect(dialog.accept)
@@ -263,7 +268,9 @@ class AdminDialog(QDialog):
             return None
         return {"delegate_id": delegate.currentData(), "number": number.text().strip(), "decided_on": decided.date().toPython(),
                 "basis": basis.currentData(), "fields": chosen, "scope_ar": scope_ar.text(), "scope_fr": scope_fr.text(),
-                "capacity_ar": capacity_ar.text(), "capacity_fr": capacity_fr.text()}
+                "capacity_ar": capacity_ar.text(), "capacity_fr": capacity_fr.text(),
+                "bo_number": bo_number.text().strip(),
+                "bo_date": bo_date.date().toPython() if bo_number.text().strip() else None}
 
     def withdraw(self, reason: str | None = None) -> bool:
         row = _selected_row(self.delegations_table)

@@ -129,3 +129,21 @@ def test_choropleth_legend_is_drawn_swatches_with_ranges_and_grouped_numbers(sto
     write_report(store, catalogue, Scope(date(2026, 1, 1), date(2026, 7, 1)), "ar", ar)
     flat = " ".join(subprocess.run(["pdftotext", "-raw", str(ar), "-"], capture_output=True, text=True).stdout.split())
     assert "(OpenStreetMap (ODbL" not in flat and "ODbL" in flat
+
+
+def test_the_report_is_an_information_report_to_the_governor(store, catalogue, tmp_path):
+    """Legal review E: addressee, legal frame, date of issue, "to date", signature; officers as
+    totals by arrondissement, never by name; a difficulties section; a partial comparison flagged."""
+    import subprocess
+    from datetime import date
+    from desktop.services.report import write_report
+    from desktop.store.indicators import Scope
+    out = tmp_path / "r.pdf"
+    today = date.today()
+    write_report(store, catalogue, Scope(date(today.year, 1, 1), date(today.year + 1, 1, 1)), "fr", out)
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert "Wali de la région de Casablanca-Settat" in text and "articles 106 et 272" in text
+    assert f"Date d'émission : {today.strftime('%d/%m/%Y')}" in text and f"au {today.strftime('%d/%m/%Y')} (à ce jour)" in text
+    assert "Difficultés et propositions" in text and "Le Président du Conseil de la commune de Casablanca" in text
+    names = [r[0] for r in store.conn.execute("SELECT full_name_fr FROM [user] WHERE role = 'officer' LIMIT 20")]
+    assert names and not any(n in text for n in names)

@@ -28,15 +28,21 @@ def test_legal_facts_are_encoded(catalogue):
     # Planning: the commune observes and refers to the urbanism controller (Law 66-12 art. 65-66).
     assert all(v.next_step == "referral" and v.referral_to == "urbanism_controller"
                for v in catalogue.field("urbanism").violations if v.code != "URB-06")
+    # Building on the public domain: the local authority demolishes (Law 57-19 art. 28), the commune
+    # sends the art. 27 notice.
+    assert catalogue.violation("DOM-06").referral_to == "local_authority"
+    assert catalogue.violation("DOM-06").decision_kind == "stop_and_fee"
     no_permit = catalogue.violation("URB-01")
     assert (no_permit.fine_min, no_permit.fine_max) == (10000, 100000)
     assert any(b.text == "L12-90" and b.article == "71" for b in no_permit.basis)
-    # Public domain: unauthorised occupier owes 5x the fee (Law 57-19 art. 27), notice at most a month.
+    # Public domain: an unauthorised occupier is told to stop at once and owes 5x the fee (Law 57-19
+    # art. 27), on the report of sworn agents (art. 26): the art. 27 notice is the first act.
     unauthorised = catalogue.violation("DOM-01")
-    assert unauthorised.fee_multiplier == 5 and unauthorised.deadline_days <= 30
+    assert unauthorised.fee_multiplier == 5 and unauthorised.deadline_days == 0
+    assert unauthorised.next_step == "decision" and unauthorised.decision_kind == "stop_and_fee"
     # Unconfirmed points are flagged, not asserted.
     assert catalogue.basis_label(catalogue.violation("HYG-02").basis[1], "fr").endswith("(?)")
-    assert "المادة 27" in catalogue.basis_label(unauthorised.basis[0], "ar")
+    assert "المادة 27" in catalogue.basis_label(unauthorised.basis[1], "ar")
 
 
 def test_commune_extends_catalogue_without_code(tmp_path):
@@ -121,15 +127,15 @@ def test_extension_violation_without_decision_gets_the_documented_default(tmp_pa
         {"code": "hygiene", "violations": [_violation("HYG-90")]},
         {"code": "ruin_buildings", "violations": [_violation("RUIBUI-90")]},
         {"code": "public_domain", "violations": [_violation("DOM-06", severity="major")]}])
-    assert cat.violation("HYG-90").decision_kind == "closure"        # no field default: closure
+    assert cat.violation("HYG-90").decision_kind == "injunction"     # no field default: the injunction
     assert cat.violation("RUIBUI-90").decision_kind == "ruin_order"  # the field's default (as before)
     replaced = cat.violation("DOM-06")
-    assert replaced.severity == "major" and replaced.decision_kind == "removal"  # kept from the replaced one
+    assert replaced.severity == "major" and replaced.decision_kind == "stop_and_fee"  # kept from the replaced one
 
 
 def test_extension_field_default_does_not_touch_violations_that_name_theirs(tmp_path):
     cat = _extend(tmp_path, [{"code": "public_domain", "decision_kind": "closure"}])
-    assert cat.violation("DOM-06").decision_kind == "removal"
+    assert cat.violation("DOM-06").decision_kind == "stop_and_fee"
     assert cat.field("public_domain").decision_kind == "closure"
 
 

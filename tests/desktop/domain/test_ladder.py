@@ -160,35 +160,31 @@ def test_step_defaults_give_every_open_step_a_date():
 
 # -- the decision a case ends in -----------------------------------------------------------------
 
-# What ladder.decision_kind answered for each shipped violation before the kind moved to the
-# catalogue (it tested the ruin_buildings field and the codes DOM-06, DOM-03/04 and DOM-01).
-OLD_DECISION_KIND = {
+# The lawful measure of each shipped violation (legal review 2026-11, A2-A6): closure only where a
+# text allows it (food businesses: Decree 2-10-473 arts 17-18; places open to the public, shops and
+# dangerous establishments under art. 100 and the hygiene regulation); unauthorised or excess
+# occupation of the public domain: the art. 27 notice and indemnity; an expired permit: art. 25
+# (return of the site at the occupant's cost), not a withdrawal; rubble, waste and obstruction:
+# removal at the offender's cost (OL art. 107); the rest: the art. 100/107 injunction.
+LAWFUL_DECISION_KIND = {
     "HYG-01": "closure", "HYG-02": "closure", "HYG-03": "closure", "HYG-04": "closure", "HYG-05": "closure",
     "HYG-06": "closure", "HYG-07": "closure", "HYG-08": "closure", "HYG-09": "closure",
-    "URB-01": "closure", "URB-02": "closure", "URB-03": "closure", "URB-04": "closure", "URB-05": "closure",
-    "URB-06": "closure",
-    "DOM-01": "stop_and_fee", "DOM-02": "closure", "DOM-03": "withdrawal", "DOM-04": "withdrawal",
-    "DOM-05": "closure", "DOM-06": "removal", "DOM-07": "closure",
-    "CLE-01": "closure", "RUIBUI-01": "ruin_order", "DANEST-01": "closure", "INFTRA-01": "closure",
-    "REGSHO-01": "closure", "PUBPLA-01": "closure", "STROBS-01": "closure", "TRAPAR-01": "closure",
-    "FOOQUA-01": "closure", "WAT-01": "closure", "EPI-01": "closure", "GAT-01": "closure", "STRANI-01": "closure",
-    "STA-01": "closure", "FIRFLO-01": "closure", "ROASIG-01": "closure", "STRADV-01": "closure",
-    "QUA-01": "closure", "FUNCEM-01": "closure",
+    "URB-01": "injunction", "URB-02": "injunction", "URB-03": "injunction", "URB-04": "injunction",
+    "URB-05": "injunction", "URB-06": "removal",
+    "DOM-01": "stop_and_fee", "DOM-02": "stop_and_fee", "DOM-03": "withdrawal", "DOM-04": "removal",
+    "DOM-05": "stop_and_fee", "DOM-06": "stop_and_fee", "DOM-07": "removal",
+    "CLE-01": "removal", "RUIBUI-01": "ruin_order", "DANEST-01": "closure", "INFTRA-01": "removal",
+    "REGSHO-01": "closure", "PUBPLA-01": "closure", "STROBS-01": "removal", "TRAPAR-01": "injunction",
+    "FOOQUA-01": "injunction", "WAT-01": "injunction", "EPI-01": "injunction", "GAT-01": "injunction",
+    "STRANI-01": "injunction", "STA-01": "injunction", "FIRFLO-01": "injunction", "ROASIG-01": "injunction",
+    "STRADV-01": "removal", "QUA-01": "injunction", "FUNCEM-01": "injunction",
 }
+CLOSURE_FIELDS = {"hygiene", "public_places", "regulated_shops", "dangerous_establishments"}
 
 
-def old_decision_kind(violations):
-    """The rule as it was coded before (kept here to compare combinations)."""
-    codes = {v.code for v in violations}
-    if "ruin_buildings" in {v.field for v in violations}:
-        return "ruin_order"
-    if "DOM-06" in codes:
-        return "removal"
-    if codes & {"DOM-03", "DOM-04"}:
-        return "withdrawal"
-    if "DOM-01" in codes:
-        return "stop_and_fee"
-    return "closure"
+def lawful_decision_kind(violations):
+    """The oracle: the table above, the kind listed first in PRECEDENCE prevailing."""
+    return min((LAWFUL_DECISION_KIND[v.code] for v in violations), key=PRECEDENCE.index)
 
 
 def shipped_violations(catalogue):
@@ -197,22 +193,23 @@ def shipped_violations(catalogue):
 
 def test_every_shipped_violation_keeps_its_decision(catalogue):
     codes = {v.code for v in shipped_violations(catalogue)}
-    assert codes == set(OLD_DECISION_KIND), "a violation was added or removed: update OLD_DECISION_KIND"
+    assert codes == set(LAWFUL_DECISION_KIND), "a violation was added or removed: update LAWFUL_DECISION_KIND"
     for v in shipped_violations(catalogue):
-        assert decision_kind([v]) == v.decision_kind == OLD_DECISION_KIND[v.code], v.code
+        assert decision_kind([v]) == v.decision_kind == LAWFUL_DECISION_KIND[v.code], v.code
+        assert v.decision_kind != "closure" or v.field in CLOSURE_FIELDS, v.code  # no closure without a text
 
 
 def test_every_pair_of_shipped_violations_keeps_its_decision(catalogue):
     # Cases join violations of one field, but the rule must not depend on that.
     violations = shipped_violations(catalogue)
     for pair in combinations(violations, 2):
-        assert decision_kind(list(pair)) == old_decision_kind(pair), [v.code for v in pair]
+        assert decision_kind(list(pair)) == lawful_decision_kind(pair), [v.code for v in pair]
     dom = catalogue.field("public_domain").violations
-    assert decision_kind(dom) == old_decision_kind(dom) == "removal"
+    assert decision_kind(dom) == lawful_decision_kind(dom) == "removal"
 
 
 # The documented precedence, most prevailing first.
-PRECEDENCE = ("ruin_order", "removal", "withdrawal", "stop_and_fee", "closure")
+PRECEDENCE = ("ruin_order", "removal", "withdrawal", "stop_and_fee", "closure", "injunction")
 
 
 def test_precedence_is_the_documented_one():
@@ -232,8 +229,8 @@ def test_decision_kind_follows_the_catalogue_not_the_code_or_field():
     assert decision_kind([violation("HYG-01", decision_kind="removal")]) == "removal"
 
 
-def test_a_case_without_violations_defaults_to_closure():
-    assert decision_kind([]) == DEFAULT_DECISION_KIND == DECISION_PRECEDENCE[-1] == "closure"
+def test_a_case_without_violations_defaults_to_the_injunction_not_a_closure():
+    assert decision_kind([]) == DEFAULT_DECISION_KIND == DECISION_PRECEDENCE[-1] == "injunction"
 
 
 def test_an_unknown_decision_kind_is_refused():

@@ -21,8 +21,8 @@ def people(store):
 
 
 def _delegate(store, president, delegate, number="50/2026", decided=date(2026, 1, 1), start=date(2026, 1, 1), end=None):
-    return add_delegation(store, president, delegate, number, decided, "art103", ["*"], "الكل", "tout", "نائب", "Vice",
-                          start, end)
+    return add_delegation(store, president, delegate, number, decided, "art103", ["hygiene"], "حفظ الصحة", "hygiène",
+                          "نائب", "Vice", start, end)
 
 
 def test_the_administrator_cannot_give_himself_signing_power(store, people):
@@ -34,7 +34,7 @@ def test_the_administrator_cannot_give_himself_signing_power(store, people):
 def test_cli_delegation_by_the_administrator_is_refused(demo_path, monkeypatch, capsys):
     monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "admin-demo")
     code = main(["delegation", "add", "--db", str(demo_path), "--delegate", "admin", "--number", "99/2026",
-                 "--date", "2026-01-01", "--basis", "art103", "--fields", "*", "--scope-ar", "x", "--scope-fr", "x",
+                 "--date", "2026-01-01", "--basis", "art103", "--fields", "hygiene", "--scope-ar", "x", "--scope-fr", "x",
                  "--capacity-ar", "x", "--capacity-fr", "x", "--user", "admin"])
     assert code != 0
     from desktop.store.db import open_store
@@ -109,9 +109,11 @@ def test_a_reset_password_must_be_changed_by_its_holder(demo_path, monkeypatch, 
     monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "admin-demo")
     monkeypatch.setenv("COMMUNE_POLICE_NEW_PASSWORD", "admin-owns-you")
     assert main(["user", "password", "president", "--db", str(demo_path)]) == 0
+    from desktop.domain.catalogue import load_catalogue
     from desktop.store.db import open_store
-    with open_store(demo_path, readonly=True) as s:
-        draft = s.scalar("SELECT id FROM decision WHERE status = 'draft' LIMIT 1")
+    from tests.builders import signable_draft
+    with open_store(demo_path) as s:  # a draft that only the reset stops (a notice on confirmed bases)
+        draft = signable_draft(s, authenticate(s, "coordinateur", "coord-demo"), load_catalogue(), "hygiene")
     monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "admin-owns-you")
     monkeypatch.setenv("COMMUNE_POLICE_PKCS12_PASSWORD", CERT_PASSWORD)
     capsys.readouterr()

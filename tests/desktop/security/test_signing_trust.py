@@ -10,7 +10,7 @@ from desktop.cli import main
 from desktop.demo.cases import CERT_PASSWORD, certs_dir
 from desktop.services import paperwork
 from desktop.services.commune import Commune
-from desktop.services.paperwork import draft_decision
+from tests.builders import signable_draft
 from desktop.store.decisions import signed_pdf
 from desktop.store.errors import StoreError
 from desktop.store.users import authenticate
@@ -36,9 +36,7 @@ def _sign(store, user, decision_id, p12_path, password=CERT_PASSWORD):
 
 
 def _draft(store, people, catalogue, field="hygiene"):
-    case_id = store.scalar("SELECT id FROM case_file WHERE field_code = ? AND status = 'open'"
-                           " AND id NOT IN (SELECT case_id FROM decision WHERE case_id IS NOT NULL) LIMIT 1", (field,))
-    return draft_decision(Commune(store.path, store, catalogue, user=people["coordinateur"]), case_id, "closure")
+    return signable_draft(store, people["coordinateur"], catalogue, field)
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ def test_builders_write_through_the_store(empty_commune, catalogue):
     assert (got["site_id"], got["district_id"], got["outcome"], got["notes"]) == (site, district, "violations", "odeurs")
     assert [f["violation_code"] for f in got["findings"]] == ["HYG-01"]
     case = make_case(store, officer, catalogue, ["DOM-06"])  # a measure is required: the builder gives one
-    assert current_step(store, case).step == "decision"
+    assert current_step(store, case).step == "referral"  # demolition is the local authority's (art. 28)
     actors = {r["actor"] for r in store.query("SELECT actor FROM journal")}
     assert actors == {None, admin_of(store).id, officer.id}  # the first account is created by nobody
     assert check_store(store).ok

@@ -14,13 +14,13 @@ from desktop.domain.ladder import LadderError, working_days_after
 from desktop.store.cases import advance, case_steps, current_step, funnel, overdue_steps
 from desktop.domain.errors import Refusal
 from desktop.services.commune import Commune
-from desktop.services.paperwork import NotAuthorisedToSign, draft_decision
+from desktop.services.paperwork import NotAuthorisedToSign
 from desktop.services import paperwork
 from desktop.store.decisions import document, record_delivery, register, signed_pdf
 from desktop.store.delegations import withdraw_delegation
 from desktop.store.users import authenticate
 from reports.signing import SigningError, verify_pdf
-from tests.builders import case_of, make_case, make_inspection, make_site, make_user
+from tests.builders import signable_draft, case_of, make_case, make_inspection, make_site, make_user
 
 
 def sign(store, user, decision_id, p12, password):
@@ -52,11 +52,11 @@ def commune(empty_commune):
 def test_a_finding_opens_a_case_with_owner_and_due_date(commune, catalogue):
     store, officer = commune["store"], commune["officer"]
     site = make_site(store)
-    iid = make_inspection(store, officer, catalogue, site, field_code="public_domain", findings=["DOM-01"],
+    iid = make_inspection(store, officer, catalogue, site, field_code="public_domain", findings=["DOM-04"],
                           inspected_at="2026-06-01T10:30:00Z")
     case_id = case_of(store, iid)
     step = current_step(store, case_id)
-    assert step.step == "formal_notice"  # DOM-01: notice to stop (Law 57-19 art. 27)
+    assert step.step == "formal_notice"  # DOM-04: notice to return the site (Law 57-19 art. 25)
     assert (step.opened_on, step.due_on) == ("2026-06-01", "2026-07-01")  # its 30 days
     assert step.owner_id == commune["coordinator"].id
     # A second inspection of the same site and field joins the open case.
@@ -85,7 +85,7 @@ def test_a_compliant_inspection_opens_no_case(commune, catalogue):
 
 def test_ladder_moves_in_order_only(commune, catalogue):
     store, coord, officer = commune["store"], commune["coordinator"], commune["officer"]
-    case_id = make_case(store, officer, catalogue, ["DOM-01"])
+    case_id = make_case(store, officer, catalogue, ["DOM-04"])
     with pytest.raises(LadderError):
         advance(store, coord, case_id, "execution")
     advance(store, coord, case_id, "reinspection", "notice served", on=date(2026, 7, 1))
@@ -105,7 +105,7 @@ def test_ladder_moves_in_order_only(commune, catalogue):
 
 def test_only_case_managers_advance(commune, catalogue):
     store = commune["store"]
-    case_id = make_case(store, commune["officer"], catalogue, ["DOM-01"])
+    case_id = make_case(store, commune["officer"], catalogue, ["DOM-04"])
     for role in ("officer", "reviewer", "administrator"):
         with pytest.raises(PermissionError):
             advance(store, make_user(store, role), case_id, "reinspection")
@@ -114,9 +114,8 @@ def test_only_case_managers_advance(commune, catalogue):
     assert current_step(store, case_id).step == "reinspection"
 
 
-def _draft(store, people, catalogue, field):
-    case_id = store.scalar("SELECT c.id FROM case_file c WHERE c.field_code = ? AND c.status = 'open' LIMIT 1", (field,))
-    return draft_decision(Commune(store.path, store, catalogue, user=people["coordinateur"]), case_id, "closure")
+def _draft(store, people, catalogue, field, kind="formal_notice"):
+    return signable_draft(store, people["coordinateur"], catalogue, field, kind)
 
 
 def test_only_president_or_delegate_in_scope_signs(store, people, p12, catalogue, tmp_path):
@@ -188,7 +187,14 @@ def test_decision_cli(demo_path, tmp_path, monkeypatch, capsys):
     assert main(["decision", "list", "--db", str(demo_path), "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     signed = next(r for r in rows if r["status"] == "signed")
-    draft = next(r for r in rows if r["status"] == "draft" and r["field_code"] not in ("hygiene", "public_domain"))
+    from desktop.store.db import open_store
+    from reports.documents import signing_gaps
+    s = open_store(demo_path)
+    gaps = {r["id"]: signing_gaps(document(s, r["id"])[1]) for r in rows if r["status"] == "draft"}
+    s.close()
+    draft = next(r for r in rows if r["status"] == "draft" and r["field_code"] not in ("hygiene", "public_domain")
+                 and gaps[r["id"]] == ([], []))
+    unsignable = next(r for r in rows if r["status"] == "draft" and gaps[r["id"]] != ([], []))
     out = tmp_path / "s.pdf"
     assert main(["decision", "pdf", signed["id"], "--db", str(demo_path), "--out", str(out)]) == 0
     assert main(["decision", "verify", str(out), "--db", str(demo_path)]) == 0
@@ -209,6 +215,8 @@ def test_decision_cli(demo_path, tmp_path, monkeypatch, capsys):
     assert main(["decision", "sign", draft["id"], "--db", str(demo_path), "--pkcs12", str(p12)]) == 2
     assert "incorrect" in capsys.readouterr().err
     monkeypatch.setenv("COMMUNE_POLICE_PKCS12_PASSWORD", CERT_PASSWORD)
+    assert main(["decision", "sign", unsignable["id"], "--db", str(demo_path), "--pkcs12", str(p12)]) == 2
+    assert "Signature impossible" in capsys.readouterr().err  # a missing fact or an unconfirmed basis
     assert main(["decision", "sign", draft["id"], "--db", str(demo_path), "--pkcs12", str(p12)]) == 0
     draft_pdf = tmp_path / "draft.pdf"
     other_draft = next(r for r in rows if r["status"] == "draft" and r["id"] != draft["id"])
@@ -217,8 +225,18 @@ def test_decision_cli(demo_path, tmp_path, monkeypatch, capsys):
 
 
 def test_delegation_cli(demo_path, monkeypatch, capsys):
+    from desktop.store.db import open_store
+    with open_store(demo_path) as s:
+        district = s.scalar("SELECT id FROM district LIMIT 1")
     monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "president-demo")
-    args = ["delegation", "add", "--db", str(demo_path), "--delegate", "coordinateur", "--number", "7/2026",
+    no_district = ["delegation", "add", "--db", str(demo_path), "--delegate", "coordinateur", "--number", "7/2026",
+                   "--date", "2026-02-01", "--basis", "art236", "--fields", "urbanism", "--scope-ar", "التعمير",
+                   "--scope-fr", "urbanisme", "--capacity-ar", "رئيس مقاطعة أنفا", "--capacity-fr", "Président"]
+    assert main(no_district) == 2 and "arrondissement" in capsys.readouterr().err  # art. 236: his arrondissement only
+    everything = list(no_district)
+    everything[everything.index("urbanism")] = "*"
+    assert main([*everything, "--district", district]) == 2 and "103" in capsys.readouterr().err  # no "all fields"
+    args = ["delegation", "add", "--db", str(demo_path), "--district", district, "--delegate", "coordinateur", "--number", "7/2026",
             "--date", "2026-02-01", "--basis", "art236", "--fields", "urbanism", "--scope-ar", "التعمير",
             "--scope-fr", "urbanisme", "--capacity-ar", "رئيس مقاطعة أنفا", "--capacity-fr", "Président de l'arrondissement d'Anfa"]
     assert main(args) == 0
@@ -229,6 +247,11 @@ def test_delegation_cli(demo_path, monkeypatch, capsys):
     assert "astrology" in capsys.readouterr().err
     assert main(["delegation", "list", "--db", str(demo_path)]) == 0
     assert "7/2026" in capsys.readouterr().out
+    assert main(["delegation", "publish", delegation_id, "--db", str(demo_path), "--bo-number", "52",
+                 "--bo-date", "2026-03-01"]) == 0
+    with open_store(demo_path) as s:
+        assert s.query("SELECT bo_number, bo_date, district_id FROM delegation WHERE id = ?", (delegation_id,))[0] == \
+            {"bo_number": "52", "bo_date": "2026-03-01", "district_id": district}
     assert main(["delegation", "withdraw", delegation_id, "--db", str(demo_path), "--reason", "Fin du mandat de l'arrondissement"]) == 0
     monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "coord-demo")
     assert main(["delegation", "withdraw", delegation_id, "--db", str(demo_path), "--user", "coordinateur",

@@ -26,7 +26,9 @@ def test_president_records_and_withdraws_a_delegation(qtbot, make_session, store
     qtbot.addWidget(dialog)
     assert dialog.tabs.count() == 1  # delegations only: the president does not manage accounts
     coordinator = store.scalar("SELECT id FROM [user] WHERE username = 'coordinateur'")
+    district = store.scalar("SELECT id FROM district LIMIT 1")  # art. 236: the delegate's arrondissement
     delegation_id = dialog.add_delegation({"delegate_id": coordinator, "number": "9/2026", "decided_on": date(2026, 3, 1),
+                                           "district_id": district, "bo_number": "52", "bo_date": date(2026, 3, 20),
                                            "basis": "art236", "fields": ["urbanism"], "scope_ar": "التعمير",
                                            "scope_fr": "urbanisme", "capacity_ar": "رئيس مقاطعة", "capacity_fr": "Président d'arrondissement"})
     assert delegation_id and dialog.delegations_table.rowCount() == 2

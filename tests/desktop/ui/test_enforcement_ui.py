@@ -66,7 +66,26 @@ def test_case_dialog_advances_drafts_previews_and_signs(qtbot, president_session
     p12 = certs_dir(demo_path) / "president.p12"
     assert sign_checked(dialog, president_session, decision_id, p12, "wrong") is None
     assert "incorrect" in warnings[-1]
-    number = sign_checked(dialog, president_session, decision_id, p12, CERT_PASSWORD)
+    # The case went to a decision without a signed and delivered notice: the closure cites facts no
+    # event recorded, so the president sees why he cannot sign and the draft stays a draft.
+    assert sign_checked(dialog, president_session, decision_id, p12, CERT_PASSWORD) is None
+    assert "Signature impossible" in warnings[-1] and "notice_date" in warnings[-1]
+    assert store.scalar("SELECT status FROM decision WHERE id = ?", (decision_id,)) == "draft"
+
+
+def test_case_dialog_signs_a_notice(qtbot, president_session, store, demo_path, catalogue, monkeypatch):
+    doubtful = [v.code for f in catalogue.fields for v in f.violations
+                if any(not b.confirmed or not catalogue.texts[b.text].confirmed for b in v.basis)]
+    marks = ",".join("?" * len(doubtful))
+    case_id = store.scalar("SELECT s.case_id FROM case_step s WHERE s.status = 'open' AND s.step = 'formal_notice'"
+                           " AND NOT EXISTS (SELECT 1 FROM case_finding cf JOIN finding f ON f.id = cf.finding_id"
+                           f" WHERE cf.case_id = s.case_id AND f.violation_code IN ({marks})) LIMIT 1", tuple(doubtful))
+    dialog = CaseDialog(president_session, case_id)
+    qtbot.addWidget(dialog)
+    decision_id = dialog.do_draft()
+    pdf = decision_pdf(president_session.commune, decision_id)[1]  # the draft, rendered
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: pytest.fail(a[2]))
+    number = sign_checked(dialog, president_session, decision_id, certs_dir(demo_path) / "president.p12", CERT_PASSWORD)
     dialog.refresh()
     assert number and f"{number}/{date.today().year}" in dialog.documents.item(dialog.documents.count() - 1).text()
     # After signing: a confirmation with the register number, and the signed PDF one click away.
