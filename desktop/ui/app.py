@@ -30,7 +30,6 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName("commune-police")
     register_fonts(UI_FILES)
     app.setFont(ui_font())
-    install_wheel_guard(app)
     return app
 
 
@@ -99,6 +98,7 @@ def open_main_window(app: QApplication, settings: Settings, commune: Commune, lo
     settings["last_db"] = str(commune.path)
     settings.save()
     commune.user = login.user
+    install_wheel_guard(app)  # after the login: an application-wide filter sees every event from here on
     session = Session(commune, login.tr, settings)
     window = MainWindow(session)
     window.language_switched.connect(lambda lang: apply_direction(app, Translator(lang)))

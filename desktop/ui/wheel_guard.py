@@ -11,11 +11,12 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtWidgets import QAbstractScrollArea, QAbstractSpinBox, QApplication, QComboBox, QWidget
 
 GUARDED = (QComboBox, QAbstractSpinBox)  # QDateEdit and QDateTimeEdit are spin boxes
+WHEEL = QEvent.Type.Wheel  # looked up once: the filter sees every event of the application
 
 
 class WheelGuard(QObject):
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
-        if event.type() == QEvent.Wheel and isinstance(obj, GUARDED) and not obj.hasFocus():
+        if event.type() == WHEEL and isinstance(obj, GUARDED) and not obj.hasFocus():
             if obj.focusPolicy() == Qt.WheelFocus:
                 obj.setFocusPolicy(Qt.StrongFocus)  # the wheel does not take the focus either
             area = _scroll_area(obj)
