@@ -33,7 +33,7 @@ test: $(STAMP)
 	bash installer/postgres.sh
 	$(BIN)/ruff check desktop maps reports tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile   # one worker per core, a test file per worker
 
 bench: $(STAMP)
 	cd bench && ../$(BIN)/python run_all.py
