@@ -15,7 +15,6 @@ from desktop.store.db import Store, Transaction
 from desktop.store.districts import current_bounds, district_locator
 from desktop.store.errors import StoreError
 from desktop.store.files import write_atomic
-from desktop.store.listing import KeysetQuery
 from desktop.store.users import User
 
 STATUSES = ("received", "accepted", "forwarded", "rejected", "merged", "answered")
@@ -214,16 +213,3 @@ def export_open311(store: Store, catalogue: Catalogue, path: Path) -> int:
     out = [to_open311(r, catalogue.field(r["field_code"]).fr if catalogue.has_field(r["field_code"]) else "") for r in rows]
     write_atomic(path, json.dumps(out, ensure_ascii=False, indent=1))
     return len(out)
-
-
-def complaints_query(status: str | None, overdue: bool, today: date) -> KeysetQuery:
-    """The complaints list: by status, or those past their answer date, newest first."""
-    where, params = ["deleted_at IS NULL"], []
-    if status:
-        where.append("status = ?")
-        params.append(status)
-    if overdue:
-        where += ["answered_on IS NULL", "status != 'merged'", "answer_due < ?"]
-        params.append(today.isoformat())
-    return KeysetQuery(columns=("id", "reference", "received_on", "channel", "field_code", "status", "answer_due", "answered_on"),
-                       source="complaint", keys=("received_on", "rowid"), descending=True, where=where, params=params)

@@ -18,25 +18,6 @@ from desktop.ui.session import Session
 from desktop.ui.widgets import enable_sorting, make_table, search_box
 from desktop.ui.table_model import ID_ROLE, KeysetTableModel
 
-COLUMNS = ("s.case_id", "s.due_on", "s.step", "st.name", "c.field_code", "s.owner_id")
-
-
-def open_steps_query(step: str | None, overdue_only: bool, field_code: str | None, today: date) -> KeysetQuery:
-    where = ["s.status = 'open'", "s.deleted_at IS NULL"]
-    params: list = []
-    if step:
-        where.append("s.step = ?")
-        params.append(step)
-    if overdue_only:
-        where.append("s.due_on < ?")
-        params.append(today.isoformat())
-    if field_code:
-        where.append("c.field_code = ?")
-        params.append(field_code)
-    return KeysetQuery(columns=COLUMNS, source="case_step s JOIN case_file c ON c.id = s.case_id JOIN site st ON st.id = c.site_id",
-                       keys=("s.due_on", "s.rowid"), descending=False, where=where, params=params)
-
-
 class CasesPage(QWidget):
     open_case = Signal(str)
 
