@@ -8,6 +8,7 @@ from desktop.cli.common import (ENV_ADMIN_PASSWORD, ENV_PKCS12_PASSWORD, EXIT_OK
                                 secret)
 from desktop.domain.errors import Refusal
 from desktop.i18n import Translator
+from reports.numbers import grouped
 
 
 def register(sub) -> None:
@@ -71,15 +72,15 @@ def demo(args, tr: Translator) -> int:
         print(file=sys.stderr)
     rate = summary.inspections / summary.seconds if summary.seconds else 0
     print(f"{tr('cli.demo_built')}: {summary.path}")
-    print(f"  {summary.inspections:,} inspections, {summary.sites:,} sites, {summary.officers} agents,"
-          f" {summary.seconds:.1f} s ({rate:,.0f} inspections/s)")
+    print("  " + tr("cli.demo_summary", inspections=grouped(summary.inspections), sites=grouped(summary.sites),
+                    officers=summary.officers, seconds=f"{summary.seconds:.1f}", rate=grouped(round(rate))))
     print(f"{tr('cli.demo_accounts')}:")
     for username, password, role in summary.accounts:
         print(f"  {username:14} {password:16} {tr.enum('role', role)}")
     e = summary.enforcement or {}
     if e:
-        print(f"  {e['cases']:,} cases, {e['steps']:,} ladder steps, {e['signed']} signed decisions, {e['drafts']} drafts,"
-              f" {e['complaints']:,} complaints, {e['programmes']} weekly programmes")
+        print("  " + tr("cli.demo_enforcement", cases=grouped(e["cases"]), steps=grouped(e["steps"]), signed=e["signed"],
+                        drafts=e["drafts"], complaints=grouped(e["complaints"]), programmes=e["programmes"]))
         print(f"{tr('cli.demo_certificates')} ({tr('ui.password')}: {summary.cert_password}):")
         for path in sorted(e["certs"].iterdir()):
             print(f"  {path}")

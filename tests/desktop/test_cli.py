@@ -10,7 +10,7 @@ def test_demo_prints_accounts_and_builds_a_sound_commune(tmp_path, capsys):
     db = tmp_path / "demo.sqlite"
     assert main(["demo", "--db", str(db), "--inspections", "500", "--seed", "3"]) == 0
     out = capsys.readouterr().out
-    assert "agent001" in out and "president-demo" in out and "500 inspections" in out
+    assert "agent001" in out and "president-demo" in out and "500 contrôles" in out
     with open_store(db) as s:
         assert s.is_demo
         assert {r["role"] for r in s.query("SELECT DISTINCT role FROM [user]")} == {

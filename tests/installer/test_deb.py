@@ -133,7 +133,7 @@ def test_command_line_in_the_clean_system(root, results):
     assert root.run("command -v python3", user=True).code != 0  # no Python on the user's path
     demo = root.must(f"commune-police demo --db /home/{USER}/demo.sqlite "
                      f"--inspections {DEMO_INSPECTIONS}", user=True, timeout=900)
-    assert f"{DEMO_INSPECTIONS:,} inspections" in demo.out
+    assert f"{DEMO_INSPECTIONS:,} contrôles".replace(",", "\u00a0") in demo.out
     check = root.must(f"commune-police check --db /home/{USER}/demo.sqlite", user=True)
     assert check.out.startswith("OK") and f"inspection: {DEMO_INSPECTIONS:,}" in check.out
     results["demo"] = demo.out.strip().splitlines()[1].strip()
