@@ -19,6 +19,26 @@ import pytest  # noqa: E402
 DEMO_END = datetime(2026, 6, 30, 18, 0, tzinfo=timezone.utc)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_application_state():
+    """Each test starts from the same QApplication: left to right, no application-wide wheel guard
+    (a test that opens the main window, or logs in in Arabic, changes both for the whole process)."""
+    yield
+    import sys
+    if "PySide6.QtWidgets" not in sys.modules:  # a test without Qt never imports it
+        return
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance()
+    if app is None:
+        return
+    app.setLayoutDirection(Qt.LeftToRight)
+    guard = getattr(app, "_wheel_guard", None)
+    if guard is not None:
+        app.removeEventFilter(guard)
+        del app._wheel_guard
+
+
 @pytest.fixture(scope="session")
 def catalogue():
     from desktop.domain.catalogue import load_catalogue
