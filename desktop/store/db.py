@@ -174,6 +174,10 @@ class Store:
         """Call ``listener(tables)`` after each committed transaction with the tables it wrote."""
         self._listeners.append(listener)
 
+    def remove_commit_listener(self, listener: Callable[[frozenset[str]], None]) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
     def share_listeners(self, other: "Store") -> None:
         """Tell ``other``'s listeners of this store's commits too (another connection to the same file)."""
         self._listeners = other._listeners

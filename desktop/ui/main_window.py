@@ -380,4 +380,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         for form in list(self.forms):
             form.save_draft_now()
+        self.session.close()
         event.accept()

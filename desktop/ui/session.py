@@ -30,7 +30,8 @@ class Session:
         self.labels = Labels(self.store, self.catalogue, self.tr)
         self.notifier = ChangeNotifier()
         self._locator: object | None = None
-        commune.store.add_commit_listener(self.notifier.changed.emit)  # any thread; received on the GUI's
+        self._listener = self.notifier.changed.emit  # any thread; received on the GUI's
+        commune.store.add_commit_listener(self._listener)
         self.notifier.changed.connect(self._changed)
 
     @property
@@ -44,6 +45,10 @@ class Session:
     @property
     def catalogue(self) -> Catalogue:
         return self.commune.catalogue
+
+    def close(self) -> None:
+        """The session ends (log out, quit): its pages stop hearing of the store's commits."""
+        self.commune.store.remove_commit_listener(self._listener)
 
     def _changed(self, tables: frozenset[str]) -> None:
         if "district" in tables or "user" in tables:

@@ -70,3 +70,13 @@ def test_a_page_not_built_yet_is_not_refreshed(qtbot, make_session, store):
     with store.transaction(session.user.id) as tx:
         tx.update("complaint", store.scalar("SELECT id FROM complaint LIMIT 1"), {"location_text": "x"})
     assert win.complaints_page is None and COMPLAINTS_ROW not in win.stale
+
+
+def test_a_closed_window_no_longer_listens_to_the_store(qtbot, make_session, store):
+    """Log out and in again many times: the store keeps one listener per open session, not per login."""
+    session = make_session(authenticate(store, "coordinateur", "coord-demo"))
+    win = MainWindow(session)
+    qtbot.addWidget(win)
+    listening = len(store._listeners)
+    win.close()
+    assert len(store._listeners) == listening - 1
