@@ -8,6 +8,8 @@ by the CLI and the GUI.
 from __future__ import annotations
 
 import json
+import logging
+import string
 from functools import lru_cache
 
 import resources
@@ -43,7 +45,7 @@ class Translator:
             try:
                 return text.format(*params, **named)
             except (IndexError, KeyError):
-                return text
+                return _format_leniently(key, text, params, named)
         return text
 
     def enum(self, kind: str, value: str | None) -> str:
@@ -55,6 +57,23 @@ class Translator:
     def pick(self, ar: str, fr: str) -> str:
         """Choose between an entity's Arabic and French names."""
         return (ar or fr) if self.lang == "ar" else (fr or ar)
+
+
+class _Lenient(string.Formatter):
+    def get_value(self, key, args, kwargs):
+        if isinstance(key, int):
+            return args[key] if key < len(args) else ""
+        return kwargs.get(key, "")
+
+
+def _format_leniently(key: str, text: str, params: tuple, named: dict) -> str:
+    """A message called without one of its parameters: a bug, logged; the user sees the text
+    with that place left empty, never a raw ``{0}``."""
+    logging.getLogger("commune_police.i18n").warning("message %r is missing a parameter", key)
+    try:
+        return _Lenient().format(text, *params, **named)
+    except (ValueError, AttributeError, IndexError):
+        return text.replace("{", "").replace("}", "")
 
 
 def days_count(n: int, lang: str) -> str:
