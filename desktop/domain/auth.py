@@ -13,13 +13,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "officer": frozenset({"inspection.create", "site.create", "draft.write", "complaint.create"}),
     "coordinator": frozenset({"inspection.create", "site.create", "site.edit", "draft.write", "case.manage",
                               "decision.draft", "decision.record", "complaint.create", "complaint.triage",
-                              "programme.manage"}),
+                              "complaint.import", "programme.manage", "personal.export"}),
     "president": frozenset({"draft.write", "case.manage", "decision.draft", "decision.record", "decision.sign",
-                            "delegation.manage", "complaint.create", "complaint.triage"}),
+                            "delegation.manage", "complaint.create", "complaint.triage", "complaint.import",
+                            "personal.export", "privacy.purge"}),
     "reviewer": frozenset(),
     "administrator": frozenset({"inspection.create", "site.create", "site.edit", "draft.write",
                                 "user.manage", "district.manage", "commune.edit",
-                                "complaint.create", "complaint.triage", "programme.manage"}),
+                                "complaint.create", "complaint.triage", "complaint.import", "programme.manage",
+                                "personal.export", "privacy.purge"}),
 }
 
 

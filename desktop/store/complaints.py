@@ -165,8 +165,9 @@ def overdue_answers(store: Store, today: date | None = None) -> list[dict]:
 def import_open311(store: Store, user: User, catalogue: Catalogue, path: Path) -> int:
     """All the service requests of a GeoReport v2 JSON file, or none: every problem is reported
     with the request it belongs to. A request for a service outside the police fields is kept
-    (no field, its service named in the text) for the coordinator to forward."""
-    require(user.role, "complaint.create")
+    (no field, its service named in the text) for the coordinator to forward. A bulk import is
+    not an officer's (review L7): ``complaint.import``."""
+    require(user.role, "complaint.import")
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:

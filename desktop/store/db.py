@@ -80,6 +80,10 @@ class Transaction:
         self._journal(table, None, "bulk_write", {"rows": cur.rowcount, "note": note})
         return cur.rowcount
 
+    def event(self, entity: str, op: str, details: dict) -> None:
+        """Journal an event that writes no row (a personal-data export, a purge's summary)."""
+        self._journal(entity, None, op, details)
+
     def reseal(self, table: str) -> None:
         """Seal ``table`` before the commit (after writes made with the raw connection)."""
         self.tables.add(table)
