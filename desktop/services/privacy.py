@@ -113,7 +113,7 @@ def compact(store: Store) -> None:
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def journal_export(store: Store, actor: User | None, what: str, rows: int, personal: bool) -> None:
+def journal_export(store: Store, actor: User | None, what: str, rows: int, personal: bool, who: str = "") -> None:
     """A personal-data export is allowed to ``personal.export`` roles only and is journaled (who,
     what, how many rows); other exports are journaled too when the database is writable."""
     if personal:
@@ -125,5 +125,5 @@ def journal_export(store: Store, actor: User | None, what: str, rows: int, perso
             raise Refusal("export_needs_journal")
         return
     with store.transaction(actor.id if actor else None) as tx:
-        tx.event("export", what, {"rows": rows, "personal": personal})
+        tx.event("export", what, {"rows": rows, "personal": personal, **({"who": who} if who else {})})
 

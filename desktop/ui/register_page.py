@@ -61,7 +61,7 @@ class RegisterPage(QWidget):
         for key, slot in (("reg.preview", self.preview), ("reg.save_pdf", self.save_pdf), ("case.sign", self.sign),
                           ("reg.transmit", self.transmit), ("reg.receipt", self.receipt), ("reg.appeal", self.appeal), ("reg.verify", self.verify_file),
                           ("reg.open_case", self.case),
-                          ("ui.export_list", lambda: export_dialog(self, self.model, self.session.tr, "registre"))):
+                          ("ui.export_list", lambda: export_dialog(self, self.model, self.session.tr, "registre", session=self.session))):
             button = QPushButton(tr(key), objectName=key.replace(".", "_"))
             button.clicked.connect(lambda _=False, s=slot: s())
             if key == "reg.transmit":  # a second row: the page fits a 1600-pixel screen in French too
