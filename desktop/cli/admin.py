@@ -122,6 +122,8 @@ def check(args, tr: Translator) -> int:
     from desktop.store.errors import StoreError
     try:
         with open_store(args.db, readonly=True) as store:
+            if store.read_only_medium:  # said, so that nobody wonders why nothing can be written
+                print(tr("cli.read_only_medium"))
             report = check_store(store)
             if args.anchor:
                 from desktop.services.checkpoint import check_anchor

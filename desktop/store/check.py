@@ -38,7 +38,9 @@ def _sqlite_checks_beside(store: Store) -> Future | None:
     in a thread, while this one hashes every row: SQLite releases the GIL, so the two overlap.
     None when no second connection can be had (the caller then runs them itself)."""
     try:
-        second = sqlite3.connect(f"{store.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        immutable = "&immutable=1" if store.read_only_medium else ""
+        second = sqlite3.connect(f"{store.path.resolve().as_uri()}?mode=ro{immutable}", uri=True,
+                                 check_same_thread=False)
         second.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.Error:
         return None

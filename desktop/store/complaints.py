@@ -174,6 +174,8 @@ def import_open311(store: Store, user: User, catalogue: Catalogue, path: Path) -
         raise StoreError("file_unreadable", str(exc), path=str(path)) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ComplaintError("open311_not_json", detail=str(exc)) from exc
+    except RecursionError:  # "[" nested 100,000 deep: not a list of requests
+        raise ComplaintError("open311_not_json", detail="nested too deep") from None
     requests = data.get("service_requests", data) if isinstance(data, dict) else data
     if not isinstance(requests, list):
         raise ComplaintError("open311_not_a_list")

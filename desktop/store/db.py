@@ -165,6 +165,8 @@ class Transaction:
 
 
 class Store:
+    read_only_medium = False  # opened immutable: WAL database on a medium that cannot be written
+
     def __init__(self, path: Path, conn: sqlite3.Connection, readonly: bool):
         self.path = path
         self.conn = conn
@@ -339,6 +341,7 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
         if head != SQLITE_HEADER and not (create and head == b""):
             raise StoreError("not_sqlite", path=str(path))
     conn = None
+    read_only_medium = False
     if not exists:  # personal data (Law 09-08): the owner alone reads the file; SQLite gives the
         try:        # -wal and -shm files the same permissions
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
@@ -356,6 +359,7 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
             conn.close()
             conn = _connect(path, readonly, immutable=True)
             version = conn.execute("PRAGMA user_version").fetchone()[0]
+            read_only_medium = True
         if version > LATEST:
             raise StoreError("newer_schema", path=str(path), found=version, known=LATEST)
         if version == 0:
@@ -371,6 +375,7 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
             _migrate(conn, version)
         store = Store(path, conn, readonly)
         store.backup = backup
+        store.read_only_medium = read_only_medium
         if version == 0:  # a new commune: its device id and birth, journaled like any setting
             store.device_id = uuid7()
             with store.transaction(None) as tx:
