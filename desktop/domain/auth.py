@@ -66,6 +66,8 @@ def check_new_password(password: str) -> None:
     """The one rule for a new password, whoever sets it (GUI, CLI, init)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Refusal("password_too_short", min=MIN_PASSWORD_LENGTH)
+    if len(set(password)) < 3 or not password.strip():  # 8 spaces, "aaaaaaaa" (review L3)
+        raise Refusal("password_too_simple")
 
 
 def hash_password(password: str) -> str:
