@@ -36,6 +36,7 @@ def register(sub) -> None:
     ver.add_argument("file", type=Path)
     ver.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="trust the commune's authority kept there")
     ver.add_argument("--ca", type=Path, help="a PEM certificate of the authority to trust")
+    ver.add_argument("--tsa-ca", type=Path, help="with --ca: the authority of the timestamp authority (PEM)")
     ver.add_argument("--at", help="validate as of this date (YYYY-MM-DD; today): a timestamped signature"
                      " still verifies after its certificate expired")
     ver.set_defaults(run=verify)
@@ -99,7 +100,8 @@ def verify(args, tr: Translator) -> int:
             result = verify_registered(store, args.file, at)
     else:
         roots = [x509.load_pem_x509_certificate(args.ca.read_bytes())] if args.ca else []
-        result = verify_file(args.file, roots, at)
+        tsa = [x509.load_pem_x509_certificate(args.tsa_ca.read_bytes())] if args.tsa_ca else []
+        result = verify_file(args.file, roots, at, tsa)
     if not result.signed:
         print(tr("sign.verify_unsigned"))
         return EXIT_PROBLEMS

@@ -74,6 +74,13 @@ def test_timestamped_decision_verifies_after_its_certificate_expired(store, comm
     assert main(["decision", "verify", str(path), "--db", str(store.path), "--at", THREE_YEARS.date().isoformat()]) == 0
     out = capsys.readouterr().out
     assert "B-LTA" in out and "OK" in out
+    # without the database: the commune's CA and the TSA's, as someone handed the file would
+    ca, tsa = tmp_path / "ca.pem", tmp_path / "tsa.pem"
+    ca.write_bytes(commune_ca["ca"].cert.public_bytes(Encoding.PEM))
+    tsa.write_bytes(tsa_root.public_bytes(Encoding.PEM))
+    at = THREE_YEARS.date().isoformat()
+    assert main(["decision", "verify", str(path), "--ca", str(ca), "--tsa-ca", str(tsa), "--at", at]) == 0
+    assert main(["decision", "verify", str(path), "--ca", str(ca), "--at", at]) == 1  # the TSA unknown: not trusted
 
 
 def test_without_a_tsa_the_signature_says_so_and_dies_with_its_certificate(store, commune_ca, catalogue, tmp_path, capsys):
