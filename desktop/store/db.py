@@ -11,7 +11,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now, uuid7
+from desktop.domain.text import has_hidden_characters
 from desktop.store import journal, rowhash
 from desktop.store.attachments import AttachmentStore
 from desktop.store.errors import StoreError, from_sqlite
@@ -103,7 +105,17 @@ class Transaction:
                            entity_id=None, op="seal", changes={"_seal": rowhash.seal(self.conn, table)})
         self.to_seal.clear()
 
+    @staticmethod
+    def _visible_only(table: str, values: dict) -> None:
+        """No control or bidi-override character in any text the application records, whichever
+        form or command it came from (review L2): they cut SQLite's ``length()``, turn a name around
+        in a decision's PDF, and hide what a text says."""
+        for column, value in values.items():
+            if isinstance(value, str) and has_hidden_characters(value):
+                raise Refusal("text_hidden_characters_in", field=f"{table}.{column}")
+
     def insert(self, table: str, record: dict) -> str:
+        self._visible_only(table, record)
         now = utc_now()
         row = dict(record)
         row.setdefault("id", uuid7())
@@ -118,6 +130,7 @@ class Transaction:
         return row["id"]
 
     def update(self, table: str, row_id: str, changes: dict, expected_version: int | None = None) -> None:
+        self._visible_only(table, changes)
         before = rowhash.row_hash(self.conn, table, row_id)
         sets = ", ".join(f"[{c}] = ?" for c in changes)
         sql = (f"UPDATE [{table}] SET {sets}, updated_at = ?, updated_by = ?, version = version + 1"

@@ -180,3 +180,16 @@ def test_a_database_on_a_read_only_medium_is_checked_and_said_so(demo_path, tmp_
     if "rc=" not in done.stdout:
         pytest.skip(f"cannot mount here: {done.stderr[-200:]}")
     assert "Support en lecture seule" in done.stdout and "OK" in done.stdout and "rc=0" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("table, column", [("inspection", "notes"), ("user", "full_name_fr"), ("delegation", "scope_fr")])
+def test_no_hidden_character_is_recorded_through_any_write(store, table, column):
+    """Whatever form or command a text comes from, the store refuses NUL and bidi overrides."""
+    row = store.scalar(f"SELECT id FROM [{table}] LIMIT 1")
+    with pytest.raises(Refusal) as refused:
+        with store.transaction(None) as tx:
+            tx.update(table, row, {column: "texte\u202e caché"})
+    assert refused.value.code == "text_hidden_characters_in" and refused.value.params["field"] == f"{table}.{column}"
+    with pytest.raises(Refusal):
+        with store.transaction(None) as tx:
+            tx.update(table, row, {column: "nul\x00"})
