@@ -108,3 +108,19 @@ def test_a_future_cutoff_is_refused(store):
     from desktop.domain.errors import Refusal
     with pytest.raises(Refusal):
         purge(store, authenticate(store, "admin", "admin-demo"), date.today() + timedelta(days=1))
+
+
+def test_the_retention_period_gives_the_cutoff(demo_path, store, populated, capsys, monkeypatch):
+    store.close()
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "admin-demo")
+    assert main(["privacy", "purge", "--db", str(demo_path), "--dry-run"]) == 2  # no date, no period: said
+    assert "privacy retention" in capsys.readouterr().err
+    assert main(["privacy", "retention", "--db", str(demo_path), "--years", "0"]) == 2
+    assert main(["privacy", "retention", "--db", str(demo_path), "--years", "2"]) == 0
+    assert main(["privacy", "purge", "--db", str(demo_path), "--dry-run"]) == 0
+    cutoff = (date.today() - timedelta(days=round(365.25 * 2))).isoformat()
+    out = capsys.readouterr().out
+    assert f"avant le {cutoff} :" in out and "5 plaintes" in out  # the complaints are three years old
+    with open_store(demo_path) as s:
+        assert s.meta("retention_years") == "2"
+        assert s.scalar("SELECT count(*) FROM journal WHERE entity = 'meta' AND entity_id = 'retention_years'") == 1
