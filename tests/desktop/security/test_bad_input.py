@@ -193,3 +193,23 @@ def test_no_hidden_character_is_recorded_through_any_write(store, table, column)
     with pytest.raises(Refusal):
         with store.transaction(None) as tx:
             tx.update(table, row, {column: "nul\x00"})
+
+
+@pytest.mark.slow
+def test_a_writer_held_up_by_a_long_write_gets_a_message_and_writes_nothing(demo_path, monkeypatch, capsys):
+    """Review L7: a write longer than the 5 s busy timeout (a big district import) makes another
+    writer fail: with "busy, try again", nothing half-written, no traceback."""
+    import sqlite3
+    from desktop.cli import main
+    holder = sqlite3.connect(demo_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # what a long import does
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "admin-demo")
+    try:
+        assert main(["user", "disable", "agent002", "--db", str(demo_path)]) == 2
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "occupée" in capsys.readouterr().err
+    from desktop.store.db import open_store
+    with open_store(demo_path) as store:
+        assert store.scalar("SELECT active FROM [user] WHERE username = 'agent002'") == 1
