@@ -4,7 +4,7 @@ Art. 3 of the law: personal data is kept no longer than the purposes for which i
 ``purge`` erases the personal fields of files that are closed and older than the commune's
 retention period: the owner's name and identity number of a site with no open case and no activity
 since the cut-off date; a closed complaint's complainant, contact, description, answer letter and
-place text, and its attachments (scanned letters). The erasure is journaled (how many rows, the
+place text, and its attachments (scanned letters); inspection drafts left unsubmitted since then. The erasure is journaled (how many rows, the
 cut-off, by whom), the tables resealed so that ``check`` stays OK, and the file rewritten (WAL
 checkpoint and VACUUM, with ``secure_delete``) so that the values are gone from the disk too.
 
@@ -49,6 +49,7 @@ class PurgeCounts:
     sites: int = 0
     complaints: int = 0
     attachments: int = 0
+    drafts: int = 0
     dry_run: bool = True
 
 
@@ -79,8 +80,10 @@ def purge(store: Store, actor: User, before: date, *, dry_run: bool = False) -> 
     files = store.query(
         "SELECT id, sha256 FROM attachment WHERE owner_type = 'complaint' AND deleted_at IS NULL AND owner_id IN"
         " (SELECT value FROM json_each(?))", (json.dumps(complaints),))
-    counts = PurgeCounts(before, len(sites), len(complaints), len(files), dry_run)
-    if dry_run or not (sites or complaints or files):
+    drafts = [r[0] for r in store.conn.execute(  # forms never submitted: they can hold an owner's identity
+        "SELECT id FROM draft WHERE updated_at < ? AND payload != '{}'", (before.isoformat(),))]
+    counts = PurgeCounts(before, len(sites), len(complaints), len(files), len(drafts), dry_run)
+    if dry_run or not (sites or complaints or files or drafts):
         return counts
     store.conn.execute("PRAGMA secure_delete = ON")  # freed space is zeroed, not left behind
     note = f"retention purge (Law 09-08 art. 3), files closed before {before.isoformat()}"
@@ -94,9 +97,12 @@ def purge(store: Store, actor: User, before: date, *, dry_run: bool = False) -> 
                       " updated_at = ?, updated_by = ?, version = version + 1"
                       " WHERE id IN (SELECT value FROM json_each(?))", (now, actor.id, json.dumps(complaints)),
                       note=note)
+        tx.bulk_write("draft", "UPDATE draft SET payload = '{}', deleted_at = coalesce(deleted_at, ?), updated_at = ?,"
+                      " updated_by = ?, version = version + 1 WHERE id IN (SELECT value FROM json_each(?))",
+                      (now, now, actor.id, json.dumps(drafts)), note=note)
         for f in files:
             tx.tombstone("attachment", f["id"])
-        tx.event("privacy", "purge", {"before": before.isoformat(), "sites": len(sites),
+        tx.event("privacy", "purge", {"before": before.isoformat(), "sites": len(sites), "drafts": len(drafts),
                                       "complaints": len(complaints), "attachments": len(files)})
     for f in files:  # the scanned letters themselves, once no live row needs them
         if not store.scalar("SELECT 1 FROM attachment WHERE sha256 = ? AND deleted_at IS NULL", (f["sha256"],)):

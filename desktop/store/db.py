@@ -35,7 +35,7 @@ def attachments_dir(db_path: Path) -> Path:
 # stands for the value, so that the row can be rectified or purged while the journal still proves
 # that this write happened (and ``check`` covers the row through its row hash).
 PERSONAL = {"owner_name", "owner_id_number", "complainant_name", "complainant_contact", "answer_text",
-            "location_text", "complaint.description"}
+            "location_text", "complaint.description", "draft.payload"}  # a draft holds the site's owner
 
 
 def _journal_value(key: str, value, table: str = ""):

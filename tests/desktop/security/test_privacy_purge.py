@@ -124,3 +124,16 @@ def test_the_retention_period_gives_the_cutoff(demo_path, store, populated, caps
     with open_store(demo_path) as s:
         assert s.meta("retention_years") == "2"
         assert s.scalar("SELECT count(*) FROM journal WHERE entity = 'meta' AND entity_id = 'retention_years'") == 1
+
+
+def test_a_drafts_owner_is_not_journaled(store, valid_input, officer):
+    """An unsubmitted inspection form (autosaved) holds the new site's owner: the journal keeps a
+    salted hash of the draft, not its text."""
+    from desktop.domain.model import SiteInput
+    from desktop.store.drafts import save_draft
+    valid_input.site_id = None
+    valid_input.new_site = SiteInput(kind="establishment", name="Snack Atlas", address="2 rue X",
+                                     owner_name="Hamid Zerouali", owner_id_kind="cin", owner_id_number="QX778811")
+    draft = save_draft(store, officer, valid_input)
+    changes = store.scalar("SELECT changes FROM journal WHERE entity = 'draft' AND entity_id = ?", (draft,))
+    assert "QX778811" not in changes and "Zerouali" not in changes and "personal_sha256" in changes
