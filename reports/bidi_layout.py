@@ -50,7 +50,19 @@ def levels(text: str, rtl_base: bool) -> list[int]:
     return [c["level"] for c in chars]
 
 
+# Control characters and explicit bidi embeddings, overrides and isolates never reach a page: an
+# U+202E in a site's name would turn the text of a decision around (review L2). The application
+# refuses them at entry; this is the last guard for whatever reaches the PDF engine anyway.
+HIDDEN = dict.fromkeys([*(c for c in range(32) if chr(c) not in "\n\t"), 0x7F, *range(0x202A, 0x202F),
+                        *range(0x2066, 0x206A)])
+
+
+def visible(text: str) -> str:
+    return text.translate(HIDDEN)
+
+
 def shape_line(text: str, font: FontPair, size: float, rtl_base: bool) -> Line:
+    text = visible(text)
     if not text:
         return Line([], size)
     lv = levels(text, rtl_base)

@@ -5,12 +5,14 @@ certificate that has expired or is not yet valid, one not made for signing, an u
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
@@ -65,16 +67,35 @@ def certificate_info(cert: x509.Certificate) -> CertificateInfo:
     return CertificateInfo(cert.subject.rfc4514_string(), cert.not_valid_before_utc, cert.not_valid_after_utc)
 
 
-def sign_pdf(pdf: bytes, p12: Path, password: str, reason: str, location: str, field_name: str = "Signature1") -> bytes:
-    """A PAdES (baseline B) signature over the whole document; returns the signed PDF."""
+def sign_pdf(pdf: bytes, p12: Path, password: str, reason: str, location: str, field_name: str = "Signature1",
+             *, trust_roots: Sequence[x509.Certificate] = (), crls: Sequence[bytes] = (),
+             tsa_url: str | None = None) -> bytes:
+    """A PAdES signature over the whole document; returns the signed PDF.
+
+    With ``trust_roots`` the certificate chain and the ``crls`` (DER) go into the document's
+    security store (validation data, never fetched); with ``tsa_url`` the signature is
+    timestamped by that authority and a document timestamp closes the file (B-LTA), so that it
+    verifies after the certificate expires. Without one it is baseline B (no proven time)."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
-    _key, _cert, _chain, data = read_pkcs12(p12, password)
+    from reports.ltv import signing_context, timestamper
+    _key, _cert, chain, data = read_pkcs12(p12, password)
     signer = signers.SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=password.encode())
-    meta = signers.PdfSignatureMetadata(field_name=field_name, reason=reason, location=location,
-                                        subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256")
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name, reason=reason, location=location, subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256", embed_validation_info=bool(trust_roots),
+        validation_context=signing_context(trust_roots, crls) if trust_roots else None,
+        use_pades_lta=bool(tsa_url and trust_roots))
     out = io.BytesIO()
-    signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=signer, output=out)
+    try:
+        signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), meta, signer=signer,
+                         timestamper=timestamper(tsa_url) if tsa_url else None, output=out)
+    except Exception as exc:  # noqa: BLE001 - the authority unreachable, refusing, or answering nonsense
+        import aiohttp
+        from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+        if tsa_url and isinstance(exc, (TimestampRequestError, aiohttp.ClientError, OSError, asyncio.TimeoutError)):
+            raise SigningError("tsa_failed", str(exc) or type(exc).__name__, url=tsa_url) from exc
+        raise
     return out.getvalue()
 
 
@@ -89,6 +110,8 @@ class Verification:
     signed_at: str = ""
     signer_sha256: str = ""         # SHA-256 of the signing certificate (DER)
     registered: bool | None = None  # the file is a decision of the register (None: not asked)
+    level: str = ""                 # PAdES baseline level: B-B, B-T, B-LTA
+    timestamp: str = ""             # the time a timestamp authority proves ("" when none)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -97,34 +120,48 @@ class Verification:
                 and self.registered is not False and not self.problems)
 
 
-def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate] | None = None) -> Verification:
-    from asn1crypto import x509 as asn1_x509
+def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate] | None = None, *, at: dt.datetime | None = None,
+               tsa_roots: Sequence[x509.Certificate] = ()) -> Verification:
+    """Check the last signature of ``pdf``; ``trusted`` against ``trust_roots`` at ``at`` (now by
+    default). A timestamped signature is judged at its proven time (AdES LTA validation), so an
+    expired certificate does not make it fail; an untimestamped one only while its certificate
+    is valid."""
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
+    from reports.ltv import asn1_certs, level, validate_long_term
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        signatures = reader.embedded_signatures
+        signatures = reader.embedded_regular_signatures
     except Exception as exc:  # noqa: BLE001 - any parse failure is "not a readable PDF"
         raise SigningError("pdf_unreadable", str(exc)) from exc
     if not signatures:
         return Verification(signed=False, problems=["no signature"])
     sig = signatures[-1]
-    roots = [asn1_x509.Certificate.load(c.public_bytes(_der())) for c in trust_roots or []]
-    context = ValidationContext(trust_roots=roots, allow_fetching=False)  # none: never the system list
+    roots = asn1_certs(trust_roots or [])
+    context = ValidationContext(trust_roots=roots, allow_fetching=False, moment=at)  # never the system list
+    ts_context = ValidationContext(trust_roots=roots + asn1_certs(tsa_roots), allow_fetching=False, moment=at)
     result = Verification(signed=True)
     try:
-        status = validate_pdf_signature(sig, context)
+        status = validate_pdf_signature(sig, context, ts_validation_context=ts_context)
+        result.level = level(reader, sig, status.timestamp_validity is not None)
     except SignatureValidationError as exc:
         result.problems.append(str(exc))
         return result
     result.intact, result.valid = bool(status.intact), bool(status.valid)
     result.trusted = bool(status.trusted) if trust_roots else None
-    result.whole_file = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
+    if status.timestamp_validity is not None:
+        result.timestamp = status.timestamp_validity.timestamp.isoformat()
+    lta = status.modification_level is not None and status.modification_level.name == "LTA_UPDATES"
+    result.whole_file = status.coverage is not None and (
+        status.coverage.name == "ENTIRE_FILE" or (status.coverage.name == "ENTIRE_REVISION" and lta))
     result.signer = status.signing_cert.subject.human_friendly if status.signing_cert else ""
     result.signer_sha256 = hashlib.sha256(status.signing_cert.dump()).hexdigest() if status.signing_cert else ""
     result.signed_at = status.signer_reported_dt.isoformat() if status.signer_reported_dt else ""
+    reason = ""
+    if trust_roots and result.level != "B-B" and result.intact and result.valid:
+        result.trusted, reason = validate_long_term(sig, trust_roots, tsa_roots, at)
     if not result.intact:
         result.problems.append("the signed content was modified")
     if not result.valid:
@@ -132,7 +169,8 @@ def verify_pdf(pdf: bytes, trust_roots: list[x509.Certificate] | None = None) ->
     if not result.whole_file:
         result.problems.append("content was added after signing")
     if trust_roots and not result.trusted:
-        result.problems.append("the certificate does not chain to the commune's authority")
+        result.problems.append("the certificate does not chain to the commune's authority"
+                               + (f" ({reason})" if reason else ""))
     return result
 
 

@@ -14,11 +14,11 @@ import os
 import sys
 from pathlib import Path
 
-from desktop.cli import admin, complaints, decisions, delegations, geo, reports, users
+from desktop.cli import admin, complaints, decisions, delegations, geo, privacy, reports, users
 from desktop.cli.common import EXIT_ERROR, VersionAction
 from desktop.i18n import LANGUAGES, Translator
 
-COMMANDS = (admin, geo, decisions, users, reports, complaints, delegations)
+COMMANDS = (admin, geo, decisions, users, reports, complaints, delegations, privacy)
 ENV_LANG = "COMMUNE_POLICE_LANG"   # language of the CLI's messages
 
 log = logging.getLogger("commune_police")

@@ -49,6 +49,35 @@ def register(sub) -> None:
     cs.add_argument("--ca", type=Path, required=True, help="a PEM or DER CA certificate")
     cs.add_argument("--user", default="president")
     cs.set_defaults(run=ca_set)
+    ct = csub.add_parser("tsa", help="the timestamp authority that makes signatures outlive their certificates")
+    db_arg(ct)
+    group = ct.add_mutually_exclusive_group(required=True)
+    group.add_argument("--url", help="the authority's RFC 3161 address (http or https)")
+    group.add_argument("--none", action="store_true", help="no timestamp authority (signatures are PAdES B-B)")
+    ct.add_argument("--tsa-ca", type=Path, help="the authority that issued the TSA's certificate (PEM), when not the commune's")
+    ct.add_argument("--user", default="president")
+    ct.set_defaults(run=ca_tsa)
+    cr = csub.add_parser("revoke", help="revoke a signing certificate: nothing signs with it from then on")
+    db_arg(cr)
+    what = cr.add_mutually_exclusive_group(required=True)
+    what.add_argument("--cert", type=Path, help="the certificate (PEM or DER)")
+    what.add_argument("--account", help="the certificate bound to this account")
+    cr.add_argument("--reason", required=True)
+    cr.add_argument("--on", help="the day the revocation takes effect (YYYY-MM-DD; today)")
+    cr.add_argument("--ca-key", type=Path, help="the commune CA's private key (PEM; COMMUNE_POLICE_PKCS12_PASSWORD"
+                    " if encrypted): also issue the CA's new CRL")
+    cr.add_argument("--user", default="president")
+    cr.set_defaults(run=ca_revoke)
+    cc = csub.add_parser("crl", help="keep the CA's revocation list (--crl FILE), or publish it (--out FILE)")
+    db_arg(cc)
+    io_group = cc.add_mutually_exclusive_group(required=True)
+    io_group.add_argument("--crl", type=Path, help="a CRL issued by the commune's CA (PEM or DER)")
+    io_group.add_argument("--out", type=Path, help="write the CRL kept (PEM)")
+    cc.add_argument("--user", default="president")
+    cc.set_defaults(run=ca_crl)
+    cl = csub.add_parser("list", help="the trust anchor, its CRL, the timestamp authority and revoked certificates")
+    db_arg(cl)
+    cl.set_defaults(run=ca_list)
 
 
 def demo(args, tr: Translator) -> int:
@@ -93,6 +122,8 @@ def check(args, tr: Translator) -> int:
     from desktop.store.errors import StoreError
     try:
         with open_store(args.db, readonly=True) as store:
+            if store.read_only_medium:  # said, so that nobody wonders why nothing can be written
+                print(tr("cli.read_only_medium"))
             report = check_store(store)
             if args.anchor:
                 from desktop.services.checkpoint import check_anchor
@@ -143,6 +174,76 @@ def ca_set(args, tr: Translator) -> int:
     with acting_as(args, args.user, tr) as commune:
         set_trust_anchor(commune.store, commune.actor, cert)
     print(tr("cli.done"))
+    return EXIT_OK
+
+
+def ca_tsa(args, tr: Translator) -> int:
+    from desktop.services.trust import set_timestamp_authority
+    from desktop.services.verification import load_certificate
+    tsa_ca = load_certificate(args.tsa_ca.read_bytes()) if args.tsa_ca else None
+    with acting_as(args, args.user, tr) as commune:
+        set_timestamp_authority(commune.store, commune.actor, None if args.none else args.url, tsa_ca)
+    print(tr("cli.tsa_none") if args.none else tr("cli.done"))
+    return EXIT_OK
+
+
+def ca_revoke(args, tr: Translator) -> int:
+    from desktop.cli.common import iso_date
+    from desktop.services.trust import issue_crl, revoke_certificate
+    from desktop.services.verification import load_certificate
+    cert = load_certificate(args.cert.read_bytes()) if args.cert else None
+    key = _ca_key(args.ca_key, tr) if args.ca_key else None
+    with acting_as(args, args.user, tr) as commune:
+        sha = revoke_certificate(commune.store, commune.actor, args.reason, cert=cert, username=args.account,
+                                 on=iso_date(args.on, "--on"))
+        if key is not None:
+            issue_crl(commune.store, commune.actor, key)
+    print(tr("cli.certificate_revoked", fingerprint=sha[:16]))
+    return EXIT_OK
+
+
+def _ca_key(path: Path, tr: Translator):
+    import os
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    from reports.signing import SigningError
+    data = path.read_bytes()
+    password = os.environ.get(ENV_PKCS12_PASSWORD)
+    try:
+        return load_pem_private_key(data, password.encode() if password and b"ENCRYPTED" in data else None)
+    except (ValueError, TypeError) as exc:
+        raise SigningError("certificate_unreadable", str(exc), path=str(path)) from exc
+
+
+def ca_crl(args, tr: Translator) -> int:
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from desktop.services.trust import commune_crl, load_crl, set_crl
+    from desktop.store.db import open_store
+    from desktop.store.files import write_atomic
+    if args.out:
+        with open_store(args.db, readonly=True) as store:
+            crl = commune_crl(store)
+        if crl is None:
+            raise Refusal("no_crl")
+        write_atomic(args.out, crl.public_bytes(Encoding.PEM))
+        print(f"{args.out}")
+        return EXIT_OK
+    crl = load_crl(args.crl.read_bytes())
+    with acting_as(args, args.user, tr) as commune:
+        set_crl(commune.store, commune.actor, crl)
+    print(tr("cli.done"))
+    return EXIT_OK
+
+
+def ca_list(args, tr: Translator) -> int:
+    from desktop.services.trust import commune_crl, commune_roots, revocations, tsa_url
+    from desktop.store.db import open_store
+    with open_store(args.db, readonly=True) as store:
+        roots, crl, tsa, revoked = commune_roots(store), commune_crl(store), tsa_url(store), revocations(store)
+    print(f"CA: {roots[0].subject.rfc4514_string() if roots else tr('cli.no_trust_anchor')}")
+    print(f"CRL: {crl.last_update_utc.date().isoformat() + ' → ' + (crl.next_update_utc.date().isoformat() if crl.next_update_utc else '—') if crl else '—'}")
+    print(f"TSA: {tsa or tr('cli.tsa_none')}")
+    for r in revoked:
+        print(f"  {r['revoked_on']}  {r['cert_sha256'][:16]}  {r['username'] or r['subject']}  {r['reason']}")
     return EXIT_OK
 
 

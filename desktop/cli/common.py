@@ -31,8 +31,15 @@ def db_arg(sp: argparse.ArgumentParser, required: bool = True) -> None:
 
 
 def secret(env: str, prompt: str) -> str:
-    """A secret from the environment, else asked without echo."""
-    return os.environ.get(env) or getpass.getpass(prompt)
+    """A secret from the environment, else asked without echo; no input at all (``</dev/null``, a
+    script without the variable) is a refusal naming the variable, not a traceback."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        raise Refusal("secret_missing", variable=env) from None
 
 
 @contextmanager

@@ -28,8 +28,23 @@ def export_requests(args, tr: Translator) -> int:
     from desktop.store.complaints import export_open311
     with open_commune(args.db, readonly=True) as commune:
         n = export_open311(commune.store, commune.catalogue, args.out)
+    _journal_export(args.db, "open311", n)
     print(tr("cli.complaints_exported", path=str(args.out), n=n))
     return EXIT_OK
+
+
+def _journal_export(db, what: str, rows: int) -> None:
+    """Every export is journaled (review M2); a read-only medium keeps no journal of it (the file
+    holds no personal data: no complainant, no free text, the place rounded)."""
+    import getpass
+    from desktop.services.privacy import journal_export
+    from desktop.store.db import open_store
+    from desktop.store.errors import StoreError
+    try:
+        with open_store(db) as store:
+            journal_export(store, None, what, rows, personal=False, who=f"os:{getpass.getuser()}")
+    except StoreError:
+        pass
 
 
 def import_requests(args, tr: Translator) -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -35,6 +36,9 @@ def register(sub) -> None:
     ver.add_argument("file", type=Path)
     ver.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="trust the commune's authority kept there")
     ver.add_argument("--ca", type=Path, help="a PEM certificate of the authority to trust")
+    ver.add_argument("--tsa-ca", type=Path, help="with --ca: the authority of the timestamp authority (PEM)")
+    ver.add_argument("--at", help="validate as of this date (YYYY-MM-DD; today): a timestamped signature"
+                     " still verifies after its certificate expired")
     ver.set_defaults(run=verify)
 
 
@@ -72,7 +76,10 @@ def sign_draft(args, tr: Translator) -> int:
         p12_password = secret(ENV_PKCS12_PASSWORD, f"{args.pkcs12.name}: ")
         number = sign_decision(commune, args.decision_id, args.pkcs12, p12_password)
         year = commune.store.scalar("SELECT year FROM decision WHERE id = ?", (args.decision_id,))
+        tsa = commune.store.meta("tsa_url")
     print(tr("sign.signed", number=f"{number}/{year}"))
+    if not tsa:  # said every time: without a timestamp the signature dies with its certificate
+        print(tr("sign.no_tsa_configured"))
     return EXIT_OK
 
 
@@ -82,17 +89,25 @@ def verify(args, tr: Translator) -> int:
     intact but checked against nothing is "unverified" (3), never OK."""
     from cryptography import x509
     from desktop.services.verification import verify_file, verify_registered
+    at = None
+    if args.at:
+        from desktop.cli.common import iso_date
+        day = iso_date(args.at, "--at")
+        at = dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.timezone.utc) if day else None
     if getattr(args, "db", None):
         from desktop.store.db import open_store
         with open_store(args.db, readonly=True) as store:
-            result = verify_registered(store, args.file)
+            result = verify_registered(store, args.file, at)
     else:
         roots = [x509.load_pem_x509_certificate(args.ca.read_bytes())] if args.ca else []
-        result = verify_file(args.file, roots)
+        tsa = [x509.load_pem_x509_certificate(args.tsa_ca.read_bytes())] if args.tsa_ca else []
+        result = verify_file(args.file, roots, at, tsa)
     if not result.signed:
         print(tr("sign.verify_unsigned"))
         return EXIT_PROBLEMS
     print(f"{tr('sign.signer')}: {result.signer}\n{tr('sign.signed_at')}: {result.signed_at}")
+    print(f"PAdES {result.level}" + (f" — {tr('sign.timestamp')}: {result.timestamp}" if result.timestamp
+                                     else f" — {tr('sign.no_timestamp')}"))
     if result.ok and result.trusted is None:
         print(tr("sign.verify_unverified"))
         return EXIT_UNVERIFIED

@@ -73,12 +73,17 @@ def districts_import(args, tr: Translator) -> int:
     return EXIT_OK
 
 
+MIN_SIDE, MAX_SIDE = 200, 10_000  # pixels: a readable map, and at most 400 MB of image in memory
+
+
 def map_file(args, tr: Translator) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         raise Refusal("bad_size", value=args.size) from None
+    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):  # 60000x60000 is 14 GB of pixels
+        raise Refusal("map_size_range", value=args.size, low=MIN_SIDE, high=MAX_SIDE)
     if args.out.suffix.lower() not in (".png", ".pdf"):
         raise Refusal("bad_map_file")
     from desktop.ui.map_export import render_map_file  # Qt from here on (offscreen): the allowed exception

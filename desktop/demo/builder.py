@@ -9,6 +9,8 @@ minute.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +20,7 @@ import numpy as np
 
 from desktop.demo.data import (ACCOUNTS, FAMILY_NAMES, FIRST_NAMES, NOTES, OFFICER_PASSWORD,
                                OWN_INITIATIVE_REASONS, SITE_NAMES, SITE_TYPES, STREETS)
-from desktop.demo.cases import CERT_PASSWORD, VICE_PRESIDENT, build_enforcement, build_signatures
+from desktop.demo.cases import CERT_PASSWORD, VICE_PRESIDENT, build_enforcement, build_signatures, certs_dir
 from desktop.demo.complaints import build_complaints, build_programmes
 from desktop.domain.auth import hash_password
 from desktop.domain.catalogue import Catalogue, load_catalogue
@@ -64,12 +66,55 @@ def _person(rng: np.random.Generator) -> tuple[str, str]:
 
 def build_demo(path: Path, inspections: int = 20_000, seed: int = 1, catalogue: Catalogue | None = None,
                end: datetime | None = None, progress: Callable[[int, int], None] | None = None) -> DemoSummary:
-    """Create a new demo database at ``path`` (which must not exist)."""
+    """Create a new demo database at ``path`` (which must not exist).
+
+    It is built under a temporary name beside ``path`` and renamed when complete: a build that is
+    killed or fails leaves no half commune under the real name (review L5), only a hidden
+    ``.NAME.building-PID`` that the next build clears."""
     import time
     started = time.perf_counter()
-    if path.exists():
+    if any(p.exists() for p in _siblings(path)):
         raise StoreError("already_exists", path=str(path))
     catalogue = catalogue or load_catalogue()
+    for stale in path.parent.glob(f".{path.name}.building-*"):  # a killed build's leftovers
+        _remove(stale)
+    building = path.with_name(f".{path.name}.building-{os.getpid()}")
+    try:
+        summary = _build(building, inspections, seed, catalogue, end, progress)
+        building.with_name(building.name + "-shm").unlink(missing_ok=True)
+        for source, target in reversed(list(zip(_siblings(building), _siblings(path)))):
+            if source.exists():  # the folders first, the database last: it appears complete or not at all
+                os.replace(source, target)
+    except BaseException:
+        _remove_build(building)
+        raise
+    summary.path = path
+    summary.seconds = time.perf_counter() - started
+    if summary.enforcement:
+        summary.enforcement["certs"] = certs_dir(path)
+    return summary
+
+
+def _siblings(db: Path) -> list[Path]:
+    """The database and what lives beside it under its name."""
+    return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + ".files"), certs_dir(db)]
+
+
+def _remove(path: Path) -> None:
+    """A build's own temporary file or folder (never followed through a link)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _remove_build(building: Path) -> None:
+    for p in [*_siblings(building), building.with_name(building.name + "-shm")]:
+        _remove(p)
+
+
+def _build(path: Path, inspections: int, seed: int, catalogue: Catalogue, end: datetime | None,
+           progress: Callable[[int, int], None] | None) -> DemoSummary:
     rng = np.random.default_rng(seed)
     store = open_store(path, create=True)
     try:
@@ -89,10 +134,10 @@ def build_demo(path: Path, inspections: int = 20_000, seed: int = 1, catalogue: 
         accounts.insert(4, VICE_PRESIDENT[:3])
         with store.transaction(None) as tx:  # shown on the login of a demo commune, and nowhere else
             tx.set_meta("demo_accounts", json.dumps(accounts))
-        return DemoSummary(path, inspections, len(sites["id"]), len(officers), accounts,
-                           time.perf_counter() - started, enforcement, CERT_PASSWORD)
+        return DemoSummary(path, inspections, len(sites["id"]), len(officers), accounts, 0.0, enforcement,
+                           CERT_PASSWORD)
     finally:
-        store.close()
+        store.close()  # the last connection: SQLite folds the WAL into the file and removes it
 
 
 def _people_and_places(store: Store, rng: np.random.Generator):

@@ -86,7 +86,8 @@ def build_enforcement(store: Store, admin: User, catalogue: Catalogue, rng: np.r
 def build_signatures(store: Store, admin: User, catalogue: Catalogue, today: date, signed: int = 12) -> dict:
     """A delegation to the first vice-president, demo certificates, and decisions: drafts for
     cases waiting for one, some of them signed by the president or under the delegation."""
-    from desktop.services.verification import certificate_sha256
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from desktop.services.trust import certificate_sha256, issue_crl
     from desktop.store.users import bind_certificate
     from reports.pki import issue_signer, make_ca, write_cert_pem, write_pkcs12
     vp = create_user(store, admin, *VICE_PRESIDENT[:3], full_name_ar=VICE_PRESIDENT[3], full_name_fr=VICE_PRESIDENT[4])
@@ -110,6 +111,9 @@ def build_signatures(store: Store, admin: User, catalogue: Catalogue, today: dat
                          certificate_sha256(issued.cert))
     with store.transaction(admin.id) as tx:
         tx.set_meta("ca_pem", (folder / "commune-ca.pem").read_text())
+    # the CA's (empty) revocation list, published beside it and embedded in each signature
+    crl = issue_crl(store, None, ca.key, days=365)
+    (folder / "commune-ca.crl").write_bytes(crl.public_bytes(Encoding.PEM))
     waiting = store.query("SELECT s.case_id, s.id AS step_id, s.step, c.field_code FROM case_step s"
                           " JOIN case_file c ON c.id = s.case_id WHERE s.step IN ('formal_notice', 'decision', 'referral')"
                           " ORDER BY s.opened_on DESC LIMIT ?", (signed * 3,))

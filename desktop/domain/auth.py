@@ -13,13 +13,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "officer": frozenset({"inspection.create", "site.create", "draft.write", "complaint.create"}),
     "coordinator": frozenset({"inspection.create", "site.create", "site.edit", "draft.write", "case.manage",
                               "decision.draft", "decision.record", "complaint.create", "complaint.triage",
-                              "programme.manage"}),
+                              "complaint.import", "programme.manage", "personal.export"}),
     "president": frozenset({"draft.write", "case.manage", "decision.draft", "decision.record", "decision.sign",
-                            "delegation.manage", "complaint.create", "complaint.triage"}),
+                            "delegation.manage", "complaint.create", "complaint.triage", "complaint.import",
+                            "personal.export", "privacy.purge"}),
     "reviewer": frozenset(),
     "administrator": frozenset({"inspection.create", "site.create", "site.edit", "draft.write",
                                 "user.manage", "district.manage", "commune.edit",
-                                "complaint.create", "complaint.triage", "programme.manage"}),
+                                "complaint.create", "complaint.triage", "complaint.import", "programme.manage",
+                                "personal.export", "privacy.purge"}),
 }
 
 
@@ -64,6 +66,8 @@ def check_new_password(password: str) -> None:
     """The one rule for a new password, whoever sets it (GUI, CLI, init)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Refusal("password_too_short", min=MIN_PASSWORD_LENGTH)
+    if len(set(password)) < 3 or not password.strip():  # 8 spaces, "aaaaaaaa" (review L3)
+        raise Refusal("password_too_simple")
 
 
 def hash_password(password: str) -> str:

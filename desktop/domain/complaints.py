@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from desktop.domain.text import has_hidden_characters  # noqa: F401 - re-exported
 from desktop.domain.errors import Refusal
 
 CHANNELS = ("desk", "phone", "letter", "chikaya", "district_president", "open311")
@@ -49,16 +50,6 @@ def answer_due(received_on: date) -> date:
 
 
 MAX_TEXT = 20_000  # characters of a complaint's description (a letter, not a file)
-# Control characters (NUL cuts SQLite's length()) and bidi overrides (U+202E turns text around in a
-# decision's PDF): never in what the application records. Line breaks and tabs are allowed.
-_HIDDEN = {chr(c) for c in range(32) if chr(c) not in "\n\r\t"} | {"\x7f"} | {chr(c) for c in range(0x202A, 0x202F)} | \
-    {chr(c) for c in range(0x2066, 0x206A)}
-
-
-def has_hidden_characters(text: str) -> bool:
-    return bool(text) and not _HIDDEN.isdisjoint(text)
-
-
 def validate(inp: ComplaintInput, field_exists, bounds, today: date | None = None) -> list[tuple[str, str]]:
     """(form field, message code) problems; empty when the complaint can be recorded."""
     problems = []

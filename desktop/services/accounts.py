@@ -64,7 +64,8 @@ def withdraw_delegation(commune: Commune, delegation_id: str, reason: str, on: d
 
 def list_accounts(commune: Commune) -> list[dict]:
     """Every account, active or not, for the administrator's list (no password hashes)."""
-    return commune.store.query("SELECT id, username, full_name_ar, full_name_fr, role, district_id, active FROM [user]"
+    return commune.store.query("SELECT id, username, full_name_ar, full_name_fr, role, district_id, active, cert_sha256"
+                               " FROM [user]"
                                " WHERE deleted_at IS NULL ORDER BY active DESC, full_name_fr, username")
 
 

@@ -17,6 +17,7 @@ from desktop.domain.catalogue import Catalogue, Violation
 from desktop.domain.errors import Refusal
 from desktop.domain.ladder import decision_kind, document_for, oversight_class
 from desktop.services.commune import Commune
+from desktop.services import trust
 from desktop.services.verification import check_signer_certificate
 from desktop.store.cases import case_steps, case_violations, current_step
 from desktop.store.complaints import get_complaint
@@ -324,8 +325,11 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
         doc.number, doc.issued_on, doc.signatory = f"{number}/{on.year}", on, signatory
         # the journal's head goes into the signature: each decision handed out anchors the chain
         head = store.conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone() or (0, "")
+        # validation data (chain, CRL) inside; a timestamp and B-LTA when the commune has a TSA
         pdf = sign_pdf(render_document(doc), pkcs12, password,
-                       reason=f"{row['kind']} {doc.number} — journal {head[0]}:{head[1]}", location=doc.place_fr)
+                       reason=f"{row['kind']} {doc.number} — journal {head[0]}:{head[1]}", location=doc.place_fr,
+                       trust_roots=[*trust.commune_roots(store), *trust.tsa_roots(store)],
+                       crls=trust.commune_crls(store), tsa_url=trust.tsa_url(store))
         stored = store.attachments.put_bytes(pdf, "application/pdf")
         tx.update("decision", decision_id, {
             "status": "signed", "year": on.year, "number": number, "content": dump_document(doc),

@@ -2,38 +2,30 @@
 from __future__ import annotations
 
 import hashlib
+import datetime as dt
 from datetime import date
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 
 from desktop.domain.auth import require
 from desktop.store import users
 from desktop.store.users import User
 from desktop.store.db import Store
+from desktop.services.trust import (certificate_sha256, check_not_revoked, commune_roots, revocation,
+                                    tsa_roots)
 from reports.signing import SigningError, Verification, verify_pdf
 
 
-def commune_roots(store: Store) -> list[x509.Certificate]:
-    """The commune's certificate authority kept in its database (none when it has not one)."""
-    pem = store.meta("ca_pem")
-    return [x509.load_pem_x509_certificate(pem.encode())] if pem else []
-
-
-def verify_file(path: Path, roots: list[x509.Certificate] | None) -> Verification:
-    """Verify a PDF file against ``roots`` (None: the signature's integrity only)."""
+def verify_file(path: Path, roots: list[x509.Certificate] | None, at: dt.datetime | None = None,
+                tsa: list[x509.Certificate] | None = None) -> Verification:
+    """Verify a PDF file against ``roots`` (None: the signature's integrity only) as of ``at``."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise SigningError("pdf_unreadable", str(exc)) from exc
-    return verify_pdf(data, roots or None)
-
-
-def certificate_sha256(cert: x509.Certificate) -> str:
-    """The fingerprint that binds a certificate to its account (``user.cert_sha256``)."""
-    return cert.fingerprint(hashes.SHA256()).hex()
+    return verify_pdf(data, roots or None, at=at, tsa_roots=tsa or ())
 
 
 def _issued_by(cert: x509.Certificate, root: x509.Certificate) -> bool:
@@ -55,9 +47,10 @@ def check_signer_certificate(store: Store, user: User, cert: x509.Certificate) -
     bound = store.scalar("SELECT cert_sha256 FROM [user] WHERE id = ?", (user.id,))
     if bound != certificate_sha256(cert):
         raise SigningError("certificate_not_yours", cert.subject.rfc4514_string())
+    check_not_revoked(store, cert)
 
 
-def verify_registered(store: Store, path: Path) -> Verification:
+def verify_registered(store: Store, path: Path, at: dt.datetime | None = None) -> Verification:
     """Verify a PDF as a decision of this commune: its signature against the commune's trust
     anchor (``trusted`` stays None when the commune has none), and the register: the file must be
     a signed decision's PDF, signed with its signer's certificate, by the president or under a
@@ -66,7 +59,7 @@ def verify_registered(store: Store, path: Path) -> Verification:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise SigningError("pdf_unreadable", str(exc)) from exc
-    result = verify_pdf(data, commune_roots(store) or None)
+    result = verify_pdf(data, commune_roots(store) or None, at=at, tsa_roots=tsa_roots(store))
     if not result.signed:
         return result
     rows = store.query("SELECT signed_on, signed_by, delegation_id FROM decision"
@@ -84,6 +77,10 @@ def verify_registered(store: Store, path: Path) -> Verification:
     if signer[0]["cert_sha256"] and signer[0]["cert_sha256"] != result.signer_sha256:
         result.problems.append("the PDF was signed with another certificate than its signer's")
     on = row["signed_on"] or ""
+    revoked = revocation(store, result.signer_sha256) if result.signer_sha256 else None
+    if revoked is not None and on >= revoked["revoked_on"]:
+        result.problems.append(f"signed on {on} with a certificate revoked on {revoked['revoked_on']}"
+                               f" ({revoked['reason']})")
     if row["delegation_id"]:
         d = store.query("SELECT valid_from, valid_to, withdrawn_on, delegate_id FROM delegation WHERE id = ?",
                         (row["delegation_id"],))
@@ -126,6 +123,8 @@ def set_trust_anchor(store: Store, actor: User | None, cert: x509.Certificate) -
         raise SigningError("not_a_ca", cert.subject.rfc4514_string())
     with store.transaction(actor.id if actor else None) as tx:
         tx.set_meta("ca_pem", cert.public_bytes(Encoding.PEM).decode())
+        if store.meta("ca_crl_pem"):  # the former authority's CRL says nothing about the new one's
+            tx.set_meta("ca_crl_pem", "")
 
 
 def bind_certificate(store: Store, actor: User, username: str, cert: x509.Certificate) -> None:

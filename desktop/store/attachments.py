@@ -50,10 +50,22 @@ class AttachmentStore:
         self.root = root
 
     def path_for(self, sha256: str) -> Path:
-        """Where a file lives; the hash comes from the database, so it is checked (no path tricks)."""
+        """Where a file lives; the hash comes from the database, so it is checked (no path tricks),
+        and no symbolic link is followed (a linked ``ab/`` folder or file could lead anywhere)."""
         if not _SHA256.fullmatch(sha256 or ""):
             raise StoreError("attachment_bad_hash", str(sha256)[:80])
-        return self.root / sha256[:2] / sha256[2:]
+        path = self.root / sha256[:2] / sha256[2:]
+        for part in (self.root, path.parent, path):
+            if part.is_symlink():
+                raise StoreError("attachment_symlink", path=str(part))
+        return path
+
+    def remove(self, sha256: str) -> None:
+        """Delete a stored file (a retention purge), once no live row refers to it."""
+        try:
+            self.path_for(sha256).unlink(missing_ok=True)
+        except OSError as exc:
+            raise from_os(exc, str(self.root)) from exc
 
     def put_photo(self, source: Path) -> StoredFile:
         """Check that ``source`` is an image of acceptable size, then store it."""
@@ -96,6 +108,7 @@ class AttachmentStore:
                 tmp.unlink()
             else:
                 target.parent.mkdir(mode=0o700, exist_ok=True)
+                self.path_for(sha)  # the folder just made (or found) is not a link
                 os.chmod(tmp, 0o400)
                 os.replace(tmp, target)
             return StoredFile(sha, size, mime)

@@ -3,7 +3,9 @@ attachment files against their hashes, and the journal chain."""
 from __future__ import annotations
 
 import json
+from hashlib import sha256
 import sqlite3
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from desktop.store import journal, rowhash
@@ -21,15 +23,46 @@ class CheckReport:
         return not self.problems
 
 
+def _sqlite_checks(conn: sqlite3.Connection) -> list[str]:
+    problems = []
+    for (line,) in conn.execute("PRAGMA integrity_check(20)"):
+        if line != "ok":
+            problems.append(f"sqlite integrity: {line}")
+    for table, rowid, parent, _fk in conn.execute("PRAGMA foreign_key_check").fetchmany(20):
+        problems.append(f"foreign key: {table} row {rowid} points to a missing {parent}")
+    return problems
+
+
+def _sqlite_checks_beside(store: Store) -> Future | None:
+    """SQLite's own checks (most of the time ``check`` takes) on a second read-only connection
+    in a thread, while this one hashes every row: SQLite releases the GIL, so the two overlap.
+    None when no second connection can be had (the caller then runs them itself)."""
+    try:
+        immutable = "&immutable=1" if store.read_only_medium else ""
+        second = sqlite3.connect(f"{store.path.resolve().as_uri()}?mode=ro{immutable}", uri=True,
+                                 check_same_thread=False)
+        second.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error:
+        return None
+
+    def run() -> list[str]:
+        try:
+            return _sqlite_checks(second)
+        finally:
+            second.close()
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(run)
+    pool.shutdown(wait=False)
+    return future
+
+
 def check_store(store: Store) -> CheckReport:
     report = CheckReport()
     conn = store.conn
     try:
-        for (line,) in conn.execute("PRAGMA integrity_check(20)"):
-            if line != "ok":
-                report.problems.append(f"sqlite integrity: {line}")
-        for table, rowid, parent, _fk in conn.execute("PRAGMA foreign_key_check").fetchmany(20):
-            report.problems.append(f"foreign key: {table} row {rowid} points to a missing {parent}")
+        beside = _sqlite_checks_beside(store)
+        if beside is None:
+            report.problems += _sqlite_checks(conn)
         for table in ("site", "inspection", "finding", "attachment", "user", "district"):
             report.counts[table] = conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
         checked = 0
@@ -47,6 +80,8 @@ def check_store(store: Store) -> CheckReport:
             report.problems.append("demo commune: its build was interrupted before the end (build it again)")
         rows, problems = check_rows(conn)
         report.counts["rows checked"] = rows
+        if beside is not None:
+            report.problems[:0] = beside.result()  # SQLite's own findings first, as before
         report.problems += problems
     except sqlite3.Error as exc:
         raise from_sqlite(exc, str(store.path)) from exc
@@ -101,6 +136,7 @@ def check_rows(conn: sqlite3.Connection, limit: int = 20) -> tuple[int, list[str
         pairs: list[tuple[str, bytes]] = []
         seen = set()
         digest = rowhash.digest
+        width = len(cols)
         for row in conn.execute(f"SELECT {select} FROM [{table}]"):
             checked += 1
             key = row[key_at]
@@ -115,7 +151,8 @@ def check_rows(conn: sqlite3.Connection, limit: int = 20) -> tuple[int, list[str
             elif state.seal is None:
                 found.append(f"{table} {key}: the row is not in the journal (added behind the application's back)")
             else:
-                pairs.append((key, digest(row[:sealed_n])))
+                pairs.append((key, sha256(repr(row).encode("utf-8", "surrogatepass")).digest()
+                              if sealed_n == width else digest(row[:sealed_n])))
         for key, touched in state.touched.items():
             if key not in seen:
                 found.append(f"{table} {key}: the row of journal entry {touched.seq} is missing (deleted)")

@@ -165,14 +165,17 @@ def overdue_answers(store: Store, today: date | None = None) -> list[dict]:
 def import_open311(store: Store, user: User, catalogue: Catalogue, path: Path) -> int:
     """All the service requests of a GeoReport v2 JSON file, or none: every problem is reported
     with the request it belongs to. A request for a service outside the police fields is kept
-    (no field, its service named in the text) for the coordinator to forward."""
-    require(user.role, "complaint.create")
+    (no field, its service named in the text) for the coordinator to forward. A bulk import is
+    not an officer's (review L7): ``complaint.import``."""
+    require(user.role, "complaint.import")
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise StoreError("file_unreadable", str(exc), path=str(path)) from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ComplaintError("open311_not_json", detail=str(exc)) from exc
+    except RecursionError:  # "[" nested 100,000 deep: not a list of requests
+        raise ComplaintError("open311_not_json", detail="nested too deep") from None
     requests = data.get("service_requests", data) if isinstance(data, dict) else data
     if not isinstance(requests, list):
         raise ComplaintError("open311_not_a_list")

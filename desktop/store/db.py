@@ -11,7 +11,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now, uuid7
+from desktop.domain.text import has_hidden_characters
 from desktop.store import journal, rowhash
 from desktop.store.attachments import AttachmentStore
 from desktop.store.errors import StoreError, from_sqlite
@@ -33,7 +35,7 @@ def attachments_dir(db_path: Path) -> Path:
 # stands for the value, so that the row can be rectified or purged while the journal still proves
 # that this write happened (and ``check`` covers the row through its row hash).
 PERSONAL = {"owner_name", "owner_id_number", "complainant_name", "complainant_contact", "answer_text",
-            "location_text", "complaint.description"}
+            "location_text", "complaint.description", "draft.payload"}  # a draft holds the site's owner
 
 
 def _journal_value(key: str, value, table: str = ""):
@@ -80,6 +82,10 @@ class Transaction:
         self._journal(table, None, "bulk_write", {"rows": cur.rowcount, "note": note})
         return cur.rowcount
 
+    def event(self, entity: str, op: str, details: dict) -> None:
+        """Journal an event that writes no row (a personal-data export, a purge's summary)."""
+        self._journal(entity, None, op, details)
+
     def reseal(self, table: str) -> None:
         """Seal ``table`` before the commit (after writes made with the raw connection)."""
         self.tables.add(table)
@@ -99,7 +105,17 @@ class Transaction:
                            entity_id=None, op="seal", changes={"_seal": rowhash.seal(self.conn, table)})
         self.to_seal.clear()
 
+    @staticmethod
+    def _visible_only(table: str, values: dict) -> None:
+        """No control or bidi-override character in any text the application records, whichever
+        form or command it came from (review L2): they cut SQLite's ``length()``, turn a name around
+        in a decision's PDF, and hide what a text says."""
+        for column, value in values.items():
+            if isinstance(value, str) and has_hidden_characters(value):
+                raise Refusal("text_hidden_characters_in", field=f"{table}.{column}")
+
     def insert(self, table: str, record: dict) -> str:
+        self._visible_only(table, record)
         now = utc_now()
         row = dict(record)
         row.setdefault("id", uuid7())
@@ -114,6 +130,7 @@ class Transaction:
         return row["id"]
 
     def update(self, table: str, row_id: str, changes: dict, expected_version: int | None = None) -> None:
+        self._visible_only(table, changes)
         before = rowhash.row_hash(self.conn, table, row_id)
         sets = ", ".join(f"[{c}] = ?" for c in changes)
         sql = (f"UPDATE [{table}] SET {sets}, updated_at = ?, updated_by = ?, version = version + 1"
@@ -161,6 +178,8 @@ class Transaction:
 
 
 class Store:
+    read_only_medium = False  # opened immutable: WAL database on a medium that cannot be written
+
     def __init__(self, path: Path, conn: sqlite3.Connection, readonly: bool):
         self.path = path
         self.conn = conn
@@ -335,6 +354,7 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
         if head != SQLITE_HEADER and not (create and head == b""):
             raise StoreError("not_sqlite", path=str(path))
     conn = None
+    read_only_medium = False
     if not exists:  # personal data (Law 09-08): the owner alone reads the file; SQLite gives the
         try:        # -wal and -shm files the same permissions
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
@@ -352,6 +372,7 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
             conn.close()
             conn = _connect(path, readonly, immutable=True)
             version = conn.execute("PRAGMA user_version").fetchone()[0]
+            read_only_medium = True
         if version > LATEST:
             raise StoreError("newer_schema", path=str(path), found=version, known=LATEST)
         if version == 0:
@@ -367,6 +388,7 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
             _migrate(conn, version)
         store = Store(path, conn, readonly)
         store.backup = backup
+        store.read_only_medium = read_only_medium
         if version == 0:  # a new commune: its device id and birth, journaled like any setting
             store.device_id = uuid7()
             with store.transaction(None) as tx:

@@ -318,5 +318,21 @@ ALTER TABLE [user] ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
 """
 ROW_HASHES_FROM = 6
 
-MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4), (5, M5), (6, M6)]
+# 8 (issue 11, long-term signatures): the commune revokes a signing certificate (by the
+# president, journaled like the trust anchor); signing with it is refused from then on and
+# `decision verify --db` names a decision signed after it.
+M8 = f"""
+CREATE TABLE certificate_revocation (
+    id TEXT PRIMARY KEY,
+    cert_sha256 TEXT NOT NULL,
+    serial TEXT NOT NULL DEFAULT '',
+    subject TEXT NOT NULL DEFAULT '',
+    user_id TEXT REFERENCES [user](id),
+    revoked_on TEXT NOT NULL,
+    reason TEXT NOT NULL,{AUDIT}
+);
+CREATE UNIQUE INDEX certificate_revocation_cert ON certificate_revocation(cert_sha256) WHERE deleted_at IS NULL;
+""" + _no_delete("certificate_revocation")
+
+MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4), (5, M5), (6, M6), (8, M8)]
 LATEST = MIGRATIONS[-1][0]

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import (QComboBox, QDateEdit, QDialog, QDialogButtonBox, 
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from desktop.domain.auth import ROLES, can
-from desktop.services import accounts
+from desktop.services import accounts, trust
 from desktop.store.delegations import list_delegations
 from desktop.store.users import User, create_user, get_user, list_users, set_password
 from desktop.ui.widgets import set_display_format
@@ -71,10 +71,12 @@ class AdminDialog(QDialog):
                  for r in listed]
         self.user_rows = users
         self.user_active = [bool(r["active"]) for r in listed]
-        self.users_table = _table([tr("ui.username"), tr("adm.name"), tr("adm.role"), tr("ui.district"), tr("adm.active")],
+        certificates = [self._certificate_state(r["cert_sha256"]) for r in listed]
+        self.users_table = _table([tr("ui.username"), tr("adm.name"), tr("adm.role"), tr("ui.district"), tr("adm.active"),
+                                   tr("adm.certificate")],
                                   [[u.username, u.name(tr.lang), tr.enum("role", u.role), self.session.labels.district(u.district_id)
-                                    if u.district_id else "", tr("adm.state_active" if on else "adm.state_disabled")]
-                                   for u, on in zip(users, self.user_active)], "users_table")
+                                    if u.district_id else "", tr("adm.state_active" if on else "adm.state_disabled"), cert]
+                                   for u, on, cert in zip(users, self.user_active, certificates)], "users_table")
         for r, on in enumerate(self.user_active):
             if not on:
                 for c in range(self.users_table.columnCount()):
@@ -104,6 +106,46 @@ class AdminDialog(QDialog):
             button.clicked.connect(lambda _=False, s=slot: s())
             row.addWidget(button)
         self.delegations.layout().addLayout(row)
+        self._revocations()
+
+    def _certificate_state(self, sha: str | None) -> str:
+        """The account's signing certificate: none, its fingerprint, or revoked since a date."""
+        if not sha:
+            return "—"
+        revoked = trust.revocation(self.session.store, sha)
+        if revoked is not None:
+            return self.tr("adm.cert_revoked", date=revoked["revoked_on"])
+        return f"{sha[:12]}…"
+
+    def _revocations(self) -> None:
+        """The president's list of revoked signing certificates, and revoking one."""
+        tr = self.tr
+        rows = trust.revocations(self.session.store)
+        self.revocations_table = _table(
+            [tr("adm.revoked_on"), tr("ui.username"), tr("adm.certificate"), tr("adm.reason")],
+            [[r["revoked_on"], r["username"] or r["subject"], f"{r['cert_sha256'][:12]}…", r["reason"]] for r in rows],
+            "revocations_table")
+        self.delegations.layout().addWidget(self.revocations_table)
+        button = QPushButton(tr("adm.revoke_certificate"), objectName="adm_revoke_certificate")
+        button.clicked.connect(lambda _=False: self.revoke_certificate())
+        self.delegations.layout().addWidget(button)
+
+    def revoke_certificate(self, values: tuple[str, str] | None = None) -> bool:
+        """Revoke the certificate bound to an account (username, reason asked)."""
+        if values is None:
+            username, ok = QInputDialog.getText(self, self.tr("adm.revoke_certificate"), self.tr("ui.username"))
+            if not ok:
+                return False
+            reason, ok = QInputDialog.getText(self, self.tr("adm.revoke_certificate"), self.tr("adm.reason"))
+            if not ok:
+                return False
+            values = (username, reason)
+        username, reason = values
+        done = attempt(self, lambda: trust.revoke_certificate(self.session.store, self.session.user, reason,
+                                                              username=username.strip()) or True, self.tr)
+        if done:
+            self.refresh()
+        return bool(done)
 
     def add_user(self, values: dict | None = None) -> str | None:
         form = values or self._ask_user()

@@ -230,6 +230,8 @@ class CaseDialog(QDialog):
                           self.tr("case.signed_ok", doc=self.tr("doc." + row["kind"]), number=f"{row['number']}/{row['year']}"),
                           QMessageBox.Close, self)
         box.setObjectName("signed_confirmation")
+        if not self.session.store.meta("tsa_url"):  # without a timestamp it dies with its certificate
+            box.setInformativeText(self.tr("sign.no_tsa_configured"))
         opener = box.addButton(self.tr("case.open_pdf"), QMessageBox.AcceptRole)
         opener.clicked.connect(lambda: open_pdf(decision_pdf(self.session.commune, decision_id)[1],
                                                 decision_file_name(self.session, decision_id)))

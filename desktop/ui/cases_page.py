@@ -48,7 +48,7 @@ class CasesPage(QWidget):
         bar.addStretch(1)
         layout.addLayout(bar)
         self.list_export = QPushButton(tr("ui.export_list"), objectName="export_list")
-        self.list_export.clicked.connect(lambda: export_dialog(self, self.model, self.session.tr, "dossiers"))
+        self.list_export.clicked.connect(lambda: export_dialog(self, self.model, self.session.tr, "dossiers", session=self.session))
         bar.addWidget(self.list_export)
         headers = [tr("case.due"), tr("case.step"), tr("ui.col_site"), tr("ui.col_field"), tr("case.owner"), tr("case.late")]
         self.model = KeysetTableModel(session.store, headers, self._format, self._query, {0: "due", 1: "step", 2: "site", 3: "field"}, (0, False),

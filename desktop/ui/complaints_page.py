@@ -42,7 +42,7 @@ class ComplaintsPage(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.new_button)
         self.list_export = QPushButton(tr("ui.export_list"), objectName="export_list")
-        self.list_export.clicked.connect(lambda: export_dialog(self, self.model, self.session.tr, "plaintes"))
+        self.list_export.clicked.connect(lambda: export_dialog(self, self.model, self.session.tr, "plaintes", session=self.session))
         bar.addWidget(self.list_export)
         layout.addLayout(bar)
         headers = [tr(k) for k in ("cp.reference", "cp.received", "cp.channel", "ui.col_field", "reg.status", "cp.answer_due", "cp.clock")]

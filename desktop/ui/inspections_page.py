@@ -98,7 +98,7 @@ class InspectionsPage(QWidget):
         self.export_button.clicked.connect(lambda: self.export())
         bottom.addWidget(self.export_button)
         self.list_export = QPushButton(tr("ui.export_list"), objectName="export_list")
-        self.list_export.clicked.connect(lambda: export_dialog(self, self.model, self.session.tr, "controles"))
+        self.list_export.clicked.connect(lambda: export_dialog(self, self.model, self.session.tr, "controles", session=self.session))
         bottom.addWidget(self.list_export)
         self.new_button = QPushButton(tr("ui.new_inspection"))
         self.new_button.setObjectName("new_inspection")

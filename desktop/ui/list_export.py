@@ -9,7 +9,10 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from desktop.domain.auth import require
+from desktop.domain.errors import Refusal
 from desktop.domain.spreadsheet import safe_row
+from desktop.services.privacy import journal_export
 from reports.numbers import grouped
 from desktop.store.files import atomic_path
 from desktop.ui.errors import show_error
@@ -68,7 +71,17 @@ def export_model(model, path: Path) -> int:
     return count
 
 
-def export_dialog(parent: QWidget, model, tr, name: str = "liste") -> Path | None:
+def export_dialog(parent: QWidget, model, tr, name: str = "liste", *, session=None,
+                  personal: bool = False) -> Path | None:
+    """Ask where, write the list, and journal the export (who, which list, how many rows). A
+    list with personal data (owners and their identity numbers) is exported only by the roles
+    allowed to (review M2: not officers, not the governor's reviewers)."""
+    if personal:
+        try:
+            require(session.user.role, "personal.export")
+        except Refusal as exc:
+            show_error(parent, exc, tr)
+            return None
     chosen, selected = QFileDialog.getSaveFileName(parent, tr("ui.export_list"), f"{name}.xlsx",
                                                    "Excel (*.xlsx);;CSV (*.csv)")
     if not chosen:
@@ -78,6 +91,8 @@ def export_dialog(parent: QWidget, model, tr, name: str = "liste") -> Path | Non
         path = path.with_suffix(".csv" if "CSV" in selected else ".xlsx")
     try:
         n = export_model(model, path)
+        if session is not None:
+            journal_export(session.store, session.user, f"list:{name}", n, personal)
     except Exception as exc:  # noqa: BLE001 - the one presenter decides (atomic_path made OS errors StoreErrors)
         show_error(parent, exc, tr)
         return None

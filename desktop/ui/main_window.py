@@ -359,6 +359,20 @@ class MainWindow(QMainWindow):
         QMessageBox.information(self, tr("ui.change_my_password"), tr("ui.password_changed"))
         return True
 
+    def password_reset_notice(self, values: tuple[str, str, str] | None = None) -> bool:
+        """At login: the holder of an account whose password someone else set (an administrator's
+        reset) is told who did it and when, and changes it now; nothing signs until he has."""
+        from desktop.store.users import password_reset
+        reset = password_reset(self.session.store, self.session.user)
+        if reset is None:
+            return False
+        tr = self.session.tr
+        QMessageBox.warning(self, tr("ui.change_my_password"),
+                            tr("ui.password_was_reset", by=reset["by"] or "—",
+                               at=reset["at"][:16].replace("T", " ")))
+        self.change_my_password(values)
+        return True
+
     def administration(self) -> None:
         from desktop.ui.admin_dialog import AdminDialog
         AdminDialog(self.session, self).exec()

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QFileDialog, QInputDialog, QHBoxLayout, QHeaderVi
 
 from desktop.services.paperwork import decision_pdf
 from desktop.services.messages import message_for
+from desktop.services.trust import tsa_roots
 from desktop.services.verification import commune_roots, verify_file
 from desktop.store.decisions import document, record_appeal, record_receipt, record_transmission, register
 from desktop.store.files import write_atomic
@@ -61,7 +62,7 @@ class RegisterPage(QWidget):
         for key, slot in (("reg.preview", self.preview), ("reg.save_pdf", self.save_pdf), ("case.sign", self.sign),
                           ("reg.transmit", self.transmit), ("reg.receipt", self.receipt), ("reg.appeal", self.appeal), ("reg.verify", self.verify_file),
                           ("reg.open_case", self.case),
-                          ("ui.export_list", lambda: export_dialog(self, self.model, self.session.tr, "registre"))):
+                          ("ui.export_list", lambda: export_dialog(self, self.model, self.session.tr, "registre", session=self.session))):
             button = QPushButton(tr(key), objectName=key.replace(".", "_"))
             button.clicked.connect(lambda _=False, s=slot: s())
             if key == "reg.transmit":  # a second row: the page fits a 1600-pixel screen in French too
@@ -162,7 +163,8 @@ class RegisterPage(QWidget):
                 return None
             path = Path(name)
         try:
-            result = verify_file(path, commune_roots(self.session.store))
+            store = self.session.store
+            result = verify_file(path, commune_roots(store), tsa=tsa_roots(store))
         except Exception as exc:  # noqa: BLE001 - a refusal is shown here; a bug goes to the crash dialog
             message = message_for(exc, tr)
             if message is None:

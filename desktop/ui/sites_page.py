@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton,
 
 from desktop.domain.ids import local_display
 from desktop.store.sites import get_site, site_history, site_query
+from desktop.domain.auth import can
 from desktop.ui.list_export import export_dialog
 from desktop.ui.session import Session
 from desktop.ui.widgets import make_table
@@ -50,7 +51,12 @@ class SitesPage(QWidget):
         bar.addWidget(self.text, 3)
         bar.addWidget(self.district, 1)
         self.list_export = QPushButton(tr("ui.export_list"), objectName="export_list")
-        self.list_export.clicked.connect(lambda: export_dialog(self, self.model, self.session.tr, "sites"))
+        # owners' names and identity numbers: personal data, exported by the allowed roles only
+        self.list_export.clicked.connect(lambda: export_dialog(self, self.model, self.session.tr, "sites",
+                                                               session=self.session, personal=True))
+        if not can(session.user.role, "personal.export"):
+            self.list_export.setEnabled(False)
+            self.list_export.setToolTip(tr("ui.export_personal_refused"))
         bar.addWidget(self.list_export)
         layout.addLayout(bar)
         headers = [tr(k) for k in ("ui.site_name", "ui.site_kind", "ui.site_address", "ui.col_district",

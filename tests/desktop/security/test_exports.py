@@ -138,3 +138,30 @@ def test_a_site_name_with_a_bidi_override_is_refused(store, catalogue):
         with store.transaction(None) as tx:
             create_site(tx, SiteInput(kind="establishment", name="Café \u202eéfaC"), None, None, None)
     assert refused.value.code == "text_hidden_characters"
+
+
+def test_open311_export_is_journaled_and_needs_no_personal_right(demo_path, tmp_path):
+    """Review M2: the Open311 export carries no personal data, and each export is journaled."""
+    out = tmp_path / "o.json"
+    assert main(["complaints", "export", "--format", "open311", "--db", str(demo_path), "--out", str(out)]) == 0
+    import json
+    with open_store(demo_path) as store:
+        entries = store.query("SELECT op, changes FROM journal WHERE entity = 'export'")
+    assert [e["op"] for e in entries] == ["open311"]
+    assert json.loads(entries[0]["changes"])["rows"] == len(json.loads(out.read_text()))
+
+
+def test_officer_cannot_bulk_import_open311(store, catalogue, tmp_path):
+    """Review L7: a bulk import is not an officer's, even though he records complaints."""
+    import json
+
+    import pytest
+    from desktop.domain.auth import PermissionDenied
+    from desktop.store.complaints import import_open311
+    from desktop.store.users import authenticate
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps([{"service_request_id": "SR-1", "requested_datetime": "2026-01-05T10:00:00Z",
+                                 "description": "Bruit de moteur la nuit dans la rue", "service_code": "hygiene"}]))
+    with pytest.raises(PermissionDenied):
+        import_open311(store, authenticate(store, "agent001", "agent-demo"), catalogue, path)
+    assert import_open311(store, authenticate(store, "coordinateur", "coord-demo"), catalogue, path) == 1

@@ -141,3 +141,14 @@ def test_a_reset_account_cannot_sign_through_the_services_either(store, people):
         sign_decision(Commune(store.path, store, load_catalogue(), user=president), draft,
                       certs_dir(store.path) / "president.p12", CERT_PASSWORD)
     assert refused.value.code == "password_change_required" and refused.value.params["by"] == "admin"
+
+
+@pytest.mark.parametrize("weak", [" " * 8, " " * 12, "aaaaaaaa", "abababab"])
+def test_blank_or_repeated_passwords_are_refused(weak):
+    """Review L3: 8 spaces were accepted as a password."""
+    from desktop.domain.auth import check_new_password
+    from desktop.domain.errors import Refusal
+    with pytest.raises(Refusal) as refused:
+        check_new_password(weak)
+    assert refused.value.code == "password_too_simple"
+    check_new_password("trois-mots-2026")  # an ordinary one passes

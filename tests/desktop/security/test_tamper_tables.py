@@ -39,6 +39,7 @@ def test_untouched_demo_passes(demo_path, capsys):
      " WHERE rowid = (SELECT min(rowid) FROM decision WHERE status = 'signed')", "decision"),
     ("UPDATE meta SET value = 'forged' WHERE key = 'ca_pem'", "meta ca_pem"),
     ("UPDATE meta SET value = 'other-device' WHERE key = 'device_id'", "meta device_id"),
+    ("UPDATE meta SET value = '' WHERE key = 'ca_crl_pem'", "meta ca_crl_pem"),  # the CRL dropped (M4)
 ])
 def test_table_edit_is_found(demo_path, capsys, sql, named):
     _tamper(demo_path, sql)

@@ -49,3 +49,36 @@ def test_the_selected_account_is_the_one_changed(qtbot, make_session, store):
                                   QItemSelectionModel.Select | QItemSelectionModel.Rows)
     assert table.currentRow() == -1
     assert dialog.set_password("encore-autre-2") and authenticate(store, "coordinateur", "encore-autre-2")
+
+
+def test_president_revokes_a_certificate_and_the_accounts_list_shows_it(qtbot, make_session, store, tmp_path):
+    president = make_session(authenticate(store, "president", "president-demo"))
+    dialog = AdminDialog(president)
+    qtbot.addWidget(dialog)
+    assert dialog.revocations_table.rowCount() == 0
+    assert dialog.revoke_certificate(("vicepresident", "Fin de mandat du premier vice-président"))
+    assert dialog.revocations_table.rowCount() == 1
+    assert dialog.revocations_table.item(0, 1).text() == "vicepresident"
+    dialog.grab().save(str(tmp_path / "revocations.png"))
+    admin = AdminDialog(make_session(authenticate(store, "admin", "admin-demo")))
+    qtbot.addWidget(admin)
+    states = {u.username: admin.users_table.item(r, 5).text() for r, u in enumerate(admin.user_rows)}
+    assert states["vicepresident"] == f"révoqué depuis le {date.today().isoformat()}"
+    assert states["president"].endswith("…") and states["agent001"] == "—"
+
+
+def test_a_reset_password_is_said_at_login_and_changed(qtbot, make_session, store, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+    from desktop.services.accounts import set_password
+    from desktop.ui.main_window import MainWindow
+    admin = make_session(authenticate(store, "admin", "admin-demo"))
+    set_password(admin.commune, "president", "remise-a-zero-1")
+    said = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: said.append(a[2]))
+    monkeypatch.setattr(QMessageBox, "information", lambda *a: None)
+    window = MainWindow(make_session(authenticate(store, "president", "remise-a-zero-1")))
+    qtbot.addWidget(window)
+    assert window.password_reset_notice(("remise-a-zero-1", "le-mien-2026", "le-mien-2026"))
+    assert said and "réinitialisé par admin" in said[0] and "changer maintenant" in said[0]
+    assert authenticate(store, "president", "le-mien-2026")
+    assert not window.password_reset_notice()  # once changed, nothing more is said

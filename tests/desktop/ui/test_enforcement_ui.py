@@ -94,6 +94,7 @@ def test_case_dialog_signs_a_notice(qtbot, president_session, store, demo_path, 
     box = dialog.signed_confirmation(decision_id, answer=False)
     qtbot.addWidget(box)
     assert f"{number}/{date.today().year}" in box.text()
+    assert "aucune autorité d'horodatage" in box.informativeText()  # the demo has no TSA: said (M4)
     [opener] = [b for b in box.buttons() if b.text() == "Ouvrir le PDF"]
     opener.click()
     assert opened[0].name == f"arrete-{number}-{date.today().year}.pdf"

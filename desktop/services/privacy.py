@@ -1,0 +1,135 @@
+"""Personal data (Law 09-08): how long it is kept, and who takes it out of the application.
+
+Art. 3 of the law: personal data is kept no longer than the purposes for which it was collected.
+``purge`` erases the personal fields of files that are closed and older than the commune's
+retention period: the owner's name and identity number of a site with no open case and no activity
+since the cut-off date; a closed complaint's complainant, contact, description, answer letter and
+place text, and its attachments (scanned letters); inspection drafts left unsubmitted since then. The erasure is journaled (how many rows, the
+cut-off, by whom), the tables resealed so that ``check`` stays OK, and the file rewritten (WAL
+checkpoint and VACUUM, with ``secure_delete``) so that the values are gone from the disk too.
+
+Exports that carry personal data (owners, identity numbers, complainants) are allowed to the roles
+with ``personal.export`` only, and each one is journaled: who, what, how many rows.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from desktop.domain.auth import require
+from desktop.domain.errors import Refusal
+from desktop.domain.ids import utc_now
+from desktop.store.db import Store
+from desktop.store.users import User
+
+CLOSED_COMPLAINTS = ("answered", "rejected", "merged", "forwarded")
+
+# A site's owner is erased when no case of the site is open and nothing happened there since the
+# cut-off (no inspection, no case closed).
+_SITES = """
+    SELECT s.id FROM site s
+    WHERE s.deleted_at IS NULL AND (s.owner_name != '' OR s.owner_id_number != '')
+      AND NOT EXISTS (SELECT 1 FROM case_file c WHERE c.site_id = s.id AND c.deleted_at IS NULL
+                      AND (c.status = 'open' OR coalesce(c.closed_on, '') >= :day))
+      AND NOT EXISTS (SELECT 1 FROM inspection i WHERE i.site_id = s.id AND i.inspected_at >= :before)
+"""
+_COMPLAINTS = f"""
+    SELECT id FROM complaint
+    WHERE deleted_at IS NULL AND status IN ({", ".join(f"'{s}'" for s in CLOSED_COMPLAINTS)})
+      AND coalesce(answered_on, received_on) < :day
+      AND (complainant_name != '' OR complainant_contact != '' OR description != '' OR answer_text != ''
+           OR location_text != '')
+"""
+
+
+@dataclass
+class PurgeCounts:
+    before: date
+    sites: int = 0
+    complaints: int = 0
+    attachments: int = 0
+    drafts: int = 0
+    dry_run: bool = True
+
+
+def retention_cutoff(store: Store, today: date | None = None) -> date | None:
+    """The cut-off date from the commune's retention period (``meta`` ``retention_years``), or None."""
+    years = store.meta("retention_years")
+    if not years:
+        return None
+    return (today or date.today()) - timedelta(days=round(365.25 * int(years)))
+
+
+def set_retention(store: Store, actor: User, years: int) -> None:
+    require(actor.role, "privacy.purge")
+    if not 1 <= years <= 100:
+        raise Refusal("retention_years", years=years)
+    with store.transaction(actor.id) as tx:
+        tx.set_meta("retention_years", str(years))
+
+
+def purge(store: Store, actor: User, before: date, *, dry_run: bool = False) -> PurgeCounts:
+    """Erase the personal fields of closed files older than ``before``; with ``dry_run`` only count."""
+    require(actor.role, "privacy.purge")
+    if before > date.today():
+        raise Refusal("purge_future", date=before.isoformat())
+    args = {"before": before.isoformat(), "day": before.isoformat()}
+    sites = [r[0] for r in store.conn.execute(_SITES, args)]
+    complaints = [r[0] for r in store.conn.execute(_COMPLAINTS, args)]
+    files = store.query(
+        "SELECT id, sha256 FROM attachment WHERE owner_type = 'complaint' AND deleted_at IS NULL AND owner_id IN"
+        " (SELECT value FROM json_each(?))", (json.dumps(complaints),))
+    drafts = [r[0] for r in store.conn.execute(  # forms never submitted: they can hold an owner's identity
+        "SELECT id FROM draft WHERE updated_at < ? AND payload != '{}'", (before.isoformat(),))]
+    counts = PurgeCounts(before, len(sites), len(complaints), len(files), len(drafts), dry_run)
+    if dry_run or not (sites or complaints or files or drafts):
+        return counts
+    store.conn.execute("PRAGMA secure_delete = ON")  # freed space is zeroed, not left behind
+    note = f"retention purge (Law 09-08 art. 3), files closed before {before.isoformat()}"
+    with store.transaction(actor.id) as tx:
+        now = utc_now()
+        tx.bulk_write("site", "UPDATE site SET owner_name = '', owner_id_number = '', owner_id_kind = 'none',"
+                      " updated_at = ?, updated_by = ?, version = version + 1"
+                      " WHERE id IN (SELECT value FROM json_each(?))", (now, actor.id, json.dumps(sites)), note=note)
+        tx.bulk_write("complaint", "UPDATE complaint SET complainant_name = '', complainant_contact = '',"
+                      " description = '', answer_text = '', location_text = '',"
+                      " updated_at = ?, updated_by = ?, version = version + 1"
+                      " WHERE id IN (SELECT value FROM json_each(?))", (now, actor.id, json.dumps(complaints)),
+                      note=note)
+        tx.bulk_write("draft", "UPDATE draft SET payload = '{}', deleted_at = coalesce(deleted_at, ?), updated_at = ?,"
+                      " updated_by = ?, version = version + 1 WHERE id IN (SELECT value FROM json_each(?))",
+                      (now, now, actor.id, json.dumps(drafts)), note=note)
+        for f in files:
+            tx.tombstone("attachment", f["id"])
+        tx.event("privacy", "purge", {"before": before.isoformat(), "sites": len(sites), "drafts": len(drafts),
+                                      "complaints": len(complaints), "attachments": len(files)})
+    for f in files:  # the scanned letters themselves, once no live row needs them
+        if not store.scalar("SELECT 1 FROM attachment WHERE sha256 = ? AND deleted_at IS NULL", (f["sha256"],)):
+            store.attachments.remove(f["sha256"])
+    compact(store)
+    return counts
+
+
+def compact(store: Store) -> None:
+    """Rewrite the file so that erased values leave no trace: the WAL copied in and emptied, the
+    database rebuilt (VACUUM), the WAL emptied again."""
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.conn.execute("VACUUM")
+    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def journal_export(store: Store, actor: User | None, what: str, rows: int, personal: bool, who: str = "") -> None:
+    """A personal-data export is allowed to ``personal.export`` roles only and is journaled (who,
+    what, how many rows); other exports are journaled too when the database is writable."""
+    if personal:
+        if actor is None:
+            raise Refusal("export_login_required")
+        require(actor.role, "personal.export")
+    if store.readonly:
+        if personal:
+            raise Refusal("export_needs_journal")
+        return
+    with store.transaction(actor.id if actor else None) as tx:
+        tx.event("export", what, {"rows": rows, "personal": personal, **({"who": who} if who else {})})
+
