@@ -24,6 +24,7 @@ from desktop.domain.auth import hash_password
 from desktop.domain.catalogue import Catalogue, load_catalogue
 from desktop.domain.ids import uuid7
 from desktop.store.commune import add_district, create_commune
+from desktop.store import keys
 from desktop.store.db import Store, open_store
 from desktop.store.errors import StoreError
 from desktop.store.users import User, create_user
@@ -63,15 +64,22 @@ def _person(rng: np.random.Generator) -> tuple[str, str]:
 
 
 def build_demo(path: Path, inspections: int = 20_000, seed: int = 1, catalogue: Catalogue | None = None,
-               end: datetime | None = None, progress: Callable[[int, int], None] | None = None) -> DemoSummary:
-    """Create a new demo database at ``path`` (which must not exist)."""
+               end: datetime | None = None, progress: Callable[[int, int], None] | None = None,
+               encrypt: bool = False) -> DemoSummary:
+    """Create a new demo database at ``path`` (which must not exist); with ``encrypt``, encrypted
+    at rest like a real commune (each demo account's password unwraps its key)."""
     import time
     started = time.perf_counter()
     if path.exists():
         raise StoreError("already_exists", path=str(path))
     catalogue = catalogue or load_catalogue()
     rng = np.random.default_rng(seed)
-    store = open_store(path, create=True)
+    key = None
+    if encrypt:
+        key = keys.new_data_key()
+        keys.create_keys(path, key)
+        keys.remember(path, key)
+    store = open_store(path, create=True, key=key)
     try:
         with store.transaction(None) as tx:
             tx.set_meta("demo", "1")
@@ -87,6 +95,11 @@ def build_demo(path: Path, inspections: int = 20_000, seed: int = 1, catalogue: 
         accounts = [(a[0], a[1], a[2]) for a in ACCOUNTS]
         accounts += [(officers[i].username, OFFICER_PASSWORD, officers[i].role) for i in range(2)]
         accounts.insert(4, VICE_PRESIDENT[:3])
+        if key is not None:  # the officers share one password hash, made once: their keys are wrapped here
+            wrapped = keys.read_keys(path)
+            for officer in officers:
+                wrapped.users[officer.username] = keys.wrap(key, officer.username, OFFICER_PASSWORD)
+            wrapped.save()
         with store.transaction(None) as tx:  # shown on the login of a demo commune, and nowhere else
             tx.set_meta("demo_accounts", json.dumps(accounts))
         return DemoSummary(path, inspections, len(sites["id"]), len(officers), accounts,

@@ -3,7 +3,7 @@ attachment files against their hashes, and the journal chain."""
 from __future__ import annotations
 
 import json
-import sqlite3
+from desktop.store.engine import sqlite3
 from dataclasses import dataclass, field
 
 from desktop.store import journal, rowhash

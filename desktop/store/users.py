@@ -4,10 +4,13 @@ from __future__ import annotations
 import logging
 import re
 import time
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from typing import Iterator
 
 from desktop.domain.auth import DUMMY_HASH, ROLES, check_new_password, hash_password, require, verify_password
 from desktop.domain.errors import Refusal
+from desktop.store import keys
 from desktop.store.db import Store
 from desktop.store.errors import StoreError
 
@@ -31,6 +34,25 @@ class User:
 _COLUMNS = "id, username, full_name_ar, full_name_fr, role, district_id"
 
 
+@contextmanager
+def key_change(store: Store, username: str, password: str | None) -> Iterator[None]:
+    """In an encrypted commune, the account's wrapped data key follows the write in the block:
+    wrapped under ``password`` (a new account, a new password) or removed (None: disabled).
+    Written first; put back as it was when the block's write fails."""
+    if store.key is None:
+        yield
+        return
+    if password is None:
+        before = keys.remove_wrapping(store.path, username)
+    else:
+        before = keys.set_wrapping(store.path, store.key, username, password)
+    try:
+        yield
+    except BaseException:
+        keys.restore_wrapping(store.path, username, before)
+        raise
+
+
 def create_user(store: Store, actor: User | None, username: str, password: str, role: str,
                 full_name_ar: str = "", full_name_fr: str = "", district_id: str | None = None,
                 password_hash: str | None = None) -> User:
@@ -51,7 +73,8 @@ def create_user(store: Store, actor: User | None, username: str, password: str, 
         raise StoreError("username_taken", username=username)
     if password_hash is None:
         check_new_password(password)
-    with store.transaction(actor.id if actor else None) as tx:
+    with key_change(store, username, password) if password else nullcontext(), \
+            store.transaction(actor.id if actor else None) as tx:
         uid = tx.insert("user", {"username": username, "role": role, "full_name_ar": full_name_ar,
                                  "full_name_fr": full_name_fr, "district_id": district_id,
                                  "password_hash": password_hash or hash_password(password)})
@@ -103,7 +126,10 @@ def set_active(store: Store, actor: User, user_id: str, active: bool) -> None:
     require(actor.role, "user.manage")
     if user_id == actor.id and not active:
         raise Refusal("cannot_disable_self")
-    with store.transaction(actor.id) as tx:
+    # disabled: his wrapped key goes (he can no longer open an encrypted commune); enabled again,
+    # he needs a new password from the administrator to get one
+    with key_change(store, get_user(store, user_id).username, None) if not active else nullcontext(), \
+            store.transaction(actor.id) as tx:
         tx.update("user", user_id, {"active": 1 if active else 0})
 
 
@@ -141,7 +167,7 @@ def set_password(store: Store, actor: User, user_id: str, password: str) -> None
     """An administrator sets an account's password (the rules of ``check_new_password`` apply)."""
     require(actor.role, "user.manage")
     check_new_password(password)
-    with store.transaction(actor.id) as tx:
+    with key_change(store, get_user(store, user_id).username, password), store.transaction(actor.id) as tx:
         # someone else's password: its holder must change it at the next login (and is told)
         tx.update("user", user_id, {"password_hash": hash_password(password),
                                     "must_change_password": 0 if user_id == actor.id else 1})
@@ -150,7 +176,7 @@ def set_password(store: Store, actor: User, user_id: str, password: str) -> None
 def change_own_password(store: Store, user: User, password: str) -> None:
     """The logged-in user's own new password (clears a reset by the administrator)."""
     check_new_password(password)
-    with store.transaction(user.id) as tx:
+    with key_change(store, user.username, password), store.transaction(user.id) as tx:
         tx.update("user", user.id, {"password_hash": hash_password(password), "must_change_password": 0})
 
 
