@@ -283,9 +283,10 @@ def _connect(path: Path, readonly: bool, immutable: bool = False, key: bytes | N
     uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rwc'}{'&immutable=1' if immutable else ''}"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=5)
     if key is not None:  # before anything else reads the file
+        conn.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is our refusal, not a line on stderr
         conn.execute(f"PRAGMA key = {keys.sqlcipher_key(key)}")
-        conn.execute(f"PRAGMA cache_size = -{ENCRYPTED_CACHE_KIB}")
         try:
+            conn.execute(f"PRAGMA cache_size = -{ENCRYPTED_CACHE_KIB}")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
             conn.close()

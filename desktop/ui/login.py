@@ -11,6 +11,7 @@ from desktop.i18n import LANGUAGES, Translator
 from desktop.store.db import Store, demo_accounts
 from desktop.store.errors import StoreError
 from desktop.store.users import User, authenticate
+from desktop.ui.widgets import ltr
 
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français"}
 
@@ -60,6 +61,7 @@ class LoginDialog(QDialog):
         layout.addLayout(form)
         self.error = QLabel()
         self.error.setObjectName("login_error")
+        self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")
         layout.addWidget(self.error)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
@@ -100,7 +102,8 @@ class LoginDialog(QDialog):
             unlock(self.locked, self.username.text(), self.password.text())
             self.opened = open_commune(self.locked)
         except StoreError as exc:
-            self.error.setText(self.tr("store." + exc.code, **exc.params))
+            params = {k: ltr(v) for k, v in exc.params.items()}  # paths read left to right in Arabic
+            self.error.setText(self.tr("store." + exc.code, **params))
             self.password.clear()
             self.password.setFocus()
             return False
