@@ -51,8 +51,7 @@ def unlock_database(args, tr: Translator) -> None:
     except EOFError:  # nobody to ask (a script without COMMUNE_POLICE_USER/PASSWORD)
         from desktop.store.errors import StoreError
         raise StoreError("encrypted_locked", path=str(db)) from None
-    unlock(db, username, password)
-    args.unlocked_by = (username.strip().lower(), password)
+    args.unlocked_by = (username.strip().lower(), password, unlock(db, username, password))
 
 
 @contextmanager
@@ -63,11 +62,12 @@ def acting_as(args, username: str, tr: Translator, *, changing_password: bool = 
     from desktop.store.users import password_reset
     with open_commune(args.db) as commune:
         unlocked_by = getattr(args, "unlocked_by", None)
+        proof = None
         if unlocked_by and unlocked_by[0] == username.strip().lower():
-            password = unlocked_by[1]  # asked once, when the encrypted commune was opened
+            _name, password, proof = unlocked_by  # asked once, when the encrypted commune was opened
         else:
             password = secret(ENV_PASSWORD, f"{username} — {tr('ui.password')}: ")
-        user = commune.login(username, password)
+        user = commune.login(username, password, proof)
         if user is None:
             raise Refusal("ui.login_failed")
         reset = password_reset(commune.store, user)

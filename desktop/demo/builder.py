@@ -100,6 +100,9 @@ def build_demo(path: Path, inspections: int = 20_000, seed: int = 1, catalogue: 
             for officer in officers:
                 wrapped.users[officer.username] = keys.wrap(key, officer.username, OFFICER_PASSWORD)
             wrapped.save()
+            with store.transaction(None) as tx:
+                for officer in officers:
+                    tx.set_meta(keys.META_PREFIX + officer.username, keys.entry_digest(wrapped.users[officer.username]))
         with store.transaction(None) as tx:  # shown on the login of a demo commune, and nowhere else
             tx.set_meta("demo_accounts", json.dumps(accounts))
         return DemoSummary(path, inspections, len(sites["id"]), len(officers), accounts,

@@ -55,9 +55,10 @@ class Commune:
             raise Refusal("not_logged_in")
         return self.user
 
-    def login(self, username: str, password: str) -> User | None:
-        """Authenticate and act as this user from now on; None (and no change) when refused."""
-        user = authenticate(self.store, username, password)
+    def login(self, username: str, password: str, proof: str | None = None) -> User | None:
+        """Authenticate and act as this user from now on; None (and no change) when refused.
+        ``proof``: what ``unlock`` returned for this same username and password."""
+        user = authenticate(self.store, username, password, proof)
         if user is not None:
             self.user = user
         return user
@@ -112,21 +113,22 @@ def needs_password(path: str | Path) -> bool:
     return not clear and keys.is_encrypted(path) and keys.remembered(path) is None
 
 
-def unlock(path: str | Path, username: str, password: str) -> None:
+def unlock(path: str | Path, username: str, password: str) -> str | None:
     """Unwrap an encrypted commune's data key with this account's password (kept for this
     process: the main store, background readers and writers all open with it). A wrong password
     or an account without a key is refused (StoreError ``wrong_password``) and changes nothing;
-    a clear database needs nothing."""
+    a clear database needs nothing. Returns the proof for ``Commune.login`` (None: no key opened)."""
     if needs_password(path):
-        keys.unlock(path, username, password)
+        return keys.unlock(path, username, password)
+    return None
 
 
 def unlock_and_login(path: str | Path, username: str, password: str) -> Commune:
     """The commune opened read-write with ``username`` logged in (the CLI's and the login
     window's path on an encrypted commune); a refused login is ``ui.login_failed``."""
-    unlock(path, username, password)
+    proof = unlock(path, username, password)
     commune = open_commune(path)
-    if commune.login(username, password) is None:
+    if commune.login(username, password, proof) is None:
         commune.close()
         raise Refusal("ui.login_failed")
     return commune

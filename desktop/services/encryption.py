@@ -55,11 +55,14 @@ def encrypt_commune(db_path: str | Path, username: str, password: str) -> Encryp
             raise Refusal("ui.login_failed")
         require(user.role, "user.manage")
         converted = store.key is None
+    name = username.strip().lower()
     if converted:
         data_key = keys.new_data_key()
-        encrypt_in_place(db_path, {username.strip().lower(): keys.wrap(data_key, username.strip().lower(), password)},
-                         data_key)
+        entry = keys.wrap(data_key, name, password)
+        encrypt_in_place(db_path, {name: entry}, data_key)
         keys.remember(db_path, data_key)
+        with open_store(db_path) as store, store.transaction(user.id) as tx:
+            tx.set_meta(keys.META_PREFIX + name, keys.entry_digest(entry))
     with open_store(db_path) as store:
         done = encrypt_attachments(store)
         return EncryptionResult(db_path, converted, done, _accounts_without_key(store), _clear_copies(db_path))
@@ -88,7 +91,8 @@ def create_encrypted_replica(target: str | Path, username: str, password: str, *
     name = username.strip().lower()
     work = target.with_name(target.name + ".encrypting")
     work.unlink(missing_ok=True)
-    keys.create_keys(target, data_key, {name: keys.wrap(data_key, name, password)})
+    entry = keys.wrap(data_key, name, password)
+    keys.create_keys(target, data_key, {name: entry})
     try:
         if source is None:
             open_store(target, create=True, key=data_key).close()
@@ -100,6 +104,8 @@ def create_encrypted_replica(target: str | Path, username: str, password: str, *
         work.unlink(missing_ok=True)
         raise
     keys.remember(target, data_key)
+    with open_store(target, key=data_key) as replica, replica.transaction(None) as tx:
+        tx.set_meta(keys.META_PREFIX + name, keys.entry_digest(entry))
     if source is not None and attachments_dir(source.path).is_dir():
         with open_store(target, key=data_key) as replica:
             for sha_dir in sorted(p for p in attachments_dir(source.path).iterdir() if p.is_dir()):

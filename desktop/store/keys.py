@@ -151,10 +151,23 @@ def _normal(username: str) -> str:
     return username.strip().lower()
 
 
-def unlock(db_path: str | Path, username: str, password: str) -> bytes:
+# The database's ``meta`` keeps, per account, the digest of its current wrapping, written in the
+# same transaction as the password hash: a wrapping just opened with a password whose digest is
+# the current one proves that password (users.authenticate then skips a second Argon2id), and a
+# wrapping restored from an old key file proves nothing (its digest is not the current one).
+META_PREFIX = "key_wrapping."
+
+
+def entry_digest(entry: dict) -> str:
+    import hashlib  # noqa: PLC0415 - start-up time
+    return hashlib.sha256(json.dumps(entry, sort_keys=True).encode()).hexdigest()
+
+
+def unlock(db_path: str | Path, username: str, password: str) -> str:
     """The data key of an encrypted database, unwrapped with this account's password, and
     remembered for this database in this process. Refused (``wrong_password``) when the account
-    has no key or the password does not open it; nothing is written either way."""
+    has no key or the password does not open it; nothing is written either way. Returns the
+    proof (``entry_digest`` of the wrapping opened) for ``users.authenticate``."""
     keys = read_keys(db_path)
     name = _normal(username)
     entry = keys.users.get(name)
@@ -169,7 +182,7 @@ def unlock(db_path: str | Path, username: str, password: str) -> bytes:
     if key is None:
         raise StoreError("wrong_password", path=str(db_path))
     remember(db_path, key)
-    return key
+    return entry_digest(entry)
 
 
 def _registry_key(db_path: str | Path) -> str:
@@ -198,15 +211,16 @@ def create_keys(db_path: str | Path, data_key: bytes, wrappings: dict[str, dict]
     return keys
 
 
-def set_wrapping(db_path: str | Path, data_key: bytes, username: str, password: str) -> dict | None:
+def set_wrapping(db_path: str | Path, data_key: bytes, username: str, password: str) -> tuple[dict | None, str]:
     """Wrap the data key for ``username`` under ``password`` (a new account, a new password);
-    returns the wrapping it replaced (to put back if the database write fails)."""
+    returns the wrapping it replaced (to put back if the database write fails) and the new
+    one's digest (for ``META_PREFIX``)."""
     keys = read_keys(db_path)
     name = _normal(username)
     before = keys.users.get(name)
     keys.users[name] = wrap(data_key, name, password)
     keys.save()
-    return before
+    return before, entry_digest(keys.users[name])
 
 
 def restore_wrapping(db_path: str | Path, username: str, entry: dict | None) -> None:

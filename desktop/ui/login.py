@@ -28,6 +28,7 @@ class LoginDialog(QDialog):
         self.store, self.tr, self.commune_names, self.locked = store, tr, commune_names, locked
         self.opened = None  # the commune this dialog opened (an encrypted one), for the caller to keep
         self.user: User | None = None
+        self.proof: str | None = None  # the key just unwrapped proves the typed password (keys.unlock)
         self.setObjectName("login")
         layout = QVBoxLayout(self)
         self.title = QLabel()
@@ -99,7 +100,7 @@ class LoginDialog(QDialog):
         said under the fields (a wrong password changes nothing)."""
         from desktop.services.commune import open_commune, unlock  # noqa: PLC0415 - after the login paints
         try:
-            unlock(self.locked, self.username.text(), self.password.text())
+            self.proof = unlock(self.locked, self.username.text(), self.password.text())
             self.opened = open_commune(self.locked)
         except StoreError as exc:
             params = {k: ltr(v) for k, v in exc.params.items()}  # paths read left to right in Arabic
@@ -118,7 +119,8 @@ class LoginDialog(QDialog):
         if self.store is None and (self.locked is None or not self._open_locked()):
             return
         assert self.store is not None
-        user = authenticate(self.store, self.username.text(), self.password.text())
+        user = authenticate(self.store, self.username.text(), self.password.text(), self.proof)
+        self.proof = None  # for this password only
         if user is None:
             self.error.setText(self.tr("ui.login_failed"))
             self.password.clear()

@@ -318,8 +318,13 @@ def _clear_commune(tmp_path, monkeypatch) -> Path:
 
 
 def _counts(path: Path) -> tuple:
+    """The rows, and the journal's entries before the conversion's own (the administrator's
+    wrapped key, recorded in ``meta``)."""
     with open_store(path, readonly=True) as store:
-        return tuple(store.scalar(f"SELECT count(*) FROM [{t}]") for t in ("site", "inspection", "journal", "user"))
+        rows = tuple(store.scalar(f"SELECT count(*) FROM [{t}]") for t in ("site", "inspection", "user", "attachment"))
+        journal = store.scalar("SELECT count(*) FROM journal WHERE NOT (entity = 'meta' AND entity_id LIKE ?)",
+                               (keys.META_PREFIX + "%",))
+        return (*rows, journal)
 
 
 def test_encrypt_converts_a_clear_commune(tmp_path, monkeypatch, capsys):
@@ -416,3 +421,27 @@ def test_encrypt_refuses_a_non_administrator(tmp_path, monkeypatch, capsys):
     assert main(["encrypt", "--db", str(path), "--admin", "agent7"]) == 2
     assert path.read_bytes().startswith(SQLITE_HEADER) and not keys.sidecar(path).exists()
     capsys.readouterr()
+
+
+def test_an_old_key_file_does_not_bring_back_an_old_password(encrypted, monkeypatch, capsys):
+    """The wrapped key proves the password only while it is the account's current one (its digest
+    in ``meta``): a key file restored from before a reset opens the data, not the account."""
+    old = keys.sidecar(encrypted).read_text()
+    _as(monkeypatch, None, ADMIN_PW)
+    monkeypatch.setenv("COMMUNE_POLICE_NEW_PASSWORD", "reset-by-admin")
+    assert main(["user", "password", "agent7", "--db", str(encrypted)]) == 0
+    keys._unlocked.clear()
+    proof = unlock(encrypted, "agent7", "reset-by-admin")
+    with open_commune(encrypted) as commune:
+        assert commune.login("agent7", "reset-by-admin", proof) is not None
+    keys._unlocked.clear()
+    keys.sidecar(encrypted).write_text(old)  # the old key file is back
+    proof = unlock(encrypted, "agent7", AGENT_PW)  # it still opens the data (the key never changes)
+    with open_commune(encrypted) as commune:
+        assert commune.login("agent7", AGENT_PW, proof) is None  # but not the account
+        assert commune.login("agent7", "reset-by-admin", proof) is not None  # the current password does
+    _as(monkeypatch, "agent7", AGENT_PW)
+    monkeypatch.setenv("COMMUNE_POLICE_NEW_PASSWORD", "another-one-1")
+    keys._unlocked.clear()
+    assert main(["user", "passwd", "--user", "agent7", "--db", str(encrypted)]) == 2
+    assert "incorrect" in capsys.readouterr().err
