@@ -207,6 +207,16 @@ def test_accounts_added_reset_and_disabled(encrypted, monkeypatch, capsys):
         keys.unlock(encrypted, "agent7", "chosen-by-agent7")
     _as(monkeypatch, "agent7", "chosen-by-agent7")
     assert main(["user", "list", "--db", str(encrypted)]) == 2
+    # enabled again: told that he needs a new password, which gives him a key again
+    _as(monkeypatch, None, ADMIN_PW)
+    capsys.readouterr()
+    assert main(["user", "enable", "agent7", "--db", str(encrypted)]) == 0
+    assert "user password agent7" in capsys.readouterr().out
+    monkeypatch.setenv("COMMUNE_POLICE_NEW_PASSWORD", "back-again-77")
+    assert main(["user", "password", "agent7", "--db", str(encrypted)]) == 0
+    keys._unlocked.clear()
+    _as(monkeypatch, "agent7", "back-again-77")
+    assert main(["user", "list", "--db", str(encrypted)]) == 0
     _as(monkeypatch, "admin", ADMIN_PW)
     assert main(["check", "--db", str(encrypted)]) == 0
 
