@@ -13,6 +13,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 OUT = BENCH / "out"
 BIG_DB = OUT / "demo-1m.sqlite"
+ENCRYPTED_DB = OUT / "demo-1m-encrypted.sqlite"
 PY = sys.executable
 
 
@@ -41,6 +42,34 @@ def ensure_big_db(n: int = 1_000_000) -> Path:
         subprocess.run([PY, "-m", "desktop", "demo", "--db", str(BIG_DB), "--inspections", str(n)],
                        check=True, env=env(), cwd=ROOT)
     return BIG_DB
+
+
+def ensure_encrypted_db() -> Path:
+    """The big demo's encrypted copy, made once by ``commune-police encrypt`` (the administrator's
+    key), then agent001's password set by the administrator (his key wrapped too)."""
+    if not ENCRYPTED_DB.exists():
+        import shutil
+        big = ensure_big_db()
+        work = OUT / "encrypting"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        db = work / ENCRYPTED_DB.name
+        shutil.copy(big, db)
+        files = big.with_name(big.name + ".files")
+        if files.exists():
+            shutil.copytree(files, db.with_name(db.name + ".files"))
+        e = {**env(), "COMMUNE_POLICE_PASSWORD": "admin-demo", "COMMUNE_POLICE_NEW_PASSWORD": "agent-demo"}
+        started = time.perf_counter()
+        subprocess.run([PY, "-m", "desktop", "encrypt", "--db", str(db)], check=True, env=e, cwd=ROOT,
+                       stdout=subprocess.DEVNULL)
+        record("encrypt_1m", {"seconds": round(time.perf_counter() - started, 1),
+                              "size_mb": round(db.stat().st_size / 2**20, 1)})
+        subprocess.run([PY, "-m", "desktop", "user", "password", "agent001", "--db", str(db)], check=True, env=e,
+                       cwd=ROOT)
+        for p in work.iterdir():
+            p.rename(OUT / p.name)
+        work.rmdir()
+    return ENCRYPTED_DB
 
 
 def run_child(script: str, *args: str) -> dict:

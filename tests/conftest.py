@@ -25,6 +25,9 @@ def _fresh_application_state():
     (a test that opens the main window, or logs in in Arabic, changes both for the whole process)."""
     yield
     import sys
+
+    from desktop.store import keys
+    keys._unlocked.clear()  # the data keys a test unwrapped (one process runs many tests)
     if "PySide6.QtWidgets" not in sys.modules:  # a test without Qt never imports it
         return
     from PySide6.QtCore import Qt

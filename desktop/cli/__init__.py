@@ -14,11 +14,11 @@ import os
 import sys
 from pathlib import Path
 
-from desktop.cli import admin, complaints, decisions, delegations, geo, privacy, reports, users
-from desktop.cli.common import EXIT_ERROR, VersionAction
+from desktop.cli import admin, complaints, decisions, delegations, encryption, geo, privacy, reports, users
+from desktop.cli.common import EXIT_ERROR, VersionAction, unlock_database
 from desktop.i18n import LANGUAGES, Translator
 
-COMMANDS = (admin, geo, decisions, users, reports, complaints, delegations, privacy)
+COMMANDS = (admin, geo, decisions, users, reports, complaints, delegations, privacy, encryption)
 ENV_LANG = "COMMUNE_POLICE_LANG"   # language of the CLI's messages
 
 log = logging.getLogger("commune_police")
@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_gui(args.db)  # None: the remembered database, or the first-start dialog
     from desktop.services.messages import message_for
     try:
+        if args.command not in ("init", "demo"):  # those create the database
+            unlock_database(args, tr)
         return args.run(args, tr)
     except KeyboardInterrupt:
         print(tr("cli.interrupted"), file=sys.stderr)

@@ -18,6 +18,8 @@ def register(sub) -> None:
     db_arg(sp)
     sp.add_argument("--inspections", type=int, default=20_000)
     sp.add_argument("--seed", type=int, default=1)
+    sp.add_argument("--encrypt", action="store_true",
+                    help="encrypt it at rest like a real commune (each demo password opens it)")
     sp.set_defaults(run=demo)
     sp = sub.add_parser("check", help="verify a database: integrity, foreign keys, attachments, journal")
     db_arg(sp)
@@ -41,6 +43,9 @@ def register(sub) -> None:
                     help="load the 16 arrondissements of Casablanca shipped with the application")
     sp.add_argument("--ca", type=Path, help="the commune's certificate authority (PEM): only certificates it"
                     " issued will sign; without it, nothing signs until `ca set`")
+    sp.add_argument("--no-encrypt", dest="encrypt", action="store_false",
+                    help="leave the database and attachments in clear (they are encrypted at rest by default,"
+                    " each account's password unwrapping the key)")
     sp.set_defaults(run=init)
     sp = sub.add_parser("ca", help="the commune's certificate authority (trust anchor)")
     csub = sp.add_subparsers(dest="ca_command", required=True)
@@ -96,7 +101,8 @@ def demo(args, tr: Translator) -> int:
             last_tenth[0] = done * 10 // total
             print(f"{done:,}/{total:,} ({done * 100 // total}%)", file=sys.stderr, flush=True)
 
-    summary = build_demo(args.db, inspections=args.inspections, seed=args.seed, progress=progress)
+    summary = build_demo(args.db, inspections=args.inspections, seed=args.seed, progress=progress,
+                         encrypt=args.encrypt)
     if tty:
         print(file=sys.stderr)
     rate = summary.inspections / summary.seconds if summary.seconds else 0
@@ -158,7 +164,7 @@ def init(args, tr: Translator) -> int:
         from desktop.services.verification import load_certificate
         anchor = load_certificate(args.ca.read_bytes())
     create_commune(args.db, NewCommune(args.commune_ar, args.commune_fr, args.admin, password, password,
-                                       args.casablanca_districts))
+                                       args.casablanca_districts, encrypt=args.encrypt))
     if anchor is not None:
         from desktop.services.verification import set_trust_anchor
         from desktop.store.db import open_store

@@ -23,6 +23,7 @@ ENV_PASSWORD = "COMMUNE_POLICE_PASSWORD"              # the acting account's pas
 ENV_NEW_PASSWORD = "COMMUNE_POLICE_NEW_PASSWORD"      # an account's new password (user add/password)
 ENV_ADMIN_PASSWORD = "COMMUNE_POLICE_ADMIN_PASSWORD"  # the first administrator's (init)
 ENV_PKCS12_PASSWORD = "COMMUNE_POLICE_PKCS12_PASSWORD"  # the signing certificate's
+ENV_USER = "COMMUNE_POLICE_USER"  # whose password opens an encrypted commune for a reading command
 
 
 def db_arg(sp: argparse.ArgumentParser, required: bool = True) -> None:
@@ -42,6 +43,24 @@ def secret(env: str, prompt: str) -> str:
         raise Refusal("secret_missing", variable=env) from None
 
 
+def unlock_database(args, tr: Translator) -> None:
+    """Before a command runs on an encrypted commune (``--db``): its data key unwrapped with a
+    user's password — the acting account's (``--user``/``--admin``), else COMMUNE_POLICE_USER or
+    asked — and the password kept for ``acting_as`` (asked once). Nothing for a clear database."""
+    from desktop.services.commune import needs_password, unlock
+    db = getattr(args, "db", None)
+    if db is None or not needs_password(db):
+        return
+    try:
+        username = getattr(args, "user", None) or getattr(args, "admin", None) or os.environ.get(ENV_USER) \
+            or input(f"{tr('ui.username')}: ")
+        password = secret(ENV_PASSWORD, f"{username} — {tr('ui.password')}: ")
+    except EOFError:  # nobody to ask (a script without COMMUNE_POLICE_USER/PASSWORD)
+        from desktop.store.errors import StoreError
+        raise StoreError("encrypted_locked", path=str(db)) from None
+    args.unlocked_by = (username.strip().lower(), password, unlock(db, username, password))
+
+
 @contextmanager
 def acting_as(args, username: str, tr: Translator, *, changing_password: bool = False) -> Iterator[Commune]:
     """The commune opened read-write with ``username`` logged in after its password (asked, or
@@ -49,8 +68,13 @@ def acting_as(args, username: str, tr: Translator, *, changing_password: bool = 
     An account whose password someone else reset acts only to change it (``user passwd``)."""
     from desktop.store.users import password_reset
     with open_commune(args.db) as commune:
-        password = secret(ENV_PASSWORD, f"{username} — {tr('ui.password')}: ")
-        user = commune.login(username, password)
+        unlocked_by = getattr(args, "unlocked_by", None)
+        proof = None
+        if unlocked_by and unlocked_by[0] == username.strip().lower():
+            _name, password, proof = unlocked_by  # asked once, when the encrypted commune was opened
+        else:
+            password = secret(ENV_PASSWORD, f"{username} — {tr('ui.password')}: ")
+        user = commune.login(username, password, proof)
         if user is None:
             raise Refusal("ui.login_failed")
         reset = password_reset(commune.store, user)

@@ -82,7 +82,10 @@ def set_account_active(args, tr: Translator) -> int:
     from desktop.services.accounts import set_active
     with acting_as(args, args.admin, tr) as commune:
         set_active(commune, args.username, args.active)
+        encrypted = commune.store.key is not None
     print(tr("cli.done"))
+    if args.active and encrypted:  # his wrapped key went when he was disabled
+        print(tr("cli.enable_needs_password", username=args.username, admin=args.admin))
     return EXIT_OK
 
 

@@ -26,6 +26,7 @@ from desktop.domain.auth import hash_password
 from desktop.domain.catalogue import Catalogue, load_catalogue
 from desktop.domain.ids import uuid7
 from desktop.store.commune import add_district, create_commune
+from desktop.store import keys
 from desktop.store.db import Store, open_store
 from desktop.store.errors import StoreError
 from desktop.store.users import User, create_user
@@ -65,8 +66,10 @@ def _person(rng: np.random.Generator) -> tuple[str, str]:
 
 
 def build_demo(path: Path, inspections: int = 20_000, seed: int = 1, catalogue: Catalogue | None = None,
-               end: datetime | None = None, progress: Callable[[int, int], None] | None = None) -> DemoSummary:
-    """Create a new demo database at ``path`` (which must not exist).
+               end: datetime | None = None, progress: Callable[[int, int], None] | None = None,
+               encrypt: bool = False) -> DemoSummary:
+    """Create a new demo database at ``path`` (which must not exist); with ``encrypt``, encrypted
+    at rest like a real commune (each demo account's password unwraps its key).
 
     It is built under a temporary name beside ``path`` and renamed when complete: a build that is
     killed or fails leaves no half commune under the real name (review L5), only a hidden
@@ -80,7 +83,7 @@ def build_demo(path: Path, inspections: int = 20_000, seed: int = 1, catalogue: 
         _remove(stale)
     building = path.with_name(f".{path.name}.building-{os.getpid()}")
     try:
-        summary = _build(building, inspections, seed, catalogue, end, progress)
+        summary = _build(building, inspections, seed, catalogue, end, progress, encrypt)
         building.with_name(building.name + "-shm").unlink(missing_ok=True)
         for source, target in reversed(list(zip(_siblings(building), _siblings(path)))):
             if source.exists():  # the folders first, the database last: it appears complete or not at all
@@ -88,6 +91,9 @@ def build_demo(path: Path, inspections: int = 20_000, seed: int = 1, catalogue: 
     except BaseException:
         _remove_build(building)
         raise
+    if encrypt:
+        keys.remember(path, keys.remembered(building))
+        keys.forget(building)
     summary.path = path
     summary.seconds = time.perf_counter() - started
     if summary.enforcement:
@@ -97,7 +103,7 @@ def build_demo(path: Path, inspections: int = 20_000, seed: int = 1, catalogue: 
 
 def _siblings(db: Path) -> list[Path]:
     """The database and what lives beside it under its name."""
-    return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + ".files"), certs_dir(db)]
+    return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + ".files"), certs_dir(db), keys.sidecar(db)]
 
 
 def _remove(path: Path) -> None:
@@ -114,9 +120,14 @@ def _remove_build(building: Path) -> None:
 
 
 def _build(path: Path, inspections: int, seed: int, catalogue: Catalogue, end: datetime | None,
-           progress: Callable[[int, int], None] | None) -> DemoSummary:
+           progress: Callable[[int, int], None] | None, encrypt: bool) -> DemoSummary:
     rng = np.random.default_rng(seed)
-    store = open_store(path, create=True)
+    key = None
+    if encrypt:
+        key = keys.new_data_key()
+        keys.create_keys(path, key)
+        keys.remember(path, key)
+    store = open_store(path, create=True, key=key)
     try:
         with store.transaction(None) as tx:
             tx.set_meta("demo", "1")
@@ -132,6 +143,14 @@ def _build(path: Path, inspections: int, seed: int, catalogue: Catalogue, end: d
         accounts = [(a[0], a[1], a[2]) for a in ACCOUNTS]
         accounts += [(officers[i].username, OFFICER_PASSWORD, officers[i].role) for i in range(2)]
         accounts.insert(4, VICE_PRESIDENT[:3])
+        if key is not None:  # the officers share one password hash, made once: their keys are wrapped here
+            wrapped = keys.read_keys(path)
+            for officer in officers:
+                wrapped.users[officer.username] = keys.wrap(key, officer.username, OFFICER_PASSWORD)
+            wrapped.save()
+            with store.transaction(None) as tx:
+                for officer in officers:
+                    tx.set_meta(keys.META_PREFIX + officer.username, keys.entry_digest(wrapped.users[officer.username]))
         with store.transaction(None) as tx:  # shown on the login of a demo commune, and nowhere else
             tx.set_meta("demo_accounts", json.dumps(accounts))
         return DemoSummary(path, inspections, len(sites["id"]), len(officers), accounts, 0.0, enforcement,

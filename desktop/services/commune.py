@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from desktop.domain.errors import Refusal
+from desktop.store import keys
 from desktop.store.commune import CommuneInfo, get_commune
 from desktop.store.db import Store, open_store
 from desktop.store.users import User, authenticate
@@ -54,9 +55,10 @@ class Commune:
             raise Refusal("not_logged_in")
         return self.user
 
-    def login(self, username: str, password: str) -> User | None:
-        """Authenticate and act as this user from now on; None (and no change) when refused."""
-        user = authenticate(self.store, username, password)
+    def login(self, username: str, password: str, proof: str | None = None) -> User | None:
+        """Authenticate and act as this user from now on; None (and no change) when refused.
+        ``proof``: what ``unlock`` returned for this same username and password."""
+        user = authenticate(self.store, username, password, proof)
         if user is not None:
             self.user = user
         return user
@@ -93,6 +95,40 @@ class Commune:
 
 def open_commune(path: str | Path, *, readonly: bool = False, create: bool = False) -> Commune:
     """Open a commune database (its catalogue, with the commune's extension, is read on first use);
-    every failure is the user's StoreError."""
+    every failure is the user's StoreError. An encrypted one opens once ``unlock`` has been given
+    a password in this process (else StoreError ``encrypted_locked``)."""
     path = Path(path)
     return Commune(path, open_store(path, readonly=readonly, create=create))
+
+
+def needs_password(path: str | Path) -> bool:
+    """True when the database is encrypted and this process does not hold its key yet: the
+    login must ``unlock`` it before anything can be read (names, demo accounts)."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            clear = fh.read(16) == keys.SQLITE_HEADER
+    except OSError:
+        return False  # opening it says what is wrong
+    return not clear and keys.is_encrypted(path) and keys.remembered(path) is None
+
+
+def unlock(path: str | Path, username: str, password: str) -> str | None:
+    """Unwrap an encrypted commune's data key with this account's password (kept for this
+    process: the main store, background readers and writers all open with it). A wrong password
+    or an account without a key is refused (StoreError ``wrong_password``) and changes nothing;
+    a clear database needs nothing. Returns the proof for ``Commune.login`` (None: no key opened)."""
+    if needs_password(path):
+        return keys.unlock(path, username, password)
+    return None
+
+
+def unlock_and_login(path: str | Path, username: str, password: str) -> Commune:
+    """The commune opened read-write with ``username`` logged in (the CLI's and the login
+    window's path on an encrypted commune); a refused login is ``ui.login_failed``."""
+    proof = unlock(path, username, password)
+    commune = open_commune(path)
+    if commune.login(username, password, proof) is None:
+        commune.close()
+        raise Refusal("ui.login_failed")
+    return commune

@@ -16,6 +16,7 @@ from pathlib import Path
 import platformdirs
 
 from desktop.domain.auth import MIN_PASSWORD_LENGTH
+from desktop.store import keys
 from desktop.store.commune import add_district
 from desktop.store.commune import create_commune as insert_commune
 from desktop.store.db import open_store
@@ -77,6 +78,7 @@ class NewCommune:
     password: str = ""
     password_again: str = ""
     casablanca_districts: bool = False
+    encrypt: bool = True  # a real commune is encrypted at rest (Law 09-08); ``init --no-encrypt`` opts out
 
 
 def problems(new: NewCommune, path: Path) -> list[str]:
@@ -101,7 +103,12 @@ def create_commune(path: Path, new: NewCommune) -> Path:
     if path.exists():
         raise StoreError("already_exists", path=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open_store(path, create=True) as store:
+    key = None
+    if new.encrypt:  # its data key, wrapped for the administrator as his account is created
+        key = keys.new_data_key()
+        keys.create_keys(path, key)
+        keys.remember(path, key)
+    with open_store(path, create=True, key=key) as store:
         admin = create_user(store, None, new.admin, new.password, "administrator")
         with store.transaction(admin.id) as tx:
             insert_commune(tx, name_ar=new.name_ar.strip(), name_fr=new.name_fr.strip())

@@ -345,7 +345,7 @@ def decision_pdf(commune: Commune, decision_id: str, langs: tuple[str, ...] | No
     """(status, PDF): the signed file once signed, else the draft rendered (in ``langs`` if given)."""
     row, doc = document(commune.store, decision_id)
     if row["status"] == "signed":
-        return row["status"], commune.store.attachments.path_for(row["pdf_sha256"]).read_bytes()
+        return row["status"], commune.store.attachments.read(row["pdf_sha256"])
     if langs:
         doc.langs = langs
     return row["status"], render_document(doc)

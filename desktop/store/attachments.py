@@ -2,7 +2,9 @@
 
 A file is stored once under its SHA-256 (``ab/cdef...``), written to a temporary name and moved
 into place, so a crash never leaves a half-written file under a real name, and a stored file is
-never rewritten.
+never rewritten. In an encrypted commune (``key``) each file is AES-256-GCM encrypted
+(``MAGIC``, a 12-byte nonce, the ciphertext with its tag; the hash is the authenticated data);
+the address stays the SHA-256 of the plaintext, checked again on every read.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.store import keys
 from desktop.store.errors import StoreError, from_os
 
 MAX_PHOTO_BYTES = 25 * 1024 * 1024
@@ -43,11 +46,44 @@ class StoredFile:
 
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+MAGIC = b"CPENC\x01\x00\x00"
+_OVERHEAD = len(MAGIC) + 12 + 16  # magic, nonce, GCM tag
 
 
 class AttachmentStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, key: bytes | None = None):
         self.root = root
+        self.key = key  # the attachments' AES-256-GCM key; None: stored in clear
+
+    def _seal(self, sha256: str, data: bytes) -> bytes:
+        if self.key is None:
+            return data
+        nonce = os.urandom(12)
+        return MAGIC + nonce + keys.aesgcm(self.key).encrypt(nonce, data, sha256.encode())
+
+    def _open(self, sha256: str, stored: bytes) -> bytes:
+        if not stored.startswith(MAGIC):
+            return stored  # written before the commune was encrypted, or in a clear commune
+        if self.key is None:
+            raise StoreError("attachment_encrypted", sha256[:12])
+        n = len(MAGIC)
+        try:
+            return keys.aesgcm(self.key).decrypt(stored[n:n + 12], stored[n + 12:], sha256.encode())
+        except keys.invalid_tag():
+            raise StoreError("attachment_damaged", sha256[:12]) from None
+
+    def read(self, sha256: str) -> bytes:
+        """A stored file's content (decrypted), refused when it does not match its hash."""
+        path = self.path_for(sha256)
+        try:
+            data = self._open(sha256, path.read_bytes())
+        except FileNotFoundError:
+            raise StoreError("attachment_missing", sha256[:12]) from None
+        except OSError as exc:
+            raise from_os(exc, str(path)) from exc
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise StoreError("attachment_damaged", sha256[:12])
+        return data
 
     def path_for(self, sha256: str) -> Path:
         """Where a file lives; the hash comes from the database, so it is checked (no path tricks),
@@ -86,6 +122,12 @@ class AttachmentStore:
         return self.put_file(source, mime)
 
     def put_file(self, source: Path, mime: str) -> StoredFile:
+        if self.key is not None:  # encrypted whole (a photo is at most MAX_PHOTO_BYTES)
+            try:
+                data = source.read_bytes()
+            except OSError as exc:
+                raise from_os(exc, str(source)) from exc
+            return self.put_bytes(data, mime)
         digest = hashlib.sha256()
         try:
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -128,7 +170,7 @@ class AttachmentStore:
             target.parent.mkdir(mode=0o700, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=self.root)
             with os.fdopen(fd, "wb") as out:
-                out.write(data)
+                out.write(self._seal(sha, data))
                 out.flush()
                 os.fsync(out.fileno())
             os.chmod(tmp_name, 0o400)
@@ -144,8 +186,19 @@ class AttachmentStore:
         path = self.path_for(sha256)
         try:
             data_size = path.stat().st_size
+            with path.open("rb") as fh:
+                encrypted = fh.read(len(MAGIC)) == MAGIC
         except FileNotFoundError:
             return "missing"
+        if encrypted:
+            if data_size != size + _OVERHEAD:
+                return f"size {data_size - _OVERHEAD} instead of {size}"
+            try:
+                self.read(sha256)
+            except StoreError as exc:
+                return "encrypted, no key to read it" if exc.code == "attachment_encrypted" else \
+                    "content does not match its hash"
+            return None
         if data_size != size:
             return f"size {data_size} instead of {size}"
         h = hashlib.sha256()

@@ -3,14 +3,14 @@ attachment files against their hashes, and the journal chain."""
 from __future__ import annotations
 
 import json
-from hashlib import sha256
-import sqlite3
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from hashlib import sha256
 
 from desktop.store import journal, rowhash
+from desktop.store.engine import sqlite3
 from desktop.store.db import Store
-from desktop.store.errors import from_sqlite
+from desktop.store.errors import StoreError, from_sqlite
 
 
 @dataclass
@@ -38,11 +38,9 @@ def _sqlite_checks_beside(store: Store) -> Future | None:
     in a thread, while this one hashes every row: SQLite releases the GIL, so the two overlap.
     None when no second connection can be had (the caller then runs them itself)."""
     try:
-        immutable = "&immutable=1" if store.read_only_medium else ""
-        second = sqlite3.connect(f"{store.path.resolve().as_uri()}?mode=ro{immutable}", uri=True,
-                                 check_same_thread=False)
+        second = store.second_reader()
         second.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.Error:
+    except (sqlite3.Error, StoreError):
         return None
 
     def run() -> list[str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
-import sqlite3
+from desktop.store.engine import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,12 +15,12 @@ from typing import Callable, Iterable, Iterator, Sequence
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now, uuid7
 from desktop.domain.text import has_hidden_characters
-from desktop.store import journal, rowhash
+from desktop.store import journal, keys, rowhash
 from desktop.store.attachments import AttachmentStore
 from desktop.store.errors import StoreError, from_sqlite
 from desktop.store.migrations import LATEST, MIGRATIONS, ROW_HASHES_FROM
 
-SQLITE_HEADER = b"SQLite format 3\x00"
+SQLITE_HEADER = keys.SQLITE_HEADER
 AUDIT_COLUMNS = ("created_at", "updated_at", "created_by", "updated_by", "device_id", "version")
 log = logging.getLogger("commune_police.store")
 _REDACT = {"password_hash"}
@@ -180,14 +181,19 @@ class Transaction:
 class Store:
     read_only_medium = False  # opened immutable: WAL database on a medium that cannot be written
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, readonly: bool):
+    def __init__(self, path: Path, conn: sqlite3.Connection, readonly: bool, key: bytes | None = None):
         self.path = path
         self.conn = conn
         self.readonly = readonly
-        self.attachments = AttachmentStore(attachments_dir(path))
+        self.key = key  # the commune's data key when it is encrypted (keys.py), else None
+        self.attachments = AttachmentStore(attachments_dir(path), keys.subkey(key, "attachments") if key else None)
         self.device_id = self.meta("device_id") or ""
         self._listeners: list[Callable[[frozenset[str]], None]] = []
         self.backup: Path | None = None  # the copy taken before this opening migrated the schema
+
+    def second_reader(self) -> sqlite3.Connection:
+        """Another read-only connection to this database (for work in a thread beside this one)."""
+        return _connect(self.path, True, immutable=self.read_only_medium, key=self.key)
 
     def add_commit_listener(self, listener: Callable[[frozenset[str]], None]) -> None:
         """Call ``listener(tables)`` after each committed transaction with the tables it wrote."""
@@ -281,9 +287,37 @@ def demo_accounts(store: Store) -> list[tuple[str, str, str]]:
     return [tuple(a) for a in json.loads(store.meta("demo_accounts") or "[]")]
 
 
-def _connect(path: Path, readonly: bool, immutable: bool = False) -> sqlite3.Connection:
+# Pages of an encrypted database are decrypted when SQLite reads them into its cache: a larger
+# cache keeps what the list shows decrypted once (bench/RESULTS.md, encryption at rest).
+ENCRYPTED_CACHE_KIB = 65536
+
+
+def _math(fn: Callable):
+    def call(x):
+        return None if x is None else fn(x)
+    return call
+
+
+# SQLite's math functions, which the SQLCipher build leaves out (SQLITE_ENABLE_MATH_FUNCTIONS)
+_MATH = {"floor": math.floor, "ceil": math.ceil, "ceiling": math.ceil, "sqrt": math.sqrt}
+
+
+def _connect(path: Path, readonly: bool, immutable: bool = False, key: bytes | None = None) -> sqlite3.Connection:
     uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rwc'}{'&immutable=1' if immutable else ''}"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=5)
+    if key is not None:  # before anything else reads the file
+        conn.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is our refusal, not a line on stderr
+        conn.execute(f"PRAGMA key = {keys.sqlcipher_key(key)}")
+        try:
+            conn.execute(f"PRAGMA cache_size = -{ENCRYPTED_CACHE_KIB}")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if "not a database" in str(exc).lower():  # the key does not open this file
+                raise StoreError("keys_mismatch", str(exc), path=str(path), keys=str(keys.sidecar(path))) from exc
+            raise
+    for name, fn in _MATH.items():
+        conn.create_function(name, 1, _math(fn), deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")
     if not readonly:
         conn.execute("PRAGMA journal_mode = WAL")
@@ -309,7 +343,7 @@ def backup_path(db_path: Path, version: int, when: datetime | None = None) -> Pa
     return db_path.with_name(f"{db_path.stem}.backup-v{version}-{stamp}{db_path.suffix}")
 
 
-def backup_before_migrate(conn: sqlite3.Connection, db_path: Path, version: int) -> Path:
+def backup_before_migrate(conn: sqlite3.Connection, db_path: Path, version: int, key: bytes | None = None) -> Path:
     """A complete, consistent copy of the database (WAL included) before its schema changes.
 
     A failure (disk full, folder not writable) raises StoreError("backup_failed") and the caller
@@ -322,20 +356,28 @@ def backup_before_migrate(conn: sqlite3.Connection, db_path: Path, version: int)
         n += 1
     try:
         os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        if key is not None:  # the copy is encrypted with the same key, and its sidecar copied beside
+            keys.read_keys(db_path).copy_to(target)
         copy = sqlite3.connect(target)
         try:
+            if key is not None:
+                copy.execute(f"PRAGMA key = {keys.sqlcipher_key(key)}")
             conn.backup(copy)
         finally:
             copy.close()
-    except (sqlite3.Error, OSError) as exc:
+    except (sqlite3.Error, OSError, StoreError) as exc:
         target.unlink(missing_ok=True)
+        keys.sidecar(target).unlink(missing_ok=True)
         raise StoreError("backup_failed", str(exc), path=str(db_path), backup=str(target)) from exc
     return target
 
 
-def open_store(path: str | Path, *, create: bool = False, readonly: bool = False) -> Store:
+def open_store(path: str | Path, *, create: bool = False, readonly: bool = False, key: bytes | None = None) -> Store:
     """Open (or with ``create`` make) a commune database; every failure is a StoreError.
 
+    An encrypted database opens with its data key: ``key``, or the one this process unwrapped for
+    it at login (``keys.unlock``); without it the refusal says that the database is encrypted. A
+    new database given a ``key`` is created encrypted (its sidecar is the caller's: ``keys``).
     A database of an older schema is copied beside itself (``backup_path``) and then migrated;
     one of a newer schema (written by a newer version of the application) is refused.
     """
@@ -352,7 +394,14 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
         except OSError as exc:
             raise StoreError("cannot_open", str(exc), path=str(path)) from exc
         if head != SQLITE_HEADER and not (create and head == b""):
-            raise StoreError("not_sqlite", path=str(path))
+            if not keys.is_encrypted(path):
+                raise StoreError("not_sqlite", path=str(path))
+            keys.read_keys(path)  # a missing or unreadable sidecar is said as such
+            key = key or keys.remembered(path)
+            if key is None:
+                raise StoreError("encrypted_locked", path=str(path))
+        elif head == SQLITE_HEADER:
+            key = None  # a clear database (one not yet converted by ``encrypt``)
     conn = None
     read_only_medium = False
     if not exists:  # personal data (Law 09-08): the owner alone reads the file; SQLite gives the
@@ -361,7 +410,7 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
         except OSError as exc:
             raise StoreError("cannot_open", str(exc), path=str(path)) from exc
     try:
-        conn = _connect(path, readonly)
+        conn = _connect(path, readonly, key=key)
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.OperationalError as exc:
@@ -370,7 +419,7 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
             if not readonly or "unable to open" not in str(exc).lower():
                 raise
             conn.close()
-            conn = _connect(path, readonly, immutable=True)
+            conn = _connect(path, readonly, immutable=True, key=key)
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             read_only_medium = True
         if version > LATEST:
@@ -384,9 +433,9 @@ def open_store(path: str | Path, *, create: bool = False, readonly: bool = False
             if readonly:
                 raise StoreError("needs_upgrade", path=str(path), found=version, known=LATEST)
             if version > 0:
-                backup = backup_before_migrate(conn, path, version)
+                backup = backup_before_migrate(conn, path, version, key)
             _migrate(conn, version)
-        store = Store(path, conn, readonly)
+        store = Store(path, conn, readonly, key)
         store.backup = backup
         store.read_only_medium = read_only_medium
         if version == 0:  # a new commune: its device id and birth, journaled like any setting

@@ -99,4 +99,4 @@ def signed_pdf(store: Store, decision_id: str) -> bytes:
     row, _doc = document(store, decision_id)
     if not row["pdf_sha256"]:
         raise StoreError("not_signed", decision_id)
-    return store.attachments.path_for(row["pdf_sha256"]).read_bytes()
+    return store.attachments.read(row["pdf_sha256"])

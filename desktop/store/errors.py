@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import errno
-import sqlite3
+from desktop.store.engine import sqlite3
 
 
 class StoreError(Exception):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
+from desktop.store.engine import sqlite3
 from dataclasses import dataclass
 
 from desktop.domain.ids import utc_now, uuid7

@@ -5,7 +5,7 @@ index serves directly, instead of ``OFFSET``, which reads and throws away every 
 """
 from __future__ import annotations
 
-import sqlite3
+from desktop.store.engine import sqlite3
 from dataclasses import dataclass, field
 from typing import Sequence
 

@@ -12,7 +12,7 @@ migration that appends a column does not invalidate the rows written before it.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
+from desktop.store.engine import sqlite3
 from typing import Iterable
 
 SKIP_TABLES = {"journal"}

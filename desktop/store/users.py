@@ -4,11 +4,14 @@ from __future__ import annotations
 import logging
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 from desktop.domain.auth import DUMMY_HASH, ROLES, check_new_password, hash_password, require, verify_password
 from desktop.domain.errors import Refusal
-from desktop.store.db import Store
+from desktop.store import keys
+from desktop.store.db import Store, Transaction
 from desktop.store.errors import StoreError
 
 log = logging.getLogger("commune_police.store")
@@ -31,6 +34,33 @@ class User:
 _COLUMNS = "id, username, full_name_ar, full_name_fr, role, district_id"
 
 
+_KEEP = object()
+
+
+@contextmanager
+def account_write(store: Store, actor_id: str | None, username: str, password=_KEEP) -> Iterator[Transaction]:
+    """A transaction that writes an account; in an encrypted commune the account's wrapped data
+    key follows it: wrapped under ``password`` (a new account, a new password) or removed (None:
+    disabled), its digest recorded in ``meta`` by the same transaction. The key file is written
+    first and put back as it was when the transaction fails."""
+    if store.key is None or password is _KEEP:
+        with store.transaction(actor_id) as tx:
+            yield tx
+        return
+    name = username.strip().lower()
+    if password is None:
+        before, digest = keys.remove_wrapping(store.path, name), ""
+    else:
+        before, digest = keys.set_wrapping(store.path, store.key, name, password)
+    try:
+        with store.transaction(actor_id) as tx:
+            yield tx
+            tx.set_meta(keys.META_PREFIX + name, digest)
+    except BaseException:
+        keys.restore_wrapping(store.path, name, before)
+        raise
+
+
 def create_user(store: Store, actor: User | None, username: str, password: str, role: str,
                 full_name_ar: str = "", full_name_fr: str = "", district_id: str | None = None,
                 password_hash: str | None = None) -> User:
@@ -51,14 +81,14 @@ def create_user(store: Store, actor: User | None, username: str, password: str, 
         raise StoreError("username_taken", username=username)
     if password_hash is None:
         check_new_password(password)
-    with store.transaction(actor.id if actor else None) as tx:
+    with account_write(store, actor.id if actor else None, username, password or _KEEP) as tx:
         uid = tx.insert("user", {"username": username, "role": role, "full_name_ar": full_name_ar,
                                  "full_name_fr": full_name_fr, "district_id": district_id,
                                  "password_hash": password_hash or hash_password(password)})
     return User(uid, username, full_name_ar, full_name_fr, role, district_id)
 
 
-def authenticate(store: Store, username: str, password: str) -> User | None:
+def authenticate(store: Store, username: str, password: str, proof: str | None = None) -> User | None:
     """The user if the password matches an active account, else None (never says which failed).
 
     Failed logins are throttled: after ``FAILURES_BEFORE_DELAY`` failures in a row for one name, each
@@ -75,7 +105,11 @@ def authenticate(store: Store, username: str, password: str) -> User | None:
         _failed(store, name, None)
         return None
     row = rows[0]
-    if not verify_password(password, row.pop("password_hash")):
+    stored_hash = row.pop("password_hash")
+    # ``proof``: this password just opened the account's current wrapped key (keys.unlock), which
+    # proves it as well as the hash would; else (an old key file, a clear commune) the hash decides
+    proven = bool(proof) and store.meta(keys.META_PREFIX + name) == proof
+    if not proven and not verify_password(password, stored_hash):
         _failed(store, name, row["id"])
         return None
     _failures.pop(name, None)
@@ -103,7 +137,9 @@ def set_active(store: Store, actor: User, user_id: str, active: bool) -> None:
     require(actor.role, "user.manage")
     if user_id == actor.id and not active:
         raise Refusal("cannot_disable_self")
-    with store.transaction(actor.id) as tx:
+    # disabled: his wrapped key goes (he can no longer open an encrypted commune); enabled again,
+    # he needs a new password from the administrator to get one
+    with account_write(store, actor.id, get_user(store, user_id).username, _KEEP if active else None) as tx:
         tx.update("user", user_id, {"active": 1 if active else 0})
 
 
@@ -141,7 +177,7 @@ def set_password(store: Store, actor: User, user_id: str, password: str) -> None
     """An administrator sets an account's password (the rules of ``check_new_password`` apply)."""
     require(actor.role, "user.manage")
     check_new_password(password)
-    with store.transaction(actor.id) as tx:
+    with account_write(store, actor.id, get_user(store, user_id).username, password) as tx:
         # someone else's password: its holder must change it at the next login (and is told)
         tx.update("user", user_id, {"password_hash": hash_password(password),
                                     "must_change_password": 0 if user_id == actor.id else 1})
@@ -150,7 +186,7 @@ def set_password(store: Store, actor: User, user_id: str, password: str) -> None
 def change_own_password(store: Store, user: User, password: str) -> None:
     """The logged-in user's own new password (clears a reset by the administrator)."""
     check_new_password(password)
-    with store.transaction(user.id) as tx:
+    with account_write(store, user.id, user.username, password) as tx:
         tx.update("user", user.id, {"password_hash": hash_password(password), "must_change_password": 0})
 
 

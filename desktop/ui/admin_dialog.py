@@ -215,6 +215,10 @@ class AdminDialog(QDialog):
             return False
         done = attempt(self, lambda: accounts.set_active(self.session.commune, user.username, not active) or True, self.tr)
         self.refresh()
+        if done and not active and self.session.store.key is not None and confirm:
+            # enabled again in an encrypted commune: his key went when he was disabled
+            QMessageBox.information(self, self.tr("adm.enable"), self.tr("adm.enable_needs_password",
+                                                                        username=user.username))
         return bool(done)
 
     def edit_role(self, values: tuple[str, str | None] | None = None) -> bool:

@@ -49,6 +49,12 @@ def prepare_login(db_path: Path):
     tr = Translator(settings["language"])
     apply_direction(app, tr)
     install_excepthook(tr)
+    from desktop.services.commune import needs_password
+    if needs_password(db_path):  # encrypted: nothing can be read before a password unwraps the key
+        login = LoginDialog(None, tr, locked=Path(db_path))
+        login.language_changed.connect(lambda lang: apply_direction(app, Translator(lang)))
+        QTimer.singleShot(PRELOAD_DELAY_MS, login, lambda: preload_after_login(None, login))
+        return app, settings, None, login
     try:
         commune = open_commune(db_path)
     except StoreError as exc:
@@ -64,7 +70,7 @@ def prepare_login(db_path: Path):
     return app, settings, commune, login
 
 
-def preload_after_login(commune: Commune, login: LoginDialog) -> None:
+def preload_after_login(commune: Commune | None, login: LoginDialog) -> None:
     """Load what the main window needs while the login waits for the password (a person takes
     seconds to type it), so that the list appears as soon as the password is accepted: the
     commune's catalogue (a broken extension is said now, and the login closes), the main
@@ -72,7 +78,8 @@ def preload_after_login(commune: Commune, login: LoginDialog) -> None:
     if not login.isVisible():
         return
     try:
-        _ = commune.catalogue  # read now, while the password is typed
+        if commune is not None:  # (an encrypted commune reads its catalogue once open)
+            _ = commune.catalogue  # read now, while the password is typed
     except Exception as exc:  # noqa: BLE001 - the one presenter decides: the commune's bad file, or a bug
         text = message_for(exc, login.tr)
         if text is None:
@@ -149,13 +156,16 @@ def run_gui(db_path: Path | None = None) -> int:
     if prepared is None:
         return 2
     app, settings, commune, login = prepared
-    lock = claim_database(Path(commune.path))  # noqa: F841 - held until the application ends
+    lock = claim_database(Path(db_path))  # noqa: F841 - held until the application ends
     if lock is None:
-        QMessageBox.warning(login, login.tr("ui.error_title"), login.tr("ui.second_copy", path=str(commune.path)))
+        QMessageBox.warning(login, login.tr("ui.error_title"), login.tr("ui.second_copy", path=str(db_path)))
     watch_first_paint(login)  # only when COMMUNE_POLICE_SNAPSHOT asks for it
     if login.exec() != QDialog.Accepted or login.user is None:
-        commune.close()
+        for opened in (commune, login.opened):
+            if opened is not None:
+                opened.close()
         return 0
+    commune = commune or login.opened
     window = open_main_window(app, settings, commune, login)  # noqa: F841 - kept alive
     code = app.exec()
     QThreadPool.globalInstance().waitForDone()  # background counts finish before the store closes

@@ -33,7 +33,11 @@ class PhotoList(QListWidget):
     def add(self, ref: PhotoRef) -> None:
         if ref.sha256 in self.hashes():
             return
-        pixmap = QPixmap(str(self.store.attachments.path_for(ref.sha256)))
+        pixmap = QPixmap()
+        try:
+            pixmap.loadFromData(self.store.attachments.read(ref.sha256))
+        except StoreError:
+            pass  # missing or damaged: the item shows its name without a thumbnail (check says it)
         item = QListWidgetItem(QIcon(pixmap.scaled(96, 96, Qt.KeepAspectRatio)) if not pixmap.isNull()
                                else QIcon(), ref.name)
         item.setData(Qt.UserRole, ref)

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QImage, QTextDocument
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
 
 from desktop.domain.ids import local_display
+from desktop.store.errors import StoreError
 from desktop.store.inspections import get_inspection
 from desktop.ui.session import Session
 from desktop.ui.widgets import ltr
@@ -64,8 +66,7 @@ def inspection_html(session: Session, inspection_id: str) -> str:
     if i["photos"]:
         out.append(f"<h3>{tr('ui.sec_photos')}</h3>")
         for p in i["photos"]:
-            path = session.store.attachments.path_for(p["sha256"])
-            out.append(f"<img src='{path.as_uri()}' width='160'> ")
+            out.append(f"<img src='photo:{p['sha256']}' width='160'> ")  # decrypted by InspectionView
     return "\n".join(out)
 
 
@@ -78,8 +79,19 @@ class InspectionView(QDialog):
         layout = QVBoxLayout(self)
         self.browser = QTextBrowser()
         self.browser.setLayoutDirection(Qt.RightToLeft if session.tr.rtl else Qt.LeftToRight)
+        self._add_photos(session, inspection_id)
         self.browser.setHtml(f"<div dir='{'rtl' if session.tr.rtl else 'ltr'}'>{inspection_html(session, inspection_id)}</div>")
         layout.addWidget(self.browser)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+    def _add_photos(self, session: Session, inspection_id: str) -> None:
+        """The photos as the document's images, read (and decrypted, and checked) from the store:
+        an encrypted commune's files cannot be shown by their path."""
+        for p in get_inspection(session.store, inspection_id)["photos"]:
+            try:
+                image = QImage.fromData(session.store.attachments.read(p["sha256"]))
+            except StoreError:
+                continue  # missing or damaged: an empty frame (``check`` names it)
+            self.browser.document().addResource(QTextDocument.ImageResource, QUrl(f"photo:{p['sha256']}"), image)

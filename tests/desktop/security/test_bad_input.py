@@ -198,9 +198,11 @@ def test_no_hidden_character_is_recorded_through_any_write(store, table, column)
 @pytest.mark.slow
 def test_a_writer_held_up_by_a_long_write_gets_a_message_and_writes_nothing(demo_path, monkeypatch, capsys):
     """Review L7: a write longer than the 5 s busy timeout (a big district import) makes another
-    writer fail: with "busy, try again", nothing half-written, no traceback."""
-    import sqlite3
+    writer fail: with "busy, try again", nothing half-written, no traceback.
+    The holder uses the store's own SQLite (sqlcipher3): two copies of SQLite in one process do
+    not see each other's locks, which another process's would."""
     from desktop.cli import main
+    from desktop.store.engine import sqlite3
     holder = sqlite3.connect(demo_path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # what a long import does
     monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "admin-demo")

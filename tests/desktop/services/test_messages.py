@@ -1,7 +1,8 @@
 """The one presenter: every refusal the code can raise has its message in both languages, every
 literal message key exists, and a bug is never dressed up as a message."""
 import ast
-import sqlite3
+
+from desktop.store.engine import sqlite3 as engine
 from pathlib import Path
 
 import pytest
@@ -81,7 +82,7 @@ def test_an_unknown_sqlite_error_is_a_bug_not_a_database_error(store):
     with pytest.raises(DatabaseBug) as raised:
         store.query("SELECT no_such_column FROM inspection")
     assert message_for(raised.value, Translator("fr")) is None
-    assert isinstance(raised.value.__cause__, sqlite3.OperationalError)
+    assert isinstance(raised.value.__cause__, engine.OperationalError)
     # the failures of the world keep their message
-    full = from_sqlite(sqlite3.OperationalError("database or disk is full"), "/x")
+    full = from_sqlite(engine.OperationalError("database or disk is full"), "/x")
     assert isinstance(full, StoreError) and full.code == "disk_full"

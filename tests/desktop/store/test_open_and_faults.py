@@ -1,6 +1,8 @@
 """Opening bad files and failing writes: a clear StoreError, and nothing saved is lost."""
 import sqlite3
 
+from desktop.store.engine import sqlite3 as engine
+
 import pytest
 
 from desktop.store.db import open_store
@@ -102,11 +104,11 @@ def test_disk_full_keeps_everything_already_saved(empty_commune, officer, valid_
 def test_user_data_cannot_be_deleted_and_journal_cannot_change(empty_commune):
     store = empty_commune
     site = make_site(store)
-    with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
+    with pytest.raises(engine.IntegrityError, match="never deleted"):
         store.conn.execute("DELETE FROM site WHERE id = ?", (site,))
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(engine.IntegrityError, match="append-only"):
         store.conn.execute("UPDATE journal SET actor = 'x' WHERE seq = 1")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(engine.IntegrityError, match="append-only"):
         store.conn.execute("DELETE FROM journal")
 
 

@@ -110,3 +110,35 @@ def test_newer_database_is_refused_with_a_clear_message(tmp_path, capsys):
     assert "بإصدار أحدث" in capsys.readouterr().err
     assert demo_path.read_bytes() == before
     assert not list(demo_path.parent.glob("*.backup-*"))
+
+
+def test_an_encrypted_database_is_copied_encrypted_before_it_is_migrated(tmp_path):
+    """The copy kept before a migration is encrypted with the same key, its key file beside it
+    (no clear copy of personal data left behind by an update)."""
+    from desktop.store import keys
+    from desktop.store.engine import sqlite3 as engine
+    clear = tmp_path / "clear.sqlite"
+    previous = _older_database(clear)
+    path = tmp_path / "commune.sqlite"
+    key = keys.new_data_key()
+    conn = engine.connect(str(clear), isolation_level=None)
+    conn.execute(f"ATTACH DATABASE '{path}' AS enc KEY {keys.sqlcipher_key(key)}")
+    conn.execute("SELECT sqlcipher_export('enc')")
+    conn.execute(f"PRAGMA enc.user_version = {previous}")
+    conn.execute("DETACH DATABASE enc")
+    conn.close()
+    keys.create_keys(path, key, {"admin": keys.wrap(key, "admin", "admin-secret-1")})
+    keys.unlock(path, "admin", "admin-secret-1")
+    try:
+        with open_store(path) as store:
+            backup = store.backup
+            assert backup is not None and store.scalar("PRAGMA user_version") == LATEST
+        assert not backup.read_bytes().startswith(b"SQLite format 3") and b"Commune" not in backup.read_bytes()
+        assert keys.sidecar(backup).exists()
+        old = engine.connect(str(backup))
+        old.execute(f"PRAGMA key = {keys.sqlcipher_key(key)}")
+        assert old.execute("PRAGMA user_version").fetchone()[0] == previous
+        assert old.execute("SELECT name_fr FROM commune").fetchone()[0] == "Commune"
+        old.close()
+    finally:
+        keys.forget(path)

@@ -1,6 +1,6 @@
 """Search, sort and count in the case and complaint lists, typed like a user would."""
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 
 from desktop.store.users import authenticate
 from desktop.ui.cases_page import CasesPage
@@ -60,6 +60,9 @@ def test_complaints_search_by_reference_complainant_and_site(qtbot, coordinator_
     page.search.setText("zzz-nothing-matches-zzz")
     qtbot.waitUntil(lambda: page.model.rowCount() == 0)
     page.search.clear()
+    # the search box's debounce runs its query 300 ms later: waited for, not left to fire once the
+    # test's database is closed (it did, under load, in the next test's event loop)
+    qtbot.waitUntil(lambda: not any(t.isActive() for t in page.findChildren(QTimer)))
     page.view.sortByColumn(0, Qt.AscendingOrder)
     refs = all_rows(page.model, 0)
     assert refs == sorted(refs) and len(refs) == store.scalar("SELECT count(*) FROM complaint WHERE deleted_at IS NULL")
