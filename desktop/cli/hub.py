@@ -46,10 +46,10 @@ def init(args, tr: Translator) -> int:
 
 
 def import_bundle(args, tr: Translator) -> int:
-    from desktop.cli.sync import write_file
+    from desktop.cli.sync import read_file, write_file
     from desktop.domain.bundle import peek
     from desktop.hub import ingest
-    receipt = ingest(args.pg, args.file.read_bytes())
+    receipt = ingest(args.pg, read_file(args.file))
     body = peek(receipt)
     if args.out:
         write_file(args.out, receipt)

@@ -36,14 +36,26 @@ def _db(args) -> Path:
     return Path(db)
 
 
+def read_file(path: Path) -> bytes:
+    from desktop.domain.errors import Refusal
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise Refusal("sync.cannot_read", path=str(path), detail=exc.strerror or str(exc)) from None
+
+
 def write_file(path: Path, data: bytes) -> None:
     """Written whole or not at all (a USB stick pulled out mid-way leaves no half bundle)."""
     partial = path.with_name(path.name + ".part")
-    with open(partial, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(partial, path)
+    from desktop.domain.errors import Refusal
+    try:
+        with open(partial, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(partial, path)
+    except OSError as exc:
+        raise Refusal("sync.cannot_write", path=str(path), detail=exc.strerror or str(exc)) from None
 
 
 def export_bundle(args, tr: Translator) -> int:
@@ -61,7 +73,7 @@ def import_file(args, tr: Translator) -> int:
     from desktop.services import sync
     from desktop.services.commune import open_commune
     with open_commune(_db(args)) as commune:
-        result = sync.apply_file(commune, args.file.read_bytes())
+        result = sync.apply_file(commune, read_file(args.file))
         state = sync.status(commune)
     for receipt in result.get("receipts", []) + ([result["receipt"]] if "receipt" in result else []):
         print(tr("sync.receipt_applied", n=receipt["acknowledged"], conflicts=receipt["conflicts"]))
