@@ -25,7 +25,9 @@ def _device(conn: psycopg.Connection, device_id: str) -> dict:
 
 
 def _strip(row: dict) -> dict:
-    return {c: v for c, v in row.items() if c not in HUB_COLUMNS}
+    """The row as the devices hold it, with the hub's change number (``hub_seq``: a device that
+    keeps its own pending version of a row does not move its cursor past it)."""
+    return {c: v for c, v in row.items() if c not in HUB_COLUMNS or c == "hub_seq"}
 
 
 def _changed(conn: psycopg.Connection, hub_schema: HubSchema, device: dict, cursor: int) -> dict[str, dict]:
