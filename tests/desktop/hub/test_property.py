@@ -204,9 +204,9 @@ def property_seed(empty_commune_template):
 
 
 @pytest.mark.slow
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                  HealthCheck.too_slow])
-@given(n=st.integers(2, 4), steps=st.lists(step, min_size=8, max_size=25))
+@given(n=st.integers(2, 4), steps=st.lists(step, min_size=8, max_size=20))
 @example(n=4, steps=[  # the classic day: a case opened in the field, two stations at odds, a lost receipt
     ("inspect", 2, 0, True), ("bundle", 2), ("deliver", 0, False, False), ("pull", 0), ("pull", 1),
     ("advance", 0, 0), ("advance", 1, 0), ("edit_site", 0, 0, "name", "Alpha"), ("edit_site", 1, 0, "name", "Beta"),
