@@ -80,7 +80,7 @@ def _permitted(op: dict, actor: Actor, row: dict | None) -> bool:
 
 
 def check(conn: psycopg.Connection, schema: HubSchema, op: dict, actor: Actor | None,
-          device_user: str) -> Outcome | None:
+          device_user: str, row: dict | None) -> Outcome | None:
     """The refusal of an op its user could not have made; None when it may proceed."""
     table = op["tbl"]
     if table not in TABLES or table not in schema.columns:
@@ -92,7 +92,6 @@ def check(conn: psycopg.Connection, schema: HubSchema, op: dict, actor: Actor | 
         return _refused(op, "actor")
     if actor is None or not actor.active:
         return _refused(op, "inactive_user")
-    row = _row(conn, table, op["row_id"])
     if not _permitted(op, actor, row):
         return _refused(op, "permission")
     if not actor.full_scope:
@@ -137,9 +136,9 @@ def bury(conn: psycopg.Connection, schema: HubSchema, op: dict) -> None:
 
 def apply(conn: psycopg.Connection, schema: HubSchema, op: dict, actor: Actor | None, device_user: str) -> Outcome:
     """Apply one op (inside the bundle's transaction) and say what became of it."""
-    refused = check(conn, schema, op, actor, device_user)
     table, row_id = op["tbl"], op["row_id"]
-    row = _row(conn, table, row_id, lock=True)
+    row = _row(conn, table, row_id, lock=True) if table in schema.columns else None
+    refused = check(conn, schema, op, actor, device_user, row)
     if refused is not None:
         touch(conn, table, row_id)  # the device gets the hub's row back
         return refused
