@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from desktop.domain import bundle
@@ -20,10 +19,10 @@ from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import verify_chain
 from desktop.hub import rules
-from desktop.hub.base import LOCK, connect, hub_key, journal_append, meta, schema
+from desktop.hub.base import HubConn, LOCK, connect, hub_key, journal_append, meta, schema
 
 
-def _device(conn: psycopg.Connection, device_id, lock: bool = False) -> dict:
+def _device(conn: HubConn, device_id, lock: bool = False) -> dict:
     row = conn.execute(f"SELECT * FROM hub_device WHERE device_id = %s{' FOR UPDATE' if lock else ''}",
                        (str(device_id),)).fetchone()
     if row is None:
@@ -59,13 +58,13 @@ def ingest(pg_url: str, data: bytes) -> bytes:
             return _apply_bundle(conn, hub_schema, device, body, data)
 
 
-def _quarantine(conn: psycopg.Connection, device_id: str, data: bytes, reason: str) -> None:
+def _quarantine(conn: HubConn, device_id: str, data: bytes, reason: str) -> None:
     with conn.transaction():
         conn.execute("INSERT INTO hub_quarantine (device_id, received_at, reason, bundle) VALUES (%s, %s, %s, %s)",
                      (device_id, utc_now(), reason, data))
 
 
-def _known_ops(conn: psycopg.Connection, device: dict, ops: list[dict]) -> list[dict]:
+def _known_ops(conn: HubConn, device: dict, ops: list[dict]) -> list[dict]:
     """The ops of the bundle the hub has not ingested yet; those it has must be the same ops."""
     old = [op for op in ops if op["seq"] <= device["last_seq"]]
     if old:
@@ -83,7 +82,7 @@ def _known_ops(conn: psycopg.Connection, device: dict, ops: list[dict]) -> list[
     return new
 
 
-def _store_blobs(conn: psycopg.Connection, blobs: dict) -> None:
+def _store_blobs(conn: HubConn, blobs: dict) -> None:
     for sha, text in blobs.items():
         data = base64.b64decode(text)
         if hashlib.sha256(data).hexdigest() != sha:
@@ -92,7 +91,7 @@ def _store_blobs(conn: psycopg.Connection, blobs: dict) -> None:
                      (sha, len(data), data))
 
 
-def _blob_missing(conn: psycopg.Connection, op: dict) -> bool:
+def _blob_missing(conn: HubConn, op: dict) -> bool:
     if op["tbl"] != "attachment" or op["kind"] != "insert":
         return False
     return conn.execute("SELECT 1 FROM hub_blob WHERE sha256 = %s", (op["new"].get("sha256"),)).fetchone() is None
@@ -113,7 +112,7 @@ def _transactions(ops: list[dict]) -> list[list[dict]]:
     return groups
 
 
-def _apply_group(conn: psycopg.Connection, hub_schema, group: list[dict], actors: dict,
+def _apply_group(conn: HubConn, hub_schema, group: list[dict], actors: dict,
                  device_user: str) -> list[rules.Outcome]:
     """The ops of one device transaction, all or none: a command refused (a stale state, a role or
     an arrondissement that does not allow it) refuses the writes that went with it."""
@@ -136,7 +135,7 @@ def _apply_group(conn: psycopg.Connection, hub_schema, group: list[dict], actors
     return outcomes
 
 
-def _apply_bundle(conn: psycopg.Connection, hub_schema, device: dict, body: dict, data: bytes) -> bytes:
+def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: bytes) -> bytes:
     ops = body["ops"]
     new = _known_ops(conn, device, ops)
     _store_blobs(conn, body.get("blobs", {}))
@@ -170,7 +169,7 @@ def _apply_bundle(conn: psycopg.Connection, hub_schema, device: dict, body: dict
     return receipt
 
 
-def _receipt(conn: psycopg.Connection, device_id: str, body: dict, head: dict | None, journal_seq: int,
+def _receipt(conn: HubConn, device_id: str, body: dict, head: dict | None, journal_seq: int,
              journal_hash: str) -> bytes:
     """The hub's signed answer: the device's chain head it now holds, each op's outcome, and every
     conflict or refusal about the bundle's ops."""

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from desktop.domain.auth import can
 from desktop.domain.ids import utc_now, uuid7
 from desktop.domain.sync import AUDIT, FULL_SCOPE_ROLES, SELF_SERVICE, TABLES
-from desktop.hub.base import HubSchema, q
+from desktop.hub.base import HubConn, HubSchema, q
 
 
 @dataclass
@@ -33,7 +32,7 @@ class Actor:
         return self.role in FULL_SCOPE_ROLES or self.district_id is None
 
 
-def load_actor(conn: psycopg.Connection, user_id: str | None) -> Actor | None:
+def load_actor(conn: HubConn, user_id: str | None) -> Actor | None:
     if not user_id:
         return None
     row = conn.execute('SELECT id, role, district_id, active, deleted_at FROM "user" WHERE id = %s',
@@ -43,7 +42,7 @@ def load_actor(conn: psycopg.Connection, user_id: str | None) -> Actor | None:
     return Actor(row["id"], row["role"], row["district_id"], bool(row["active"]) and row["deleted_at"] is None)
 
 
-def scope_of(conn: psycopg.Connection, table: str, values: dict) -> str | None:
+def scope_of(conn: HubConn, table: str, values: dict) -> str | None:
     """The arrondissement a row belongs to (None: shared, or outside every arrondissement)."""
     path = TABLES[table].scope
     if not path:
@@ -76,10 +75,10 @@ def _permitted(op: dict, actor: Actor, row: dict | None) -> bool:
         return True
     own = SELF_SERVICE.get(op["tbl"])  # one's own password, from any device
     data = {c for c in op["new"] if c not in AUDIT}
-    return bool(own) and op["kind"] == "update" and op["row_id"] == actor.id and data <= own
+    return own is not None and op["kind"] == "update" and op["row_id"] == actor.id and data <= own
 
 
-def check(conn: psycopg.Connection, schema: HubSchema, op: dict, actor: Actor | None,
+def check(conn: HubConn, schema: HubSchema, op: dict, actor: Actor | None,
           device_user: str, row: dict | None) -> Outcome | None:
     """The refusal of an op its user could not have made; None when it may proceed."""
     table = op["tbl"]
@@ -103,40 +102,61 @@ def check(conn: psycopg.Connection, schema: HubSchema, op: dict, actor: Actor | 
     return None
 
 
-def _row(conn: psycopg.Connection, table: str, row_id: str, lock: bool = False) -> dict | None:
+def _row(conn: HubConn, table: str, row_id: str, lock: bool = False) -> dict | None:
     return conn.execute(f"SELECT * FROM {q(table)} WHERE id = %s{' FOR UPDATE' if lock else ''}",
                         (row_id,)).fetchone()
 
 
-def _write(conn: psycopg.Connection, table: str, row_id: str, values: dict, scope: str | None) -> None:
+def _write(conn: HubConn, table: str, row_id: str, values: dict, scope: str | None) -> None:
     sets = ", ".join(f"{q(c)} = %s" for c in values)
     conn.execute(f"UPDATE {q(table)} SET {sets}{', ' if sets else ''}hub_seq = nextval('hub_change_seq'),"
                  f" scope_district = %s WHERE id = %s", (*values.values(), scope, row_id))
 
 
-def touch(conn: psycopg.Connection, table: str, row_id: str) -> None:
+def touch(conn: HubConn, table: str, row_id: str) -> None:
     """Mark a row changed (without changing it) so that every device in its scope gets it again."""
     if table in TABLES:
         conn.execute(f"UPDATE {q(table)} SET hub_seq = nextval('hub_change_seq') WHERE id = %s", (row_id,))
 
 
-def bury(conn: psycopg.Connection, schema: HubSchema, op: dict) -> None:
+_CASTS = {"TEXT": str, "INTEGER": int, "REAL": float}
+
+
+def coerced(schema: HubSchema, op: dict) -> dict:
+    """The op with its values in the hub columns' types (SQLite lets a TEXT column hold 5;
+    PostgreSQL does not). The op as sent, and its hash, are kept in ``hub_op``."""
+    types = schema.columns.get(op["tbl"], {})
+
+    def cast(column: str, value):
+        kind = _CASTS.get(types.get(column, ""))
+        if value is None or kind is None or isinstance(value, kind) or (kind is float and isinstance(value, int)):
+            return value
+        try:
+            return kind(value)
+        except (TypeError, ValueError):
+            return str(value)
+    return {**op, "new": {c: cast(c, v) for c, v in op["new"].items()},
+            "old": {c: cast(c, v) for c, v in op["old"].items()}}
+
+
+def bury(conn: HubConn, schema: HubSchema, op: dict) -> None:
     """A refused insert kept at the hub as a tombstoned row (for review, and so that the device
     that made it receives it tombstoned: every replica converges, nothing is lost)."""
     table = op["tbl"]
     if op["kind"] != "insert" or table not in TABLES or table not in schema.columns \
             or set(op["new"]) - set(schema.columns[table]):
         return
-    values = {**op["new"], "deleted_at": utc_now()}
+    values = {**coerced(schema, op)["new"], "deleted_at": utc_now()}
     cols = list(values)
     conn.execute(f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}, hub_seq, scope_district)"
                  f" VALUES ({', '.join('%s' for _ in cols)}, nextval('hub_change_seq'), %s)"
                  " ON CONFLICT (id) DO NOTHING", (*values.values(), scope_of(conn, table, values)))
 
 
-def apply(conn: psycopg.Connection, schema: HubSchema, op: dict, actor: Actor | None, device_user: str) -> Outcome:
+def apply(conn: HubConn, schema: HubSchema, op: dict, actor: Actor | None, device_user: str) -> Outcome:
     """Apply one op (inside the bundle's transaction) and say what became of it."""
     table, row_id = op["tbl"], op["row_id"]
+    op = coerced(schema, op)
     row = _row(conn, table, row_id, lock=True) if table in schema.columns else None
     refused = check(conn, schema, op, actor, device_user, row)
     if refused is not None:
@@ -155,7 +175,7 @@ def apply(conn: psycopg.Connection, schema: HubSchema, op: dict, actor: Actor | 
     return outcome
 
 
-def _insert(conn: psycopg.Connection, op: dict, row: dict | None) -> Outcome:
+def _insert(conn: HubConn, op: dict, row: dict | None) -> Outcome:
     table, values = op["tbl"], op["new"]
     if row is not None:
         if all(row.get(c) == v for c, v in values.items()):
@@ -173,7 +193,7 @@ def _data_columns(op: dict) -> list[str]:
     return [c for c in op["new"] if c not in AUDIT]
 
 
-def _change(conn: psycopg.Connection, op: dict, row: dict) -> Outcome:
+def _change(conn: HubConn, op: dict, row: dict) -> Outcome:
     """Decide an update or tombstone against the hub's row (locked)."""
     cls = TABLES[op["tbl"]].cls
     if row.get("deleted_at") is not None:
@@ -216,7 +236,7 @@ def _applied_values(op: dict, row: dict, outcome: Outcome) -> dict:
     return values
 
 
-def record(conn: psycopg.Connection, device_id: str, outcome: Outcome) -> None:
+def record(conn: HubConn, device_id: str, outcome: Outcome) -> None:
     now = utc_now()
     for c in outcome.conflicts:
         conn.execute("INSERT INTO hub_conflict (conflict_id, op_id, device_id, tbl, row_id, column_name, kind,"

@@ -98,7 +98,8 @@ def init_hub(pg_url: str, commune_db_path: str | Path) -> dict:
         hub_id = uuid7()
         counts = {}
         with connect(pg_url) as conn:
-            if conn.execute("SELECT to_regclass('hub_meta') IS NOT NULL AS e").fetchone()["e"]:
+            exists = conn.execute("SELECT to_regclass('hub_meta') IS NOT NULL AS e").fetchone()
+            if exists and exists["e"]:
                 raise Refusal("sync.hub_exists")
             with conn.transaction():
                 conn.execute(HUB_TABLES)
