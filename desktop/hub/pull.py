@@ -84,7 +84,9 @@ def pull_body(conn: HubConn, device_id: str, cursor: int) -> dict:
         if not device["full_scope"] or device["scope_district"]:
             _close_over_parents(conn, hub_schema, rows)
         blobs = _blobs(conn, rows)
-    return {"kind": "pull", "schema": hub_schema.version, "hub_id": meta(conn, "hub_id"), "device_id": device_id,
+        resolved = [r["conflict_id"] for r in conn.execute(
+            "SELECT conflict_id FROM hub_conflict WHERE device_id = %s AND status = 'resolved'", (device_id,))]
+    return {"kind": "pull", "resolved": resolved, "schema": hub_schema.version, "hub_id": meta(conn, "hub_id"), "device_id": device_id,
             "since": int(cursor), "cursor": max(new_cursor, int(cursor)),
             "rows": {t: list(r.values()) for t, r in rows.items() if r}, "blobs": blobs, "at": utc_now()}
 

@@ -193,6 +193,9 @@ def apply_pull(commune: Commune, data: bytes) -> dict:
                 elif tx.put_row(table, row):
                     written += 1
         outbox.set_state(tx.conn, "cursor", str(cursor))
+        for conflict_id in body.get("resolved", []):  # decided at the hub by the coordinator
+            tx.conn.execute("UPDATE sync_conflict SET status = 'resolved' WHERE conflict_id = ? AND status = 'open'",
+                            (conflict_id,))
         outbox.set_state(tx.conn, "hlc", hlc_merge(outbox.get_state(tx.conn, "hlc"), body.get("hlc")) or "")
         outbox.set_state(tx.conn, "last_pull_at", body["at"])
     return {"rows": written, "skipped": skipped, "cursor": cursor}
