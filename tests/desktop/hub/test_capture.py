@@ -96,3 +96,18 @@ def test_a_hub_is_made_once(tmp_path, empty_commune_path, pg_url):
     with pytest.raises(Refusal) as refused:
         init_hub(pg_url, seed)
     assert refused.value.code == "sync.hub_exists"
+
+
+def test_bulk_insert_on_a_device_sends_one_op_per_row(tmp_path, empty_commune_path, pg_url):
+    team = make_team(tmp_path, empty_commune_path, pg_url)
+    station = new_device(team, tmp_path, "coord")
+    rows = [(f"0190a000-0000-7000-8000-00000000000{i}", f"Programme {i}", "weekly", "2026-06-01", "2026-06-07",
+             "[]", "[]") for i in range(3)]
+    with device(station, "coord") as c:
+        with c.store.transaction(c.user.id) as tx:
+            tx.bulk_insert("programme", ("id", "title", "kind", "starts_on", "ends_on", "districts", "fields"), rows)
+        assert [o["row_id"] for o in c.store.query("SELECT row_id FROM sync_op ORDER BY seq")] == [r[0] for r in rows]
+    sync_device(station, pg_url)
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM programme").fetchone()[0] == 3
+    assert_check_ok(station)
