@@ -11,7 +11,8 @@ from psycopg.types.json import Jsonb
 from desktop.domain.auth import can
 from desktop.domain.ids import utc_now, uuid7
 from desktop.domain.sync import AUDIT, FULL_SCOPE_ROLES, SELF_SERVICE, TABLES
-from desktop.hub.base import HubConn, HubSchema, q
+from desktop.hub.base import HubConn, HubSchema
+from desktop.hub.state import BundleRows
 
 
 @dataclass
@@ -42,20 +43,6 @@ def load_actor(conn: HubConn, user_id: str | None) -> Actor | None:
     return Actor(row["id"], row["role"], row["district_id"], bool(row["active"]) and row["deleted_at"] is None)
 
 
-def scope_of(conn: HubConn, table: str, values: dict) -> str | None:
-    """The arrondissement a row belongs to (None: shared, or outside every arrondissement)."""
-    path = TABLES[table].scope
-    if not path:
-        return None
-    if len(path) == 1:
-        return values.get(path[0])
-    fk, parent = path
-    if not values.get(fk):
-        return None
-    row = conn.execute(f"SELECT scope_district FROM {q(parent)} WHERE id = %s", (values[fk],)).fetchone()
-    return row["scope_district"] if row else None
-
-
 def _conflict(op: dict, kind: str, reason: str, column: str | None = None, hub_value=None, **detail) -> dict:
     return {"conflict_id": uuid7(), "op_id": op["op_id"], "tbl": op["tbl"], "row_id": op["row_id"],
             "column": column, "kind": kind, "reason": reason,
@@ -78,7 +65,7 @@ def _permitted(op: dict, actor: Actor, row: dict | None) -> bool:
     return own is not None and op["kind"] == "update" and op["row_id"] == actor.id and data <= own
 
 
-def check(conn: HubConn, schema: HubSchema, op: dict, actor: Actor | None,
+def check(rows: BundleRows, schema: HubSchema, op: dict, actor: Actor | None,
           device_user: str, row: dict | None) -> Outcome | None:
     """The refusal of an op its user could not have made; None when it may proceed."""
     table = op["tbl"]
@@ -96,27 +83,10 @@ def check(conn: HubConn, schema: HubSchema, op: dict, actor: Actor | None,
     if not actor.full_scope:
         merged = {**(row or {}), **op["new"]}
         for values in ([row] if row else []) + [merged]:
-            district = scope_of(conn, table, values)
+            district = rows.scope_of(table, values)
             if district is not None and district != actor.district_id:
                 return _refused(op, "scope", hub=district)
     return None
-
-
-def _row(conn: HubConn, table: str, row_id: str, lock: bool = False) -> dict | None:
-    return conn.execute(f"SELECT * FROM {q(table)} WHERE id = %s{' FOR UPDATE' if lock else ''}",
-                        (row_id,)).fetchone()
-
-
-def _write(conn: HubConn, table: str, row_id: str, values: dict, scope: str | None) -> None:
-    sets = ", ".join(f"{q(c)} = %s" for c in values)
-    conn.execute(f"UPDATE {q(table)} SET {sets}{', ' if sets else ''}hub_seq = nextval('hub_change_seq'),"
-                 f" scope_district = %s WHERE id = %s", (*values.values(), scope, row_id))
-
-
-def touch(conn: HubConn, table: str, row_id: str) -> None:
-    """Mark a row changed (without changing it) so that every device in its scope gets it again."""
-    if table in TABLES:
-        conn.execute(f"UPDATE {q(table)} SET hub_seq = nextval('hub_change_seq') WHERE id = %s", (row_id,))
 
 
 _CASTS = {"TEXT": str, "INTEGER": int, "REAL": float}
@@ -139,61 +109,58 @@ def coerced(schema: HubSchema, op: dict) -> dict:
             "old": {c: cast(c, v) for c, v in op["old"].items()}}
 
 
-def bury(conn: HubConn, schema: HubSchema, op: dict) -> None:
+def bury(rows: BundleRows, schema: HubSchema, op: dict) -> None:
     """A refused insert kept at the hub as a tombstoned row (for review, and so that the device
     that made it receives it tombstoned: every replica converges, nothing is lost)."""
     table = op["tbl"]
     if op["kind"] != "insert" or table not in TABLES or table not in schema.columns \
             or set(op["new"]) - set(schema.columns[table]):
         return
-    values = {**coerced(schema, op)["new"], "deleted_at": utc_now()}
-    cols = list(values)
-    conn.execute(f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}, hub_seq, scope_district)"
-                 f" VALUES ({', '.join('%s' for _ in cols)}, nextval('hub_change_seq'), %s)"
-                 " ON CONFLICT (id) DO NOTHING", (*values.values(), scope_of(conn, table, values)))
+    if rows.get(table, op["row_id"]) is None:
+        rows.insert(table, {**coerced(schema, op)["new"], "deleted_at": utc_now()})
 
 
-def apply(conn: HubConn, schema: HubSchema, op: dict, actor: Actor | None, device_user: str) -> Outcome:
-    """Apply one op (inside the bundle's transaction) and say what became of it."""
+def apply(rows: BundleRows, schema: HubSchema, op: dict, actor: Actor | None, device_user: str) -> Outcome:
+    """Decide one op against the bundle's view of the hub's rows, and write what it may write."""
     table, row_id = op["tbl"], op["row_id"]
     op = coerced(schema, op)
-    row = _row(conn, table, row_id, lock=True) if table in schema.columns else None
-    refused = check(conn, schema, op, actor, device_user, row)
+    row = rows.get(table, row_id) if table in schema.columns else None
+    refused = check(rows, schema, op, actor, device_user, row)
     if refused is not None:
-        touch(conn, table, row_id)  # the device gets the hub's row back
+        rows.touch(table, row_id)  # the device gets the hub's row back
         return refused
     if op["kind"] == "insert":
-        outcome = _insert(conn, op, row)
-        if outcome.status != "applied":
-            touch(conn, table, row_id)
+        outcome = _insert(op, row)
+        if outcome.status == "applied":
+            rows.insert(table, op["new"])
+        else:
+            rows.touch(table, row_id)
         return outcome
     if row is None:
         return _refused(op, "missing")
-    outcome = _change(conn, op, row)
-    merged = {**row, **{c: v for c, v in op["new"].items()}} if outcome.status == "applied" else row
-    _write(conn, table, row_id, _applied_values(op, row, outcome), scope_of(conn, table, merged))
+    outcome = _change(op, row)
+    values = _applied_values(op, row, outcome)
+    if values:
+        rows.update(table, row_id, values)
+    else:
+        rows.touch(table, row_id)
     return outcome
 
 
-def _insert(conn: HubConn, op: dict, row: dict | None) -> Outcome:
-    table, values = op["tbl"], op["new"]
-    if row is not None:
-        if all(row.get(c) == v for c, v in values.items()):
-            return Outcome("duplicate")
-        return Outcome("conflict", [_conflict(op, "clash", "exists", hub_value={c: row.get(c) for c in values})])
-    scope = scope_of(conn, table, values)
-    cols = list(values)
-    conn.execute(f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}, hub_seq, scope_district)"
-                 f" VALUES ({', '.join('%s' for _ in cols)}, nextval('hub_change_seq'), %s)",
-                 (*values.values(), scope))
-    return Outcome()
+def _insert(op: dict, row: dict | None) -> Outcome:
+    if row is None:
+        return Outcome()
+    values = op["new"]
+    if all(row.get(c) == v for c, v in values.items()):
+        return Outcome("duplicate")
+    return Outcome("conflict", [_conflict(op, "clash", "exists", hub_value={c: row.get(c) for c in values})])
 
 
 def _data_columns(op: dict) -> list[str]:
     return [c for c in op["new"] if c not in AUDIT]
 
 
-def _change(conn: HubConn, op: dict, row: dict) -> Outcome:
+def _change(op: dict, row: dict) -> Outcome:
     """Decide an update or tombstone against the hub's row (locked)."""
     cls = TABLES[op["tbl"]].cls
     if row.get("deleted_at") is not None:

@@ -132,6 +132,8 @@ def init_hub(pg_url: str, commune_db_path: str | Path) -> dict:
                     sql = scope_sql(table)
                     if sql:
                         conn.execute(sql)
+                    # the seed is change 1; every later row takes the next change number itself
+                    conn.execute(f"ALTER TABLE {q(table)} ALTER hub_seq SET DEFAULT nextval('hub_change_seq')")
                 settings = {"hub_id": hub_id, "schema": json.dumps(desc), "private_key": private.decode(),
                             "public_key": public.decode(), "commune_name": store.scalar(
                                 "SELECT name_fr FROM commune WHERE deleted_at IS NULL LIMIT 1") or ""}
