@@ -149,11 +149,11 @@ def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: byt
     journal_seq, journal_hash = journal_append(conn, "ingest", device["device_id"], {
         "bundle_no": body["bundle_no"], "bundle_sha256": hashlib.sha256(data).hexdigest(), "ops": len(new),
         "first_seq": new[0]["seq"] if new else None, "last_seq": new[-1]["seq"] if new else None, **summary})
-    with conn.cursor() as cur:
-        cur.executemany("INSERT INTO hub_op (op_id, device_id, seq, tbl, row_id, kind, actor, hlc, hash, op, status,"
-                        " journal_seq) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                        [(op["op_id"], device["device_id"], op["seq"], op["tbl"], op["row_id"], op["kind"], op["actor"],
-                          op["hlc"], op["hash"], Jsonb(op), status, journal_seq) for op, status in outcomes])
+    with conn.cursor().copy("COPY hub_op (op_id, device_id, seq, tbl, row_id, kind, actor, hlc, hash, op, status,"
+                            " journal_seq) FROM STDIN") as copy:
+        for op, status in outcomes:
+            copy.write_row((op["op_id"], device["device_id"], op["seq"], op["tbl"], op["row_id"], op["kind"],
+                            op["actor"], op["hlc"], op["hash"], Jsonb(op), status, journal_seq))
     head = ops[-1] if ops else None
     last_seq, last_hash = (new[-1]["seq"], new[-1]["hash"]) if new else (device["last_seq"], device["last_hash"])
     conn.execute("UPDATE hub_device SET last_seq = %s, last_hash = %s, last_bundle_no = %s, cursor = %s,"
