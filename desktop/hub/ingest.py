@@ -117,7 +117,7 @@ def _apply_group(rows: BundleRows, hub_schema, group: list[dict], actors: dict,
     outcomes: list[rules.Outcome] = []
     for op in group:
         if _blob_missing(rows.conn, op):
-            outcomes.append(rules._refused(op, "blob_missing"))
+            outcomes.append(rules.refusal(op, "blob_missing"))
         else:
             outcomes.append(rules.apply(rows, hub_schema, op, actors[op["actor"]], device_user))
     if not any(o.status == "refused" for o in outcomes):
@@ -126,7 +126,7 @@ def _apply_group(rows: BundleRows, hub_schema, group: list[dict], actors: dict,
     for op in group:  # the devices get the hub's rows back; a refused new row, tombstoned
         rows.touch(op["tbl"], op["row_id"])
         rules.bury(rows, hub_schema, op)
-    return [o if o.status == "refused" else rules._refused(op, "with_refused") for op, o in zip(group, outcomes)]
+    return [o if o.status == "refused" else rules.refusal(op, "with_refused") for op, o in zip(group, outcomes)]
 
 
 def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: bytes) -> bytes:
