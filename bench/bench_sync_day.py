@@ -27,7 +27,7 @@ def write_day(path: Path, team, catalogue, user: str = "agent1", n: int = 40) ->
         for i in range(n):
             make_inspection(c.store, c.user, catalogue, team.sites[0], field_code="hygiene",
                             findings=["HYG-01", "HYG-02"], notes=f"visite {i}",
-                            inspected_at=f"2026-06-01T{8 + i // 6:02d}:{(i * 10) % 60:02d}:00Z")
+                            inspected_at=f"2026-{1 + i // 200 % 12:02d}-{1 + i // 8 % 25:02d}T{8 + i % 8:02d}:{i % 60:02d}:00Z")
     return time.perf_counter() - start
 
 
