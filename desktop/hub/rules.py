@@ -89,24 +89,21 @@ def check(rows: BundleRows, schema: HubSchema, op: dict, actor: Actor | None,
     return None
 
 
-_CASTS = {"TEXT": str, "INTEGER": int, "REAL": float}
+def _cast(kind, value):
+    if value is None or kind is None or type(value) is kind or (kind is float and isinstance(value, int)):
+        return value
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def coerced(schema: HubSchema, op: dict) -> dict:
     """The op with its values in the hub columns' types (SQLite lets a TEXT column hold 5;
     PostgreSQL does not). The op as sent, and its hash, are kept in ``hub_op``."""
-    types = schema.columns.get(op["tbl"], {})
-
-    def cast(column: str, value):
-        kind = _CASTS.get(types.get(column, ""))
-        if value is None or kind is None or isinstance(value, kind) or (kind is float and isinstance(value, int)):
-            return value
-        try:
-            return kind(value)
-        except (TypeError, ValueError):
-            return str(value)
-    return {**op, "new": {c: cast(c, v) for c, v in op["new"].items()},
-            "old": {c: cast(c, v) for c, v in op["old"].items()}}
+    types = schema.casts.get(op["tbl"], {})
+    return {**op, "new": {c: _cast(types.get(c), v) for c, v in op["new"].items()},
+            "old": {c: _cast(types.get(c), v) for c, v in op["old"].items()}}
 
 
 def bury(rows: BundleRows, schema: HubSchema, op: dict) -> None:
