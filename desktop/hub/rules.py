@@ -47,7 +47,8 @@ def _conflict(op: dict, kind: str, reason: str, column: str | None = None, hub_v
     return {"conflict_id": uuid7(), "op_id": op["op_id"], "tbl": op["tbl"], "row_id": op["row_id"],
             "column": column, "kind": kind, "reason": reason,
             "base_value": op["old"].get(column) if column else detail.get("base"),
-            "device_value": op["new"].get(column) if column else detail.get("device", op["new"]),
+            "device_value": op["new"].get(column) if column else detail.get(
+                "device", {c: v for c, v in op["new"].items() if c not in AUDIT}),
             "hub_value": hub_value}
 
 
