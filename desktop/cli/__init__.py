@@ -14,11 +14,12 @@ import os
 import sys
 from pathlib import Path
 
-from desktop.cli import admin, complaints, decisions, delegations, encryption, geo, privacy, reports, users
+from desktop.cli import (admin, complaints, conflicts, decisions, delegations, encryption, geo, hub, privacy,
+                         reports, sync, users)
 from desktop.cli.common import EXIT_ERROR, VersionAction, unlock_database
 from desktop.i18n import LANGUAGES, Translator
 
-COMMANDS = (admin, geo, decisions, users, reports, complaints, delegations, privacy, encryption)
+COMMANDS = (admin, geo, decisions, users, reports, complaints, delegations, privacy, encryption, sync, hub, conflicts)
 ENV_LANG = "COMMUNE_POLICE_LANG"   # language of the CLI's messages
 
 log = logging.getLogger("commune_police")

@@ -1,0 +1,75 @@
+"""Devices at the hub: enrolled by a user's login (their own key), revoked when lost or stolen."""
+from __future__ import annotations
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from desktop.domain.auth import verify_password
+from desktop.domain.errors import Refusal
+from desktop.domain.ids import utc_now, uuid7
+from desktop.domain.sync import FULL_SCOPE_ROLES, GENESIS
+from desktop.hub.base import LOCK, connect, journal_append, meta, schema
+
+
+def _district_id(conn, district: str) -> str:
+    row = conn.execute("SELECT id FROM district WHERE deleted_at IS NULL AND (id = %s OR code = %s OR name_fr = %s"
+                       " OR name_ar = %s) LIMIT 1", (district,) * 4).fetchone()
+    if row is None:
+        raise Refusal("sync.unknown_district", district=district)
+    return row["id"]
+
+
+def enroll(pg_url: str, username: str, password: str, device_public_key: str | bytes,
+           district: str | None = None) -> dict:
+    """Enrol a device for ``username`` (its password checked against the hub's accounts).
+
+    An officer's device holds his arrondissement; the other roles' hold the whole commune, or one
+    arrondissement when ``district`` is given (an officer may only name his own)."""
+    pem = device_public_key.encode() if isinstance(device_public_key, str) else device_public_key
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except ValueError:
+        key = None
+    if not isinstance(key, Ed25519PublicKey):
+        raise Refusal("sync.bad_device_key")
+    with connect(pg_url) as conn:
+        user = conn.execute('SELECT id, username, role, district_id, password_hash, active FROM "user"'
+                            " WHERE username = %s AND deleted_at IS NULL", (username,)).fetchone()
+        if user is None or not user["active"] or not verify_password(password, user["password_hash"]):
+            raise Refusal("sync.enroll_refused", user=username)
+        scope = _district_id(conn, district) if district else None
+        full = user["role"] in FULL_SCOPE_ROLES or user["district_id"] is None
+        if user["role"] == "officer" and user["district_id"]:
+            if scope and scope != user["district_id"]:
+                raise Refusal("sync.enroll_district", user=username)
+            scope = user["district_id"]
+        device_id = uuid7()
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+            conn.execute("INSERT INTO hub_device (device_id, user_id, username, role, public_key, scope_district,"
+                         " full_scope, enrolled_at, last_hash) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                         (device_id, user["id"], username, user["role"], pem.decode(), scope, full, utc_now(), GENESIS))
+            journal_append(conn, "enroll", device_id, {"user": username, "scope_district": scope})
+        return {"device_id": device_id, "hub_id": meta(conn, "hub_id"), "hub_public_key": meta(conn, "public_key"),
+                "user": {"id": user["id"], "username": username, "role": user["role"],
+                         "district_id": user["district_id"]},
+                "scope": {"district_id": scope, "full": full and not scope}, "schema": schema(conn).version}
+
+
+def revoke(pg_url: str, device_id: str, actor: str | None = None) -> None:
+    """A lost or stolen device: its key refused from now on (its later bundles quarantined)."""
+    with connect(pg_url) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+        done = conn.execute("UPDATE hub_device SET status = 'revoked', revoked_at = %s, revoked_by = %s"
+                            " WHERE device_id = %s AND status = 'active'", (utc_now(), actor, device_id)).rowcount
+        if not done:
+            if conn.execute("SELECT 1 FROM hub_device WHERE device_id = %s", (device_id,)).fetchone() is None:
+                raise Refusal("sync.unknown_device", device=device_id)
+            return  # already revoked
+        journal_append(conn, "revoke", device_id, {"by": actor})
+
+
+def list_devices(pg_url: str) -> list[dict]:
+    with connect(pg_url) as conn:
+        return conn.execute("SELECT device_id, username, role, scope_district, status, enrolled_at, revoked_at,"
+                            " last_seq, last_seen FROM hub_device ORDER BY enrolled_at").fetchall()
