@@ -196,3 +196,24 @@ def test_the_crl_is_issued_checked_and_embedded(store, commune_ca, catalogue, tm
     assert main(["ca", "list", "--db", str(store.path)]) == 0
     assert "départ" in capsys.readouterr().out
     assert find_user(store, "president")
+
+
+def test_ca_commands(demo_path, monkeypatch, capsys, tmp_path):
+    """The president sets the TSA and revokes from the command line; the administrator cannot."""
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "president-demo")
+    db = ["--db", str(demo_path)]
+    assert main(["ca", "tsa", *db, "--url", "https://tsa.example.ma/rfc3161"]) == 0
+    assert main(["ca", "tsa", *db, "--url", "ftp://tsa.example.ma"]) == 2
+    assert "invalide" in capsys.readouterr().err
+    assert main(["ca", "revoke", *db, "--account", "vicepresident", "--reason", "Fin de mandat"]) == 0
+    assert main(["ca", "revoke", *db, "--account", "vicepresident", "--reason", "encore"]) == 2  # already
+    assert main(["ca", "list", *db]) == 0
+    out = capsys.readouterr().out
+    assert "TSA: https://tsa.example.ma/rfc3161" in out and "vicepresident" in out and "Fin de mandat" in out
+    assert main(["ca", "tsa", *db, "--none"]) == 0
+    assert "Aucune autorité d'horodatage" in capsys.readouterr().out
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "admin-demo")
+    assert main(["ca", "revoke", *db, "--account", "president", "--reason", "coup de force", "--user", "admin"]) == 2
+    assert main(["ca", "crl", *db, "--out", str(tmp_path / "c.crl")]) == 0  # the demo CA's CRL, published
+    assert x509.load_pem_x509_crl((tmp_path / "c.crl").read_bytes()).issuer.rfc4514_string().startswith("CN=Commune")
+    assert main(["check", *db]) == 0
