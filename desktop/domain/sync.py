@@ -55,6 +55,8 @@ TABLES: dict[str, TableRule] = {
     "case_finding": TableRule("fact", _CASE, _p("case.manage"), ("case_id", "case_file")),
     "case_step": TableRule("command", _CASE, _p("case.manage"), ("case_id", "case_file")),
     "delegation": TableRule("command", _p("delegation.manage"), _p("delegation.manage")),
+    # the president's revocation of a signing certificate (trust, like delegations)
+    "certificate_revocation": TableRule("command", _p("delegation.manage"), _p("delegation.manage")),
     "decision": TableRule("command", _DECIDE, _DECIDE, ("case_id", "case_file")),
     "complaint": TableRule("command", _p("complaint.create"), _p("complaint.triage"), ("district_id",)),
     "complaint_inspection": TableRule("fact", _p("inspection.create", "complaint.triage"),
@@ -65,7 +67,7 @@ TABLES: dict[str, TableRule] = {
 # Parents before children, so that foreign keys hold while rows are applied in this order.
 ORDER = ("commune", "district", "user", "site", "authorisation", "programme", "programme_brigade", "complaint",
          "inspection", "finding", "attachment", "complaint_inspection", "case_file", "case_finding", "case_step",
-         "delegation", "decision")
+         "delegation", "certificate_revocation", "decision")
 # The roles whose devices hold the whole commune; an officer's holds its arrondissement.
 FULL_SCOPE_ROLES = frozenset({"coordinator", "president", "reviewer", "administrator"})
 # An account may change its own password on any device (no user.manage needed).
