@@ -196,7 +196,8 @@ class CaseDialog(QDialog):
 
     def do_advance(self) -> None:
         try:
-            advance(self.session.store, self.session.user, self.case_id, self.next_step.currentData(), self.result.text())
+            advance(self.session.store, self.session.user, self.case_id, self.next_step.currentData(), self.result.text(),
+                    catalogue=self.session.catalogue)
         except Exception as exc:  # noqa: BLE001 - the one presenter decides
             show_error(self, exc, self.tr)
             return

@@ -373,3 +373,40 @@ def test_a_complaint_acknowledgement_bears_the_day_of_receipt(store, catalogue, 
     from reports.documents import MONTHS_FR
     assert f"({received.day} {MONTHS_FR[received.month - 1]} {received.year})" in text
     assert f"({DAY.day} {MONTHS_FR[DAY.month - 1]} {DAY.year})" not in text  # not the day it is printed
+
+
+def test_the_ladder_waits_for_the_notice_to_be_signed_delivered_and_run_out(world):
+    from desktop.domain.ladder import LadderError
+    w = world
+    cat = load_catalogue()
+    case_id = make_case(w["store"], w["officer"], cat, ["HYG-01"])  # a closure after a 30-day notice
+    with pytest.raises(LadderError, match="notice_not_delivered"):  # nothing signed yet
+        advance(w["store"], w["coord"], case_id, "reinspection", "served")
+    notice = draft_for_current_step(w["commune"], case_id)
+    sign(w, notice)
+    with pytest.raises(LadderError, match="notice_not_delivered"):  # signed, not delivered
+        advance(w["store"], w["coord"], case_id, "reinspection", "served")
+    delivered = DAY - timedelta(days=10)
+    record_delivery(w["store"], w["coord"], notice, delivered, "main propre", "le gérant")
+    advance(w["store"], w["coord"], case_id, "reinspection", "served", on=delivered)
+    # the re-inspection falls due once the 30 days have run from delivery (then 5 days to do it)
+    assert current_step(w["store"], case_id).due_on == (delivered + timedelta(days=35)).isoformat()
+    with pytest.raises(LadderError) as refused:  # the deadline runs from delivery: not over yet
+        advance(w["store"], w["coord"], case_id, "decision", "not complied", on=DAY, catalogue=cat)
+    assert refused.value.code == "notice_deadline_running"
+    assert refused.value.params["ends"] == (delivered + timedelta(days=30)).isoformat()
+    advance(w["store"], w["coord"], case_id, "decision", "not complied", on=delivered + timedelta(days=30), catalogue=cat)
+    assert current_step(w["store"], case_id).step == "decision"
+
+
+def test_a_closure_is_not_reached_without_a_notice_even_after_awareness(world):
+    from desktop.domain.ladder import LadderError
+    w = world
+    cat = load_catalogue()
+    case_id = make_case(w["store"], w["officer"], cat, ["HYG-02"])  # awareness first; a closure at the end
+    assert current_step(w["store"], case_id).step == "awareness"
+    advance(w["store"], w["coord"], case_id, "reinspection", "advised")  # no notice: none to wait for
+    with pytest.raises(LadderError, match="notice_not_delivered"):
+        advance(w["store"], w["coord"], case_id, "decision", "not complied", catalogue=cat)
+    advance(w["store"], w["coord"], case_id, "formal_notice", "not complied", days=8)  # the notice comes first
+    assert kind_for_current_step(w["commune"], case_id) == "formal_notice"
