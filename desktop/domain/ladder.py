@@ -124,6 +124,7 @@ def working_days_after(start: date, days: int) -> date:
 
 # The three series of the register (legal review D, B5): arrêtés (decisions), notices (formal
 # notices, the art. 27 notice) and letters (referrals, requests for public force), counted apart.
+SERIES = ("arrete", "notice", "letter")
 LETTER_KINDS = ("referral_letter", "public_force_request")
 NOTICE_KINDS = ("formal_notice", "stop_and_fee")
 

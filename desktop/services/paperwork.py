@@ -15,7 +15,7 @@ from pathlib import Path
 from desktop.domain.auth import PermissionDenied, require
 from desktop.domain.catalogue import Catalogue, Violation
 from desktop.domain.errors import Refusal
-from desktop.domain.ladder import decision_kind, document_for, oversight_class
+from desktop.domain.ladder import decision_kind, document_for, document_series, oversight_class
 from desktop.services.commune import Commune
 from desktop.services.verification import check_signer_certificate
 from desktop.store.cases import case_steps, case_violations, current_step
@@ -238,7 +238,8 @@ def draft_decision(commune: Commune, case_id: str, kind: str, langs: tuple[str, 
     with store.transaction(user.id) as tx:
         return tx.insert("decision", {"case_id": case_id, "step_id": step_id, "kind": kind, "field_code": field_code,
                                       "langs": "+".join(langs), "content": dump_document(doc),
-                                      "oversight_class": oversight_class(kind, field_code)})
+                                      "oversight_class": oversight_class(kind, field_code),
+                                      "series": document_series(kind)})
 
 
 def _president(commune: Commune, delegation: Delegation | None = None) -> Signatory:
@@ -320,7 +321,8 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
         # re-read inside the write lock: another signature may have committed since (no lost update)
         if store.scalar("SELECT status FROM decision WHERE id = ?", (decision_id,)) != "draft":
             raise StoreError("already_signed", decision_id)
-        number = next_number(tx, on.year)
+        series = document_series(row["kind"])
+        number = next_number(tx.conn, series, on.year)
         doc.number, doc.issued_on, doc.signatory = f"{number}/{on.year}", on, signatory
         # the journal's head goes into the signature: each decision handed out anchors the chain
         head = store.conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone() or (0, "")
@@ -328,7 +330,7 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
                        reason=f"{row['kind']} {doc.number} — journal {head[0]}:{head[1]}", location=doc.place_fr)
         stored = store.attachments.put_bytes(pdf, "application/pdf")
         tx.update("decision", decision_id, {
-            "status": "signed", "year": on.year, "number": number, "content": dump_document(doc),
+            "status": "signed", "series": series, "year": on.year, "number": number, "content": dump_document(doc),
             "content_sha256": doc.content_hash(), "pdf_sha256": stored.sha256, "signed_on": on.isoformat(),
             "signed_by": user.id, "delegation_id": delegation_id})
         tx.insert("attachment", {"sha256": stored.sha256, "mime": "application/pdf", "size": stored.size,

@@ -89,9 +89,10 @@ class PreviewDialog(QDialog):
 
 
 def decision_file_name(session: Session, decision_id: str) -> str:
-    """``arrete-13-2026.pdf`` once numbered, ``projet-<kind>.pdf`` before."""
+    """``closure-13-2026.pdf`` once numbered (the kind tells the series apart: each is numbered on its
+    own), ``projet-<kind>.pdf`` before."""
     row, _doc = document(session.store, decision_id)
-    return f"arrete-{row['number']}-{row['year']}.pdf" if row["number"] else f"projet-{row['kind']}.pdf"
+    return f"{row['kind']}-{row['number']}-{row['year']}.pdf" if row["number"] else f"projet-{row['kind']}.pdf"
 
 
 def open_pdf(pdf: bytes, name: str) -> Path:

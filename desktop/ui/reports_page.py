@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
                                QProgressDialog, QPushButton, QVBoxLayout, QWidget)
 
+from reports.counting import count
 from reports.numbers import grouped
 from desktop.services.report import write_report
 from desktop.store.indicators import Scope, compute
@@ -137,7 +138,12 @@ class ReportsPage(QWidget):
         funnel = (" ← " if tr.rtl else " → ").join(f"{tr('funnel.' + r['rung'])} {grouped(r['count'])}" for r in ind.funnel)
         self.kpis.setText(tr("dash.kpis", n=grouped(ind.inspections), violations=grouped(violations),
                              previous=grouped(ind.previous_inspections),
-                             complaints=grouped(ind.complaints.get("received", 0)), overdue=grouped(ind.overdue_steps)) + "<br>" + funnel)
+                             complaints=grouped(ind.complaints.get("received", 0)), overdue=grouped(ind.overdue_steps))
+                           # signed documents apart from the cases' ladder steps (legal review B5)
+                           + "<br>" + tr("dash.signed", documents=" · ".join(
+                               count(ind.decisions.get(k, 0), noun, tr.lang, spelled=False)
+                               for k, noun in (("signed", "decisions"), ("notices", "notices"), ("letters", "letters"))))
+                           + "<br>" + tr("dash.steps") + " " + funnel)
         labels = self.session.labels
         self.by_field.set_items([(c, labels.field(c), n) for c, n in ind.by_field[:12]])
         self.by_district.set_items([(d["id"], d["name_ar"] if tr.rtl else d["name_fr"], d["inspections"])

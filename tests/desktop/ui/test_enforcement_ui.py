@@ -104,7 +104,7 @@ def test_case_dialog_signs_a_notice(qtbot, president_session, store, demo_path, 
     assert f"{number}/{date.today().year}" in box.text()
     [opener] = [b for b in box.buttons() if b.text() == "Ouvrir le PDF"]
     opener.click()
-    assert opened[0].name == f"arrete-{number}-{date.today().year}.pdf"
+    assert opened[0].name == f"formal_notice-{number}-{date.today().year}.pdf"
     assert opened[0].read_bytes() == decision_pdf(president_session.commune, decision_id)[1]
     assert opened[0].read_bytes() != pdf  # the signed file, not the draft
 

@@ -21,6 +21,11 @@ def test_dashboard_bar_opens_the_matching_inspections(qtbot, make_session, store
     page.refresh()
     expected = store.scalar("SELECT count(*) FROM inspection WHERE inspected_at >= '2026-01-01' AND inspected_at < '2026-04-01'")
     assert page.indicators.inspections == expected
+    # signed documents by series, apart from the steps the cases reached (legal review B5)
+    arretes = store.scalar("SELECT count(*) FROM decision WHERE status = 'signed' AND series = 'arrete'"
+                           " AND signed_on >= '2026-01-01' AND signed_on < '2026-04-01'")
+    kpis = page.kpis.text()
+    assert f"Documents signés : {arretes} arrêté" in kpis and "Étapes atteintes par les dossiers" in kpis
     chart = page.by_field
     top, row, _l, _b = chart._geometry()
     key = chart.key_at(top + row / 2)
