@@ -19,6 +19,7 @@ from desktop.domain.ladder import decision_kind, document_for, document_series, 
 from desktop.services.commune import Commune
 from desktop.services.verification import check_signer_certificate
 from desktop.store.cases import case_steps, case_violations, current_step
+from desktop.store.commune import CommuneInfo, get_commune
 from desktop.store.complaints import get_complaint
 from desktop.store.db import Store
 from desktop.store.decisions import document, dump_document, next_number
@@ -107,8 +108,16 @@ def _legal_bases(catalogue: Catalogue, violations: list[Violation], lang: str, k
     return "\n".join(bases)
 
 
+def governor_title(info: CommuneInfo | None, lang: str) -> str:
+    """The governor as the commune set his title (``commune set --governor-ar``), else the
+    catalogue's default (Casablanca's wali-governor)."""
+    own = (info.governor_ar if lang == "ar" else info.governor_fr) if info else ""
+    return own or phrases()["governor"][lang]
+
+
 def _facts(store: Store, catalogue: Catalogue, case_id: str, kind: str | None = None) -> tuple[dict, dict, str]:
     """The placeholder values of a case's documents, Arabic and French, and its police field."""
+    info = get_commune(store)
     cases = store.query("SELECT c.field_code, s.name, s.address, s.owner_name, s.owner_id_kind, s.owner_id_number,"
                         " d.name_ar AS district_ar, d.name_fr AS district_fr FROM case_file c JOIN site s ON s.id = c.site_id"
                         " LEFT JOIN district d ON d.id = s.district_id WHERE c.id = ?", (case_id,))
@@ -179,7 +188,7 @@ def _facts(store: Store, catalogue: Catalogue, case_id: str, kind: str | None = 
             owner += f" ({id_kind} {case['owner_id_number']})"
         measure = p["measures"][decision_kind(violations)]
         chosen = p["authorities"].get(authority, p["authorities"]["urbanism_controller"])
-        governor = p["governor"][lang]
+        governor = governor_title(info, lang)
         return {**common, "owner": owner, "deadline_period": count(deadline, "days", lang),
                 "notice_period": count(notice_days, "days", lang), "findings": p["findings_joiner"][lang].join(measured),
                 "legal_bases": _legal_bases(catalogue, violations, lang, kind), "next_measure": measure[lang],
@@ -191,10 +200,10 @@ def _facts(store: Store, catalogue: Catalogue, case_id: str, kind: str | None = 
 
 def _header(commune: Commune, district_ar: str, district_fr: str) -> tuple[list[str], list[str]]:
     c = commune.info
-    ar = [*_phrase_list("kingdom", "ar"), c.wilaya_ar if c else "", c.name_ar if c else ""]
-    fr = [*_phrase_list("kingdom", "fr"), c.wilaya_fr if c else "", c.name_fr if c else ""]
-    # No arrondissement line: the documents are the commune president's, not the arrondissement's
-    # (legal review B7); the site's address says where.
+    ar = [*_phrase_list("kingdom", "ar"), *((c.wilaya_ar, c.prefecture_ar, c.name_ar) if c else ())]
+    fr = [*_phrase_list("kingdom", "fr"), *((c.wilaya_fr, c.prefecture_fr, c.name_fr) if c else ())]
+    # Wilaya, prefecture («عمالة الدار البيضاء»), commune; no arrondissement line: the documents are
+    # the commune president's, not the arrondissement's (legal review B7); the address says where.
     return [x for x in ar if x], [x for x in fr if x]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from desktop.domain.catalogue import Catalogue
 from desktop.i18n import Translator
-from desktop.services.paperwork import phrases
+from desktop.services.paperwork import governor_title, phrases
 from desktop.store.commune import get_commune
 from desktop.store.db import Store
 from desktop.store.files import write_atomic
@@ -65,7 +65,7 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
     if not ind.inspections:
         summary.append(tr("rep.empty_period"))
     # An information report sent to the governor (OL 113-14 arts 106 and 272; no text requires it).
-    governor = phrases()["governor"][lang]
+    governor = governor_title(commune, lang)
     sections = [Section(tr("rep.sec_addressee"), [tr("rep.addressee", governor=governor), tr("rep.frame"),
                                                   tr("rep.issued_on", day=today.strftime('%d/%m/%Y'))]),
                 Section(tr("rep.sec_summary"), summary)]
@@ -126,6 +126,7 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
     sections.append(Section(tr("rep.sec_signature"), [capacity, (commune.president_ar if ar else commune.president_fr)
                                                       if commune else ""]))
     header = [tr("rep.kingdom"), tr("rep.ministry")] + ([commune.wilaya_ar if ar else commune.wilaya_fr,
+                                                          commune.prefecture_ar if ar else commune.prefecture_fr,
                                                           commune.name_ar if ar else commune.name_fr] if commune else [])
     return ReportData(lang, tr("rep.title"), period, [h for h in header if h], sections, tr("rep.toc"), tr("rep.page"))
 

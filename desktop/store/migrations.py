@@ -324,6 +324,8 @@ ROW_HASHES_FROM = 6
 # and ``series`` appended. Numbers already given stay as they were (they are printed on signed
 # documents); each series goes on from its own highest number. Letters already registered lose the
 # art. 116 deadline they were wrongly given (no decision delivered to a person).
+# The commune's prefecture («عمالة الدار البيضاء») heads its documents under the wilaya, and the
+# governor's exact title is the commune's to set (legal review B7).
 _DECISION_COLUMNS = ("id, case_id, step_id, kind, field_code, year, number, status, langs, content, content_sha256,"
                      " pdf_sha256, signed_on, signed_by, delegation_id, oversight_class, delivered_on, delivery_method,"
                      " delivery_receiver, transmitted_on, receipt_on, governor_observation, appeal_on, appeal_ref,"
@@ -363,6 +365,10 @@ ALTER TABLE decision_v7 RENAME TO decision;
 CREATE INDEX decision_case ON decision(case_id);
 CREATE INDEX decision_register ON decision(series, year, number);
 {_no_delete("decision")}
+ALTER TABLE commune ADD COLUMN prefecture_ar TEXT NOT NULL DEFAULT '';
+ALTER TABLE commune ADD COLUMN prefecture_fr TEXT NOT NULL DEFAULT '';
+ALTER TABLE commune ADD COLUMN governor_ar TEXT NOT NULL DEFAULT '';
+ALTER TABLE commune ADD COLUMN governor_fr TEXT NOT NULL DEFAULT '';
 """
 
 MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4), (5, M5), (6, M6), (7, M7)]

@@ -410,3 +410,22 @@ def test_a_closure_is_not_reached_without_a_notice_even_after_awareness(world):
         advance(w["store"], w["coord"], case_id, "decision", "not complied", catalogue=cat)
     advance(w["store"], w["coord"], case_id, "formal_notice", "not complied", days=8)  # the notice comes first
     assert kind_for_current_step(w["commune"], case_id) == "formal_notice"
+
+
+def test_the_header_names_the_prefecture_and_the_governor_title_is_the_communes(world):
+    from desktop.store.commune import set_identity
+    w = world
+    admin = make_user(w["store"], "administrator")
+    with pytest.raises(PermissionError):
+        set_identity(w["store"], w["president"], prefecture_ar="عمالة")
+    set_identity(w["store"], admin, prefecture_ar="عمالة الاختبار", prefecture_fr="Préfecture de test",
+                 governor_ar="السيد عامل عمالة الاختبار", governor_fr="M. le Gouverneur de la préfecture de test")
+    cat = load_catalogue()
+    case_id = make_case(w["store"], w["officer"], cat, ["URB-01"])
+    letter = draft_for_current_step(w["commune"], case_id)
+    sign(w, letter)
+    text = text_of(w, letter)
+    ar = arabic_page(text)
+    visa_order(ar, "ولاية الاختبار", "عمالة الاختبار", "جماعة الاختبار")  # wilaya, prefecture, commune
+    assert "السيد عامل عمالة الاختبار" in ar and "M. le Gouverneur de la préfecture de test" in text
+    assert "والي جهة الدار البيضاء" not in ar
