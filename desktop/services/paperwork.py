@@ -8,6 +8,7 @@ and signs it (PAdES) in one transaction; only the president or a delegate in for
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,9 @@ from reports.counting import NOUNS, count
 from reports.signing import read_pkcs12, sign_pdf
 from reports.documents import (DocumentData, Delegation, Signatory, gregorian_text, load_templates, render_document,
                                signing_gaps, validate_document)
+
+
+ARABIC = re.compile("[\u0600-\u06ff]")
 
 
 class NotAuthorisedToSign(PermissionDenied):
@@ -366,7 +370,15 @@ def complaint_letter(commune: Commune, complaint_id: str, kind: str, langs: tupl
     received = gregorian_text(date.fromisoformat(c["received_on"]))
     summary = c["description"] if len(c["description"]) <= 220 else c["description"][:217] + "…"
     default = p["district_president"] if c["complainant_kind"] == "district_president" else p["complainant_default"]
+    if c["complainant_kind"] == "district_president" and c["district_id"]:  # which arrondissement (review B8)
+        names = commune.store.query("SELECT name_ar, name_fr FROM district WHERE id = ?", (c["district_id"],))
+        if names:
+            default = {lang: p["district_president_named"][lang].format(district=names[0][f"name_{lang}"])
+                       for lang in ("ar", "fr")}
     answer = c["answer_text"] or "…"
+    # The answer is recorded once, in the language it was written in: the French letter says so
+    # rather than passing Arabic off as French (review B8).
+    answer_fr = p["answer_in_arabic"]["fr"] + answer if ARABIC.search(answer) else answer
     common = {"complaint_ref": c["reference"], "received_date": received, "complaint_summary": summary}
     header_ar = [*_phrase_list("kingdom", "ar"), info.name_ar if info else ""]
     header_fr = [*_phrase_list("kingdom", "fr"), info.name_fr if info else ""]
@@ -377,6 +389,6 @@ def complaint_letter(commune: Commune, complaint_id: str, kind: str, langs: tupl
                                  date.today().isoformat())[:10])
     doc = DocumentData(kind, c["reference"], issued, place_ar, place_fr, header_ar, header_fr,
                        {**common, "complainant": c["complainant_name"] or default["ar"], "answer_text": answer},
-                       {**common, "complainant": c["complainant_name"] or default["fr"], "answer_text": answer},
+                       {**common, "complainant": c["complainant_name"] or default["fr"], "answer_text": answer_fr},
                        Signatory(info.president_ar if info else "", info.president_fr if info else ""), langs)
     return render_document(doc)

@@ -429,3 +429,29 @@ def test_the_header_names_the_prefecture_and_the_governor_title_is_the_communes(
     visa_order(ar, "ولاية الاختبار", "عمالة الاختبار", "جماعة الاختبار")  # wilaya, prefecture, commune
     assert "السيد عامل عمالة الاختبار" in ar and "M. le Gouverneur de la préfecture de test" in text
     assert "والي جهة الدار البيضاء" not in ar
+
+
+def test_complaint_letters_name_the_arrondissement_inform_under_law_09_08_and_do_not_pass_arabic_as_french(
+        store, catalogue, tmp_path):
+    from desktop.services.paperwork import complaint_letter
+    from desktop.store.users import authenticate
+    commune = Commune(store.path, store, catalogue, user=authenticate(store, "president", "president-demo"))
+
+    def letter(complaint_id, kind):
+        path = tmp_path / f"{complaint_id}-{kind}.pdf"
+        path.write_bytes(complaint_letter(commune, complaint_id, kind, ("ar", "fr")))
+        return " ".join(BIDI.sub("", subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                                    check=True).stdout).split())
+    row = store.query("SELECT c.id, d.name_ar, d.name_fr FROM complaint c JOIN district d ON d.id = c.district_id"
+                      " WHERE c.complainant_kind = 'district_president' AND c.complainant_name = '' LIMIT 1")
+    assert row, "the demo has letters from arrondissement presidents"
+    if row:
+        text = letter(row[0]["id"], "complaint_ack")
+        assert f"M. le Président de l'arrondissement {row[0]['name_fr']}" in text
+        assert row[0]["name_ar"] in arabic_page(text)
+    any_ack = store.scalar("SELECT id FROM complaint LIMIT 1")
+    text = letter(any_ack, "complaint_ack")
+    assert "09.08" in arabic_page(text) and "loi n° 09-08" in text and "La commune s'engage" in text
+    answered = store.scalar("SELECT id FROM complaint WHERE answered_on IS NOT NULL AND answer_text <> '' LIMIT 1")
+    text = letter(answered, "complaint_answer")
+    assert "(Réponse rédigée en arabe :)" in text.split("Royaume du Maroc")[1]
