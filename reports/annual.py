@@ -244,7 +244,7 @@ def _map(p: _Page, figure: MapFigure) -> None:
         cx = sum(c[0] for c in ring) / len(ring)
         cy = sum(c[1] for c in ring) / len(ring)
         sx, sy = xy(cx, cy)
-        text = label if value is None else f"{label} {value:.1f}"
+        text = label if value is None else f"{label} {grouped(value, 1, comma=not p.rtl)}"
         line = break_lines(text, document_font(), 6.5, 120, p.rtl)[0]
         draw_line(p.c, line, sx - line.width / 2, sy)
     p.y -= box_h + 6
@@ -261,8 +261,9 @@ def _legend_swatches(p: _Page, breaks: list[float]) -> None:
     labels = []
     for k in range(5):
         lo, hi = bounds[k], bounds[k + 1]
-        labels.append(f"< {grouped(hi, 1)}" if lo is None else f"> {grouped(lo, 1)}" if hi is None
-                      else f"{grouped(lo, 1)}–{grouped(hi, 1)}")
+        fmt = lambda v: grouped(v, 1, comma=not p.rtl)  # noqa: E731 - the French decimal comma
+        labels.append(f"< {fmt(hi)}" if lo is None else f"> {fmt(lo)}" if hi is None
+                      else fmt(lo) if fmt(lo) == fmt(hi) else f"{fmt(lo)}–{fmt(hi)}")
     size, slot = 8.0, TEXT_W / 5
     p.need(size * 2.4)
     y = p.y - size - 2

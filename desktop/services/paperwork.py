@@ -27,6 +27,7 @@ from desktop.store.decisions import document, dump_document, next_number
 from desktop.store.errors import StoreError
 from desktop.store.users import User, password_reset
 from reports.counting import NOUNS, count
+from reports.numbers import decimal_text
 from reports.signing import read_pkcs12, sign_pdf
 from reports.documents import (DocumentData, Delegation, Signatory, gregorian_text, load_templates, render_document,
                                signing_gaps, validate_document)
@@ -184,7 +185,7 @@ def _facts(store: Store, catalogue: Catalogue, case_id: str, kind: str | None = 
                 if v.measure.unit in NOUNS and float(value).is_integer():
                     label += f" ({count(int(value), v.measure.unit, lang, spelled=False)})"
                 else:
-                    label += f" ({value:g} {unit})".replace(" )", ")")
+                    label += f" ({decimal_text(value, lang)} {unit})".replace(" )", ")")
             measured.append(label)
         owner = case["owner_name"] or p["owner_default"][lang]
         if case["owner_id_number"]:

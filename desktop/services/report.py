@@ -19,15 +19,17 @@ from reports.numbers import grouped
 CELL_DEG = 0.004  # about 400 m: the density map's cells
 
 
-def _n(value) -> str:
-    return grouped(value, 0 if isinstance(value, int) else 1)
+def number_text(value, comma: bool = False) -> str:
+    """A count or a rate, grouped; ``comma``: the French decimal comma (1,3)."""
+    return grouped(value, 0 if isinstance(value, int) else 1, comma=comma)
 
 
-def _pct(value: float | None) -> str:
+def share_text(value: float | None, comma: bool = False) -> str:
     """A share; under 1 % with one decimal, so that 350 inspections of 89,334 read 0.4 %, not 0 %."""
     if value is None:
         return "—"
-    return f"{value * 100:.1f}%" if 0 < value < 0.01 else f"{value * 100:.0f}%"
+    text = f"{value * 100:.1f}%" if 0 < value < 0.01 else f"{value * 100:.0f}%"
+    return text.replace(".", ",") if comma else text
 
 
 def density_cells(store: Store, scope: Scope) -> list[tuple]:
@@ -41,6 +43,8 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
                  cancelled=lambda: False, progress=None) -> ReportData:
     tr = Translator(lang)
     ar = lang == "ar"
+    _n = lambda v: number_text(v, not ar)  # noqa: E731 - French decimals take a comma
+    _pct = lambda v: share_text(v, not ar)  # noqa: E731
     ind = ind or compute(store, scope, cancelled=cancelled, progress=progress)
     commune = get_commune(store)
     field = lambda code: catalogue.field(code).label(lang) if catalogue.has_field(code) else code  # noqa: E731

@@ -56,6 +56,13 @@ def text_of(w, decision_id) -> str:
     return " ".join(BIDI.sub("", out).split())
 
 
+def pages_of(w, decision_id) -> list[str]:
+    path = w["tmp"] / f"{decision_id}-pages.pdf"
+    path.write_bytes(signed_pdf(w["store"], decision_id))
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return [" ".join(BIDI.sub("", page).split()) for page in out.split("\f") if page.strip()]
+
+
 def flat(text: str) -> str:
     """Without spaces: pdftotext moves the space around a number inside Arabic."""
     return re.sub(r"\s+", "", text)
@@ -228,6 +235,10 @@ def test_ruin_order_rests_on_the_expertise_and_has_the_urgent_appeal(world):
     ar = arabic_page(text)
     no_placeholder_left(text)
     assert "EXP-2026-31" in ar and "آيلة للسقوط" in ar and "وكيل اتحاد الملاك" in ar and "شاغلوها" in ar
+    # The signature does not stand alone on a page: an article is printed on the page it closes.
+    for page in pages_of(w, draft):
+        if "حرر ب" in page or "Fait à" in page:
+            assert "المادة" in page or "Article" in page, page
     assert "عن طريق السلطة الإدارية المحلية" in ar and "قاضيا للأمور المستعجلة" in ar and "يوقف الطعن" in ar
     assert "عشرة (10) أيام" in ar.replace("( 10)", "(10)").replace("(10 )", "(10)") or "عشرة" in ar
 
