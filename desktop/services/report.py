@@ -9,6 +9,7 @@ from pathlib import Path
 from desktop.domain.catalogue import Catalogue
 from desktop.i18n import Translator
 from desktop.services.paperwork import governor_title, phrases
+from desktop.services.report_governor import annex, governor_sections
 from desktop.store.commune import get_commune
 from desktop.store.db import Store
 from desktop.store.files import write_atomic
@@ -107,6 +108,7 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
               [[tr("auth." + r["authority"]), _n(r["sent"]), _n(r["followed_up"])] for r in ind.referrals], [3, 1, 1]),
         Table(tr("rep.decisions"), [tr("rep.item"), tr("rep.count")],
               [[tr(f"rep.dec_{k}"), _n(v)] for k, v in ind.decisions.items()], [4, 1])]))
+    sections += governor_sections(store, catalogue, scope, ind, tr, _n, _pct)
     sections.append(Section(tr("rep.sec_complaints"), [], [
         Table(tr("rep.complaints"), [tr("rep.item"), tr("rep.count")],
               [[tr(f"rep.cp_{k}"), _n(v)] for k, v in ind.complaints.items()], [4, 1])]))
@@ -129,6 +131,7 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
         commune=(commune.name_ar if ar else commune.name_fr).replace(phrases()["place_prefix"][lang], "") if commune else "")
     sections.append(Section(tr("rep.sec_signature"), [capacity, (commune.president_ar if ar else commune.president_fr)
                                                       if commune else ""]))
+    sections.append(annex(store, scope, tr))  # each document signed, after the signature
     header = [tr("rep.kingdom"), tr("rep.ministry")] + ([commune.wilaya_ar if ar else commune.wilaya_fr,
                                                           commune.prefecture_ar if ar else commune.prefecture_fr,
                                                           commune.name_ar if ar else commune.name_fr] if commune else [])
