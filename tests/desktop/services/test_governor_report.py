@@ -62,3 +62,22 @@ def test_the_arabic_report_counts_and_names_the_sections(world):  # noqa: F811
     flat = "".join(text.split())  # pdftotext moves the spaces around numbers and colons in Arabic
     assert "ملحق:قائمةالوثائقالموقعة" in flat and "التفويضاتالسارية" in flat and "غيرمسجلفيالتطبيق" in flat
     assert "قرار·0إعذار·1مراسلة" in flat  # counted nouns (reports/counting.py)
+
+
+def test_a_comparison_with_a_period_the_data_do_not_cover_is_flagged(world):  # noqa: F811
+    from tests.builders import make_inspection
+    w = world
+    cat = load_catalogue()
+    at = lambda d: d.strftime("%Y-%m-%dT10:00:00Z")  # noqa: E731
+    make_inspection(w["store"], w["officer"], cat, field_code="hygiene", inspected_at=at(DAY - timedelta(days=40)))
+    for k in range(3):
+        make_inspection(w["store"], w["officer"], cat, field_code="hygiene", inspected_at=at(DAY - timedelta(days=k + 1)))
+    scope = Scope(DAY - timedelta(days=30), DAY + timedelta(days=1))  # previous: 61 to 31 days ago, data from day 40
+    text, _pdf = report_text(w, "fr", scope)
+    flat = " ".join(text.split())
+    assert "+200%" in flat and "la période précédente n'est pas entièrement couverte" in flat
+    make_inspection(w["store"], w["officer"], cat, field_code="hygiene", inspected_at=at(DAY - timedelta(days=15)))
+    covered = Scope(DAY - timedelta(days=10), DAY + timedelta(days=1))  # previous: 21 to 11 days ago, after day 40
+    text, _pdf = report_text(w, "fr", covered)
+    flat = " ".join(text.split())
+    assert "+200%" in flat and "pas entièrement couverte" not in flat
