@@ -18,6 +18,7 @@ from desktop.domain.ladder import TRANSITIONS
 from desktop.services.paperwork import decision_pdf, draft_for_current_step, kind_for_current_step, sign_decision
 from desktop.store.cases import advance, case_decisions, case_header, case_steps, case_violations, current_step
 from desktop.store.decisions import document, record_delivery
+from desktop.ui.case_facts import FactsPanel
 from desktop.ui.errors import attempt, show_error
 from desktop.ui.session import Session
 from reports.raster import pdf_pages_png
@@ -119,6 +120,9 @@ class CaseDialog(QDialog):
         self.steps.setHorizontalHeaderLabels([self.tr(k) for k in ("case.step", "case.opened", "case.due", "case.done", "case.result")])
         self.steps.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.steps, 1)
+        self.facts_panel = FactsPanel(session, case_id, self)  # the facts signing needs (legal review A1)
+        self.facts_panel.changed.connect(self.refresh)
+        layout.addWidget(self.facts_panel)
         action = QHBoxLayout()
         self.next_step = QComboBox(objectName="case_next_step")
         self.result = QLineEdit(objectName="case_result", placeholderText=self.tr("case.result_hint"))
@@ -181,6 +185,7 @@ class CaseDialog(QDialog):
         self.draft_button.setText(tr("case.draft_kind", doc=tr("doc." + kind)) if named else tr("case.draft"))
         self.draft_button.setToolTip(tr("case.draft_hint", doc=tr("doc." + kind), step=tr(f"step.{current.step}"))
                                      if named and current else tr("case.no_document_for_step"))
+        self.facts_panel.refresh()
         self.documents.clear()
         for d in case_decisions(store, self.case_id):
             number = f"{d['number']}/{d['year']}" if d["number"] else tr("case.draft_label")
