@@ -33,6 +33,9 @@ NOUNS: dict[str, Noun] = {
     "notices": Noun("إعذار", "إعذارين", "إعذارات", "إعذارا", False, "mise en demeure", "mises en demeure"),
     "letters": Noun("مراسلة", "مراسلتين", "مراسلات", "مراسلة", True, "lettre", "lettres"),
     "officers": Noun("عون", "عونين", "أعوان", "عونا", False, "agent", "agents"),
+    "inspections": Noun("مراقبة", "مراقبتين", "مراقبات", "مراقبة", True, "contrôle", "contrôles"),
+    "cases": Noun("ملف مخالفة", "ملفي مخالفة", "ملفات مخالفة", "ملف مخالفة", False, "dossier", "dossiers"),
+    "complaints": Noun("شكاية", "شكايتين", "شكايات", "شكاية", True, "plainte", "plaintes"),
 }
 # 3..10, form used with a masculine noun (feminine-looking) and with a feminine noun.
 _WORDS_M = {3: "ثلاثة", 4: "أربعة", 5: "خمسة", 6: "ستة", 7: "سبعة", 8: "ثمانية", 9: "تسعة", 10: "عشرة"}

@@ -448,11 +448,11 @@ def _render_language(canvas: Canvas, data: DocumentData, t: _Filled, lang: str) 
     place = data.place_ar if ar else data.place_fr
     when = (f"حرر ب{place} في {hijri_then_gregorian(data.issued_on, 'ar')}" if ar
             else f"Fait à {place}, le {hijri_then_gregorian(data.issued_on, 'fr')}")
-    # The signature never stands alone on a page: the last article, the place and date and the
-    # signatory move to the next page together when they do not fit.
+    # The signature never stands alone on a page: the last article, the place and date, the
+    # signatory and the appeal notice move to the next page together when they do not fit.
     last = (article_label(len(t.articles) + 1, lang) + t.execution if t.articles else t.execution) if t.execution else ""
     w.need((w.height(last, 11.5, gap=10) if last else 0) + w.height(when, 11.5, gap=10)
-           + _signature_height(w, data, lang))
+           + _signature_height(w, data, lang) + (w.height(t.appeal, 9.5, gap=4) if t.appeal else 0))
     if last:
         w.paragraph(last, size=11.5, gap=10)
     w.paragraph(when, size=11.5, align="end", gap=10)

@@ -15,6 +15,7 @@ from desktop.store.db import Store
 from desktop.store.files import write_atomic
 from desktop.store.indicators import Indicators, Scope, compute
 from reports.annual import BarChart, MapFigure, ReportData, Section, Table, render_report
+from reports.counting import count
 from reports.numbers import grouped
 
 CELL_DEG = 0.004  # about 400 m: the density map's cells
@@ -58,10 +59,14 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
     if ind.previous_inspections:
         change = (ind.inspections - ind.previous_inspections) / ind.previous_inspections
     violations = sum(n for o, n in ind.by_outcome if o == "violations")
+    counted = {key: count(value, noun, lang, spelled=False) for key, noun, value in (
+        ("n_counted", "inspections", ind.inspections), ("cases_counted", "cases", ind.funnel[0]["count"] if ind.funnel else 0),
+        ("signed_counted", "decisions", ind.decisions.get("signed", 0)),
+        ("complaints_counted", "complaints", ind.complaints.get("received", 0)))}
     summary = [tr("rep.summary", n=_n(ind.inspections), violations=_n(violations),
                   rate=_pct(violations / ind.inspections if ind.inspections else None),
                   cases=_n(ind.funnel[0]["count"] if ind.funnel else 0), signed=_n(ind.decisions.get("signed", 0)),
-                  complaints=_n(ind.complaints.get("received", 0)))]
+                  complaints=_n(ind.complaints.get("received", 0)), **counted)]
     if change is not None:
         summary.append(tr("rep.compare", previous=_n(ind.previous_inspections), change=f"{change * 100:+.0f}%"))
         first = store.scalar("SELECT min(inspected_at) FROM inspection WHERE deleted_at IS NULL")

@@ -151,7 +151,8 @@ def test_withdrawn_delegation_no_longer_signs(store, people, p12, catalogue):
 def test_failed_signature_takes_no_number(store, people, p12, catalogue):
     draft = _draft(store, people, catalogue, "hygiene")
     year = date.today().year
-    before = store.scalar("SELECT max(number) FROM decision WHERE year = ?", (year,))
+    series = store.scalar("SELECT series FROM decision WHERE id = ?", (draft,))  # each series is numbered on its own
+    before = store.scalar("SELECT coalesce(max(number), 0) FROM decision WHERE year = ? AND series = ?", (year, series))
     journal = store.scalar("SELECT count(*) FROM journal")
     with pytest.raises(SigningError):
         sign(store, people["president"], draft, p12["president"], "wrong")
