@@ -130,6 +130,13 @@ class ReportsPage(QWidget):
         return Scope(self.date_from.date().toPython(), self.date_to.date().toPython() + timedelta(days=1),
                      self.district.currentData(), self.field.currentData())
 
+    def _partial_previous(self, ind) -> str:
+        """A warning when the data do not cover the previous period the comparison uses (E12)."""
+        first = self.session.store.scalar("SELECT min(inspected_at) FROM inspection WHERE deleted_at IS NULL")
+        if not first or first[:10] <= ind.scope.previous().start.isoformat():
+            return ""
+        return " · " + self.tr("dash.previous_partial", first=first[:10])
+
     def refresh(self) -> None:
         tr = self.tr
         ind = compute(self.session.store, self.scope(), with_previous=True)
@@ -143,6 +150,7 @@ class ReportsPage(QWidget):
                            + "<br>" + tr("dash.signed", documents=" · ".join(
                                count(ind.decisions.get(k, 0), noun, tr.lang, spelled=False)
                                for k, noun in (("signed", "decisions"), ("notices", "notices"), ("letters", "letters"))))
+                           + self._partial_previous(ind)
                            + "<br>" + tr("dash.steps") + " " + funnel)
         labels = self.session.labels
         self.by_field.set_items([(c, labels.field(c), n) for c, n in ind.by_field[:12]])
