@@ -36,6 +36,7 @@ class Table:
     columns: list[str]
     rows: list[list[str]]
     widths: list[float] | None = None  # relative
+    size: float = 9.5  # a wide table (the annex) takes a smaller type
 
 
 @dataclass
@@ -116,21 +117,28 @@ def _aligned(w: float, align: str, rtl: bool, x0: float, width: float) -> float:
     return x0
 
 
-def _cell(c: Canvas, text: str, x0: float, width: float, y: float, size: float, rtl: bool, bold: bool = False,
-          numeric: bool = False) -> None:
-    lines = break_lines(text, document_font(bold), size, width - 6, rtl)
-    line = lines[0] if lines else None
-    if line is None:
-        return
-    if numeric or rtl:  # figures line up on the right, like the Arabic text and the headers
-        x = x0 + width - 3 - line.width
-    else:
-        x = x0 + 3
-    draw_line(c, line, x, y)
+LINE_H = 11.5  # a line inside a table cell
+MAX_CELL_LINES = 3
+
+
+def _cell_lines(text: str, width: float, size: float, rtl: bool, bold: bool = False) -> list:
+    """A cell's text broken to its width, at most MAX_CELL_LINES lines (the last one cut)."""
+    return break_lines(text, document_font(bold), size, width - 6, rtl)[:MAX_CELL_LINES]
+
+
+def _cell(c: Canvas, lines: list, x0: float, width: float, y: float, rtl: bool, numeric: bool = False) -> None:
+    """Draw a cell's lines from ``y`` (the first line's baseline) down."""
+    for k, line in enumerate(lines):
+        if numeric or rtl:  # figures line up on the right, like the Arabic text and the headers
+            x = x0 + width - 3 - line.width
+        else:
+            x = x0 + 3
+        draw_line(c, line, x, y - k * LINE_H)
 
 
 def _table(p: _Page, t: Table) -> None:
-    size, row_h = 9.5, 17
+    """A table whose cells wrap (headers included): no label is cut off."""
+    size = t.size
     n = len(t.columns)
     rel = t.widths or [1.0] * n
     widths = [TEXT_W * r / sum(rel) for r in rel]
@@ -144,19 +152,23 @@ def _table(p: _Page, t: Table) -> None:
             xs.append(x)
             x += w
     numeric = [all(_is_number(r[k]) for r in t.rows if r[k] not in ("", "—")) and any(r[k] for r in t.rows) for k in range(n)]
+    heads = [_cell_lines(title, widths[k], size, p.rtl, bold=True) for k, title in enumerate(t.columns)]
+    head_h = max(len(h) for h in heads) * LINE_H + 5.5
 
     def header() -> None:
         p.c.setFillColor(HexColor("#e8edf1"))
-        p.c.rect(MARGIN, p.y - row_h, TEXT_W, row_h, stroke=0, fill=1)
+        p.c.rect(MARGIN, p.y - head_h, TEXT_W, head_h, stroke=0, fill=1)
         p.c.setFillColor(HexColor("#000000"))
-        for k, title in enumerate(t.columns):
-            _cell(p.c, title, xs[k], widths[k], p.y - row_h + 5, size, p.rtl, bold=True)
-        p.y -= row_h
+        for k, lines in enumerate(heads):
+            _cell(p.c, lines, xs[k], widths[k], p.y - LINE_H + 1, p.rtl)
+        p.y -= head_h
 
-    p.need(row_h * 3 + 20)
+    p.need(head_h + LINE_H * 2 + 26)
     p.text(t.title, size=11.5, bold=True, gap=2)
     header()
     for r, row in enumerate(t.rows):
+        cells = [_cell_lines(str(value), widths[k], size, p.rtl) for k, value in enumerate(row)]
+        row_h = max((len(c) for c in cells), default=1) * LINE_H + 5.5
         if p.y - row_h < MARGIN + 20:
             p.new_page()
             header()
@@ -164,8 +176,8 @@ def _table(p: _Page, t: Table) -> None:
             p.c.setFillColor(HexColor("#f6f8fa"))
             p.c.rect(MARGIN, p.y - row_h, TEXT_W, row_h, stroke=0, fill=1)
             p.c.setFillColor(HexColor("#000000"))
-        for k, value in enumerate(row):
-            _cell(p.c, str(value), xs[k], widths[k], p.y - row_h + 5, size, p.rtl, numeric=numeric[k])
+        for k, lines in enumerate(cells):
+            _cell(p.c, lines, xs[k], widths[k], p.y - LINE_H + 1, p.rtl, numeric=numeric[k])
         p.y -= row_h
     p.y -= 12
 
@@ -193,9 +205,10 @@ def _bars(p: _Page, chart: BarChart) -> None:
     for k, (label, value) in enumerate(zip(chart.labels, chart.values)):
         y = p.y - (k + 1) * row_h + 5
         label_x0 = MARGIN + TEXT_W - label_w if p.rtl else MARGIN
-        _cell(p.c, label, label_x0, label_w - 4, y, 9, p.rtl)
+        _cell(p.c, _cell_lines(label, label_w - 4, 9, p.rtl)[:1], label_x0, label_w - 4, y, p.rtl)
         value_x0 = MARGIN if p.rtl else MARGIN + TEXT_W - value_w
-        _cell(p.c, f"{value:,.0f}".replace(",", "\u00a0") + chart.unit, value_x0, value_w, y, 9, p.rtl, numeric=True)
+        _cell(p.c, _cell_lines(f"{value:,.0f}".replace(",", "\u00a0") + chart.unit, value_w, 9, p.rtl)[:1], value_x0,
+              value_w, y, p.rtl, numeric=True)
     p.y -= height + 14
 
 
@@ -244,7 +257,7 @@ def _map(p: _Page, figure: MapFigure) -> None:
         cx = sum(c[0] for c in ring) / len(ring)
         cy = sum(c[1] for c in ring) / len(ring)
         sx, sy = xy(cx, cy)
-        text = label if value is None else f"{label} {value:.1f}"
+        text = label if value is None else f"{label} {grouped(value, 1, comma=not p.rtl)}"
         line = break_lines(text, document_font(), 6.5, 120, p.rtl)[0]
         draw_line(p.c, line, sx - line.width / 2, sy)
     p.y -= box_h + 6
@@ -261,8 +274,9 @@ def _legend_swatches(p: _Page, breaks: list[float]) -> None:
     labels = []
     for k in range(5):
         lo, hi = bounds[k], bounds[k + 1]
-        labels.append(f"< {grouped(hi, 1)}" if lo is None else f"> {grouped(lo, 1)}" if hi is None
-                      else f"{grouped(lo, 1)}–{grouped(hi, 1)}")
+        fmt = lambda v: grouped(v, 1, comma=not p.rtl)  # noqa: E731 - the French decimal comma
+        labels.append(f"< {fmt(hi)}" if lo is None else f"> {fmt(lo)}" if hi is None
+                      else fmt(lo) if fmt(lo) == fmt(hi) else f"{fmt(lo)}–{fmt(hi)}")
     size, slot = 8.0, TEXT_W / 5
     p.need(size * 2.4)
     y = p.y - size - 2

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reports.numbers import grouped
+
 
 @dataclass(frozen=True)
 class Noun:
@@ -27,6 +29,13 @@ NOUNS: dict[str, Noun] = {
     "tables": Noun("طاولة", "طاولتين", "طاولات", "طاولة", True, "table", "tables"),
     "floors": Noun("طابق", "طابقين", "طوابق", "طابقا", False, "étage", "étages"),
     "months": Noun("شهر", "شهرين", "أشهر", "شهرا", False, "mois", "mois"),
+    "decisions": Noun("قرار", "قرارين", "قرارات", "قرارا", False, "arrêté", "arrêtés"),
+    "notices": Noun("إعذار", "إعذارين", "إعذارات", "إعذارا", False, "mise en demeure", "mises en demeure"),
+    "letters": Noun("مراسلة", "مراسلتين", "مراسلات", "مراسلة", True, "lettre", "lettres"),
+    "officers": Noun("عون", "عونين", "أعوان", "عونا", False, "agent", "agents"),
+    "inspections": Noun("مراقبة", "مراقبتين", "مراقبات", "مراقبة", True, "contrôle", "contrôles"),
+    "cases": Noun("ملف مخالفة", "ملفي مخالفة", "ملفات مخالفة", "ملف مخالفة", False, "dossier", "dossiers"),
+    "complaints": Noun("شكاية", "شكايتين", "شكايات", "شكاية", True, "plainte", "plaintes"),
 }
 # 3..10, form used with a masculine noun (feminine-looking) and with a feminine noun.
 _WORDS_M = {3: "ثلاثة", 4: "أربعة", 5: "خمسة", 6: "ستة", 7: "سبعة", 8: "ثمانية", 9: "تسعة", 10: "عشرة"}
@@ -37,6 +46,8 @@ def count_ar(n: int, noun: str, spelled: bool = True) -> str:
     """``n`` ``noun``s in Arabic, the noun agreeing with the number. ``spelled`` writes 3–10 in
     words with the digits in brackets («ثمانية (8) أيام»); otherwise digits («8 أيام»)."""
     w = NOUNS[noun]
+    if n == 0:
+        return f"0 {w.singular}"
     if n == 1:
         return f"{w.singular} {'واحدة' if w.feminine else 'واحد'}" if spelled else f"1 {w.singular}"
     if n == 2:
@@ -45,15 +56,15 @@ def count_ar(n: int, noun: str, spelled: bool = True) -> str:
         word = (_WORDS_F if w.feminine else _WORDS_M)[n]
         return f"{word} ({n}) {w.plural}" if spelled else f"{n} {w.plural}"
     if n % 100 in (0, 1, 2) and n >= 100:
-        return f"{n} {w.singular}"
+        return f"{grouped(n)} {w.singular}"
     if n % 100 <= 10 and n > 100:
-        return f"{n} {w.plural}"
-    return f"{n} {w.accusative}"
+        return f"{grouped(n)} {w.plural}"
+    return f"{grouped(n)} {w.accusative}"
 
 
 def count_fr(n: int, noun: str) -> str:
     w = NOUNS[noun]
-    return f"{n} {w.fr_one if n in (0, 1) else w.fr_many}"
+    return f"{grouped(n)} {w.fr_one if n in (0, 1) else w.fr_many}"
 
 
 def count(n: int, noun: str, lang: str, spelled: bool = True) -> str:

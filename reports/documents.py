@@ -206,6 +206,10 @@ class _Writer:
             self.y -= size * 1.55
         self.y -= gap
 
+    def height(self, text: str, size: float = 12, bold: bool = False, gap: float = 6, width: float = TEXT_W) -> float:
+        """How far ``paragraph`` would move down."""
+        return len(break_lines(text, document_font(bold), size, width, self.rtl)) * size * 1.55 + gap
+
 
 def _header(w: _Writer, lines: list[str]) -> None:
     start = w.y
@@ -216,7 +220,11 @@ def _header(w: _Writer, lines: list[str]) -> None:
     w.y = min(w.y, start - 20) - 14
 
 
-def _signature(w: _Writer, data: DocumentData, lang: str) -> None:
+SIGNATURE_MARK = 46  # room for the handwritten or stamped mark
+SIGNATURE_W = TEXT_W * 0.55
+
+
+def _signature_lines(data: DocumentData, lang: str) -> list[str]:
     s = data.signatory
     ar = lang == "ar"
     lines = []
@@ -231,12 +239,20 @@ def _signature(w: _Writer, data: DocumentData, lang: str) -> None:
     else:
         lines.append(s.capacity_ar if ar else s.capacity_fr)
         lines.append(s.name_ar if ar else s.name_fr)
-    width = TEXT_W * 0.55
-    x0 = MARGIN if ar else MARGIN + TEXT_W - width  # the signature sits at the end side
-    w.need(90)
-    for k, text in enumerate(lines):
-        w.paragraph(text, size=11.5, bold=k < 2, align="center", gap=0, width=width, x0=x0)
-    w.y -= 46  # room for the handwritten or stamped mark
+    return lines
+
+
+def _signature_height(w: _Writer, data: DocumentData, lang: str) -> float:
+    return sum(w.height(text, 11.5, bold=k < 2, gap=0, width=SIGNATURE_W)
+               for k, text in enumerate(_signature_lines(data, lang))) + SIGNATURE_MARK
+
+
+def _signature(w: _Writer, data: DocumentData, lang: str) -> None:
+    x0 = MARGIN if lang == "ar" else MARGIN + TEXT_W - SIGNATURE_W  # the signature sits at the end side
+    w.need(_signature_height(w, data, lang))
+    for k, text in enumerate(_signature_lines(data, lang)):
+        w.paragraph(text, size=11.5, bold=k < 2, align="center", gap=0, width=SIGNATURE_W, x0=x0)
+    w.y -= SIGNATURE_MARK
 
 
 QR_SIZE = 62      # points, quiet zone included
@@ -429,12 +445,16 @@ def _render_language(canvas: Canvas, data: DocumentData, t: _Filled, lang: str) 
         w.paragraph(t.decides, size=13, bold=True, align="center", gap=8)
     for k, article in enumerate(t.articles, 1):
         w.paragraph(article_label(k, lang) + article, size=11.5, gap=5)
-    if t.execution:
-        w.paragraph(article_label(len(t.articles) + 1, lang) + t.execution if t.articles else t.execution,
-                    size=11.5, gap=10)
     place = data.place_ar if ar else data.place_fr
     when = (f"حرر ب{place} في {hijri_then_gregorian(data.issued_on, 'ar')}" if ar
             else f"Fait à {place}, le {hijri_then_gregorian(data.issued_on, 'fr')}")
+    # The signature never stands alone on a page: the last article, the place and date, the
+    # signatory and the appeal notice move to the next page together when they do not fit.
+    last = (article_label(len(t.articles) + 1, lang) + t.execution if t.articles else t.execution) if t.execution else ""
+    w.need((w.height(last, 11.5, gap=10) if last else 0) + w.height(when, 11.5, gap=10)
+           + _signature_height(w, data, lang) + (w.height(t.appeal, 9.5, gap=4) if t.appeal else 0))
+    if last:
+        w.paragraph(last, size=11.5, gap=10)
     w.paragraph(when, size=11.5, align="end", gap=10)
     _signature(w, data, lang)
     if t.appeal:

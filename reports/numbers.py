@@ -11,10 +11,18 @@ from __future__ import annotations
 GROUP_SEPARATOR = "\u00a0"
 
 
-def grouped(value: int | float | None, decimals: int = 0, none: str = "—") -> str:
-    """``value`` with its thousands grouped (``decimals`` digits after the point), ``none`` if None."""
+def grouped(value: int | float | None, decimals: int = 0, none: str = "—", comma: bool = False) -> str:
+    """``value`` with its thousands grouped (``decimals`` digits after the point), ``none`` if None;
+    ``comma``: the French decimal comma («1 234,5»)."""
     if value is None:
         return none
     text = f"{value:,.{decimals}f}" if decimals or isinstance(value, float) else f"{int(value):,}"
-    return text.replace(",", GROUP_SEPARATOR)
+    text = text.replace(",", GROUP_SEPARATOR)
+    return text.replace(".", ",") if comma else text
+
+
+def decimal_text(value: float, lang: str) -> str:
+    """A measured value as short as it is exact («12.5», «3»), with a decimal comma in French."""
+    text = f"{value:g}"
+    return text.replace(".", ",") if lang == "fr" else text
 

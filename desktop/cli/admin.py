@@ -47,6 +47,16 @@ def register(sub) -> None:
                     help="leave the database and attachments in clear (they are encrypted at rest by default,"
                     " each account's password unwrapping the key)")
     sp.set_defaults(run=init)
+    sp = sub.add_parser("commune", help="the commune's identity as its documents print it")
+    msub = sp.add_subparsers(dest="commune_command", required=True)
+    ms = msub.add_parser("set", help="set names, wilaya, prefecture, the governor's title, the president (the"
+                         " administrator's password is asked)")
+    db_arg(ms)
+    from desktop.store.commune import IDENTITY_FIELDS
+    for name in IDENTITY_FIELDS:
+        ms.add_argument("--" + name.replace("_", "-"), dest=name)
+    ms.add_argument("--user", default="admin")
+    ms.set_defaults(run=commune_set)
     sp = sub.add_parser("ca", help="the commune's certificate authority (trust anchor)")
     csub = sp.add_subparsers(dest="ca_command", required=True)
     cs = csub.add_parser("set", help="set the trust anchor (the president's password is asked)")
@@ -171,6 +181,15 @@ def init(args, tr: Translator) -> int:
         with open_store(args.db) as store:
             set_trust_anchor(store, None, anchor)
     print(tr("cli.commune_created", path=str(args.db), admin=args.admin))
+    return EXIT_OK
+
+
+def commune_set(args, tr: Translator) -> int:
+    from desktop.store.commune import IDENTITY_FIELDS, set_identity
+    fields = {k: getattr(args, k) for k in IDENTITY_FIELDS if getattr(args, k) is not None}
+    with acting_as(args, args.user, tr) as commune:
+        set_identity(commune.store, commune.actor, **fields)
+    print(tr("cli.commune_set"))
     return EXIT_OK
 
 

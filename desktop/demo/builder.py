@@ -166,6 +166,9 @@ def _people_and_places(store: Store, rng: np.random.Generator):
     with store.transaction(admin.id) as tx:
         create_commune(tx, name_ar="جماعة الدار البيضاء", name_fr="Commune de Casablanca",
                        wilaya_ar="ولاية جهة الدار البيضاء سطات", wilaya_fr="Wilaya de la région Casablanca-Settat",
+                       prefecture_ar="عمالة الدار البيضاء", prefecture_fr="Préfecture de Casablanca",
+                       governor_ar="السيد والي جهة الدار البيضاء-سطات، عامل عمالة الدار البيضاء",
+                       governor_fr="M. le Wali de la région de Casablanca-Settat, Gouverneur de la préfecture de Casablanca",
                        president_ar="عبد الرحيم الإدريسي (اسم تجريبي)", president_fr="Abderrahim El Idrissi (nom fictif)")
         district_ids = [add_district(tx, f.code, f.name_ar, f.name_fr, f.population, f.households,
                                      f.area_km2, f.geometry) for f in features]

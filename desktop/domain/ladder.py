@@ -41,6 +41,13 @@ REFERRAL_AUTHORITIES = ("urbanism_controller", "local_authority", "national_poli
 DECISION_PRECEDENCE = ("ruin_order", "removal", "withdrawal", "stop_and_fee", "closure", "injunction")
 
 
+# The decisions the law takes only after a formal notice that went unheeded (Law 57-19 art. 24
+# for a withdrawal; Decree 2-10-473 arts 17-18 for a closure; OL 113-14 art. 107 for a removal at
+# the offender's cost): the notice must have been signed and delivered, and its deadline, which
+# runs from delivery, must have passed.
+NOTICE_CONDITIONED = ("closure", "withdrawal", "removal")
+
+
 class LadderError(Refusal):
     prefix = "ladder."
 
@@ -62,6 +69,25 @@ def check_transition(current: str, following: str) -> None:
     if following not in TRANSITIONS.get(current, ()):
         raise LadderError("bad_transition", current=current, following=following,
                           allowed=TRANSITIONS.get(current, ()))
+
+
+def check_notice_served(following: str, kind: str | None, went_through_notice: bool,
+                        delivered_on: date | None, notice_days: int, on: date) -> date | None:
+    """The rule of a served notice, for the step ``following`` opened on ``on``: the re-inspection
+    after a notice, and a decision the law conditions on a notice (``kind`` in NOTICE_CONDITIONED,
+    or any decision reached through a notice), need the notice signed and delivered
+    (``delivered_on``); a decision needs its deadline (``notice_days`` from delivery) to have
+    passed. Returns the day the notice's deadline ends (None when no notice is needed)."""
+    needs = (following == "reinspection" and went_through_notice) or (
+        following == "decision" and (went_through_notice or kind in NOTICE_CONDITIONED))
+    if not needs:
+        return None
+    if delivered_on is None:
+        raise LadderError("notice_not_delivered", following=following)
+    ends = delivered_on + timedelta(days=notice_days)
+    if following == "decision" and on < ends:
+        raise LadderError("notice_deadline_running", ends=ends.isoformat())
+    return ends
 
 
 def decision_kind(violations: list[Violation]) -> str:
@@ -98,6 +124,7 @@ def working_days_after(start: date, days: int) -> date:
 
 # The three series of the register (legal review D, B5): arrêtés (decisions), notices (formal
 # notices, the art. 27 notice) and letters (referrals, requests for public force), counted apart.
+SERIES = ("arrete", "notice", "letter")
 LETTER_KINDS = ("referral_letter", "public_force_request")
 NOTICE_KINDS = ("formal_notice", "stop_and_fee")
 

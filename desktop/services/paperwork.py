@@ -8,6 +8,7 @@ and signs it (PAdES) in one transaction; only the president or a delegate in for
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -15,20 +16,25 @@ from pathlib import Path
 from desktop.domain.auth import PermissionDenied, require
 from desktop.domain.catalogue import Catalogue, Violation
 from desktop.domain.errors import Refusal
-from desktop.domain.ladder import decision_kind, document_for, oversight_class
+from desktop.domain.ladder import decision_kind, document_for, document_series, oversight_class
 from desktop.services.commune import Commune
 from desktop.services import trust
 from desktop.services.verification import check_signer_certificate
 from desktop.store.cases import case_steps, case_violations, current_step
+from desktop.store.commune import CommuneInfo, get_commune
 from desktop.store.complaints import get_complaint
 from desktop.store.db import Store
 from desktop.store.decisions import document, dump_document, next_number
 from desktop.store.errors import StoreError
 from desktop.store.users import User, password_reset
 from reports.counting import NOUNS, count
+from reports.numbers import decimal_text
 from reports.signing import read_pkcs12, sign_pdf
 from reports.documents import (DocumentData, Delegation, Signatory, gregorian_text, load_templates, render_document,
                                signing_gaps, validate_document)
+
+
+ARABIC = re.compile("[\u0600-\u06ff]")
 
 
 class NotAuthorisedToSign(PermissionDenied):
@@ -108,8 +114,16 @@ def _legal_bases(catalogue: Catalogue, violations: list[Violation], lang: str, k
     return "\n".join(bases)
 
 
+def governor_title(info: CommuneInfo | None, lang: str) -> str:
+    """The governor as the commune set his title (``commune set --governor-ar``), else the
+    catalogue's default (Casablanca's wali-governor)."""
+    own = (info.governor_ar if lang == "ar" else info.governor_fr) if info else ""
+    return own or phrases()["governor"][lang]
+
+
 def _facts(store: Store, catalogue: Catalogue, case_id: str, kind: str | None = None) -> tuple[dict, dict, str]:
     """The placeholder values of a case's documents, Arabic and French, and its police field."""
+    info = get_commune(store)
     cases = store.query("SELECT c.field_code, s.name, s.address, s.owner_name, s.owner_id_kind, s.owner_id_number,"
                         " d.name_ar AS district_ar, d.name_fr AS district_fr FROM case_file c JOIN site s ON s.id = c.site_id"
                         " LEFT JOIN district d ON d.id = s.district_id WHERE c.id = ?", (case_id,))
@@ -172,7 +186,7 @@ def _facts(store: Store, catalogue: Catalogue, case_id: str, kind: str | None = 
                 if v.measure.unit in NOUNS and float(value).is_integer():
                     label += f" ({count(int(value), v.measure.unit, lang, spelled=False)})"
                 else:
-                    label += f" ({value:g} {unit})".replace(" )", ")")
+                    label += f" ({decimal_text(value, lang)} {unit})".replace(" )", ")")
             measured.append(label)
         owner = case["owner_name"] or p["owner_default"][lang]
         if case["owner_id_number"]:
@@ -180,7 +194,7 @@ def _facts(store: Store, catalogue: Catalogue, case_id: str, kind: str | None = 
             owner += f" ({id_kind} {case['owner_id_number']})"
         measure = p["measures"][decision_kind(violations)]
         chosen = p["authorities"].get(authority, p["authorities"]["urbanism_controller"])
-        governor = p["governor"][lang]
+        governor = governor_title(info, lang)
         return {**common, "owner": owner, "deadline_period": count(deadline, "days", lang),
                 "notice_period": count(notice_days, "days", lang), "findings": p["findings_joiner"][lang].join(measured),
                 "legal_bases": _legal_bases(catalogue, violations, lang, kind), "next_measure": measure[lang],
@@ -192,10 +206,10 @@ def _facts(store: Store, catalogue: Catalogue, case_id: str, kind: str | None = 
 
 def _header(commune: Commune, district_ar: str, district_fr: str) -> tuple[list[str], list[str]]:
     c = commune.info
-    ar = [*_phrase_list("kingdom", "ar"), c.wilaya_ar if c else "", c.name_ar if c else ""]
-    fr = [*_phrase_list("kingdom", "fr"), c.wilaya_fr if c else "", c.name_fr if c else ""]
-    # No arrondissement line: the documents are the commune president's, not the arrondissement's
-    # (legal review B7); the site's address says where.
+    ar = [*_phrase_list("kingdom", "ar"), *((c.wilaya_ar, c.prefecture_ar, c.name_ar) if c else ())]
+    fr = [*_phrase_list("kingdom", "fr"), *((c.wilaya_fr, c.prefecture_fr, c.name_fr) if c else ())]
+    # Wilaya, prefecture («عمالة الدار البيضاء»), commune; no arrondissement line: the documents are
+    # the commune president's, not the arrondissement's (legal review B7); the address says where.
     return [x for x in ar if x], [x for x in fr if x]
 
 
@@ -239,7 +253,8 @@ def draft_decision(commune: Commune, case_id: str, kind: str, langs: tuple[str, 
     with store.transaction(user.id) as tx:
         return tx.insert("decision", {"case_id": case_id, "step_id": step_id, "kind": kind, "field_code": field_code,
                                       "langs": "+".join(langs), "content": dump_document(doc),
-                                      "oversight_class": oversight_class(kind, field_code)})
+                                      "oversight_class": oversight_class(kind, field_code),
+                                      "series": document_series(kind)})
 
 
 def _president(commune: Commune, delegation: Delegation | None = None) -> Signatory:
@@ -321,7 +336,8 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
         # re-read inside the write lock: another signature may have committed since (no lost update)
         if store.scalar("SELECT status FROM decision WHERE id = ?", (decision_id,)) != "draft":
             raise StoreError("already_signed", decision_id)
-        number = next_number(tx, on.year)
+        series = document_series(row["kind"])
+        number = next_number(tx.conn, series, on.year)
         doc.number, doc.issued_on, doc.signatory = f"{number}/{on.year}", on, signatory
         # the journal's head goes into the signature: each decision handed out anchors the chain
         head = store.conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone() or (0, "")
@@ -332,7 +348,7 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
                        crls=trust.commune_crls(store), tsa_url=trust.tsa_url(store))
         stored = store.attachments.put_bytes(pdf, "application/pdf")
         tx.update("decision", decision_id, {
-            "status": "signed", "year": on.year, "number": number, "content": dump_document(doc),
+            "status": "signed", "series": series, "year": on.year, "number": number, "content": dump_document(doc),
             "content_sha256": doc.content_hash(), "pdf_sha256": stored.sha256, "signed_on": on.isoformat(),
             "signed_by": user.id, "delegation_id": delegation_id})
         tx.insert("attachment", {"sha256": stored.sha256, "mime": "application/pdf", "size": stored.size,
@@ -359,7 +375,15 @@ def complaint_letter(commune: Commune, complaint_id: str, kind: str, langs: tupl
     received = gregorian_text(date.fromisoformat(c["received_on"]))
     summary = c["description"] if len(c["description"]) <= 220 else c["description"][:217] + "…"
     default = p["district_president"] if c["complainant_kind"] == "district_president" else p["complainant_default"]
+    if c["complainant_kind"] == "district_president" and c["district_id"]:  # which arrondissement (review B8)
+        names = commune.store.query("SELECT name_ar, name_fr FROM district WHERE id = ?", (c["district_id"],))
+        if names:
+            default = {lang: p["district_president_named"][lang].format(district=names[0][f"name_{lang}"])
+                       for lang in ("ar", "fr")}
     answer = c["answer_text"] or "…"
+    # The answer is recorded once, in the language it was written in: the French letter says so
+    # rather than passing Arabic off as French (review B8).
+    answer_fr = p["answer_in_arabic"]["fr"] + answer if ARABIC.search(answer) else answer
     common = {"complaint_ref": c["reference"], "received_date": received, "complaint_summary": summary}
     header_ar = [*_phrase_list("kingdom", "ar"), info.name_ar if info else ""]
     header_fr = [*_phrase_list("kingdom", "fr"), info.name_fr if info else ""]
@@ -370,6 +394,6 @@ def complaint_letter(commune: Commune, complaint_id: str, kind: str, langs: tupl
                                  date.today().isoformat())[:10])
     doc = DocumentData(kind, c["reference"], issued, place_ar, place_fr, header_ar, header_fr,
                        {**common, "complainant": c["complainant_name"] or default["ar"], "answer_text": answer},
-                       {**common, "complainant": c["complainant_name"] or default["fr"], "answer_text": answer},
+                       {**common, "complainant": c["complainant_name"] or default["fr"], "answer_text": answer_fr},
                        Signatory(info.president_ar if info else "", info.president_fr if info else ""), langs)
     return render_document(doc)

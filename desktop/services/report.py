@@ -8,26 +8,30 @@ from pathlib import Path
 
 from desktop.domain.catalogue import Catalogue
 from desktop.i18n import Translator
-from desktop.services.paperwork import phrases
+from desktop.services.paperwork import governor_title, phrases
+from desktop.services.report_governor import annex, governor_sections
 from desktop.store.commune import get_commune
 from desktop.store.db import Store
 from desktop.store.files import write_atomic
 from desktop.store.indicators import Indicators, Scope, compute
 from reports.annual import BarChart, MapFigure, ReportData, Section, Table, render_report
+from reports.counting import count
 from reports.numbers import grouped
 
 CELL_DEG = 0.004  # about 400 m: the density map's cells
 
 
-def _n(value) -> str:
-    return grouped(value, 0 if isinstance(value, int) else 1)
+def number_text(value, comma: bool = False) -> str:
+    """A count or a rate, grouped; ``comma``: the French decimal comma (1,3)."""
+    return grouped(value, 0 if isinstance(value, int) else 1, comma=comma)
 
 
-def _pct(value: float | None) -> str:
+def share_text(value: float | None, comma: bool = False) -> str:
     """A share; under 1 % with one decimal, so that 350 inspections of 89,334 read 0.4 %, not 0 %."""
     if value is None:
         return "—"
-    return f"{value * 100:.1f}%" if 0 < value < 0.01 else f"{value * 100:.0f}%"
+    text = f"{value * 100:.1f}%" if 0 < value < 0.01 else f"{value * 100:.0f}%"
+    return text.replace(".", ",") if comma else text
 
 
 def density_cells(store: Store, scope: Scope) -> list[tuple]:
@@ -41,6 +45,8 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
                  cancelled=lambda: False, progress=None) -> ReportData:
     tr = Translator(lang)
     ar = lang == "ar"
+    _n = lambda v: number_text(v, not ar)  # noqa: E731 - French decimals take a comma
+    _pct = lambda v: share_text(v, not ar)  # noqa: E731
     ind = ind or compute(store, scope, cancelled=cancelled, progress=progress)
     commune = get_commune(store)
     field = lambda code: catalogue.field(code).label(lang) if catalogue.has_field(code) else code  # noqa: E731
@@ -53,10 +59,14 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
     if ind.previous_inspections:
         change = (ind.inspections - ind.previous_inspections) / ind.previous_inspections
     violations = sum(n for o, n in ind.by_outcome if o == "violations")
+    counted = {key: count(value, noun, lang, spelled=False) for key, noun, value in (
+        ("n_counted", "inspections", ind.inspections), ("cases_counted", "cases", ind.funnel[0]["count"] if ind.funnel else 0),
+        ("signed_counted", "decisions", ind.decisions.get("signed", 0)),
+        ("complaints_counted", "complaints", ind.complaints.get("received", 0)))}
     summary = [tr("rep.summary", n=_n(ind.inspections), violations=_n(violations),
                   rate=_pct(violations / ind.inspections if ind.inspections else None),
                   cases=_n(ind.funnel[0]["count"] if ind.funnel else 0), signed=_n(ind.decisions.get("signed", 0)),
-                  complaints=_n(ind.complaints.get("received", 0)))]
+                  complaints=_n(ind.complaints.get("received", 0)), **counted)]
     if change is not None:
         summary.append(tr("rep.compare", previous=_n(ind.previous_inspections), change=f"{change * 100:+.0f}%"))
         first = store.scalar("SELECT min(inspected_at) FROM inspection WHERE deleted_at IS NULL")
@@ -65,7 +75,7 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
     if not ind.inspections:
         summary.append(tr("rep.empty_period"))
     # An information report sent to the governor (OL 113-14 arts 106 and 272; no text requires it).
-    governor = phrases()["governor"][lang]
+    governor = governor_title(commune, lang)
     sections = [Section(tr("rep.sec_addressee"), [tr("rep.addressee", governor=governor), tr("rep.frame"),
                                                   tr("rep.issued_on", day=today.strftime('%d/%m/%Y'))]),
                 Section(tr("rep.sec_summary"), summary)]
@@ -103,6 +113,7 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
               [[tr("auth." + r["authority"]), _n(r["sent"]), _n(r["followed_up"])] for r in ind.referrals], [3, 1, 1]),
         Table(tr("rep.decisions"), [tr("rep.item"), tr("rep.count")],
               [[tr(f"rep.dec_{k}"), _n(v)] for k, v in ind.decisions.items()], [4, 1])]))
+    sections += governor_sections(store, catalogue, scope, ind, tr, _n, _pct)
     sections.append(Section(tr("rep.sec_complaints"), [], [
         Table(tr("rep.complaints"), [tr("rep.item"), tr("rep.count")],
               [[tr(f"rep.cp_{k}"), _n(v)] for k, v in ind.complaints.items()], [4, 1])]))
@@ -125,7 +136,9 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
         commune=(commune.name_ar if ar else commune.name_fr).replace(phrases()["place_prefix"][lang], "") if commune else "")
     sections.append(Section(tr("rep.sec_signature"), [capacity, (commune.president_ar if ar else commune.president_fr)
                                                       if commune else ""]))
+    sections.append(annex(store, scope, tr))  # each document signed, after the signature
     header = [tr("rep.kingdom"), tr("rep.ministry")] + ([commune.wilaya_ar if ar else commune.wilaya_fr,
+                                                          commune.prefecture_ar if ar else commune.prefecture_fr,
                                                           commune.name_ar if ar else commune.name_fr] if commune else [])
     return ReportData(lang, tr("rep.title"), period, [h for h in header if h], sections, tr("rep.toc"), tr("rep.page"))
 

@@ -9,7 +9,8 @@ from datetime import date
 from desktop.domain.auth import require
 from desktop.domain.errors import Refusal
 from desktop.domain.catalogue import Catalogue
-from desktop.domain.ladder import (FIELD_STEPS, STEP_DAYS, check_transition, due_on, first_step)
+from desktop.domain.ladder import (FIELD_STEPS, STEP_DAYS, check_notice_served, check_transition, decision_kind,
+                                   due_on, first_step)
 from desktop.store.db import Store, Transaction
 from desktop.store.errors import StoreError
 from desktop.store.users import User
@@ -78,15 +79,42 @@ def current_step(store: Store, case_id: str) -> CaseStep | None:
     return steps[-1] if steps else None
 
 
+def _served_notice(store: Store, case_id: str, steps: list[CaseStep]) -> tuple[bool, date | None, int]:
+    """(the case went through a formal notice, the day its last signed notice was delivered or
+    None, the notice's days)."""
+    notices = [s for s in steps if s.step == "formal_notice"]
+    since = notices[-1].opened_on if notices else ""  # the notice of the last notice step, not an older one
+    row = store.query("SELECT delivered_on FROM decision WHERE case_id = ? AND kind = 'formal_notice'"
+                      " AND status = 'signed' AND signed_on >= ? ORDER BY signed_on DESC, number DESC LIMIT 1",
+                      (case_id, since))
+    delivered = date.fromisoformat(row[0]["delivered_on"]) if row and row[0]["delivered_on"] else None
+    days = ((date.fromisoformat(notices[-1].due_on) - date.fromisoformat(notices[-1].opened_on)).days
+            if notices else STEP_DAYS["formal_notice"])
+    return bool(notices), delivered, days
+
+
 def advance(store: Store, user: User, case_id: str, following: str, result: str = "", on: date | None = None,
-            days: int | None = None, data: dict | None = None) -> str | None:
-    """Close the open step with ``result`` and open ``following`` (or close the case)."""
+            days: int | None = None, data: dict | None = None, catalogue: Catalogue | None = None) -> str | None:
+    """Close the open step with ``result`` and open ``following`` (or close the case).
+
+    A notice must have been signed and delivered before the re-inspection it calls for, and before
+    a decision the law conditions on it (the kind from ``catalogue``, or any decision of a case
+    that went through a notice), once its deadline, counted from delivery, has passed; the
+    re-inspection falls due after that deadline."""
     require(user.role, "case.manage")
     on = on or date.today()
     step = current_step(store, case_id)
     if step is None:
         raise Refusal("no_open_step")
     check_transition(step.step, following)
+    kind = None
+    if catalogue is not None and following == "decision":
+        kind = decision_kind([catalogue.violation(c) for c in dict.fromkeys(case_violations(store, case_id))
+                              if catalogue.has_violation(c)])
+    went, delivered, notice_days = _served_notice(store, case_id, case_steps(store, case_id))
+    ends = check_notice_served(following, kind, went, delivered, notice_days, on)
+    if following == "reinspection" and ends is not None and days is None:
+        days = max((ends - on).days, 0) + STEP_DAYS["reinspection"]
     with store.transaction(user.id) as tx:
         # re-read inside the write lock: the step may have been closed since (no lost update)
         if store.scalar("SELECT status FROM case_step WHERE id = ? AND deleted_at IS NULL", (step.id,)) != "open":

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from desktop.domain.auth import require
+from desktop.domain.errors import Refusal
 from desktop.store.db import Store, Transaction
 
 
@@ -30,6 +32,14 @@ class CommuneInfo:
     wilaya_fr: str
     president_ar: str
     president_fr: str
+    prefecture_ar: str = ""
+    prefecture_fr: str = ""
+    governor_ar: str = ""
+    governor_fr: str = ""
+
+
+IDENTITY_FIELDS = ("name_ar", "name_fr", "wilaya_ar", "wilaya_fr", "prefecture_ar", "prefecture_fr", "governor_ar",
+                   "governor_fr", "president_ar", "president_fr")
 
 
 def create_commune(tx: Transaction, **fields) -> str:
@@ -37,9 +47,22 @@ def create_commune(tx: Transaction, **fields) -> str:
 
 
 def get_commune(store: Store) -> CommuneInfo | None:
-    rows = store.query("SELECT id, name_ar, name_fr, wilaya_ar, wilaya_fr, president_ar, president_fr"
-                       " FROM commune WHERE deleted_at IS NULL LIMIT 1")
+    rows = store.query(f"SELECT id, {', '.join(IDENTITY_FIELDS)} FROM commune WHERE deleted_at IS NULL LIMIT 1")
     return CommuneInfo(**rows[0]) if rows else None
+
+
+def set_identity(store: Store, user, **fields: str) -> None:
+    """Set what heads the commune's documents: names, wilaya, prefecture, the governor's exact title
+    («السيد والي جهة الدار البيضاء-سطات، عامل عمالة الدار البيضاء»), the president's name."""
+    require(user.role, "commune.edit")
+    unknown = set(fields).difference(IDENTITY_FIELDS)
+    if unknown:
+        raise Refusal("unknown_commune_field", field=sorted(unknown)[0])
+    commune = get_commune(store)
+    if commune is None:
+        raise Refusal("no_commune")
+    with store.transaction(user.id) as tx:
+        tx.update("commune", commune.id, {k: v.strip() for k, v in fields.items()})
 
 
 def add_district(tx: Transaction, code: str, name_ar: str, name_fr: str, population: int | None,

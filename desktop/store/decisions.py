@@ -4,13 +4,14 @@ transmission to the governor, appeals. Drafting and signing are use cases of
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import asdict
 from datetime import date
 
 from desktop.domain.auth import require
 from desktop.domain.errors import Refusal
-from desktop.domain.ladder import governor_deadline
-from desktop.store.db import Store, Transaction
+from desktop.domain.ladder import SERIES, governor_deadline
+from desktop.store.db import Store
 from desktop.store.errors import StoreError
 from desktop.store.users import User
 from reports.documents import DocumentData, Delegation, Signatory
@@ -37,9 +38,16 @@ def document(store: Store, decision_id: str) -> tuple[dict, DocumentData]:
     return rows[0], load_document(rows[0]["content"])
 
 
-def next_number(tx: Transaction, year: int) -> int:
-    """The next number of the year's register, taken inside the signing transaction."""
-    return (tx.conn.execute("SELECT max(number) FROM decision WHERE year = ?", (year,)).fetchone()[0] or 0) + 1
+def next_number(conn: sqlite3.Connection, series: str, year: int) -> int:
+    """The next number of a series of the year's register ("arrete", "notice", "letter":
+    ``ladder.SERIES``), taken inside the signing transaction (``conn`` holds its write lock).
+
+    The one place a number is given: a hub that numbers for its enrolled communes replaces this
+    function, the series names and the (series, year, number) uniqueness stay."""
+    if series not in SERIES:
+        raise ValueError(f"unknown series {series!r}")
+    return (conn.execute("SELECT max(number) FROM decision WHERE series = ? AND year = ?",
+                         (series, year)).fetchone()[0] or 0) + 1
 
 
 def record_delivery(store: Store, user: User, decision_id: str, on: date, method: str, receiver: str) -> None:
@@ -83,10 +91,10 @@ def record_appeal(store: Store, user: User, decision_id: str, filed_on: date, re
 def register(store: Store, year: int | None = None) -> list[dict]:
     """Decisions with their oversight deadline and whether it was met."""
     where, params = ("WHERE d.year = ? OR (d.year IS NULL AND ? IS NOT NULL)", (year, year)) if year else ("", ())
-    rows = store.query(f"SELECT d.id, d.kind, d.field_code, d.year, d.number, d.status, d.signed_on, d.delivered_on,"
+    rows = store.query(f"SELECT d.id, d.kind, d.series, d.field_code, d.year, d.number, d.status, d.signed_on, d.delivered_on,"
                        f" d.transmitted_on, d.receipt_on, d.appeal_on, d.oversight_class, s.name AS site_name"
                        f" FROM decision d LEFT JOIN case_file c ON c.id = d.case_id LEFT JOIN site s ON s.id = c.site_id"
-                       f" {where} ORDER BY d.year IS NULL, d.year, d.number, d.created_at", params)
+                       f" {where} ORDER BY d.year IS NULL, d.year, d.series, d.number, d.created_at", params)
     for r in rows:
         due = governor_deadline(r["oversight_class"], date.fromisoformat(r["signed_on"]) if r["signed_on"] else None,
                                 date.fromisoformat(r["delivered_on"]) if r["delivered_on"] else None)

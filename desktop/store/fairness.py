@@ -9,11 +9,12 @@ from desktop.store.db import Store
 
 def by_district(store: Store, since: str | None = None) -> list[dict]:
     where, params = ("AND i.inspected_at >= ?", (since,)) if since else ("", ())
+    received = "AND c.received_on >= ?" if since else ""  # complaints of the same period
     rows = store.query(
         f"SELECT d.id, d.name_ar, d.name_fr, d.population,"
         f" (SELECT count(*) FROM inspection i WHERE i.district_id = d.id {where}) AS inspections,"
         f" (SELECT count(*) FROM inspection i WHERE i.district_id = d.id AND i.origin_type = 'own_initiative' {where}) AS own,"
-        f" (SELECT count(*) FROM complaint c WHERE c.district_id = d.id) AS complaints"
+        f" (SELECT count(*) FROM complaint c WHERE c.district_id = d.id {received}) AS complaints"
         f" FROM district d WHERE d.deleted_at IS NULL ORDER BY d.name_fr", params * 3)
     total_i = sum(r["inspections"] for r in rows) or 1
     total_p = sum(r["population"] or 0 for r in rows) or 1

@@ -384,5 +384,58 @@ CREATE INDEX sync_conflict_status ON sync_conflict(status, reported_at);
 CREATE TABLE sync_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4), (5, M5), (6, M6), (8, M8), (9, M9)]
+# 10 (written as 7 on its branch; numbered after 8 and 9, which shipped first): lawful documents (legal review D, B5): arrêtés, notices and letters are numbered per year in
+# their own series. SQLite cannot drop the table's UNIQUE (year, number): the table is rebuilt with
+# the same columns in the same order (the row hashes cover the first columns, so they stay valid)
+# and ``series`` appended. Numbers already given stay as they were (they are printed on signed
+# documents); each series goes on from its own highest number. Letters already registered lose the
+# art. 116 deadline they were wrongly given (no decision delivered to a person).
+# The commune's prefecture («عمالة الدار البيضاء») heads its documents under the wilaya, and the
+# governor's exact title is the commune's to set (legal review B7).
+_DECISION_COLUMNS = ("id, case_id, step_id, kind, field_code, year, number, status, langs, content, content_sha256,"
+                     " pdf_sha256, signed_on, signed_by, delegation_id, oversight_class, delivered_on, delivery_method,"
+                     " delivery_receiver, transmitted_on, receipt_on, governor_observation, appeal_on, appeal_ref,"
+                     " created_at, updated_at, created_by, updated_by, device_id, version, deleted_at")
+_LETTERS = "('referral_letter', 'public_force_request')"
+_NOTICES = "('formal_notice', 'stop_and_fee')"
+M10 = f"""
+CREATE TABLE decision_v10 (
+    id TEXT PRIMARY KEY,
+    case_id TEXT REFERENCES case_file(id),
+    step_id TEXT REFERENCES case_step(id),
+    kind TEXT NOT NULL,
+    field_code TEXT NOT NULL,
+    year INTEGER,
+    number INTEGER,
+    status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'signed')),
+    langs TEXT NOT NULL DEFAULT 'ar',
+    content TEXT NOT NULL,
+    content_sha256 TEXT,
+    pdf_sha256 TEXT,
+    signed_on TEXT,
+    signed_by TEXT REFERENCES [user](id),
+    delegation_id TEXT REFERENCES delegation(id),
+    oversight_class TEXT NOT NULL,
+    delivered_on TEXT, delivery_method TEXT, delivery_receiver TEXT,
+    transmitted_on TEXT, receipt_on TEXT, governor_observation TEXT NOT NULL DEFAULT '',
+    appeal_on TEXT, appeal_ref TEXT NOT NULL DEFAULT '',{AUDIT},
+    series TEXT NOT NULL DEFAULT 'arrete' CHECK (series IN ('arrete', 'notice', 'letter')),
+    UNIQUE (series, year, number)
+);
+INSERT INTO decision_v10 ({_DECISION_COLUMNS}, series)
+    SELECT {_DECISION_COLUMNS.replace("oversight_class", f"CASE WHEN kind IN {_LETTERS} THEN 'letter' ELSE oversight_class END")},
+           CASE WHEN kind IN {_LETTERS} THEN 'letter' WHEN kind IN {_NOTICES} THEN 'notice' ELSE 'arrete' END
+    FROM decision;
+DROP TABLE decision;
+ALTER TABLE decision_v10 RENAME TO decision;
+CREATE INDEX decision_case ON decision(case_id);
+CREATE INDEX decision_register ON decision(series, year, number);
+{_no_delete("decision")}
+ALTER TABLE commune ADD COLUMN prefecture_ar TEXT NOT NULL DEFAULT '';
+ALTER TABLE commune ADD COLUMN prefecture_fr TEXT NOT NULL DEFAULT '';
+ALTER TABLE commune ADD COLUMN governor_ar TEXT NOT NULL DEFAULT '';
+ALTER TABLE commune ADD COLUMN governor_fr TEXT NOT NULL DEFAULT '';
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4), (5, M5), (6, M6), (8, M8), (9, M9), (10, M10)]
 LATEST = MIGRATIONS[-1][0]

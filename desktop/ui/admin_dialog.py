@@ -274,49 +274,76 @@ class AdminDialog(QDialog):
         return delegation_id
 
     def _ask_delegation(self) -> dict | None:
+        dialog, read = self.delegation_form()
+        if not dialog.exec():
+            return None
+        return read()
+
+    def delegation_form(self):
+        """The delegation dialog (not shown) and a function reading it: a dict, or None with a
+        warning when incomplete. An art. 236 delegation names its arrondissement (the delegate's,
+        by default); an art. 103 one has none."""
         tr = self.tr
-        dialog = QDialog(self)
+        dialog = QDialog(self, objectName="delegation_form")
         dialog.setWindowTitle(tr("adm.add_delegation"))
         form = QFormLayout(dialog)
-        delegate = QComboBox()
-        for u in list_users(self.session.store):
-            if u.role not in ("officer", "reviewer"):
-                delegate.addItem(f"{u.name(tr.lang)} ({u.username})", u.id)
-        number, scope_ar, scope_fr, capacity_ar, capacity_fr = (QLineEdit() for _ in range(5))
+        delegate = QComboBox(objectName="delegation_delegate")
+        users = {u.id: u for u in list_users(self.session.store) if u.role not in ("officer", "reviewer")}
+        for u in users.values():
+            delegate.addItem(f"{u.name(tr.lang)} ({u.username})", u.id)
+        number, scope_ar, scope_fr, capacity_ar, capacity_fr = (QLineEdit(objectName=f"delegation_{n}") for n in (
+            "number", "scope_ar", "scope_fr", "capacity_ar", "capacity_fr"))
         decided = QDateEdit(QDate.currentDate())
         set_display_format(decided, "yyyy-MM-dd")
-        basis = QComboBox()
+        basis = QComboBox(objectName="delegation_basis")
         basis.addItem(tr("adm.art103"), "art103")
         basis.addItem(tr("adm.art236"), "art236")
-        fields = QListWidget()
+        district = QComboBox(objectName="delegation_district")  # art. 236: the arrondissement it covers
+        district.addItem("—", None)
+        for district_id, name in sorted(self.session.labels.districts.items(), key=lambda kv: kv[1]):
+            district.addItem(name, district_id)
+
+        def basis_changed() -> None:
+            art236 = basis.currentData() == "art236"
+            district.setEnabled(art236)
+            chosen = users.get(delegate.currentData())
+            district.setCurrentIndex(max(0, district.findData(chosen.district_id)) if art236 and chosen else 0)
+        basis.currentIndexChanged.connect(basis_changed)
+        delegate.currentIndexChanged.connect(basis_changed)
+        basis_changed()
+        fields = QListWidget(objectName="delegation_fields")
         for f in self.session.catalogue.fields:
             item = QListWidgetItem(f.label(tr.lang))
             item.setData(Qt.UserRole, f.code)
             item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
             item.setCheckState(Qt.Unchecked)
             fields.addItem(item)
-        bo_number = QLineEdit()  # its publication in the BO-CT (art. 277): required before the delegate signs
+        bo_number = QLineEdit(objectName="delegation_bo_number")  # its BO-CT publication (art. 277), before signing
         bo_date = QDateEdit(QDate.currentDate())
-        bo_date.setDisplayFormat("yyyy-MM-dd")
+        set_display_format(bo_date, "yyyy-MM-dd")
         for label, widget in (("adm.delegate", delegate), ("adm.number", number), ("adm.decided_on", decided),
-                              ("adm.basis", basis), ("adm.fields", fields), ("adm.scope_ar", scope_ar),
-                              ("adm.scope_fr", scope_fr), ("adm.capacity_ar", capacity_ar), ("adm.capacity_fr", capacity_fr),
-                              ("adm.bo_number", bo_number), ("adm.bo_date", bo_date)):
+                              ("adm.basis", basis), ("adm.district_236", district), ("adm.fields", fields),
+                              ("adm.scope_ar", scope_ar), ("adm.scope_fr", scope_fr), ("adm.capacity_ar", capacity_ar),
+                              ("adm.capacity_fr", capacity_fr), ("adm.bo_number", bo_number), ("adm.bo_date", bo_date)):
             form.addRow(tr(label), widget)
         ok = QPushButton(tr("cp.save"))
         ok.clicked.connect(dialog.accept)
         form.addRow(ok)
-        if not dialog.exec():
-            return None
-        chosen = [fields.item(i).data(Qt.UserRole) for i in range(fields.count()) if fields.item(i).checkState() == Qt.Checked]
-        if not chosen or not number.text().strip() or not all(w.text().strip() for w in (scope_ar, scope_fr, capacity_ar, capacity_fr)):
-            QMessageBox.warning(self, tr("ui.error_title"), tr("adm.delegation_incomplete"))
-            return None
-        return {"delegate_id": delegate.currentData(), "number": number.text().strip(), "decided_on": decided.date().toPython(),
-                "basis": basis.currentData(), "fields": chosen, "scope_ar": scope_ar.text(), "scope_fr": scope_fr.text(),
-                "capacity_ar": capacity_ar.text(), "capacity_fr": capacity_fr.text(),
-                "bo_number": bo_number.text().strip(),
-                "bo_date": bo_date.date().toPython() if bo_number.text().strip() else None}
+
+        def read() -> dict | None:
+            chosen = [fields.item(i).data(Qt.UserRole) for i in range(fields.count())
+                      if fields.item(i).checkState() == Qt.Checked]
+            if not chosen or not number.text().strip() or not all(w.text().strip() for w in (scope_ar, scope_fr, capacity_ar,
+                                                                                           capacity_fr)):
+                QMessageBox.warning(self, tr("ui.error_title"), tr("adm.delegation_incomplete"))
+                return None
+            return {"delegate_id": delegate.currentData(), "number": number.text().strip(),
+                    "decided_on": decided.date().toPython(), "basis": basis.currentData(), "fields": chosen,
+                    "scope_ar": scope_ar.text(), "scope_fr": scope_fr.text(), "capacity_ar": capacity_ar.text(),
+                    "capacity_fr": capacity_fr.text(), "bo_number": bo_number.text().strip(),
+                    "bo_date": bo_date.date().toPython() if bo_number.text().strip() else None,
+                    "district_id": district.currentData() if basis.currentData() == "art236" else None}
+        return dialog, read
 
     def withdraw(self, reason: str | None = None) -> bool:
         row = _selected_row(self.delegations_table)

@@ -18,6 +18,7 @@ from desktop.domain.ladder import TRANSITIONS
 from desktop.services.paperwork import decision_pdf, draft_for_current_step, kind_for_current_step, sign_decision
 from desktop.store.cases import advance, case_decisions, case_header, case_steps, case_violations, current_step
 from desktop.store.decisions import document, record_delivery
+from desktop.ui.case_facts import FactsPanel
 from desktop.ui.errors import attempt, show_error
 from desktop.ui.session import Session
 from reports.raster import pdf_pages_png
@@ -89,9 +90,10 @@ class PreviewDialog(QDialog):
 
 
 def decision_file_name(session: Session, decision_id: str) -> str:
-    """``arrete-13-2026.pdf`` once numbered, ``projet-<kind>.pdf`` before."""
+    """``closure-13-2026.pdf`` once numbered (the kind tells the series apart: each is numbered on its
+    own), ``projet-<kind>.pdf`` before."""
     row, _doc = document(session.store, decision_id)
-    return f"arrete-{row['number']}-{row['year']}.pdf" if row["number"] else f"projet-{row['kind']}.pdf"
+    return f"{row['kind']}-{row['number']}-{row['year']}.pdf" if row["number"] else f"projet-{row['kind']}.pdf"
 
 
 def open_pdf(pdf: bytes, name: str) -> Path:
@@ -118,6 +120,9 @@ class CaseDialog(QDialog):
         self.steps.setHorizontalHeaderLabels([self.tr(k) for k in ("case.step", "case.opened", "case.due", "case.done", "case.result")])
         self.steps.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.steps, 1)
+        self.facts_panel = FactsPanel(session, case_id, self)  # the facts signing needs (legal review A1)
+        self.facts_panel.changed.connect(self.refresh)
+        layout.addWidget(self.facts_panel)
         action = QHBoxLayout()
         self.next_step = QComboBox(objectName="case_next_step")
         self.result = QLineEdit(objectName="case_result", placeholderText=self.tr("case.result_hint"))
@@ -180,6 +185,7 @@ class CaseDialog(QDialog):
         self.draft_button.setText(tr("case.draft_kind", doc=tr("doc." + kind)) if named else tr("case.draft"))
         self.draft_button.setToolTip(tr("case.draft_hint", doc=tr("doc." + kind), step=tr(f"step.{current.step}"))
                                      if named and current else tr("case.no_document_for_step"))
+        self.facts_panel.refresh()
         self.documents.clear()
         for d in case_decisions(store, self.case_id):
             number = f"{d['number']}/{d['year']}" if d["number"] else tr("case.draft_label")
@@ -196,7 +202,8 @@ class CaseDialog(QDialog):
 
     def do_advance(self) -> None:
         try:
-            advance(self.session.store, self.session.user, self.case_id, self.next_step.currentData(), self.result.text())
+            advance(self.session.store, self.session.user, self.case_id, self.next_step.currentData(), self.result.text(),
+                    catalogue=self.session.catalogue)
         except Exception as exc:  # noqa: BLE001 - the one presenter decides
             show_error(self, exc, self.tr)
             return

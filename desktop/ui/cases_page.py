@@ -89,4 +89,4 @@ class CasesPage(QWidget):
         for r in rungs:
             median = "" if r["median_days"] in (None, 0.0) else " · " + tr("case.median_days", n=days_count(round(r["median_days"]), tr.lang))
             parts.append(f"<b>{tr('funnel.' + r['rung'])}</b> {grouped(r['cases'])} ({r['cases'] * 100 // base}%){median}")
-        self.funnel.setText((" ← " if tr.rtl else " → ").join(parts))
+        self.funnel.setText(tr("dash.steps") + " " + (" ← " if tr.rtl else " → ").join(parts))

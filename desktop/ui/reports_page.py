@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
                                QProgressDialog, QPushButton, QVBoxLayout, QWidget)
 
+from reports.counting import count
 from reports.numbers import grouped
 from desktop.services.report import write_report
 from desktop.store.indicators import Scope, compute
@@ -129,6 +130,13 @@ class ReportsPage(QWidget):
         return Scope(self.date_from.date().toPython(), self.date_to.date().toPython() + timedelta(days=1),
                      self.district.currentData(), self.field.currentData())
 
+    def _partial_previous(self, ind) -> str:
+        """A warning when the data do not cover the previous period the comparison uses (E12)."""
+        first = self.session.store.scalar("SELECT min(inspected_at) FROM inspection WHERE deleted_at IS NULL")
+        if not first or first[:10] <= ind.scope.previous().start.isoformat():
+            return ""
+        return " · " + self.tr("dash.previous_partial", first=first[:10])
+
     def refresh(self) -> None:
         tr = self.tr
         ind = compute(self.session.store, self.scope(), with_previous=True)
@@ -137,7 +145,13 @@ class ReportsPage(QWidget):
         funnel = (" ← " if tr.rtl else " → ").join(f"{tr('funnel.' + r['rung'])} {grouped(r['count'])}" for r in ind.funnel)
         self.kpis.setText(tr("dash.kpis", n=grouped(ind.inspections), violations=grouped(violations),
                              previous=grouped(ind.previous_inspections),
-                             complaints=grouped(ind.complaints.get("received", 0)), overdue=grouped(ind.overdue_steps)) + "<br>" + funnel)
+                             complaints=grouped(ind.complaints.get("received", 0)), overdue=grouped(ind.overdue_steps))
+                           # signed documents apart from the cases' ladder steps (legal review B5)
+                           + "<br>" + tr("dash.signed", documents=" · ".join(
+                               count(ind.decisions.get(k, 0), noun, tr.lang, spelled=False)
+                               for k, noun in (("signed", "decisions"), ("notices", "notices"), ("letters", "letters"))))
+                           + self._partial_previous(ind)
+                           + "<br>" + tr("dash.steps") + " " + funnel)
         labels = self.session.labels
         self.by_field.set_items([(c, labels.field(c), n) for c, n in ind.by_field[:12]])
         self.by_district.set_items([(d["id"], d["name_ar"] if tr.rtl else d["name_fr"], d["inspections"])

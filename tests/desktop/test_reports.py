@@ -124,7 +124,8 @@ def test_choropleth_legend_is_drawn_swatches_with_ranges_and_grouped_numbers(sto
     write_report(store, catalogue, Scope(date(2026, 1, 1), date(2026, 7, 1)), "fr", out)
     text = pdf_text(out)
     assert "≤" not in text and "▯" not in text  # no character the font lacks
-    assert re.search(r"< \d+\.\d", text) and re.search(r"\d\.\d–\d+\.\d", text) and re.search(r"> \d+\.\d", text)
+    # French decimals take a comma (1,3)
+    assert re.search(r"< \d+,\d", text) and re.search(r"\d,\d–\d+,\d", text) and re.search(r"> \d+,\d", text)
     ar = tmp_path / "ar.pdf"
     write_report(store, catalogue, Scope(date(2026, 1, 1), date(2026, 7, 1)), "ar", ar)
     flat = " ".join(subprocess.run(["pdftotext", "-raw", str(ar), "-"], capture_output=True, text=True).stdout.split())

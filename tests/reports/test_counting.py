@@ -20,3 +20,12 @@ def test_digits_only_and_french():
     assert count_ar(4, "floors", spelled=False) == "4 طوابق"
     assert count_ar(20, "tables", spelled=False) == "20 طاولة"
     assert count(1, "days", "fr") == "1 jour" and count(8, "days", "fr") == "8 jours"
+
+
+@pytest.mark.parametrize("n, noun, expected", [
+    (0, "decisions", "0 قرار"), (2, "decisions", "قرارين"), (7, "decisions", "7 قرارات"), (12, "notices", "12 إعذارا"),
+    (3, "letters", "3 مراسلات"), (1200, "decisions", "1\u00a0200 قرار"), (1205, "letters", "1\u00a0205 مراسلات"),
+])
+def test_register_nouns_and_grouped_digits(n, noun, expected):
+    assert count_ar(n, noun, spelled=n == 2) == expected
+    assert count(1200, "notices", "fr") == "1\u00a0200 mises en demeure"

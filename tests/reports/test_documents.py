@@ -121,3 +121,20 @@ def test_every_document_kind_renders(kind, tmp_path):
         assert "المحكمة الإدارية بالدار البيضاء" in text and "265" in text and "266" in text and "60" in text
     if kind not in ("public_force_request", "referral_letter", "formal_notice", "stop_and_fee"):
         assert "إن رئيس مجلس جماعة الدار البيضاء" in text and "يقرر ما يلي" in text and "المادة الأولى" in text
+
+
+def test_the_signature_never_stands_alone_on_a_page(tmp_path):
+    """Whatever the length of the findings, the page with the place, date and signature also holds
+    the last article: the signature is never alone on a page (legal review, ruin order)."""
+    pages_with_signature_seen = set()
+    for n in range(0, 48, 2):
+        doc = sample(langs=("ar",))
+        doc.values_ar["findings"] = "، ".join(["مخالفة طويلة في النظافة والتهوية والتبريد"] * (1 + n))
+        path = tmp_path / f"doc{n}.pdf"
+        path.write_bytes(render_document(doc))
+        out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        pages = [BIDI_MARKS.sub("", p) for p in out.split("\f") if p.strip()]
+        [signed] = [k for k, p in enumerate(pages) if "عبد الرحيم الإدريسي" in p]  # the signatory
+        pages_with_signature_seen.add(signed)
+        assert "حرر ب" in pages[signed] and "المادة" in pages[signed], (n, pages[signed][:300])
+    assert len(pages_with_signature_seen) > 1  # the sweep did push the signature over a page break

@@ -31,3 +31,10 @@ def test_an_ordinary_space_would_reverse_the_groups(tmp_path):
     """The check above can fail: the same paragraph with a plain space shows the groups reversed."""
     text = _pdf_text(tmp_path, "أنجزت الشرطة الإدارية 89 334 مراقبة")
     assert "334 89" in text
+
+
+def test_french_decimals_take_a_comma():
+    from reports.numbers import decimal_text
+    assert grouped(1234.5, 1, comma=True) == "1\u00a0234,5" and grouped(1234.5, 1) == "1\u00a0234.5"
+    assert grouped(12, comma=True) == "12"
+    assert decimal_text(12.5, "fr") == "12,5" and decimal_text(12.5, "ar") == "12.5" and decimal_text(3.0, "fr") == "3"

@@ -35,6 +35,14 @@ def test_legal_facts_are_encoded(catalogue):
     no_permit = catalogue.violation("URB-01")
     assert (no_permit.fine_min, no_permit.fine_max) == (10000, 100000)
     assert any(b.text == "L12-90" and b.article == "71" for b in no_permit.basis)
+    # Building on public land (art. 77) and in a non-buildable zone (art. 71) are two offences with
+    # their own fines; extra floors fall under art. 72 para. 2 and the demolition route of art. 70.
+    def articles(code):
+        return {b.article for b in catalogue.violation(code).basis}
+    assert (catalogue.violation("URB-04").fine_min, catalogue.violation("URB-04").fine_max) == (100000, 200000)
+    assert (catalogue.violation("URB-07").fine_min, catalogue.violation("URB-07").fine_max) == (10000, 100000)
+    assert articles("URB-04") == {"77", "70"} and articles("URB-07") == {"71", "70"} and articles("URB-08") == {"72", "70"}
+    assert catalogue.violation("URB-08").measure.unit == "floors" and catalogue.violation("URB-02").measure is None
     # Public domain: an unauthorised occupier is told to stop at once and owes 5x the fee (Law 57-19
     # art. 27), on the report of sworn agents (art. 26): the art. 27 notice is the first act.
     unauthorised = catalogue.violation("DOM-01")

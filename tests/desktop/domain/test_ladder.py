@@ -170,7 +170,7 @@ LAWFUL_DECISION_KIND = {
     "HYG-01": "closure", "HYG-02": "closure", "HYG-03": "closure", "HYG-04": "closure", "HYG-05": "closure",
     "HYG-06": "closure", "HYG-07": "closure", "HYG-08": "closure", "HYG-09": "closure",
     "URB-01": "injunction", "URB-02": "injunction", "URB-03": "injunction", "URB-04": "injunction",
-    "URB-05": "injunction", "URB-06": "removal",
+    "URB-05": "injunction", "URB-06": "removal", "URB-07": "injunction", "URB-08": "injunction",
     "DOM-01": "stop_and_fee", "DOM-02": "stop_and_fee", "DOM-03": "withdrawal", "DOM-04": "removal",
     "DOM-05": "stop_and_fee", "DOM-06": "stop_and_fee", "DOM-07": "removal",
     "CLE-01": "removal", "RUIBUI-01": "ruin_order", "DANEST-01": "closure", "INFTRA-01": "removal",

@@ -70,7 +70,8 @@ def test_a_stale_transition_of_a_closed_case_is_refused_with_its_reason(tmp_path
     second = new_device(team, tmp_path, "coord", "station2")
     tablet = new_device(team, tmp_path, "agent1")
     with device(tablet, "agent1") as c:
-        case_id = make_case(c.store, c.user, catalogue, ["HYG-01"], site_id=team.sites[0])
+        # an awareness case: its re-inspection waits for no notice (the ladder's rule for notices)
+        case_id = make_case(c.store, c.user, catalogue, ["HYG-02"], site_id=team.sites[0])
     push(tablet, pg_url)
     for path in (first, second):
         sync_device(path, pg_url)

@@ -56,6 +56,13 @@ def text_of(w, decision_id) -> str:
     return " ".join(BIDI.sub("", out).split())
 
 
+def pages_of(w, decision_id) -> list[str]:
+    path = w["tmp"] / f"{decision_id}-pages.pdf"
+    path.write_bytes(signed_pdf(w["store"], decision_id))
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return [" ".join(BIDI.sub("", page).split()) for page in out.split("\f") if page.strip()]
+
+
 def flat(text: str) -> str:
     """Without spaces: pdftotext moves the space around a number inside Arabic."""
     return re.sub(r"\s+", "", text)
@@ -228,6 +235,10 @@ def test_ruin_order_rests_on_the_expertise_and_has_the_urgent_appeal(world):
     ar = arabic_page(text)
     no_placeholder_left(text)
     assert "EXP-2026-31" in ar and "آيلة للسقوط" in ar and "وكيل اتحاد الملاك" in ar and "شاغلوها" in ar
+    # The signature does not stand alone on a page: an article is printed on the page it closes.
+    for page in pages_of(w, draft):
+        if "حرر ب" in page or "Fait à" in page:
+            assert "المادة" in page or "Article" in page, page
     assert "عن طريق السلطة الإدارية المحلية" in ar and "قاضيا للأمور المستعجلة" in ar and "يوقف الطعن" in ar
     assert "عشرة (10) أيام" in ar.replace("( 10)", "(10)").replace("(10 )", "(10)") or "عشرة" in ar
 
@@ -373,3 +384,85 @@ def test_a_complaint_acknowledgement_bears_the_day_of_receipt(store, catalogue, 
     from reports.documents import MONTHS_FR
     assert f"({received.day} {MONTHS_FR[received.month - 1]} {received.year})" in text
     assert f"({DAY.day} {MONTHS_FR[DAY.month - 1]} {DAY.year})" not in text  # not the day it is printed
+
+
+def test_the_ladder_waits_for_the_notice_to_be_signed_delivered_and_run_out(world):
+    from desktop.domain.ladder import LadderError
+    w = world
+    cat = load_catalogue()
+    case_id = make_case(w["store"], w["officer"], cat, ["HYG-01"])  # a closure after a 30-day notice
+    with pytest.raises(LadderError, match="notice_not_delivered"):  # nothing signed yet
+        advance(w["store"], w["coord"], case_id, "reinspection", "served")
+    notice = draft_for_current_step(w["commune"], case_id)
+    sign(w, notice)
+    with pytest.raises(LadderError, match="notice_not_delivered"):  # signed, not delivered
+        advance(w["store"], w["coord"], case_id, "reinspection", "served")
+    delivered = DAY - timedelta(days=10)
+    record_delivery(w["store"], w["coord"], notice, delivered, "main propre", "le gérant")
+    advance(w["store"], w["coord"], case_id, "reinspection", "served", on=delivered)
+    # the re-inspection falls due once the 30 days have run from delivery (then 5 days to do it)
+    assert current_step(w["store"], case_id).due_on == (delivered + timedelta(days=35)).isoformat()
+    with pytest.raises(LadderError) as refused:  # the deadline runs from delivery: not over yet
+        advance(w["store"], w["coord"], case_id, "decision", "not complied", on=DAY, catalogue=cat)
+    assert refused.value.code == "notice_deadline_running"
+    assert refused.value.params["ends"] == (delivered + timedelta(days=30)).isoformat()
+    advance(w["store"], w["coord"], case_id, "decision", "not complied", on=delivered + timedelta(days=30), catalogue=cat)
+    assert current_step(w["store"], case_id).step == "decision"
+
+
+def test_a_closure_is_not_reached_without_a_notice_even_after_awareness(world):
+    from desktop.domain.ladder import LadderError
+    w = world
+    cat = load_catalogue()
+    case_id = make_case(w["store"], w["officer"], cat, ["HYG-02"])  # awareness first; a closure at the end
+    assert current_step(w["store"], case_id).step == "awareness"
+    advance(w["store"], w["coord"], case_id, "reinspection", "advised")  # no notice: none to wait for
+    with pytest.raises(LadderError, match="notice_not_delivered"):
+        advance(w["store"], w["coord"], case_id, "decision", "not complied", catalogue=cat)
+    advance(w["store"], w["coord"], case_id, "formal_notice", "not complied", days=8)  # the notice comes first
+    assert kind_for_current_step(w["commune"], case_id) == "formal_notice"
+
+
+def test_the_header_names_the_prefecture_and_the_governor_title_is_the_communes(world):
+    from desktop.store.commune import set_identity
+    w = world
+    admin = make_user(w["store"], "administrator")
+    with pytest.raises(PermissionError):
+        set_identity(w["store"], w["president"], prefecture_ar="عمالة")
+    set_identity(w["store"], admin, prefecture_ar="عمالة الاختبار", prefecture_fr="Préfecture de test",
+                 governor_ar="السيد عامل عمالة الاختبار", governor_fr="M. le Gouverneur de la préfecture de test")
+    cat = load_catalogue()
+    case_id = make_case(w["store"], w["officer"], cat, ["URB-01"])
+    letter = draft_for_current_step(w["commune"], case_id)
+    sign(w, letter)
+    text = text_of(w, letter)
+    ar = arabic_page(text)
+    visa_order(ar, "ولاية الاختبار", "عمالة الاختبار", "جماعة الاختبار")  # wilaya, prefecture, commune
+    assert "السيد عامل عمالة الاختبار" in ar and "M. le Gouverneur de la préfecture de test" in text
+    assert "والي جهة الدار البيضاء" not in ar
+
+
+def test_complaint_letters_name_the_arrondissement_inform_under_law_09_08_and_do_not_pass_arabic_as_french(
+        store, catalogue, tmp_path):
+    from desktop.services.paperwork import complaint_letter
+    from desktop.store.users import authenticate
+    commune = Commune(store.path, store, catalogue, user=authenticate(store, "president", "president-demo"))
+
+    def letter(complaint_id, kind):
+        path = tmp_path / f"{complaint_id}-{kind}.pdf"
+        path.write_bytes(complaint_letter(commune, complaint_id, kind, ("ar", "fr")))
+        return " ".join(BIDI.sub("", subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                                    check=True).stdout).split())
+    row = store.query("SELECT c.id, d.name_ar, d.name_fr FROM complaint c JOIN district d ON d.id = c.district_id"
+                      " WHERE c.complainant_kind = 'district_president' AND c.complainant_name = '' LIMIT 1")
+    assert row, "the demo has letters from arrondissement presidents"
+    if row:
+        text = letter(row[0]["id"], "complaint_ack")
+        assert f"M. le Président de l'arrondissement {row[0]['name_fr']}" in text
+        assert row[0]["name_ar"] in arabic_page(text)
+    any_ack = store.scalar("SELECT id FROM complaint LIMIT 1")
+    text = letter(any_ack, "complaint_ack")
+    assert "09.08" in arabic_page(text) and "loi n° 09-08" in text and "La commune s'engage" in text
+    answered = store.scalar("SELECT id FROM complaint WHERE answered_on IS NOT NULL AND answer_text <> '' LIMIT 1")
+    text = letter(answered, "complaint_answer")
+    assert "(Réponse rédigée en arabe :)" in text.split("Royaume du Maroc")[1]

@@ -85,18 +85,18 @@ def test_a_compliant_inspection_opens_no_case(commune, catalogue):
 
 def test_ladder_moves_in_order_only(commune, catalogue):
     store, coord, officer = commune["store"], commune["coordinator"], commune["officer"]
-    case_id = make_case(store, officer, catalogue, ["DOM-04"])
+    case_id = make_case(store, officer, catalogue, ["TRAPAR-01"])  # awareness first, an injunction at the end
     with pytest.raises(LadderError):
         advance(store, coord, case_id, "execution")
-    advance(store, coord, case_id, "reinspection", "notice served", on=date(2026, 7, 1))
+    advance(store, coord, case_id, "reinspection", "advice given", on=date(2026, 7, 1))
     reinspection = current_step(store, case_id)
     assert reinspection.owner_id == officer.id  # field steps go to the officer
     assert reinspection.due_on == "2026-07-06"  # the step's default: 5 days
-    advance(store, coord, case_id, "decision", "not complied", on=date(2026, 7, 6), days=3)
+    advance(store, coord, case_id, "decision", "not complied", on=date(2026, 7, 6), days=3, catalogue=catalogue)
     assert (current_step(store, case_id).due_on, current_step(store, case_id).owner_id) == ("2026-07-09", coord.id)
     advance(store, coord, case_id, "notification")
     advance(store, coord, case_id, "closed", "complied after the decision")
-    assert [s.step for s in case_steps(store, case_id)] == ["formal_notice", "reinspection", "decision", "notification"]
+    assert [s.step for s in case_steps(store, case_id)] == ["awareness", "reinspection", "decision", "notification"]
     assert all(s.status == "done" for s in case_steps(store, case_id))
     assert store.scalar("SELECT status FROM case_file WHERE id = ?", (case_id,)) == "closed"
     with pytest.raises(Refusal, match="no_open_step"):
@@ -105,11 +105,11 @@ def test_ladder_moves_in_order_only(commune, catalogue):
 
 def test_only_case_managers_advance(commune, catalogue):
     store = commune["store"]
-    case_id = make_case(store, commune["officer"], catalogue, ["DOM-04"])
+    case_id = make_case(store, commune["officer"], catalogue, ["TRAPAR-01"])
     for role in ("officer", "reviewer", "administrator"):
         with pytest.raises(PermissionError):
             advance(store, make_user(store, role), case_id, "reinspection")
-    assert [(s.step, s.status) for s in case_steps(store, case_id)] == [("formal_notice", "open")]
+    assert [(s.step, s.status) for s in case_steps(store, case_id)] == [("awareness", "open")]
     advance(store, make_user(store, "president"), case_id, "reinspection")
     assert current_step(store, case_id).step == "reinspection"
 
@@ -151,7 +151,8 @@ def test_withdrawn_delegation_no_longer_signs(store, people, p12, catalogue):
 def test_failed_signature_takes_no_number(store, people, p12, catalogue):
     draft = _draft(store, people, catalogue, "hygiene")
     year = date.today().year
-    before = store.scalar("SELECT max(number) FROM decision WHERE year = ?", (year,))
+    series = store.scalar("SELECT series FROM decision WHERE id = ?", (draft,))  # each series is numbered on its own
+    before = store.scalar("SELECT coalesce(max(number), 0) FROM decision WHERE year = ? AND series = ?", (year, series))
     journal = store.scalar("SELECT count(*) FROM journal")
     with pytest.raises(SigningError):
         sign(store, people["president"], draft, p12["president"], "wrong")

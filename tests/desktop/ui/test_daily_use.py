@@ -36,8 +36,8 @@ def test_certificate_dialog_opens_beside_the_database_then_where_last_used(make_
 
 def test_signed_decision_file_name(make_session, store):
     session = make_session(authenticate(store, "president", "president-demo"))
-    signed = store.query("SELECT id, number, year FROM decision WHERE number IS NOT NULL LIMIT 1")[0]
-    assert decision_file_name(session, signed["id"]) == f"arrete-{signed['number']}-{signed['year']}.pdf"
+    signed = store.query("SELECT id, kind, number, year FROM decision WHERE number IS NOT NULL LIMIT 1")[0]
+    assert decision_file_name(session, signed["id"]) == f"{signed['kind']}-{signed['number']}-{signed['year']}.pdf"
 
 
 def test_every_message_renders_without_raw_placeholders():

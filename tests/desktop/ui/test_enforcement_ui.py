@@ -45,8 +45,18 @@ def test_case_dialog_advances_drafts_previews_and_signs(qtbot, president_session
     assert dialog.next_step.findData("decision") >= 0 and not dialog.draft_button.isEnabled()  # a field step: no paper
     dialog.next_step.setCurrentIndex(dialog.next_step.findData("decision"))
     qtbot.keyClicks(dialog.result, "non conforme a la contre-visite")
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    steps = dialog.steps.rowCount()
+    # The demo's notices were never signed and delivered: a closure cannot be reached yet.
     dialog.advance_button.click()
-    assert dialog.steps.rowCount() >= 3 and dialog.draft_button.isEnabled()
+    assert "notifiée" in warnings[-1] and dialog.steps.rowCount() == steps and not dialog.draft_button.isEnabled()
+    # A case whose decision step is open (reached before the rule) drafts its closure.
+    case_id = store.scalar("SELECT s.case_id FROM case_step s JOIN case_file c ON c.id = s.case_id WHERE s.status = 'open'"
+                           " AND s.step = 'decision' AND c.field_code = 'hygiene' LIMIT 1")
+    dialog = CaseDialog(president_session, case_id)
+    qtbot.addWidget(dialog)
+    assert dialog.steps.rowCount() >= 2 and dialog.draft_button.isEnabled()
     # The button names the document the step calls for.
     assert dialog.draft_button.text().startswith("Rédiger : Arrêté") and "(Arrêté)" in dialog.draft_button.toolTip()
     decision_id = dialog.do_draft()
@@ -61,8 +71,6 @@ def test_case_dialog_advances_drafts_previews_and_signs(qtbot, president_session
     assert len(preview.pages) == len(expected) >= 1
     first = QImage.fromData(expected[0], "PNG")
     assert preview.pages[0].pixmap().toImage().convertToFormat(first.format()) == first
-    warnings = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
     p12 = certs_dir(demo_path) / "president.p12"
     assert sign_checked(dialog, president_session, decision_id, p12, "wrong") is None
     assert "incorrect" in warnings[-1]
@@ -97,7 +105,7 @@ def test_case_dialog_signs_a_notice(qtbot, president_session, store, demo_path, 
     assert "aucune autorité d'horodatage" in box.informativeText()  # the demo has no TSA: said (M4)
     [opener] = [b for b in box.buttons() if b.text() == "Ouvrir le PDF"]
     opener.click()
-    assert opened[0].name == f"arrete-{number}-{date.today().year}.pdf"
+    assert opened[0].name == f"formal_notice-{number}-{date.today().year}.pdf"
     assert opened[0].read_bytes() == decision_pdf(president_session.commune, decision_id)[1]
     assert opened[0].read_bytes() != pdf  # the signed file, not the draft
 

@@ -21,6 +21,20 @@ def test_dashboard_bar_opens_the_matching_inspections(qtbot, make_session, store
     page.refresh()
     expected = store.scalar("SELECT count(*) FROM inspection WHERE inspected_at >= '2026-01-01' AND inspected_at < '2026-04-01'")
     assert page.indicators.inspections == expected
+    # signed documents by series, apart from the steps the cases reached (legal review B5)
+    arretes = store.scalar("SELECT count(*) FROM decision WHERE status = 'signed' AND series = 'arrete'"
+                           " AND signed_on >= '2026-01-01' AND signed_on < '2026-04-01'")
+    kpis = page.kpis.text()
+    assert f"Documents signés : {arretes} arrêté" in kpis and "Étapes atteintes par les dossiers" in kpis
+    first = store.scalar("SELECT min(inspected_at) FROM inspection")[:10]
+    assert first <= page.scope().previous().start.isoformat() and "pas entièrement couverte" not in kpis
+    page.date_from.setDate(QDate.fromString(first, "yyyy-MM-dd").addDays(10))
+    page.date_to.setDate(QDate.fromString(first, "yyyy-MM-dd").addDays(100))
+    page.refresh()  # its previous period starts before the data: the comparison is flagged
+    assert "pas entièrement couverte" in page.kpis.text()
+    page.date_from.setDate(QDate(2026, 1, 1))
+    page.date_to.setDate(QDate(2026, 3, 31))
+    page.refresh()
     chart = page.by_field
     top, row, _l, _b = chart._geometry()
     key = chart.key_at(top + row / 2)
