@@ -298,6 +298,7 @@ class _Filled:
     opening: str = ""
     decides: str = ""
     subject: str = ""
+    observations: str = ""
 
 
 def validate_document(data: DocumentData, templates: dict | None = None) -> None:
@@ -331,7 +332,18 @@ def _fill_templates(data: DocumentData, templates: dict) -> dict[str, _Filled]:
         filled[lang] = _Filled(put(t["title"]), [put(v) for v in t["visas"]], [put(c) for c in t["considerants"]],
                                [put(a) for a in t["articles"]], put(t["execution"]), put(t["appeal"]),
                                *(put(t.get(o, "")) for o in OPTIONAL_PARTS))
+        _put_free_parts(filled[lang], data.extra.get("free_parts", {}), lang)
     return filled
+
+
+def _put_free_parts(t: _Filled, free: dict, lang: str) -> None:
+    """The drafter's own words (validated by the application): a considérant, before the template's
+    last one (the one that concludes, or a letter's courtesy line), and an observation after the
+    execution line. Printed as written, never passed through the placeholders."""
+    considerant = free.get(f"considerant_{lang}", "")
+    if considerant:
+        t.considerants.insert(max(len(t.considerants) - 1, 0), " ".join(considerant.split()))
+    t.observations = free.get(f"observations_{lang}", "")
 
 
 MISSING_VALUES = ("", "—", "…")  # what a placeholder shows when its fact was not recorded
@@ -432,6 +444,12 @@ def _render_language(canvas: Canvas, data: DocumentData, t: _Filled, lang: str) 
     if t.execution:
         w.paragraph(article_label(len(t.articles) + 1, lang) + t.execution if t.articles else t.execution,
                     size=11.5, gap=10)
+    if t.observations:
+        lines = [line for line in t.observations.split("\n") if line.strip()]
+        for n, line in enumerate(lines):
+            label = ("ملاحظة: " if ar else "Observation : ") if n == 0 else ""
+            w.paragraph(label + line, size=11.5,
+                        gap=10 if n == len(lines) - 1 else 2)
     place = data.place_ar if ar else data.place_fr
     when = (f"حرر ب{place} في {hijri_then_gregorian(data.issued_on, 'ar')}" if ar
             else f"Fait à {place}, le {hijri_then_gregorian(data.issued_on, 'fr')}")

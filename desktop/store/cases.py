@@ -104,6 +104,34 @@ def advance(store: Store, user: User, case_id: str, following: str, result: str 
             "owner_id": _owner(tx.conn, following, officer), "data": json.dumps(data or {})})
 
 
+# The step a signed document completes, and the one that follows: a notice signed opens the
+# re-inspection (due once its period has run, plus the days to go and look), a decision signed
+# opens its notification. A letter (referral, public force) waits for the answer it asks for.
+AFTER_SIGNATURE = {"formal_notice": "reinspection", "decision": "notification"}
+
+
+def step_after_signature(tx: Transaction, case_id: str | None, step_id: str | None, reference: str,
+                         period_days: int | None, on: date) -> str | None:
+    """In the signing transaction: close the step the document was drafted for (if still open)
+    with the document's reference, and open the next one. Returns the new step's id."""
+    if not case_id or not step_id:
+        return None
+    row = tx.conn.execute("SELECT step, status FROM case_step WHERE id = ? AND deleted_at IS NULL", (step_id,)).fetchone()
+    if row is None or row[1] != "open" or row[0] not in AFTER_SIGNATURE:
+        return None
+    following = AFTER_SIGNATURE[row[0]]
+    check_transition(row[0], following)
+    tx.update("case_step", step_id, {"status": "done", "done_on": on.isoformat(), "result": reference})
+    days = STEP_DAYS[following] + (period_days or 0 if row[0] == "formal_notice" else 0)
+    officer = tx.conn.execute("SELECT i.lead_officer_id FROM case_finding cf JOIN finding f ON f.id = cf.finding_id"
+                              " JOIN inspection i ON i.id = f.inspection_id WHERE cf.case_id = ?"
+                              " ORDER BY i.inspected_at DESC LIMIT 1", (case_id,)).fetchone()
+    return tx.insert("case_step", {"case_id": case_id, "step": following, "opened_on": on.isoformat(),
+                                   "due_on": due_on(on, days).isoformat(),
+                                   "owner_id": _owner(tx.conn, following, officer[0] if officer else None),
+                                   "data": json.dumps({})})
+
+
 def overdue_steps(store: Store, today: date | None = None, limit: int = 500) -> list[dict]:
     today = today or date.today()
     return store.query(

@@ -79,8 +79,7 @@ def signed_delivered_notice(w, case_id, delivered_on):
 
 def to_decision(w, case_id, notice_delivered=DAY - timedelta(days=40)):
     """Notice signed and delivered, re-inspection done after its deadline, decision step open."""
-    signed_delivered_notice(w, case_id, notice_delivered)
-    advance(w["store"], w["coord"], case_id, "reinspection", "notice served", on=notice_delivered)
+    signed_delivered_notice(w, case_id, notice_delivered)  # the signature opened the re-inspection
     advance(w["store"], w["coord"], case_id, "decision", "not complied", on=notice_delivered + timedelta(days=35))
 
 
@@ -253,7 +252,6 @@ def test_letters_are_letters(world):
     sign(w, closure)
     decided = DAY - timedelta(days=10)
     record_delivery(w["store"], w["coord"], closure, decided, "huissier", "le gérant")
-    advance(w["store"], w["coord"], case_id, "notification", "notified")
     advance(w["store"], w["coord"], case_id, "execution", "not executed")
     request = draft_for_current_step(w["commune"], case_id)
     sign(w, request)
