@@ -16,7 +16,7 @@ COMPLAINT_TEXT = {
     "public_domain": ("احتلال الرصيف بالطاولات يمنع مرور الراجلين", "Le trottoir est occupé par des tables, les piétons passent sur la chaussée"),
     "urbanism": ("أشغال بناء طابق إضافي بدون لوحة ورش", "Construction d'un étage supplémentaire sans panneau de chantier"),
 }
-ANSWERS = ("تمت معاينة المحل وتوجيه إنذار إلى المستغل", "تمت المعاينة ولم تسجل أية مخالفة", "تمت إحالة الملف على السلطة المختصة")
+ANSWERS = ("تمت معاينة المحل وتوجيه إعذار إلى المستغل", "تمت المعاينة ولم تسجل أية مخالفة", "تمت إحالة الملف على السلطة المختصة")
 
 
 def build_programmes(store: Store, admin: User, today: date, weeks: int = 8) -> int:

@@ -27,7 +27,7 @@ class DraftDialog(QDialog):
         self.session, self.decision_id, self.tr = session, decision_id, session.tr
         self.setObjectName("draft_dialog")
         self.setWindowTitle(self.tr("draft.title"))
-        self.resize(1180, 860)
+        self.resize(1280, 900)
         row, doc = document(session.store, decision_id)
         self.row, self.signed_number = row, None
         tr = self.tr
@@ -90,7 +90,7 @@ class DraftDialog(QDialog):
         split = QSplitter(Qt.Horizontal)
         split.addWidget(form_side)
         split.addWidget(self.view)
-        split.setSizes([420, 760])
+        split.setSizes([420, 860])  # an A4 page at 96 dpi is 794 px wide
         QVBoxLayout(self).addWidget(split)
         self.timer = QTimer(self, singleShot=True, interval=700, timeout=self.update_preview)
         self.pdf = b""
