@@ -6,6 +6,7 @@ from datetime import date
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from desktop.domain.complaints import clock_running
 from desktop.i18n import days_count
 from desktop.services.search import complaints_search_query
 from desktop.store.complaints import STATUSES
@@ -71,7 +72,7 @@ class ComplaintsPage(QWidget):
         tr = self.session.tr
         if answered:
             clock = tr("cp.answered_on", date=ltr(answered))
-        elif status == "merged":
+        elif not clock_running(status, answered):
             clock = ""
         else:
             left = (date.fromisoformat(due) - self.today).days

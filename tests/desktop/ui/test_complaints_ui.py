@@ -124,10 +124,16 @@ def test_complaints_page_clock_and_filters(qtbot, coordinator_session, store, qt
     page.overdue.setChecked(True)
     while page.model.canFetchMore():
         page.model.fetchMore()
-    expected = store.scalar("SELECT count(*) FROM complaint WHERE answered_on IS NULL AND status != 'merged'"
+    expected = store.scalar("SELECT count(*) FROM complaint WHERE answered_on IS NULL AND status NOT IN ('merged', 'rejected')"
                             " AND answer_due < ?", (date.today().isoformat(),))
     assert page.model.rowCount() == expected
     assert all("retard" in page.model.index(r, 6).data() for r in range(page.model.rowCount()))
+    # A rejected complaint shows no countdown (the review saw «rejetée … 57 j restants»).
+    page.overdue.setChecked(False)
+    page.status.setCurrentIndex(page.status.findData("rejected"))
+    assert page.model.rowCount() > 0
+    clocks = [page.model.index(r, 6).data() for r in range(page.model.rowCount())]
+    assert "" in clocks and all(c == "" or c.startswith("répondu le") for c in clocks)
 
 
 def test_new_programme_refuses_double_booking_and_empty_brigades(qtbot, coordinator_session, store):
