@@ -12,8 +12,9 @@ from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QHBoxLayout, Q
 
 from reports.numbers import grouped
 from desktop.services.report import write_report
-from desktop.store.indicators import Scope, compute
-from desktop.ui.widgets import set_display_format
+from desktop.domain.ids import local_display
+from desktop.store.indicators import Scope, comparable_change, compute, data_as_of, first_recorded
+from desktop.ui.widgets import ltr, set_display_format
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
 from desktop.ui.tasks import Job, run_op
@@ -135,9 +136,17 @@ class ReportsPage(QWidget):
         self.indicators = ind
         violations = sum(n for o, n in ind.by_outcome if o == "violations")
         funnel = (" ← " if tr.rtl else " → ").join(f"{tr('funnel.' + r['rung'])} {grouped(r['count'])}" for r in ind.funnel)
-        self.kpis.setText(tr("dash.kpis", n=grouped(ind.inspections), violations=grouped(violations),
-                             previous=grouped(ind.previous_inspections),
-                             complaints=grouped(ind.complaints.get("received", 0)), overdue=grouped(ind.overdue_steps)) + "<br>" + funnel)
+        scope = self.scope()
+        change = comparable_change(ind.inspections, ind.previous_inspections, scope.previous().start,
+                                   first_recorded(self.session.store))
+        previous = (tr("dash.previous_rate", previous=grouped(ind.previous_inspections), change=ltr(f"{change * 100:+.0f}%"))
+                    if change is not None else tr("dash.previous_no_rate", previous=grouped(ind.previous_inspections or 0)))
+        when = local_display(data_as_of(self.session.store))
+        as_of = tr("dash.as_of", day=ltr(when[:10]), time=ltr(when[11:16])) if when else ""
+        self.kpis.setText(tr("dash.kpis_compared", n=grouped(ind.inspections), violations=grouped(violations),
+                             previous=previous, complaints=grouped(ind.complaints.get("received", 0)),
+                             overdue=grouped(ind.overdue_steps)) + "<br>" + funnel
+                          + (f"<br><small>{as_of}</small>" if as_of else ""))
         labels = self.session.labels
         self.by_field.set_items([(c, labels.field(c), n) for c, n in ind.by_field[:12]])
         self.by_district.set_items([(d["id"], d["name_ar"] if tr.rtl else d["name_fr"], d["inspections"])
