@@ -68,10 +68,11 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
                   complaints=_n(ind.complaints.get("received", 0)))]
     if change is not None:
         summary.append(tr("rep.compare", previous=_n(ind.previous_inspections), change=f"{change * 100:+.0f}%"))
-    elif ind.previous_inspections:  # the count, without a percentage that would mislead
+    elif ind.previous_inspections and first and first > scope.previous().start:  # not covered (E12): the count, why
+        summary.append(tr("rep.compare_count", previous=_n(ind.previous_inspections)))
+        summary.append(tr("rep.compare_partial", first=first.strftime('%d/%m/%Y')))
+    elif ind.previous_inspections:  # too few: the count, without a percentage that would mislead
         summary.append(tr("rep.compare_no_rate", previous=_n(ind.previous_inspections)))
-        if first and first > scope.previous().start:  # the data do not cover it (E12)
-            summary.append(tr("rep.compare_partial", first=first.strftime('%d/%m/%Y')))
     if not ind.inspections:
         summary.append(tr("rep.empty_period"))
     # An information report sent to the governor (OL 113-14 arts 106 and 272; no text requires it).

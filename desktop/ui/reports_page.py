@@ -136,11 +136,12 @@ class ReportsPage(QWidget):
         self.indicators = ind
         violations = sum(n for o, n in ind.by_outcome if o == "violations")
         funnel = (" ← " if tr.rtl else " → ").join(f"{tr('funnel.' + r['rung'])} {grouped(r['count'])}" for r in ind.funnel)
-        scope = self.scope()
-        change = comparable_change(ind.inspections, ind.previous_inspections, scope.previous().start,
-                                   first_recorded(self.session.store))
-        previous = (tr("dash.previous_rate", previous=grouped(ind.previous_inspections), change=ltr(f"{change * 100:+.0f}%"))
-                    if change is not None else tr("dash.previous_no_rate", previous=grouped(ind.previous_inspections or 0)))
+        start, first = self.scope().previous().start, first_recorded(self.session.store)
+        change = comparable_change(ind.inspections, ind.previous_inspections, start, first)
+        counted = grouped(ind.previous_inspections or 0)
+        previous = (tr("dash.previous_rate", previous=counted, change=ltr(f"{change * 100:+.0f}%")) if change is not None
+                    else tr("dash.previous_partial", previous=counted) if first and first > start
+                    else tr("dash.previous_no_rate", previous=counted))
         when = local_display(data_as_of(self.session.store))
         as_of = tr("dash.as_of", day=ltr(when[:10]), time=ltr(when[11:16])) if when else ""
         self.kpis.setText(tr("dash.kpis_compared", n=grouped(ind.inspections), violations=grouped(violations),

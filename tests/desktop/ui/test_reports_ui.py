@@ -24,7 +24,8 @@ def test_dashboard_bar_opens_the_matching_inspections(qtbot, make_session, store
     # The data's date under the figures; a percentage only against a comparable previous period.
     assert "Données arrêtées au" in page.kpis.text()
     first = store.scalar("SELECT min(inspected_at) FROM inspection")[:10]
-    assert ("trop peu pour comparer" in page.kpis.text()) == (first > "2025-10-02" or page.indicators.previous_inspections < 30)
+    assert ("pas entièrement couverte" in page.kpis.text()) == (first > "2025-10-02")
+    assert "%" not in page.kpis.text() or (first <= "2025-10-02" and page.indicators.previous_inspections >= 30)
     chart = page.by_field
     top, row, _l, _b = chart._geometry()
     key = chart.key_at(top + row / 2)
