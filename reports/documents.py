@@ -177,25 +177,34 @@ def gregorian_text(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+# The lines of a paragraph, kept for the drawing pass once the measuring pass has broken them.
+_lines = functools.lru_cache(maxsize=2048)(break_lines)
+
+
 class _Writer:
     """A cursor down the page that breaks lines and pages."""
 
-    def __init__(self, canvas: Canvas, rtl: bool):
-        self.c, self.rtl = canvas, rtl
+    def __init__(self, canvas: Canvas | None, rtl: bool, scale: float = 1.0):
+        self.c, self.rtl, self.scale = canvas, rtl, scale  # no canvas: measure only (pages, not ink)
         self.y = PAGE_H - MARGIN
         self.page = 1
 
     def need(self, height: float) -> None:
         if self.y - height < MARGIN + 40:
-            self.c.showPage()
+            if self.c is not None:
+                self.c.showPage()
             self.page += 1
             self.y = PAGE_H - MARGIN
 
     def paragraph(self, text: str, size: float = 12, bold: bool = False, align: str = "start",
                   gap: float = 6, width: float = TEXT_W, x0: float = MARGIN) -> None:
         font = document_font(bold)
-        for line in break_lines(text, font, size, width, self.rtl):
+        size, gap = size * self.scale, gap * self.scale
+        for line in _lines(text, font, size, width, self.rtl):
             self.need(size * 1.6)
+            if self.c is None:
+                self.y -= size * 1.55
+                continue
             if align == "center":
                 x = x0 + (width - line.width) / 2
             elif (align == "start") == self.rtl:  # right edge
@@ -233,10 +242,10 @@ def _signature(w: _Writer, data: DocumentData, lang: str) -> None:
         lines.append(s.name_ar if ar else s.name_fr)
     width = TEXT_W * 0.55
     x0 = MARGIN if ar else MARGIN + TEXT_W - width  # the signature sits at the end side
-    w.need(90)
+    w.need(90 * w.scale)
     for k, text in enumerate(lines):
         w.paragraph(text, size=11.5, bold=k < 2, align="center", gap=0, width=width, x0=x0)
-    w.y -= 46  # room for the handwritten or stamped mark
+    w.y -= 46 * w.scale  # room for the handwritten or stamped mark
 
 
 QR_SIZE = 62      # points, quiet zone included
@@ -408,15 +417,30 @@ def render_document(data: DocumentData, templates: dict | None = None) -> bytes:
     for n, lang in enumerate(data.langs):
         if n:
             canvas.showPage()
-        _render_language(canvas, data, filled[lang], lang)
+        _render_language(canvas, data, filled[lang], lang, _fitting_scale(data, filled[lang], lang))
         _qr(canvas, modules, digest, lang)
     canvas.save()
     return buffer.getvalue()
 
 
-def _render_language(canvas: Canvas, data: DocumentData, t: _Filled, lang: str) -> None:
+# A version a little too long for its page is set a little smaller rather than leaving the appeal
+# notice, or the signature, alone on a page of its own (review finding 29); longer texts run on.
+SCALES = (1.0, 0.95, 0.9, 0.86, 0.82)
+
+
+def _fitting_scale(data: DocumentData, t: _Filled, lang: str) -> float:
+    """The largest of SCALES at which one language's version holds on one page (drawn on a scratch
+    canvas first), else 1.0."""
+    for scale in SCALES:
+        if _render_language(None, data, t, lang, scale) == 1:
+            return scale
+    return 1.0
+
+
+def _render_language(canvas: Canvas | None, data: DocumentData, t: _Filled, lang: str, scale: float = 1.0) -> int:
+    """Draw one language's version (only measure it without a canvas); returns its pages."""
     ar = lang == "ar"
-    w = _Writer(canvas, rtl=ar)
+    w = _Writer(canvas, rtl=ar, scale=scale)
     _header(w, data.header_ar if ar else data.header_fr)
     number = data.number or ("مشروع" if ar else "projet")
     if t.subject:  # a letter: number, from / to, subject, reference, body
@@ -457,6 +481,7 @@ def _render_language(canvas: Canvas, data: DocumentData, t: _Filled, lang: str) 
     _signature(w, data, lang)
     if t.appeal:
         w.paragraph(t.appeal, size=9.5, gap=4)
+    return w.page
 
 
 def delegation_visa(data: DocumentData, lang: str, templates: dict | None = None) -> list[str]:

@@ -13,7 +13,8 @@ import pytest
 from desktop.domain.catalogue import load_catalogue
 from desktop.domain.errors import Refusal
 from desktop.services.commune import Commune
-from desktop.services.paperwork import draft_decision, draft_for_current_step, kind_for_current_step, sign_decision
+from desktop.services.paperwork import (decision_pdf, draft_decision, draft_for_current_step, kind_for_current_step,
+                                        sign_decision)
 from desktop.store.cases import advance, current_step, record_case_fact
 from desktop.store.decisions import record_delivery, signed_pdf
 from tests.builders import make_case, make_user
@@ -371,3 +372,22 @@ def test_a_complaint_acknowledgement_bears_the_day_of_receipt(store, catalogue, 
     from reports.documents import MONTHS_FR
     assert f"({received.day} {MONTHS_FR[received.month - 1]} {received.year})" in text
     assert f"({DAY.day} {MONTHS_FR[DAY.month - 1]} {DAY.year})" not in text  # not the day it is printed
+
+
+def test_each_language_of_a_closure_holds_on_its_page(world):
+    """Review finding 29: the French appeal notice spilled alone onto a third page. A version a
+    little too long is set a little smaller: Arabic on page 1, French on page 2, each with its date,
+    signature and appeal notice."""
+    w = world
+    case_id = make_case(w["store"], w["officer"], load_catalogue(), ["HYG-01"])
+    to_decision(w, case_id)
+    closure = draft_for_current_step(w["commune"], case_id)
+    pdf = decision_pdf(w["commune"], closure)[1]
+    path = w["tmp"] / "closure.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+2$", info, re.M)  # two pages, no third
+    pages = [subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(path), "-"], capture_output=True, text=True,
+                            check=True).stdout for n in (1, 2)]
+    assert "يمكن الطعن بالإلغاء" in pages[0].replace("\u202b", "").replace("\u202c", "") and "حرر ب" in pages[0]
+    assert "recours en annulation" in pages[1] and "Fait à" in pages[1]
