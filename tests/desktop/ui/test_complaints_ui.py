@@ -168,9 +168,11 @@ def test_fairness_and_programme_pages(qtbot, coordinator_session, store):
     assert page.visits.rowCount() > 0
 
 
-def test_complaint_location_picked_on_the_map(qtbot, coordinator_session, store):
+def test_complaint_location_picked_on_the_map(qtbot, coordinator_session, store, monkeypatch):
     from PySide6.QtCore import QPoint, Qt
     from desktop.ui.main_window import MAP_ROW
+    told = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: told.append(box.text()) or 0)  # the intake's confirmation
     win = MainWindow(coordinator_session)
     qtbot.addWidget(win)
     win.resize(1300, 800)
@@ -188,3 +190,28 @@ def test_complaint_location_picked_on_the_map(qtbot, coordinator_session, store)
     dialog.description.setPlainText("Chantier bruyant la nuit a Anfa")
     complaint_id = dialog.save()
     assert store.scalar("SELECT district_id FROM complaint WHERE id = ?", (complaint_id,)) == anfa.id
+    assert len(told) == 1
+
+
+def test_desk_intake_offers_the_acknowledgement_at_once(qtbot, coordinator_session, store, monkeypatch):
+    """Review finding 21: after saving a complaint at the desk, its reference is said and the
+    acknowledgement opens in one click, to print and hand over."""
+    from pathlib import Path
+    from PySide6.QtGui import QDesktopServices
+    page = ComplaintsPage(coordinator_session)
+    qtbot.addWidget(page)
+    shown, opened = [], []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box) or 0)
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(Path(url.toLocalFile())))
+    dialog = page.open_complaint(None)
+    qtbot.addWidget(dialog)
+    dialog.channel.setCurrentIndex(dialog.channel.findData("desk"))
+    dialog.description.setPlainText("Odeurs de friture et fumée dans la cage d'escalier depuis un mois")
+    assert dialog.save()
+    reference = store.scalar("SELECT reference FROM complaint WHERE id = ?", (dialog.complaint_id,))
+    assert shown and reference in shown[-1].text()
+    [opener] = [b for b in shown[-1].buttons() if b.text() == "Ouvrir l'accusé de réception à imprimer"]
+    opener.click()
+    assert opened[0].name == f"accuse-{reference}.pdf"
+    text = subprocess.run(["pdftotext", str(opened[0]), "-"], capture_output=True, text=True).stdout
+    assert "إشعار بتسلم شكاية" in text and reference in text
