@@ -108,7 +108,7 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
         Table(tr("rep.by_violation"), [tr("rep.code"), tr("rep.violation"), tr("rep.count")],
               [[c, catalogue.violation(c).label(lang) if catalogue.has_violation(c) else c, _n(n)]
                for c, n in ind.by_violation], [1, 4, 1])]))
-    sections.append(Section(tr("rep.sec_enforcement"), [tr("rep.overdue", n=_n(ind.overdue_steps))], [
+    sections.append(Section(tr("rep.sec_enforcement"), [tr("rep.overdue", n=_n(ind.overdue_steps)), tr("rep.funnel_note")], [
         Table(tr("rep.funnel"), [tr("rep.rung"), tr("rep.count"), tr("rep.conversion"), tr("rep.median_days")],
               [[tr("funnel." + r["rung"]), _n(r["count"]), _pct(r["rate"]), _n(r["median_days"])] for r in ind.funnel], [3, 1, 1, 1]),
         Table(tr("rep.referrals"), [tr("rep.authority"), tr("rep.sent"), tr("rep.followed_up")],
