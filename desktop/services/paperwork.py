@@ -181,7 +181,7 @@ def _facts(store: Store, catalogue: Catalogue, case_id: str, kind: str | None = 
         chosen = p["authorities"].get(authority, p["authorities"]["urbanism_controller"])
         governor = p["governor"][lang]
         return {**common, "owner": owner, "deadline_period": count(deadline, "days", lang),
-                "notice_period": count(notice_days, "days", lang), "findings": p["findings_joiner"][lang].join(measured),
+                "notice_period": count(notice_days, "days", lang), "findings": p["findings_joiner"][lang].join(dict.fromkeys(measured)),
                 "legal_bases": _legal_bases(catalogue, violations, lang, kind), "next_measure": measure[lang],
                 "authority": chosen[lang].format(governor=governor), "executor": p["executor"][lang],
                 "governor": governor, "court": p["court"][lang], **recorded,

@@ -16,7 +16,7 @@ from desktop.services.commune import Commune
 from desktop.services.paperwork import (decision_pdf, draft_decision, draft_for_current_step, kind_for_current_step,
                                         sign_decision)
 from desktop.store.cases import advance, current_step, record_case_fact
-from desktop.store.decisions import record_delivery, signed_pdf
+from desktop.store.decisions import document, record_delivery, signed_pdf
 from tests.builders import make_case, make_user
 
 PASSWORD = "test-cert-password"
@@ -391,3 +391,16 @@ def test_each_language_of_a_closure_holds_on_its_page(world):
                             check=True).stdout for n in (1, 2)]
     assert "يمكن الطعن بالإلغاء" in pages[0].replace("\u202b", "").replace("\u202c", "") and "حرر ب" in pages[0]
     assert "recours en annulation" in pages[1] and "Fait à" in pages[1]
+
+
+def test_a_violation_found_twice_is_listed_once(world):
+    """Review finding 2: the same violation appeared twice in the findings of a document."""
+    w = world
+    case_id = make_case(w["store"], w["officer"], load_catalogue(), ["HYG-01"])
+    make_case(w["store"], w["officer"], load_catalogue(), ["HYG-01"], site_id=w["store"].scalar(
+        "SELECT site_id FROM case_file WHERE id = ?", (case_id,)))
+    assert w["store"].scalar("SELECT count(*) FROM case_finding WHERE case_id = ?", (case_id,)) == 2
+    notice = draft_for_current_step(w["commune"], case_id)
+    doc = document(w["store"], notice)[1]
+    label = load_catalogue().violation("HYG-01").label("fr")
+    assert doc.values_fr["findings"].count(label) == 1
