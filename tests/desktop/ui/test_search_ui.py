@@ -60,6 +60,7 @@ def test_complaints_search_by_reference_complainant_and_site(qtbot, coordinator_
     page.search.setText("zzz-nothing-matches-zzz")
     qtbot.waitUntil(lambda: page.model.rowCount() == 0)
     page.search.clear()
+    qtbot.waitUntil(lambda: not page.search.debounce.isActive())  # else it fires in the next test, on a closed store
     page.view.sortByColumn(0, Qt.AscendingOrder)
     refs = all_rows(page.model, 0)
     assert refs == sorted(refs) and len(refs) == store.scalar("SELECT count(*) FROM complaint WHERE deleted_at IS NULL")
