@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -18,6 +19,8 @@ from reportlab.graphics.shapes import Drawing, Polygon, Rect
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
+from shapely.geometry import shape
+from shapely.ops import polylabel
 
 from reports.bidi_layout import break_lines, draw_line
 from reports.fonts import document_font
@@ -152,7 +155,10 @@ def _table(p: _Page, t: Table) -> None:
             xs.append(x)
             x += w
     numeric = [all(_is_number(r[k]) for r in t.rows if r[k] not in ("", "—")) and any(r[k] for r in t.rows) for k in range(n)]
-    heads = [_cell_lines(title, widths[k], size, p.rtl, bold=True) for k, title in enumerate(t.columns)]
+    # A header wraps rather than being cut («infractions pour 1» for «… pour 1 000»), a grouped
+    # number in it stays whole, and a header over figures is aligned as they are.
+    heads = [_cell_lines(re.sub(r"(\d) (\d{3})\b", "\\1\u00a0\\2", title), widths[k], size, p.rtl, bold=True)
+             for k, title in enumerate(t.columns)]
     head_h = max(len(h) for h in heads) * LINE_H + 5.5
 
     def header() -> None:
@@ -160,7 +166,7 @@ def _table(p: _Page, t: Table) -> None:
         p.c.rect(MARGIN, p.y - head_h, TEXT_W, head_h, stroke=0, fill=1)
         p.c.setFillColor(HexColor("#000000"))
         for k, lines in enumerate(heads):
-            _cell(p.c, lines, xs[k], widths[k], p.y - LINE_H + 1, p.rtl)
+            _cell(p.c, lines, xs[k], widths[k], p.y - LINE_H + 1, p.rtl, numeric=numeric[k])
         p.y -= head_h
 
     p.need(head_h + LINE_H * 2 + 26)
@@ -252,19 +258,55 @@ def _map(p: _Page, figure: MapFigure) -> None:
             drawing.add(Rect(a, b, c2 - a, d - b, fillColor=HexColor("#1f4e79"), fillOpacity=shade * 0.8,
                              strokeColor=None))
     renderPDF.draw(drawing, p.c, 0, 0)
-    for geometry, value, label in figure.polygons:
-        ring = max(_rings(geometry), key=len)
-        cx = sum(c[0] for c in ring) / len(ring)
-        cy = sum(c[1] for c in ring) / len(ring)
-        sx, sy = xy(cx, cy)
-        text = label if value is None else f"{label} {grouped(value, 1, comma=not p.rtl)}"
-        line = break_lines(text, document_font(), 6.5, 120, p.rtl)[0]
-        draw_line(p.c, line, sx - line.width / 2, sy)
+    _map_labels(p, figure, xy)
     p.y -= box_h + 6
     p.text(figure.legend_title, size=9, gap=2)
     if breaks and not figure.cells:
         _legend_swatches(p, breaks)
     p.y -= 8
+
+
+LABEL_SIZE = 6.5
+
+
+def label_boxes(labels: list[tuple[tuple[float, float], float]], h: float) -> list[tuple[float, float, float, float]]:
+    """A box (x0, y0, x1, y1) for each label (anchor, width), in order: at its anchor, else the
+    nearest place up, down or to a side that covers no box already placed (else the anchor)."""
+    placed: list[tuple[float, float, float, float]] = []
+    for (sx, sy), w in labels:
+        candidates = [(0.0, 0.0)] + [(0.0, dy * h) for dy in (1, -1, 2, -2, 3, -3)] + \
+                     [(side * (w / 2 + 4), dy * h) for side in (1, -1) for dy in (0, 1, -1)]
+        boxes = [(sx + dx - w / 2, sy + dy - 2, sx + dx + w / 2, sy + dy - 2 + h) for dx, dy in candidates]
+        free = [b for b in boxes if not any(b[0] < o[2] and o[0] < b[2] and b[1] < o[3] and o[1] < b[3] for o in placed)]
+        placed.append(free[0] if free else boxes[0])
+    return placed
+
+
+def _map_labels(p: _Page, figure: MapFigure, xy: Callable[[float, float], tuple[float, float]]) -> None:
+    """Each district's name (and value) at a point inside it, on a pale box so it reads over dark
+    fills; the largest districts first, and a label that would cover one already placed moves up
+    or down, or to the side, to the nearest free place (review: labels overlapped)."""
+    items = []
+    for geometry, value, label in figure.polygons:
+        if not label:
+            continue
+        shape_ = shape(geometry)
+        if shape_.is_empty:
+            continue
+        inside = polylabel(max(getattr(shape_, "geoms", [shape_]), key=lambda g: g.area), tolerance=1e-4)
+        text = label if value is None else f"{label} {grouped(value, 1, comma=not p.rtl)}"
+        items.append((shape_.area, xy(inside.x, inside.y), break_lines(text, document_font(), LABEL_SIZE, 140, p.rtl)[0]))
+    h = LABEL_SIZE + 3
+    ordered = sorted(items, key=lambda item: -item[0])
+    boxes = label_boxes([(anchor, line.width + 4) for _area, anchor, line in ordered], h)
+    for (_area, _anchor, line), box in zip(ordered, boxes):
+        w = line.width + 4
+        p.c.saveState()
+        p.c.setFillColor(HexColor("#ffffff"), alpha=0.75)
+        p.c.setStrokeColor(HexColor("#ffffff"), alpha=0)
+        p.c.roundRect(box[0], box[1], w, h, 1.5, stroke=0, fill=1)
+        p.c.restoreState()
+        draw_line(p.c, line, box[0] + 2, box[1] + 2)
 
 
 def _legend_swatches(p: _Page, breaks: list[float]) -> None:

@@ -177,25 +177,34 @@ def gregorian_text(day: date) -> str:
     return day.strftime("%d/%m/%Y")
 
 
+# The lines of a paragraph, kept for the drawing pass once the measuring pass has broken them.
+_lines = functools.lru_cache(maxsize=2048)(break_lines)
+
+
 class _Writer:
     """A cursor down the page that breaks lines and pages."""
 
-    def __init__(self, canvas: Canvas, rtl: bool):
-        self.c, self.rtl = canvas, rtl
+    def __init__(self, canvas: Canvas | None, rtl: bool, scale: float = 1.0):
+        self.c, self.rtl, self.scale = canvas, rtl, scale  # no canvas: measure only (pages, not ink)
         self.y = PAGE_H - MARGIN
         self.page = 1
 
     def need(self, height: float) -> None:
         if self.y - height < MARGIN + 40:
-            self.c.showPage()
+            if self.c is not None:
+                self.c.showPage()
             self.page += 1
             self.y = PAGE_H - MARGIN
 
     def paragraph(self, text: str, size: float = 12, bold: bool = False, align: str = "start",
                   gap: float = 6, width: float = TEXT_W, x0: float = MARGIN) -> None:
         font = document_font(bold)
-        for line in break_lines(text, font, size, width, self.rtl):
+        size, gap = size * self.scale, gap * self.scale
+        for line in _lines(text, font, size, width, self.rtl):
             self.need(size * 1.6)
+            if self.c is None:
+                self.y -= size * 1.55
+                continue
             if align == "center":
                 x = x0 + (width - line.width) / 2
             elif (align == "start") == self.rtl:  # right edge
@@ -207,7 +216,8 @@ class _Writer:
         self.y -= gap
 
     def height(self, text: str, size: float = 12, bold: bool = False, gap: float = 6, width: float = TEXT_W) -> float:
-        """How far ``paragraph`` would move down."""
+        """How far ``paragraph`` would move down (at this writer's scale)."""
+        size, gap = size * self.scale, gap * self.scale
         return len(break_lines(text, document_font(bold), size, width, self.rtl)) * size * 1.55 + gap
 
 
@@ -244,7 +254,7 @@ def _signature_lines(data: DocumentData, lang: str) -> list[str]:
 
 def _signature_height(w: _Writer, data: DocumentData, lang: str) -> float:
     return sum(w.height(text, 11.5, bold=k < 2, gap=0, width=SIGNATURE_W)
-               for k, text in enumerate(_signature_lines(data, lang))) + SIGNATURE_MARK
+               for k, text in enumerate(_signature_lines(data, lang))) + SIGNATURE_MARK * w.scale
 
 
 def _signature(w: _Writer, data: DocumentData, lang: str) -> None:
@@ -252,7 +262,7 @@ def _signature(w: _Writer, data: DocumentData, lang: str) -> None:
     w.need(_signature_height(w, data, lang))
     for k, text in enumerate(_signature_lines(data, lang)):
         w.paragraph(text, size=11.5, bold=k < 2, align="center", gap=0, width=SIGNATURE_W, x0=x0)
-    w.y -= SIGNATURE_MARK
+    w.y -= SIGNATURE_MARK * w.scale
 
 
 QR_SIZE = 62      # points, quiet zone included
@@ -314,6 +324,7 @@ class _Filled:
     opening: str = ""
     decides: str = ""
     subject: str = ""
+    observations: str = ""
 
 
 def validate_document(data: DocumentData, templates: dict | None = None) -> None:
@@ -347,7 +358,18 @@ def _fill_templates(data: DocumentData, templates: dict) -> dict[str, _Filled]:
         filled[lang] = _Filled(put(t["title"]), [put(v) for v in t["visas"]], [put(c) for c in t["considerants"]],
                                [put(a) for a in t["articles"]], put(t["execution"]), put(t["appeal"]),
                                *(put(t.get(o, "")) for o in OPTIONAL_PARTS))
+        _put_free_parts(filled[lang], data.extra.get("free_parts", {}), lang)
     return filled
+
+
+def _put_free_parts(t: _Filled, free: dict, lang: str) -> None:
+    """The drafter's own words (validated by the application): a considérant, before the template's
+    last one (the one that concludes, or a letter's courtesy line), and an observation after the
+    execution line. Printed as written, never passed through the placeholders."""
+    considerant = free.get(f"considerant_{lang}", "")
+    if considerant:
+        t.considerants.insert(max(len(t.considerants) - 1, 0), " ".join(considerant.split()))
+    t.observations = free.get(f"observations_{lang}", "")
 
 
 MISSING_VALUES = ("", "—", "…")  # what a placeholder shows when its fact was not recorded
@@ -412,15 +434,30 @@ def render_document(data: DocumentData, templates: dict | None = None) -> bytes:
     for n, lang in enumerate(data.langs):
         if n:
             canvas.showPage()
-        _render_language(canvas, data, filled[lang], lang)
+        _render_language(canvas, data, filled[lang], lang, _fitting_scale(data, filled[lang], lang))
         _qr(canvas, modules, digest, lang)
     canvas.save()
     return buffer.getvalue()
 
 
-def _render_language(canvas: Canvas, data: DocumentData, t: _Filled, lang: str) -> None:
+# A version a little too long for its page is set a little smaller rather than leaving the appeal
+# notice, or the signature, alone on a page of its own (review finding 29); longer texts run on.
+SCALES = (1.0, 0.95, 0.9, 0.86, 0.82)
+
+
+def _fitting_scale(data: DocumentData, t: _Filled, lang: str) -> float:
+    """The largest of SCALES at which one language's version holds on one page (drawn on a scratch
+    canvas first), else 1.0."""
+    for scale in SCALES:
+        if _render_language(None, data, t, lang, scale) == 1:
+            return scale
+    return 1.0
+
+
+def _render_language(canvas: Canvas | None, data: DocumentData, t: _Filled, lang: str, scale: float = 1.0) -> int:
+    """Draw one language's version (only measure it without a canvas); returns its pages."""
     ar = lang == "ar"
-    w = _Writer(canvas, rtl=ar)
+    w = _Writer(canvas, rtl=ar, scale=scale)
     _header(w, data.header_ar if ar else data.header_fr)
     number = data.number or ("مشروع" if ar else "projet")
     if t.subject:  # a letter: number, from / to, subject, reference, body
@@ -450,15 +487,22 @@ def _render_language(canvas: Canvas, data: DocumentData, t: _Filled, lang: str) 
             else f"Fait à {place}, le {hijri_then_gregorian(data.issued_on, 'fr')}")
     # The signature never stands alone on a page: the last article, the place and date, the
     # signatory and the appeal notice move to the next page together when they do not fit.
+    # The president's observations (a free part, drafting) stay with them.
     last = (article_label(len(t.articles) + 1, lang) + t.execution if t.articles else t.execution) if t.execution else ""
+    notes = [line for line in (t.observations or "").split("\n") if line.strip()]
+    notes = [(("ملاحظة: " if ar else "Observation : ") if n == 0 else "") + line for n, line in enumerate(notes)]
     w.need((w.height(last, 11.5, gap=10) if last else 0) + w.height(when, 11.5, gap=10)
+           + sum(w.height(note, 11.5, gap=10) for note in notes)
            + _signature_height(w, data, lang) + (w.height(t.appeal, 9.5, gap=4) if t.appeal else 0))
     if last:
         w.paragraph(last, size=11.5, gap=10)
+    for n, note in enumerate(notes):
+        w.paragraph(note, size=11.5, gap=10 if n == len(notes) - 1 else 2)
     w.paragraph(when, size=11.5, align="end", gap=10)
     _signature(w, data, lang)
     if t.appeal:
         w.paragraph(t.appeal, size=9.5, gap=4)
+    return w.page
 
 
 def delegation_visa(data: DocumentData, lang: str, templates: dict | None = None) -> list[str]:

@@ -40,6 +40,14 @@ def register(sub) -> None:
     uc.add_argument("--cert", type=Path, required=True, help="PEM, DER or PKCS#12 (.p12)")
     uc.add_argument("--user", default="president")
     uc.set_defaults(run=bind_account_certificate)
+    ur = usub.add_parser("role", help="change an account's role and arrondissement (journaled; the last"
+                         " administrator keeps that role)")
+    db_arg(ur)
+    ur.add_argument("username")
+    ur.add_argument("role", choices=ROLES)
+    ur.add_argument("--district", help="its arrondissement (French name or HCP code); none if left out")
+    ur.add_argument("--admin", default="admin")
+    ur.set_defaults(run=set_account_role)
     for verb, active in (("disable", False), ("enable", True)):
         ud = usub.add_parser(verb, help=f"{verb} an account (journaled; a disabled account cannot log in)")
         db_arg(ud)
@@ -86,6 +94,14 @@ def set_account_active(args, tr: Translator) -> int:
     print(tr("cli.done"))
     if args.active and encrypted:  # his wrapped key went when he was disabled
         print(tr("cli.enable_needs_password", username=args.username, admin=args.admin))
+    return EXIT_OK
+
+
+def set_account_role(args, tr: Translator) -> int:
+    from desktop.services.accounts import set_role
+    with acting_as(args, args.admin, tr) as commune:
+        set_role(commune, args.username, args.role, args.district)
+    print(tr("cli.done"))
     return EXIT_OK
 
 

@@ -38,7 +38,7 @@ def build_programmes(store: Store, admin: User, today: date, weeks: int = 8) -> 
         prog_rows.append((pid, f"PRG-{start.year}-S{number:02d}", "weekly", start.isoformat(),
                           (start + timedelta(days=5)).isoformat(), json.dumps(districts),
                           json.dumps(["hygiene", "public_domain", "urbanism"]), len(brigades) * 6 * 4,
-                          "رؤساء المقاطعات / présidents d'arrondissement", (start - timedelta(days=3)).isoformat(), ""))
+                          "رؤساء المقاطعات المعنية", (start - timedelta(days=3)).isoformat(), ""))
         for d in range(6):
             for lead, second, district in brigades:
                 brigade_rows.append((uuid7(), pid, (start + timedelta(days=d)).isoformat(), lead, second, district))

@@ -4,7 +4,7 @@
 ACCOUNTS = [
     ("admin", "admin-demo", "administrator", "مدير النظام", "Administrateur"),
     ("coordinateur", "coord-demo", "coordinator", "منسق الفريق", "Coordinateur"),
-    ("president", "president-demo", "president", "رئيس المجلس الجماعي", "Président du conseil"),
+    ("president", "president-demo", "president", "عبد الرحيم الإدريسي", "Abderrahim El Idrissi"),
     ("gouverneur", "revue-demo", "reviewer", "مصالح العامل", "Services du gouverneur"),
 ]
 OFFICER_PASSWORD = "agent-demo"

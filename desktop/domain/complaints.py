@@ -49,6 +49,17 @@ def answer_due(received_on: date) -> date:
     return received_on + timedelta(days=ANSWER_DAYS)
 
 
+# The 60-day clock stops once the commune has answered, merged the complaint into another (that
+# one's clock runs) or rejected it with its reasons (the rejection is its decision; the letter that
+# tells the complainant follows). The list, the "overdue" filter and the store share this rule.
+CLOCK_STOPPED = ("merged", "rejected")
+CLOCK_RUNNING_SQL = "answered_on IS NULL AND status NOT IN ('merged', 'rejected')"
+
+
+def clock_running(status: str, answered_on: str | None) -> bool:
+    return not answered_on and status not in CLOCK_STOPPED
+
+
 MAX_TEXT = 20_000  # characters of a complaint's description (a letter, not a file)
 def validate(inp: ComplaintInput, field_exists, bounds, today: date | None = None) -> list[tuple[str, str]]:
     """(form field, message code) problems; empty when the complaint can be recorded."""

@@ -13,7 +13,7 @@ from typing import Callable
 from desktop.domain.catalogue import Catalogue
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import parse_utc_text
-from desktop.domain.model import ANSWERS, ORIGINS, OUTCOMES, OWNER_ID_KINDS, SITE_KINDS, InspectionInput
+from desktop.domain.model import ANSWERS, ORIGINS, OUTCOMES, OWNER_ID_KINDS, SITE_KINDS, InspectionInput, SiteInput
 
 MIN_REASON_CHARS = 10
 CLOCK_SKEW = timedelta(minutes=10)
@@ -141,6 +141,17 @@ def _validate_site(inp: InspectionInput, ctx: Context, add) -> None:
     if site is None:
         add("site", "site_required")
         return
+    check_site(site, add)
+
+
+def site_problems(site: SiteInput) -> list[Problem]:
+    """What is wrong with a site's record (created from the form, or edited in the registry)."""
+    problems: list[Problem] = []
+    check_site(site, lambda f, code, *params: problems.append(Problem(f, code, params)))
+    return problems
+
+
+def check_site(site: SiteInput, add) -> None:
     if not site.name.strip():
         add("site_name", "required")
     if not site.address.strip():

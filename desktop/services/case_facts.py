@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
+from desktop.domain.auth import can
 from desktop.domain.errors import Refusal
 from desktop.services.commune import Commune
 from desktop.services.paperwork import kind_for_current_step
@@ -83,4 +84,9 @@ def record_notice_delivery(commune: Commune, case_id: str, on: date, method: str
     if on > date.today():
         raise Refusal("delivery_in_future", on=on.isoformat())
     record_delivery(commune.store, commune.actor, facts.notice_id, on, method, receiver)
+    step = cases.current_step(commune.store, case_id)
+    if step is not None and step.step == "formal_notice" and can(commune.actor.role, "case.manage"):
+        # the ladder moves on: the re-inspection falls due once the deadline has run from delivery
+        cases.advance(commune.store, commune.actor, case_id, "reinspection", facts.notice_ref or "", on=on,
+                      catalogue=commune.catalogue)
     return facts.notice_id

@@ -20,7 +20,7 @@ from desktop.domain.ladder import decision_kind, document_for, document_series, 
 from desktop.services.commune import Commune
 from desktop.services import trust
 from desktop.services.verification import check_signer_certificate
-from desktop.store.cases import case_steps, case_violations, current_step
+from desktop.store.cases import case_steps, case_violations, current_step, step_after_signature
 from desktop.store.commune import CommuneInfo, get_commune
 from desktop.store.complaints import get_complaint
 from desktop.store.db import Store
@@ -196,7 +196,7 @@ def _facts(store: Store, catalogue: Catalogue, case_id: str, kind: str | None = 
         chosen = p["authorities"].get(authority, p["authorities"]["urbanism_controller"])
         governor = governor_title(info, lang)
         return {**common, "owner": owner, "deadline_period": count(deadline, "days", lang),
-                "notice_period": count(notice_days, "days", lang), "findings": p["findings_joiner"][lang].join(measured),
+                "notice_period": count(notice_days, "days", lang), "findings": p["findings_joiner"][lang].join(dict.fromkeys(measured)),
                 "legal_bases": _legal_bases(catalogue, violations, lang, kind), "next_measure": measure[lang],
                 "authority": chosen[lang].format(governor=governor), "executor": p["executor"][lang],
                 "governor": governor, "court": p["court"][lang], **recorded,
@@ -314,6 +314,11 @@ def check_signable(doc: DocumentData) -> None:
         raise Refusal("unconfirmed_basis", bases=" ".join(unconfirmed))
 
 
+def _period(doc: DocumentData) -> int | None:
+    days = doc.values_fr.get("deadline_days", "")
+    return int(days) if days.isdigit() else None
+
+
 def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: str, on: date | None = None) -> int:
     """Number, render, sign (PAdES) and store a draft in one transaction; returns its number.
 
@@ -354,6 +359,8 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
         tx.insert("attachment", {"sha256": stored.sha256, "mime": "application/pdf", "size": stored.size,
                                  "original_name": f"{row['kind']}-{number}-{on.year}.pdf", "owner_type": "decision",
                                  "owner_id": decision_id})
+        # the ladder moves on: the step this document was drafted for is done, the next one opens
+        step_after_signature(tx, row["case_id"], row["step_id"], doc.number, _period(doc), on)
     return number
 
 

@@ -7,13 +7,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from desktop.domain.catalogue import Catalogue
+from desktop.domain.ids import local_display
 from desktop.i18n import Translator
 from desktop.services.paperwork import governor_title, phrases
 from desktop.services.report_governor import annex, governor_sections
 from desktop.store.commune import get_commune
 from desktop.store.db import Store
 from desktop.store.files import write_atomic
-from desktop.store.indicators import Indicators, Scope, compute
+from desktop.store.indicators import Indicators, Scope, comparable_change, compute, data_as_of, first_recorded
 from reports.annual import BarChart, MapFigure, ReportData, Section, Table, render_report
 from reports.counting import count
 from reports.numbers import grouped
@@ -32,6 +33,15 @@ def share_text(value: float | None, comma: bool = False) -> str:
         return "—"
     text = f"{value * 100:.1f}%" if 0 < value < 0.01 else f"{value * 100:.0f}%"
     return text.replace(".", ",") if comma else text
+
+
+def _as_of(store: Store, tr: Translator) -> str:
+    """«Data as of 01/12/2026 at 23:03» (the last recorded write, local time)."""
+    when = local_display(data_as_of(store))
+    if not when:
+        return tr("rep.data_none")
+    day = date.fromisoformat(when[:10]).strftime('%d/%m/%Y')
+    return tr("rep.data_as_of", day=day, time=when[11:16])
 
 
 def density_cells(store: Store, scope: Scope) -> list[tuple]:
@@ -55,9 +65,8 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
     # A period not over yet is reported "to date" (legal review E1), never past the day of issue.
     period = (f"{scope.start.strftime('%d/%m/%Y')} – {last.strftime('%d/%m/%Y')}" if last < today
               else tr("rep.to_date", start=scope.start.strftime('%d/%m/%Y'), today=today.strftime('%d/%m/%Y')))
-    change = None
-    if ind.previous_inspections:
-        change = (ind.inspections - ind.previous_inspections) / ind.previous_inspections
+    first = first_recorded(store)
+    change = comparable_change(ind.inspections, ind.previous_inspections, scope.previous().start, first)
     violations = sum(n for o, n in ind.by_outcome if o == "violations")
     counted = {key: count(value, noun, lang, spelled=False) for key, noun, value in (
         ("n_counted", "inspections", ind.inspections), ("cases_counted", "cases", ind.funnel[0]["count"] if ind.funnel else 0),
@@ -67,17 +76,21 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
                   rate=_pct(violations / ind.inspections if ind.inspections else None),
                   cases=_n(ind.funnel[0]["count"] if ind.funnel else 0), signed=_n(ind.decisions.get("signed", 0)),
                   complaints=_n(ind.complaints.get("received", 0)), **counted)]
+    previous = count(ind.previous_inspections or 0, "inspections", lang, spelled=False)
     if change is not None:
-        summary.append(tr("rep.compare", previous=_n(ind.previous_inspections), change=f"{change * 100:+.0f}%"))
-        first = store.scalar("SELECT min(inspected_at) FROM inspection WHERE deleted_at IS NULL")
-        if first and first[:10] > scope.previous().start.isoformat():  # the data do not cover it (E12)
-            summary.append(tr("rep.compare_partial", first=date.fromisoformat(first[:10]).strftime('%d/%m/%Y')))
+        summary.append(tr("rep.compare", previous=previous, change=f"{change * 100:+.0f}%"))
+    elif ind.previous_inspections and first and first > scope.previous().start:  # not covered (E12): the count, why
+        summary.append(tr("rep.compare_count", previous=previous))
+        summary.append(tr("rep.compare_partial", first=first.strftime('%d/%m/%Y')))
+    elif ind.previous_inspections:  # too few: the count, without a percentage that would mislead
+        summary.append(tr("rep.compare_no_rate", previous=previous))
     if not ind.inspections:
         summary.append(tr("rep.empty_period"))
     # An information report sent to the governor (OL 113-14 arts 106 and 272; no text requires it).
     governor = governor_title(commune, lang)
     sections = [Section(tr("rep.sec_addressee"), [tr("rep.addressee", governor=governor), tr("rep.frame"),
-                                                  tr("rep.issued_on", day=today.strftime('%d/%m/%Y'))]),
+                                                  tr("rep.issued_on", day=today.strftime('%d/%m/%Y')),
+                                                  _as_of(store, tr)]),
                 Section(tr("rep.sec_summary"), summary)]
     sections.append(Section(tr("rep.sec_fields"), [], [
         Table(tr("rep.by_field"), [tr("ui.field"), tr("rep.count"), tr("fair.share")],
@@ -106,7 +119,7 @@ def build_report(store: Store, catalogue: Catalogue, scope: Scope, lang: str, in
         Table(tr("rep.by_violation"), [tr("rep.code"), tr("rep.violation"), tr("rep.count")],
               [[c, catalogue.violation(c).label(lang) if catalogue.has_violation(c) else c, _n(n)]
                for c, n in ind.by_violation], [1, 4, 1])]))
-    sections.append(Section(tr("rep.sec_enforcement"), [tr("rep.overdue", n=_n(ind.overdue_steps))], [
+    sections.append(Section(tr("rep.sec_enforcement"), [tr("rep.overdue", n=_n(ind.overdue_steps)), tr("rep.funnel_note")], [
         Table(tr("rep.funnel"), [tr("rep.rung"), tr("rep.count"), tr("rep.conversion"), tr("rep.median_days")],
               [[tr("funnel." + r["rung"]), _n(r["count"]), _pct(r["rate"]), _n(r["median_days"])] for r in ind.funnel], [3, 1, 1, 1]),
         Table(tr("rep.referrals"), [tr("rep.authority"), tr("rep.sent"), tr("rep.followed_up")],

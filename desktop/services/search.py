@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from desktop.domain.complaints import CLOCK_RUNNING_SQL
 from desktop.store.listing import KeysetQuery
 
 CASE_COLUMNS = ("s.case_id", "s.due_on", "s.step", "st.name", "c.field_code", "s.owner_id")
@@ -66,7 +67,7 @@ def complaints_search_query(status: str | None = None, overdue: bool = False, to
         where.append("status = ?")
         params.append(status)
     if overdue:
-        where += ["answered_on IS NULL", "status != 'merged'", "answer_due < ?"]
+        where += [CLOCK_RUNNING_SQL, "answer_due < ?"]
         params.append((today or date.today()).isoformat())
     w, p = _words(text, COMPLAINT_TEXT, COMPLAINT_SITE)
     return KeysetQuery(columns=COMPLAINT_COLUMNS, source="complaint", keys=(COMPLAINT_SORTS[sort], "rowid"),

@@ -84,13 +84,24 @@ def _served_notice(store: Store, case_id: str, steps: list[CaseStep]) -> tuple[b
     None, the notice's days)."""
     notices = [s for s in steps if s.step == "formal_notice"]
     since = notices[-1].opened_on if notices else ""  # the notice of the last notice step, not an older one
-    row = store.query("SELECT delivered_on FROM decision WHERE case_id = ? AND kind = 'formal_notice'"
+    row = store.query("SELECT delivered_on, content FROM decision WHERE case_id = ? AND kind = 'formal_notice'"
                       " AND status = 'signed' AND signed_on >= ? ORDER BY signed_on DESC, number DESC LIMIT 1",
                       (case_id, since))
     delivered = date.fromisoformat(row[0]["delivered_on"]) if row and row[0]["delivered_on"] else None
     days = ((date.fromisoformat(notices[-1].due_on) - date.fromisoformat(notices[-1].opened_on)).days
             if notices else STEP_DAYS["formal_notice"])
-    return bool(notices), delivered, days
+    printed = _printed_deadline(row[0]["content"]) if row else None
+    return bool(notices), delivered, printed if printed is not None else days
+
+
+def _printed_deadline(content: str) -> int | None:
+    """The deadline the signed notice gives (the president may have set it while drafting): the
+    one that binds, rather than the step's default."""
+    try:
+        days = json.loads(content).get("values_fr", {}).get("deadline_days", "")
+    except (ValueError, AttributeError):
+        return None
+    return int(days) if isinstance(days, str) and days.isdigit() else None
 
 
 def advance(store: Store, user: User, case_id: str, following: str, result: str = "", on: date | None = None,
@@ -130,6 +141,35 @@ def advance(store: Store, user: User, case_id: str, following: str, result: str 
             "case_id": case_id, "step": following, "opened_on": on.isoformat(),
             "due_on": due_on(on, days if days is not None else STEP_DAYS[following]).isoformat(),
             "owner_id": _owner(tx.conn, following, officer), "data": json.dumps(data or {})})
+
+
+# The step a signed document completes, and the one that follows: a decision signed opens its
+# notification. A notice signed does not move the ladder yet: its deadline runs from its delivery,
+# and recording the delivery opens the re-inspection (services.case_facts.record_notice_delivery).
+# A letter (referral, public force) waits for the answer it asks for.
+AFTER_SIGNATURE = {"decision": "notification"}
+
+
+def step_after_signature(tx: Transaction, case_id: str | None, step_id: str | None, reference: str,
+                         period_days: int | None, on: date) -> str | None:
+    """In the signing transaction: close the step the document was drafted for (if still open)
+    with the document's reference, and open the next one. Returns the new step's id."""
+    if not case_id or not step_id:
+        return None
+    row = tx.conn.execute("SELECT step, status FROM case_step WHERE id = ? AND deleted_at IS NULL", (step_id,)).fetchone()
+    if row is None or row[1] != "open" or row[0] not in AFTER_SIGNATURE:
+        return None
+    following = AFTER_SIGNATURE[row[0]]
+    check_transition(row[0], following)
+    tx.update("case_step", step_id, {"status": "done", "done_on": on.isoformat(), "result": reference})
+    days = STEP_DAYS[following] + (period_days or 0 if row[0] == "formal_notice" else 0)
+    officer = tx.conn.execute("SELECT i.lead_officer_id FROM case_finding cf JOIN finding f ON f.id = cf.finding_id"
+                              " JOIN inspection i ON i.id = f.inspection_id WHERE cf.case_id = ?"
+                              " ORDER BY i.inspected_at DESC LIMIT 1", (case_id,)).fetchone()
+    return tx.insert("case_step", {"case_id": case_id, "step": following, "opened_on": on.isoformat(),
+                                   "due_on": due_on(on, days).isoformat(),
+                                   "owner_id": _owner(tx.conn, following, officer[0] if officer else None),
+                                   "data": json.dumps({})})
 
 
 def overdue_steps(store: Store, today: date | None = None, limit: int = 500) -> list[dict]:

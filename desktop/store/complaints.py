@@ -9,7 +9,7 @@ from typing import Sequence
 from desktop.domain.auth import require
 from desktop.domain.catalogue import Catalogue
 from desktop.domain.errors import Refusal
-from desktop.domain.complaints import (ComplaintError, ComplaintInput, answer_due, check_triage, from_open311,
+from desktop.domain.complaints import (CLOCK_RUNNING_SQL, ComplaintError, ComplaintInput, answer_due, check_triage, from_open311,
                                        to_open311, validate)
 from desktop.store.db import Store, Transaction
 from desktop.store.districts import current_bounds, district_locator
@@ -158,7 +158,7 @@ def attach_file(store: Store, user: User, complaint_id: str, source: Path) -> st
 def overdue_answers(store: Store, today: date | None = None) -> list[dict]:
     today = today or date.today()
     return store.query("SELECT id, reference, channel, received_on, answer_due, status FROM complaint"
-                       " WHERE answered_on IS NULL AND status != 'merged' AND answer_due < ? ORDER BY answer_due",
+                       f" WHERE {CLOCK_RUNNING_SQL} AND answer_due < ? ORDER BY answer_due",
                        (today.isoformat(),))
 
 

@@ -61,6 +61,31 @@ class Indicators:
     previous_inspections: int | None = None
 
 
+# Fewer inspections than this in the previous period, or a previous period the records do not
+# wholly cover, and a percentage of change says nothing ("+737 %" against a nearly empty start).
+MIN_COMPARABLE = 30
+
+
+def first_recorded(store: Store) -> date | None:
+    """The day of the first inspection recorded (the data begin there)."""
+    first = store.scalar("SELECT min(inspected_at) FROM inspection WHERE deleted_at IS NULL")
+    return date.fromisoformat(first[:10]) if first else None
+
+
+def comparable_change(current: int, previous: int | None, previous_start: date, first: date | None) -> float | None:
+    """The change from the previous period of the same length, or None when it would mislead:
+    no previous period, too few inspections in it, or records that begin after it started."""
+    if not previous or previous < MIN_COMPARABLE or first is None or first > previous_start:
+        return None
+    return (current - previous) / previous
+
+
+def data_as_of(store: Store) -> str | None:
+    """When the data were last written (the journal's last entry, UTC ISO): what a report or the
+    dashboard shows as "data as of"."""
+    return store.scalar("SELECT at FROM journal ORDER BY seq DESC LIMIT 1")
+
+
 def _pairs(store: Store, sql: str, params) -> list[tuple]:
     return [tuple(r) for r in store.conn.execute(sql, params).fetchall()]
 

@@ -35,6 +35,24 @@ def create_site(tx: Transaction, site: SiteInput, district_id: str | None,
     return site_id
 
 
+SITE_EDITABLE = ("kind", "name", "address", "activity", "owner_name", "owner_id_kind", "owner_id_number")
+
+
+def update_site(tx: Transaction, site_id: str, site: SiteInput) -> None:
+    """Correct a site's record (name, activity, owner and his identity…) and add an authorisation
+    if one is given; every change is journaled, the inspections already made keep their site. The
+    location is the inspections' own (a site's point moves with a new inspection, not here)."""
+    for text in (site.name, site.address, site.activity, site.owner_name, site.owner_id_number, site.authorisation_ref):
+        if has_hidden_characters(text):
+            raise Refusal("text_hidden_characters")
+    values = {k: getattr(site, k).strip() if isinstance(getattr(site, k), str) else getattr(site, k) for k in SITE_EDITABLE}
+    values["owner_id_number"] = values["owner_id_number"].upper()
+    tx.update("site", site_id, values)
+    if site.authorisation_ref.strip():
+        tx.insert("authorisation", {"site_id": site_id, "reference": site.authorisation_ref.strip(),
+                                    "expires_on": site.authorisation_expires or None})
+
+
 def _like(text: str) -> str:
     escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"

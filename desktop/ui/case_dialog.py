@@ -2,107 +2,24 @@
 (draft, preview, sign, notification)."""
 from __future__ import annotations
 
-import tempfile
 from datetime import date
-from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QPixmap
-from PySide6.QtWidgets import (QComboBox, QDialog, QFileDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit,
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QInputDialog, QLabel, QLineEdit,
                                QListWidget, QListWidgetItem, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QMessageBox, QScrollArea, QWidget)
+                               QTableWidgetItem, QVBoxLayout, QMessageBox)
 
 from desktop.domain.auth import can
 from desktop.domain.errors import Refusal
 from desktop.domain.ladder import TRANSITIONS
-from desktop.services.paperwork import decision_pdf, draft_for_current_step, kind_for_current_step, sign_decision
+from desktop.services.paperwork import draft_for_current_step, kind_for_current_step
 from desktop.store.cases import advance, case_decisions, case_header, case_steps, case_violations, current_step
 from desktop.store.decisions import document, record_delivery
 from desktop.ui.case_facts import FactsPanel
+from desktop.ui.document_view import PreviewDialog, sign_with_dialogs, signed_confirmation
+from desktop.ui.draft_dialog import DraftDialog
 from desktop.ui.errors import attempt, show_error
 from desktop.ui.session import Session
-from reports.raster import pdf_pages_png
-
-
-def sign_with_dialogs(parent, session: Session, decision_id: str) -> int | None:
-    """Ask for the certificate file and its password, then sign; errors in the user's words."""
-    tr = session.tr
-    name, _ = QFileDialog.getOpenFileName(parent, tr("case.choose_certificate"), certificate_folder(session),
-                                          "PKCS#12 (*.p12 *.pfx)")
-    if not name:
-        return None
-    session.settings["last_certificate_dir"] = str(Path(name).parent)  # the next signature starts there
-    session.settings.save()
-    password, ok = QInputDialog.getText(parent, tr("case.sign"), tr("case.certificate_password"), QLineEdit.Password)
-    if not ok:
-        return None
-    return sign_checked(parent, session, decision_id, Path(name), password)
-
-
-def certificate_folder(session: Session) -> str:
-    """Where the certificate dialog opens: the folder used last time, else the commune's
-    certificates folder beside its database, else the home folder."""
-    last = session.settings["last_certificate_dir"]
-    if last and Path(last).is_dir():
-        return last
-    beside = session.commune.path.with_name(session.commune.path.name + ".certs")
-    return str(beside if beside.is_dir() else Path.home())
-
-
-def sign_checked(parent, session: Session, decision_id: str, p12: Path, password: str) -> int | None:
-    """Sign; a refusal (wrong password, no delegation...) is shown and None returned."""
-    return attempt(parent, lambda: sign_decision(session.commune, decision_id, p12, password), session.tr)
-
-
-class PreviewDialog(QDialog):
-    """The document as it will be printed and signed: the PDF itself, page by page (the same
-    renderer and content as the signed file), with a button to open it in the PDF reader."""
-
-    def __init__(self, session: Session, decision_id: str, parent=None):
-        super().__init__(parent)
-        self.setObjectName("decision_preview")
-        self.setWindowTitle(session.tr("case.preview"))
-        self.resize(760, 880)
-        self.session, self.decision_id = session, decision_id
-        _status, self.pdf = decision_pdf(session.commune, decision_id)
-        layout = QVBoxLayout(self)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        body = QWidget()
-        pages = QVBoxLayout(body)
-        self.pages: list[QLabel] = []
-        for png in pdf_pages_png(self.pdf):
-            image = QPixmap()
-            image.loadFromData(png, "PNG")
-            page = QLabel(objectName="preview_page")
-            page.setPixmap(image)
-            page.setAlignment(Qt.AlignHCenter)
-            page.setStyleSheet("border: 1px solid #bbb; background: white;")
-            pages.addWidget(page)
-            self.pages.append(page)
-        if not self.pages:  # no rasterizer on this machine: the PDF reader shows it
-            pages.addWidget(QLabel(session.tr("case.preview_open_pdf")))
-        scroll.setWidget(body)
-        layout.addWidget(scroll, 1)
-        open_button = QPushButton(session.tr("case.open_pdf"), objectName="open_pdf")
-        open_button.clicked.connect(lambda: open_pdf(self.pdf, decision_file_name(session, decision_id)))
-        layout.addWidget(open_button)
-
-
-def decision_file_name(session: Session, decision_id: str) -> str:
-    """``closure-13-2026.pdf`` once numbered (the kind tells the series apart: each is numbered on its
-    own), ``projet-<kind>.pdf`` before."""
-    row, _doc = document(session.store, decision_id)
-    return f"{row['kind']}-{row['number']}-{row['year']}.pdf" if row["number"] else f"projet-{row['kind']}.pdf"
-
-
-def open_pdf(pdf: bytes, name: str) -> Path:
-    """Write ``pdf`` to a temporary file and open it in the system's PDF reader."""
-    folder = Path(tempfile.mkdtemp(prefix="commune-police-"))
-    path = folder / name
-    path.write_bytes(pdf)
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-    return path
 
 
 class CaseDialog(QDialog):
@@ -141,7 +58,7 @@ class CaseDialog(QDialog):
         self.preview_button = QPushButton(self.tr("case.preview"), objectName="case_preview")
         self.sign_button = QPushButton(self.tr("case.sign"), objectName="case_sign")
         self.deliver_button = QPushButton(self.tr("case.deliver"), objectName="case_deliver")
-        self.draft_button.clicked.connect(self.do_draft)
+        self.draft_button.clicked.connect(self.open_draft)
         self.preview_button.clicked.connect(self.do_preview)
         self.sign_button.clicked.connect(self.do_sign)
         self.deliver_button.clicked.connect(self.do_deliver)
@@ -217,9 +134,33 @@ class CaseDialog(QDialog):
             self.refresh()
         return decision_id
 
+    def open_draft(self) -> None:
+        """The step's draft (drafted now if it has none yet) in the drafting dialog: its free parts
+        edited beside the document itself, then signed there."""
+        decision_id = self.step_draft() or self.do_draft()
+        if decision_id:
+            self.edit_draft(decision_id).exec()
+            self.refresh()
+
+    def step_draft(self) -> str | None:
+        """The draft already made for the open step, if any (drafting twice would make two)."""
+        step = current_step(self.session.store, self.case_id)
+        return step and self.session.store.scalar(
+            "SELECT id FROM decision WHERE case_id = ? AND step_id = ? AND status = 'draft' ORDER BY created_at DESC",
+            (self.case_id, step.id))
+
+    def edit_draft(self, decision_id: str) -> DraftDialog:
+        return DraftDialog(self.session, decision_id, self)
+
     def do_preview(self) -> None:
-        if self.selected():
-            PreviewDialog(self.session, self.selected(), self).exec()
+        decision_id = self.selected()
+        if not decision_id:
+            return
+        if document(self.session.store, decision_id)[0]["status"] == "draft":
+            self.edit_draft(decision_id).exec()
+            self.refresh()
+        else:
+            PreviewDialog(self.session, decision_id, self).exec()
 
     def do_sign(self) -> None:
         decision_id = self.selected()
@@ -231,20 +172,7 @@ class CaseDialog(QDialog):
             self.signed_confirmation(decision_id)
 
     def signed_confirmation(self, decision_id: str, answer: bool = True) -> QMessageBox:
-        """Say that it is signed, under which register number, and offer to open the PDF."""
-        row, _doc = document(self.session.store, decision_id)
-        box = QMessageBox(QMessageBox.Information, self.tr("case.sign"),
-                          self.tr("case.signed_ok", doc=self.tr("doc." + row["kind"]), number=f"{row['number']}/{row['year']}"),
-                          QMessageBox.Close, self)
-        box.setObjectName("signed_confirmation")
-        if not self.session.store.meta("tsa_url"):  # without a timestamp it dies with its certificate
-            box.setInformativeText(self.tr("sign.no_tsa_configured"))
-        opener = box.addButton(self.tr("case.open_pdf"), QMessageBox.AcceptRole)
-        opener.clicked.connect(lambda: open_pdf(decision_pdf(self.session.commune, decision_id)[1],
-                                                decision_file_name(self.session, decision_id)))
-        if answer:
-            box.exec()
-        return box
+        return signed_confirmation(self, self.session, decision_id, answer)
 
     def do_deliver(self) -> None:
         decision_id = self.selected()

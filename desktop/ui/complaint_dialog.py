@@ -98,11 +98,12 @@ class ComplaintDialog(QDialog):
                              reference=self.reference.text(), field_code=self.field.currentData(), lon=lon, lat=lat,
                              location_text=self.location.text(), complainant_name=self.name.text(),
                              complainant_contact=self.contact.text())
-        created = submit_form(self, lambda: store_complaints.create_complaint(
-            self.session.store, self.session.user, self.session.catalogue, inp), self.error, self.tr)
-        if created is not None:
-            self.complaint_id = created
-        return created
+        def create() -> str:
+            # known before the dialog is accepted: the page offers the acknowledgement on "accepted"
+            self.complaint_id = store_complaints.create_complaint(self.session.store, self.session.user,
+                                                                  self.session.catalogue, inp)
+            return self.complaint_id
+        return submit_form(self, create, self.error, self.tr)
 
     # -- an existing complaint -----------------------------------------------------------------
     def _detail(self) -> None:

@@ -16,7 +16,7 @@ from desktop.ui.widgets import ltr
 from desktop.ui.errors import show_error
 from desktop.ui.map_export import save_pdf, save_png
 from desktop.ui.map_render import MapScene
-from desktop.ui.map_widget import MapWidget
+from desktop.ui.map_widget import ZOOM_STEP, MapWidget
 from desktop.ui.session import Session
 from desktop.ui.tasks import run_background
 from maps.scene import Style
@@ -52,13 +52,20 @@ class MapPage(QWidget):
         self.districts_button = QPushButton(tr("map.districts"), objectName="map_districts")
         self.districts_button.clicked.connect(self.districts_requested)
         self.districts_button.setVisible(session.user.role == "administrator")
-        for w in (self.mode, self.zoom_to):
+        # Visible zoom buttons (the wheel and the +/- keys are not discoverable)
+        self.zoom_in = QPushButton("+", objectName="map_zoom_in", toolTip=tr("map.zoom_in"))
+        self.zoom_out = QPushButton("−", objectName="map_zoom_out", toolTip=tr("map.zoom_out"))
+        for w in (self.mode, self.zoom_to, self.zoom_in, self.zoom_out):
             bar.addWidget(w)
+        for button in (self.zoom_in, self.zoom_out):
+            button.setFixedWidth(button.fontMetrics().horizontalAdvance("+") * 4)
         bar.addStretch(1)
         for w in (self.districts_button, self.export_png, self.export_pdf):
             bar.addWidget(w)
         layout.addLayout(bar)
         self.map = MapWidget(self.scene, tr, session.labels.field)
+        self.zoom_in.clicked.connect(lambda: self.map.zoom(ZOOM_STEP))
+        self.zoom_out.clicked.connect(lambda: self.map.zoom(1 / ZOOM_STEP))
         self.map.details = self.point_details  # type: ignore[attr-defined]
         self.map.inspection_clicked.connect(self.open_inspection)
         self.map.selection_made.connect(self._selected)

@@ -216,7 +216,8 @@ def _draw_legend(painter: QPainter, scene: MapScene, style: Style, tr: Translato
     painter.setPen(QPen(QColor("#9aa7b2"), 1))
     painter.setBrush(QColor(255, 255, 255, 225))
     painter.drawRoundedRect(box, 4, 4)
-    align = (Qt.AlignRight if tr.rtl else Qt.AlignLeft) | Qt.AlignVCenter
+    # absolute: a right-to-left painter would mirror "right" back to the left (review finding 23)
+    align = Qt.AlignAbsolute | (Qt.AlignRight if tr.rtl else Qt.AlignLeft) | Qt.AlignVCenter
     painter.setPen(QColor("#1d2a36"))
     painter.drawText(box.adjusted(8, 3, -8, -(height - 21)), align, title)
     for n, (label, color) in enumerate(rows):

@@ -15,8 +15,8 @@ from desktop.services.trust import tsa_roots
 from desktop.services.verification import commune_roots, verify_file
 from desktop.store.decisions import document, record_appeal, record_receipt, record_transmission, register
 from desktop.store.files import write_atomic
-from desktop.ui.case_dialog import decision_file_name
-from desktop.ui.case_dialog import PreviewDialog, sign_with_dialogs
+from desktop.ui.document_view import decision_file_name
+from desktop.ui.document_view import PreviewDialog, sign_with_dialogs
 from desktop.ui.errors import show_error
 from desktop.ui.list_export import export_dialog
 from desktop.ui.session import Session

@@ -13,8 +13,9 @@ from PySide6.QtWidgets import (QComboBox, QDateEdit, QFileDialog, QHBoxLayout, Q
 from reports.counting import count
 from reports.numbers import grouped
 from desktop.services.report import write_report
-from desktop.store.indicators import Scope, compute
-from desktop.ui.widgets import set_display_format
+from desktop.domain.ids import local_display
+from desktop.store.indicators import Scope, comparable_change, compute, data_as_of, first_recorded
+from desktop.ui.widgets import ltr, set_display_format
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
 from desktop.ui.tasks import Job, run_op
@@ -130,28 +131,29 @@ class ReportsPage(QWidget):
         return Scope(self.date_from.date().toPython(), self.date_to.date().toPython() + timedelta(days=1),
                      self.district.currentData(), self.field.currentData())
 
-    def _partial_previous(self, ind) -> str:
-        """A warning when the data do not cover the previous period the comparison uses (E12)."""
-        first = self.session.store.scalar("SELECT min(inspected_at) FROM inspection WHERE deleted_at IS NULL")
-        if not first or first[:10] <= ind.scope.previous().start.isoformat():
-            return ""
-        return " · " + self.tr("dash.previous_partial", first=first[:10])
-
     def refresh(self) -> None:
         tr = self.tr
         ind = compute(self.session.store, self.scope(), with_previous=True)
         self.indicators = ind
         violations = sum(n for o, n in ind.by_outcome if o == "violations")
         funnel = (" ← " if tr.rtl else " → ").join(f"{tr('funnel.' + r['rung'])} {grouped(r['count'])}" for r in ind.funnel)
-        self.kpis.setText(tr("dash.kpis", n=grouped(ind.inspections), violations=grouped(violations),
-                             previous=grouped(ind.previous_inspections),
-                             complaints=grouped(ind.complaints.get("received", 0)), overdue=grouped(ind.overdue_steps))
-                           # signed documents apart from the cases' ladder steps (legal review B5)
-                           + "<br>" + tr("dash.signed", documents=" · ".join(
-                               count(ind.decisions.get(k, 0), noun, tr.lang, spelled=False)
-                               for k, noun in (("signed", "decisions"), ("notices", "notices"), ("letters", "letters"))))
-                           + self._partial_previous(ind)
-                           + "<br>" + tr("dash.steps") + " " + funnel)
+        start, first = self.scope().previous().start, first_recorded(self.session.store)
+        change = comparable_change(ind.inspections, ind.previous_inspections, start, first)
+        counted = grouped(ind.previous_inspections or 0)
+        previous = (tr("dash.previous_rate", previous=counted, change=ltr(f"{change * 100:+.0f}%")) if change is not None
+                    else tr("dash.previous_uncovered", previous=counted, first=str(first)[:10]) if first and first > start
+                    else tr("dash.previous_no_rate", previous=counted))
+        when = local_display(data_as_of(self.session.store))
+        as_of = tr("dash.as_of", day=ltr(when[:10]), time=ltr(when[11:16])) if when else ""
+        self.kpis.setText(tr("dash.kpis_compared", n=grouped(ind.inspections), violations=grouped(violations),
+                             previous=previous, complaints=grouped(ind.complaints.get("received", 0)),
+                             overdue=grouped(ind.overdue_steps))
+                          # signed documents apart from the cases' ladder steps (legal review B5)
+                          + "<br>" + tr("dash.signed", documents=" · ".join(
+                              count(ind.decisions.get(k, 0), noun, tr.lang, spelled=False)
+                              for k, noun in (("signed", "decisions"), ("notices", "notices"), ("letters", "letters"))))
+                          + "<br>" + tr("dash.steps") + " " + funnel
+                          + (f"<br><small>{as_of}</small>" if as_of else ""))
         labels = self.session.labels
         self.by_field.set_items([(c, labels.field(c), n) for c, n in ind.by_field[:12]])
         self.by_district.set_items([(d["id"], d["name_ar"] if tr.rtl else d["name_fr"], d["inspections"])

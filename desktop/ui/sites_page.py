@@ -5,11 +5,12 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton,
                                QLineEdit, QSplitter, QVBoxLayout, QWidget)
 
+from desktop.domain.auth import can
 from desktop.domain.ids import local_display
 from desktop.store.sites import get_site, site_history, site_query
-from desktop.domain.auth import can
 from desktop.ui.list_export import export_dialog
 from desktop.ui.session import Session
+from desktop.ui.site_edit_dialog import SiteEditDialog
 from desktop.ui.widgets import make_table
 from desktop.ui.table_model import ID_ROLE, KeysetTableModel, RowsTableModel
 
@@ -58,6 +59,10 @@ class SitesPage(QWidget):
             self.list_export.setEnabled(False)
             self.list_export.setToolTip(tr("ui.export_personal_refused"))
         bar.addWidget(self.list_export)
+        self.edit_button = QPushButton(tr("site.edit"), objectName="site_edit_button", enabled=False)
+        self.edit_button.setToolTip(tr("site.edit_hint"))
+        self.edit_button.clicked.connect(self.edit_site)
+        bar.addWidget(self.edit_button)
         layout.addLayout(bar)
         headers = [tr(k) for k in ("ui.site_name", "ui.site_kind", "ui.site_address", "ui.col_district",
                                    "ui.owner_name", "ui.owner_id")]
@@ -101,8 +106,17 @@ class SitesPage(QWidget):
         return (name, self.session.tr.enum("site_kind", kind), address, self.session.labels.district(district),
                 owner, id_number)
 
+    def edit_site(self) -> bool:
+        """Correct the selected site (its name, owner, authorisations…); the list shows the change."""
+        site_id = self.model.id_at(self.view.currentIndex().row())
+        if not site_id or not SiteEditDialog(self.session, site_id, self).exec():
+            return False
+        self.model.reload()
+        return True
+
     def _selected(self, current, _previous) -> None:
         site_id = self.model.id_at(current.row())
+        self.edit_button.setEnabled(bool(site_id) and can(self.session.user.role, "site.edit"))
         self.history.set_site(site_id)
         site = get_site(self.session.store, site_id) if site_id else None
         if not site:

@@ -148,3 +148,25 @@ def test_the_report_is_an_information_report_to_the_governor(store, catalogue, t
     assert "Difficultés et propositions" in text and "Le Président du Conseil de la commune de Casablanca" in text
     names = [r[0] for r in store.conn.execute("SELECT full_name_fr FROM [user] WHERE role = 'officer' LIMIT 20")]
     assert names and not any(n in text for n in names)
+
+
+def test_no_misleading_percentage_and_the_data_date(store, catalogue, tmp_path):
+    """Review finding 17: no "+737 %" against a nearly empty or partly covered previous period;
+    the report says when its data were last written."""
+    import subprocess
+    from datetime import date, timedelta
+    from desktop.domain.ids import local_display
+    from desktop.services.report import write_report
+    from desktop.store.indicators import Scope, comparable_change, data_as_of, first_recorded
+    assert comparable_change(840, 100, date(2026, 1, 1), date(2025, 1, 1)) == 7.4
+    assert comparable_change(840, 29, date(2026, 1, 1), date(2025, 1, 1)) is None     # too few to compare
+    assert comparable_change(840, 500, date(2026, 1, 1), date(2026, 3, 1)) is None    # records begin later
+    first = first_recorded(store)
+    out = tmp_path / "r.pdf"
+    # A year starting 60 days after the first records: its previous year is covered for 60 days only.
+    start = first + timedelta(days=60)
+    write_report(store, catalogue, Scope(start, start + timedelta(days=365)), "fr", out)
+    text = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout.split())
+    assert "Période précédente de même durée" in text and "%)" not in text.split("Période précédente de même durée")[1][:80]
+    when = local_display(data_as_of(store))
+    assert f"Données arrêtées au {date.fromisoformat(when[:10]).strftime('%d/%m/%Y')} à {when[11:16]}" in text

@@ -127,7 +127,7 @@ def test_the_signature_never_stands_alone_on_a_page(tmp_path):
     """Whatever the length of the findings, the page with the place, date and signature also holds
     the last article: the signature is never alone on a page (legal review, ruin order)."""
     pages_with_signature_seen = set()
-    for n in range(0, 48, 2):
+    for n in range(0, 120, 5):  # long enough to overflow a page even once set smaller to fit
         doc = sample(langs=("ar",))
         doc.values_ar["findings"] = "، ".join(["مخالفة طويلة في النظافة والتهوية والتبريد"] * (1 + n))
         path = tmp_path / f"doc{n}.pdf"

@@ -75,6 +75,21 @@ def test_disable_and_enable_an_account(demo_path, monkeypatch):
     assert main(["check", "--db", str(demo_path)]) == 0
 
 
+def test_change_a_role_and_arrondissement_from_the_cli(demo_path, monkeypatch, capsys):
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", "admin-demo")
+    assert main(["user", "role", "agent001", "coordinator", "--district", "Anfa", "--db", str(demo_path)]) == 0
+    from desktop.store.db import open_store
+    with open_store(demo_path) as s:
+        row = s.query("SELECT u.role, d.name_fr FROM [user] u JOIN district d ON d.id = u.district_id"
+                      " WHERE u.username = 'agent001'")[0]
+        assert (row["role"], row["name_fr"]) == ("coordinator", "Anfa")
+    # the last administrator keeps his role; an unknown role is refused by the parser
+    assert main(["user", "role", "admin", "officer", "--db", str(demo_path)]) != 0
+    with pytest.raises(SystemExit):
+        main(["user", "role", "agent001", "mayor", "--db", str(demo_path)])
+    assert main(["check", "--db", str(demo_path)]) == 0
+
+
 def test_an_administrator_cannot_disable_himself(store, people):
     with pytest.raises(Refusal):
         users.set_active(store, people["admin"], people["admin"].id, False)

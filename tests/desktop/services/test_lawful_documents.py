@@ -13,9 +13,10 @@ import pytest
 from desktop.domain.catalogue import load_catalogue
 from desktop.domain.errors import Refusal
 from desktop.services.commune import Commune
-from desktop.services.paperwork import draft_decision, draft_for_current_step, kind_for_current_step, sign_decision
+from desktop.services.paperwork import (decision_pdf, draft_decision, draft_for_current_step, kind_for_current_step,
+                                        sign_decision)
 from desktop.store.cases import advance, current_step, record_case_fact
-from desktop.store.decisions import record_delivery, signed_pdf
+from desktop.store.decisions import document, record_delivery, signed_pdf
 from tests.builders import make_case, make_user
 
 PASSWORD = "test-cert-password"
@@ -264,7 +265,6 @@ def test_letters_are_letters(world):
     sign(w, closure)
     decided = DAY - timedelta(days=10)
     record_delivery(w["store"], w["coord"], closure, decided, "huissier", "le gérant")
-    advance(w["store"], w["coord"], case_id, "notification", "notified")
     advance(w["store"], w["coord"], case_id, "execution", "not executed")
     request = draft_for_current_step(w["commune"], case_id)
     sign(w, request)
@@ -466,3 +466,35 @@ def test_complaint_letters_name_the_arrondissement_inform_under_law_09_08_and_do
     answered = store.scalar("SELECT id FROM complaint WHERE answered_on IS NOT NULL AND answer_text <> '' LIMIT 1")
     text = letter(answered, "complaint_answer")
     assert "(Réponse rédigée en arabe :)" in text.split("Royaume du Maroc")[1]
+
+
+def test_each_language_of_a_closure_holds_on_its_page(world):
+    """Review finding 29: the French appeal notice spilled alone onto a third page. A version a
+    little too long is set a little smaller: Arabic on page 1, French on page 2, each with its date,
+    signature and appeal notice."""
+    w = world
+    case_id = make_case(w["store"], w["officer"], load_catalogue(), ["HYG-01"])
+    to_decision(w, case_id)
+    closure = draft_for_current_step(w["commune"], case_id)
+    pdf = decision_pdf(w["commune"], closure)[1]
+    path = w["tmp"] / "closure.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+2$", info, re.M)  # two pages, no third
+    pages = [subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), str(path), "-"], capture_output=True, text=True,
+                            check=True).stdout for n in (1, 2)]
+    assert "يمكن الطعن بالإلغاء" in pages[0].replace("\u202b", "").replace("\u202c", "") and "حرر ب" in pages[0]
+    assert "recours en annulation" in pages[1] and "Fait à" in pages[1]
+
+
+def test_a_violation_found_twice_is_listed_once(world):
+    """Review finding 2: the same violation appeared twice in the findings of a document."""
+    w = world
+    case_id = make_case(w["store"], w["officer"], load_catalogue(), ["HYG-01"])
+    make_case(w["store"], w["officer"], load_catalogue(), ["HYG-01"], site_id=w["store"].scalar(
+        "SELECT site_id FROM case_file WHERE id = ?", (case_id,)))
+    assert w["store"].scalar("SELECT count(*) FROM case_finding WHERE case_id = ?", (case_id,)) == 2
+    notice = draft_for_current_step(w["commune"], case_id)
+    doc = document(w["store"], notice)[1]
+    label = load_catalogue().violation("HYG-01").label("fr")
+    assert doc.values_fr["findings"].count(label) == 1

@@ -142,3 +142,15 @@ def test_open311_service_outside_the_police_is_kept_as_a_complaint_to_forward(st
     with pytest.raises(ComplaintError):
         import_open311(store, coord, catalogue, write(tmp_path, [dict(lighting, service_request_id="SR-2026-81005"), broken]))
     assert store.scalar("SELECT count(*) FROM complaint") == before
+
+
+def test_a_rejected_complaint_stops_its_clock(store, coord):
+    """Answered, merged or rejected (with its reasons): no longer overdue, in the store's rule."""
+    from desktop.store.complaints import overdue_answers, reject
+    late = date.today() + timedelta(days=90)
+    overdue = {r["id"] for r in overdue_answers(store, late)}
+    pending = store.scalar("SELECT id FROM complaint WHERE status = 'received' AND answered_on IS NULL LIMIT 1")
+    assert pending in overdue
+    reject(store, coord, pending, "Hors compétence de la commune : relève de l'ONSSA")
+    assert pending not in {r["id"] for r in overdue_answers(store, late)}
+    assert len(overdue_answers(store, late)) == len(overdue) - 1

@@ -50,8 +50,9 @@ def test_the_facts_panel_records_the_notice_delivery_and_the_permit_then_the_wit
     assert "le gérant" == store.scalar("SELECT delivery_receiver FROM decision WHERE case_id = ?", (case_id,))
     panel.deliver.click()  # twice: refused, said why
     assert "déjà enregistrée" in warnings.pop()
-    # the ladder goes on from delivery; the decision step calls for the withdrawal and its permit
-    advance(store, session.user, case_id, "reinspection", "servie", on=delivered)
+    # the delivery moved the ladder on: the re-inspection, due once the notice's deadline has run
+    # from delivery; then the decision step calls for the withdrawal and its permit
+    assert current_step(store, case_id).step == "reinspection"
     advance(store, session.user, case_id, "decision", "non conforme", on=delivered + timedelta(days=31), catalogue=catalogue)
     dialog.refresh()
     assert not panel.edits["permit_ref"].isHidden() and not panel.edits["permit_date"].isHidden()

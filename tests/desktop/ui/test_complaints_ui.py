@@ -124,10 +124,16 @@ def test_complaints_page_clock_and_filters(qtbot, coordinator_session, store, qt
     page.overdue.setChecked(True)
     while page.model.canFetchMore():
         page.model.fetchMore()
-    expected = store.scalar("SELECT count(*) FROM complaint WHERE answered_on IS NULL AND status != 'merged'"
+    expected = store.scalar("SELECT count(*) FROM complaint WHERE answered_on IS NULL AND status NOT IN ('merged', 'rejected')"
                             " AND answer_due < ?", (date.today().isoformat(),))
     assert page.model.rowCount() == expected
     assert all("retard" in page.model.index(r, 6).data() for r in range(page.model.rowCount()))
+    # A rejected complaint shows no countdown (the review saw «rejetée … 57 j restants»).
+    page.overdue.setChecked(False)
+    page.status.setCurrentIndex(page.status.findData("rejected"))
+    assert page.model.rowCount() > 0
+    clocks = [page.model.index(r, 6).data() for r in range(page.model.rowCount())]
+    assert "" in clocks and all(c == "" or c.startswith("répondu le") for c in clocks)
 
 
 def test_new_programme_refuses_double_booking_and_empty_brigades(qtbot, coordinator_session, store):
@@ -162,9 +168,11 @@ def test_fairness_and_programme_pages(qtbot, coordinator_session, store):
     assert page.visits.rowCount() > 0
 
 
-def test_complaint_location_picked_on_the_map(qtbot, coordinator_session, store):
+def test_complaint_location_picked_on_the_map(qtbot, coordinator_session, store, monkeypatch):
     from PySide6.QtCore import QPoint, Qt
     from desktop.ui.main_window import MAP_ROW
+    told = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: told.append(box.text()) or 0)  # the intake's confirmation
     win = MainWindow(coordinator_session)
     qtbot.addWidget(win)
     win.resize(1300, 800)
@@ -182,3 +190,28 @@ def test_complaint_location_picked_on_the_map(qtbot, coordinator_session, store)
     dialog.description.setPlainText("Chantier bruyant la nuit a Anfa")
     complaint_id = dialog.save()
     assert store.scalar("SELECT district_id FROM complaint WHERE id = ?", (complaint_id,)) == anfa.id
+    assert len(told) == 1
+
+
+def test_desk_intake_offers_the_acknowledgement_at_once(qtbot, coordinator_session, store, monkeypatch):
+    """Review finding 21: after saving a complaint at the desk, its reference is said and the
+    acknowledgement opens in one click, to print and hand over."""
+    from pathlib import Path
+    from PySide6.QtGui import QDesktopServices
+    page = ComplaintsPage(coordinator_session)
+    qtbot.addWidget(page)
+    shown, opened = [], []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box) or 0)
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(Path(url.toLocalFile())))
+    dialog = page.open_complaint(None)
+    qtbot.addWidget(dialog)
+    dialog.channel.setCurrentIndex(dialog.channel.findData("desk"))
+    dialog.description.setPlainText("Odeurs de friture et fumée dans la cage d'escalier depuis un mois")
+    assert dialog.save()
+    reference = store.scalar("SELECT reference FROM complaint WHERE id = ?", (dialog.complaint_id,))
+    assert shown and reference in shown[-1].text()
+    [opener] = [b for b in shown[-1].buttons() if b.text() == "Ouvrir l'accusé de réception à imprimer"]
+    opener.click()
+    assert opened[0].name == f"accuse-{reference}.pdf"
+    text = subprocess.run(["pdftotext", str(opened[0]), "-"], capture_output=True, text=True).stdout
+    assert "إشعار بتسلم شكاية" in text and reference in text

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QLabel
 
 from desktop.store.users import authenticate
-from desktop.ui.case_dialog import certificate_folder, decision_file_name
+from desktop.ui.document_view import certificate_folder, decision_file_name
 
 ROOT = Path(__file__).resolve().parents[3]
 

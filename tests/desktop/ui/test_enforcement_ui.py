@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QMessageBox
 from desktop.demo.cases import CERT_PASSWORD, certs_dir
 from desktop.store.decisions import record_transmission
 from desktop.store.users import authenticate
-from desktop.ui.case_dialog import CaseDialog, PreviewDialog, sign_checked
+from desktop.ui.case_dialog import CaseDialog
+from desktop.ui.document_view import PreviewDialog, sign_checked
 from desktop.services.paperwork import decision_pdf
 from reports.raster import pdf_pages_png
 from desktop.ui.cases_page import CasesPage

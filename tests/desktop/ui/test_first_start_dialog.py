@@ -37,7 +37,7 @@ def test_offers_three_ways_and_switches_language(dialog):
     assert str(first_start.data_dir()) in dialog.where.text()
     dialog.language.setCurrentIndex(dialog.language.findData("ar"))
     assert dialog.layoutDirection() == Qt.RightToLeft
-    assert dialog.create_button.text() == "إنشاء قاعدة جماعتي"
+    assert dialog.create_button.text() == "إنشاء قاعدة بيانات جماعتي"
     assert dialog.settings["language"] == "ar"
 
 

@@ -37,6 +37,17 @@ def test_wheel_keyboard_and_home(qtbot, page):
     assert widget.view.scale == pytest.approx(scale)
 
 
+def test_visible_zoom_buttons(qtbot, page):
+    """Review finding 23: zooming was only by the wheel or the keyboard."""
+    scale = page.map.view.scale
+    qtbot.mouseClick(page.zoom_in, Qt.LeftButton)
+    qtbot.mouseClick(page.zoom_in, Qt.LeftButton)
+    assert page.map.view.scale == pytest.approx(scale * 1.25 ** 2)
+    qtbot.mouseClick(page.zoom_out, Qt.LeftButton)
+    assert page.map.view.scale == pytest.approx(scale * 1.25)
+    assert page.zoom_in.toolTip().startswith("Zoom avant")
+
+
 def test_click_on_a_point_opens_its_inspection(qtbot, page, store):
     widget = page.map
     k = len(widget.drawn.index) // 2

@@ -32,6 +32,7 @@ def test_dashboard_bar_opens_the_matching_inspections(qtbot, make_session, store
     page.date_to.setDate(QDate.fromString(first, "yyyy-MM-dd").addDays(100))
     page.refresh()  # its previous period starts before the data: the comparison is flagged
     assert "pas entièrement couverte" in page.kpis.text()
+    assert "Données arrêtées au" in page.kpis.text()  # the data's date under the figures
     page.date_from.setDate(QDate(2026, 1, 1))
     page.date_to.setDate(QDate(2026, 3, 31))
     page.refresh()

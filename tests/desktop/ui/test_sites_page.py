@@ -35,3 +35,42 @@ def test_the_sites_entry_shows_the_registry_and_keeps_its_search(qtbot, session,
     win.nav.setCurrentRow(SITES_ROW)
     assert win.pages.currentWidget() is page
     assert page.text.text() == owner_id and page.model.index(0, 5).data() == owner_id
+
+
+def test_a_coordinator_corrects_a_site_and_adds_an_authorisation(qtbot, make_session, store, monkeypatch):
+    """Review finding 24: a site, its owner and its authorisation can be corrected; the officer
+    cannot; a wrong entry is said in the dialog; every change is journaled."""
+    from desktop.store.users import authenticate
+    from desktop.ui.site_edit_dialog import SiteEditDialog
+    import desktop.ui.sites_page as sites_page
+    officer_page = SitesPage(make_session(authenticate(store, "agent001", "agent-demo")))
+    qtbot.addWidget(officer_page)
+    officer_page.view.selectRow(0)
+    assert not officer_page.edit_button.isEnabled()
+    page = SitesPage(make_session(authenticate(store, "coordinateur", "coord-demo")))
+    qtbot.addWidget(page)
+    page.view.selectRow(0)
+    assert page.edit_button.isEnabled()
+    site_id = page.model.id_at(0)
+    shown = []
+
+    def fill_in(dialog: SiteEditDialog) -> int:
+        shown.append(dialog)
+        dialog.owner_id_kind.setCurrentIndex(dialog.owner_id_kind.findData("cin"))
+        dialog.owner_id_number.clear()
+        assert not dialog.save() and dialog.error.text()  # an identity kind without its number
+        dialog.owner_name.setText("Said Bennani")
+        dialog.owner_id_number.setText("bk123456")
+        dialog.auth_ref.setText("AUT-2026-77")
+        dialog.auth_expires.setText("2027-06-30")
+        return int(dialog.save())
+    monkeypatch.setattr(sites_page.SiteEditDialog, "exec", fill_in)
+    assert page.edit_site()
+    row = store.query("SELECT owner_name, owner_id_number FROM site WHERE id = ?", (site_id,))[0]
+    assert (row["owner_name"], row["owner_id_number"]) == ("Said Bennani", "BK123456")
+    assert store.scalar("SELECT expires_on FROM authorisation WHERE site_id = ? AND reference = 'AUT-2026-77'",
+                        (site_id,)) == "2027-06-30"
+    assert store.scalar("SELECT count(*) FROM journal WHERE entity = 'site' AND entity_id = ? AND op = 'update'",
+                        (site_id,)) == 1
+    page.view.selectRow(0)
+    assert "Said Bennani" in page.summary.text() and "AUT-2026-77" in page.summary.text()
