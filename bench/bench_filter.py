@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from common import ensure_big_db, median, record  # noqa: E402
 from desktop.services.commune import open_commune  # noqa: E402
-from desktop.store.db import ENCRYPTED_CACHE_KIB  # noqa: E402
+from desktop.store.engine import ENCRYPTED_CACHE_KIB  # noqa: E402
 from desktop.i18n import Translator  # noqa: E402
 from desktop.settings import Settings  # noqa: E402
 

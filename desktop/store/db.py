@@ -4,9 +4,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
-from desktop.store.engine import sqlite3
+from desktop.store.engine import ENCRYPTED_CACHE_KIB, add_math_functions, sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -336,21 +335,6 @@ def demo_accounts(store: Store) -> list[tuple[str, str, str]]:
     return [tuple(a) for a in json.loads(store.meta("demo_accounts") or "[]")]
 
 
-# Pages of an encrypted database are decrypted when SQLite reads them into its cache: a larger
-# cache keeps what the list shows decrypted once (bench/RESULTS.md, encryption at rest).
-ENCRYPTED_CACHE_KIB = 65536
-
-
-def _math(fn: Callable):
-    def call(x):
-        return None if x is None else fn(x)
-    return call
-
-
-# SQLite's math functions, which the SQLCipher build leaves out (SQLITE_ENABLE_MATH_FUNCTIONS)
-_MATH = {"floor": math.floor, "ceil": math.ceil, "ceiling": math.ceil, "sqrt": math.sqrt}
-
-
 def _connect(path: Path, readonly: bool, immutable: bool = False, key: bytes | None = None) -> sqlite3.Connection:
     uri = f"{path.resolve().as_uri()}?mode={'ro' if readonly else 'rwc'}{'&immutable=1' if immutable else ''}"
     conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=5)
@@ -365,8 +349,7 @@ def _connect(path: Path, readonly: bool, immutable: bool = False, key: bytes | N
             if "not a database" in str(exc).lower():  # the key does not open this file
                 raise StoreError("keys_mismatch", str(exc), path=str(path), keys=str(keys.sidecar(path))) from exc
             raise
-    for name, fn in _MATH.items():
-        conn.create_function(name, 1, _math(fn), deterministic=True)
+    add_math_functions(conn)
     conn.execute("PRAGMA foreign_keys = ON")
     if not readonly:
         conn.execute("PRAGMA journal_mode = WAL")

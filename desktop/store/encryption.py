@@ -69,6 +69,9 @@ def encrypt_attachments(store: Store) -> int:
         return 0
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         for path in sorted(folder.iterdir()):
+            if path.name.startswith(".encrypting-"):  # left by a run killed mid-file: the original is whole
+                path.unlink(missing_ok=True)
+                continue
             sha = folder.name + path.name
             try:
                 with path.open("rb") as fh:

@@ -9,6 +9,27 @@ levels, the same exceptions). Its SQLite (3.5x) has the JSON functions, WAL and 
 """
 from __future__ import annotations
 
+import math
+from typing import Callable
+
 from sqlcipher3 import dbapi2 as sqlite3
 
-__all__ = ["sqlite3"]
+__all__ = ["ENCRYPTED_CACHE_KIB", "add_math_functions", "sqlite3"]
+
+# Pages of an encrypted database are decrypted when SQLite reads them into its cache: a larger
+# cache keeps what the list shows decrypted once (bench/RESULTS.md, encryption at rest).
+ENCRYPTED_CACHE_KIB = 65536
+
+# SQLite's math functions, which the SQLCipher build leaves out (SQLITE_ENABLE_MATH_FUNCTIONS)
+_MATH: dict[str, Callable] = {"floor": math.floor, "ceil": math.ceil, "ceiling": math.ceil, "sqrt": math.sqrt}
+
+
+def _null_safe(fn: Callable) -> Callable:
+    def call(x):
+        return None if x is None else fn(x)
+    return call
+
+
+def add_math_functions(conn) -> None:
+    for name, fn in _MATH.items():
+        conn.create_function(name, 1, _null_safe(fn), deterministic=True)

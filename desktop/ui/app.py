@@ -78,8 +78,14 @@ def preload_after_login(commune: Commune | None, login: LoginDialog) -> None:
     if not login.isVisible():
         return
     try:
-        if commune is not None:  # (an encrypted commune reads its catalogue once open)
+        if commune is not None:
             _ = commune.catalogue  # read now, while the password is typed
+        elif login.locked is not None:  # an encrypted commune: its catalogue needs no key
+            from desktop.domain.catalogue import load_catalogue
+            from desktop.services.commune import catalogue_dir
+            from desktop.store import keys
+            login.catalogue = load_catalogue(catalogue_dir(login.locked))
+            keys.subkey(bytes(32), "preload")  # the ciphers' modules, imported now
     except Exception as exc:  # noqa: BLE001 - the one presenter decides: the commune's bad file, or a bug
         text = message_for(exc, login.tr)
         if text is None:
@@ -93,6 +99,8 @@ def preload_after_login(commune: Commune | None, login: LoginDialog) -> None:
     import desktop.ui.session  # noqa: F401
     from desktop.domain.auth import password_hasher
     password_hasher()
+    if login.locked is not None:
+        from argon2 import low_level  # noqa: F401 - the key's derivation, used first on an encrypted commune
 
 
 def open_main_window(app: QApplication, settings: Settings, commune: Commune, login: LoginDialog):

@@ -124,7 +124,7 @@ class FirstStartDialog(QDialog):
         self.title.setText(tr("first.title"))
         self.intro.setText(tr("first.intro"))
         self.create_button.setText(tr("first.create"))
-        self.create_button.setDescription(tr("first.create_hint"))
+        self.create_button.setDescription(tr("first.create_hint") + " " + tr("first.encrypted_hint"))
         self.demo_button.setText(tr("first.demo"))
         self.demo_button.setDescription(tr("first.demo_hint"))
         self.open_button.setText(tr("first.open"))

@@ -27,6 +27,7 @@ class LoginDialog(QDialog):
         super().__init__()
         self.store, self.tr, self.commune_names, self.locked = store, tr, commune_names, locked
         self.opened = None  # the commune this dialog opened (an encrypted one), for the caller to keep
+        self.catalogue = None  # read while the password is typed (desktop.ui.app.preload_after_login)
         self.user: User | None = None
         self.proof: str | None = None  # the key just unwrapped proves the typed password (keys.unlock)
         self.setObjectName("login")
@@ -108,6 +109,8 @@ class LoginDialog(QDialog):
             self.password.clear()
             self.password.setFocus()
             return False
+        if self.catalogue is not None:
+            self.opened.loaded_catalogue = self.catalogue
         self.store = self.opened.store
         info = self.opened.info
         if info is not None:

@@ -455,3 +455,33 @@ def test_an_old_key_file_does_not_bring_back_an_old_password(encrypted, monkeypa
     keys._unlocked.clear()
     assert main(["user", "passwd", "--user", "agent7", "--db", str(encrypted)]) == 2
     assert "incorrect" in capsys.readouterr().err
+
+
+@pytest.mark.gui
+def test_the_application_starts_on_an_encrypted_commune(encrypted, qtbot, qapp, tmp_path):
+    """``prepare_login`` reads nothing before the password; the login unlocks, the catalogue was
+    read while the password was typed, and the main window lists the commune's inspection."""
+    from desktop.settings import Settings
+    from desktop.ui.app import open_main_window, preload_after_login, prepare_login
+    prepared = prepare_login(encrypted)
+    assert prepared is not None
+    _app, _settings, commune, login = prepared
+    try:
+        assert commune is None and login.locked == encrypted and not login.demo.isVisible()
+        login.show()
+        preload_after_login(None, login)
+        assert login.catalogue is not None
+        login.username.setText("agent7")
+        login.password.setText(AGENT_PW)
+        login.try_login()
+        assert login.user is not None and login.opened.loaded_catalogue is login.catalogue
+        window = open_main_window(qapp, Settings(tmp_path / "settings.json"), login.opened, login)
+        qtbot.addWidget(window)
+        qtbot.waitUntil(lambda: window.inspections.model.rowCount() == 1)
+        window.grab().save(str(tmp_path / "encrypted-main-window.png"))
+        window.close()
+    finally:
+        login.close()
+        if login.opened is not None:
+            login.opened.close()
+        qapp.setLayoutDirection(qapp.layoutDirection().LeftToRight)
