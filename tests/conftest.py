@@ -119,3 +119,6 @@ def valid_input(store, officer):
         district_id=site["district_id"], checklist={"DOM-C01": "no", "DOM-C02": "yes"},
         findings=[FindingInput("DOM-01", 12.5, "terrasse")], notes="visite test", outcome="violations",
         origin_type="programme", origin_ref="PRG-2026-S22")
+
+
+from tests.pg import pg_url  # noqa: E402,F401 - the PostgreSQL fixture, for every test
