@@ -15,9 +15,29 @@ import time
 import unicodedata
 from typing import Any, Mapping, Sequence
 
-# What a province reads, by table: the columns published (no personal data). Tables absent from the
-# hub are skipped, so that one list serves hubs of different schema versions.
-PROVINCE_TABLES: dict[str, tuple[str, ...]] = {}
+# What a province reads, by table: the columns published. Left out: owners' names, ID numbers and
+# addresses, sites' names and exact points, complainants' names and contacts, free-text notes and
+# the documents' content (which names people); the signed PDFs are known by their hash. Tables or
+# columns absent from a hub are skipped, so that one list serves hubs of different schema versions.
+_ROW = ("version", "deleted_at")
+PROVINCE_TABLES: dict[str, tuple[str, ...]] = {
+    "commune": ("id", "name_ar", "name_fr", "wilaya_ar", "wilaya_fr", *_ROW),
+    "district": ("id", "code", "name_ar", "name_fr", "population", "households", "area_km2", *_ROW),
+    "site": ("id", "kind", "activity", "district_id", *_ROW),
+    "inspection": ("id", "field_code", "site_id", "inspected_at", "district_id", "outcome", "origin_type",
+                   "finding_count", "outside_district", "programme_id", "complaint_id", *_ROW),
+    "finding": ("id", "inspection_id", "violation_code", "measure_value", *_ROW),
+    "case_file": ("id", "site_id", "field_code", "status", "opened_on", "closed_on", *_ROW),
+    "case_step": ("id", "case_id", "step", "status", "opened_on", "due_on", "done_on", *_ROW),
+    "decision": ("id", "case_id", "kind", "field_code", "year", "number", "status", "content_sha256", "pdf_sha256",
+                 "signed_on", "oversight_class", "delivered_on", "transmitted_on", "receipt_on",
+                 "governor_observation", "appeal_on", *_ROW),
+    "complaint": ("id", "reference", "channel", "received_on", "field_code", "district_id", "complainant_kind",
+                  "status", "answer_due", "answered_on", *_ROW),
+}
+# Never published, whatever a caller asks: personal data.
+PERSONAL = frozenset({"owner_name", "owner_id_kind", "owner_id_number", "complainant_name", "complainant_contact",
+                      "password_hash", "owner_cin", "address", "notes", "content", "delivery_receiver"})
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -36,24 +56,28 @@ def publication_name(commune: str) -> str:
     return ident(f"hub_{slug}")
 
 
-def _tables(conn: Any, schema: str) -> set[str]:
-    rows = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+def _columns(conn: Any, schema: str) -> dict[str, set[str]]:
+    rows = conn.execute("SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s",
                         (schema,)).fetchall()
-    return {r[0] for r in rows}
+    out: dict[str, set[str]] = {}
+    for table, column in rows:
+        out.setdefault(table, set()).add(column)
+    return out
 
 
 def publish(conn: Any, name: str, tables: Mapping[str, Sequence[str]] | None = None,
             schema: str = "public") -> list[str]:
     """Create (or re-create) the hub's publication ``name`` over ``tables`` (table -> published
-    columns, default PROVINCE_TABLES); returns the tables published. ``conn`` is a psycopg
+    columns, default PROVINCE_TABLES; PERSONAL columns never); returns the tables published. ``conn`` is a psycopg
     connection to the hub in autocommit mode."""
     wanted = dict(tables if tables is not None else PROVINCE_TABLES)
-    present = _tables(conn, schema)
+    present = _columns(conn, schema)
     parts, published = [], []
     for table, columns in sorted(wanted.items()):
-        if table not in present:
+        kept = [c for c in columns if c in present.get(table, ()) and c not in PERSONAL]
+        if "id" not in kept:  # the replica identity (primary key) must be published
             continue
-        cols = ", ".join(ident(c) for c in columns)
+        cols = ", ".join(ident(c) for c in kept)
         parts.append(f"{ident(schema)}.{ident(table)} ({cols})")
         published.append(table)
     if not parts:

@@ -17,6 +17,7 @@ from desktop.domain.catalogue import Catalogue, Violation
 from desktop.domain.errors import Refusal
 from desktop.domain.ladder import decision_kind, document_for, oversight_class
 from desktop.services.commune import Commune
+from desktop.services.hubconfig import hub_number
 from desktop.services.verification import check_signer_certificate
 from desktop.store.cases import case_steps, case_violations, current_step
 from desktop.store.complaints import get_complaint
@@ -298,6 +299,9 @@ def check_signable(doc: DocumentData) -> None:
         raise Refusal("unconfirmed_basis", bases=" ".join(unconfirmed))
 
 
+NUMBER_SERIES = "decision"  # the register's one series (issue 10 brings a series per kind of document)
+
+
 def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: str, on: date | None = None) -> int:
     """Number, render, sign (PAdES) and store a draft in one transaction; returns its number.
 
@@ -320,7 +324,8 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
         # re-read inside the write lock: another signature may have committed since (no lost update)
         if store.scalar("SELECT status FROM decision WHERE id = ?", (decision_id,)) != "draft":
             raise StoreError("already_signed", decision_id)
-        number = next_number(tx, on.year)
+        # enrolled with a hub: the number is the hub's, reserved for this document (else a refusal)
+        number = hub_number(commune, NUMBER_SERIES, on.year, decision_id) or next_number(tx, on.year)
         doc.number, doc.issued_on, doc.signatory = f"{number}/{on.year}", on, signatory
         # the journal's head goes into the signature: each decision handed out anchors the chain
         head = store.conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone() or (0, "")

@@ -8,7 +8,7 @@ import pytest
 from desktop.hub import replication
 from tests.pg_logical import logical_server, unavailable
 
-HUB_TABLES = {"sites": ("id", "name", "district", "version"),
+HUB_TABLES = {"sites": ("id", "name", "district", "version", "owner_cin"),  # owner_cin: never published
               "inspections": ("id", "site_id", "field", "outcome", "inspected_at")}
 
 
