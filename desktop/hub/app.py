@@ -43,6 +43,8 @@ STATUS = {"net.bad_signature": 401, "net.clock_skew": 401, "net.unknown_device":
 def create_app(pg_url: str) -> Starlette:
     """The ASGI app for the hub whose database is ``pg_url``."""
     hub = _Hub(pg_url)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        numbers.ensure_schema(conn)  # the register numbers' tables, beside the sync core's
     routes = [
         Route(f"{API}/status", hub.status, methods=["GET"]),
         Route(f"{API}/enroll", hub.enroll, methods=["POST"]),
@@ -155,7 +157,7 @@ class _Hub:
 
         def store() -> dict:
             with self._connect() as conn:
-                blobs.put(conn, sha, body, device_id)
+                blobs.put(conn, sha, body)
             return {"stored": sha}
         return await _guard(store)
 

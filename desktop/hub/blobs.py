@@ -1,5 +1,5 @@
-"""Photos and signed PDFs at the hub, by content hash (have/want): a blob is stored once, checked
-against its SHA-256 on arrival, never rewritten."""
+"""Photos and signed PDFs at the hub (``hub_blob``), by content hash (have/want): a blob is stored
+once, checked against its SHA-256 on arrival, never rewritten."""
 from __future__ import annotations
 
 import re
@@ -7,16 +7,7 @@ from typing import Any, Iterable
 
 from desktop.domain.errors import Refusal
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS hub_blob (
-    sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'), data bytea NOT NULL, size bigint NOT NULL,
-    device_id text NOT NULL, stored_at timestamptz NOT NULL DEFAULT now());
-"""
 _SHA = re.compile(r"^[0-9a-f]{64}$")
-
-
-def ensure_schema(conn: Any) -> None:
-    conn.execute(SCHEMA)
 
 
 def _checked(hashes: Iterable[str]) -> list[str]:
@@ -36,11 +27,11 @@ def missing(conn: Any, hashes: Iterable[str]) -> list[str]:
     return [h for h in wanted if h not in have]
 
 
-def put(conn: Any, sha256: str, data: bytes, device_id: str) -> None:
+def put(conn: Any, sha256: str, data: bytes) -> None:
     """Store a blob (its hash already checked by the caller); a second copy changes nothing."""
     _checked([sha256])
-    conn.execute("INSERT INTO hub_blob (sha256, data, size, device_id) VALUES (%s, %s, %s, %s)"
-                 " ON CONFLICT (sha256) DO NOTHING", (sha256, data, len(data), device_id))
+    conn.execute("INSERT INTO hub_blob (sha256, size, data) VALUES (%s, %s, %s)"
+                 " ON CONFLICT (sha256) DO NOTHING", (sha256, len(data), data))
 
 
 def get(conn: Any, sha256: str) -> bytes | None:
