@@ -14,11 +14,12 @@ import os
 import sys
 from pathlib import Path
 
-from desktop.cli import admin, complaints, decisions, delegations, geo, reports, users
+from desktop.cli import admin, complaints, decisions, delegations, geo, network, reports, users
 from desktop.cli.common import EXIT_ERROR, VersionAction
 from desktop.i18n import LANGUAGES, Translator
 
-COMMANDS = (admin, geo, decisions, users, reports, complaints, delegations)
+COMMANDS = (admin, geo, decisions, users, reports, complaints, delegations,
+            network)  # after the file transport's verbs: adds to its `hub` and `sync`
 ENV_LANG = "COMMUNE_POLICE_LANG"   # language of the CLI's messages
 
 log = logging.getLogger("commune_police")

@@ -6,7 +6,7 @@ network failure: the ops stay pending until a receipt is applied, and a push sen
 idempotent at the hub."""
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,21 +19,17 @@ from desktop.services.hubclient import HubClient, fetch_certificate, fingerprint
 from desktop.services.hubconfig import HubConfig, check_url
 from desktop.services.jobs import Job
 
-KEY_FILE = "device_key.pem"
-
-
 @dataclass
 class SyncResult:
-    """What one sync did: the receipt's summary, the rows pulled, the blobs moved."""
+    """What one sync did: the receipt's summary, the pull's, the files fetched, the state after."""
     receipt: dict[str, Any] = field(default_factory=dict)
-    pulled: int = 0
-    sent_blobs: int = 0
+    pull: dict[str, Any] = field(default_factory=dict)
     fetched_blobs: int = 0
     status: dict[str, Any] = field(default_factory=dict)
 
 
 def device_key(db: Path) -> bytes:
-    path = Path(str(db) + ".sync") / KEY_FILE
+    path = sync.key_path(db)
     if not path.exists():
         raise Refusal("net.not_enrolled")
     return path.read_bytes()
@@ -72,21 +68,9 @@ def enroll_device(db: Path, url: str, username: str, password: str, district: st
     with HubClient(url, certificate) as client:
         enrolment = client.enroll(username, password, public, district)
     db.parent.mkdir(parents=True, exist_ok=True)
-    open_commune(db, create=True).close()
-    sync.enroll_local(db, {**enrolment, "device_key": private})
+    sync.enroll_local(db, {**enrolment, "device_key": private, "hub_url": url})
     HubConfig(url, certificate, enrolment["device_id"]).save(db)
     return sync_now(db, job)
-
-
-def _pending_blobs(commune: Commune) -> list[str]:
-    """Hashes of the photos and PDFs that pending ops attach (the hub may lack them)."""
-    rows = commune.store.query("SELECT new FROM sync_op WHERE acked_at IS NULL AND tbl = 'attachment'")
-    hashes = []
-    for r in rows:
-        sha = json.loads(r["new"]).get("sha256")
-        if sha:
-            hashes.append(sha)
-    return list(dict.fromkeys(hashes))
 
 
 def _absent_blobs(commune: Commune) -> list[str]:
@@ -97,35 +81,34 @@ def _absent_blobs(commune: Commune) -> list[str]:
 
 
 def sync_now(db: Path, job: Job | None = None) -> SyncResult:
-    """Push the pending ops (and the files they attach), apply the receipt, then pull and apply what
-    changed at the hub (and fetch the files). Cancel stops between steps; what was applied stays."""
+    """Push the pending ops (the bundle carries the photos they add), apply the hub's receipt, then
+    pull and apply what changed at the hub, and fetch any file a pulled row names that is not here
+    yet (by hash). Cancel stops between steps; what was applied stays applied."""
     job = job or Job()
     result = SyncResult()
     with client_for(Path(db)) as client, open_commune(db) as commune:
-        job.progress(0, 4)
+        job.progress(0, 3)
         job.check()
-        wanted = client.missing_blobs(_pending_blobs(commune))
-        for sha in wanted:
+        receipt = client.push(sync.make_bundle(commune))
+        result.receipt = sync.apply_receipt(commune, receipt)
+        job.progress(1, 3)
+        job.check()
+        cursor = int(sync.status(commune).get("cursor") or 0)
+        result.pull = sync.apply_pull(commune, client.pull(cursor))
+        job.progress(2, 3)
+        for sha in _absent_blobs(commune):
             job.check()
-            client.put_blob(sha, commune.store.attachments.path_for(sha).read_bytes())
-        result.sent_blobs = len(wanted)
-        job.progress(1, 4)
-        job.check()
-        bundle = sync.make_bundle(commune)
-        receipt = client.push(bundle)
-        result.receipt = sync.apply_receipt(commune, receipt) or {}
-        job.progress(2, 4)
-        job.check()
-        cursor = sync.status(commune).get("cursor") or 0
-        pulled = client.pull(int(cursor))
-        result.pulled = sync.apply_pull(commune, pulled) or 0
-        job.progress(3, 4)
-        absent = _absent_blobs(commune)
-        for sha in absent:
-            job.check()
-            commune.store.attachments.put_bytes(client.get_blob(sha), "application/octet-stream")
-        result.fetched_blobs = len(absent)
-        job.progress(4, 4)
+            try:
+                data = client.get_blob(sha)
+            except Refusal as exc:
+                if exc.key == "net.blob_unknown":  # not at the hub yet either: a later sync brings it
+                    continue
+                raise
+            if hashlib.sha256(data).hexdigest() != sha:
+                raise Refusal("net.blob_mismatch", sha256=sha)
+            commune.store.attachments.put_bytes(data, "application/octet-stream")
+            result.fetched_blobs += 1
+        job.progress(3, 3)
         result.status = sync.status(commune)
     return result
 
