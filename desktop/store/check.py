@@ -6,7 +6,7 @@ import json
 import sqlite3
 from dataclasses import dataclass, field
 
-from desktop.store import journal, rowhash
+from desktop.store import journal, outbox, rowhash
 from desktop.store.db import Store
 from desktop.store.errors import from_sqlite
 
@@ -43,6 +43,7 @@ def check_store(store: Store) -> CheckReport:
         entries, chain = journal.verify(conn)
         report.counts["journal entries"] = entries
         report.problems += [f"journal entry {p.seq}: {p.problem}" for p in chain]
+        report.problems += outbox.verify(conn)
         if store.meta("demo") == "1" and store.meta("demo_accounts") is None:  # written last by the builder
             report.problems.append("demo commune: its build was interrupted before the end (build it again)")
         rows, problems = check_rows(conn)

@@ -11,8 +11,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
+from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now, uuid7
-from desktop.store import journal, rowhash
+from desktop.store import journal, outbox, rowhash
 from desktop.store.attachments import AttachmentStore
 from desktop.store.errors import StoreError, from_sqlite
 from desktop.store.migrations import LATEST, MIGRATIONS, ROW_HASHES_FROM
@@ -57,6 +58,17 @@ class Transaction:
         self.actor = actor
         self.tables: set[str] = set()  # what this transaction wrote, told to listeners after commit
         self.to_seal: set[str] = set()  # tables written in bulk, sealed before the commit
+        self.capture = store.sync_capture  # an enrolled device: every write also goes to the outbox
+
+    def _capture(self, table: str, row_id: str, kind: str, before: dict | None) -> None:
+        if self.capture and outbox.captured(table):
+            after = outbox.read_row(self.conn, table, row_id)
+            assert after is not None
+            outbox.capture(self.conn, device_id=self.store.device_id, actor=self.actor, table=table,
+                           row_id=row_id, kind=kind, before=before, after=after)
+
+    def _before(self, table: str, row_id: str) -> dict | None:
+        return outbox.read_row(self.conn, table, row_id) if self.capture and outbox.captured(table) else None
 
     def _journal(self, entity: str, entity_id: str | None, op: str, changes: dict) -> None:
         self.tables.add(entity)
@@ -75,7 +87,12 @@ class Transaction:
                    note: str = "") -> int:
         """A set-based write (``UPDATE ... WHERE ...``) over many rows of ``table``: journaled with
         its row count, and the table sealed before the commit so that ``check`` covers the result.
-        With ``many``, ``params`` is a sequence of parameter rows."""
+        With ``many``, ``params`` is a sequence of parameter rows.
+
+        Refused on a device enrolled at a hub: a set-based write has no per-row op to send, and
+        no write may escape the sync."""
+        if self.capture and outbox.captured(table):
+            raise Refusal("sync.bulk_write_refused", table=table)
         cur = self.conn.executemany(sql, params) if many else self.conn.execute(sql, params)
         self._journal(table, None, "bulk_write", {"rows": cur.rowcount, "note": note})
         return cur.rowcount
@@ -111,10 +128,12 @@ class Transaction:
         changes = {k: _journal_value(k, v, table) for k, v in record.items() if k != "id"}
         changes["_row"] = self._row(table, row["id"])
         self._journal(table, row["id"], "insert", changes)
+        self._capture(table, row["id"], "insert", None)
         return row["id"]
 
     def update(self, table: str, row_id: str, changes: dict, expected_version: int | None = None) -> None:
         before = rowhash.row_hash(self.conn, table, row_id)
+        old = self._before(table, row_id)
         sets = ", ".join(f"[{c}] = ?" for c in changes)
         sql = (f"UPDATE [{table}] SET {sets}, updated_at = ?, updated_by = ?, version = version + 1"
                f" WHERE id = ? AND deleted_at IS NULL")
@@ -128,16 +147,41 @@ class Transaction:
         entry = {k: _journal_value(k, v, table) for k, v in changes.items()}
         entry["_row"] = self._row(table, row_id, before)
         self._journal(table, row_id, "update", entry)
+        self._capture(table, row_id, "update", old)
 
     def tombstone(self, table: str, row_id: str) -> None:
         now = utc_now()
         before = rowhash.row_hash(self.conn, table, row_id)
+        old = self._before(table, row_id)
         cur = self.conn.execute(
             f"UPDATE [{table}] SET deleted_at = ?, updated_at = ?, updated_by = ?, version = version + 1"
             " WHERE id = ? AND deleted_at IS NULL", (now, now, self.actor, row_id))
         if cur.rowcount != 1:
             raise StoreError("record_missing", f"{table} {row_id}")
         self._journal(table, row_id, "tombstone", {"_row": self._row(table, row_id, before)})
+        self._capture(table, row_id, "tombstone", old)
+
+    def put_row(self, table: str, row: dict) -> bool:
+        """Write a row exactly as the hub holds it (a sync pull): inserted, or its columns replaced;
+        journaled with its row hash like any write, never captured in the outbox (it came from
+        there). Returns False when the row was already identical (nothing written)."""
+        current = outbox.read_row(self.conn, table, row["id"])
+        if current is not None:
+            row = {c: v for c, v in row.items() if c in current}
+            if all(current[c] == v for c, v in row.items()):
+                return False
+        before = rowhash.row_hash(self.conn, table, row["id"])
+        if current is None:
+            cols = ", ".join(f"[{c}]" for c in row)
+            self.conn.execute(f"INSERT INTO [{table}] ({cols}) VALUES ({', '.join('?' for _ in row)})",
+                              tuple(row.values()))
+        else:
+            sets = ", ".join(f"[{c}] = ?" for c in row if c != "id")
+            self.conn.execute(f"UPDATE [{table}] SET {sets} WHERE id = ?",
+                              (*(v for c, v in row.items() if c != "id"), row["id"]))
+        self._journal(table, row["id"], "sync_apply", {"version": row.get("version"),
+                                                        "_row": self._row(table, row["id"], before)})
+        return True
 
     def bulk_insert(self, table: str, columns: Sequence[str], rows: Iterable[Sequence],
                     note: str = "") -> int:
@@ -157,6 +201,10 @@ class Transaction:
                       {"count": len(buffered), "rows_sha256": digest.hexdigest(), "note": note,
                        "first_id": buffered[0][0] if buffered else None,
                        "last_id": buffered[-1][0] if buffered else None})
+        if self.capture and outbox.captured(table):  # an enrolled device: one op per row
+            key = list(all_cols).index("id")
+            for row in buffered:
+                self._capture(table, row[key], "insert", None)
         return len(buffered)
 
 
@@ -167,6 +215,7 @@ class Store:
         self.readonly = readonly
         self.attachments = AttachmentStore(attachments_dir(path))
         self.device_id = self.meta("device_id") or ""
+        self.sync_capture = outbox.is_enrolled(conn)  # writes captured for the hub (issue 12)
         self._listeners: list[Callable[[frozenset[str]], None]] = []
         self.backup: Path | None = None  # the copy taken before this opening migrated the schema
 

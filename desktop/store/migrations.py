@@ -318,5 +318,54 @@ ALTER TABLE [user] ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0;
 """
 ROW_HASHES_FROM = 6
 
-MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4), (5, M5), (6, M6)]
+# 9 (issue 12, the hub): the outbox of an enrolled device (its ops, a hash chain per device, kept
+# until the hub's receipt), the conflicts and refusals the hub reported, and the sync state
+# (clock, pull cursor). Keys are not named ``id``: these tables are the sync's own record, checked
+# by the outbox chain, not rows of the commune.
+M9 = """
+CREATE TABLE sync_op (
+    op_id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    seq INTEGER NOT NULL UNIQUE,
+    tbl TEXT NOT NULL,
+    row_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('insert', 'update', 'tombstone')),
+    base_version INTEGER,
+    old TEXT NOT NULL,
+    new TEXT NOT NULL,
+    hlc TEXT NOT NULL,
+    actor TEXT,
+    at TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    acked_at TEXT,
+    result TEXT
+);
+CREATE INDEX sync_op_pending ON sync_op(acked_at, seq);
+CREATE INDEX sync_op_row ON sync_op(tbl, row_id);
+CREATE TRIGGER sync_op_no_delete BEFORE DELETE ON sync_op
+    BEGIN SELECT RAISE(ABORT, 'the outbox is append-only'); END;
+CREATE TRIGGER sync_op_no_rewrite BEFORE UPDATE OF op_id, device_id, seq, tbl, row_id, kind, base_version, old,
+    new, hlc, actor, at, prev_hash, hash ON sync_op
+    BEGIN SELECT RAISE(ABORT, 'an op is never rewritten'); END;
+
+CREATE TABLE sync_conflict (
+    conflict_id TEXT PRIMARY KEY,
+    op_id TEXT NOT NULL,
+    tbl TEXT NOT NULL,
+    row_id TEXT NOT NULL,
+    column_name TEXT,
+    kind TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    device_value TEXT,
+    hub_value TEXT,
+    reported_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open'
+);
+CREATE INDEX sync_conflict_status ON sync_conflict(status, reported_at);
+
+CREATE TABLE sync_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4), (5, M5), (6, M6), (9, M9)]
 LATEST = MIGRATIONS[-1][0]

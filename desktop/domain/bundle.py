@@ -1,0 +1,67 @@
+"""One bundle format for both transports (USB file, HTTPS): signed canonical JSON.
+
+``bytes`` = UTF-8 JSON ``{"body": "<canonical JSON text>", "sig": "<hex Ed25519 signature>"}``.
+The body always holds ``format``, ``kind`` (push | receipt | pull | export) and ``schema``.
+"""
+from __future__ import annotations
+
+import json
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from desktop.domain.errors import Refusal
+from desktop.domain.sync import FORMAT, canonical
+
+
+def new_key() -> tuple[bytes, bytes]:
+    """(private PEM, public PEM) of a new Ed25519 key."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return private, public_pem(private)
+
+
+def public_pem(private_pem: bytes) -> bytes:
+    key = serialization.load_pem_private_key(private_pem, password=None)
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def seal(body: dict, private_pem: bytes) -> bytes:
+    """The signed bundle of ``body``."""
+    key = serialization.load_pem_private_key(private_pem, password=None)
+    assert isinstance(key, Ed25519PrivateKey)
+    text = canonical({"format": FORMAT, **body})
+    return json.dumps({"body": text, "sig": key.sign(text.encode("utf-8")).hex()}).encode("utf-8")
+
+
+def peek(data: bytes) -> dict:
+    """The body of a bundle, its signature not checked yet (to find who signed it)."""
+    try:
+        outer = json.loads(data)
+        body = json.loads(outer["body"])
+        if not isinstance(body, dict) or body.get("format") != FORMAT or not isinstance(outer.get("sig"), str):
+            raise ValueError("not a sync bundle")
+        return body
+    except (ValueError, KeyError, TypeError):
+        raise Refusal("sync.not_a_bundle") from None
+
+
+def open_sealed(data: bytes, public_key_pem: str | bytes, *, kind: str, schema: int) -> dict:
+    """The body of a bundle whose signature verifies with ``public_key_pem``, of ``kind`` and of
+    ``schema``; every other case is a refusal."""
+    body = peek(data)
+    outer = json.loads(data)
+    pem = public_key_pem.encode() if isinstance(public_key_pem, str) else public_key_pem
+    key = serialization.load_pem_public_key(pem)
+    assert isinstance(key, Ed25519PublicKey)
+    try:
+        key.verify(bytes.fromhex(outer["sig"]), outer["body"].encode("utf-8"))
+    except (InvalidSignature, ValueError):
+        raise Refusal("sync.bad_signature") from None
+    if body.get("kind") != kind:
+        raise Refusal("sync.wrong_kind", expected=kind, found=str(body.get("kind")))
+    if body.get("schema") != schema:
+        raise Refusal("sync.schema_mismatch", found=str(body.get("schema")), expected=schema)
+    return body

@@ -1,0 +1,128 @@
+"""The outbox of an enrolled device: every write captured as an op in the write's transaction.
+
+An op holds its id (uuid7), the device, the device's sequence, the table, the row, the kind
+(insert, update, tombstone), the row's version before (the base the op was made on), the old and
+new values of the columns it changed, a hybrid logical clock, the actor, and the hash of the
+previous op: the ops of a device form one hash chain (``verify``). An op stays pending until a
+receipt signed by the hub acknowledges it. Nothing here is captured on a commune that is not
+enrolled (``meta`` ``sync.enrolled``): a standalone commune works exactly as before.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+
+from desktop.domain.ids import utc_now, uuid7
+from desktop.domain.sync import GENESIS, LOCAL, canonical, hlc_next, op_hash, verify_chain
+
+ENROLLED_KEY = "sync.enrolled"
+
+
+def is_enrolled(conn: sqlite3.Connection) -> bool:
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (ENROLLED_KEY,)).fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return bool(row) and row[0] == "1"
+
+
+def captured(table: str) -> bool:
+    return table not in LOCAL
+
+
+def read_row(conn: sqlite3.Connection, table: str, row_id: str) -> dict | None:
+    cur = conn.execute(f"SELECT * FROM [{table}] WHERE id = ?", (row_id,))
+    row = cur.fetchone()
+    return None if row is None else dict(zip([d[0] for d in cur.description], row))
+
+
+def get_state(conn: sqlite3.Connection, name: str) -> str | None:
+    row = conn.execute("SELECT value FROM sync_state WHERE name = ?", (name,)).fetchone()
+    return row[0] if row else None
+
+
+def set_state(conn: sqlite3.Connection, name: str, value: str) -> None:
+    conn.execute("INSERT INTO sync_state (name, value) VALUES (?, ?)"
+                 " ON CONFLICT(name) DO UPDATE SET value = excluded.value", (name, value))
+
+
+def tick(conn: sqlite3.Connection, device_id: str) -> str:
+    """The next hybrid logical clock of this device (kept in ``sync_state``)."""
+    hlc = hlc_next(get_state(conn, "hlc"), time.time_ns() // 1_000_000, device_id)
+    set_state(conn, "hlc", hlc)
+    return hlc
+
+
+def capture(conn: sqlite3.Connection, *, device_id: str, actor: str | None, table: str, row_id: str,
+            kind: str, before: dict | None, after: dict) -> None:
+    """Append the op of one write (inside the caller's transaction)."""
+    if before is None:
+        old: dict = {}
+        new = dict(after)
+    else:
+        changed = [c for c in after if after[c] != before.get(c)]
+        old = {c: before.get(c) for c in changed}
+        new = {c: after[c] for c in changed}
+    last = conn.execute("SELECT seq, hash FROM sync_op ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    op = {"op_id": uuid7(), "device_id": device_id, "seq": seq, "tbl": table, "row_id": row_id, "kind": kind,
+          "base_version": before.get("version") if before else None, "old": old, "new": new,
+          "hlc": tick(conn, device_id), "actor": actor, "at": utc_now(), "prev_hash": prev}
+    op["hash"] = op_hash(op)
+    conn.execute("INSERT INTO sync_op (op_id, device_id, seq, tbl, row_id, kind, base_version, old, new, hlc,"
+                 " actor, at, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                 (op["op_id"], device_id, seq, table, row_id, kind, op["base_version"], canonical(old),
+                  canonical(new), op["hlc"], actor, op["at"], prev, op["hash"]))
+
+
+_COLUMNS = "op_id, device_id, seq, tbl, row_id, kind, base_version, old, new, hlc, actor, at, prev_hash, hash"
+
+
+def _op(row: tuple) -> dict:
+    op = dict(zip(_COLUMNS.split(", "), row))
+    op["old"], op["new"] = json.loads(op["old"]), json.loads(op["new"])
+    return op
+
+
+def pending(conn: sqlite3.Connection) -> list[dict]:
+    """The ops not acknowledged by the hub yet, in order."""
+    return [_op(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM sync_op WHERE acked_at IS NULL ORDER BY seq")]
+
+
+def pending_count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM sync_op WHERE acked_at IS NULL").fetchone()[0]
+
+
+def pending_rows(conn: sqlite3.Connection) -> set[tuple[str, str]]:
+    """(table, row id) of every row that has an op not acknowledged yet."""
+    return set(conn.execute("SELECT DISTINCT tbl, row_id FROM sync_op WHERE acked_at IS NULL"))
+
+
+def chain_head_before(conn: sqlite3.Connection, seq: int) -> tuple[int, str]:
+    """(seq, hash) of the op just before ``seq`` (0 and the genesis hash before the first)."""
+    row = conn.execute("SELECT seq, hash FROM sync_op WHERE seq < ? ORDER BY seq DESC LIMIT 1", (seq,)).fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+def acknowledge(conn: sqlite3.Connection, through_seq: int, through_hash: str, results: dict[str, str],
+                at: str) -> int:
+    """Mark every op up to ``through_seq`` acknowledged (the receipt's chain head must be ours).
+    Returns how many were newly acknowledged; ``results`` maps op id → status at the hub."""
+    row = conn.execute("SELECT hash FROM sync_op WHERE seq = ?", (through_seq,)).fetchone()
+    if row is None or row[0] != through_hash:
+        return -1
+    for op_id, status in results.items():
+        conn.execute("UPDATE sync_op SET result = ? WHERE op_id = ? AND result IS NULL", (status, op_id))
+    return conn.execute("UPDATE sync_op SET acked_at = ? WHERE seq <= ? AND acked_at IS NULL",
+                        (at, through_seq)).rowcount
+
+
+def verify(conn: sqlite3.Connection) -> list[str]:
+    """The outbox's chain, whole: problems found (none when intact)."""
+    try:
+        ops = [_op(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM sync_op ORDER BY seq")]
+    except sqlite3.OperationalError:
+        return []
+    problem = verify_chain(ops, 0, GENESIS)
+    return [f"outbox: {problem}"] if problem else []
