@@ -87,12 +87,5 @@ def sync_network(args, tr: Translator) -> int:
         raise SystemExit(tr("net.db_required"))
     from desktop.services import netsync
     result = netsync.sync_now(Path(args.db))
-    print(receipt_line(result, tr))
+    print(netsync.receipt_line(result, tr))
     return EXIT_OK
-
-
-def receipt_line(result, tr: Translator) -> str:
-    """The receipt in one line: acknowledged, conflicts, rows pulled, still pending."""
-    return tr("net.synced", acknowledged=result.receipt.get("acknowledged", 0),
-              conflicts=result.receipt.get("conflicts", 0), rows=result.pull.get("rows", 0),
-              pending=result.status.get("pending", 0), open=result.status.get("conflicts", 0))

@@ -11,6 +11,8 @@ Endpoints (under ``/v1``), every one but ``status`` and ``enroll`` signed by the
 - ``PUT  /blobs/{sha256}``          a photo or PDF, checked against its hash on arrival
 - ``GET  /blobs/{sha256}``          a stored one
 - ``POST /numbers``                 ``{"series", "year", "document_id"}`` -> the register number
+- ``GET  /conflicts?status=open``   the Conflits queue (coordinator)
+- ``POST /conflicts/{id}/resolve``  ``{"choice": "hub"|"device"}`` (coordinator)
 
 A refusal answers ``{"code", "params"}`` (HTTP 4xx), which the device shows in its user's language.
 """
@@ -54,6 +56,8 @@ def create_app(pg_url: str) -> Starlette:
         Route(API + "/blobs/{sha256:str}", hub.put_blob, methods=["PUT"]),
         Route(API + "/blobs/{sha256:str}", hub.get_blob, methods=["GET"]),
         Route(f"{API}/numbers", hub.reserve, methods=["POST"]),
+        Route(f"{API}/conflicts", hub.conflicts, methods=["GET"]),
+        Route(API + "/conflicts/{conflict_id:str}/resolve", hub.resolve, methods=["POST"]),
     ]
     return Starlette(routes=routes)
 
@@ -191,3 +195,41 @@ class _Hub:
                 user = devices.signing_user(conn, device_id)
                 return {"number": numbers.reserve(conn, series, year, document, device_id, user)}
         return await _guard(take)
+
+    async def conflicts(self, request: Request) -> Response:
+        try:
+            device_id, _ = await self._signed(request)
+        except Refusal as exc:
+            return _refused(exc)
+        status = request.query_params.get("status", "open")
+
+        def listed() -> dict:
+            with self._connect() as conn:
+                devices.coordinator(conn, device_id)
+            rows = hubapi.list_conflicts(self.pg_url, status=None if status == "all" else status)
+            return {"conflicts": [{k: _plain(v) for k, v in dict(r).items()} for r in rows]}
+        return await _guard(listed)
+
+    async def resolve(self, request: Request) -> Response:
+        conflict_id = request.path_params["conflict_id"]
+        try:
+            device_id, body = await self._signed(request)
+            choice = str(json.loads(body)["choice"])
+        except Refusal as exc:
+            return _refused(exc)
+        except (ValueError, KeyError, TypeError):
+            return _refused(Refusal("net.bad_request"))
+
+        def resolved() -> dict:
+            with self._connect() as conn:
+                actor = devices.coordinator(conn, device_id)
+            hubapi.resolve_conflict(self.pg_url, conflict_id, choice, actor)
+            return {"resolved": conflict_id, "choice": choice}
+        return await _guard(resolved)
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON carries it (timestamps as ISO text)."""
+    if isinstance(value, (str, int, float, bool, list, dict)) or value is None:
+        return value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -7,6 +7,7 @@ from typing import Any
 import psycopg
 
 from desktop.domain.errors import Refusal
+from desktop.services.hubwire import RESOLVERS
 
 
 def public_key(conn: Any, device_id: str) -> bytes:
@@ -34,6 +35,16 @@ def signing_user(conn: Any, device_id: str) -> str:
     if delegated is None:
         raise Refusal("net.not_signer")
     return str(username)
+
+
+def coordinator(conn: Any, device_id: str) -> str:
+    """The username of the device's user if he resolves conflicts, else a refusal."""
+    row = conn.execute("SELECT username, role FROM hub_device WHERE device_id = %s", (device_id,)).fetchone()
+    if row is None:
+        raise Refusal("net.unknown_device")
+    if row[1] not in RESOLVERS:
+        raise Refusal("net.not_coordinator")
+    return str(row[0])
 
 
 def hub_status(pg_url: str) -> dict:

@@ -121,3 +121,9 @@ class HubClient:
     def reserve_number(self, series: str, year: int, document_id: str) -> int:
         body = json.dumps({"series": series, "year": int(year), "document_id": document_id}).encode()
         return int(self._call("POST", "/numbers", body).json()["number"])
+
+    def conflicts(self, status: str = "open") -> list[dict]:
+        return list(self._call("GET", "/conflicts", params={"status": status}).json()["conflicts"])
+
+    def resolve(self, conflict_id: str, choice: str) -> None:
+        self._call("POST", f"/conflicts/{conflict_id}/resolve", json.dumps({"choice": choice}).encode())

@@ -22,6 +22,7 @@ from desktop.domain.errors import Refusal
 API = "/v1"
 SKEW = 300  # seconds
 H_DEVICE, H_TIME, H_SIG = "x-cp-device", "x-cp-time", "x-cp-signature"
+RESOLVERS = frozenset({"coordinator", "administrator"})  # the roles that work the hub's Conflits queue
 
 
 def message(method: str, target: str, stamp: str, body: bytes) -> bytes:

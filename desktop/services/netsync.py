@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from desktop.domain.errors import Refusal
+from desktop.i18n import Translator
 from desktop.services import sync
 from desktop.services.commune import Commune, open_commune
 from desktop.services.hubclient import HubClient, fetch_certificate, fingerprint
 from desktop.services.hubconfig import HubConfig, check_url
+from desktop.services.hubwire import RESOLVERS
 from desktop.services.jobs import Job
 
 @dataclass
@@ -123,3 +125,33 @@ def take_number(commune: Commune, series: str, year: int, document_id: str) -> i
         if exc.key in ("net.unreachable", "net.timeout", "net.interrupted"):
             raise Refusal("net.number_needs_hub", url=exc.params.get("url", "")) from None
         raise
+
+
+def state(commune: Commune) -> dict[str, Any]:
+    """What the GUI shows: the sync core's status, whether the network is set up (else the USB
+    stick is this device's way), and whether its user works the hub's Conflits queue."""
+    info = sync.status(commune)
+    info["network"] = enrolled(commune.path)
+    info["resolver"] = bool(info.get("enrolled")) and (info.get("user") or {}).get("role") in RESOLVERS
+    return info
+
+
+def hub_conflicts(db: Path, status: str = "open") -> list[dict]:
+    """The hub's Conflits queue (the coordinator's station)."""
+    with client_for(Path(db)) as client:
+        return client.conflicts(status)
+
+
+def resolve_hub_conflict(db: Path, conflict_id: str, choice: str) -> None:
+    """Keep the hub's value (``"hub"``) or take the device's (``"device"``), at the hub."""
+    if choice not in ("hub", "device"):
+        raise Refusal("net.bad_request")
+    with client_for(Path(db)) as client:
+        client.resolve(conflict_id, choice)
+
+
+def receipt_line(result: SyncResult, tr: Translator) -> str:
+    """The receipt in one line: acknowledged, new conflicts, rows pulled, still pending, open."""
+    return tr("net.synced", acknowledged=result.receipt.get("acknowledged", 0),
+              conflicts=result.receipt.get("conflicts", 0), rows=result.pull.get("rows", 0),
+              pending=result.status.get("pending", 0), open=result.status.get("conflicts", 0))
