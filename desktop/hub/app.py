@@ -32,7 +32,7 @@ from starlette.routing import Route
 
 import desktop.hub as hubapi
 from desktop.domain.errors import Refusal
-from desktop.hub import blobs, devices, numbers
+from desktop.hub import blobs, callers, numbers
 from desktop.services.hubwire import API, H_DEVICE, error_body, verify_request
 
 log = logging.getLogger("commune_police.hub")
@@ -92,8 +92,9 @@ class _Hub:
     def _connect(self) -> psycopg.Connection:
         return psycopg.connect(self.pg_url, autocommit=True)
 
-    async def _signed(self, request: Request) -> tuple[str, bytes]:
-        """(device id, body) of a request signed by an enrolled, unrevoked device."""
+    async def _signed(self, request: Request, revoked_too: bool = False) -> tuple[str, bytes]:
+        """(device id, body) of a request signed by an enrolled, unrevoked device (or a revoked one
+        when ``revoked_too``: its push goes to ``ingest``, which quarantines it and refuses)."""
         body = await request.body()
         if len(body) > MAX_BODY:
             raise Refusal("net.too_large")
@@ -102,13 +103,13 @@ class _Hub:
 
         def check() -> None:
             with self._connect() as conn:
-                key = devices.public_key(conn, device_id)
+                key = callers.public_key(conn, device_id, revoked_too)
             verify_request(key, request.headers, request.method, target, body)
         await run_in_threadpool(check)
         return device_id, body
 
     async def status(self, request: Request) -> Response:
-        return await _guard(lambda: devices.hub_status(self.pg_url))
+        return await _guard(lambda: callers.hub_status(self.pg_url))
 
     async def enroll(self, request: Request) -> Response:
         try:
@@ -121,7 +122,7 @@ class _Hub:
 
     async def push(self, request: Request) -> Response:
         try:
-            device_id, body = await self._signed(request)
+            device_id, body = await self._signed(request, revoked_too=True)
         except Refusal as exc:
             return _refused(exc)
         return await _guard(lambda: hubapi.ingest(self.pg_url, body))
@@ -192,7 +193,7 @@ class _Hub:
 
         def take() -> dict:
             with self._connect() as conn:
-                user = devices.signing_user(conn, device_id)
+                user = callers.signing_user(conn, device_id)
                 return {"number": numbers.reserve(conn, series, year, document, device_id, user)}
         return await _guard(take)
 
@@ -205,7 +206,7 @@ class _Hub:
 
         def listed() -> dict:
             with self._connect() as conn:
-                devices.coordinator(conn, device_id)
+                callers.coordinator(conn, device_id)
             rows = hubapi.list_conflicts(self.pg_url, status=None if status == "all" else status)
             return {"conflicts": [{k: _plain(v) for k, v in dict(r).items()} for r in rows]}
         return await _guard(listed)
@@ -222,7 +223,7 @@ class _Hub:
 
         def resolved() -> dict:
             with self._connect() as conn:
-                actor = devices.coordinator(conn, device_id)
+                actor = callers.coordinator(conn, device_id)
             hubapi.resolve_conflict(self.pg_url, conflict_id, choice, actor)
             return {"resolved": conflict_id, "choice": choice}
         return await _guard(resolved)

@@ -1,56 +1,75 @@
-"""Who is calling: the enrolled devices (``hub_device``, written by ``enroll``/``revoke``) as the
-HTTP app checks them on every request, and the hub's public description."""
+"""Devices at the hub: enrolled by a user's login (their own key), revoked when lost or stolen."""
 from __future__ import annotations
 
-from typing import Any
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-import psycopg
-
+from desktop.domain.auth import verify_password
 from desktop.domain.errors import Refusal
-from desktop.services.hubwire import RESOLVERS
+from desktop.domain.ids import utc_now, uuid7
+from desktop.domain.sync import FULL_SCOPE_ROLES, GENESIS
+from desktop.hub.base import LOCK, connect, journal_append, meta, schema
 
 
-def public_key(conn: Any, device_id: str) -> bytes:
-    """The device's public key (PEM); an unknown device or a revoked one is refused."""
-    row = conn.execute("SELECT public_key, status FROM hub_device WHERE device_id = %s", (device_id,)).fetchone()
+def _district_id(conn, district: str) -> str:
+    row = conn.execute("SELECT id FROM district WHERE deleted_at IS NULL AND (id = %s OR code = %s OR name_fr = %s"
+                       " OR name_ar = %s) LIMIT 1", (district,) * 4).fetchone()
     if row is None:
-        raise Refusal("net.unknown_device")
-    if row[1] != "active":
-        raise Refusal("net.device_revoked")
-    return str(row[0]).encode()
+        raise Refusal("sync.unknown_district", district=district)
+    return row["id"]
 
 
-def signing_user(conn: Any, device_id: str) -> str:
-    """The username of the device's user if he may sign (the president, or a delegate whose
-    delegation is in force); otherwise no register number is his to take."""
-    row = conn.execute("SELECT user_id, username, role FROM hub_device WHERE device_id = %s", (device_id,)).fetchone()
-    if row is None:
-        raise Refusal("net.unknown_device")
-    user_id, username, role = row
-    if role == "president":
-        return str(username)
-    delegated = conn.execute(
-        "SELECT 1 FROM delegation WHERE delegate_id = %s AND withdrawn_on IS NULL AND deleted_at IS NULL"
-        " AND (valid_to IS NULL OR valid_to >= current_date::text) LIMIT 1", (user_id,)).fetchone()
-    if delegated is None:
-        raise Refusal("net.not_signer")
-    return str(username)
+def enroll(pg_url: str, username: str, password: str, device_public_key: str | bytes,
+           district: str | None = None) -> dict:
+    """Enrol a device for ``username`` (its password checked against the hub's accounts).
+
+    An officer's device holds his arrondissement; the other roles' hold the whole commune, or one
+    arrondissement when ``district`` is given (an officer may only name his own)."""
+    pem = device_public_key.encode() if isinstance(device_public_key, str) else device_public_key
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except ValueError:
+        key = None
+    if not isinstance(key, Ed25519PublicKey):
+        raise Refusal("sync.bad_device_key")
+    with connect(pg_url) as conn:
+        user = conn.execute('SELECT id, username, role, district_id, password_hash, active FROM "user"'
+                            " WHERE username = %s AND deleted_at IS NULL", (username,)).fetchone()
+        if user is None or not user["active"] or not verify_password(password, user["password_hash"]):
+            raise Refusal("sync.enroll_refused", user=username)
+        scope = _district_id(conn, district) if district else None
+        full = user["role"] in FULL_SCOPE_ROLES or user["district_id"] is None
+        if user["role"] == "officer" and user["district_id"]:
+            if scope and scope != user["district_id"]:
+                raise Refusal("sync.enroll_district", user=username)
+            scope = user["district_id"]
+        device_id = uuid7()
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+            conn.execute("INSERT INTO hub_device (device_id, user_id, username, role, public_key, scope_district,"
+                         " full_scope, enrolled_at, last_hash) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                         (device_id, user["id"], username, user["role"], pem.decode(), scope, full, utc_now(), GENESIS))
+            journal_append(conn, "enroll", device_id, {"user": username, "scope_district": scope})
+        return {"device_id": device_id, "hub_id": meta(conn, "hub_id"), "hub_public_key": meta(conn, "public_key"),
+                "user": {"id": user["id"], "username": username, "role": user["role"],
+                         "district_id": user["district_id"]},
+                "scope": {"district_id": scope, "full": full and not scope}, "schema": schema(conn).version}
 
 
-def coordinator(conn: Any, device_id: str) -> str:
-    """The username of the device's user if he resolves conflicts, else a refusal."""
-    row = conn.execute("SELECT username, role FROM hub_device WHERE device_id = %s", (device_id,)).fetchone()
-    if row is None:
-        raise Refusal("net.unknown_device")
-    if row[1] not in RESOLVERS:
-        raise Refusal("net.not_coordinator")
-    return str(row[0])
+def revoke(pg_url: str, device_id: str, actor: str | None = None) -> None:
+    """A lost or stolen device: its key refused from now on (its later bundles quarantined)."""
+    with connect(pg_url) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+        done = conn.execute("UPDATE hub_device SET status = 'revoked', revoked_at = %s, revoked_by = %s"
+                            " WHERE device_id = %s AND status = 'active'", (utc_now(), actor, device_id)).rowcount
+        if not done:
+            if conn.execute("SELECT 1 FROM hub_device WHERE device_id = %s", (device_id,)).fetchone() is None:
+                raise Refusal("sync.unknown_device", device=device_id)
+            return  # already revoked
+        journal_append(conn, "revoke", device_id, {"by": actor})
 
 
-def hub_status(pg_url: str) -> dict:
-    """The hub's id, schema version and commune (no secret): what a device checks before enrolling."""
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        rows = dict(conn.execute("SELECT key, value FROM hub_meta WHERE key IN ('hub_id', 'commune_name')").fetchall())
-        schema = conn.execute("SELECT value::json->>'version' FROM hub_meta WHERE key = 'schema'").fetchone()
-    return {"hub_id": rows.get("hub_id"), "commune": rows.get("commune_name"),
-            "schema": int(schema[0]) if schema and schema[0] else None}
+def list_devices(pg_url: str) -> list[dict]:
+    with connect(pg_url) as conn:
+        return conn.execute("SELECT device_id, username, role, scope_district, status, enrolled_at, revoked_at,"
+                            " last_seq, last_seen FROM hub_device ORDER BY enrolled_at").fetchall()

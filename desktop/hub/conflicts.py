@@ -1,0 +1,38 @@
+"""The Conflits queue at the hub: what a device's op could not do, kept until the coordinator
+decides. Meanwhile the hub's value stands."""
+from __future__ import annotations
+
+from desktop.domain.errors import Refusal
+from desktop.domain.ids import utc_now
+from desktop.domain.sync import TABLES
+from desktop.hub.base import LOCK, connect, journal_append, q
+
+CHOICES = ("hub", "device")
+
+
+def list_conflicts(pg_url: str, status: str | None = "open") -> list[dict]:
+    with connect(pg_url) as conn:
+        sql = "SELECT * FROM hub_conflict" + (" WHERE status = %s" if status else "") + " ORDER BY created_at, conflict_id"
+        return conn.execute(sql, (status,) if status else ()).fetchall()
+
+
+def resolve_conflict(pg_url: str, conflict_id: str, choice: str, actor: str) -> None:
+    """Close a conflict: keep the hub's value (``hub``) or write the device's (``device``: only for a
+    column clash or a stale amendment, as a new change by ``actor``)."""
+    if choice not in CHOICES:
+        raise Refusal("sync.bad_choice", choice=choice)
+    with connect(pg_url) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+        c = conn.execute("SELECT * FROM hub_conflict WHERE conflict_id = %s FOR UPDATE", (conflict_id,)).fetchone()
+        if c is None or c["status"] != "open":
+            raise Refusal("sync.no_such_conflict", conflict=conflict_id)
+        if choice == "device":
+            if not c["column_name"] or c["kind"] not in ("clash", "amendment") or c["tbl"] not in TABLES:
+                raise Refusal("sync.cannot_take_device_value", conflict=conflict_id)
+            table, column = q(c["tbl"]), q(c["column_name"])
+            conn.execute(f"UPDATE {table} SET {column} = %s, version = version + 1, updated_at = %s, updated_by = %s,"
+                         " hub_seq = nextval('hub_change_seq') WHERE id = %s",
+                         (c["device_value"], utc_now(), actor, c["row_id"]))
+        conn.execute("UPDATE hub_conflict SET status = 'resolved', choice = %s, resolved_by = %s, resolved_at = %s"
+                     " WHERE conflict_id = %s", (choice, actor, utc_now(), conflict_id))
+        journal_append(conn, "resolve", c["device_id"], {"conflict": conflict_id, "choice": choice, "by": actor})

@@ -1,0 +1,152 @@
+"""``ingest``: a device's bundle verified and applied at the hub in ONE transaction, answered by
+a receipt signed with the hub's key.
+
+Refused as a whole (nothing applied, a clear message): a bundle that is not one, of another
+schema, not signed by the key the device enrolled with, from a revoked device (its bundle is kept
+in ``hub_quarantine`` for review), older than one already ingested (a replay), or whose ops do not
+continue the device's chain. Re-sending the last bundle returns its receipt again; ops already
+ingested (from an earlier bundle whose receipt was lost) are recognised by their id and hash.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from desktop.domain import bundle
+from desktop.domain.errors import Refusal
+from desktop.domain.ids import utc_now
+from desktop.domain.sync import verify_chain
+from desktop.hub import rules
+from desktop.hub.base import LOCK, connect, hub_key, journal_append, meta, schema
+
+
+def _device(conn: psycopg.Connection, device_id, lock: bool = False) -> dict:
+    row = conn.execute(f"SELECT * FROM hub_device WHERE device_id = %s{' FOR UPDATE' if lock else ''}",
+                       (str(device_id),)).fetchone()
+    if row is None:
+        raise Refusal("sync.unknown_device", device=str(device_id))
+    return row
+
+
+def ingest(pg_url: str, data: bytes) -> bytes:
+    """Verify and apply a device's push bundle; return the hub-signed receipt."""
+    claimed = bundle.peek(data)
+    with connect(pg_url) as conn:
+        hub_schema = schema(conn)
+        device = _device(conn, claimed.get("device_id"))
+        body = bundle.open_sealed(data, device["public_key"], kind="push", schema=hub_schema.version)
+        if body.get("hub_id") != meta(conn, "hub_id"):
+            raise Refusal("sync.other_hub")
+        if device["status"] == "revoked":
+            _quarantine(conn, device["device_id"], data, "revoked")
+            raise Refusal("sync.device_revoked", device=device["device_id"])
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+            device = _device(conn, body["device_id"], lock=True)
+            if device["status"] == "revoked":  # revoked meanwhile
+                raise Refusal("sync.device_revoked", device=device["device_id"])
+            number = int(body["bundle_no"])
+            if number < device["last_bundle_no"]:
+                raise Refusal("sync.bundle_replayed", number=number, last=device["last_bundle_no"])
+            if number == device["last_bundle_no"]:
+                stored = conn.execute("SELECT receipt FROM hub_receipt WHERE device_id = %s AND bundle_no = %s",
+                                      (device["device_id"], number)).fetchone()
+                if stored is not None:
+                    return bytes(stored["receipt"])
+            return _apply_bundle(conn, hub_schema, device, body, data)
+
+
+def _quarantine(conn: psycopg.Connection, device_id: str, data: bytes, reason: str) -> None:
+    with conn.transaction():
+        conn.execute("INSERT INTO hub_quarantine (device_id, received_at, reason, bundle) VALUES (%s, %s, %s, %s)",
+                     (device_id, utc_now(), reason, data))
+
+
+def _known_ops(conn: psycopg.Connection, device: dict, ops: list[dict]) -> list[dict]:
+    """The ops of the bundle the hub has not ingested yet; those it has must be the same ops."""
+    old = [op for op in ops if op["seq"] <= device["last_seq"]]
+    if old:
+        stored = {r["seq"]: r["hash"] for r in conn.execute(
+            "SELECT seq, hash FROM hub_op WHERE device_id = %s AND seq = ANY(%s)",
+            (device["device_id"], [op["seq"] for op in old]))}
+        if any(stored.get(op["seq"]) != op["hash"] for op in old):
+            raise Refusal("sync.chain_broken", detail="ops differ from those already received")
+    new = [op for op in ops if op["seq"] > device["last_seq"]]
+    problem = verify_chain(new, device["last_seq"], device["last_hash"])
+    if problem:
+        raise Refusal("sync.chain_broken", detail=problem)
+    if any(op["device_id"] != device["device_id"] for op in new):
+        raise Refusal("sync.chain_broken", detail="an op of another device")
+    return new
+
+
+def _store_blobs(conn: psycopg.Connection, blobs: dict) -> None:
+    for sha, text in blobs.items():
+        data = base64.b64decode(text)
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise Refusal("sync.blob_corrupt", sha=sha[:12])
+        conn.execute("INSERT INTO hub_blob (sha256, size, data) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                     (sha, len(data), data))
+
+
+def _blob_missing(conn: psycopg.Connection, op: dict) -> bool:
+    if op["tbl"] != "attachment" or op["kind"] != "insert":
+        return False
+    return conn.execute("SELECT 1 FROM hub_blob WHERE sha256 = %s", (op["new"].get("sha256"),)).fetchone() is None
+
+
+def _apply_bundle(conn: psycopg.Connection, hub_schema, device: dict, body: dict, data: bytes) -> bytes:
+    ops = body["ops"]
+    new = _known_ops(conn, device, ops)
+    _store_blobs(conn, body.get("blobs", {}))
+    actors: dict = {}
+    summary = {"applied": 0, "duplicate": 0, "partial": 0, "conflict": 0, "refused": 0}
+    outcomes = []
+    for op in new:
+        if op["actor"] not in actors:
+            actors[op["actor"]] = rules.load_actor(conn, op["actor"])
+        if _blob_missing(conn, op):
+            outcome = rules._refused(op, "blob_missing")
+        else:
+            outcome = rules.apply(conn, hub_schema, op, actors[op["actor"]], device["user_id"])
+        rules.record(conn, device["device_id"], outcome)
+        summary[outcome.status] += 1
+        outcomes.append((op, outcome.status))
+    journal_seq, journal_hash = journal_append(conn, "ingest", device["device_id"], {
+        "bundle_no": body["bundle_no"], "bundle_sha256": hashlib.sha256(data).hexdigest(), "ops": len(new),
+        "first_seq": new[0]["seq"] if new else None, "last_seq": new[-1]["seq"] if new else None, **summary})
+    for op, status in outcomes:
+        conn.execute("INSERT INTO hub_op (op_id, device_id, seq, tbl, row_id, kind, actor, hlc, hash, op, status,"
+                     " journal_seq) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                     (op["op_id"], device["device_id"], op["seq"], op["tbl"], op["row_id"], op["kind"], op["actor"],
+                      op["hlc"], op["hash"], Jsonb(op), status, journal_seq))
+    head = ops[-1] if ops else None
+    last_seq, last_hash = (new[-1]["seq"], new[-1]["hash"]) if new else (device["last_seq"], device["last_hash"])
+    conn.execute("UPDATE hub_device SET last_seq = %s, last_hash = %s, last_bundle_no = %s, cursor = %s,"
+                 " last_seen = %s WHERE device_id = %s",
+                 (last_seq, last_hash, body["bundle_no"], int(body.get("cursor") or 0), utc_now(), device["device_id"]))
+    receipt = _receipt(conn, device["device_id"], body, head, journal_seq, journal_hash)
+    conn.execute("INSERT INTO hub_receipt (device_id, bundle_no, receipt) VALUES (%s, %s, %s)",
+                 (device["device_id"], body["bundle_no"], receipt))
+    return receipt
+
+
+def _receipt(conn: psycopg.Connection, device_id: str, body: dict, head: dict | None, journal_seq: int,
+             journal_hash: str) -> bytes:
+    """The hub's signed answer: the device's chain head it now holds, each op's outcome, and every
+    conflict or refusal about the bundle's ops."""
+    op_ids = [op["op_id"] for op in body["ops"]]
+    results = {r["op_id"]: r["status"] for r in conn.execute(
+        "SELECT op_id, status FROM hub_op WHERE op_id = ANY(%s)", (op_ids,))}
+    conflicts = [{"conflict_id": r["conflict_id"], "op_id": r["op_id"], "tbl": r["tbl"], "row_id": r["row_id"],
+                  "column": r["column_name"], "kind": r["kind"], "reason": r["reason"],
+                  "device_value": r["device_value"], "hub_value": r["hub_value"]}
+                 for r in conn.execute("SELECT * FROM hub_conflict WHERE op_id = ANY(%s) ORDER BY created_at,"
+                                       " conflict_id", (op_ids,))]
+    return bundle.seal({"kind": "receipt", "schema": body["schema"], "hub_id": body["hub_id"], "device_id": device_id,
+                        "bundle_no": body["bundle_no"], "through_seq": head["seq"] if head else 0,
+                        "through_hash": head["hash"] if head else "", "results": results, "conflicts": conflicts,
+                        "journal_seq": journal_seq, "journal_hash": journal_hash, "at": utc_now()}, hub_key(conn))

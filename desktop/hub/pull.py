@@ -1,0 +1,103 @@
+"""What a device receives: the hub's rows changed since its cursor, in its scope (an officer's
+arrondissement; the whole commune for the coordinator's and president's stations), with the rows
+they refer to outside that scope (so that foreign keys hold on the replica) and the photos and
+PDFs of the attachments (checked by hash on arrival)."""
+from __future__ import annotations
+
+import base64
+
+import psycopg
+
+from desktop.domain import bundle
+from desktop.domain.errors import Refusal
+from desktop.domain.ids import utc_now
+from desktop.domain.sync import TABLES
+from desktop.hub.base import HUB_COLUMNS, LOCK, HubSchema, connect, hub_key, meta, q, schema
+
+
+def _device(conn: psycopg.Connection, device_id: str) -> dict:
+    row = conn.execute("SELECT * FROM hub_device WHERE device_id = %s", (device_id,)).fetchone()
+    if row is None:
+        raise Refusal("sync.unknown_device", device=device_id)
+    if row["status"] == "revoked":
+        raise Refusal("sync.device_revoked", device=device_id)
+    return row
+
+
+def _strip(row: dict) -> dict:
+    return {c: v for c, v in row.items() if c not in HUB_COLUMNS}
+
+
+def _changed(conn: psycopg.Connection, hub_schema: HubSchema, device: dict, cursor: int) -> dict[str, dict]:
+    rows: dict[str, dict] = {}
+    for table in hub_schema.columns:
+        sql, params = f"SELECT * FROM {q(table)} WHERE hub_seq > %s", [cursor]
+        if TABLES[table].scope and not device["full_scope"]:
+            sql += " AND scope_district = %s"
+            params.append(device["scope_district"])
+        elif TABLES[table].scope and device["scope_district"]:  # a full-scope account's district tablet
+            sql += " AND scope_district = %s"
+            params.append(device["scope_district"])
+        rows[table] = {r["id"]: _strip(r) for r in conn.execute(sql + " ORDER BY hub_seq", params)}
+    return rows
+
+
+def _close_over_parents(conn: psycopg.Connection, hub_schema: HubSchema, rows: dict[str, dict]) -> None:
+    """Add every row the batch refers to that the device may not hold (outside its scope)."""
+    pending = True
+    while pending:
+        pending = False
+        for table, fks in hub_schema.fks.items():
+            for column, parent in fks.items():
+                wanted = {r[column] for r in rows.get(table, {}).values() if r.get(column)}
+                wanted -= set(rows.get(parent, {}))
+                if not wanted or not TABLES[parent].scope:
+                    continue
+                found = conn.execute(f"SELECT * FROM {q(parent)} WHERE id = ANY(%s)", (sorted(wanted),)).fetchall()
+                for r in found:
+                    rows.setdefault(parent, {})[r["id"]] = _strip(r)
+                    pending = True
+
+
+def _blobs(conn: psycopg.Connection, rows: dict[str, dict]) -> dict[str, str]:
+    shas = sorted({r["sha256"] for r in rows.get("attachment", {}).values() if r.get("sha256")})
+    if not shas:
+        return {}
+    return {r["sha256"]: base64.b64encode(bytes(r["data"])).decode("ascii")
+            for r in conn.execute("SELECT sha256, data FROM hub_blob WHERE sha256 = ANY(%s)", (shas,))}
+
+
+def pull_body(conn: psycopg.Connection, device_id: str, cursor: int) -> dict:
+    hub_schema = schema(conn)
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (LOCK,))
+        device = _device(conn, device_id)
+        seq = conn.execute("SELECT last_value, is_called FROM hub_change_seq").fetchone()
+        new_cursor = seq["last_value"] if seq["is_called"] else seq["last_value"] - 1
+        rows = _changed(conn, hub_schema, device, int(cursor))
+        if not device["full_scope"] or device["scope_district"]:
+            _close_over_parents(conn, hub_schema, rows)
+        blobs = _blobs(conn, rows)
+    return {"kind": "pull", "schema": hub_schema.version, "hub_id": meta(conn, "hub_id"), "device_id": device_id,
+            "since": int(cursor), "cursor": max(new_cursor, int(cursor)),
+            "rows": {t: list(r.values()) for t, r in rows.items() if r}, "blobs": blobs, "at": utc_now()}
+
+
+def pull(pg_url: str, device_id: str, cursor: int) -> bytes:
+    """A hub-signed pull bundle for ``device_id`` from ``cursor`` (0: its whole replica)."""
+    with connect(pg_url) as conn:
+        return bundle.seal(pull_body(conn, device_id, cursor), hub_key(conn))
+
+
+def export_for_device(pg_url: str, device_id: str) -> bytes:
+    """The file a USB stick takes back to a device: its latest receipt, then its pull from the
+    cursor it reported in its last bundle."""
+    with connect(pg_url) as conn:
+        device = _device(conn, device_id)
+        receipts = [bytes(r["receipt"]).decode("utf-8") for r in conn.execute(
+            "SELECT receipt FROM hub_receipt WHERE device_id = %s ORDER BY bundle_no DESC LIMIT 1", (device_id,))]
+        key = hub_key(conn)
+        body = pull_body(conn, device_id, int(device["cursor"]))
+        return bundle.seal({"kind": "export", "schema": body["schema"], "hub_id": body["hub_id"],
+                            "device_id": device_id, "receipts": receipts,
+                            "pull": bundle.seal(body, key).decode("utf-8"), "at": utc_now()}, key)

@@ -1,0 +1,205 @@
+"""One op applied at the hub, by its table's class of data (``desktop.domain.sync.TABLES``),
+after re-checking that its user could have made it (role and arrondissement). Nothing is
+dropped silently: every outcome other than ``applied`` leaves a row in ``hub_conflict`` that the
+device receives in its receipt and the coordinator sees in the Conflits queue."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from desktop.domain.auth import can
+from desktop.domain.ids import utc_now, uuid7
+from desktop.domain.sync import AUDIT, FULL_SCOPE_ROLES, SELF_SERVICE, TABLES
+from desktop.hub.base import HubSchema, q
+
+
+@dataclass
+class Outcome:
+    status: str = "applied"        # applied | duplicate | partial | conflict | refused
+    conflicts: list[dict] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    role: str
+    district_id: str | None
+    active: bool
+
+    @property
+    def full_scope(self) -> bool:
+        return self.role in FULL_SCOPE_ROLES or self.district_id is None
+
+
+def load_actor(conn: psycopg.Connection, user_id: str | None) -> Actor | None:
+    if not user_id:
+        return None
+    row = conn.execute('SELECT id, role, district_id, active, deleted_at FROM "user" WHERE id = %s',
+                       (user_id,)).fetchone()
+    if row is None:
+        return None
+    return Actor(row["id"], row["role"], row["district_id"], bool(row["active"]) and row["deleted_at"] is None)
+
+
+def scope_of(conn: psycopg.Connection, table: str, values: dict) -> str | None:
+    """The arrondissement a row belongs to (None: shared, or outside every arrondissement)."""
+    path = TABLES[table].scope
+    if not path:
+        return None
+    if len(path) == 1:
+        return values.get(path[0])
+    fk, parent = path
+    if not values.get(fk):
+        return None
+    row = conn.execute(f"SELECT scope_district FROM {q(parent)} WHERE id = %s", (values[fk],)).fetchone()
+    return row["scope_district"] if row else None
+
+
+def _conflict(op: dict, kind: str, reason: str, column: str | None = None, hub_value=None, **detail) -> dict:
+    return {"conflict_id": uuid7(), "op_id": op["op_id"], "tbl": op["tbl"], "row_id": op["row_id"],
+            "column": column, "kind": kind, "reason": reason,
+            "base_value": op["old"].get(column) if column else detail.get("base"),
+            "device_value": op["new"].get(column) if column else detail.get("device", op["new"]),
+            "hub_value": hub_value}
+
+
+def _refused(op: dict, reason: str, **detail) -> Outcome:
+    return Outcome("refused", [_conflict(op, "refused", reason, hub_value=detail.get("hub"), **detail)])
+
+
+def _permitted(op: dict, actor: Actor, row: dict | None) -> bool:
+    rule = TABLES[op["tbl"]]
+    needed = rule.insert if op["kind"] == "insert" else rule.update
+    if any(can(actor.role, p) for p in needed):
+        return True
+    own = SELF_SERVICE.get(op["tbl"])  # one's own password, from any device
+    data = {c for c in op["new"] if c not in AUDIT}
+    return bool(own) and op["kind"] == "update" and op["row_id"] == actor.id and data <= own
+
+
+def check(conn: psycopg.Connection, schema: HubSchema, op: dict, actor: Actor | None,
+          device_user: str) -> Outcome | None:
+    """The refusal of an op its user could not have made; None when it may proceed."""
+    table = op["tbl"]
+    if table not in TABLES or table not in schema.columns:
+        return _refused(op, "unknown_table")
+    unknown = sorted(set(op["new"]) - set(schema.columns[table]))
+    if unknown:
+        return _refused(op, "unknown_column", device={"columns": unknown})
+    if op["actor"] != device_user:
+        return _refused(op, "actor")
+    if actor is None or not actor.active:
+        return _refused(op, "inactive_user")
+    row = _row(conn, table, op["row_id"])
+    if not _permitted(op, actor, row):
+        return _refused(op, "permission")
+    if not actor.full_scope:
+        merged = {**(row or {}), **op["new"]}
+        for values in ([row] if row else []) + [merged]:
+            district = scope_of(conn, table, values)
+            if district is not None and district != actor.district_id:
+                return _refused(op, "scope", hub=district)
+    return None
+
+
+def _row(conn: psycopg.Connection, table: str, row_id: str, lock: bool = False) -> dict | None:
+    return conn.execute(f"SELECT * FROM {q(table)} WHERE id = %s{' FOR UPDATE' if lock else ''}",
+                        (row_id,)).fetchone()
+
+
+def _write(conn: psycopg.Connection, table: str, row_id: str, values: dict, scope: str | None) -> None:
+    sets = ", ".join(f"{q(c)} = %s" for c in values)
+    conn.execute(f"UPDATE {q(table)} SET {sets}{', ' if sets else ''}hub_seq = nextval('hub_change_seq'),"
+                 f" scope_district = %s WHERE id = %s", (*values.values(), scope, row_id))
+
+
+def apply(conn: psycopg.Connection, schema: HubSchema, op: dict, actor: Actor | None, device_user: str) -> Outcome:
+    """Apply one op (inside the bundle's transaction) and say what became of it."""
+    refused = check(conn, schema, op, actor, device_user)
+    table, row_id = op["tbl"], op["row_id"]
+    row = _row(conn, table, row_id, lock=True)
+    if refused is not None:
+        if row is not None:
+            _write(conn, table, row_id, {}, row["scope_district"])  # the device gets the hub's row back
+        return refused
+    if op["kind"] == "insert":
+        return _insert(conn, op, row)
+    if row is None:
+        return _refused(op, "missing")
+    outcome = _change(conn, op, row)
+    merged = {**row, **{c: v for c, v in op["new"].items()}} if outcome.status == "applied" else row
+    _write(conn, table, row_id, _applied_values(op, row, outcome), scope_of(conn, table, merged))
+    return outcome
+
+
+def _insert(conn: psycopg.Connection, op: dict, row: dict | None) -> Outcome:
+    table, values = op["tbl"], op["new"]
+    if row is not None:
+        if all(row.get(c) == v for c, v in values.items()):
+            return Outcome("duplicate")
+        return Outcome("conflict", [_conflict(op, "clash", "exists", hub_value={c: row.get(c) for c in values})])
+    scope = scope_of(conn, table, values)
+    cols = list(values)
+    conn.execute(f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}, hub_seq, scope_district)"
+                 f" VALUES ({', '.join('%s' for _ in cols)}, nextval('hub_change_seq'), %s)",
+                 (*values.values(), scope))
+    return Outcome()
+
+
+def _data_columns(op: dict) -> list[str]:
+    return [c for c in op["new"] if c not in AUDIT]
+
+
+def _change(conn: psycopg.Connection, op: dict, row: dict) -> Outcome:
+    """Decide an update or tombstone against the hub's row (locked)."""
+    cls = TABLES[op["tbl"]].cls
+    if row.get("deleted_at") is not None:
+        return Outcome("conflict", [_conflict(op, "tombstone", "tombstoned", hub_value=row["deleted_at"])])
+    if cls in ("fact", "command") and row["version"] != op["base_version"]:
+        if cls == "command":
+            return _refused(op, "stale_state", base=op["base_version"],
+                            hub={"version": row["version"], **{c: row.get(c) for c in _data_columns(op)}})
+        return Outcome("conflict", [_conflict(op, "amendment", "amendment_stale", c, row.get(c))
+                                    for c in _data_columns(op) or ["deleted_at"]])
+    if cls in ("fact", "command") or op["kind"] == "tombstone":
+        return Outcome()
+    # register: column by column from the op's old values
+    clashes = [_conflict(op, "clash", "clash", c, row.get(c)) for c in _data_columns(op)
+               if not _same(row.get(c), op["old"].get(c)) and not _same(row.get(c), op["new"][c])]
+    if not clashes:
+        return Outcome()
+    return Outcome("partial" if len(clashes) < len(_data_columns(op)) else "conflict", clashes)
+
+
+def _same(a, b) -> bool:
+    return a == b or (a is None and b is None)
+
+
+def _applied_values(op: dict, row: dict, outcome: Outcome) -> dict:
+    """The columns an op writes into the hub's row, given its outcome."""
+    if outcome.status not in ("applied", "partial"):
+        return {}
+    if outcome.status == "applied" and TABLES[op["tbl"]].cls != "register":
+        return {c: v for c, v in op["new"].items()}
+    clashed = {c["column"] for c in outcome.conflicts}
+    values = {c: op["new"][c] for c in _data_columns(op)
+              if c not in clashed and not _same(row.get(c), op["new"][c])}
+    if op["kind"] == "tombstone":
+        values["deleted_at"] = op["new"].get("deleted_at")
+    if not values:
+        return {}
+    values.update(updated_at=op["new"].get("updated_at", utc_now()), updated_by=op["actor"],
+                  version=row["version"] + 1)
+    return values
+
+
+def record(conn: psycopg.Connection, device_id: str, outcome: Outcome) -> None:
+    now = utc_now()
+    for c in outcome.conflicts:
+        conn.execute("INSERT INTO hub_conflict (conflict_id, op_id, device_id, tbl, row_id, column_name, kind,"
+                     " reason, base_value, device_value, hub_value, created_at)"
+                     " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                     (c["conflict_id"], c["op_id"], device_id, c["tbl"], c["row_id"], c["column"], c["kind"],
+                      c["reason"], Jsonb(c["base_value"]), Jsonb(c["device_value"]), Jsonb(c["hub_value"]), now))

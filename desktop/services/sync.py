@@ -1,0 +1,233 @@
+"""The device side of the hub sync (issue 12): enrolment, push bundles, receipts, pulls.
+
+A device is a commune database enrolled at a hub (``enroll_local``): from then on every write is
+captured in its outbox (``desktop.store.outbox``). ``make_bundle`` signs the pending ops with the
+device's key; the hub answers with a signed receipt (``apply_receipt`` marks the ops acknowledged
+and records what the hub refused or flagged); ``apply_pull`` backs the database up and applies the
+hub's rows. The same bytes travel over HTTPS and on a USB stick. No Qt, no argparse here.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from desktop.domain import bundle
+from desktop.domain.errors import Refusal
+from desktop.domain.ids import utc_now
+from desktop.domain.sync import hlc_merge, table_order
+from desktop.services.commune import Commune
+from desktop.store import outbox
+from desktop.store.db import Store, open_store
+from desktop.store.migrations import LATEST
+
+META_KEYS = ("sync.hub_id", "sync.hub_public_key", "sync.user", "sync.scope", "sync.hub_url")
+BULK_FROM = 500  # rows of one table into an empty local table: inserted at once, then the table sealed
+
+
+def generate_device_key() -> tuple[bytes, bytes]:
+    """(private PEM, public PEM) of a new device key; send the public one to the hub's ``enroll``."""
+    return bundle.new_key()
+
+
+def key_path(db_path: Path) -> Path:
+    """The device's private key: beside the database, readable by its owner only."""
+    return Path(db_path).with_name(Path(db_path).name + ".sync") / "device_key.pem"
+
+
+def enroll_local(commune_path: str | Path, enrolment: dict) -> None:
+    """Write an enrolment into a commune (created if absent): the device's id and key, the hub's
+    id and public key, the user and scope. Every write after this is captured for the hub.
+
+    ``enrolment`` is what the hub's ``enroll`` returned plus ``"device_key"``, the private PEM
+    made by ``generate_device_key`` (and optionally ``"hub_url"``)."""
+    path = Path(commune_path)
+    private = enrolment["device_key"]
+    private = private.encode() if isinstance(private, str) else private
+    target = key_path(path)
+    target.parent.mkdir(mode=0o700, exist_ok=True)
+    fd = os.open(target, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(private)
+    with open_store(path, create=True) as store:
+        with store.transaction(None) as tx:
+            tx.set_meta("device_id", enrolment["device_id"])
+            tx.set_meta("sync.hub_id", enrolment["hub_id"])
+            tx.set_meta("sync.hub_public_key", enrolment["hub_public_key"])
+            tx.set_meta("sync.user", json.dumps(enrolment["user"], sort_keys=True))
+            tx.set_meta("sync.scope", json.dumps(enrolment.get("scope") or {}, sort_keys=True))
+            if enrolment.get("hub_url"):
+                tx.set_meta("sync.hub_url", enrolment["hub_url"])
+            tx.set_meta(outbox.ENROLLED_KEY, "1")
+
+
+def _require_enrolled(store: Store) -> None:
+    if not outbox.is_enrolled(store.conn):
+        raise Refusal("sync.not_enrolled", path=str(store.path))
+
+
+@contextmanager
+def _state(store: Store) -> Iterator[sqlite3.Connection]:
+    """A write to the sync's own tables (outbox marks, conflicts, state): atomic, not journaled
+    (they are not rows of the commune; the outbox has its own chain)."""
+    conn = store.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def make_bundle(commune: Commune) -> bytes:
+    """Every pending op of this device, with the photos they add, signed with the device key."""
+    store = commune.store
+    _require_enrolled(store)
+    ops = outbox.pending(store.conn)
+    blobs = {}
+    for op in ops:
+        if op["tbl"] == "attachment" and op["kind"] == "insert":
+            sha = op["new"].get("sha256")
+            path = store.attachments.path_for(sha)
+            if path.exists():
+                blobs[sha] = base64.b64encode(path.read_bytes()).decode("ascii")
+    with _state(store) as conn:
+        number = int(outbox.get_state(conn, "bundle_no") or 0) + 1
+        outbox.set_state(conn, "bundle_no", str(number))
+    body = {"kind": "push", "schema": LATEST, "device_id": store.device_id, "hub_id": store.meta("sync.hub_id"),
+            "bundle_no": number, "cursor": int(outbox.get_state(store.conn, "cursor") or 0),
+            "hlc": outbox.get_state(store.conn, "hlc"), "ops": ops, "blobs": blobs, "at": utc_now()}
+    return bundle.seal(body, key_path(store.path).read_bytes())
+
+
+def _open_from_hub(store: Store, data: bytes, kind: str) -> dict:
+    _require_enrolled(store)
+    body = bundle.open_sealed(data, store.meta("sync.hub_public_key") or "", kind=kind, schema=LATEST)
+    if body.get("hub_id") != store.meta("sync.hub_id") or body.get("device_id") != store.device_id:
+        raise Refusal("sync.not_for_this_device", device=str(body.get("device_id")))
+    return body
+
+
+def apply_receipt(commune: Commune, receipt: bytes) -> dict:
+    """Mark the ops the hub acknowledged, and record its conflicts and refusals. Idempotent.
+    Returns ``{"acknowledged": n, "conflicts": n}``."""
+    store = commune.store
+    body = _open_from_hub(store, receipt, "receipt")
+    with _state(store) as conn:
+        acked = 0
+        if body["through_seq"]:
+            acked = outbox.acknowledge(conn, body["through_seq"], body["through_hash"], body["results"], body["at"])
+            if acked < 0:
+                raise Refusal("sync.receipt_not_ours")
+        for c in body.get("conflicts", []):
+            conn.execute("INSERT OR IGNORE INTO sync_conflict (conflict_id, op_id, tbl, row_id, column_name, kind,"
+                         " reason, device_value, hub_value, reported_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                         (c["conflict_id"], c["op_id"], c["tbl"], c["row_id"], c.get("column"), c["kind"],
+                          c["reason"], json.dumps(c.get("device_value")), json.dumps(c.get("hub_value")), body["at"]))
+        outbox.set_state(conn, "last_receipt_at", body["at"])
+        outbox.set_state(conn, "hub_journal_hash", body.get("journal_hash") or "")
+    return {"acknowledged": acked, "conflicts": len(body.get("conflicts", []))}
+
+
+def backup_before_pull(store: Store) -> Path:
+    """A consistent copy of the database, replaced at each pull: ``<db>.before-pull``."""
+    target = store.path.with_name(store.path.name + ".before-pull")
+    partial = target.with_name(target.name + ".part")
+    partial.unlink(missing_ok=True)
+    fd = os.open(partial, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+    copy = sqlite3.connect(partial)
+    try:
+        store.conn.backup(copy)
+    finally:
+        copy.close()
+    os.replace(partial, target)
+    return target
+
+
+def _put_blobs(store: Store, blobs: dict) -> None:
+    for sha, text in blobs.items():
+        data = base64.b64decode(text)
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise Refusal("sync.blob_corrupt", sha=sha[:12])
+        if not store.attachments.path_for(sha).exists():
+            store.attachments.put_bytes(data, "application/octet-stream")
+
+
+def apply_pull(commune: Commune, data: bytes) -> dict:
+    """Back the database up, then apply the hub's rows (journaled, never captured). A row that
+    still has an op waiting for the hub is left as it is: the hub sends it again after that op.
+    Returns ``{"rows": written, "skipped": pending rows kept, "cursor": new cursor}``."""
+    store = commune.store
+    body = _open_from_hub(store, data, "pull")
+    _put_blobs(store, body.get("blobs", {}))
+    backup_before_pull(store)
+    keep = outbox.pending_rows(store.conn)
+    written = skipped = 0
+    with store.transaction(None) as tx:
+        tx.capture = False
+        tx.conn.execute("PRAGMA defer_foreign_keys = ON")
+        for table in table_order(body["rows"]):
+            rows = body["rows"][table]
+            if len(rows) >= BULK_FROM and not tx.conn.execute(f"SELECT 1 FROM [{table}] LIMIT 1").fetchone():
+                cols = list(rows[0])
+                tx.conn.executemany(f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) VALUES"
+                                    f" ({', '.join('?' for _ in cols)})", [tuple(r[c] for c in cols) for r in rows])
+                tx.reseal(table)
+                written += len(rows)
+                continue
+            for row in rows:
+                if (table, row["id"]) in keep:
+                    skipped += 1
+                elif tx.put_row(table, row):
+                    written += 1
+        outbox.set_state(tx.conn, "cursor", str(body["cursor"]))
+        outbox.set_state(tx.conn, "hlc", hlc_merge(outbox.get_state(tx.conn, "hlc"), body.get("hlc")) or "")
+        outbox.set_state(tx.conn, "last_pull_at", body["at"])
+    return {"rows": written, "skipped": skipped, "cursor": body["cursor"]}
+
+
+def apply_file(commune: Commune, data: bytes) -> dict:
+    """What ``sync import`` reads: a receipt, a pull, or a hub export (receipts, then a pull)."""
+    kind = bundle.peek(data).get("kind")
+    if kind == "receipt":
+        return {"receipt": apply_receipt(commune, data)}
+    if kind == "pull":
+        return {"pull": apply_pull(commune, data)}
+    body = _open_from_hub(commune.store, data, "export")
+    result: dict = {"receipts": [apply_receipt(commune, r.encode("utf-8")) for r in body["receipts"]]}
+    result["pull"] = apply_pull(commune, body["pull"].encode("utf-8"))
+    return result
+
+
+def list_conflicts(commune: Commune, status: str | None = "open") -> list[dict]:
+    """The conflicts and refusals the hub reported for this device's ops."""
+    sql = ("SELECT conflict_id, op_id, tbl, row_id, column_name, kind, reason, device_value, hub_value,"
+           " reported_at, status FROM sync_conflict")
+    rows = commune.store.query(sql + (" WHERE status = ?" if status else "") + " ORDER BY reported_at, conflict_id",
+                               (status,) if status else ())
+    for row in rows:
+        row["device_value"] = json.loads(row["device_value"]) if row["device_value"] else None
+        row["hub_value"] = json.loads(row["hub_value"]) if row["hub_value"] else None
+    return rows
+
+
+def status(commune: Commune) -> dict:
+    """What the GUI and ``sync`` show: enrolment, pending ops, last receipt, open conflicts."""
+    store = commune.store
+    enrolled = outbox.is_enrolled(store.conn)
+    state = (lambda name: outbox.get_state(store.conn, name)) if enrolled else (lambda name: None)
+    return {"enrolled": enrolled, "device_id": store.device_id, "hub_id": store.meta("sync.hub_id"),
+            "hub_url": store.meta("sync.hub_url"),
+            "user": json.loads(store.meta("sync.user") or "null"),
+            "scope": json.loads(store.meta("sync.scope") or "null"),
+            "pending": outbox.pending_count(store.conn) if enrolled else 0,
+            "last_receipt_at": state("last_receipt_at"), "last_pull_at": state("last_pull_at"),
+            "cursor": int(state("cursor") or 0),
+            "conflicts": store.scalar("SELECT count(*) FROM sync_conflict WHERE status = 'open'") if enrolled else 0}
