@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -61,11 +62,13 @@ class HubServer:
         if self.tls:
             cmd += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"hub serve exited: {self.proc.stderr.read().decode()}")
+                self.log.seek(0)
+                raise RuntimeError(f"hub serve exited: {self.log.read().decode()}")
             try:
                 httpx.get(f"{self.url}/v1/status", verify=False, timeout=1)
                 return self
@@ -78,6 +81,7 @@ class HubServer:
         if self.proc and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+        self.log.close()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -86,8 +90,8 @@ class HubServer:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
-        if self.proc and self.proc.stderr:
-            self.proc.stderr.close()
+        if self.proc:
+            self.log.close()
 
     def __enter__(self) -> HubServer:
         return self.start()
