@@ -7,8 +7,10 @@ PACKAGES = ("desktop", "maps", "reports", "resources")
 
 # Who may not import whom: a module under the key's prefix never imports one under these prefixes.
 FORBIDDEN = {
-    "desktop.domain": ("desktop.store", "desktop.services", "desktop.ui", "desktop.cli", "desktop.demo", "PySide6"),
-    "desktop.store": ("desktop.services", "desktop.ui", "desktop.cli", "desktop.demo", "PySide6"),
+    "desktop.domain": ("desktop.store", "desktop.services", "desktop.ui", "desktop.cli", "desktop.demo", "desktop.hub",
+                       "PySide6"),
+    "desktop.store": ("desktop.services", "desktop.ui", "desktop.cli", "desktop.demo", "desktop.hub", "PySide6"),
+    "desktop.hub": ("desktop.ui", "desktop.cli", "desktop.demo", "PySide6"),
     "desktop.services": ("desktop.ui", "desktop.cli", "desktop.demo", "PySide6"),
     "desktop.demo": ("desktop.ui", "desktop.cli", "PySide6"),
     "desktop.ui": ("desktop.cli", "desktop.demo"),

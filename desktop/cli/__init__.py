@@ -14,12 +14,12 @@ import os
 import sys
 from pathlib import Path
 
-from desktop.cli import admin, complaints, decisions, delegations, geo, network, reports, users
+from desktop.cli import admin, complaints, conflicts, decisions, delegations, geo, hub, network, reports, sync, users
 from desktop.cli.common import EXIT_ERROR, VersionAction
 from desktop.i18n import LANGUAGES, Translator
 
-COMMANDS = (admin, geo, decisions, users, reports, complaints, delegations,
-            network)  # after the file transport's verbs: adds to its `hub` and `sync`
+COMMANDS = (admin, geo, decisions, users, reports, complaints, delegations, sync, hub, conflicts,
+            network)  # last: adds `hub serve`, `hub publish`, `device enroll` and `sync --db` to the verbs above
 ENV_LANG = "COMMUNE_POLICE_LANG"   # language of the CLI's messages
 
 log = logging.getLogger("commune_police")

@@ -83,9 +83,10 @@ def enroll(args, tr: Translator) -> int:
 
 
 def sync_network(args, tr: Translator) -> int:
-    if getattr(args, "db", None) is None:
-        raise SystemExit(tr("net.db_required"))
+    from desktop.domain.errors import Refusal
     from desktop.services import netsync
+    if getattr(args, "db", None) is None:
+        raise Refusal("sync.db_required")
     result = netsync.sync_now(Path(args.db))
     print(netsync.receipt_line(result, tr))
     return EXIT_OK

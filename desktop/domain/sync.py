@@ -82,7 +82,7 @@ def canonical(value) -> str:
 
 
 OP_FIELDS = ("op_id", "device_id", "seq", "tbl", "row_id", "kind", "base_version", "old", "new", "hlc",
-             "actor", "at", "prev_hash")
+             "actor", "at", "tx", "prev_hash")
 
 
 def op_hash(op: dict) -> str:

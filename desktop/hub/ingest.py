@@ -98,6 +98,44 @@ def _blob_missing(conn: psycopg.Connection, op: dict) -> bool:
     return conn.execute("SELECT 1 FROM hub_blob WHERE sha256 = %s", (op["new"].get("sha256"),)).fetchone() is None
 
 
+class _Refused(Exception):
+    """A transaction of the device with a refused op: its savepoint is rolled back."""
+
+
+def _transactions(ops: list[dict]) -> list[list[dict]]:
+    """The ops grouped by the device transaction that wrote them (consecutive in the chain)."""
+    groups: list[list[dict]] = []
+    for op in ops:
+        if groups and groups[-1][0]["tx"] == op["tx"]:
+            groups[-1].append(op)
+        else:
+            groups.append([op])
+    return groups
+
+
+def _apply_group(conn: psycopg.Connection, hub_schema, group: list[dict], actors: dict,
+                 device_user: str) -> list[rules.Outcome]:
+    """The ops of one device transaction, all or none: a command refused (a stale state, a role or
+    an arrondissement that does not allow it) refuses the writes that went with it."""
+    outcomes: list[rules.Outcome] = []
+    try:
+        with conn.transaction():  # a savepoint
+            for op in group:
+                if _blob_missing(conn, op):
+                    outcomes.append(rules._refused(op, "blob_missing"))
+                else:
+                    outcomes.append(rules.apply(conn, hub_schema, op, actors[op["actor"]], device_user))
+            if any(o.status == "refused" for o in outcomes):
+                raise _Refused
+    except _Refused:
+        outcomes = [o if o.status == "refused" else rules._refused(op, "with_refused")
+                    for op, o in zip(group, outcomes)]
+        for op in group:  # the devices get the hub's rows back; a refused new row, tombstoned
+            rules.touch(conn, op["tbl"], op["row_id"])
+            rules.bury(conn, hub_schema, op)
+    return outcomes
+
+
 def _apply_bundle(conn: psycopg.Connection, hub_schema, device: dict, body: dict, data: bytes) -> bytes:
     ops = body["ops"]
     new = _known_ops(conn, device, ops)
@@ -105,16 +143,14 @@ def _apply_bundle(conn: psycopg.Connection, hub_schema, device: dict, body: dict
     actors: dict = {}
     summary = {"applied": 0, "duplicate": 0, "partial": 0, "conflict": 0, "refused": 0}
     outcomes = []
-    for op in new:
-        if op["actor"] not in actors:
-            actors[op["actor"]] = rules.load_actor(conn, op["actor"])
-        if _blob_missing(conn, op):
-            outcome = rules._refused(op, "blob_missing")
-        else:
-            outcome = rules.apply(conn, hub_schema, op, actors[op["actor"]], device["user_id"])
-        rules.record(conn, device["device_id"], outcome)
-        summary[outcome.status] += 1
-        outcomes.append((op, outcome.status))
+    for group in _transactions(new):
+        for op in group:
+            if op["actor"] not in actors:
+                actors[op["actor"]] = rules.load_actor(conn, op["actor"])
+        for op, outcome in zip(group, _apply_group(conn, hub_schema, group, actors, device["user_id"])):
+            rules.record(conn, device["device_id"], outcome)
+            summary[outcome.status] += 1
+            outcomes.append((op, outcome.status))
     journal_seq, journal_hash = journal_append(conn, "ingest", device["device_id"], {
         "bundle_no": body["bundle_no"], "bundle_sha256": hashlib.sha256(data).hexdigest(), "ops": len(new),
         "first_seq": new[0]["seq"] if new else None, "last_seq": new[-1]["seq"] if new else None, **summary})

@@ -32,12 +32,11 @@ def _changed(conn: psycopg.Connection, hub_schema: HubSchema, device: dict, curs
     rows: dict[str, dict] = {}
     for table in hub_schema.columns:
         sql, params = f"SELECT * FROM {q(table)} WHERE hub_seq > %s", [cursor]
-        if TABLES[table].scope and not device["full_scope"]:
-            sql += " AND scope_district = %s"
-            params.append(device["scope_district"])
-        elif TABLES[table].scope and device["scope_district"]:  # a full-scope account's district tablet
-            sql += " AND scope_district = %s"
-            params.append(device["scope_district"])
+        if TABLES[table].scope and (not device["full_scope"] or device["scope_district"]):
+            # its arrondissement, and every row it wrote itself (a refusal comes back tombstoned)
+            sql += (" AND (scope_district = %s OR id IN (SELECT row_id FROM hub_op WHERE device_id = %s"
+                    " AND tbl = %s))")
+            params += [device["scope_district"], device["device_id"], table]
         rows[table] = {r["id"]: _strip(r) for r in conn.execute(sql + " ORDER BY hub_seq", params)}
     return rows
 

@@ -115,17 +115,39 @@ def _write(conn: psycopg.Connection, table: str, row_id: str, values: dict, scop
                  f" scope_district = %s WHERE id = %s", (*values.values(), scope, row_id))
 
 
+def touch(conn: psycopg.Connection, table: str, row_id: str) -> None:
+    """Mark a row changed (without changing it) so that every device in its scope gets it again."""
+    if table in TABLES:
+        conn.execute(f"UPDATE {q(table)} SET hub_seq = nextval('hub_change_seq') WHERE id = %s", (row_id,))
+
+
+def bury(conn: psycopg.Connection, schema: HubSchema, op: dict) -> None:
+    """A refused insert kept at the hub as a tombstoned row (for review, and so that the device
+    that made it receives it tombstoned: every replica converges, nothing is lost)."""
+    table = op["tbl"]
+    if op["kind"] != "insert" or table not in TABLES or table not in schema.columns \
+            or set(op["new"]) - set(schema.columns[table]):
+        return
+    values = {**op["new"], "deleted_at": utc_now()}
+    cols = list(values)
+    conn.execute(f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}, hub_seq, scope_district)"
+                 f" VALUES ({', '.join('%s' for _ in cols)}, nextval('hub_change_seq'), %s)"
+                 " ON CONFLICT (id) DO NOTHING", (*values.values(), scope_of(conn, table, values)))
+
+
 def apply(conn: psycopg.Connection, schema: HubSchema, op: dict, actor: Actor | None, device_user: str) -> Outcome:
     """Apply one op (inside the bundle's transaction) and say what became of it."""
     refused = check(conn, schema, op, actor, device_user)
     table, row_id = op["tbl"], op["row_id"]
     row = _row(conn, table, row_id, lock=True)
     if refused is not None:
-        if row is not None:
-            _write(conn, table, row_id, {}, row["scope_district"])  # the device gets the hub's row back
+        touch(conn, table, row_id)  # the device gets the hub's row back
         return refused
     if op["kind"] == "insert":
-        return _insert(conn, op, row)
+        outcome = _insert(conn, op, row)
+        if outcome.status != "applied":
+            touch(conn, table, row_id)
+        return outcome
     if row is None:
         return _refused(op, "missing")
     outcome = _change(conn, op, row)

@@ -32,6 +32,7 @@ CREATE TABLE hub_op (
     tbl text NOT NULL, row_id text NOT NULL, kind text NOT NULL, actor text, hlc text NOT NULL,
     hash text NOT NULL, op jsonb NOT NULL, status text NOT NULL, journal_seq bigint NOT NULL,
     UNIQUE (device_id, seq));
+CREATE INDEX hub_op_row ON hub_op (device_id, tbl, row_id);
 CREATE TABLE hub_journal (
     seq bigint PRIMARY KEY, at text NOT NULL, kind text NOT NULL, device_id text, detail text NOT NULL,
     prev_hash text NOT NULL, hash text NOT NULL);

@@ -59,13 +59,14 @@ class Transaction:
         self.tables: set[str] = set()  # what this transaction wrote, told to listeners after commit
         self.to_seal: set[str] = set()  # tables written in bulk, sealed before the commit
         self.capture = store.sync_capture  # an enrolled device: every write also goes to the outbox
+        self.id = uuid7() if self.capture else ""  # its ops travel as one command
 
     def _capture(self, table: str, row_id: str, kind: str, before: dict | None) -> None:
         if self.capture and outbox.captured(table):
             after = outbox.read_row(self.conn, table, row_id)
             assert after is not None
             outbox.capture(self.conn, device_id=self.store.device_id, actor=self.actor, table=table,
-                           row_id=row_id, kind=kind, before=before, after=after)
+                           row_id=row_id, kind=kind, before=before, after=after, tx=self.id)
 
     def _before(self, table: str, row_id: str) -> dict | None:
         return outbox.read_row(self.conn, table, row_id) if self.capture and outbox.captured(table) else None

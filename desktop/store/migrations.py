@@ -336,6 +336,7 @@ CREATE TABLE sync_op (
     hlc TEXT NOT NULL,
     actor TEXT,
     at TEXT NOT NULL,
+    tx TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL,
     acked_at TEXT,
@@ -346,7 +347,7 @@ CREATE INDEX sync_op_row ON sync_op(tbl, row_id);
 CREATE TRIGGER sync_op_no_delete BEFORE DELETE ON sync_op
     BEGIN SELECT RAISE(ABORT, 'the outbox is append-only'); END;
 CREATE TRIGGER sync_op_no_rewrite BEFORE UPDATE OF op_id, device_id, seq, tbl, row_id, kind, base_version, old,
-    new, hlc, actor, at, prev_hash, hash ON sync_op
+    new, hlc, actor, at, tx, prev_hash, hash ON sync_op
     BEGIN SELECT RAISE(ABORT, 'an op is never rewritten'); END;
 
 CREATE TABLE sync_conflict (

@@ -55,8 +55,9 @@ def tick(conn: sqlite3.Connection, device_id: str) -> str:
 
 
 def capture(conn: sqlite3.Connection, *, device_id: str, actor: str | None, table: str, row_id: str,
-            kind: str, before: dict | None, after: dict) -> None:
-    """Append the op of one write (inside the caller's transaction)."""
+            kind: str, before: dict | None, after: dict, tx: str) -> None:
+    """Append the op of one write (inside the caller's transaction ``tx``: the hub applies the ops
+    of one transaction together or refuses them together)."""
     if before is None:
         old: dict = {}
         new = dict(after)
@@ -68,15 +69,15 @@ def capture(conn: sqlite3.Connection, *, device_id: str, actor: str | None, tabl
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     op = {"op_id": uuid7(), "device_id": device_id, "seq": seq, "tbl": table, "row_id": row_id, "kind": kind,
           "base_version": before.get("version") if before else None, "old": old, "new": new,
-          "hlc": tick(conn, device_id), "actor": actor, "at": utc_now(), "prev_hash": prev}
+          "hlc": tick(conn, device_id), "actor": actor, "at": utc_now(), "tx": tx, "prev_hash": prev}
     op["hash"] = op_hash(op)
     conn.execute("INSERT INTO sync_op (op_id, device_id, seq, tbl, row_id, kind, base_version, old, new, hlc,"
-                 " actor, at, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                 " actor, at, tx, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                  (op["op_id"], device_id, seq, table, row_id, kind, op["base_version"], canonical(old),
-                  canonical(new), op["hlc"], actor, op["at"], prev, op["hash"]))
+                  canonical(new), op["hlc"], actor, op["at"], tx, prev, op["hash"]))
 
 
-_COLUMNS = "op_id, device_id, seq, tbl, row_id, kind, base_version, old, new, hlc, actor, at, prev_hash, hash"
+_COLUMNS = "op_id, device_id, seq, tbl, row_id, kind, base_version, old, new, hlc, actor, at, tx, prev_hash, hash"
 
 
 def _op(row: tuple) -> dict:

@@ -1,0 +1,87 @@
+"""``commune-police hub init|import|export|revoke``: the commune hub on PostgreSQL, by hand
+(``hub serve`` is the network transport's verb)."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from desktop.cli.common import EXIT_OK
+from desktop.i18n import Translator
+
+
+def register(sub) -> None:
+    sp = sub.add_parser("hub", help="the commune hub on PostgreSQL")
+    hsub = sp.add_subparsers(dest="hub_command", required=True)
+    hi = hsub.add_parser("init", help="create a hub in an empty PostgreSQL database, seeded from a commune")
+    hi.add_argument("--pg", required=True, help="libpq URL, e.g. postgresql://postgres@127.0.0.1:5432/hub")
+    hi.add_argument("--from", dest="source", type=Path, required=True, help="the commune's database")
+    hi.set_defaults(run=init)
+    hm = hsub.add_parser("import", help="ingest a device's bundle file; prints the receipt (or --out FILE)")
+    hm.add_argument("--pg", required=True)
+    hm.add_argument("file", type=Path)
+    hm.add_argument("--out", type=Path, help="write the signed receipt to this file")
+    hm.set_defaults(run=import_bundle)
+    he = hsub.add_parser("export", help="the file to take back to a device: its receipt and its rows")
+    he.add_argument("--pg", required=True)
+    he.add_argument("--device", required=True)
+    he.add_argument("--out", type=Path, required=True)
+    he.set_defaults(run=export)
+    hr = hsub.add_parser("revoke", help="revoke a lost or stolen device (its key refused from now on)")
+    hr.add_argument("--pg", required=True)
+    hr.add_argument("--device", required=True)
+    hr.add_argument("--by", default=None, help="who revokes (journaled)")
+    hr.set_defaults(run=revoke)
+    hc = hsub.add_parser("conflicts", help="the hub's queue of conflicts and refusals")
+    hc.add_argument("--pg", required=True)
+    hc.add_argument("--json", action="store_true")
+    hc.set_defaults(run=conflicts)
+
+
+def init(args, tr: Translator) -> int:
+    from desktop.hub import init_hub
+    result = init_hub(args.pg, args.source)
+    print(tr("hub.initialised", hub=result["hub_id"], n=sum(result["rows"].values())))
+    return EXIT_OK
+
+
+def import_bundle(args, tr: Translator) -> int:
+    from desktop.cli.sync import read_file, write_file
+    from desktop.domain.bundle import peek
+    from desktop.hub import ingest
+    receipt = ingest(args.pg, read_file(args.file))
+    body = peek(receipt)
+    if args.out:
+        write_file(args.out, receipt)
+    else:
+        print(receipt.decode("utf-8"))
+    statuses = list(body["results"].values())
+    print(tr("hub.ingested", device=body["device_id"], n=len(statuses), applied=statuses.count("applied"),
+             conflicts=len(body["conflicts"])), file=sys.stderr)
+    return EXIT_OK
+
+
+def export(args, tr: Translator) -> int:
+    from desktop.cli.sync import write_file
+    from desktop.hub import export_for_device
+    write_file(args.out, export_for_device(args.pg, args.device))
+    print(tr("hub.exported", device=args.device, path=str(args.out)))
+    return EXIT_OK
+
+
+def revoke(args, tr: Translator) -> int:
+    from desktop.hub import revoke as revoke_device
+    revoke_device(args.pg, args.device, args.by)
+    print(tr("hub.revoked", device=args.device))
+    return EXIT_OK
+
+
+def conflicts(args, tr: Translator) -> int:
+    from desktop.hub import list_conflicts
+    rows = list_conflicts(args.pg)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
+        return EXIT_OK
+    from desktop.cli.conflicts import print_rows
+    print_rows(rows, tr)
+    return EXIT_OK

@@ -1,0 +1,90 @@
+"""``commune-police sync export|import``: a device's bundles on a USB stick (no network).
+
+``sync export --db DB --out FILE`` writes the device's pending ops, signed; ``sync import --db DB
+FILE`` reads what the hub gave back (``hub export``: its receipt and the rows to pull, or a bare
+receipt). A plain ``sync --db DB`` (push then pull over HTTPS) is the network transport's verb:
+its handler is ``run_network`` below."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from desktop.cli.common import EXIT_OK, db_arg
+from desktop.i18n import Translator
+
+
+def register(sub) -> None:
+    sp = sub.add_parser("sync", help="sync with the commune hub (sub-verbs: export, import for a USB stick)")
+    db_arg(sp, required=False)
+    sp.set_defaults(run=run_network)
+    ssub = sp.add_subparsers(dest="sync_command")
+    se = ssub.add_parser("export", help="write the device's pending ops to a signed bundle file")
+    db_arg(se, required=False)
+    se.add_argument("--out", type=Path, required=True)
+    se.set_defaults(run=export_bundle)
+    si = ssub.add_parser("import", help="read the hub's file (receipt, rows to pull)")
+    db_arg(si, required=False)
+    si.add_argument("file", type=Path)
+    si.set_defaults(run=import_file)
+
+
+def _db(args) -> Path:
+    from desktop.domain.errors import Refusal
+    db = getattr(args, "db", None)
+    if db is None:
+        raise Refusal("sync.db_required")
+    return Path(db)
+
+
+def read_file(path: Path) -> bytes:
+    from desktop.domain.errors import Refusal
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise Refusal("sync.cannot_read", path=str(path), detail=exc.strerror or str(exc)) from None
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Written whole or not at all (a USB stick pulled out mid-way leaves no half bundle)."""
+    partial = path.with_name(path.name + ".part")
+    from desktop.domain.errors import Refusal
+    try:
+        with open(partial, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(partial, path)
+    except OSError as exc:
+        raise Refusal("sync.cannot_write", path=str(path), detail=exc.strerror or str(exc)) from None
+
+
+def export_bundle(args, tr: Translator) -> int:
+    from desktop.services import sync
+    from desktop.services.commune import open_commune
+    with open_commune(_db(args)) as commune:
+        data = sync.make_bundle(commune)
+        pending = sync.status(commune)["pending"]
+    write_file(args.out, data)
+    print(tr("sync.exported", n=pending, path=str(args.out)))
+    return EXIT_OK
+
+
+def import_file(args, tr: Translator) -> int:
+    from desktop.services import sync
+    from desktop.services.commune import open_commune
+    with open_commune(_db(args)) as commune:
+        result = sync.apply_file(commune, read_file(args.file))
+        state = sync.status(commune)
+    for receipt in result.get("receipts", []) + ([result["receipt"]] if "receipt" in result else []):
+        print(tr("sync.receipt_applied", n=receipt["acknowledged"], conflicts=receipt["conflicts"]))
+    if "pull" in result:
+        print(tr("sync.pulled", n=result["pull"]["rows"], kept=result["pull"]["skipped"]))
+    print(tr("sync.status_line", pending=state["pending"], conflicts=state["conflicts"]))
+    return EXIT_OK
+
+
+def run_network(args, tr: Translator) -> int:
+    """``sync --db DB``: push then pull over HTTPS (the network transport)."""
+    from desktop.domain.errors import Refusal
+    _db(args)
+    raise Refusal("sync.network_unavailable")
