@@ -3,7 +3,7 @@ when listening on the loopback (tests, a hub and its only client on one machine)
 from __future__ import annotations
 
 from desktop.domain.errors import Refusal
-from desktop.services.hubconfig import is_loopback
+from desktop.services.hubwire import is_loopback
 
 DEFAULT_LISTEN = "127.0.0.1:8443"
 

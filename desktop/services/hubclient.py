@@ -16,8 +16,7 @@ from typing import Any
 import httpx
 
 from desktop.domain.errors import Refusal
-from desktop.services.hubconfig import check_url
-from desktop.services.hubwire import API, refusal_from, sign_request
+from desktop.services.hubwire import API, check_url, refusal_from, sign_request
 
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 

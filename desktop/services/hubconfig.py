@@ -2,41 +2,19 @@
 database (``<db>.sync/hub.json``, 0600). No network here (and no httpx import): the signing
 service asks ``hub_number`` on every signature, standalone communes included.
 
-Plain ``http://`` is accepted only on the loopback (tests, a hub on the same machine)."""
+The address is checked by ``hubwire.check_url`` (plain ``http://`` only on the loopback)."""
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from desktop.domain.errors import Refusal
 
 if TYPE_CHECKING:
     from desktop.services.commune import Commune
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_url(url: str) -> tuple[str, str, int]:
-    """(scheme, host, port) of a hub URL; plain HTTP only on the loopback."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise Refusal("net.bad_url", url=url)
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
-        raise Refusal("net.plain_http", url=url)
-    return parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
-
 
 
 @dataclass
@@ -71,7 +49,15 @@ class HubConfig:
 def hub_number(commune: "Commune", series: str, year: int, document_id: str) -> int | None:
     """The register number of a document, taken at the hub when this commune is enrolled with one
     (an unreachable hub is a refusal: no number is ever taken locally then); None when standalone."""
-    if HubConfig.load(commune.path) is None:
+    config = HubConfig.load(commune.path)
+    if config is None:
         return None
-    from desktop.services.netsync import take_number  # httpx, only for an enrolled commune
-    return take_number(commune, series, year, document_id)
+    from desktop.services.hubclient import HubClient  # httpx, only for an enrolled commune
+    from desktop.services.sync import key_path
+    try:
+        with HubClient(config.url, config.certificate, config.device_id, key_path(commune.path).read_bytes()) as hub:
+            return hub.reserve_number(series, year, document_id)
+    except Refusal as exc:
+        if exc.key in ("net.unreachable", "net.timeout", "net.interrupted"):
+            raise Refusal("net.number_needs_hub", url=config.url) from None
+        raise

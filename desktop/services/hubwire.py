@@ -10,8 +10,10 @@ user's language by ``message_for``."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -70,3 +72,22 @@ def refusal_from(payload: Any) -> Refusal:
         params = payload.get("params")
         return Refusal(payload["code"], **(params if isinstance(params, dict) else {}))
     return Refusal("net.hub_error", detail=str(payload)[:200])
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a hub URL; plain HTTP only on the loopback."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Refusal("net.bad_url", url=url)
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise Refusal("net.plain_http", url=url)
+    return parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)

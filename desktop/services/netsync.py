@@ -17,8 +17,8 @@ from desktop.i18n import Translator
 from desktop.services import sync
 from desktop.services.commune import Commune, open_commune
 from desktop.services.hubclient import HubClient, fetch_certificate, fingerprint
-from desktop.services.hubconfig import HubConfig, check_url
-from desktop.services.hubwire import RESOLVERS
+from desktop.services.hubconfig import HubConfig
+from desktop.services.hubwire import RESOLVERS, check_url
 from desktop.services.jobs import Job
 
 @dataclass
@@ -113,18 +113,6 @@ def sync_now(db: Path, job: Job | None = None) -> SyncResult:
         job.progress(3, 3)
         result.status = sync.status(commune)
     return result
-
-
-def take_number(commune: Commune, series: str, year: int, document_id: str) -> int:
-    """The register number of a document from the hub this commune is enrolled with; an
-    unreachable hub is a refusal (``net.number_needs_hub``)."""
-    try:
-        with client_for(commune.path) as client:
-            return client.reserve_number(series, year, document_id)
-    except Refusal as exc:
-        if exc.key in ("net.unreachable", "net.timeout", "net.interrupted"):
-            raise Refusal("net.number_needs_hub", url=exc.params.get("url", "")) from None
-        raise
 
 
 def state(commune: Commune) -> dict[str, Any]:

@@ -3,18 +3,13 @@ conflicts) and the «Synchroniser / مزامنة» action, run in the background
 Nothing shows on a standalone commune."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton
 
 from desktop.services import netsync
 from desktop.ui.errors import show_error
 from desktop.ui.tasks import run_op
 from desktop.ui.widgets import ltr
-
-if TYPE_CHECKING:
-    from desktop.ui.main_window import MainWindow
 
 ALL_TABLES = frozenset({"commune", "district", "user", "site", "authorisation", "inspection", "finding", "attachment",
                         "case_file", "case_finding", "case_step", "delegation", "decision", "complaint",
@@ -24,7 +19,7 @@ ALL_TABLES = frozenset({"commune", "district", "user", "site", "authorisation", 
 class SyncPanel:
     """The status-bar label and button and the File menu's action of one main window."""
 
-    def __init__(self, window: MainWindow):
+    def __init__(self, window: QMainWindow):  # the MainWindow (its session, status bar)
         self.window = window
         tr = window.session.tr
         bar = window.statusBar()

@@ -9,7 +9,7 @@ import pytest
 from desktop.domain.errors import Refusal
 from desktop.hub.serve import check_listen
 from desktop.services import netsync, sync
-from desktop.services.hubconfig import check_url
+from desktop.services.hubwire import check_url
 from tests.builders import PASSWORD, make_inspection
 from tests.desktop.hub.helpers import assert_check_ok, device, make_team
 from tests.desktop.hub.server import HubServer, self_signed
