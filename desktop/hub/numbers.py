@@ -23,9 +23,24 @@ CREATE TABLE IF NOT EXISTS register_number (
 """
 
 
+SEED_SERIES = "decision"  # the series the commune's register used before it had a hub
+
+
 def ensure_schema(conn: Any) -> None:
-    """Create the numbering tables if missing (part of the hub's schema)."""
-    conn.execute(SCHEMA)
+    """Create the numbering tables if missing; the first time, take over the numbers the commune
+    already gave (its signed decisions, copied in by ``init_hub``): each year's counter continues
+    from them, so the hub never hands out a number the register already holds."""
+    with conn.transaction():
+        fresh = conn.execute("SELECT to_regclass('register_counter') IS NULL").fetchone()[0]
+        conn.execute(SCHEMA)
+        has_decisions = conn.execute("SELECT to_regclass('decision') IS NOT NULL").fetchone()[0]
+        if fresh and has_decisions:
+            conn.execute(
+                "INSERT INTO register_number (series, year, number, document_id, device_id, user_name)"
+                " SELECT %s, year, number, id, coalesce(device_id, ''), coalesce(signed_by, '') FROM decision"
+                " WHERE number IS NOT NULL AND year IS NOT NULL", (SEED_SERIES,))
+            conn.execute("INSERT INTO register_counter (series, year, last) SELECT %s, year, max(number)"
+                         " FROM decision WHERE number IS NOT NULL AND year IS NOT NULL GROUP BY year", (SEED_SERIES,))
 
 
 def reserve(conn: Any, series: str, year: int, document_id: str, device_id: str, user_name: str) -> int:

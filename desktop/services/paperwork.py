@@ -299,7 +299,7 @@ def check_signable(doc: DocumentData) -> None:
         raise Refusal("unconfirmed_basis", bases=" ".join(unconfirmed))
 
 
-NUMBER_SERIES = "decision"  # the register's one series (issue 10 brings a series per kind of document)
+NUMBER_SERIES = "decision"  # the register's one series (hub.numbers.SEED_SERIES; issue 10 brings one per kind)
 
 
 def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: str, on: date | None = None) -> int:
