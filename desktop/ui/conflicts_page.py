@@ -15,7 +15,7 @@ from desktop.services import netsync, sync
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
 from desktop.ui.tasks import run_background
-from desktop.ui.widgets import ltr
+from desktop.ui.widgets import first_strong_rtl, ltr
 
 COLUMNS = ("net.c_when", "net.c_entity", "net.c_column", "net.c_kind", "net.c_hub", "net.c_device", "net.c_status")
 
@@ -26,12 +26,19 @@ def _value(value) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1)
 
 
+def _cell(value) -> str:
+    """A value on one line, isolated in its own direction (Latin text in an Arabic row)."""
+    text = _value(value).replace("\n", " ")
+    return ltr(text) if first_strong_rtl(text) is False else text
+
+
 class ConflictsPage(QWidget):
     def __init__(self, session: Session, parent=None):
         super().__init__(parent)
         self.session, self.tr = session, session.tr
         tr = self.tr
         self.rows: list[dict] = []
+        self.loading = 0  # requests to the hub in flight
         layout = QVBoxLayout(self)
         self.intro = QLabel(objectName="conflicts_intro", wordWrap=True)
         top = QHBoxLayout()
@@ -84,28 +91,38 @@ class ConflictsPage(QWidget):
             self._show(sync.list_conflicts(self.session.commune, None if status == "all" else status))
             return
         path = self.session.commune.path
+        self.loading += 1
         self.reload.setEnabled(False)
 
         def failed(exc: Exception) -> None:
-            self.reload.setEnabled(True)
+            self.loading -= 1
+            self.reload.setEnabled(not self.loading)
             show_error(self, exc, tr)
-        run_background(lambda: netsync.hub_conflicts(path, status), self._show, failed, owner=self)
+
+        def loaded(rows) -> None:
+            self.loading -= 1
+            self._show(rows)
+        run_background(lambda: netsync.hub_conflicts(path, status), loaded, failed, owner=self)
 
     def _show(self, rows) -> None:
         tr = self.tr
-        self.reload.setEnabled(True)
+        self.reload.setEnabled(not self.loading)
+        chosen = (self.selected() or {}).get("conflict_id")
         self.rows = list(rows)
         self.table.setRowCount(len(self.rows))
         for n, r in enumerate(self.rows):
             when = str(r.get("created_at") or r.get("reported_at") or "")[:16].replace("T", " ")
             values = (ltr(when), tr(f"net.table.{r['tbl']}"), r.get("column_name") or "—", tr(f"net.kind.{r['kind']}"),
-                      _value(r.get("hub_value")).replace("\n", " "), _value(r.get("device_value")).replace("\n", " "),
+                      _cell(r.get("hub_value")), _cell(r.get("device_value")),
                       tr(f"net.status.{r['status']}"))
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.UserRole, n)
                 self.table.setItem(n, c, item)
         self.table.resizeColumnsToContents()
+        for n, r in enumerate(self.rows):  # the conflict the user was reading stays selected
+            if r["conflict_id"] == chosen:
+                self.table.setCurrentCell(n, 0)  # (selectRow selects nothing right to left)
         self.show_details()
 
     def selected(self) -> dict | None:
@@ -116,10 +133,19 @@ class ConflictsPage(QWidget):
         r = self.selected()
         self.hub_value.setPlainText(_value(r.get("hub_value")) if r else "")
         self.device_value.setPlainText(_value(r.get("device_value")) if r else "")
-        self.reason.setText(f"{r['tbl']} {r['row_id']} — {r.get('reason') or ''}" if r else "")
+        self.reason.setText(self._reason(r) if r else "")
         open_one = r is not None and r.get("status") == "open"
         self.keep_hub.setEnabled(open_one)
         self.take_device.setEnabled(open_one)
+
+    def _reason(self, r: dict) -> str:
+        """What happened, in words: the register and field, then the hub's reason."""
+        tr = self.tr
+        reason = tr(f"sync.reason.{r.get('reason')}")
+        if reason.startswith("sync.reason."):
+            reason = tr(f"net.kind.{r['kind']}")
+        where = " · ".join(x for x in (tr(f"net.table.{r['tbl']}"), r.get("column_name") or "") if x)
+        return f"{where} — {reason}"
 
     def resolve(self, choice: str) -> None:
         r = self.selected()
