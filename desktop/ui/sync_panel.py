@@ -73,7 +73,9 @@ class SyncPanel:
 
         def done(result) -> None:
             finished()
-            self.window.statusBar().showMessage(netsync.receipt_line(result, tr), 30000)
+            self.window.statusBar().showMessage(tr("net.synced_short", acknowledged=result.receipt.get("acknowledged", 0),
+                                                   conflicts=result.receipt.get("conflicts", 0),
+                                                   rows=result.pull.get("rows", 0)), 30000)
 
         def failed(exc: Exception) -> None:
             finished()

@@ -72,7 +72,7 @@ def test_status_bar_sync_and_conflicts_page(qtbot, clash, tmp_path):
 
     panel.button.click()                                   # «Synchroniser», in the background
     qtbot.waitUntil(lambda: not panel.running, timeout=30000)
-    assert "Reçu : 1 opérations acquittées, 1 nouveaux conflits" in win.statusBar().currentMessage()
+    assert "Synchronisé : 1 acquittées, 1 nouveaux conflits" in win.statusBar().currentMessage()
     assert "en attente : 0" in panel.label.text() and "conflits : 1" in panel.label.text()
     _shot(win, "sync-status-fr.png")
 
