@@ -1,11 +1,15 @@
 """Province read access: a commune hub's publication (no personal-data columns) subscribed by a
 province database, two databases on one PostgreSQL server with wal_level=logical."""
+import shutil
 import uuid
 
 import psycopg
 import pytest
 
-from desktop.hub import replication
+from desktop.hub import init_hub, replication
+from desktop.services.commune import open_commune
+from tests.builders import make_district, make_inspection, make_site, make_user
+from tests.desktop.hub.helpers import Team, device, new_device, sync_device
 from tests.pg_logical import logical_server, unavailable
 
 HUB_TABLES = {"sites": ("id", "name", "district", "version", "owner_cin"),  # owner_cin: never published
@@ -71,6 +75,40 @@ def test_the_province_reads_a_hub_without_personal_data(two_databases):
     assert province.execute("SELECT id, outcome FROM inspections ORDER BY id").fetchall() == [
         ("i1", "violations"), ("i2", "compliant")]
     assert province.execute("SELECT district, version FROM sites").fetchall() == [("Maârif", 2)]
+
+
+def test_a_real_hub_publishes_its_registers_without_personal_data(two_databases, tmp_path, empty_commune_path,
+                                                                  catalogue):
+    """A hub made by ``init_hub`` from a commune, published with the default column lists; a
+    device's sync at the hub then reaches the province."""
+    hub, province, hub_url = two_databases
+    seed = tmp_path / "seed.sqlite"
+    shutil.copy(empty_commune_path, seed)
+    with open_commune(seed) as c:
+        d1 = make_district(c.store, "D1", name_fr="Anfa")
+        agent = make_user(c.store, "officer", username="agent1", district_id=d1)
+        site = make_site(c.store, name="Café Atlas", district_id=d1)
+    init_hub(hub_url, seed)
+    name = replication.publication_name("Casablanca")
+    published = replication.publish(hub, name)
+    assert {"site", "inspection", "finding", "decision", "district"} <= set(published)
+    replication.subscribe(province, hub, name, hub_url)
+    replication.wait_ready(province, name)
+    columns = {(t, c) for t, c in province.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'").fetchall()}
+    assert not {c for _t, c in columns} & replication.PERSONAL          # no owner, ID number, contact, notes
+    assert ("site", "district_id") in columns and ("site", "name") not in columns
+    assert province.execute("SELECT id FROM site").fetchall() == [(site,)]
+
+    team = Team(seed, hub_url, (d1, d1), {"agent1": agent.id}, (site, site))
+    tablet = new_device(team, tmp_path, "agent1")
+    with device(tablet, "agent1") as c:
+        inspection = make_inspection(c.store, c.user, catalogue, site, field_code="hygiene", findings=["HYG-01"],
+                                     notes="le gérant absent")
+    sync_device(tablet, hub_url)
+    replication.wait_caught_up(hub, name)
+    assert province.execute("SELECT id, outcome FROM inspection").fetchall() == [(inspection, "violations")]
+    assert province.execute("SELECT count(*) FROM finding").fetchone()[0] == 1
 
 
 def test_identifiers_are_checked():
