@@ -51,9 +51,10 @@ class HubClient:
                  timeout: httpx.Timeout = TIMEOUT):
         scheme, _host, _port = check_url(url)
         self.url = url.rstrip("/")
-        verify: Any = pinned_context(certificate) if scheme == "https" and certificate else True
         if scheme == "https" and not certificate:
             raise Refusal("net.no_certificate")
+        # plain HTTP (loopback only): no TLS context to build (the default one loads ~150 CA certificates)
+        verify: Any = pinned_context(certificate) if scheme == "https" and certificate else False
         self.device_id, self.key_pem = device_id, key_pem
         self._http = httpx.Client(verify=verify, timeout=timeout)
 
