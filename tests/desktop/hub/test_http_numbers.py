@@ -75,7 +75,7 @@ def test_signing_takes_its_number_at_the_hub(demo_path, pg_url, catalogue):
         hub.stop()
 
 
-def test_an_officer_takes_no_register_number(tmp_path, empty_commune_path, pg_url):
+def test_an_officer_takes_no_register_number_and_does_not_see_the_conflicts_queue(tmp_path, empty_commune_path, pg_url):
     from tests.desktop.hub.helpers import make_team
     team = make_team(tmp_path, empty_commune_path, pg_url)
     with HubServer(team.pg_url) as hub:
@@ -86,3 +86,6 @@ def test_an_officer_takes_no_register_number(tmp_path, empty_commune_path, pg_ur
         with netsync.client_for(tablet) as client, pytest.raises(Refusal) as refused:
             client.reserve_number("decision", YEAR, "doc-1")
         assert refused.value.key == "net.not_signer"
+        with netsync.client_for(tablet) as client, pytest.raises(Refusal) as queue:
+            client.conflicts()                  # the Conflits queue is the coordinator's
+        assert queue.value.key == "net.not_coordinator"
