@@ -32,6 +32,9 @@ def register(sub) -> None:
     hr.add_argument("--device", required=True)
     hr.add_argument("--by", default=None, help="who revokes (journaled)")
     hr.set_defaults(run=revoke)
+    hk = hsub.add_parser("check", help="the hub's chain and every device's chain of ops")
+    hk.add_argument("--pg", required=True)
+    hk.set_defaults(run=check)
     hc = hsub.add_parser("conflicts", help="the hub's queue of conflicts and refusals")
     hc.add_argument("--pg", required=True)
     hc.add_argument("--json", action="store_true")
@@ -74,6 +77,17 @@ def revoke(args, tr: Translator) -> int:
     revoke_device(args.pg, args.device, args.by)
     print(tr("hub.revoked", device=args.device))
     return EXIT_OK
+
+
+def check(args, tr: Translator) -> int:
+    from desktop.cli.common import EXIT_PROBLEMS
+    from desktop.hub.check import check_hub
+    counts, problems = check_hub(args.pg)
+    for problem in problems:
+        print(problem)
+    print(tr("hub.checked", journal=counts["journal"], devices=counts["devices"], ops=counts["ops"]))
+    print("OK" if not problems else tr("hub.check_problems", n=len(problems)))
+    return EXIT_OK if not problems else EXIT_PROBLEMS
 
 
 def conflicts(args, tr: Translator) -> int:

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import GENESIS, canonical
 
 HUB_COLUMNS = ("hub_seq", "scope_district")  # the hub's own columns on every mirrored table
+HubConn = psycopg.Connection[DictRow]  # rows as dictionaries
 LOCK = 0x636F6D6D  # advisory lock: ingests exclusive, pulls shared (a pull's cursor never skips a change)
 
 
@@ -24,7 +25,7 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def connect(pg_url: str) -> psycopg.Connection:
+def connect(pg_url: str) -> HubConn:
     """A connection in autocommit mode; every write runs in an explicit ``conn.transaction()``."""
     try:
         return psycopg.connect(pg_url, autocommit=True, row_factory=dict_row, connect_timeout=10)
@@ -32,7 +33,7 @@ def connect(pg_url: str) -> psycopg.Connection:
         raise Refusal("sync.hub_unreachable", detail=str(exc).strip().splitlines()[0] if str(exc) else "") from None
 
 
-def meta(conn: psycopg.Connection, key: str) -> str | None:
+def meta(conn: HubConn, key: str) -> str | None:
     try:
         row = conn.execute("SELECT value FROM hub_meta WHERE key = %s", (key,)).fetchone()
     except psycopg.errors.UndefinedTable:
@@ -54,15 +55,15 @@ def _parse_schema(text: str) -> HubSchema:
     return HubSchema(int(data["version"]), data["columns"], data["fks"])
 
 
-def schema(conn: psycopg.Connection) -> HubSchema:
+def schema(conn: HubConn) -> HubSchema:
     return _parse_schema(meta(conn, "schema") or "")
 
 
-def hub_key(conn: psycopg.Connection) -> bytes:
+def hub_key(conn: HubConn) -> bytes:
     return (meta(conn, "private_key") or "").encode()
 
 
-def journal_append(conn: psycopg.Connection, kind: str, device_id: str | None, detail: dict) -> tuple[int, str]:
+def journal_append(conn: HubConn, kind: str, device_id: str | None, detail: dict) -> tuple[int, str]:
     """Append one entry to the hub's chain (inside the caller's transaction, under its lock)."""
     last = conn.execute("SELECT seq, hash FROM hub_journal ORDER BY seq DESC LIMIT 1 FOR UPDATE").fetchone()
     seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, GENESIS)
@@ -73,7 +74,7 @@ def journal_append(conn: psycopg.Connection, kind: str, device_id: str | None, d
     return seq, digest
 
 
-def verify_journal(conn: psycopg.Connection) -> list[str]:
+def verify_journal(conn: HubConn) -> list[str]:
     """The hub's chain, whole: problems found (none when intact)."""
     prev, expected, problems = GENESIS, 1, []
     for row in conn.execute("SELECT seq, at, kind, device_id, detail, prev_hash, hash FROM hub_journal ORDER BY seq"):

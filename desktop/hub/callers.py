@@ -51,7 +51,7 @@ def coordinator(conn: Any, device_id: str) -> str:
 def hub_status(pg_url: str) -> dict:
     """The hub's id, schema version and commune (no secret): what a device checks before enrolling."""
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        rows = dict(conn.execute("SELECT key, value FROM hub_meta WHERE key IN ('hub_id', 'commune_name')").fetchall())
+        rows: dict[str, str] = dict(conn.execute("SELECT key, value FROM hub_meta WHERE key IN ('hub_id', 'commune_name')").fetchall())
         schema = conn.execute("SELECT value::json->>'version' FROM hub_meta WHERE key = 'schema'").fetchone()
     return {"hub_id": rows.get("hub_id"), "commune": rows.get("commune_name"),
             "schema": int(schema[0]) if schema and schema[0] else None}

@@ -6,8 +6,10 @@ from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import TABLES
 from desktop.hub.base import LOCK, connect, journal_append, q
+from desktop.hub.rules import load_actor
 
 CHOICES = ("hub", "device")
+RESOLVERS = ("coordinator", "administrator")  # who decides the Conflits queue
 
 
 def list_conflicts(pg_url: str, status: str | None = "open") -> list[dict]:
@@ -18,10 +20,14 @@ def list_conflicts(pg_url: str, status: str | None = "open") -> list[dict]:
 
 def resolve_conflict(pg_url: str, conflict_id: str, choice: str, actor: str) -> None:
     """Close a conflict: keep the hub's value (``hub``) or write the device's (``device``: only for a
-    column clash or a stale amendment, as a new change by ``actor``)."""
+    column clash or a stale amendment, as a new change by ``actor``, a coordinator's or an
+    administrator's user id)."""
     if choice not in CHOICES:
         raise Refusal("sync.bad_choice", choice=choice)
     with connect(pg_url) as conn, conn.transaction():
+        who = load_actor(conn, actor)
+        if who is None or not who.active or who.role not in RESOLVERS:
+            raise Refusal("sync.resolve_not_allowed")
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
         c = conn.execute("SELECT * FROM hub_conflict WHERE conflict_id = %s FOR UPDATE", (conflict_id,)).fetchone()
         if c is None or c["status"] != "open":

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from desktop.domain import bundle
@@ -20,10 +19,11 @@ from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import verify_chain
 from desktop.hub import rules
-from desktop.hub.base import LOCK, connect, hub_key, journal_append, meta, schema
+from desktop.hub.state import BundleRows
+from desktop.hub.base import HubConn, LOCK, connect, hub_key, journal_append, meta, schema
 
 
-def _device(conn: psycopg.Connection, device_id, lock: bool = False) -> dict:
+def _device(conn: HubConn, device_id, lock: bool = False) -> dict:
     row = conn.execute(f"SELECT * FROM hub_device WHERE device_id = %s{' FOR UPDATE' if lock else ''}",
                        (str(device_id),)).fetchone()
     if row is None:
@@ -59,13 +59,13 @@ def ingest(pg_url: str, data: bytes) -> bytes:
             return _apply_bundle(conn, hub_schema, device, body, data)
 
 
-def _quarantine(conn: psycopg.Connection, device_id: str, data: bytes, reason: str) -> None:
+def _quarantine(conn: HubConn, device_id: str, data: bytes, reason: str) -> None:
     with conn.transaction():
         conn.execute("INSERT INTO hub_quarantine (device_id, received_at, reason, bundle) VALUES (%s, %s, %s, %s)",
                      (device_id, utc_now(), reason, data))
 
 
-def _known_ops(conn: psycopg.Connection, device: dict, ops: list[dict]) -> list[dict]:
+def _known_ops(conn: HubConn, device: dict, ops: list[dict]) -> list[dict]:
     """The ops of the bundle the hub has not ingested yet; those it has must be the same ops."""
     old = [op for op in ops if op["seq"] <= device["last_seq"]]
     if old:
@@ -83,7 +83,7 @@ def _known_ops(conn: psycopg.Connection, device: dict, ops: list[dict]) -> list[
     return new
 
 
-def _store_blobs(conn: psycopg.Connection, blobs: dict) -> None:
+def _store_blobs(conn: HubConn, blobs: dict) -> None:
     for sha, text in blobs.items():
         data = base64.b64decode(text)
         if hashlib.sha256(data).hexdigest() != sha:
@@ -92,14 +92,10 @@ def _store_blobs(conn: psycopg.Connection, blobs: dict) -> None:
                      (sha, len(data), data))
 
 
-def _blob_missing(conn: psycopg.Connection, op: dict) -> bool:
+def _blob_missing(conn: HubConn, op: dict) -> bool:
     if op["tbl"] != "attachment" or op["kind"] != "insert":
         return False
     return conn.execute("SELECT 1 FROM hub_blob WHERE sha256 = %s", (op["new"].get("sha256"),)).fetchone() is None
-
-
-class _Refused(Exception):
-    """A transaction of the device with a refused op: its savepoint is rolled back."""
 
 
 def _transactions(ops: list[dict]) -> list[list[dict]]:
@@ -113,52 +109,51 @@ def _transactions(ops: list[dict]) -> list[list[dict]]:
     return groups
 
 
-def _apply_group(conn: psycopg.Connection, hub_schema, group: list[dict], actors: dict,
+def _apply_group(rows: BundleRows, hub_schema, group: list[dict], actors: dict,
                  device_user: str) -> list[rules.Outcome]:
     """The ops of one device transaction, all or none: a command refused (a stale state, a role or
     an arrondissement that does not allow it) refuses the writes that went with it."""
+    mark = rows.mark()
     outcomes: list[rules.Outcome] = []
-    try:
-        with conn.transaction():  # a savepoint
-            for op in group:
-                if _blob_missing(conn, op):
-                    outcomes.append(rules._refused(op, "blob_missing"))
-                else:
-                    outcomes.append(rules.apply(conn, hub_schema, op, actors[op["actor"]], device_user))
-            if any(o.status == "refused" for o in outcomes):
-                raise _Refused
-    except _Refused:
-        outcomes = [o if o.status == "refused" else rules._refused(op, "with_refused")
-                    for op, o in zip(group, outcomes)]
-        for op in group:  # the devices get the hub's rows back; a refused new row, tombstoned
-            rules.touch(conn, op["tbl"], op["row_id"])
-            rules.bury(conn, hub_schema, op)
-    return outcomes
+    for op in group:
+        if _blob_missing(rows.conn, op):
+            outcomes.append(rules._refused(op, "blob_missing"))
+        else:
+            outcomes.append(rules.apply(rows, hub_schema, op, actors[op["actor"]], device_user))
+    if not any(o.status == "refused" for o in outcomes):
+        return outcomes
+    rows.undo(mark)
+    for op in group:  # the devices get the hub's rows back; a refused new row, tombstoned
+        rows.touch(op["tbl"], op["row_id"])
+        rules.bury(rows, hub_schema, op)
+    return [o if o.status == "refused" else rules._refused(op, "with_refused") for op, o in zip(group, outcomes)]
 
 
-def _apply_bundle(conn: psycopg.Connection, hub_schema, device: dict, body: dict, data: bytes) -> bytes:
+def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: bytes) -> bytes:
     ops = body["ops"]
     new = _known_ops(conn, device, ops)
     _store_blobs(conn, body.get("blobs", {}))
     actors: dict = {}
+    rows = BundleRows(conn, hub_schema, new)
     summary = {"applied": 0, "duplicate": 0, "partial": 0, "conflict": 0, "refused": 0}
     outcomes = []
     for group in _transactions(new):
         for op in group:
             if op["actor"] not in actors:
                 actors[op["actor"]] = rules.load_actor(conn, op["actor"])
-        for op, outcome in zip(group, _apply_group(conn, hub_schema, group, actors, device["user_id"])):
+        for op, outcome in zip(group, _apply_group(rows, hub_schema, group, actors, device["user_id"])):
             rules.record(conn, device["device_id"], outcome)
             summary[outcome.status] += 1
             outcomes.append((op, outcome.status))
+    rows.flush()
     journal_seq, journal_hash = journal_append(conn, "ingest", device["device_id"], {
         "bundle_no": body["bundle_no"], "bundle_sha256": hashlib.sha256(data).hexdigest(), "ops": len(new),
         "first_seq": new[0]["seq"] if new else None, "last_seq": new[-1]["seq"] if new else None, **summary})
-    for op, status in outcomes:
-        conn.execute("INSERT INTO hub_op (op_id, device_id, seq, tbl, row_id, kind, actor, hlc, hash, op, status,"
-                     " journal_seq) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                     (op["op_id"], device["device_id"], op["seq"], op["tbl"], op["row_id"], op["kind"], op["actor"],
-                      op["hlc"], op["hash"], Jsonb(op), status, journal_seq))
+    with conn.cursor().copy("COPY hub_op (op_id, device_id, seq, tbl, row_id, kind, actor, hlc, hash, op, status,"
+                            " journal_seq) FROM STDIN") as copy:
+        for op, status in outcomes:
+            copy.write_row((op["op_id"], device["device_id"], op["seq"], op["tbl"], op["row_id"], op["kind"],
+                            op["actor"], op["hlc"], op["hash"], Jsonb(op), status, journal_seq))
     head = ops[-1] if ops else None
     last_seq, last_hash = (new[-1]["seq"], new[-1]["hash"]) if new else (device["last_seq"], device["last_hash"])
     conn.execute("UPDATE hub_device SET last_seq = %s, last_hash = %s, last_bundle_no = %s, cursor = %s,"
@@ -170,7 +165,7 @@ def _apply_bundle(conn: psycopg.Connection, hub_schema, device: dict, body: dict
     return receipt
 
 
-def _receipt(conn: psycopg.Connection, device_id: str, body: dict, head: dict | None, journal_seq: int,
+def _receipt(conn: HubConn, device_id: str, body: dict, head: dict | None, journal_seq: int,
              journal_hash: str) -> bytes:
     """The hub's signed answer: the device's chain head it now holds, each op's outcome, and every
     conflict or refusal about the bundle's ops."""

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import base64
 
-import psycopg
 
 from desktop.domain import bundle
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import TABLES
-from desktop.hub.base import HUB_COLUMNS, LOCK, HubSchema, connect, hub_key, meta, q, schema
+from desktop.hub.base import HUB_COLUMNS, HubConn, HubSchema, LOCK, connect, hub_key, meta, q, schema
 
 
-def _device(conn: psycopg.Connection, device_id: str) -> dict:
+def _device(conn: HubConn, device_id: str) -> dict:
     row = conn.execute("SELECT * FROM hub_device WHERE device_id = %s", (device_id,)).fetchone()
     if row is None:
         raise Refusal("sync.unknown_device", device=device_id)
@@ -25,23 +24,30 @@ def _device(conn: psycopg.Connection, device_id: str) -> dict:
 
 
 def _strip(row: dict) -> dict:
-    return {c: v for c, v in row.items() if c not in HUB_COLUMNS}
+    """The row as the devices hold it, with the hub's change number (``hub_seq``: a device that
+    keeps its own pending version of a row does not move its cursor past it)."""
+    return {c: v for c, v in row.items() if c not in HUB_COLUMNS or c == "hub_seq"}
 
 
-def _changed(conn: psycopg.Connection, hub_schema: HubSchema, device: dict, cursor: int) -> dict[str, dict]:
+def _changed(conn: HubConn, hub_schema: HubSchema, device: dict, cursor: int) -> dict[str, dict]:
     rows: dict[str, dict] = {}
     for table in hub_schema.columns:
-        sql, params = f"SELECT * FROM {q(table)} WHERE hub_seq > %s", [cursor]
+        sql = f"SELECT * FROM {q(table)} WHERE hub_seq > %s"
+        params: list[object] = [cursor]
         if TABLES[table].scope and (not device["full_scope"] or device["scope_district"]):
             # its arrondissement, and every row it wrote itself (a refusal comes back tombstoned)
             sql += (" AND (scope_district = %s OR id IN (SELECT row_id FROM hub_op WHERE device_id = %s"
                     " AND tbl = %s))")
             params += [device["scope_district"], device["device_id"], table]
         rows[table] = {r["id"]: _strip(r) for r in conn.execute(sql + " ORDER BY hub_seq", params)}
+    if not device["full_scope"]:  # a tablet that may be lost holds no one else's password hash
+        for row in rows.get("user", {}).values():
+            if row["id"] != device["user_id"]:
+                row["password_hash"] = ""
     return rows
 
 
-def _close_over_parents(conn: psycopg.Connection, hub_schema: HubSchema, rows: dict[str, dict]) -> None:
+def _close_over_parents(conn: HubConn, hub_schema: HubSchema, rows: dict[str, dict]) -> None:
     """Add every row the batch refers to that the device may not hold (outside its scope)."""
     pending = True
     while pending:
@@ -58,7 +64,7 @@ def _close_over_parents(conn: psycopg.Connection, hub_schema: HubSchema, rows: d
                     pending = True
 
 
-def _blobs(conn: psycopg.Connection, rows: dict[str, dict]) -> dict[str, str]:
+def _blobs(conn: HubConn, rows: dict[str, dict]) -> dict[str, str]:
     shas = sorted({r["sha256"] for r in rows.get("attachment", {}).values() if r.get("sha256")})
     if not shas:
         return {}
@@ -66,18 +72,21 @@ def _blobs(conn: psycopg.Connection, rows: dict[str, dict]) -> dict[str, str]:
             for r in conn.execute("SELECT sha256, data FROM hub_blob WHERE sha256 = ANY(%s)", (shas,))}
 
 
-def pull_body(conn: psycopg.Connection, device_id: str, cursor: int) -> dict:
+def pull_body(conn: HubConn, device_id: str, cursor: int) -> dict:
     hub_schema = schema(conn)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (LOCK,))
         device = _device(conn, device_id)
         seq = conn.execute("SELECT last_value, is_called FROM hub_change_seq").fetchone()
+        assert seq is not None
         new_cursor = seq["last_value"] if seq["is_called"] else seq["last_value"] - 1
         rows = _changed(conn, hub_schema, device, int(cursor))
         if not device["full_scope"] or device["scope_district"]:
             _close_over_parents(conn, hub_schema, rows)
         blobs = _blobs(conn, rows)
-    return {"kind": "pull", "schema": hub_schema.version, "hub_id": meta(conn, "hub_id"), "device_id": device_id,
+        resolved = [r["conflict_id"] for r in conn.execute(
+            "SELECT conflict_id FROM hub_conflict WHERE device_id = %s AND status = 'resolved'", (device_id,))]
+    return {"kind": "pull", "resolved": resolved, "schema": hub_schema.version, "hub_id": meta(conn, "hub_id"), "device_id": device_id,
             "since": int(cursor), "cursor": max(new_cursor, int(cursor)),
             "rows": {t: list(r.values()) for t, r in rows.items() if r}, "blobs": blobs, "at": utc_now()}
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from desktop.domain.auth import can
 from desktop.domain.ids import utc_now, uuid7
 from desktop.domain.sync import AUDIT, FULL_SCOPE_ROLES, SELF_SERVICE, TABLES
-from desktop.hub.base import HubSchema, q
+from desktop.hub.base import HubConn, HubSchema
+from desktop.hub.state import BundleRows
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Actor:
         return self.role in FULL_SCOPE_ROLES or self.district_id is None
 
 
-def load_actor(conn: psycopg.Connection, user_id: str | None) -> Actor | None:
+def load_actor(conn: HubConn, user_id: str | None) -> Actor | None:
     if not user_id:
         return None
     row = conn.execute('SELECT id, role, district_id, active, deleted_at FROM "user" WHERE id = %s',
@@ -41,20 +41,6 @@ def load_actor(conn: psycopg.Connection, user_id: str | None) -> Actor | None:
     if row is None:
         return None
     return Actor(row["id"], row["role"], row["district_id"], bool(row["active"]) and row["deleted_at"] is None)
-
-
-def scope_of(conn: psycopg.Connection, table: str, values: dict) -> str | None:
-    """The arrondissement a row belongs to (None: shared, or outside every arrondissement)."""
-    path = TABLES[table].scope
-    if not path:
-        return None
-    if len(path) == 1:
-        return values.get(path[0])
-    fk, parent = path
-    if not values.get(fk):
-        return None
-    row = conn.execute(f"SELECT scope_district FROM {q(parent)} WHERE id = %s", (values[fk],)).fetchone()
-    return row["scope_district"] if row else None
 
 
 def _conflict(op: dict, kind: str, reason: str, column: str | None = None, hub_value=None, **detail) -> dict:
@@ -76,11 +62,11 @@ def _permitted(op: dict, actor: Actor, row: dict | None) -> bool:
         return True
     own = SELF_SERVICE.get(op["tbl"])  # one's own password, from any device
     data = {c for c in op["new"] if c not in AUDIT}
-    return bool(own) and op["kind"] == "update" and op["row_id"] == actor.id and data <= own
+    return own is not None and op["kind"] == "update" and op["row_id"] == actor.id and data <= own
 
 
-def check(conn: psycopg.Connection, schema: HubSchema, op: dict, actor: Actor | None,
-          device_user: str) -> Outcome | None:
+def check(rows: BundleRows, schema: HubSchema, op: dict, actor: Actor | None,
+          device_user: str, row: dict | None) -> Outcome | None:
     """The refusal of an op its user could not have made; None when it may proceed."""
     table = op["tbl"]
     if table not in TABLES or table not in schema.columns:
@@ -92,89 +78,89 @@ def check(conn: psycopg.Connection, schema: HubSchema, op: dict, actor: Actor | 
         return _refused(op, "actor")
     if actor is None or not actor.active:
         return _refused(op, "inactive_user")
-    row = _row(conn, table, op["row_id"])
     if not _permitted(op, actor, row):
         return _refused(op, "permission")
     if not actor.full_scope:
         merged = {**(row or {}), **op["new"]}
         for values in ([row] if row else []) + [merged]:
-            district = scope_of(conn, table, values)
+            district = rows.scope_of(table, values)
             if district is not None and district != actor.district_id:
                 return _refused(op, "scope", hub=district)
     return None
 
 
-def _row(conn: psycopg.Connection, table: str, row_id: str, lock: bool = False) -> dict | None:
-    return conn.execute(f"SELECT * FROM {q(table)} WHERE id = %s{' FOR UPDATE' if lock else ''}",
-                        (row_id,)).fetchone()
+_CASTS = {"TEXT": str, "INTEGER": int, "REAL": float}
 
 
-def _write(conn: psycopg.Connection, table: str, row_id: str, values: dict, scope: str | None) -> None:
-    sets = ", ".join(f"{q(c)} = %s" for c in values)
-    conn.execute(f"UPDATE {q(table)} SET {sets}{', ' if sets else ''}hub_seq = nextval('hub_change_seq'),"
-                 f" scope_district = %s WHERE id = %s", (*values.values(), scope, row_id))
+def coerced(schema: HubSchema, op: dict) -> dict:
+    """The op with its values in the hub columns' types (SQLite lets a TEXT column hold 5;
+    PostgreSQL does not). The op as sent, and its hash, are kept in ``hub_op``."""
+    types = schema.columns.get(op["tbl"], {})
+
+    def cast(column: str, value):
+        kind = _CASTS.get(types.get(column, ""))
+        if value is None or kind is None or isinstance(value, kind) or (kind is float and isinstance(value, int)):
+            return value
+        try:
+            return kind(value)
+        except (TypeError, ValueError):
+            return str(value)
+    return {**op, "new": {c: cast(c, v) for c, v in op["new"].items()},
+            "old": {c: cast(c, v) for c, v in op["old"].items()}}
 
 
-def touch(conn: psycopg.Connection, table: str, row_id: str) -> None:
-    """Mark a row changed (without changing it) so that every device in its scope gets it again."""
-    if table in TABLES:
-        conn.execute(f"UPDATE {q(table)} SET hub_seq = nextval('hub_change_seq') WHERE id = %s", (row_id,))
-
-
-def bury(conn: psycopg.Connection, schema: HubSchema, op: dict) -> None:
+def bury(rows: BundleRows, schema: HubSchema, op: dict) -> None:
     """A refused insert kept at the hub as a tombstoned row (for review, and so that the device
     that made it receives it tombstoned: every replica converges, nothing is lost)."""
     table = op["tbl"]
     if op["kind"] != "insert" or table not in TABLES or table not in schema.columns \
             or set(op["new"]) - set(schema.columns[table]):
         return
-    values = {**op["new"], "deleted_at": utc_now()}
-    cols = list(values)
-    conn.execute(f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}, hub_seq, scope_district)"
-                 f" VALUES ({', '.join('%s' for _ in cols)}, nextval('hub_change_seq'), %s)"
-                 " ON CONFLICT (id) DO NOTHING", (*values.values(), scope_of(conn, table, values)))
+    if rows.get(table, op["row_id"]) is None:
+        rows.insert(table, {**coerced(schema, op)["new"], "deleted_at": utc_now()})
 
 
-def apply(conn: psycopg.Connection, schema: HubSchema, op: dict, actor: Actor | None, device_user: str) -> Outcome:
-    """Apply one op (inside the bundle's transaction) and say what became of it."""
-    refused = check(conn, schema, op, actor, device_user)
+def apply(rows: BundleRows, schema: HubSchema, op: dict, actor: Actor | None, device_user: str) -> Outcome:
+    """Decide one op against the bundle's view of the hub's rows, and write what it may write."""
     table, row_id = op["tbl"], op["row_id"]
-    row = _row(conn, table, row_id, lock=True)
+    op = coerced(schema, op)
+    row = rows.get(table, row_id) if table in schema.columns else None
+    refused = check(rows, schema, op, actor, device_user, row)
     if refused is not None:
-        touch(conn, table, row_id)  # the device gets the hub's row back
+        rows.touch(table, row_id)  # the device gets the hub's row back
         return refused
     if op["kind"] == "insert":
-        outcome = _insert(conn, op, row)
-        if outcome.status != "applied":
-            touch(conn, table, row_id)
+        outcome = _insert(op, row)
+        if outcome.status == "applied":
+            rows.insert(table, op["new"])
+        else:
+            rows.touch(table, row_id)
         return outcome
     if row is None:
         return _refused(op, "missing")
-    outcome = _change(conn, op, row)
-    merged = {**row, **{c: v for c, v in op["new"].items()}} if outcome.status == "applied" else row
-    _write(conn, table, row_id, _applied_values(op, row, outcome), scope_of(conn, table, merged))
+    outcome = _change(op, row)
+    values = _applied_values(op, row, outcome)
+    if values:
+        rows.update(table, row_id, values)
+    else:
+        rows.touch(table, row_id)
     return outcome
 
 
-def _insert(conn: psycopg.Connection, op: dict, row: dict | None) -> Outcome:
-    table, values = op["tbl"], op["new"]
-    if row is not None:
-        if all(row.get(c) == v for c, v in values.items()):
-            return Outcome("duplicate")
-        return Outcome("conflict", [_conflict(op, "clash", "exists", hub_value={c: row.get(c) for c in values})])
-    scope = scope_of(conn, table, values)
-    cols = list(values)
-    conn.execute(f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}, hub_seq, scope_district)"
-                 f" VALUES ({', '.join('%s' for _ in cols)}, nextval('hub_change_seq'), %s)",
-                 (*values.values(), scope))
-    return Outcome()
+def _insert(op: dict, row: dict | None) -> Outcome:
+    if row is None:
+        return Outcome()
+    values = op["new"]
+    if all(row.get(c) == v for c, v in values.items()):
+        return Outcome("duplicate")
+    return Outcome("conflict", [_conflict(op, "clash", "exists", hub_value={c: row.get(c) for c in values})])
 
 
 def _data_columns(op: dict) -> list[str]:
     return [c for c in op["new"] if c not in AUDIT]
 
 
-def _change(conn: psycopg.Connection, op: dict, row: dict) -> Outcome:
+def _change(op: dict, row: dict) -> Outcome:
     """Decide an update or tombstone against the hub's row (locked)."""
     cls = TABLES[op["tbl"]].cls
     if row.get("deleted_at") is not None:
@@ -217,7 +203,7 @@ def _applied_values(op: dict, row: dict, outcome: Outcome) -> dict:
     return values
 
 
-def record(conn: psycopg.Connection, device_id: str, outcome: Outcome) -> None:
+def record(conn: HubConn, device_id: str, outcome: Outcome) -> None:
     now = utc_now()
     for c in outcome.conflicts:
         conn.execute("INSERT INTO hub_conflict (conflict_id, op_id, device_id, tbl, row_id, column_name, kind,"

@@ -3,6 +3,7 @@ so that a migration's new column reaches the hub without code), plus the hub's o
 ``init_hub``, which seeds it from an existing commune with ``COPY``."""
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from pathlib import Path
@@ -11,7 +12,7 @@ from desktop.domain import bundle
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import uuid7
 from desktop.domain.sync import TABLES, table_order
-from desktop.hub.base import connect, journal_append, q
+from desktop.hub.base import HubConn, connect, journal_append, q
 from desktop.store.db import open_store
 from desktop.store.migrations import LATEST
 
@@ -88,9 +89,22 @@ def scope_sql(table: str) -> str | None:
             f" WHERE p.id = c.{q(fk)}")
 
 
+def _seed_blobs(conn: HubConn, store) -> int:
+    """The commune's photos and PDFs, by their hash (each checked before it goes in)."""
+    n = 0
+    for (sha,) in store.conn.execute("SELECT DISTINCT sha256 FROM attachment"):
+        path = store.attachments.path_for(sha)
+        if not path.exists() or hashlib.sha256(data := path.read_bytes()).hexdigest() != sha:
+            continue  # missing or damaged: `check` on the commune names it; the row still travels
+        conn.execute("INSERT INTO hub_blob (sha256, size, data) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                     (sha, len(data), data))
+        n += 1
+    return n
+
+
 def init_hub(pg_url: str, commune_db_path: str | Path) -> dict:
     """Create the hub's schema in an empty database and seed it from a commune, in one transaction.
-    Returns ``{"hub_id", "rows": {table: count}}``."""
+    Returns ``{"hub_id", "rows": {table: count}, "blobs": files}``."""
     store = open_store(commune_db_path)  # migrated to the current schema if older (with its backup)
     try:
         desc = describe(store.conn)
@@ -98,7 +112,8 @@ def init_hub(pg_url: str, commune_db_path: str | Path) -> dict:
         hub_id = uuid7()
         counts = {}
         with connect(pg_url) as conn:
-            if conn.execute("SELECT to_regclass('hub_meta') IS NOT NULL AS e").fetchone()["e"]:
+            exists = conn.execute("SELECT to_regclass('hub_meta') IS NOT NULL AS e").fetchone()
+            if exists and exists["e"]:
                 raise Refusal("sync.hub_exists")
             with conn.transaction():
                 conn.execute(HUB_TABLES)
@@ -112,17 +127,20 @@ def init_hub(pg_url: str, commune_db_path: str | Path) -> dict:
                             copy.write_row(row)
                             n += 1
                     counts[table] = n
+                blobs = _seed_blobs(conn, store)
                 for table in desc["columns"]:  # parents first: children read their parent's scope
                     sql = scope_sql(table)
                     if sql:
                         conn.execute(sql)
+                    # the seed is change 1; every later row takes the next change number itself
+                    conn.execute(f"ALTER TABLE {q(table)} ALTER hub_seq SET DEFAULT nextval('hub_change_seq')")
                 settings = {"hub_id": hub_id, "schema": json.dumps(desc), "private_key": private.decode(),
                             "public_key": public.decode(), "commune_name": store.scalar(
                                 "SELECT name_fr FROM commune WHERE deleted_at IS NULL LIMIT 1") or ""}
                 for key, value in settings.items():
                     conn.execute("INSERT INTO hub_meta (key, value) VALUES (%s, %s)", (key, value))
-                journal_append(conn, "init", None, {"hub_id": hub_id, "rows": counts, "schema": LATEST,
+                journal_append(conn, "init", None, {"hub_id": hub_id, "rows": counts, "blobs": blobs, "schema": LATEST,
                                                     "from": str(Path(commune_db_path).name)})
-        return {"hub_id": hub_id, "rows": counts}
+        return {"hub_id": hub_id, "rows": counts, "blobs": blobs}
     finally:
         store.close()

@@ -162,7 +162,8 @@ def _put_blobs(store: Store, blobs: dict) -> None:
 
 def apply_pull(commune: Commune, data: bytes) -> dict:
     """Back the database up, then apply the hub's rows (journaled, never captured). A row that
-    still has an op waiting for the hub is left as it is: the hub sends it again after that op.
+    still has an op waiting for the hub is left as it is, and the cursor stays before it: the next
+    pull brings the hub's version again once the hub has answered that op.
     Returns ``{"rows": written, "skipped": pending rows kept, "cursor": new cursor}``."""
     store = commune.store
     body = _open_from_hub(store, data, "pull")
@@ -170,11 +171,13 @@ def apply_pull(commune: Commune, data: bytes) -> dict:
     backup_before_pull(store)
     keep = outbox.pending_rows(store.conn)
     written = skipped = 0
+    cursor = int(body["cursor"])
     with store.transaction(None) as tx:
         tx.capture = False
         tx.conn.execute("PRAGMA defer_foreign_keys = ON")
         for table in table_order(body["rows"]):
             rows = body["rows"][table]
+            seqs = [int(r.pop("hub_seq", 0) or 0) for r in rows]
             if len(rows) >= BULK_FROM and not tx.conn.execute(f"SELECT 1 FROM [{table}] LIMIT 1").fetchone():
                 cols = list(rows[0])
                 tx.conn.executemany(f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in cols)}) VALUES"
@@ -182,15 +185,20 @@ def apply_pull(commune: Commune, data: bytes) -> dict:
                 tx.reseal(table)
                 written += len(rows)
                 continue
-            for row in rows:
-                if (table, row["id"]) in keep:
+            for row, seq in zip(rows, seqs):
+                if (table, row["id"]) in keep:  # kept until the hub has answered our op on it
                     skipped += 1
+                    if seq > int(body["since"]):
+                        cursor = min(cursor, seq - 1)
                 elif tx.put_row(table, row):
                     written += 1
-        outbox.set_state(tx.conn, "cursor", str(body["cursor"]))
+        outbox.set_state(tx.conn, "cursor", str(cursor))
+        for conflict_id in body.get("resolved", []):  # decided at the hub by the coordinator
+            tx.conn.execute("UPDATE sync_conflict SET status = 'resolved' WHERE conflict_id = ? AND status = 'open'",
+                            (conflict_id,))
         outbox.set_state(tx.conn, "hlc", hlc_merge(outbox.get_state(tx.conn, "hlc"), body.get("hlc")) or "")
         outbox.set_state(tx.conn, "last_pull_at", body["at"])
-    return {"rows": written, "skipped": skipped, "cursor": body["cursor"]}
+    return {"rows": written, "skipped": skipped, "cursor": cursor}
 
 
 def apply_file(commune: Commune, data: bytes) -> dict:

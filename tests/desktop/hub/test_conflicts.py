@@ -4,11 +4,13 @@ import json
 from datetime import date
 
 import psycopg
+import pytest
 
 from desktop.hub import list_conflicts, resolve_conflict
 from desktop.services import sync
 from desktop.store.cases import advance, current_step
 from desktop.store.users import get_user
+from desktop.domain.errors import Refusal
 from desktop.domain.model import SiteInput
 from desktop.store.sites import create_site
 from tests.builders import LAT, LON, make_case, make_inspection
@@ -48,11 +50,17 @@ def test_a_clash_on_a_site_column_is_a_conflict_on_both_sides(tmp_path, empty_co
             assert c.store.query("SELECT name, address FROM site WHERE id = ?", (site,))[0] == {
                 "name": "Café Anfa (nouveau nom)", "address": "12 bd de la Corniche"}
         assert_check_ok(path)
+    with pytest.raises(Refusal):  # an officer does not decide
+        resolve_conflict(pg_url, hub_conflict["conflict_id"], "device", team.users["agent1"])
     resolve_conflict(pg_url, hub_conflict["conflict_id"], "device", team.users["coord"])
-    sync_device(first, pg_url)
-    with device(first) as c:
-        assert c.store.scalar("SELECT name FROM site WHERE id = ?", (site,)) == "Café de la Corniche"
+    for path in (first, second):
+        sync_device(path, pg_url)
+        with device(path) as c:
+            assert c.store.scalar("SELECT name FROM site WHERE id = ?", (site,)) == "Café de la Corniche"
     assert list_conflicts(pg_url) == []
+    with device(second) as c:  # the station that raised it sees it decided
+        assert sync.list_conflicts(c) == [] and sync.status(c)["conflicts"] == 0
+        assert [r["status"] for r in sync.list_conflicts(c, None)] == ["resolved"]
 
 
 def test_a_stale_transition_of_a_closed_case_is_refused_with_its_reason(tmp_path, empty_commune_path, pg_url,

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from desktop.services import sync
 from tests.builders import make_inspection
@@ -65,6 +66,33 @@ def test_a_usb_round_trip_with_the_commands(tmp_path, empty_commune_path, pg_url
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*) FROM inspection").fetchone()[0] == 3
     assert_check_ok(tablet)
+    checked = cli("hub", "check", "--pg", pg_url).stdout
+    assert checked.splitlines()[-1] == "OK" and "1 appareils" in checked
+    with psycopg.connect(pg_url) as conn:  # an op rewritten in the hub's database behind its back
+        conn.execute("UPDATE hub_op SET op = jsonb_set(op, '{new,notes}', '\"modifié\"') WHERE seq = 1")
+    found = cli("hub", "check", "--pg", pg_url, check=False)
+    assert found.returncode == 1 and "content does not match its hash" in found.stdout
+
+
+def test_conflicts_are_listed_in_arabic_and_french(tmp_path, empty_commune_path, pg_url, catalogue):
+    team = make_team(tmp_path, empty_commune_path, pg_url)
+    tablet = new_device(team, tmp_path, "agent1")
+    with device(tablet, "agent1") as c:  # an officer may not edit a site
+        with c.store.transaction(c.user.id) as tx:
+            tx.update("site", team.sites[0], {"name": "Renommé"})
+    out, back = tmp_path / "tablet.bundle", tmp_path / "back.bundle"
+    cli("sync", "export", "--db", tablet, "--out", out)
+    cli("hub", "import", "--pg", pg_url, out)
+    cli("hub", "export", "--pg", pg_url, "--device", _device_id(tablet), "--out", back)
+    cli("sync", "import", "--db", tablet, back)
+    french = cli("conflicts", "list", "--db", tablet).stdout
+    assert "le rôle de l'utilisateur ne permet pas cette opération" in french and "Renommé" in french
+    arabic = cli("--lang", "ar", "conflicts", "list", "--db", tablet).stdout
+    assert "دور المستخدم لا يسمح بهذه العملية" in arabic
+    [row] = json.loads(cli("conflicts", "list", "--db", tablet, "--json").stdout)
+    assert (row["tbl"], row["reason"], row["kind"]) == ("site", "permission", "refused")
+    with device(tablet) as c:  # the hub's name came back
+        assert c.store.scalar("SELECT name FROM site WHERE id = ?", (team.sites[0],)) == "Café Anfa"
 
 
 def _wait_for(predicate, proc, limit=60.0) -> bool:
@@ -76,6 +104,7 @@ def _wait_for(predicate, proc, limit=60.0) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_kill_9_during_hub_import_and_sync_import(tmp_path, empty_commune_path, pg_url, catalogue):
     team = make_team(tmp_path, empty_commune_path, pg_url)
     tablet = new_device(team, tmp_path, "agent1")

@@ -13,6 +13,8 @@ def test_an_inspection_travels_from_one_device_to_another(tmp_path, empty_commun
     station = new_device(team, tmp_path, "coord")
     with device(tablet, "agent1") as c:
         assert c.store.scalar("SELECT count(*) FROM site") == 1  # its arrondissement only
+        hashes = dict(c.store.conn.execute("SELECT username, password_hash FROM [user]").fetchall())
+        assert hashes["agent1"].startswith("$argon2id$") and hashes["coord"] == hashes["agent2"] == ""
         inspection = make_inspection(c.store, c.user, catalogue, team.sites[0], field_code="hygiene", findings=["HYG-01"])
         assert sync.status(c)["pending"] > 3
     summary = push(tablet, pg_url)

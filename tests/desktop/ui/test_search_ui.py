@@ -59,7 +59,9 @@ def test_complaints_search_by_reference_complainant_and_site(qtbot, coordinator_
     qtbot.waitUntil(lambda: linked[0]["reference"] in all_rows(page.model, 0))
     page.search.setText("zzz-nothing-matches-zzz")
     qtbot.waitUntil(lambda: page.model.rowCount() == 0)
-    page.search.clear()
+    page.search.clear()  # its search runs after a short delay: waited for, not left to fire in the next test
+    total = store.scalar("SELECT count(*) FROM complaint WHERE deleted_at IS NULL")
+    qtbot.waitUntil(lambda: len(all_rows(page.model, 0)) == total)
     page.view.sortByColumn(0, Qt.AscendingOrder)
     refs = all_rows(page.model, 0)
     assert refs == sorted(refs) and len(refs) == store.scalar("SELECT count(*) FROM complaint WHERE deleted_at IS NULL")

@@ -1,0 +1,75 @@
+"""An officer's day synced (issue 12): 40 inspections with 80 findings, no photos, written on an
+enrolled tablet, then export → hub ingest → receipt applied. Also: what capturing the outbox adds
+to writing the day (the same inspections on a standalone commune). Needs PostgreSQL on
+127.0.0.1:5432 (trust). Run from the repository root: ``.venv/bin/python bench/bench_sync_day.py``."""
+from __future__ import annotations
+
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from desktop.domain.catalogue import load_catalogue  # noqa: E402
+from desktop.hub import ingest  # noqa: E402
+from desktop.services import sync  # noqa: E402
+from tests.builders import make_inspection, new_commune  # noqa: E402
+from tests.desktop.hub.helpers import device, make_team, new_device  # noqa: E402
+from tests.pg import temporary_database  # noqa: E402
+
+
+def write_day(path: Path, team, catalogue, user: str = "agent1") -> float:
+    start = time.perf_counter()
+    with device(path, user) as c:
+        for i in range(40):
+            make_inspection(c.store, c.user, catalogue, team.sites[0], field_code="hygiene",
+                            findings=["HYG-01", "HYG-02"], notes=f"visite {i}",
+                            inspected_at=f"2026-06-01T{8 + i // 6:02d}:{(i * 10) % 60:02d}:00Z")
+    return time.perf_counter() - start
+
+
+def one_run(root: Path, template: Path, catalogue) -> dict:
+    with temporary_database("cp_bench") as pg_url:
+        team = make_team(root, template, pg_url)
+        tablet = new_device(team, root, "agent1")
+        standalone = root / "standalone.sqlite"
+        shutil.copy(team.seed, standalone)
+        t_plain = write_day(standalone, team, catalogue)
+        t_captured = write_day(tablet, team, catalogue)
+        with device(tablet) as c:
+            t0 = time.perf_counter()
+            data = sync.make_bundle(c)
+            t1 = time.perf_counter()
+            receipt = ingest(pg_url, data)
+            t2 = time.perf_counter()
+            summary = sync.apply_receipt(c, receipt)
+            t3 = time.perf_counter()
+            ops = summary["acknowledged"]
+        return {"ops": ops, "bytes": len(data), "export": t1 - t0, "ingest": t2 - t1, "receipt": t3 - t2,
+                "total": t3 - t0, "write_plain": t_plain, "write_captured": t_captured}
+
+
+def main() -> None:
+    catalogue = load_catalogue()
+    runs = []
+    for _ in range(5):
+        root = Path(tempfile.mkdtemp(prefix="cp-bench-sync-"))
+        try:
+            template = root / "empty.sqlite"
+            new_commune(template)
+            runs.append(one_run(root, template, catalogue))
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    print(f"officer's day: {med['ops']:.0f} ops, bundle {med['bytes'] / 1024:.0f} KiB")
+    print(f"  export {med['export'] * 1000:.0f} ms, hub ingest {med['ingest'] * 1000:.0f} ms,"
+          f" receipt {med['receipt'] * 1000:.0f} ms: total {med['total'] * 1000:.0f} ms (median of {len(runs)})")
+    print(f"  writing the day: {med['write_plain'] * 1000:.0f} ms standalone, {med['write_captured'] * 1000:.0f} ms"
+          f" enrolled (outbox capture: {med['write_captured'] / med['write_plain']:.2f}x)")
+
+
+if __name__ == "__main__":
+    main()
