@@ -68,28 +68,37 @@ def officers_by_district(seed: Path) -> dict[str, str]:
     return dict(rows)
 
 
-def officer_work(path: Path, username: str, inspections: int, findings_each: float, day: str = "2026-06-01") -> int:
-    """``inspections`` submitted one transaction each (with their findings), as the form does on a
-    device: captured in the outbox. Returns the number of findings."""
+def officer_work(path: Path, username: str, inspections: int, findings_each: float, day: str = "2026-06-01",
+                 per_tx: int = 1) -> int:
+    """``inspections`` written with their findings, ``per_tx`` to a transaction (1: as the form
+    submits them on a device), captured in the outbox. Returns the number of findings."""
     made = 0
     with open_commune(path) as c:
         user = get_user(c.store, c.store.scalar("SELECT id FROM [user] WHERE username = ?", (username,)))
         sites = [r["id"] for r in c.store.query("SELECT id FROM site WHERE district_id = ?", (user.district_id,))]
         codes = FIELDS["hygiene"]
-        for i in range(inspections):
-            k = int(findings_each * (i + 1)) - int(findings_each * i)
+        for first in range(0, inspections, per_tx):
             with c.store.transaction(user.id) as tx:
-                iid = tx.insert("inspection", {
-                    "id": uuid7(), "field_code": "hygiene", "site_id": sites[i % len(sites)],
-                    "inspected_at": f"{day}T{8 + (i // 60) % 10:02d}:{i % 60:02d}:00Z", "lead_officer_id": user.id,
-                    "second_officer_id": None, "lon": -7.6, "lat": 33.58, "district_id": user.district_id,
-                    "checklist": "{}", "notes": "visite", "outcome": "violations" if k else "compliant",
-                    "origin_type": "programme", "origin_ref": "PRG-2026-S22", "origin_reason": "",
-                    "followup_of": None, "finding_count": k})
-                for j in range(k):
-                    tx.insert("finding", {"inspection_id": iid, "violation_code": codes[j % len(codes)],
-                                          "measure_value": None, "note": ""})
-                    made += 1
+                made += _inspections(tx, user, sites, codes, range(first, min(first + per_tx, inspections)),
+                                     findings_each, day)
+    return made
+
+
+def _inspections(tx, user, sites, codes, numbers, findings_each: float, day: str) -> int:
+    made = 0
+    for i in numbers:
+        k = int(findings_each * (i + 1)) - int(findings_each * i)
+        iid = tx.insert("inspection", {
+            "id": uuid7(), "field_code": "hygiene", "site_id": sites[i % len(sites)],
+            "inspected_at": f"{day}T{8 + (i // 60) % 10:02d}:{i % 60:02d}:00Z", "lead_officer_id": user.id,
+            "second_officer_id": None, "lon": -7.6, "lat": 33.58, "district_id": user.district_id,
+            "checklist": "{}", "notes": "visite", "outcome": "violations" if k else "compliant",
+            "origin_type": "programme", "origin_ref": "PRG-2026-S22", "origin_reason": "",
+            "followup_of": None, "finding_count": k})
+        for j in range(k):
+            tx.insert("finding", {"inspection_id": iid, "violation_code": codes[j % len(codes)],
+                                  "measure_value": None, "note": ""})
+            made += 1
     return made
 
 
@@ -129,7 +138,7 @@ def bench_ingest(seed: Path, work: Path, n: int) -> dict:
             for username in devices.values():
                 path = work / f"ingest-{username}.sqlite"
                 netsync.enroll_device(path, hub.url, username, PASSWORD)
-                officer_work(path, username, per, 1.0)
+                officer_work(path, username, per, 1.0, per_tx=25)  # setup, not timed: 25 to a transaction
                 tablets.append(path)
             setup = time.perf_counter() - t0
             ops = 0
