@@ -39,8 +39,9 @@ def signing_user(conn: Any, device_id: str) -> str:
 
 
 def coordinator(conn: Any, device_id: str) -> str:
-    """The username of the device's user if he resolves conflicts, else a refusal."""
-    row = conn.execute("SELECT username, role FROM hub_device WHERE device_id = %s", (device_id,)).fetchone()
+    """The user id of the device's user if he resolves conflicts, else a refusal (the hub checks
+    the account itself again when it resolves)."""
+    row = conn.execute("SELECT user_id, role FROM hub_device WHERE device_id = %s", (device_id,)).fetchone()
     if row is None:
         raise Refusal("net.unknown_device")
     if row[1] not in RESOLVERS:

@@ -38,3 +38,13 @@ def test_hub_serve_refuses_plain_http_off_the_loopback(pg_url):
     assert refused.returncode == 2 and "--tls-cert" in refused.stderr
     not_enrolled = cli("sync", "--db", "/nonexistent/x.sqlite", check=False)
     assert not_enrolled.returncode == 2 and "Traceback" not in not_enrolled.stderr
+
+
+def test_hub_publish_names_the_published_tables(tmp_path, empty_commune_path, pg_url):
+    make_team(tmp_path, empty_commune_path, pg_url)
+    shown = cli("hub", "publish", "--pg", pg_url, "--commune", "Casablanca").stdout
+    assert shown.startswith("Publication hub_casablanca : ") and "inspection" in shown and "site" in shown
+    with psycopg.connect(pg_url) as conn:
+        published = {r[0]: r[1] for r in conn.execute(
+            "SELECT tablename, attnames FROM pg_publication_tables WHERE pubname = 'hub_casablanca'")}
+    assert "owner_name" not in published["site"] and "notes" not in published["inspection"]
