@@ -36,23 +36,27 @@ def seal(body: dict, private_pem: bytes) -> bytes:
     return json.dumps({"body": text, "sig": key.sign(text.encode("utf-8")).hex()}).encode("utf-8")
 
 
-def peek(data: bytes) -> dict:
-    """The body of a bundle, its signature not checked yet (to find who signed it)."""
+def unpack(data: bytes) -> tuple[dict, dict]:
+    """(outer, body) of a bundle, its signature not checked yet (to find who signed it)."""
     try:
         outer = json.loads(data)
         body = json.loads(outer["body"])
         if not isinstance(body, dict) or body.get("format") != FORMAT or not isinstance(outer.get("sig"), str):
             raise ValueError("not a sync bundle")
-        return body
+        return outer, body
     except (ValueError, KeyError, TypeError):
         raise Refusal("sync.not_a_bundle") from None
 
 
-def open_sealed(data: bytes, public_key_pem: str | bytes, *, kind: str, schema: int) -> dict:
-    """The body of a bundle whose signature verifies with ``public_key_pem``, of ``kind`` and of
-    ``schema``; every other case is a refusal."""
-    body = peek(data)
-    outer = json.loads(data)
+def peek(data: bytes) -> dict:
+    """The body of a bundle, its signature not checked yet."""
+    return unpack(data)[1]
+
+
+def open_sealed(data: bytes | tuple[dict, dict], public_key_pem: str | bytes, *, kind: str, schema: int) -> dict:
+    """The body of a bundle (or of what ``unpack`` made of it) whose signature verifies with
+    ``public_key_pem``, of ``kind`` and of ``schema``; every other case is a refusal."""
+    outer, body = unpack(data) if isinstance(data, bytes) else data
     pem = public_key_pem.encode() if isinstance(public_key_pem, str) else public_key_pem
     key = serialization.load_pem_public_key(pem)
     assert isinstance(key, Ed25519PublicKey)

@@ -47,12 +47,17 @@ class HubSchema:
     version: int
     columns: dict[str, dict[str, str]]
     fks: dict[str, dict[str, str]]
+    casts: dict[str, dict[str, type | None]]  # the Python type of each column's values at the hub
+
+
+_CASTS = {"TEXT": str, "INTEGER": int, "REAL": float}
 
 
 @lru_cache(maxsize=32)
 def _parse_schema(text: str) -> HubSchema:
     data = json.loads(text)
-    return HubSchema(int(data["version"]), data["columns"], data["fks"])
+    casts = {t: {c: _CASTS.get(kind) for c, kind in cols.items()} for t, cols in data["columns"].items()}
+    return HubSchema(int(data["version"]), data["columns"], data["fks"], casts)
 
 
 def schema(conn: HubConn) -> HubSchema:

@@ -33,11 +33,11 @@ def _device(conn: HubConn, device_id, lock: bool = False) -> dict:
 
 def ingest(pg_url: str, data: bytes) -> bytes:
     """Verify and apply a device's push bundle; return the hub-signed receipt."""
-    claimed = bundle.peek(data)
+    unpacked = bundle.unpack(data)
     with connect(pg_url) as conn:
         hub_schema = schema(conn)
-        device = _device(conn, claimed.get("device_id"))
-        body = bundle.open_sealed(data, device["public_key"], kind="push", schema=hub_schema.version)
+        device = _device(conn, unpacked[1].get("device_id"))
+        body = bundle.open_sealed(unpacked, device["public_key"], kind="push", schema=hub_schema.version)
         if body.get("hub_id") != meta(conn, "hub_id"):
             raise Refusal("sync.other_hub")
         if device["status"] == "revoked":
@@ -117,7 +117,7 @@ def _apply_group(rows: BundleRows, hub_schema, group: list[dict], actors: dict,
     outcomes: list[rules.Outcome] = []
     for op in group:
         if _blob_missing(rows.conn, op):
-            outcomes.append(rules._refused(op, "blob_missing"))
+            outcomes.append(rules.refusal(op, "blob_missing"))
         else:
             outcomes.append(rules.apply(rows, hub_schema, op, actors[op["actor"]], device_user))
     if not any(o.status == "refused" for o in outcomes):
@@ -126,7 +126,7 @@ def _apply_group(rows: BundleRows, hub_schema, group: list[dict], actors: dict,
     for op in group:  # the devices get the hub's rows back; a refused new row, tombstoned
         rows.touch(op["tbl"], op["row_id"])
         rules.bury(rows, hub_schema, op)
-    return [o if o.status == "refused" else rules._refused(op, "with_refused") for op, o in zip(group, outcomes)]
+    return [o if o.status == "refused" else rules.refusal(op, "with_refused") for op, o in zip(group, outcomes)]
 
 
 def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: bytes) -> bytes:
@@ -159,19 +159,23 @@ def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: byt
     conn.execute("UPDATE hub_device SET last_seq = %s, last_hash = %s, last_bundle_no = %s, cursor = %s,"
                  " last_seen = %s WHERE device_id = %s",
                  (last_seq, last_hash, body["bundle_no"], int(body.get("cursor") or 0), utc_now(), device["device_id"]))
-    receipt = _receipt(conn, device["device_id"], body, head, journal_seq, journal_hash)
+    receipt = _receipt(conn, device["device_id"], body, head, journal_seq, journal_hash,
+                       {op["op_id"]: status for op, status in outcomes})
     conn.execute("INSERT INTO hub_receipt (device_id, bundle_no, receipt) VALUES (%s, %s, %s)",
                  (device["device_id"], body["bundle_no"], receipt))
     return receipt
 
 
 def _receipt(conn: HubConn, device_id: str, body: dict, head: dict | None, journal_seq: int,
-             journal_hash: str) -> bytes:
-    """The hub's signed answer: the device's chain head it now holds, each op's outcome, and every
-    conflict or refusal about the bundle's ops."""
+             journal_hash: str, results: dict[str, str]) -> bytes:
+    """The hub's signed answer: the device's chain head it now holds, each op's outcome (``results``
+    for the ops applied now, the stored ones for those received before), and every conflict or
+    refusal about the bundle's ops."""
     op_ids = [op["op_id"] for op in body["ops"]]
-    results = {r["op_id"]: r["status"] for r in conn.execute(
-        "SELECT op_id, status FROM hub_op WHERE op_id = ANY(%s)", (op_ids,))}
+    earlier = [i for i in op_ids if i not in results]
+    if earlier:
+        results = {**results, **{r["op_id"]: r["status"] for r in conn.execute(
+            "SELECT op_id, status FROM hub_op WHERE op_id = ANY(%s)", (earlier,))}}
     conflicts = [{"conflict_id": r["conflict_id"], "op_id": r["op_id"], "tbl": r["tbl"], "row_id": r["row_id"],
                   "column": r["column_name"], "kind": r["kind"], "reason": r["reason"],
                   "device_value": r["device_value"], "hub_value": r["hub_value"]}

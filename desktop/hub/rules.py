@@ -47,11 +47,12 @@ def _conflict(op: dict, kind: str, reason: str, column: str | None = None, hub_v
     return {"conflict_id": uuid7(), "op_id": op["op_id"], "tbl": op["tbl"], "row_id": op["row_id"],
             "column": column, "kind": kind, "reason": reason,
             "base_value": op["old"].get(column) if column else detail.get("base"),
-            "device_value": op["new"].get(column) if column else detail.get("device", op["new"]),
+            "device_value": op["new"].get(column) if column else detail.get(
+                "device", {c: v for c, v in op["new"].items() if c not in AUDIT}),
             "hub_value": hub_value}
 
 
-def _refused(op: dict, reason: str, **detail) -> Outcome:
+def refusal(op: dict, reason: str, **detail) -> Outcome:
     return Outcome("refused", [_conflict(op, "refused", reason, hub_value=detail.get("hub"), **detail)])
 
 
@@ -70,43 +71,40 @@ def check(rows: BundleRows, schema: HubSchema, op: dict, actor: Actor | None,
     """The refusal of an op its user could not have made; None when it may proceed."""
     table = op["tbl"]
     if table not in TABLES or table not in schema.columns:
-        return _refused(op, "unknown_table")
+        return refusal(op, "unknown_table")
     unknown = sorted(set(op["new"]) - set(schema.columns[table]))
     if unknown:
-        return _refused(op, "unknown_column", device={"columns": unknown})
+        return refusal(op, "unknown_column", device={"columns": unknown})
     if op["actor"] != device_user:
-        return _refused(op, "actor")
+        return refusal(op, "actor")
     if actor is None or not actor.active:
-        return _refused(op, "inactive_user")
+        return refusal(op, "inactive_user")
     if not _permitted(op, actor, row):
-        return _refused(op, "permission")
+        return refusal(op, "permission")
     if not actor.full_scope:
         merged = {**(row or {}), **op["new"]}
         for values in ([row] if row else []) + [merged]:
             district = rows.scope_of(table, values)
             if district is not None and district != actor.district_id:
-                return _refused(op, "scope", hub=district)
+                return refusal(op, "scope", hub=district)
     return None
 
 
-_CASTS = {"TEXT": str, "INTEGER": int, "REAL": float}
+def _cast(kind, value):
+    if value is None or kind is None or type(value) is kind or (kind is float and isinstance(value, int)):
+        return value
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def coerced(schema: HubSchema, op: dict) -> dict:
     """The op with its values in the hub columns' types (SQLite lets a TEXT column hold 5;
     PostgreSQL does not). The op as sent, and its hash, are kept in ``hub_op``."""
-    types = schema.columns.get(op["tbl"], {})
-
-    def cast(column: str, value):
-        kind = _CASTS.get(types.get(column, ""))
-        if value is None or kind is None or isinstance(value, kind) or (kind is float and isinstance(value, int)):
-            return value
-        try:
-            return kind(value)
-        except (TypeError, ValueError):
-            return str(value)
-    return {**op, "new": {c: cast(c, v) for c, v in op["new"].items()},
-            "old": {c: cast(c, v) for c, v in op["old"].items()}}
+    types = schema.casts.get(op["tbl"], {})
+    return {**op, "new": {c: _cast(types.get(c), v) for c, v in op["new"].items()},
+            "old": {c: _cast(types.get(c), v) for c, v in op["old"].items()}}
 
 
 def bury(rows: BundleRows, schema: HubSchema, op: dict) -> None:
@@ -137,7 +135,7 @@ def apply(rows: BundleRows, schema: HubSchema, op: dict, actor: Actor | None, de
             rows.touch(table, row_id)
         return outcome
     if row is None:
-        return _refused(op, "missing")
+        return refusal(op, "missing")
     outcome = _change(op, row)
     values = _applied_values(op, row, outcome)
     if values:
@@ -167,7 +165,7 @@ def _change(op: dict, row: dict) -> Outcome:
         return Outcome("conflict", [_conflict(op, "tombstone", "tombstoned", hub_value=row["deleted_at"])])
     if cls in ("fact", "command") and row["version"] != op["base_version"]:
         if cls == "command":
-            return _refused(op, "stale_state", base=op["base_version"],
+            return refusal(op, "stale_state", base=op["base_version"],
                             hub={"version": row["version"], **{c: row.get(c) for c in _data_columns(op)}})
         return Outcome("conflict", [_conflict(op, "amendment", "amendment_stale", c, row.get(c))
                                     for c in _data_columns(op) or ["deleted_at"]])

@@ -116,8 +116,9 @@ def test_kill_9_during_hub_import_and_sync_import(tmp_path, empty_commune_path, 
 
     def ingesting() -> bool:
         with psycopg.connect(pg_url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+            # the bundle's rows being read and locked: the start of the ingest, before any write
             return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND xact_start IS NOT NULL"
-                                " AND query ILIKE %s", (name, "%INSERT%")).fetchone()[0] > 0
+                                " AND query ILIKE %s", (name, "%= ANY(%) FOR UPDATE%")).fetchone()[0] > 0
 
     proc = spawn("hub", "import", "--pg", pg_url, out, "--out", tmp_path / "receipt")
     caught = _wait_for(ingesting, proc)
