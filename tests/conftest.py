@@ -22,9 +22,13 @@ DEMO_END = datetime(2026, 6, 30, 18, 0, tzinfo=timezone.utc)
 @pytest.fixture(autouse=True)
 def _fresh_application_state():
     """Each test starts from the same QApplication: left to right, no application-wide wheel guard
-    (a test that opens the main window, or logs in in Arabic, changes both for the whole process)."""
-    yield
+    (a test that opens the main window, or logs in in Arabic, changes both for the whole process),
+    and the interpreter's own exception hook: the application's shows a modal crash dialog, which
+    in a later test would wait forever for a click (a timeout cannot interrupt Qt's modal loop)."""
     import sys
+    hook = sys.excepthook
+    yield
+    sys.excepthook = hook
 
     from desktop.store import keys
     keys._unlocked.clear()  # the data keys a test unwrapped (one process runs many tests)

@@ -14,12 +14,13 @@ import os
 import sys
 from pathlib import Path
 
-from desktop.cli import (admin, complaints, conflicts, decisions, delegations, encryption, geo, hub, privacy,
+from desktop.cli import (admin, complaints, conflicts, decisions, delegations, encryption, geo, hub, network, privacy,
                          reports, sync, users)
 from desktop.cli.common import EXIT_ERROR, VersionAction, unlock_database
 from desktop.i18n import LANGUAGES, Translator
 
-COMMANDS = (admin, geo, decisions, users, reports, complaints, delegations, privacy, encryption, sync, hub, conflicts)
+COMMANDS = (admin, geo, decisions, users, reports, complaints, delegations, privacy, encryption, sync, hub, conflicts,
+            network)  # last: adds `hub serve`, `hub publish`, `device enroll` and `sync --db` to the verbs above
 ENV_LANG = "COMMUNE_POLICE_LANG"   # language of the CLI's messages
 
 log = logging.getLogger("commune_police")

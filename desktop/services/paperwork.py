@@ -19,6 +19,7 @@ from desktop.domain.errors import Refusal
 from desktop.domain.ladder import decision_kind, document_for, document_series, oversight_class
 from desktop.services.commune import Commune
 from desktop.services import trust
+from desktop.services.hubconfig import hub_number
 from desktop.services.verification import check_signer_certificate
 from desktop.store.cases import case_steps, case_violations, current_step, step_after_signature
 from desktop.store.commune import CommuneInfo, get_commune
@@ -342,7 +343,8 @@ def sign_decision(commune: Commune, decision_id: str, pkcs12: Path, password: st
         if store.scalar("SELECT status FROM decision WHERE id = ?", (decision_id,)) != "draft":
             raise StoreError("already_signed", decision_id)
         series = document_series(row["kind"])
-        number = next_number(tx.conn, series, on.year)
+        # enrolled with a hub: the number is the hub's, reserved for this document (else a refusal)
+        number = hub_number(commune, series, on.year, decision_id) or next_number(tx.conn, series, on.year)
         doc.number, doc.issued_on, doc.signatory = f"{number}/{on.year}", on, signatory
         # the journal's head goes into the signature: each decision handed out anchors the chain
         head = store.conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone() or (0, "")

@@ -319,6 +319,9 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+        self.closed = True
+
+    closed = False
 
     def __enter__(self) -> "Store":
         return self

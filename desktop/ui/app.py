@@ -119,7 +119,7 @@ def open_main_window(app: QApplication, settings: Settings, commune: Commune, lo
     window.language_switched.connect(lambda lang: apply_direction(app, Translator(lang)))
     window.logout_requested.connect(lambda: switch_user(app, settings, commune, window))
     window.show()
-    QTimer.singleShot(0, window.password_reset_notice)  # a reset password: said at once, changed now
+    QTimer.singleShot(0, window, window.password_reset_notice)  # cancelled with the window  # a reset password: said at once, changed now
     app._main_window = window  # type: ignore[attr-defined] - kept alive across a change of user
     return window
 

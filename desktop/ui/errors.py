@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 import platformdirs
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QWidget
 
 from desktop.domain.errors import Refusal
@@ -51,6 +52,9 @@ def show_error(parent: QWidget | None, exc: BaseException, tr: Translator) -> No
 def report_bug(parent: QWidget | None, exc: BaseException, tr: Translator) -> None:
     details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     log.error("unexpected error\n%s", details)
+    if QGuiApplication.platformName() in ("offscreen", "minimal"):  # no screen, no one to click: the log has it
+        print(details, file=sys.stderr)
+        return
     box = QMessageBox(QMessageBox.Critical, tr("ui.bug_title"),
                       tr("ui.bug_text", path=str(log_path())), QMessageBox.Ok, parent)
     box.setDetailedText(details)

@@ -49,10 +49,12 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("ui.nav_programmes", "_build_programmes", "refresh", _tables("programme", "programme_brigade")),
     PageSpec("ui.nav_fairness", "_build_fairness", "refresh", INSPECTION_TABLES | _tables("complaint")),
     PageSpec("ui.nav_reports", "_build_reports", "refresh", INSPECTION_TABLES | _tables("case_file", "case_step", "decision", "complaint")),
+    PageSpec("net.nav_conflicts", "_build_conflicts", "refresh", _tables("sync_conflict")),  # shown when enrolled
 )
 ROW = {spec.build.removeprefix("_build_"): n for n, spec in enumerate(PAGES)}
 INSPECTIONS_ROW, SITES_ROW, MAP_ROW, CASES_ROW, REGISTER_ROW = (ROW[k] for k in ("inspections", "sites", "map", "cases", "register"))
 COMPLAINTS_ROW, PROGRAMMES_ROW, FAIRNESS_ROW, REPORTS_ROW = (ROW[k] for k in ("complaints", "programmes", "fairness", "reports"))
+CONFLICTS_ROW = ROW["conflicts"]
 
 
 class MainWindow(QMainWindow):
@@ -101,6 +103,7 @@ class MainWindow(QMainWindow):
             self.user_label = QLabel(objectName="status_user")
             self.statusBar().addPermanentWidget(self.user_label)  # never under a passing message
         self.user_label.setText(text)
+        self._sync_panel()
         self._drafts_hint()
 
     # -- pages -----------------------------------------------------------------------------------
@@ -189,6 +192,23 @@ class MainWindow(QMainWindow):
         self.fairness_page = FairnessPage(self.session)
         return self.fairness_page
 
+    def _build_conflicts(self) -> QWidget:
+        from desktop.ui.conflicts_page import ConflictsPage
+        return ConflictsPage(self.session)
+
+    def _sync_panel(self) -> None:
+        """The sync's state and action (status bar, File menu) and the Conflits page, when enrolled."""
+        from desktop.ui.sync_panel import SyncPanel
+        if getattr(self, "sync_panel", None) is None:
+            self.sync_panel = SyncPanel(self)
+            self.session.notifier.changed.connect(lambda _tables: self.sync_panel.refresh())
+        else:
+            self.sync_panel.retranslate()
+        self.nav.item(CONFLICTS_ROW).setHidden(not self.sync_panel.state.get("enrolled"))
+        if self.sync_panel.state.get("network"):
+            file_menu = self.menuBar().actions()[0].menu()
+            file_menu.insertAction(file_menu.actions()[0], self.sync_panel.action)
+
     def _build_reports(self) -> QWidget:
         from desktop.ui.reports_page import ReportsPage
         self.reports_page = ReportsPage(self.session)
@@ -271,7 +291,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(QAction(tr("ui.quit"), self, shortcut=QKeySequence.Quit, triggered=self.close))
         view_menu = bar.addMenu(tr("ui.menu_view"))
         for n in range(len(PAGES)):
-            view_menu.addAction(QAction(self.nav.item(n).text(), self, shortcut=f"Ctrl+{n + 1}",
+            view_menu.addAction(QAction(self.nav.item(n).text(), self, shortcut=f"Ctrl+{n + 1}" if n < 9 else "",
                                         triggered=lambda _=False, n=n: self.nav.setCurrentRow(n)))
         lang_menu = view_menu.addMenu(tr("ui.language"))
         for lang in LANGUAGES:
@@ -363,6 +383,8 @@ class MainWindow(QMainWindow):
         """At login: the holder of an account whose password someone else set (an administrator's
         reset) is told who did it and when, and changes it now; nothing signs until he has."""
         from desktop.store.users import password_reset
+        if self.session.store.closed:  # the window closed before the notice came round, its store with it
+            return False
         reset = password_reset(self.session.store, self.session.user)
         if reset is None:
             return False

@@ -1,0 +1,328 @@
+"""The commune hub under load (issue 12), every ratio measured in the same run.
+
+1. ingest: a large commune pushed by its officers' devices (one per arrondissement) to a real
+   ``hub serve`` over loopback HTTP, against a bare PostgreSQL ``COPY`` of the same rows;
+2. replica: a new tablet enrolled for one arrondissement (``enroll_device``: enrolment, pull,
+   SQLite writes), against ``COPY TO`` of the same rows + SQLite ``executemany`` into an empty
+   commune schema;
+3. concurrent: N devices each syncing a day's work at the same moment (threads, one process);
+4. an officer's day (40 inspections, 80 findings) synced.
+
+    cd bench && ../.venv/bin/python bench_hub.py [--inspections 100000] [--devices 100]
+
+Needs PostgreSQL on 127.0.0.1:5432 (the tests' server); its databases are dropped after."""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import psycopg
+
+from common import record
+from desktop.demo import build_demo
+from desktop.domain.catalogue import load_catalogue
+from desktop.domain.ids import uuid7
+from desktop.hub import init_hub
+from desktop.domain.sync import TABLES, table_order
+from desktop.services import netsync, sync
+from desktop.services.hubclient import HubClient
+from desktop.services.hubconfig import HubConfig
+from desktop.services.commune import open_commune
+from desktop.store.users import get_user
+from tests.desktop.hub.server import HubServer
+
+BASE = "postgresql://postgres@127.0.0.1:5432"
+PASSWORD = "agent-demo"
+FIELDS = {"hygiene": ["HYG-01", "HYG-02", "HYG-03"]}
+
+
+def database() -> str:
+    name = f"cp_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{BASE}/postgres", autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def drop(name: str) -> None:
+    with psycopg.connect(f"{BASE}/postgres", autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def officers_by_district(seed: Path) -> dict[str, str]:
+    """One officer per arrondissement (username), as the devices of the benchmark."""
+    con = sqlite3.connect(seed)
+    rows = con.execute("SELECT district_id, min(username) FROM [user] WHERE role = 'officer' AND district_id IS NOT NULL"
+                       " GROUP BY district_id ORDER BY district_id").fetchall()
+    con.close()
+    return dict(rows)
+
+
+def officer_work(path: Path, username: str, inspections: int, findings_each: float, day: str = "2026-06-01",
+                 per_tx: int = 1) -> int:
+    """``inspections`` written with their findings, ``per_tx`` to a transaction (1: as the form
+    submits them on a device), captured in the outbox. Returns the number of findings."""
+    made = 0
+    with open_commune(path) as c:
+        user = get_user(c.store, c.store.scalar("SELECT id FROM [user] WHERE username = ?", (username,)))
+        sites = [r["id"] for r in c.store.query("SELECT id FROM site WHERE district_id = ?", (user.district_id,))]
+        codes = FIELDS["hygiene"]
+        for first in range(0, inspections, per_tx):
+            with c.store.transaction(user.id) as tx:
+                made += _inspections(tx, user, sites, codes, range(first, min(first + per_tx, inspections)),
+                                     findings_each, day)
+    return made
+
+
+def _inspections(tx, user, sites, codes, numbers, findings_each: float, day: str) -> int:
+    made = 0
+    for i in numbers:
+        k = int(findings_each * (i + 1)) - int(findings_each * i)
+        iid = tx.insert("inspection", {
+            "id": uuid7(), "field_code": "hygiene", "site_id": sites[i % len(sites)],
+            "inspected_at": f"{day}T{8 + (i // 60) % 10:02d}:{i % 60:02d}:00Z", "lead_officer_id": user.id,
+            "second_officer_id": None, "lon": -7.6, "lat": 33.58, "district_id": user.district_id,
+            "checklist": "{}", "notes": "visite", "outcome": "violations" if k else "compliant",
+            "origin_type": "programme", "origin_ref": "PRG-2026-S22", "origin_reason": "",
+            "followup_of": None, "finding_count": k})
+        for j in range(k):
+            tx.insert("finding", {"inspection_id": iid, "violation_code": codes[j % len(codes)],
+                                  "measure_value": None, "note": ""})
+            made += 1
+    return made
+
+
+def bare_copy(db: str, tablet_dbs: list[Path]) -> float:
+    """COPY of the very rows the devices pushed (inspection + finding, all their columns) into
+    empty tables of the hub's shape: the floor of writing them into PostgreSQL."""
+    rows: dict[str, list] = {"inspection": [], "finding": []}
+    cols: dict[str, list[str]] = {}
+    for path in tablet_dbs:
+        con = sqlite3.connect(path)
+        for t in rows:
+            cur = con.execute(f"SELECT * FROM [{t}] WHERE id IN (SELECT row_id FROM sync_op WHERE tbl = ?)", (t,))
+            cols[t] = [d[0] for d in cur.description]
+            rows[t] += cur.fetchall()
+        con.close()
+    with psycopg.connect(f"{BASE}/{db}", autocommit=True) as c:
+        for t in rows:
+            c.execute(f'CREATE TABLE "bare_{t}" (LIKE "{t}" INCLUDING ALL)')
+        start = time.perf_counter()
+        with c.transaction():
+            for t, data in rows.items():
+                with c.cursor().copy(f'COPY "bare_{t}" ({", ".join(cols[t])}) FROM STDIN') as cp:
+                    for r in data:
+                        cp.write_row(r)
+        return time.perf_counter() - start
+
+
+def bench_ingest(seed: Path, work: Path, n: int) -> dict:
+    db = database()
+    try:
+        init_hub(f"{BASE}/{db}", seed)
+        devices = officers_by_district(seed)
+        per = n // len(devices)
+        with HubServer(f"{BASE}/{db}") as hub:
+            tablets = []
+            t0 = time.perf_counter()
+            for username in devices.values():
+                path = work / f"ingest-{username}.sqlite"
+                netsync.enroll_device(path, hub.url, username, PASSWORD)
+                officer_work(path, username, per, 1.0, per_tx=25)  # setup, not timed: 25 to a transaction
+                tablets.append(path)
+            setup = time.perf_counter() - t0
+            ops = 0
+            start = time.perf_counter()
+            for path in tablets:
+                result = netsync.sync_now(path)
+                ops += result.receipt["acknowledged"]
+                assert result.status["pending"] == 0
+            pushed = time.perf_counter() - start
+        with psycopg.connect(f"{BASE}/{db}") as c:
+            at_hub = c.execute("SELECT count(*) FROM inspection WHERE device_id IS NOT NULL AND id IN"
+                               " (SELECT row_id FROM hub_op WHERE tbl = 'inspection')").fetchone()[0]
+        copy = bare_copy(db, tablets)
+        return {"inspections": per * len(devices), "ops": ops, "devices": len(devices), "at_hub": at_hub,
+                "sync_s": round(pushed, 2), "copy_s": round(copy, 3), "ratio": round(pushed / copy, 1),
+                "ops_per_s": round(ops / pushed), "setup_s": round(setup, 1)}
+    finally:
+        drop(db)
+
+
+def bench_replica(seed: Path, work: Path) -> dict:
+    """A new tablet of one arrondissement from a hub holding the whole seed commune."""
+    db = database()
+    try:
+        init_hub(f"{BASE}/{db}", seed)
+        district, username = next(iter(officers_by_district(seed).items()))
+        with HubServer(f"{BASE}/{db}") as hub:
+            path = work / "replica.sqlite"
+            start = time.perf_counter()    # what enroll_device does, timed in two parts
+            private, public = sync.generate_device_key()
+            with HubClient(hub.url) as client:
+                enrolment = client.enroll(username, PASSWORD, public, None)
+            sync.enroll_local(path, {**enrolment, "device_key": private, "hub_url": hub.url})
+            HubConfig(hub.url, None, enrolment["device_id"]).save(path)
+            enrolled = time.perf_counter()
+            result = netsync.sync_now(path)
+            done = time.perf_counter()
+        enrol, pull = enrolled - start, done - enrolled
+        con = sqlite3.connect(path)
+        present = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = table_order([t for t in TABLES if t in present])
+        counts = {t: con.execute(f"SELECT count(*) FROM [{t}]").fetchone()[0] for t in tables}
+        con.close()
+        floor = copy_to_sqlite(db, path, tables, work / "floor.sqlite")
+        return {"rows": sum(counts.values()), "inspections": counts.get("inspection", 0),
+                "pulled": result.pull.get("rows"), "enrol_s": round(enrol, 2), "pull_s": round(pull, 2),
+                "floor_s": round(floor, 3), "ratio_pull": round(pull / floor, 2),
+                "ratio_enrol_and_pull": round((enrol + pull) / floor, 2)}
+    finally:
+        drop(db)
+
+
+def copy_to_sqlite(db: str, replica: Path, tables: list[str], target: Path) -> float:
+    """The floor: the same rows (by id, as the replica holds them) read with COPY TO from the hub
+    and written with executemany into an empty commune schema, in one transaction."""
+    ids = {}
+    con = sqlite3.connect(replica)
+    for t in tables:
+        ids[t] = [r[0] for r in con.execute(f"SELECT id FROM [{t}]")]
+    schema = [r[0] for r in con.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN"
+                                        f" ({','.join('?' * len(tables))})", tables)]
+    cols = {t: [r[1] for r in con.execute(f"PRAGMA table_info([{t}])")] for t in tables}
+    con.close()
+    out = sqlite3.connect(target)
+    for sql in schema:
+        out.execute(sql)
+    out.commit()
+    start = time.perf_counter()
+    with psycopg.connect(f"{BASE}/{db}") as c:
+        for t in tables:
+            col_sql = ", ".join(f'"{x}"' for x in cols[t])
+            with c.cursor().copy(f'COPY (SELECT {col_sql} FROM "{t}" WHERE id = ANY(%s)) TO STDOUT',
+                                 (ids[t],)) as cp:
+                rows = list(cp.rows())
+            out.executemany(f"INSERT INTO [{t}] VALUES ({','.join('?' * len(cols[t]))})", rows)
+    out.commit()
+    elapsed = time.perf_counter() - start
+    out.close()
+    return elapsed
+
+
+def bench_concurrent(seed: Path, work: Path, n: int) -> dict:
+    db = database()
+    try:
+        init_hub(f"{BASE}/{db}", seed)
+        con = sqlite3.connect(seed)
+        officers = [r[0] for r in con.execute("SELECT username FROM [user] WHERE role = 'officer' AND district_id IS NOT"
+                                              " NULL ORDER BY username")]
+        con.close()
+        with HubServer(f"{BASE}/{db}") as hub:
+            paths = []
+            for k in range(n):
+                username = officers[k % len(officers)]
+                path = work / f"conc-{k}.sqlite"
+                netsync.enroll_device(path, hub.url, username, PASSWORD)
+                officer_work(path, username, 20, 2.0)   # a brigade member's day: 20 inspections, 40 findings
+                paths.append(path)
+            times: list[float] = [0.0] * n
+            errors: list[str] = []
+            barrier = threading.Barrier(n)
+
+            def one(k: int) -> None:
+                barrier.wait()
+                start = time.perf_counter()
+                try:
+                    result = netsync.sync_now(paths[k])
+                    assert result.status["pending"] == 0
+                except Exception as exc:  # noqa: BLE001 - counted
+                    errors.append(repr(exc))
+                times[k] = time.perf_counter() - start
+            threads = [threading.Thread(target=one, args=(k,)) for k in range(n)]
+            wall = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.perf_counter() - wall
+        with psycopg.connect(f"{BASE}/{db}") as c:
+            at_hub = c.execute("SELECT count(*) FROM hub_op WHERE tbl = 'inspection'").fetchone()[0]
+        ordered = sorted(times)
+        return {"devices": n, "errors": len(errors), "first_error": errors[0] if errors else None,
+                "inspections_at_hub": at_hub, "expected": 20 * n, "wall_s": round(wall, 2),
+                "p50_s": round(statistics.median(ordered), 2), "p95_s": round(ordered[int(0.95 * (n - 1))], 2),
+                "max_s": round(ordered[-1], 2)}
+    finally:
+        drop(db)
+
+
+def bench_day(seed: Path, work: Path) -> dict:
+    db = database()
+    try:
+        init_hub(f"{BASE}/{db}", seed)
+        district, username = next(iter(officers_by_district(seed).items()))
+        with HubServer(f"{BASE}/{db}") as hub:
+            path = work / "day.sqlite"
+            netsync.enroll_device(path, hub.url, username, PASSWORD)
+            findings = officer_work(path, username, 40, 2.0)
+            runs = []
+            for _ in range(3):  # the day synced, then twice nothing new (the idle cost)
+                start = time.perf_counter()
+                result = netsync.sync_now(path)
+                runs.append(time.perf_counter() - start)
+                if len(runs) == 1:
+                    ops = result.receipt["acknowledged"]
+        return {"inspections": 40, "findings": findings, "ops": ops, "sync_s": round(runs[0], 3),
+                "idle_sync_s": round(min(runs[1:]), 3)}
+    finally:
+        drop(db)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--inspections", type=int, default=100_000)
+    p.add_argument("--seed-inspections", type=int, default=3000, help="the hub's commune before the pushes")
+    p.add_argument("--replica-commune", type=int, default=100_000, help="inspections of the replica's commune")
+    p.add_argument("--devices", type=int, default=100)
+    p.add_argument("--only", choices=("ingest", "replica", "concurrent", "day"))
+    args = p.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="cp-bench-hub-"))
+    try:
+        seed = work / "seed.sqlite"
+        build_demo(seed, inspections=args.seed_inspections, seed=3, catalogue=load_catalogue())
+        big = seed
+        if args.only in (None, "replica") and args.replica_commune != args.seed_inspections:
+            big = work / "big.sqlite"
+            build_demo(big, inspections=args.replica_commune, seed=3, catalogue=load_catalogue())
+        results = {}
+        if args.only in (None, "day"):
+            results["day"] = bench_day(seed, work)
+            print(json.dumps(results["day"]), flush=True)
+        if args.only in (None, "replica"):
+            results["replica"] = bench_replica(big, work)
+            print(json.dumps(results["replica"]), flush=True)
+        if args.only in (None, "concurrent"):
+            results["concurrent"] = bench_concurrent(seed, work, args.devices)
+            print(json.dumps(results["concurrent"]), flush=True)
+        if args.only in (None, "ingest"):
+            results["ingest"] = bench_ingest(seed, work, args.inspections)
+            print(json.dumps(results["ingest"]), flush=True)
+        record("hub", {**results, "seed_inspections": args.seed_inspections,
+                       "replica_commune": args.replica_commune})
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""«Conflits / التعارضات»: the clashes the hub recorded instead of overwriting anything.
+
+On the coordinator's station (enrolled over the network) the page lists the hub's queue and
+resolves each conflict: keep the hub's value, or take the device's. Elsewhere it lists what the
+hub reported about this device's own ops (read only). The hub is asked in the background."""
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit,
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from desktop.services import netsync, sync
+from desktop.ui.errors import show_error
+from desktop.ui.session import Session
+from desktop.ui.tasks import run_background
+from desktop.ui.widgets import first_strong_rtl, ltr
+
+COLUMNS = ("net.c_when", "net.c_entity", "net.c_column", "net.c_kind", "net.c_hub", "net.c_device", "net.c_status")
+
+
+def _value(value) -> str:
+    if value is None:
+        return "—"
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1)
+
+
+def _cell(value) -> str:
+    """A value on one line, isolated in its own direction (Latin text in an Arabic row)."""
+    text = _value(value).replace("\n", " ")
+    return ltr(text) if first_strong_rtl(text) is False else text
+
+
+class ConflictsPage(QWidget):
+    def __init__(self, session: Session, parent=None):
+        super().__init__(parent)
+        self.session, self.tr = session, session.tr
+        tr = self.tr
+        self.rows: list[dict] = []
+        self.loading = 0  # requests to the hub in flight
+        layout = QVBoxLayout(self)
+        self.intro = QLabel(objectName="conflicts_intro", wordWrap=True)
+        top = QHBoxLayout()
+        top.addWidget(self.intro, 1)
+        self.which = QComboBox(objectName="conflicts_status")
+        for key in ("open", "resolved", "all"):
+            self.which.addItem(tr(f"net.show_{key}"), key)
+        self.which.currentIndexChanged.connect(self.refresh)
+        top.addWidget(self.which)
+        self.reload = QPushButton(tr("net.refresh"), objectName="conflicts_refresh", clicked=self.refresh)
+        top.addWidget(self.reload)
+        layout.addLayout(top)
+        self.table = QTableWidget(0, len(COLUMNS), objectName="conflicts_table")
+        self.table.setHorizontalHeaderLabels([tr(k) for k in COLUMNS])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self.show_details)
+        layout.addWidget(self.table, 2)
+        details = QGridLayout()
+        self.reason = QLabel(objectName="conflict_reason", wordWrap=True)
+        details.addWidget(self.reason, 0, 0, 1, 2)
+        details.addWidget(QLabel(tr("net.hub_value")), 1, 0)
+        details.addWidget(QLabel(tr("net.device_value")), 1, 1)
+        self.hub_value = QPlainTextEdit(objectName="conflict_hub_value", readOnly=True)
+        self.device_value = QPlainTextEdit(objectName="conflict_device_value", readOnly=True)
+        for edit in (self.hub_value, self.device_value):
+            edit.setLayoutDirection(Qt.LeftToRight)
+        details.addWidget(self.hub_value, 2, 0)
+        details.addWidget(self.device_value, 2, 1)
+        self.keep_hub = QPushButton(tr("net.keep_hub"), objectName="keep_hub", clicked=lambda: self.resolve("hub"))
+        self.take_device = QPushButton(tr("net.take_device"), objectName="take_device",
+                                       clicked=lambda: self.resolve("device"))
+        details.addWidget(self.keep_hub, 3, 0)
+        details.addWidget(self.take_device, 3, 1)
+        layout.addLayout(details, 1)
+        self.refresh()
+
+    @property
+    def resolver(self) -> bool:
+        return bool(netsync.state(self.session.commune).get("resolver")) and netsync.enrolled(self.session.commune.path)
+
+    def refresh(self) -> None:
+        tr, status = self.tr, self.which.currentData()
+        self.intro.setText(tr("net.conflicts_hub") if self.resolver else tr("net.conflicts_device"))
+        for button in (self.keep_hub, self.take_device):
+            button.setVisible(self.resolver)
+        if not self.resolver:
+            self._show(sync.list_conflicts(self.session.commune, None if status == "all" else status))
+            return
+        path = self.session.commune.path
+        self.loading += 1
+        self.reload.setEnabled(False)
+
+        def failed(exc: Exception) -> None:
+            self.loading -= 1
+            self.reload.setEnabled(not self.loading)
+            show_error(self, exc, tr)
+
+        def loaded(rows) -> None:
+            self.loading -= 1
+            self._show(rows)
+        run_background(lambda: netsync.hub_conflicts(path, status), loaded, failed, owner=self)
+
+    def _show(self, rows) -> None:
+        tr = self.tr
+        self.reload.setEnabled(not self.loading)
+        chosen = (self.selected() or {}).get("conflict_id")
+        self.rows = list(rows)
+        self.table.setRowCount(len(self.rows))
+        for n, r in enumerate(self.rows):
+            when = str(r.get("created_at") or r.get("reported_at") or "")[:16].replace("T", " ")
+            values = (ltr(when), tr(f"net.table.{r['tbl']}"), r.get("column_name") or "—", tr(f"net.kind.{r['kind']}"),
+                      _cell(r.get("hub_value")), _cell(r.get("device_value")),
+                      tr(f"net.status.{r['status']}"))
+            for c, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.UserRole, n)
+                self.table.setItem(n, c, item)
+        self.table.resizeColumnsToContents()
+        for n, r in enumerate(self.rows):  # the conflict the user was reading stays selected
+            if r["conflict_id"] == chosen:
+                self.table.setCurrentCell(n, 0)  # (selectRow selects nothing right to left)
+        self.show_details()
+
+    def selected(self) -> dict | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.rows[rows[0].row()] if rows else None
+
+    def show_details(self) -> None:
+        r = self.selected()
+        self.hub_value.setPlainText(_value(r.get("hub_value")) if r else "")
+        self.device_value.setPlainText(_value(r.get("device_value")) if r else "")
+        self.reason.setText(self._reason(r) if r else "")
+        open_one = r is not None and r.get("status") == "open"
+        self.keep_hub.setEnabled(open_one)
+        self.take_device.setEnabled(open_one)
+
+    def _reason(self, r: dict) -> str:
+        """What happened, in words: the register and field, then the hub's reason."""
+        tr = self.tr
+        reason = tr(f"sync.reason.{r.get('reason')}")
+        if reason.startswith("sync.reason."):
+            reason = tr(f"net.kind.{r['kind']}")
+        where = " · ".join(x for x in (tr(f"net.table.{r['tbl']}"), r.get("column_name") or "") if x)
+        return f"{where} — {reason}"
+
+    def resolve(self, choice: str) -> None:
+        r = self.selected()
+        if r is None:
+            return
+        path, tr = self.session.commune.path, self.tr
+        self.keep_hub.setEnabled(False)
+        self.take_device.setEnabled(False)
+
+        def done(_result) -> None:
+            self.refresh()
+
+        def failed(exc: Exception) -> None:
+            show_error(self, exc, tr)
+            self.show_details()
+        run_background(lambda: netsync.resolve_hub_conflict(path, r["conflict_id"], choice), done, failed, owner=self)

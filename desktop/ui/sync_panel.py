@@ -1,0 +1,85 @@
+"""The sync in the main window: its state in the status bar (last receipt, pending ops, open
+conflicts) and the «Synchroniser / مزامنة» action, run in the background with progress and cancel.
+Nothing shows on a standalone commune."""
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton
+
+from desktop.services import netsync
+from desktop.ui.errors import show_error
+from desktop.ui.tasks import run_op
+from desktop.ui.widgets import ltr
+
+ALL_TABLES = frozenset({"commune", "district", "user", "site", "authorisation", "inspection", "finding", "attachment",
+                        "case_file", "case_finding", "case_step", "delegation", "decision", "complaint",
+                        "complaint_inspection", "programme", "programme_brigade", "sync_conflict"})
+
+
+class SyncPanel:
+    """The status-bar label and button and the File menu's action of one main window."""
+
+    def __init__(self, window: QMainWindow):  # the MainWindow (its session, status bar)
+        self.window = window
+        tr = window.session.tr
+        bar = window.statusBar()
+        self.label = QLabel(objectName="status_sync")
+        self.button = QPushButton(tr("net.sync_action"), objectName="sync_button")
+        self.button.setToolTip(tr("net.sync_tip"))
+        self.button.clicked.connect(self.run)
+        bar.addPermanentWidget(self.label)
+        bar.addPermanentWidget(self.button)
+        self.action = QAction(tr("net.sync_action"), window, shortcut=QKeySequence("Ctrl+Shift+S"),
+                              triggered=self.run)
+        self.state: dict = {}
+        self.running = False
+        self.refresh()
+
+    def retranslate(self) -> None:
+        tr = self.window.session.tr
+        self.button.setText(tr("net.sync_action"))
+        self.button.setToolTip(tr("net.sync_tip"))
+        self.action = QAction(tr("net.sync_action"), self.window, shortcut=QKeySequence("Ctrl+Shift+S"),
+                              triggered=self.run)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the state again (after a sync, and after any write: the pending count moves)."""
+        tr = self.window.session.tr
+        self.state = netsync.state(self.window.session.commune)
+        enrolled = bool(self.state.get("enrolled"))
+        self.label.setVisible(enrolled)
+        self.button.setVisible(enrolled and self.state["network"])
+        self.action.setEnabled(enrolled and self.state["network"] and not self.running)
+        self.button.setEnabled(not self.running)
+        if not enrolled:
+            return
+        last = self.state.get("last_receipt_at")
+        when = ltr(last[:16].replace("T", " ")) if last else tr("net.never")
+        self.label.setText(tr("net.status", last=when, pending=self.state.get("pending", 0),
+                              conflicts=self.state.get("conflicts", 0)))
+
+    def run(self) -> None:
+        if self.running or not self.state.get("network"):
+            return
+        tr, path = self.window.session.tr, self.window.session.commune.path
+        self.running = True
+        self.refresh()
+
+        def finished() -> None:
+            self.running = False
+            self.window.session.notifier.changed.emit(ALL_TABLES)  # the pull wrote through its own connection
+            self.refresh()
+
+        def done(result) -> None:
+            finished()
+            self.window.statusBar().showMessage(tr("net.synced_short", acknowledged=result.receipt.get("acknowledged", 0),
+                                                   conflicts=result.receipt.get("conflicts", 0),
+                                                   rows=result.pull.get("rows", 0)), 30000)
+
+        def failed(exc: Exception) -> None:
+            finished()
+            show_error(self.window, exc, tr)
+
+        self.dialog = run_op(self.window, tr("net.syncing"), lambda job: netsync.sync_now(path, job), done, failed,
+                             tr=tr, on_cancelled=finished)
