@@ -53,12 +53,22 @@ def unlock_database(args, tr: Translator) -> None:
         return
     try:
         username = getattr(args, "user", None) or getattr(args, "admin", None) or os.environ.get(ENV_USER) \
-            or input(f"{tr('ui.username')}: ")
+            or _only_account(db) or input(f"{tr('ui.username')}: ")
         password = secret(ENV_PASSWORD, f"{username} — {tr('ui.password')}: ")
     except EOFError:  # nobody to ask (a script without COMMUNE_POLICE_USER/PASSWORD)
         from desktop.store.errors import StoreError
         raise StoreError("encrypted_locked", path=str(db)) from None
     args.unlocked_by = (username.strip().lower(), password, unlock(db, username, password))
+
+
+def _only_account(db) -> str | None:
+    """A device's replica opens with one account (its enrolled user): no need to ask whose."""
+    from desktop.store import keys
+    try:
+        wrapped = keys.read_keys(db).users
+    except Exception:  # noqa: BLE001 - a missing or bad key file is said by the unlock that follows
+        return None
+    return next(iter(wrapped)) if len(wrapped) == 1 else None
 
 
 @contextmanager

@@ -42,6 +42,8 @@ def register(sub) -> None:
     sp.add_argument("--hub", required=True, help="the hub's URL, https://HOST:PORT")
     sp.add_argument("--user", required=True)
     sp.add_argument("--district", help="the arrondissement whose slice this device holds")
+    sp.add_argument("--no-encrypt", action="store_true",
+                    help="keep the replica in clear (by default it is encrypted under the user's password)")
     sp.set_defaults(run=enroll)
 
     sync_parser, _ssub = group(sub, "sync", "synchronise with the hub (push, then pull)")
@@ -76,7 +78,8 @@ def enroll(args, tr: Translator) -> int:
     if fp:
         print(tr("net.fingerprint", fingerprint=fp))
     password = secret(ENV_PASSWORD, f"{args.user} — {tr('ui.password')}: ")
-    result = netsync.enroll_device(Path(args.db), args.hub, args.user, password, args.district, certificate)
+    result = netsync.enroll_device(Path(args.db), args.hub, args.user, password, args.district, certificate,
+                                   encrypt=not args.no_encrypt)
     print(tr("net.enrolled", device=result.status.get("device_id", ""), url=args.hub, user=args.user,
              rows=result.pull.get("rows", 0)))
     return EXIT_OK

@@ -15,6 +15,7 @@ from typing import Any
 from desktop.domain.errors import Refusal
 from desktop.i18n import Translator
 from desktop.services import sync
+from desktop.services.encryption import create_encrypted_replica
 from desktop.services.commune import Commune, open_commune
 from desktop.services.hubclient import HubClient, fetch_certificate, fingerprint
 from desktop.services.hubconfig import HubConfig
@@ -58,9 +59,11 @@ def hub_fingerprint(url: str) -> tuple[str | None, str | None]:
 
 
 def enroll_device(db: Path, url: str, username: str, password: str, district: str | None = None,
-                  certificate: str | None = None, job: Job | None = None) -> SyncResult:
+                  certificate: str | None = None, job: Job | None = None, encrypt: bool = True) -> SyncResult:
     """Enrol a new device database ``db`` with the hub at ``url`` as ``username`` (its password is
-    checked at the hub), pin the hub's certificate, then pull the device's slice."""
+    checked at the hub), pin the hub's certificate, then pull the device's slice. The replica is
+    encrypted at rest (Law 09-08: a tablet is lost more easily than a town hall's server), its key
+    wrapped under the user's password, unless ``encrypt`` is False."""
     db = Path(db)
     if db.exists():
         raise Refusal("net.db_exists", path=str(db))
@@ -70,6 +73,8 @@ def enroll_device(db: Path, url: str, username: str, password: str, district: st
     with HubClient(url, certificate) as client:
         enrolment = client.enroll(username, password, public, district)
     db.parent.mkdir(parents=True, exist_ok=True)
+    if encrypt:  # an empty encrypted commune first; the key stays unlocked in this process
+        create_encrypted_replica(db, username, password)
     sync.enroll_local(db, {**enrolment, "device_key": private, "hub_url": url})
     HubConfig(url, certificate, enrolment["device_id"]).save(db)
     return sync_now(db, job)

@@ -16,6 +16,9 @@ def test_enroll_and_sync_from_the_command_line(tmp_path, empty_commune_path, pg_
         tablet = tmp_path / "tablet.sqlite"
         done = cli("device", "enroll", "--db", tablet, "--hub", hub.url, "--user", "agent1")
         assert "Empreinte du certificat du serveur" in done.stdout and "enrôlé auprès de" in done.stdout
+        from desktop.services.commune import needs_password, unlock
+        assert needs_password(tablet)  # a tablet's replica is encrypted by default (Law 09-08)
+        unlock(tablet, "agent1", PASSWORD)  # its key, with the enrolled user's password, in this process too
         with device(tablet, "agent1") as c:
             make_inspection(c.store, c.user, catalogue, team.sites[0], field_code="hygiene", findings=["HYG-01"])
         shown = cli("sync", "--db", tablet).stdout
@@ -28,6 +31,8 @@ def test_enroll_and_sync_from_the_command_line(tmp_path, empty_commune_path, pg_
         refused = cli("device", "enroll", "--db", tmp_path / "b.sqlite", "--hub", hub.url, "--user", "agent1",
                       check=False)
         assert refused.returncode == 2 and "Traceback" not in refused.stderr
+        assert not (tmp_path / "b.sqlite").exists()  # a refused enrolment leaves no replica behind
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", PASSWORD)
     down = cli("sync", "--db", tablet, check=False)  # the hub stopped: a message, exit 2, nothing lost
     assert down.returncode == 2 and "injoignable" in down.stderr and "Traceback" not in down.stderr
     assert_check_ok(tablet)
