@@ -5,7 +5,6 @@ import hashlib
 import json
 import logging
 import os
-from desktop.store.engine import ENCRYPTED_CACHE_KIB, add_math_functions, sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +15,7 @@ from desktop.domain.ids import utc_now, uuid7
 from desktop.domain.text import has_hidden_characters
 from desktop.store import journal, keys, outbox, rowhash
 from desktop.store.attachments import AttachmentStore
+from desktop.store.engine import ENCRYPTED_CACHE_KIB, add_math_functions, sqlite3
 from desktop.store.errors import StoreError, from_sqlite
 from desktop.store.migrations import LATEST, MIGRATIONS, ROW_HASHES_FROM
 

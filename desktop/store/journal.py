@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from desktop.store.engine import sqlite3
 from dataclasses import dataclass
 
 from desktop.domain.ids import utc_now, uuid7
+from desktop.store.engine import sqlite3
 
 GENESIS = "0" * 64
 

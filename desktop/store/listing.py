@@ -5,11 +5,11 @@ index serves directly, instead of ``OFFSET``, which reads and throws away every 
 """
 from __future__ import annotations
 
-from desktop.store.engine import sqlite3
 from dataclasses import dataclass, field
 from typing import Sequence
 
 from desktop.store.db import Store
+from desktop.store.engine import sqlite3
 from desktop.store.errors import from_sqlite
 
 

@@ -12,8 +12,9 @@ migration that appends a column does not invalidate the rows written before it.
 from __future__ import annotations
 
 import hashlib
-from desktop.store.engine import sqlite3
 from typing import Iterable
+
+from desktop.store.engine import sqlite3
 
 SKIP_TABLES = {"journal"}
 
