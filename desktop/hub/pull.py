@@ -29,9 +29,18 @@ def _strip(row: dict) -> dict:
     return {c: v for c, v in row.items() if c not in HUB_COLUMNS or c == "hub_seq"}
 
 
+def _tables_changed(conn: HubConn, hub_schema: HubSchema, cursor: int) -> list[str]:
+    """The tables with a change since ``cursor``, in one round trip (most have none)."""
+    tables = list(hub_schema.columns)
+    sql = " UNION ALL ".join("SELECT '" + t.replace("'", "''") + f"'::text AS tbl WHERE EXISTS"
+                             f" (SELECT 1 FROM {q(t)} WHERE hub_seq > %s)" for t in tables)
+    found = {r["tbl"] for r in conn.execute(sql, [cursor] * len(tables))}
+    return [t for t in tables if t in found]
+
+
 def _changed(conn: HubConn, hub_schema: HubSchema, device: dict, cursor: int) -> dict[str, dict]:
-    rows: dict[str, dict] = {}
-    for table in hub_schema.columns:
+    rows: dict[str, dict] = {table: {} for table in hub_schema.columns}
+    for table in _tables_changed(conn, hub_schema, cursor):
         sql = f"SELECT * FROM {q(table)} WHERE hub_seq > %s"
         params: list[object] = [cursor]
         if TABLES[table].scope and (not device["full_scope"] or device["scope_district"]):
