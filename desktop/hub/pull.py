@@ -29,9 +29,18 @@ def _strip(row: dict) -> dict:
     return {c: v for c, v in row.items() if c not in HUB_COLUMNS or c == "hub_seq"}
 
 
+def _tables_changed(conn: HubConn, hub_schema: HubSchema, cursor: int) -> list[str]:
+    """The tables with a change since ``cursor``, in one round trip (most have none)."""
+    tables = list(hub_schema.columns)
+    sql = " UNION ALL ".join("SELECT '" + t.replace("'", "''") + f"'::text AS tbl WHERE EXISTS"
+                             f" (SELECT 1 FROM {q(t)} WHERE hub_seq > %s)" for t in tables)
+    found = {r["tbl"] for r in conn.execute(sql, [cursor] * len(tables))}
+    return [t for t in tables if t in found]
+
+
 def _changed(conn: HubConn, hub_schema: HubSchema, device: dict, cursor: int) -> dict[str, dict]:
-    rows: dict[str, dict] = {}
-    for table in hub_schema.columns:
+    rows: dict[str, dict] = {table: {} for table in hub_schema.columns}
+    for table in _tables_changed(conn, hub_schema, cursor):
         sql = f"SELECT * FROM {q(table)} WHERE hub_seq > %s"
         params: list[object] = [cursor]
         if TABLES[table].scope and (not device["full_scope"] or device["scope_district"]):
@@ -74,20 +83,37 @@ def _blobs(conn: HubConn, rows: dict[str, dict]) -> dict[str, str]:
 
 def pull_body(conn: HubConn, device_id: str, cursor: int) -> dict:
     hub_schema = schema(conn)
-    with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (LOCK,))
-        device = _device(conn, device_id)
-        seq = conn.execute("SELECT last_value, is_called FROM hub_change_seq").fetchone()
-        assert seq is not None
-        new_cursor = seq["last_value"] if seq["is_called"] else seq["last_value"] - 1
-        rows = _changed(conn, hub_schema, device, int(cursor))
-        if not device["full_scope"] or device["scope_district"]:
-            _close_over_parents(conn, hub_schema, rows)
-        blobs = _blobs(conn, rows)
-        resolved = [r["conflict_id"] for r in conn.execute(
-            "SELECT conflict_id FROM hub_conflict WHERE device_id = %s AND status = 'resolved'", (device_id,))]
-    return {"kind": "pull", "resolved": resolved, "schema": hub_schema.version, "hub_id": meta(conn, "hub_id"), "device_id": device_id,
-            "since": int(cursor), "cursor": max(new_cursor, int(cursor)),
+    # The shared lock only while the cursor is read and the snapshot taken: no ingest is then
+    # between its first change number and its commit, so every change numbered up to the cursor
+    # is in the snapshot, and every later one is numbered above it. The rows are then read from
+    # that snapshot (REPEATABLE READ) without holding back the ingests.
+    conn.execute("SELECT pg_advisory_lock_shared(%s)", (LOCK,))
+    locked = True
+    try:
+        with conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            seq = conn.execute("SELECT last_value, is_called FROM hub_change_seq").fetchone()  # the snapshot
+            conn.execute("SELECT pg_advisory_unlock_shared(%s)", (LOCK,))
+            locked = False
+            return _read(conn, hub_schema, device_id, cursor, seq)
+    finally:
+        if locked:
+            conn.execute("SELECT pg_advisory_unlock_shared(%s)", (LOCK,))
+
+
+def _read(conn: HubConn, hub_schema: HubSchema, device_id: str, cursor: int, seq: dict | None) -> dict:
+    """The pull's body, read from the snapshot its cursor was taken with."""
+    device = _device(conn, device_id)
+    assert seq is not None
+    new_cursor = seq["last_value"] if seq["is_called"] else seq["last_value"] - 1
+    rows = _changed(conn, hub_schema, device, int(cursor))
+    if not device["full_scope"] or device["scope_district"]:
+        _close_over_parents(conn, hub_schema, rows)
+    blobs = _blobs(conn, rows)
+    resolved = [r["conflict_id"] for r in conn.execute(
+        "SELECT conflict_id FROM hub_conflict WHERE device_id = %s AND status = 'resolved'", (device_id,))]
+    return {"kind": "pull", "resolved": resolved, "schema": hub_schema.version, "hub_id": meta(conn, "hub_id"),
+            "device_id": device_id, "since": int(cursor), "cursor": max(new_cursor, int(cursor)),
             "rows": {t: list(r.values()) for t, r in rows.items() if r}, "blobs": blobs, "at": utc_now()}
 
 
