@@ -73,11 +73,15 @@ def delegations_in_force(store: Store, on: date) -> list[dict]:
 
 def brigades(store: Store, scope: Scope) -> list[dict]:
     """Brigade days planned in the period and the officers they used, by arrondissement."""
+    # an officer is counted once, whether he led some days and seconded on others
     return store.query(
-        "SELECT d.name_ar, d.name_fr, count(*) AS brigade_days,"
-        " count(DISTINCT b.lead_officer_id) + count(DISTINCT b.second_officer_id) AS officers"
-        " FROM programme_brigade b LEFT JOIN district d ON d.id = b.district_id"
-        " WHERE b.deleted_at IS NULL AND b.day >= ? AND b.day < ? GROUP BY b.district_id ORDER BY d.name_fr",
+        "WITH b AS (SELECT district_id, lead_officer_id, second_officer_id FROM programme_brigade"
+        "           WHERE deleted_at IS NULL AND day >= ? AND day < ?),"
+        " people AS (SELECT district_id, lead_officer_id AS officer FROM b"
+        "            UNION SELECT district_id, second_officer_id FROM b)"
+        " SELECT d.name_ar, d.name_fr, count(*) AS brigade_days,"
+        " (SELECT count(DISTINCT p.officer) FROM people p WHERE p.district_id IS b.district_id) AS officers"
+        " FROM b LEFT JOIN district d ON d.id = b.district_id GROUP BY b.district_id ORDER BY d.name_fr",
         _period(scope))
 
 
