@@ -2,8 +2,8 @@
 
 ``sync export --db DB --out FILE`` writes the device's pending ops, signed; ``sync import --db DB
 FILE`` reads what the hub gave back (``hub export``: its receipt and the rows to pull, or a bare
-receipt). A plain ``sync --db DB`` (push then pull over HTTPS) is the network transport's verb:
-its handler is ``run_network`` below."""
+receipt). A plain ``sync --db DB`` (push then pull over HTTPS) is the network transport's verb,
+registered on the same parser by ``desktop.cli.network``."""
 from __future__ import annotations
 
 import os
@@ -16,7 +16,6 @@ from desktop.i18n import Translator
 def register(sub) -> None:
     sp = sub.add_parser("sync", help="sync with the commune hub (sub-verbs: export, import for a USB stick)")
     db_arg(sp, required=False)
-    sp.set_defaults(run=run_network)
     ssub = sp.add_subparsers(dest="sync_command")
     se = ssub.add_parser("export", help="write the device's pending ops to a signed bundle file")
     db_arg(se, required=False)
@@ -82,9 +81,3 @@ def import_file(args, tr: Translator) -> int:
     print(tr("sync.status_line", pending=state["pending"], conflicts=state["conflicts"]))
     return EXIT_OK
 
-
-def run_network(args, tr: Translator) -> int:
-    """``sync --db DB``: push then pull over HTTPS (the network transport)."""
-    from desktop.domain.errors import Refusal
-    _db(args)
-    raise Refusal("sync.network_unavailable")

@@ -106,6 +106,10 @@ class LegalText:
     rank: int = 3             # order among the visas: 0 organic law, 1 law, 2 decree, 3 regulation
     visa_ar: str = ""         # the visa as printed (promulgating dahir, number, title); else ``ar``
     visa_fr: str = ""
+    reference_ar: str = ""    # the reference in Arabic, where it is words (a regulation to complete)
+
+    def reference_in(self, ar: bool) -> str:
+        return (self.reference_ar or self.reference) if ar else self.reference
 
 
 class Catalogue:
@@ -145,6 +149,10 @@ class Catalogue:
         if not basis.confirmed or (text is not None and not text.confirmed):
             name += " (?)"
         return name
+
+    def bases_label(self, bases: Iterable[Basis], lang: str) -> str:
+        """Several bases on one line, with the Arabic semicolon in Arabic."""
+        return ("؛ " if lang == "ar" else "; ").join(self.basis_label(b, lang) for b in bases)
 
 
 def _basis(items: Iterable[dict]) -> tuple[Basis, ...]:
@@ -211,7 +219,8 @@ def _read(path: Path, schema: _SchemaCheck) -> dict:
 def _merge(fields: dict[str, Field], texts: dict[str, LegalText], data: dict, source: str) -> None:
     for code, t in data.get("legal_texts", {}).items():
         texts[code] = LegalText(code, t["ar"], t["fr"], t.get("reference", ""), t.get("confirmed", True),
-                                t.get("rank", 3), t.get("visa_ar", ""), t.get("visa_fr", ""))
+                                t.get("rank", 3), t.get("visa_ar", ""), t.get("visa_fr", ""),
+                                t.get("reference_ar", ""))
     for raw in data.get("fields", []):
         code = raw["code"]
         current = fields.get(code)

@@ -93,7 +93,7 @@ def governor_sections(store: Store, catalogue: Catalogue, scope: Scope, ind: Ind
     regulations = [(code, t) for code, t in catalogue.texts.items() if t.rank >= 3]
     sections.append(Section(tr("gov.sec_regulations"), [], [
         Table(tr("gov.regulations"), [tr("gov.text"), tr("gov.reference"), tr("gov.status")],
-              [[t.ar if ar else t.fr, t.reference or "—",
+              [[t.ar if ar else t.fr, t.reference_in(ar) or "—",
                 tr("gov.confirmed") if t.confirmed else tr("gov.unconfirmed")] for _code, t in regulations]
               or [[tr("gov.none"), "", ""]], [3, 2, 2])]))
 

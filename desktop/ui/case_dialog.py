@@ -75,7 +75,7 @@ class CaseDialog(QDialog):
         for code in dict.fromkeys(case_violations(store, self.case_id)):
             if cat.has_violation(code):
                 v = cat.violation(code)
-                lines.append(f"{code} — {v.label(tr.lang)} <small>({'; '.join(cat.basis_label(b, tr.lang) for b in v.basis)})</small>")
+                lines.append(f"{code} — {v.label(tr.lang)} <small>({cat.bases_label(v.basis, tr.lang)})</small>")
             else:
                 lines.append(f"{code} — <b>{tr('refusal.unknown_violation', codes=code)}</b>")
         self.summary.setText(f"<b>{case['name']}</b> — {case['address']} — {case['owner_name']}<br>"

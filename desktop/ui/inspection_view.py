@@ -49,7 +49,7 @@ def inspection_html(session: Session, inspection_id: str) -> str:
             line = esc(labels.violation(f["violation_code"]))
             if cat.has_violation(f["violation_code"]):
                 v = cat.violation(f["violation_code"])
-                basis = ("؛ " if tr.rtl else "; ").join(cat.basis_label(b, tr.lang) for b in v.basis)
+                basis = cat.bases_label(v.basis, tr.lang)
                 line += f"<br><small>{esc(basis)} — {tr.enum('next_step', v.next_step)}</small>"
                 if f["measure_value"] is not None and v.measure:
                     line += f" — {f['measure_value']:g} {tr.enum('unit', v.measure.unit)}"

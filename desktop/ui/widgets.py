@@ -102,3 +102,5 @@ def compact_filters(page: QWidget, chars: int = 10) -> None:
         combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(chars)
         combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 24)
+        combo.setToolTip(combo.currentText())  # a choice cut on a narrow screen is read whole on hover
+        combo.currentTextChanged.connect(combo.setToolTip)

@@ -154,3 +154,11 @@ def test_unknown_decision_kind_is_refused(tmp_path, where):
     with pytest.raises(CatalogueError, match="banishment") as err:
         _extend(tmp_path, [field])
     assert "20-kinds.json" in str(err.value)
+
+
+def test_several_bases_are_joined_with_the_arabic_semicolon_in_arabic():
+    cat = load_catalogue()
+    v = next(v for f in cat.fields for v in f.violations if len(v.basis) > 1)
+    ar, fr = cat.bases_label(v.basis, "ar"), cat.bases_label(v.basis, "fr")
+    assert ar.count("؛ ") == len(v.basis) - 1 and ";" not in ar
+    assert fr.count("; ") == len(v.basis) - 1 and "؛" not in fr

@@ -62,6 +62,8 @@ def test_the_arabic_report_counts_and_names_the_sections(world):  # noqa: F811
     flat = "".join(text.split())  # pdftotext moves the spaces around numbers and colons in Arabic
     assert "ملحق:قائمةالوثائقالموقعة" in flat and "التفويضاتالسارية" in flat and "غيرمسجلفيالتطبيق" in flat
     assert "قرار·0إعذار·1مراسلة" in flat  # counted nouns (reports/counting.py)
+    # the communal regulations' references in Arabic, not the catalogue's French wording
+    assert "تُدرجهالجماعة".replace("ُ", "") in flat.replace("ُ", "") and "àcompléter" not in flat
 
 
 def test_a_comparison_with_a_period_the_data_do_not_cover_is_flagged(world):  # noqa: F811

@@ -56,3 +56,15 @@ def test_login_shows_the_commune_name_in_the_chosen_language(qtbot, store):
     assert dialog.commune.text() == "جماعة الدار البيضاء"
     dialog.language.setCurrentIndex(dialog.language.findData("fr"))
     assert dialog.commune.text() == "Commune de Casablanca"
+
+
+def test_a_filter_cut_on_a_narrow_screen_reads_whole_on_hover(qtbot, make_session, officer):
+    from PySide6.QtWidgets import QComboBox
+    win = MainWindow(make_session(officer, "fr"))
+    qtbot.addWidget(win)
+    win.resize(900, 600)
+    win.show()
+    combo = win.findChild(QComboBox, "filter_district")
+    assert combo.toolTip() == "Tous les arrondissements"
+    combo.setCurrentIndex(1)
+    assert combo.toolTip() == combo.itemText(1) != "Tous les arrondissements"
