@@ -13,6 +13,8 @@ Endpoints (under ``/v1``), every one but ``status`` and ``enroll`` signed by the
 - ``POST /numbers``                 ``{"series", "year", "document_id"}`` -> the register number
 - ``GET  /conflicts?status=open``   the Conflits queue (coordinator)
 - ``POST /conflicts/{id}/resolve``  ``{"choice": "hub"|"device"}`` (coordinator)
+- ``GET  /devices``                 the enrolled devices (coordinator)
+- ``POST /devices/{id}/revoke``     a lost or stolen device revoked (coordinator; not his own)
 
 A refusal answers ``{"code", "params"}`` (HTTP 4xx), which the device shows in its user's language.
 """
@@ -58,6 +60,8 @@ def create_app(pg_url: str) -> Starlette:
         Route(f"{API}/numbers", hub.reserve, methods=["POST"]),
         Route(f"{API}/conflicts", hub.conflicts, methods=["GET"]),
         Route(API + "/conflicts/{conflict_id:str}/resolve", hub.resolve, methods=["POST"]),
+        Route(f"{API}/devices", hub.devices, methods=["GET"]),
+        Route(API + "/devices/{device_id:str}/revoke", hub.revoke, methods=["POST"]),
     ]
     return Starlette(routes=routes)
 
@@ -227,6 +231,34 @@ class _Hub:
             hubapi.resolve_conflict(self.pg_url, conflict_id, choice, actor)
             return {"resolved": conflict_id, "choice": choice}
         return await _guard(resolved)
+
+    async def devices(self, request: Request) -> Response:
+        try:
+            device_id, _ = await self._signed(request)
+        except Refusal as exc:
+            return _refused(exc)
+
+        def listed() -> dict:
+            with self._connect() as conn:
+                callers.coordinator(conn, device_id)
+            return {"devices": [{k: _plain(v) for k, v in dict(r).items()} for r in hubapi.list_devices(self.pg_url)]}
+        return await _guard(listed)
+
+    async def revoke(self, request: Request) -> Response:
+        target = request.path_params["device_id"]
+        try:
+            device_id, _ = await self._signed(request)
+        except Refusal as exc:
+            return _refused(exc)
+
+        def revoked() -> dict:
+            with self._connect() as conn:
+                actor = callers.coordinator(conn, device_id)
+            if target == device_id:  # his own station: he would lock himself out of the hub
+                raise Refusal("net.revoke_own_device")
+            hubapi.revoke(self.pg_url, target, actor)
+            return {"revoked": target}
+        return await _guard(revoked)
 
 
 def _plain(value: Any) -> Any:

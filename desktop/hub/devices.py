@@ -70,6 +70,11 @@ def revoke(pg_url: str, device_id: str, actor: str | None = None) -> None:
 
 
 def list_devices(pg_url: str) -> list[dict]:
+    """Every device enrolled, with its arrondissement's names and the bundles it sent after its
+    revocation (kept in quarantine for review)."""
     with connect(pg_url) as conn:
-        return conn.execute("SELECT device_id, username, role, scope_district, status, enrolled_at, revoked_at,"
-                            " last_seq, last_seen FROM hub_device ORDER BY enrolled_at").fetchall()
+        return conn.execute(
+            "SELECT d.device_id, d.username, d.role, d.scope_district, d.status, d.enrolled_at, d.revoked_at,"
+            " d.revoked_by, d.last_seq, d.last_seen, t.name_ar AS district_ar, t.name_fr AS district_fr,"
+            " (SELECT count(*) FROM hub_quarantine q WHERE q.device_id = d.device_id) AS quarantined"
+            " FROM hub_device d LEFT JOIN district t ON t.id = d.scope_district ORDER BY d.enrolled_at").fetchall()

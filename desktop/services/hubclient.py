@@ -127,3 +127,9 @@ class HubClient:
 
     def resolve(self, conflict_id: str, choice: str) -> None:
         self._call("POST", f"/conflicts/{conflict_id}/resolve", json.dumps({"choice": choice}).encode())
+
+    def devices(self) -> list[dict]:
+        return list(self._call("GET", "/devices").json()["devices"])
+
+    def revoke_device(self, device_id: str) -> None:
+        self._call("POST", f"/devices/{device_id}/revoke")

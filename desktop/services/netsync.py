@@ -143,6 +143,19 @@ def resolve_hub_conflict(db: Path, conflict_id: str, choice: str) -> None:
         client.resolve(conflict_id, choice)
 
 
+def hub_devices(db: Path) -> list[dict]:
+    """The devices enrolled with the hub (the coordinator's station)."""
+    with client_for(Path(db)) as client:
+        return client.devices()
+
+
+def revoke_hub_device(db: Path, device_id: str) -> None:
+    """A lost or stolen tablet revoked at the hub: its key refused from its next request on, what
+    it pushes afterwards kept in quarantine for review."""
+    with client_for(Path(db)) as client:
+        client.revoke_device(device_id)
+
+
 def receipt_line(result: SyncResult, tr: Translator) -> str:
     """The receipt in one line: acknowledged, new conflicts, rows pulled, still pending, open."""
     return tr("net.synced", acknowledged=result.receipt.get("acknowledged", 0),

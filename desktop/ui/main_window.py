@@ -50,11 +50,12 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("ui.nav_fairness", "_build_fairness", "refresh", INSPECTION_TABLES | _tables("complaint")),
     PageSpec("ui.nav_reports", "_build_reports", "refresh", INSPECTION_TABLES | _tables("case_file", "case_step", "decision", "complaint")),
     PageSpec("net.nav_conflicts", "_build_conflicts", "refresh", _tables("sync_conflict")),  # shown when enrolled
+    PageSpec("net.nav_devices", "_build_devices", None, frozenset()),  # the coordinator's, over the network
 )
 ROW = {spec.build.removeprefix("_build_"): n for n, spec in enumerate(PAGES)}
 INSPECTIONS_ROW, SITES_ROW, MAP_ROW, CASES_ROW, REGISTER_ROW = (ROW[k] for k in ("inspections", "sites", "map", "cases", "register"))
 COMPLAINTS_ROW, PROGRAMMES_ROW, FAIRNESS_ROW, REPORTS_ROW = (ROW[k] for k in ("complaints", "programmes", "fairness", "reports"))
-CONFLICTS_ROW = ROW["conflicts"]
+CONFLICTS_ROW, DEVICES_ROW = ROW["conflicts"], ROW["devices"]
 
 
 class MainWindow(QMainWindow):
@@ -196,6 +197,10 @@ class MainWindow(QMainWindow):
         from desktop.ui.conflicts_page import ConflictsPage
         return ConflictsPage(self.session)
 
+    def _build_devices(self) -> QWidget:
+        from desktop.ui.devices_page import DevicesPage
+        return DevicesPage(self.session)
+
     def _sync_panel(self) -> None:
         """The sync's state and action (status bar, File menu) and the Conflits page, when enrolled."""
         from desktop.ui.sync_panel import SyncPanel
@@ -204,7 +209,9 @@ class MainWindow(QMainWindow):
             self.session.notifier.changed.connect(lambda _tables: self.sync_panel.refresh())
         else:
             self.sync_panel.retranslate()
-        self.nav.item(CONFLICTS_ROW).setHidden(not self.sync_panel.state.get("enrolled"))
+        state = self.sync_panel.state
+        self.nav.item(CONFLICTS_ROW).setHidden(not state.get("enrolled"))
+        self.nav.item(DEVICES_ROW).setHidden(not (state.get("network") and state.get("resolver")))
         if self.sync_panel.state.get("network"):
             file_menu = self.menuBar().actions()[0].menu()
             file_menu.insertAction(file_menu.actions()[0], self.sync_panel.action)

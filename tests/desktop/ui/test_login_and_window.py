@@ -35,8 +35,8 @@ def test_main_window_arabic_by_default_and_switches_to_french(qtbot, make_sessio
     win.show()
     assert win.layoutDirection() == Qt.RightToLeft
     assert win.nav.item(0).text() == "المراقبات"
-    assert win.nav.count() == 10 and all(win.nav.item(k).flags() & Qt.ItemIsEnabled for k in range(9))
-    assert win.nav.item(9).isHidden()  # Conflits: only on a device enrolled with a hub
+    assert win.nav.count() == 11 and all(win.nav.item(k).flags() & Qt.ItemIsEnabled for k in range(9))
+    assert win.nav.item(9).isHidden() and win.nav.item(10).isHidden()  # Conflits, Appareils: enrolled with a hub
     win.switch_language("fr")
     assert win.layoutDirection() == Qt.LeftToRight and win.nav.item(0).text() == "Contrôles"
     assert session.settings["language"] == "fr"

@@ -65,7 +65,7 @@ def _shot(widget, name: str) -> None:
 def errors_shown(monkeypatch):
     """What the pages would show in a message box (a modal box would block the test instead)."""
     shown = []
-    for module in ("desktop.ui.sync_panel", "desktop.ui.conflicts_page"):
+    for module in ("desktop.ui.sync_panel", "desktop.ui.conflicts_page", "desktop.ui.devices_page"):
         monkeypatch.setattr(f"{module}.show_error", lambda parent, exc, tr: shown.append(exc))
     return shown
 
@@ -148,3 +148,67 @@ def test_a_cancelled_sync_sends_nothing(clash):
         netsync.sync_now(second, job)
     with open_commune(second) as c:
         assert sync.status(c)["pending"] == 1
+
+
+def test_the_coordinator_revokes_a_lost_tablet_from_the_devices_page(qtbot, clash, tmp_path, errors_shown,
+                                                                   monkeypatch):
+    """A real officer's tablet, lost: the coordinator revokes it on «Appareils»; the tablet's next
+    sync is refused, what it pushes is quarantined, and the coordinator cannot revoke himself."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop.domain.errors import Refusal
+    from desktop.ui.main_window import DEVICES_ROW
+    team, hub, (first, second) = clash
+    tablet = tmp_path / "tablet.sqlite"
+    netsync.enroll_device(tablet, hub.url, "agent1", PASSWORD, encrypt=False)
+    with open_commune(tablet) as c:
+        agent = get_user(c.store, c.store.scalar("SELECT id FROM [user] WHERE username = 'agent1'"))
+        with c.store.transaction(agent.id) as tx:
+            tx.update("site", team.sites[0], {"address": "écrit après la perte"})
+    win = _window(qtbot, first, "fr", tmp_path)
+    assert not win.nav.item(DEVICES_ROW).isHidden() and win.nav.item(DEVICES_ROW).text() == "Appareils"
+    win.nav.setCurrentRow(DEVICES_ROW)
+    page = win.built[DEVICES_ROW]
+    qtbot.waitUntil(lambda: page.table.rowCount() == 3 and not page.loading, timeout=20000)
+    users = [page.table.item(n, 0).text().strip("\u2066\u2069") for n in range(3)]
+    assert sorted(users) == ["agent1", "coord", "coord"]
+    own = next(n for n, r in enumerate(page.rows) if r["device_id"] == page.own_device)
+    page.table.setCurrentCell(own, 0)
+    assert "cet appareil" in page.table.item(own, 5).text() and not page.revoke_button.isEnabled()
+    lost = users.index("agent1")
+    page.table.setCurrentCell(lost, 0)
+    assert page.revoke_button.isEnabled()
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.No)
+    page.revoke_button.click()                        # «Non»: nothing revoked
+    assert "agent1" in asked[0] and "définitif" in asked[0]
+    assert [d["status"] for d in netsync.hub_devices(first) if d["username"] == "agent1"] == ["active"]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    page.revoke_button.click()
+    qtbot.waitUntil(lambda: not page.loading and page.rows[lost]["status"] == "revoked" or bool(errors_shown),
+                    timeout=20000)
+    assert errors_shown == [] and page.table.item(lost, 5).text() == "Révoqué"
+    assert not page.revoke_button.isEnabled()
+    with pytest.raises(Refusal) as refused:                # the lost tablet, from its next request on
+        netsync.sync_now(tablet)
+    assert refused.value.key in ("net.device_revoked", "sync.device_revoked")
+    with psycopg.connect(team.pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM hub_quarantine").fetchone()[0] == 1
+        assert conn.execute("SELECT address FROM site WHERE id = %s", (team.sites[0],)).fetchone()[0] \
+            != "écrit après la perte"
+    page.refresh()
+    qtbot.waitUntil(lambda: not page.loading, timeout=20000)
+    page.table.setCurrentCell(lost, 0)
+    assert "quarantaine : 1" in page.detail.text()
+    with pytest.raises(Refusal) as own_refused:            # his own station: refused at the hub too
+        netsync.revoke_hub_device(first, page.own_device)
+    assert own_refused.value.key == "net.revoke_own_device"
+    other = tmp_path / "other-tablet.sqlite"                # an officer manages no device
+    netsync.enroll_device(other, hub.url, "agent2", PASSWORD, encrypt=False)
+    for call in (lambda: netsync.hub_devices(other), lambda: netsync.revoke_hub_device(other, page.own_device)):
+        with pytest.raises(Refusal) as not_his:
+            call()
+        assert not_his.value.key == "net.not_coordinator"
+    _shot(win, "devices-fr.png")
+    win.close()
+    win.session.commune.close()
