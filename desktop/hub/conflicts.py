@@ -5,6 +5,7 @@ from __future__ import annotations
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import TABLES
+from desktop.hub import cases
 from desktop.hub.base import LOCK, connect, journal_append, q
 from desktop.hub.rules import load_actor
 
@@ -21,7 +22,8 @@ def list_conflicts(pg_url: str, status: str | None = "open") -> list[dict]:
 def resolve_conflict(pg_url: str, conflict_id: str, choice: str, actor: str) -> None:
     """Close a conflict: keep the hub's value (``hub``) or write the device's (``device``: only for a
     column clash or a stale amendment, as a new change by ``actor``, a coordinator's or an
-    administrator's user id)."""
+    administrator's user id). A case opened twice offline (``desktop.hub.cases``): ``hub`` merges
+    the duplicate into the hub's case, ``device`` keeps both."""
     if choice not in CHOICES:
         raise Refusal("sync.bad_choice", choice=choice)
     with connect(pg_url) as conn, conn.transaction():
@@ -32,7 +34,10 @@ def resolve_conflict(pg_url: str, conflict_id: str, choice: str, actor: str) -> 
         c = conn.execute("SELECT * FROM hub_conflict WHERE conflict_id = %s FOR UPDATE", (conflict_id,)).fetchone()
         if c is None or c["status"] != "open":
             raise Refusal("sync.no_such_conflict", conflict=conflict_id)
-        if choice == "device":
+        if c["kind"] == cases.KIND:  # a case opened twice offline: merged into the hub's, or both kept
+            if choice == "hub":
+                cases.merge(conn, c, actor)
+        elif choice == "device":
             if not c["column_name"] or c["kind"] not in ("clash", "amendment") or c["tbl"] not in TABLES:
                 raise Refusal("sync.cannot_take_device_value", conflict=conflict_id)
             table, column = q(c["tbl"]), q(c["column_name"])

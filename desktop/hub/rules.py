@@ -11,6 +11,7 @@ from psycopg.types.json import Jsonb
 from desktop.domain.auth import can
 from desktop.domain.ids import utc_now, uuid7
 from desktop.domain.sync import AUDIT, FULL_SCOPE_ROLES, SELF_SERVICE, TABLES
+from desktop.hub import cases
 from desktop.hub.base import HubConn, HubSchema
 from desktop.hub.state import BundleRows
 
@@ -131,6 +132,8 @@ def apply(rows: BundleRows, schema: HubSchema, op: dict, actor: Actor | None, de
         outcome = _insert(op, row)
         if outcome.status == "applied":
             rows.insert(table, op["new"])
+            if table == "case_file":
+                outcome.conflicts += _twin_case(rows, op)
         else:
             rows.touch(table, row_id)
         return outcome
@@ -143,6 +146,16 @@ def apply(rows: BundleRows, schema: HubSchema, op: dict, actor: Actor | None, de
     else:
         rows.touch(table, row_id)
     return outcome
+
+
+def _twin_case(rows: BundleRows, op: dict) -> list[dict]:
+    """A case opened offline where the hub has one open on the same site and field: applied (the
+    officer's work stands), and flagged for the coordinator to merge or keep (``hub.cases``)."""
+    twin = cases.open_twin(rows.conn, {**op["new"], "id": op["row_id"]})
+    if twin is None:
+        return []
+    return [_conflict(op, cases.KIND, "case_duplicate", hub_value={"case_id": twin["id"], "opened_on": twin["opened_on"]},
+                      device={"case_id": op["row_id"], "opened_on": op["new"].get("opened_on")})]
 
 
 def _insert(op: dict, row: dict | None) -> Outcome:

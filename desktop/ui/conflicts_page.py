@@ -137,6 +137,9 @@ class ConflictsPage(QWidget):
         open_one = r is not None and r.get("status") == "open"
         self.keep_hub.setEnabled(open_one)
         self.take_device.setEnabled(open_one)
+        twin = r is not None and r.get("kind") == "duplicate_case"  # merge, or keep both cases
+        self.keep_hub.setText(self.tr("net.merge_case" if twin else "net.keep_hub"))
+        self.take_device.setText(self.tr("net.keep_both_cases" if twin else "net.take_device"))
 
     def _reason(self, r: dict) -> str:
         """What happened, in words: the register and field, then the hub's reason."""

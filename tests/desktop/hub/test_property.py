@@ -150,10 +150,15 @@ def check_world(world: World) -> None:
         assert verify_journal(conn) == []
         hub = {t: _hub_rows(conn, t) for t in TABLES}
         hub_ops = {r["op_id"]: r for r in conn.execute("SELECT op_id, hash, status FROM hub_op")}
-        flagged = {r["op_id"] for r in conn.execute("SELECT op_id FROM hub_conflict")}
+        flagged = {r["op_id"] for r in conn.execute("SELECT op_id FROM hub_conflict WHERE kind <> 'duplicate_case'")}
+        twins = {r["op_id"] for r in conn.execute("SELECT op_id FROM hub_conflict WHERE kind = 'duplicate_case'")}
         check_site_history(conn, world, hub["site"])
     for op_id, op in hub_ops.items():  # nothing the hub did not apply as sent goes unrecorded
         assert (op["status"] in ("applied", "duplicate")) == (op_id not in flagged), op
+        assert op_id not in twins or op["status"] == "applied", op  # a case opened twice: applied, and flagged
+    open_cases = [(r["site_id"], r["field_code"]) for r in hub["case_file"].values()
+                  if r["status"] == "open" and r["deleted_at"] is None]
+    assert len(open_cases) - len(set(open_cases)) == len(twins)  # every second open case is in the queue
     for i, path in enumerate(world.devices):
         assert_check_ok(path)
         with device(path) as c:
