@@ -17,6 +17,11 @@ def register(sub) -> None:
     hi.add_argument("--pg", required=True, help="libpq URL, e.g. postgresql://postgres@127.0.0.1:5432/hub")
     hi.add_argument("--from", dest="source", type=Path, required=True, help="the commune's database")
     hi.set_defaults(run=init)
+    hu = hsub.add_parser("upgrade", help="bring the hub to this version's schema (new tables and columns)")
+    hu.add_argument("--pg", required=True)
+    hu.add_argument("--from", dest="source", type=Path, required=True,
+                    help="a commune database of the new version holding the whole commune (coordinator's station)")
+    hu.set_defaults(run=upgrade)
     hm = hsub.add_parser("import", help="ingest a device's bundle file; prints the receipt (or --out FILE)")
     hm.add_argument("--pg", required=True)
     hm.add_argument("file", type=Path)
@@ -45,6 +50,14 @@ def init(args, tr: Translator) -> int:
     from desktop.hub import init_hub
     result = init_hub(args.pg, args.source)
     print(tr("hub.initialised", hub=result["hub_id"], n=sum(result["rows"].values())))
+    return EXIT_OK
+
+
+def upgrade(args, tr: Translator) -> int:
+    from desktop.hub.upgrade import upgrade_hub
+    result = upgrade_hub(args.pg, args.source)
+    added = len(result["tables"]) + sum(len(c) for c in result["columns"].values())
+    print(tr("hub.upgraded", before=result["from"], after=result["to"], n=added))
     return EXIT_OK
 
 
