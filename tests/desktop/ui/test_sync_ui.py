@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import psycopg
+from PySide6.QtCore import Qt
 import pytest
 
 from desktop.hub import list_conflicts
@@ -210,5 +211,22 @@ def test_the_coordinator_revokes_a_lost_tablet_from_the_devices_page(qtbot, clas
             call()
         assert not_his.value.key == "net.not_coordinator"
     _shot(win, "devices-fr.png")
+    win.close()
+    win.session.commune.close()
+
+
+def test_arabic_devices_page(qtbot, clash, tmp_path, errors_shown):
+    from desktop.ui.main_window import DEVICES_ROW
+    team, hub, (first, second) = clash
+    win = _window(qtbot, first, "ar", tmp_path)
+    assert win.nav.item(DEVICES_ROW).text() == "الأجهزة"
+    win.nav.setCurrentRow(DEVICES_ROW)
+    page = win.built[DEVICES_ROW]
+    qtbot.waitUntil(lambda: page.table.rowCount() == 2 and not page.loading, timeout=20000)
+    assert errors_shown == [] and page.layoutDirection() == Qt.RightToLeft
+    assert page.table.horizontalHeaderItem(0).text() == "المستخدم"
+    assert {page.table.item(n, 5).text() for n in range(2)} == {"نشط", "نشط (هذا الجهاز)"}
+    assert page.table.item(0, 2).text() == "الجماعة كلها" and page.revoke_button.text() == "إلغاء الجهاز…"
+    _shot(win, "devices-ar.png")
     win.close()
     win.session.commune.close()
