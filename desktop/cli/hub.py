@@ -1,5 +1,5 @@
-"""``commune-police hub init|import|export|revoke``: the commune hub on PostgreSQL, by hand
-(``hub serve`` is the network transport's verb)."""
+"""``commune-police hub init|upgrade|import|export|revoke|quarantine``: the commune hub on
+PostgreSQL, by hand (``hub serve`` is the network transport's verb)."""
 from __future__ import annotations
 
 import json
@@ -37,6 +37,11 @@ def register(sub) -> None:
     hr.add_argument("--device", required=True)
     hr.add_argument("--by", default=None, help="who revokes (journaled)")
     hr.set_defaults(run=revoke)
+    hq = hsub.add_parser("quarantine", help="the bundles revoked devices sent afterwards, for review (never applied)")
+    hq.add_argument("--pg", required=True)
+    hq.add_argument("--device", help="only this device's")
+    hq.add_argument("--json", action="store_true")
+    hq.set_defaults(run=quarantine)
     hk = hsub.add_parser("check", help="the hub's chain and every device's chain of ops")
     hk.add_argument("--pg", required=True)
     hk.set_defaults(run=check)
@@ -89,6 +94,23 @@ def revoke(args, tr: Translator) -> int:
     from desktop.hub import revoke as revoke_device
     revoke_device(args.pg, args.device, args.by)
     print(tr("hub.revoked", device=args.device))
+    return EXIT_OK
+
+
+def quarantine(args, tr: Translator) -> int:
+    from desktop.hub.devices import quarantined
+    items = quarantined(args.pg, args.device)
+    if args.json:
+        print(json.dumps(items, ensure_ascii=False, indent=1, default=str))
+        return EXIT_OK
+    if not items:
+        print(tr("hub.quarantine_empty"))
+    for item in items:
+        signed = tr("hub.quarantine_signed" if item["signed"] else "hub.quarantine_not_signed")
+        print(tr("hub.quarantine_line", at=str(item["received_at"])[:16].replace("T", " "), user=item["username"] or "?",
+                 device=item["device_id"][:8].upper(), n=len(item["ops"]), signed=signed))
+        for op in item["ops"]:
+            print(f"  {op['seq']:>6}  {op['tbl']:<20} {op['kind']:<9} {op['row_id']}  {op['hlc']}")
     return EXIT_OK
 
 

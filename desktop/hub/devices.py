@@ -5,6 +5,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from desktop.domain.auth import verify_password
+from desktop.domain import bundle
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now, uuid7
 from desktop.domain.sync import FULL_SCOPE_ROLES, GENESIS
@@ -78,3 +79,33 @@ def list_devices(pg_url: str) -> list[dict]:
             " d.revoked_by, d.last_seq, d.last_seen, t.name_ar AS district_ar, t.name_fr AS district_fr,"
             " (SELECT count(*) FROM hub_quarantine q WHERE q.device_id = d.device_id) AS quarantined"
             " FROM hub_device d LEFT JOIN district t ON t.id = d.scope_district ORDER BY d.enrolled_at").fetchall()
+
+
+def quarantined(pg_url: str, device_id: str | None = None) -> list[dict]:
+    """The bundles revoked devices sent after their revocation, for review (never applied): who,
+    when, whether the device's key signed them, and their ops (table, kind, row, values)."""
+    with connect(pg_url) as conn:
+        rows = conn.execute(
+            "SELECT q.id, q.device_id, d.username, q.received_at, q.reason, q.bundle, d.public_key"
+            " FROM hub_quarantine q LEFT JOIN hub_device d ON d.device_id = q.device_id"
+            + (" WHERE q.device_id = %s" if device_id else "") + " ORDER BY q.id",
+            (device_id,) if device_id else ()).fetchall()
+    return [_review(r) for r in rows]
+
+
+def _review(row: dict) -> dict:
+    data = bytes(row["bundle"])
+    item = {k: row[k] for k in ("id", "device_id", "username", "received_at", "reason")}
+    item.update(size=len(data), signed=False, ops=[])
+    try:
+        outer, body = bundle.unpack(data)
+    except Refusal:
+        return {**item, "unreadable": True}
+    try:
+        bundle.open_sealed((outer, body), row["public_key"] or "", kind="push", schema=body.get("schema"))
+        item["signed"] = True
+    except (Refusal, ValueError):
+        pass
+    item["ops"] = [{k: op.get(k) for k in ("seq", "tbl", "kind", "row_id", "actor", "hlc", "new")}
+                   for op in body.get("ops", []) if isinstance(op, dict)]
+    return item
