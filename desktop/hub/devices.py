@@ -102,7 +102,7 @@ def _review(row: dict) -> dict:
     except Refusal:
         return {**item, "unreadable": True}
     try:
-        bundle.open_sealed((outer, body), row["public_key"] or "", kind="push", schema=body.get("schema"))
+        bundle.open_sealed((outer, body), row["public_key"] or "", kind="push", schema=int(body.get("schema") or 0))
         item["signed"] = True
     except (Refusal, ValueError):
         pass
