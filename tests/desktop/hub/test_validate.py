@@ -385,3 +385,46 @@ def test_a_refused_insert_comes_back_to_the_device_tombstoned(team, tablet, pg_u
     with device(tablet) as c:
         sync.apply_pull(c, pull(pg_url, sync.status(c)["device_id"], sync.status(c)["cursor"]))
         assert c.store.scalar("SELECT deleted_at FROM inspection WHERE id = ?", (inspection_id,)) is not None
+
+
+# -- the demo's data passes ------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_the_demo_communes_rows_pass_the_hubs_rules(demo_path, pg_url, catalogue):
+    """Every row the demo writes (3,000 inspections with their findings, sites, complaints, photos)
+    is one the hub's rules accept, but those the application's own form refuses too: the hub is
+    not stricter than the application. (The demo places a few visits some metres across their
+    site's arrondissement border, with the site's arrondissement: the form says
+    ``district_not_at_point`` to those as well.)"""
+    from desktop.domain.model import FindingInput
+    from desktop.domain.validation import inspection_input as as_input, validate_inspection
+    from desktop.hub import validate
+    from desktop.hub.base import connect, schema
+    from desktop.hub.state import BundleRows
+    from desktop.store.districts import district_locator
+    from desktop.store.inspections import validation_context
+    init_hub(pg_url, demo_path)
+    tables = ("site", "authorisation", "complaint", "inspection", "finding", "attachment")
+    with connect(pg_url) as conn, conn.transaction():
+        hub_schema = schema(conn)
+        held = {t: conn.execute(f'SELECT * FROM "{t}" WHERE deleted_at IS NULL').fetchall() for t in tables}
+        assert len(held["inspection"]) == 3000 and held["finding"] and held["complaint"] and held["attachment"]
+        ops = [{"tbl": t, "row_id": r["id"], "kind": "insert", "new": {k: v for k, v in r.items()
+                                                                      if k not in ("hub_seq", "scope_district")}}
+               for t in tables for r in held[t]]
+        rows = BundleRows(conn, hub_schema, ops)
+        refused = []
+        for op in ops:
+            row = {**op["new"], "status": "received"} if op["tbl"] == "complaint" else op["new"]
+            found = validate._TABLES[op["tbl"]](rows, op, row)
+            if found is not None:
+                refused.append((op["tbl"], row, found))
+    assert len(refused) < 10, refused[:3]
+    with open_commune(demo_path) as c:
+        ctx = validation_context(c.store, district_locator(c.store))
+        for table, row, found in refused:
+            assert table == "inspection", (table, found)
+            inp = as_input(row)
+            inp.findings = [FindingInput(f["violation_code"], f["measure_value"]) for f in held["finding"]
+                            if f["inspection_id"] == row["id"]]
+            assert found["rule"] in {p.code for p in validate_inspection(inp, catalogue, ctx)}, (row, found)
