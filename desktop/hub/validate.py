@@ -201,12 +201,15 @@ def _context(rows: BundleRows, b: _Bundle, row: dict) -> Context:
     if district_id and isinstance(district_id, str) and district_id not in districts and _district(rows, b, district_id):
         districts = districts | {district_id}
     locator = b.locator
+
+    def district_at(lon: float, lat: float) -> str | None:  # the row's arrondissement first: the usual answer
+        return district_id if locator.holds(district_id, lon, lat) else locator.locate(lon, lat)
     return Context(
         officer_ids=officers, district_ids=districts,  # type: ignore[arg-type]
         # a site or an inspection tombstoned since the device saw it: the visit still happened
         site_exists=lambda sid: rows.get("site", sid) is not None,
         inspection_exists=lambda iid: rows.get("inspection", iid) is not None,
-        bounds=b.bounds, district_at=locator.locate if locator is not None else None, now=b.now)
+        bounds=b.bounds, district_at=district_at if locator is not None else None, now=b.now)
 
 
 def _inspection(rows: BundleRows, op: dict, row: dict) -> dict | None:
