@@ -272,8 +272,10 @@ def _authorisation(rows: BundleRows, op: dict, row: dict) -> dict | None:
 
 def _complaint(rows: BundleRows, op: dict, row: dict) -> dict | None:
     if op["kind"] == "update":
-        if "status" in op["new"]:  # triage: the moves the application allows
-            old = rows.get("complaint", op["row_id"]) or {}
+        old = rows.get("complaint", op["row_id"]) or {}
+        # triage: the moves the application allows, from the state the hub holds (a state moved
+        # on since the device saw it is refused as such, ``stale_state``, by the class rules)
+        if "status" in op["new"] and old.get("version") == op["base_version"]:
             if op["new"]["status"] not in complaints.TRIAGE.get(old.get("status") or "", ()):
                 return _refused("complaint_triage_invalid", "status", old.get("status"), op["new"]["status"])
         return None

@@ -428,3 +428,25 @@ def test_the_demo_communes_rows_pass_the_hubs_rules(demo_path, pg_url, catalogue
             inp.findings = [FindingInput(f["violation_code"], f["measure_value"]) for f in held["finding"]
                             if f["inspection_id"] == row["id"]]
             assert found["rule"] in {p.code for p in validate_inspection(inp, catalogue, ctx)}, (row, found)
+
+
+def test_a_triage_on_a_state_moved_on_is_stale_not_invalid(team, tmp_path, pg_url, catalogue):
+    """Two stations of the coordinator triage the same complaint: the second's move (received →
+    forwarded) is one the application allows from what it saw; the hub refuses it as stale."""
+    from desktop.store.complaints import accept, forward
+    officer = new_device(team, tmp_path, "agent1")
+    with device(officer, "agent1") as c:
+        create_complaint(c.store, c.user, catalogue, ComplaintInput(
+            channel="desk", received_on=date(2026, 6, 1), description="Bruit et fumée toute la nuit",
+            district_id=team.districts[0]))
+    push(officer, pg_url)
+    first, second = (new_device(team, tmp_path, "coord", name) for name in ("station1", "station2"))
+    with device(first, "coord") as c:
+        accept(c.store, c.user, c.store.scalar("SELECT id FROM complaint"))
+    with device(second, "coord") as c:
+        forward(c.store, c.user, c.store.scalar("SELECT id FROM complaint"), "Agence urbaine")
+    push(first, pg_url)
+    push(second, pg_url)
+    reasons = [r["reason"] for r in _hub(pg_url, "SELECT reason FROM hub_conflict ORDER BY conflict_id")]
+    assert reasons == ["stale_state"]
+    assert _hub(pg_url, "SELECT status FROM complaint")[0]["status"] == "accepted"
