@@ -53,6 +53,15 @@ class DistrictLocator:
         x0, y0, x1, y1 = shapely.total_bounds(self.geoms)
         return float(x0), float(y0), float(x1), float(y1)
 
+    def holds(self, district_id: str, lon: float, lat: float) -> bool:
+        """Whether the point is inside this district (a test on one prepared polygon: cheaper
+        than ``locate`` when the district to expect is known)."""
+        try:
+            k = self.ids.index(district_id)
+        except ValueError:
+            return False
+        return bool(shapely.contains_xy(self.geoms[k], lon, lat))
+
     def locate(self, lon: float, lat: float) -> str | None:
         hits = self.tree.query(shapely.points(lon, lat), predicate="within")
         return self.ids[int(hits[0])] if len(hits) else None

@@ -207,9 +207,14 @@ class _SchemaCheck:
 def _read(path: Path, schema: _SchemaCheck) -> dict:
     try:
         raw = path.read_bytes()
-        data = json.loads(raw.decode("utf-8"))
     except OSError as exc:
         raise CatalogueError(str(path), f"cannot read the file ({exc.strerror})") from exc
+    return _parse(path, raw, schema)
+
+
+def _parse(path: Path, raw: bytes, schema: _SchemaCheck) -> dict:
+    try:
+        data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CatalogueError(str(path), f"not valid JSON ({exc})") from exc
     schema.check(path, raw, data)
@@ -273,15 +278,38 @@ def _check_references(fields: dict[str, Field], texts: dict[str, LegalText], sou
 
 def load_catalogue(extension_dir: Path | None = None, shipped: Path = SHIPPED) -> Catalogue:
     """Load the shipped catalogue, then every ``*.json`` of ``extension_dir`` in name order."""
+    paths = sorted(extension_dir.glob("*.json")) if extension_dir is not None and extension_dir.is_dir() else []
+    return _load(shipped, [(path, None) for path in paths])
+
+
+def extension_files(extension_dir: Path) -> list[tuple[str, str]]:
+    """(file name, text) of a commune's catalogue extensions, in the order they apply: what the
+    hub keeps of them (``hub init``), so that it checks the devices' ops against the catalogue
+    the commune's application uses."""
+    if not extension_dir.is_dir():
+        return []
+    try:
+        return [(path.name, path.read_bytes().decode("utf-8")) for path in sorted(extension_dir.glob("*.json"))]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogueError(str(extension_dir), f"cannot read the extensions ({exc})") from exc
+
+
+def catalogue_from_files(files: list[tuple[str, str]], shipped: Path = SHIPPED) -> Catalogue:
+    """The shipped catalogue with extensions given as (file name, text), in that order; the same
+    result as ``load_catalogue`` on a folder holding those files."""
+    return _load(shipped, [(Path(name), text.encode("utf-8")) for name, text in files])
+
+
+def _load(shipped: Path, extensions: list[tuple[Path, bytes | None]]) -> Catalogue:
     schema = _SchemaCheck()
     fields: dict[str, Field] = {}
     texts: dict[str, LegalText] = {}
     sources = [str(shipped)]
     _merge(fields, texts, _read(shipped, schema), str(shipped))
-    if extension_dir is not None and extension_dir.is_dir():
-        for path in sorted(extension_dir.glob("*.json")):
-            _merge(fields, texts, _read(path, schema), str(path))
-            sources.append(str(path))
+    for path, raw in extensions:
+        data = _read(path, schema) if raw is None else _parse(path, raw, schema)
+        _merge(fields, texts, data, str(path))
+        sources.append(str(path))
     _check_references(fields, texts, sources[-1])
     schema.save()
     return Catalogue(list(fields.values()), texts, sources)

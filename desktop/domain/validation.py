@@ -5,14 +5,16 @@ message code that ``desktop.i18n`` turns into Arabic or French.
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from desktop.domain.catalogue import Catalogue
+from desktop.domain.catalogue import Catalogue, Field
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import parse_utc_text
+from desktop.domain.text import has_hidden_characters
 from desktop.domain.model import ANSWERS, ORIGINS, OUTCOMES, OWNER_ID_KINDS, SITE_KINDS, InspectionInput, SiteInput
 
 MIN_REASON_CHARS = 10
@@ -59,22 +61,41 @@ def validate_inspection(inp: InspectionInput, catalogue: Catalogue, ctx: Context
     problems: list[Problem] = []
     add = lambda f, code, *params: problems.append(Problem(f, code, params))  # noqa: E731
 
-    fld = None
-    if not inp.field_code:
-        add("field_code", "required")
-    elif not catalogue.has_field(inp.field_code):
-        add("field_code", "unknown_field", inp.field_code)
-    else:
-        fld = catalogue.field(inp.field_code)
-
+    fld = check_field(inp.field_code, catalogue, add)
     _validate_site(inp, ctx, add)
+    check_visit(inp, ctx, add)
+    if fld is not None:
+        check_checklist(inp.checklist, fld, add)
+        for n, f in enumerate(inp.findings):
+            check_finding(f"finding:{n}", f.violation_code, f.measure_value, fld, catalogue, add)
+    check_outcome(inp.outcome, len(inp.findings), add)
+    check_origin(inp.origin_type, inp.origin_ref, inp.origin_reason, ctx, add)
+    return problems
 
+
+# The checks below are the pieces of ``validate_inspection``; the hub runs them on the rows a
+# device sends (``desktop.hub.validate``), so that a rule is written once. Each reports through
+# ``add(form field, message code, *params)``.
+
+def check_field(field_code: str, catalogue: Catalogue, add) -> Field | None:
+    """The police field of the catalogue (None, and a problem, when absent or unknown)."""
+    if not field_code:
+        add("field_code", "required")
+    elif not catalogue.has_field(field_code):
+        add("field_code", "unknown_field", field_code)
+    else:
+        return catalogue.field(field_code)
+    return None
+
+
+def check_visit(inp: InspectionInput, ctx: Context, add) -> None:
+    """When, by whom and where: the date, the officers, the location and its district."""
     if not inp.inspected_at:
         add("inspected_at", "required")
     else:
         try:
             when = parse_utc_text(inp.inspected_at)
-        except ValueError:
+        except (TypeError, ValueError):
             add("inspected_at", "date_invalid")
         else:
             if when > (ctx.now or datetime.now(timezone.utc)) + CLOCK_SKEW:
@@ -101,34 +122,95 @@ def validate_inspection(inp: InspectionInput, catalogue: Catalogue, ctx: Context
         if located is not None and located != inp.district_id:
             add("district", "district_not_at_point")
 
-    if fld is not None:
-        items = {i.code for i in fld.checklist}
-        for code, answer in inp.checklist.items():
-            if code not in items:
-                add("checklist", "unknown_checklist_item", code)
-            elif answer not in ANSWERS:
-                add("checklist", "answer_invalid", code)
-        for n, f in enumerate(inp.findings):
-            where = f"finding:{n}"
-            if not catalogue.has_violation(f.violation_code, fld.code):
-                add(where, "unknown_violation", f.violation_code, fld.code)
-                continue
-            v = catalogue.violation(f.violation_code)
-            if f.measure_value is not None and (not math.isfinite(f.measure_value) or f.measure_value < 0):
-                add(where, "measure_invalid", f.violation_code)
-            elif v.measure and v.measure.required and f.measure_value is None:
-                add(where, "measure_required", f.violation_code, v.measure.unit)
 
-    if not inp.outcome:
+def check_checklist(checklist: dict, fld: Field, add) -> None:
+    items = {i.code for i in fld.checklist}
+    for code, answer in checklist.items():
+        if code not in items:
+            add("checklist", "unknown_checklist_item", code)
+        elif answer not in ANSWERS:
+            add("checklist", "answer_invalid", code)
+
+
+def check_finding(where: str, violation_code: str, measure_value, fld: Field, catalogue: Catalogue, add) -> None:
+    """A finding: a violation of its inspection's field, with its measure when the catalogue asks."""
+    if not catalogue.has_violation(violation_code, fld.code):
+        add(where, "unknown_violation", violation_code, fld.code)
+        return
+    v = catalogue.violation(violation_code)
+    if measure_value is not None and (isinstance(measure_value, bool) or not isinstance(measure_value, (int, float))
+                                      or not math.isfinite(measure_value) or measure_value < 0):
+        add(where, "measure_invalid", violation_code)
+    elif v.measure and v.measure.required and measure_value is None:
+        add(where, "measure_required", violation_code, v.measure.unit)
+
+
+def check_outcome(outcome: str, findings: int, add) -> None:
+    """The outcome, consistent with the number of findings recorded."""
+    if not outcome:
         add("outcome", "required")
-    elif inp.outcome not in OUTCOMES:
-        add("outcome", "outcome_invalid", inp.outcome)
-    elif inp.outcome == "violations" and not inp.findings:
+    elif outcome not in OUTCOMES:
+        add("outcome", "outcome_invalid", outcome)
+    elif outcome == "violations" and not findings:
         add("outcome", "outcome_needs_findings")
-    elif inp.outcome == "compliant" and inp.findings:
+    elif outcome == "compliant" and findings:
         add("outcome", "compliant_with_findings")
 
-    _validate_origin(inp, ctx, add)
+
+def inspection_input(row: dict) -> InspectionInput:
+    """An inspection row as ``submit_inspection`` writes it, back as the form's input (without its
+    findings, which are rows of their own). A checklist that is not a JSON object comes back
+    empty; ``inspection_row_problems`` names it."""
+    checklist = _checklist(row.get("checklist"))
+    return InspectionInput(
+        field_code=row.get("field_code") or "", site_id=row.get("site_id"), inspected_at=row.get("inspected_at") or "",
+        officer_ids=[o for o in (row.get("lead_officer_id"), row.get("second_officer_id")) if o],
+        lon=row.get("lon"), lat=row.get("lat"), district_id=row.get("district_id"),
+        checklist=checklist if checklist is not None else {}, notes=row.get("notes") or "",
+        outcome=row.get("outcome") or "", origin_type=row.get("origin_type") or "",
+        origin_ref=row.get("origin_ref") or "", origin_reason=row.get("origin_reason") or "")
+
+
+def _checklist(text) -> dict | None:
+    try:
+        value = json.loads(text if text is not None else "{}")
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return None
+    return value
+
+
+def inspection_row_problems(row: dict, catalogue: Catalogue, ctx: Context) -> list[Problem]:
+    """A stored inspection row checked with the form's rules (``validate_inspection``) that a row
+    can answer: its findings are rows of their own (``check_finding``), its ``finding_count``
+    stands for them; a site must exist (a tombstone after the fact does not undo a visit)."""
+    problems: list[Problem] = []
+    add = lambda f, code, *params: problems.append(Problem(f, code, params))  # noqa: E731
+    inp = inspection_input(row)
+    fld = check_field(inp.field_code, catalogue, add)
+    if not inp.site_id:
+        add("site", "site_required")
+    elif not ctx.site_exists(inp.site_id):
+        add("site", "site_unknown")
+    for name in ("lon", "lat"):
+        if row.get(name) is not None and (isinstance(row[name], bool) or not isinstance(row[name], (int, float))):
+            add("location", "coordinates_invalid")
+            return problems
+    check_visit(inp, ctx, add)
+    if _checklist(row.get("checklist")) is None:
+        add("checklist", "checklist_invalid")
+    elif fld is not None:
+        check_checklist(inp.checklist, fld, add)
+    count = row.get("finding_count")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        add("outcome", "finding_count_invalid")
+    else:
+        check_outcome(inp.outcome, count, add)
+    check_origin(inp.origin_type, inp.origin_ref, inp.origin_reason, ctx, add)
+    expected = inp.origin_ref.strip() if inp.origin_type == "follow_up" else None
+    if (row.get("followup_of") or None) != (expected or None):
+        add("origin_ref", "followup_unknown", row.get("followup_of") or "")
     return problems
 
 
@@ -151,6 +233,22 @@ def site_problems(site: SiteInput) -> list[Problem]:
     return problems
 
 
+# The longest text each field of a site's record takes (a name, not a file: review L2).
+SITE_MAX_CHARS = {"name": 300, "address": 300, "activity": 300, "owner_name": 200, "owner_id_number": 40,
+                  "authorisation_ref": 100}
+
+
+def site_text_refusal(texts: dict[str, str]) -> tuple[str, dict] | None:
+    """(message code, its parameters) for a site's text the registry does not record: a hidden
+    character (NUL, bidi overrides: they would reach the decisions' PDFs) or too long a text."""
+    for name, text in texts.items():
+        if has_hidden_characters(text):
+            return "text_hidden_characters", {}
+        if name in SITE_MAX_CHARS and len(text) > SITE_MAX_CHARS[name]:
+            return "text_too_long", {"field": name, "max": SITE_MAX_CHARS[name]}
+    return None
+
+
 def check_site(site: SiteInput, add) -> None:
     if not site.name.strip():
         add("site_name", "required")
@@ -169,20 +267,21 @@ def check_site(site: SiteInput, add) -> None:
             add("site_authorisation", "date_invalid")
 
 
-def _validate_origin(inp: InspectionInput, ctx: Context, add) -> None:
-    if not inp.origin_type:
+def check_origin(origin_type: str, origin_ref: str, origin_reason: str, ctx: Context, add) -> None:
+    """Why the inspection happened, and the reference or reason that goes with it."""
+    if not origin_type:
         add("origin", "origin_required")
-    elif inp.origin_type not in ORIGINS:
-        add("origin", "origin_invalid", inp.origin_type)
-    elif inp.origin_type == "own_initiative":
-        if len(inp.origin_reason.strip()) < MIN_REASON_CHARS:
+    elif origin_type not in ORIGINS:
+        add("origin", "origin_invalid", origin_type)
+    elif origin_type == "own_initiative":
+        if len(origin_reason.strip()) < MIN_REASON_CHARS:
             add("origin_reason", "reason_too_short", MIN_REASON_CHARS)
-    elif inp.origin_type == "follow_up":
-        if not inp.origin_ref.strip():
+    elif origin_type == "follow_up":
+        if not origin_ref.strip():
             add("origin_ref", "followup_required")
-        elif not ctx.inspection_exists(inp.origin_ref.strip()):
-            add("origin_ref", "followup_unknown", inp.origin_ref.strip())
-    elif not inp.origin_ref.strip():
+        elif not ctx.inspection_exists(origin_ref.strip()):
+            add("origin_ref", "followup_unknown", origin_ref.strip())
+    elif not origin_ref.strip():
         add("origin_ref", "origin_ref_required")
 
 

@@ -11,7 +11,7 @@ from psycopg.types.json import Jsonb
 from desktop.domain.auth import can
 from desktop.domain.ids import utc_now, uuid7
 from desktop.domain.sync import AUDIT, FULL_SCOPE_ROLES, SELF_SERVICE, TABLES
-from desktop.hub import cases
+from desktop.hub import cases, validate
 from desktop.hub.base import HubConn, HubSchema
 from desktop.hub.state import BundleRows
 
@@ -88,7 +88,8 @@ def check(rows: BundleRows, schema: HubSchema, op: dict, actor: Actor | None,
             district = rows.scope_of(table, values)
             if district is not None and district != actor.district_id:
                 return refusal(op, "scope", hub=district)
-    return None
+    found = validate.problem(rows, schema, op)  # the domain rules, as the application applies them
+    return None if found is None else refusal(op, found[0], device=found[1])
 
 
 def _cast(kind, value):

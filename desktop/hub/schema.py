@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 
 from desktop.domain import bundle
+from desktop.domain.catalogue import extension_files
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import uuid7
 from desktop.domain.sync import TABLES, table_order
 from desktop.hub.base import HubConn, connect, journal_append, q
+from desktop.services.commune import catalogue_dir
 from desktop.store.db import open_store
 from desktop.store.engine import sqlite3
 from desktop.store.errors import StoreError
@@ -136,7 +138,11 @@ def init_hub(pg_url: str, commune_db_path: str | Path) -> dict:
                     # the seed is change 1; every later row takes the next change number itself
                     conn.execute(f"ALTER TABLE {q(table)} ALTER hub_seq SET DEFAULT nextval('hub_change_seq')")
                 settings = {"hub_id": hub_id, "schema": json.dumps(desc), "private_key": private.decode(),
-                            "public_key": public.decode(), "commune_name": store.scalar(
+                            "public_key": public.decode(),
+                            # the commune's catalogue extensions: the devices' ops are checked against them
+                            "catalogue": json.dumps(extension_files(catalogue_dir(Path(commune_db_path))),
+                                                    ensure_ascii=False),
+                            "commune_name": store.scalar(
                                 "SELECT name_fr FROM commune WHERE deleted_at IS NULL LIMIT 1") or ""}
                 for key, value in settings.items():
                     conn.execute("INSERT INTO hub_meta (key, value) VALUES (%s, %s)", (key, value))

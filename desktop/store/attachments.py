@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.domain.ids import is_sha256
 from desktop.store import keys
 from desktop.store.errors import StoreError, from_os
 
@@ -45,7 +45,6 @@ class StoredFile:
     mime: str
 
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 MAGIC = b"CPENC\x01\x00\x00"
 _OVERHEAD = len(MAGIC) + 12 + 16  # magic, nonce, GCM tag
 
@@ -88,7 +87,7 @@ class AttachmentStore:
     def path_for(self, sha256: str) -> Path:
         """Where a file lives; the hash comes from the database, so it is checked (no path tricks),
         and no symbolic link is followed (a linked ``ab/`` folder or file could lead anywhere)."""
-        if not _SHA256.fullmatch(sha256 or ""):
+        if not is_sha256(sha256):
             raise StoreError("attachment_bad_hash", str(sha256)[:80])
         path = self.root / sha256[:2] / sha256[2:]
         for part in (self.root, path.parent, path):

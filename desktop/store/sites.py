@@ -4,6 +4,7 @@ from __future__ import annotations
 from desktop.domain.complaints import has_hidden_characters
 from desktop.domain.errors import Refusal
 from desktop.domain.model import SiteInput
+from desktop.domain.validation import SITE_MAX_CHARS, site_text_refusal
 from desktop.store.db import Store, Transaction
 from desktop.store.listing import KeysetQuery
 
@@ -11,19 +12,12 @@ SITE_COLUMNS = ("s.id", "s.kind", "s.name", "s.address", "s.district_id", "s.own
                 "s.owner_id_kind", "s.owner_id_number", "s.activity", "s.lon", "s.lat")
 
 
-MAX_CHARS = {"name": 300, "address": 300, "activity": 300, "owner_name": 200, "owner_id_number": 40,
-             "authorisation_ref": 100}
-
 
 def create_site(tx: Transaction, site: SiteInput, district_id: str | None,
                 lon: float | None, lat: float | None) -> str:
-    for name, text in (("name", site.name), ("address", site.address), ("activity", site.activity),
-                       ("owner_name", site.owner_name), ("owner_id_number", site.owner_id_number),
-                       ("authorisation_ref", site.authorisation_ref)):
-        if has_hidden_characters(text):  # NUL, bidi overrides: they would reach the decisions' PDFs
-            raise Refusal("text_hidden_characters")
-        if len(text) > MAX_CHARS[name]:  # a name, not a file (review L2)
-            raise Refusal("text_too_long", field=name, max=MAX_CHARS[name])
+    refused = site_text_refusal({name: getattr(site, name) for name in SITE_MAX_CHARS})
+    if refused:
+        raise Refusal(refused[0], **refused[1])
     site_id = tx.insert("site", {
         "kind": site.kind, "name": site.name.strip(), "address": site.address.strip(),
         "activity": site.activity.strip(), "district_id": district_id, "lon": lon, "lat": lat,
