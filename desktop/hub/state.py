@@ -128,10 +128,10 @@ class BundleRows:
         with self.conn.cursor() as cur:
             for (table, cols), rows in by_shape.items():
                 if len(rows) >= COPY_FROM:  # hub_seq: its default, the next change number
-                    values = itemgetter(*cols)
+                    pick = itemgetter(*cols)
                     with cur.copy(f"COPY {q(table)} ({', '.join(q(c) for c in cols)}) FROM STDIN") as copy:
                         for r in rows:
-                            copy.write_row(values(r))
+                            copy.write_row(pick(r))
                     continue
                 cur.executemany(f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}, hub_seq)"
                                 f" VALUES ({', '.join('%s' for _ in cols)}, nextval('hub_change_seq'))",
