@@ -30,9 +30,15 @@ def public_pem(private_pem: bytes) -> bytes:
 
 def seal(body: dict, private_pem: bytes) -> bytes:
     """The signed bundle of ``body``."""
+    return seal_text(canonical({"format": FORMAT, **body}), private_pem)
+
+
+def seal_text(text: str, private_pem: bytes) -> bytes:
+    """The signed bundle of a body already written as JSON text (``seal`` writes it canonical;
+    ``desktop.services.sync.make_bundle`` splices in the outbox's stored JSON of each op's values).
+    The signature covers the text as sent; readers parse it, they never re-serialise it."""
     key = serialization.load_pem_private_key(private_pem, password=None)
     assert isinstance(key, Ed25519PrivateKey)
-    text = canonical({"format": FORMAT, **body})
     return json.dumps({"body": text, "sig": key.sign(text.encode("utf-8")).hex()}).encode("utf-8")
 
 

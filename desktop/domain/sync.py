@@ -79,8 +79,13 @@ def table_order(tables) -> list[str]:
     return known + sorted(t for t in tables if t not in ORDER)
 
 
+# What ``json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)``
+# builds on each call, built once (the same encoder, byte for byte: chains already exist).
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+
+
 def canonical(value) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(value)
 
 
 OP_FIELDS = ("op_id", "device_id", "seq", "tbl", "row_id", "kind", "base_version", "old", "new", "hlc",
@@ -89,7 +94,7 @@ OP_FIELDS = ("op_id", "device_id", "seq", "tbl", "row_id", "kind", "base_version
 
 def op_hash(op: dict) -> str:
     """The hash of one op: its content and the previous op's hash (the device's chain)."""
-    return hashlib.sha256(canonical([op[f] for f in OP_FIELDS]).encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode([op[f] for f in OP_FIELDS]).encode("utf-8")).hexdigest()
 
 
 def verify_chain(ops: list[dict], prev_seq: int, prev_hash: str) -> str | None:

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-
-from psycopg.types.json import Jsonb
+import json
 
 from desktop.domain import bundle
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import verify_chain
 from desktop.hub import rules
-from desktop.hub.state import BundleRows
+from desktop.hub.state import IN_IDS, BundleRows, json_ids
 from desktop.hub.base import HubConn, LOCK, connect, hub_key, journal_append, meta, schema
+
+
+OPS_PER_STATEMENT = 20_000  # ops stored per statement (a JSON text of ~25 MB at most)
 
 
 def _device(conn: HubConn, device_id, lock: bool = False) -> dict:
@@ -43,6 +45,10 @@ def ingest(pg_url: str, data: bytes) -> bytes:
         if device["status"] == "revoked":
             _quarantine(conn, device["device_id"], data, "revoked")
             raise Refusal("sync.device_revoked", device=device["device_id"])
+        # The bundle's own chain (each op's hash, each link) is checked before the lock: only its
+        # first new op's link to the device's chain head needs the lock (``_known_ops``).
+        ops = body.get("ops") or []
+        problem = verify_chain(ops, ops[0]["seq"] - 1, ops[0]["prev_hash"]) if ops else None
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
             device = _device(conn, body["device_id"], lock=True)
@@ -56,7 +62,7 @@ def ingest(pg_url: str, data: bytes) -> bytes:
                                       (device["device_id"], number)).fetchone()
                 if stored is not None:
                     return bytes(stored["receipt"])
-            return _apply_bundle(conn, hub_schema, device, body, data)
+            return _apply_bundle(conn, hub_schema, device, body, data, problem)
 
 
 def _quarantine(conn: HubConn, device_id: str, data: bytes, reason: str) -> None:
@@ -65,17 +71,21 @@ def _quarantine(conn: HubConn, device_id: str, data: bytes, reason: str) -> None
                      (device_id, utc_now(), reason, data))
 
 
-def _known_ops(conn: HubConn, device: dict, ops: list[dict]) -> list[dict]:
-    """The ops of the bundle the hub has not ingested yet; those it has must be the same ops."""
+def _known_ops(conn: HubConn, device: dict, ops: list[dict], problem: str | None) -> list[dict]:
+    """The ops of the bundle the hub has not ingested yet; those it has must be the same ops.
+    ``problem``: what ``verify_chain`` found wrong inside the bundle's chain (checked before the
+    lock); here, under the lock, the link of its first new op to the device's chain head."""
     old = [op for op in ops if op["seq"] <= device["last_seq"]]
     if old:
         stored = {r["seq"]: r["hash"] for r in conn.execute(
-            "SELECT seq, hash FROM hub_op WHERE device_id = %s AND seq = ANY(%s)",
-            (device["device_id"], [op["seq"] for op in old]))}
+            "SELECT seq, hash FROM hub_op WHERE device_id = %s AND seq IN"
+            " (SELECT jsonb_array_elements_text(%s::jsonb)::bigint)",
+            (device["device_id"], json_ids(int(op["seq"]) for op in old)))}
         if any(stored.get(op["seq"]) != op["hash"] for op in old):
             raise Refusal("sync.chain_broken", detail="ops differ from those already received")
     new = [op for op in ops if op["seq"] > device["last_seq"]]
-    problem = verify_chain(new, device["last_seq"], device["last_hash"])
+    if new and not problem:  # the rest of the chain was verified: its first new op's link
+        problem = verify_chain(new[:1], device["last_seq"], device["last_hash"])
     if problem:
         raise Refusal("sync.chain_broken", detail=problem)
     if any(op["device_id"] != device["device_id"] for op in new):
@@ -129,9 +139,9 @@ def _apply_group(rows: BundleRows, hub_schema, group: list[dict], actors: dict,
     return [o if o.status == "refused" else rules.refusal(op, "with_refused") for op, o in zip(group, outcomes)]
 
 
-def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: bytes) -> bytes:
+def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: bytes, problem: str | None) -> bytes:
     ops = body["ops"]
-    new = _known_ops(conn, device, ops)
+    new = _known_ops(conn, device, ops, problem)
     _store_blobs(conn, body.get("blobs", {}))
     actors: dict = {}
     rows = BundleRows(conn, hub_schema, new)
@@ -149,11 +159,7 @@ def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: byt
     journal_seq, journal_hash = journal_append(conn, "ingest", device["device_id"], {
         "bundle_no": body["bundle_no"], "bundle_sha256": hashlib.sha256(data).hexdigest(), "ops": len(new),
         "first_seq": new[0]["seq"] if new else None, "last_seq": new[-1]["seq"] if new else None, **summary})
-    with conn.cursor().copy("COPY hub_op (op_id, device_id, seq, tbl, row_id, kind, actor, hlc, hash, op, status,"
-                            " journal_seq) FROM STDIN") as copy:
-        for op, status in outcomes:
-            copy.write_row((op["op_id"], device["device_id"], op["seq"], op["tbl"], op["row_id"], op["kind"],
-                            op["actor"], op["hlc"], op["hash"], Jsonb(op), status, journal_seq))
+    _store_ops(conn, device["device_id"], outcomes, journal_seq)
     head = ops[-1] if ops else None
     last_seq, last_hash = (new[-1]["seq"], new[-1]["hash"]) if new else (device["last_seq"], device["last_hash"])
     conn.execute("UPDATE hub_device SET last_seq = %s, last_hash = %s, last_bundle_no = %s, cursor = %s,"
@@ -166,6 +172,21 @@ def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: byt
     return receipt
 
 
+def _store_ops(conn: HubConn, device_id: str, outcomes: list[tuple[dict, str]], journal_seq: int) -> None:
+    """Each op as sent (``op``: what ``verify_chain`` re-checks), with its outcome, in one
+    statement: the ops go as ONE JSON array (encoded in C) that PostgreSQL takes apart, rather than
+    a JSON text encoded per op in Python."""
+    for first in range(0, len(outcomes), OPS_PER_STATEMENT):
+        part = outcomes[first:first + OPS_PER_STATEMENT]
+        conn.execute(
+            "INSERT INTO hub_op (op_id, device_id, seq, tbl, row_id, kind, actor, hlc, hash, op, status, journal_seq)"
+            " SELECT o->>'op_id', %s, (o->>'seq')::bigint, o->>'tbl', o->>'row_id', o->>'kind', o->>'actor',"
+            " o->>'hlc', o->>'hash', o, s.status, %s"
+            " FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS x(o, n)"
+            " JOIN jsonb_array_elements_text(%s::jsonb) WITH ORDINALITY AS s(status, n) USING (n)",
+            (device_id, journal_seq, json.dumps([op for op, _ in part]), json.dumps([st for _, st in part])))
+
+
 def _receipt(conn: HubConn, device_id: str, body: dict, head: dict | None, journal_seq: int,
              journal_hash: str, results: dict[str, str]) -> bytes:
     """The hub's signed answer: the device's chain head it now holds, each op's outcome (``results``
@@ -175,12 +196,12 @@ def _receipt(conn: HubConn, device_id: str, body: dict, head: dict | None, journ
     earlier = [i for i in op_ids if i not in results]
     if earlier:
         results = {**results, **{r["op_id"]: r["status"] for r in conn.execute(
-            "SELECT op_id, status FROM hub_op WHERE op_id = ANY(%s)", (earlier,))}}
+            f"SELECT op_id, status FROM hub_op WHERE op_id {IN_IDS}", (json_ids(earlier),))}}
     conflicts = [{"conflict_id": r["conflict_id"], "op_id": r["op_id"], "tbl": r["tbl"], "row_id": r["row_id"],
                   "column": r["column_name"], "kind": r["kind"], "reason": r["reason"],
                   "device_value": r["device_value"], "hub_value": r["hub_value"]}
-                 for r in conn.execute("SELECT * FROM hub_conflict WHERE op_id = ANY(%s) ORDER BY created_at,"
-                                       " conflict_id", (op_ids,))]
+                 for r in conn.execute(f"SELECT * FROM hub_conflict WHERE op_id {IN_IDS} ORDER BY created_at,"
+                                       " conflict_id", (json_ids(op_ids),))]
     return bundle.seal({"kind": "receipt", "schema": body["schema"], "hub_id": body["hub_id"], "device_id": device_id,
                         "bundle_no": body["bundle_no"], "through_seq": head["seq"] if head else 0,
                         "through_hash": head["hash"] if head else "", "results": results, "conflicts": conflicts,

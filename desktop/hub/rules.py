@@ -5,6 +5,7 @@ device receives in its receipt and the coordinator sees in the Conflits queue.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from psycopg.types.json import Jsonb
 
@@ -57,10 +58,16 @@ def refusal(op: dict, reason: str, **detail) -> Outcome:
     return Outcome("refused", [_conflict(op, "refused", reason, hub_value=detail.get("hub"), **detail)])
 
 
+@lru_cache(maxsize=None)
+def _role_may(table: str, kind: str, role: str) -> bool:
+    """Whether ``role`` holds one of the permissions a ``kind`` write to ``table`` needs (the
+    rules and the roles' permissions are constants: decided once per table, kind and role)."""
+    rule = TABLES[table]
+    return any(can(role, p) for p in (rule.insert if kind == "insert" else rule.update))
+
+
 def _permitted(op: dict, actor: Actor, row: dict | None) -> bool:
-    rule = TABLES[op["tbl"]]
-    needed = rule.insert if op["kind"] == "insert" else rule.update
-    if any(can(actor.role, p) for p in needed):
+    if _role_may(op["tbl"], "insert" if op["kind"] == "insert" else "update", actor.role):
         return True
     own = SELF_SERVICE.get(op["tbl"])  # one's own password, from any device
     data = {c for c in op["new"] if c not in AUDIT}
@@ -73,7 +80,7 @@ def check(rows: BundleRows, schema: HubSchema, op: dict, actor: Actor | None,
     table = op["tbl"]
     if table not in TABLES or table not in schema.columns:
         return refusal(op, "unknown_table")
-    unknown = sorted(set(op["new"]) - set(schema.columns[table]))
+    unknown = sorted(op["new"].keys() - schema.columns[table].keys())
     if unknown:
         return refusal(op, "unknown_column", device={"columns": unknown})
     if op["actor"] != device_user:
@@ -105,8 +112,17 @@ def coerced(schema: HubSchema, op: dict) -> dict:
     """The op with its values in the hub columns' types (SQLite lets a TEXT column hold 5;
     PostgreSQL does not). The op as sent, and its hash, are kept in ``hub_op``."""
     types = schema.casts.get(op["tbl"], {})
-    return {**op, "new": {c: _cast(types.get(c), v) for c, v in op["new"].items()},
-            "old": {c: _cast(types.get(c), v) for c, v in op["old"].items()}}
+    return {**op, "new": _coerce(types, op["new"]), "old": _coerce(types, op["old"]) if op["old"] else {}}
+
+
+def _coerce(types: dict, values: dict) -> dict:
+    """``{c: _cast(types.get(c), v)}``, the values already of their column's type kept as they are."""
+    out = dict(values)
+    for c, v in values.items():
+        kind = types.get(c)
+        if v is not None and kind is not None and type(v) is not kind:
+            out[c] = _cast(kind, v)
+    return out
 
 
 def bury(rows: BundleRows, schema: HubSchema, op: dict) -> None:
@@ -216,6 +232,8 @@ def _applied_values(op: dict, row: dict, outcome: Outcome) -> dict:
 
 
 def record(conn: HubConn, device_id: str, outcome: Outcome) -> None:
+    if not outcome.conflicts:
+        return
     now = utc_now()
     for c in outcome.conflicts:
         conn.execute("INSERT INTO hub_conflict (conflict_id, op_id, device_id, tbl, row_id, column_name, kind,"

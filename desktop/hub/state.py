@@ -4,13 +4,22 @@ per table of new rows at the end, instead of several round trips per op. A devic
 ops are decided against this view and undone together (``mark``/``undo``) when one is refused."""
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from operator import itemgetter
 
 from desktop.domain.sync import TABLES
 from desktop.hub.base import HubConn, HubSchema, q
 
 _MISSING = object()
 COPY_FROM = 100  # new rows of one table and shape: sent with COPY from this many
+# ``IN (SELECT jsonb_array_elements_text(%s::jsonb))`` with ``json_ids(ids)``: a set of ids sent as
+# one JSON text (encoded in C) rather than a text[] (psycopg builds arrays in Python: ~25 µs an id)
+IN_IDS = "IN (SELECT jsonb_array_elements_text(%s::jsonb))"
+
+
+def json_ids(ids) -> str:
+    return json.dumps(sorted(ids))
 
 
 class BundleRows:
@@ -40,8 +49,8 @@ class BundleRows:
                 continue
             for i in ids:
                 self.rows[(table, i)] = None
-            for row in self.conn.execute(f"SELECT * FROM {q(table)} WHERE id = ANY(%s)"
-                                         f"{' FOR UPDATE' if lock else ''}", (sorted(ids),)):
+            for row in self.conn.execute(f"SELECT * FROM {q(table)} WHERE id {IN_IDS}"
+                                         f"{' FOR UPDATE' if lock else ''}", (json_ids(ids),)):
                 self.rows[(table, row["id"])] = row
 
     # -- reading -----------------------------------------------------------------------------
@@ -119,9 +128,10 @@ class BundleRows:
         with self.conn.cursor() as cur:
             for (table, cols), rows in by_shape.items():
                 if len(rows) >= COPY_FROM:  # hub_seq: its default, the next change number
+                    pick = itemgetter(*cols)
                     with cur.copy(f"COPY {q(table)} ({', '.join(q(c) for c in cols)}) FROM STDIN") as copy:
                         for r in rows:
-                            copy.write_row(tuple(r[c] for c in cols))
+                            copy.write_row(pick(r))
                     continue
                 cur.executemany(f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}, hub_seq)"
                                 f" VALUES ({', '.join('%s' for _ in cols)}, nextval('hub_change_seq'))",
@@ -135,8 +145,8 @@ class BundleRows:
                 if (table, row_id) not in self.new and (table, row_id) not in self.changed:
                     only[table].append(row_id)
             for table, ids in only.items():
-                cur.execute(f"UPDATE {q(table)} SET hub_seq = nextval('hub_change_seq') WHERE id = ANY(%s)",
-                            (sorted(ids),))
+                cur.execute(f"UPDATE {q(table)} SET hub_seq = nextval('hub_change_seq') WHERE id {IN_IDS}",
+                            (json_ids(ids),))
         self.new.clear()
         self.changed.clear()
         self.touched.clear()

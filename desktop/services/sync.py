@@ -12,14 +12,16 @@ import base64
 import hashlib
 import json
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+from uuid import uuid4
 
 from desktop.domain import bundle
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
-from desktop.domain.sync import hlc_merge, table_order
+from desktop.domain.sync import FORMAT, canonical, hlc_merge, table_order
 from desktop.services.commune import Commune
 from desktop.store import keys, outbox
 from desktop.store.db import Store, copy_database, open_store
@@ -85,15 +87,35 @@ def _state(store: Store) -> Iterator[sqlite3.Connection]:
         raise
 
 
+# The pending ops, each op's ``old``/``new`` as the outbox stored them: the canonical JSON text its
+# hash was computed over (``outbox.capture``; the columns are never rewritten).
+_OP_COLUMNS = ("op_id", "device_id", "seq", "tbl", "row_id", "kind", "base_version", "old", "new", "hlc", "actor",
+               "at", "tx", "prev_hash", "hash")
+_PENDING = f"SELECT {', '.join(_OP_COLUMNS)} FROM sync_op WHERE acked_at IS NULL ORDER BY seq"
+
+
 def make_bundle(commune: Commune) -> bytes:
-    """Every pending op of this device, with the photos they add, signed with the device key."""
+    """Every pending op of this device, with the photos they add, signed with the device key.
+
+    The body is the canonical JSON of what ``outbox.pending`` returns, written without parsing
+    each op's stored ``old``/``new`` JSON and writing it again: the ops are written with a marker
+    in their place, then each marker is replaced by the stored text (itself canonical JSON, so
+    the body parses to the very same values; the hub verifies the signature on the text it receives
+    and each op's hash on the values it parses)."""
     store = commune.store
     _require_enrolled(store)
-    ops = outbox.pending(store.conn)
+    mark = uuid4().hex
+    ops, raw = [], []
+    for r in store.conn.execute(_PENDING):
+        op = dict(zip(_OP_COLUMNS, r))
+        raw.append((op["old"], op["new"]))
+        n = len(raw) - 1
+        op["old"], op["new"] = f"{mark}:{n}:0", f"{mark}:{n}:1"
+        ops.append(op)
     blobs = {}
-    for op in ops:
+    for op, (_, new) in zip(ops, raw):
         if op["tbl"] == "attachment" and op["kind"] == "insert":
-            sha = op["new"].get("sha256")
+            sha = json.loads(new).get("sha256")
             if store.attachments.path_for(sha).exists():
                 blobs[sha] = base64.b64encode(store.attachments.read(sha)).decode("ascii")
     with _state(store) as conn:
@@ -102,7 +124,9 @@ def make_bundle(commune: Commune) -> bytes:
     body = {"kind": "push", "schema": LATEST, "device_id": store.device_id, "hub_id": store.meta("sync.hub_id"),
             "bundle_no": number, "cursor": int(outbox.get_state(store.conn, "cursor") or 0),
             "hlc": outbox.get_state(store.conn, "hlc"), "ops": ops, "blobs": blobs, "at": utc_now()}
-    return bundle.seal(body, key_path(store.path).read_bytes())
+    text = canonical({"format": FORMAT, **body})
+    text = re.compile(f'"{mark}:([0-9]+):([01])"').sub(lambda m: raw[int(m[1])][int(m[2])], text)
+    return bundle.seal_text(text, key_path(store.path).read_bytes())
 
 
 def _open_from_hub(store: Store, data: bytes, kind: str) -> dict:
