@@ -160,7 +160,8 @@ def _put_blobs(store: Store, blobs: dict) -> None:
 def apply_pull(commune: Commune, data: bytes) -> dict:
     """Back the database up, then apply the hub's rows (journaled, never captured). A row that
     still has an op waiting for the hub is left as it is, and the cursor stays before it: the next
-    pull brings the hub's version again once the hub has answered that op.
+    pull brings the hub's version again once the hub has answered that op. A replica that holds
+    nothing yet (a new device's first pull) takes ``_apply_first_pull``: no backup, tables at once.
     Returns ``{"rows": written, "skipped": pending rows kept, "cursor": new cursor}``."""
     store = commune.store
     body = _open_from_hub(store, data, "pull")
@@ -238,8 +239,9 @@ def _apply_first_pull(store: Store, body: dict, tables: dict[str, pullformat.Pul
     conn = store.conn
     # Foreign keys off while the rows go in (it cannot change inside a transaction): with them on,
     # one row inserted before the row it refers to (an inspection before the one it follows up)
-    # makes SQLite scan every child table at each later insert (quadratic: 4 s for 3,600
-    # inspections). ``foreign_key_check`` below refuses the whole pull, as the commit would have.
+    # makes SQLite scan every child table at each later insert (quadratic: ~4 s for 3,600
+    # inspections of the benchmark's replica). ``foreign_key_check`` below refuses the whole
+    # pull, as the commit would have.
     enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
     conn.execute("PRAGMA foreign_keys = OFF")
     try:
