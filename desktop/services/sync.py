@@ -160,14 +160,14 @@ def _put_blobs(store: Store, blobs: dict) -> None:
 def apply_pull(commune: Commune, data: bytes) -> dict:
     """Back the database up, then apply the hub's rows (journaled, never captured). A row that
     still has an op waiting for the hub is left as it is, and the cursor stays before it: the next
-    pull brings the hub's version again once the hub has answered that op. A replica that holds
-    nothing yet (a new device's first pull) takes ``_apply_first_pull``: no backup, tables at once.
+    pull brings the hub's version again once the hub has answered that op. A pull with nothing to
+    overwrite (a new device's first pull) takes ``_apply_first_pull``: no backup, tables at once.
     Returns ``{"rows": written, "skipped": pending rows kept, "cursor": new cursor}``."""
     store = commune.store
     body = _open_from_hub(store, data, "pull")
     tables = pullformat.tables(body)  # another layout is refused before anything is written
     _put_blobs(store, body.get("blobs", {}))
-    if _holds_nothing(store, tables):
+    if _nothing_to_overwrite(store, tables):
         return _apply_first_pull(store, body, tables)
     backup_before_pull(store)
     keep = outbox.pending_rows(store.conn)
@@ -211,11 +211,11 @@ def _insert_all(conn: sqlite3.Connection, table: str, pulled: pullformat.PulledT
                      pulled.values())
 
 
-def _holds_nothing(store: Store, tables: dict[str, pullformat.PulledTable]) -> bool:
+def _nothing_to_overwrite(store: Store, tables: dict[str, pullformat.PulledTable]) -> bool:
     """True when this replica holds nothing a pull could overwrite or hold back: no op in its
     outbox (so no pending row, no conflict to resolve) and no row in any table the pull writes.
 
-    That is a just-enrolled replica: ``open_store`` and ``enroll_local`` write only ``meta`` (the
+    A just-enrolled replica is one: ``open_store`` and ``enroll_local`` write only ``meta`` (the
     device's id and birth, the hub's id and key, the user, the scope, the hub's address, the
     enrolment mark) and their journal entries and seals; ``create_encrypted_replica`` the same plus
     the key file; the device key is a file beside. A pull never writes ``meta`` or the ``draft``
@@ -228,13 +228,13 @@ def _holds_nothing(store: Store, tables: dict[str, pullformat.PulledTable]) -> b
 
 
 def _apply_first_pull(store: Store, body: dict, tables: dict[str, pullformat.PulledTable]) -> dict:
-    """A pull into a replica that holds nothing (``_holds_nothing``): every table inserted at once
+    """A pull into tables that hold nothing (``_nothing_to_overwrite``): every table inserted at once
     and sealed (``check`` covers every row through the seal, computed from the pulled values),
     foreign keys checked once at the end.
 
     No ``before-pull`` copy: that copy exists so that a pull cannot destroy local work, and here
-    there is none (the pull inserts into empty tables and leaves ``meta`` and drafts alone); the
-    transaction is all or nothing, so a pull that fails leaves the replica as it was, which is
+    it cannot (the pull only inserts, into tables that hold nothing, and changes no other row:
+    not ``meta``, not the drafts, not the outbox); the transaction is all or nothing, so a pull that fails leaves the replica as it was, which is
     what the copy would hold. No row is kept back for a pending op: there is none."""
     conn = store.conn
     # Foreign keys off while the rows go in (it cannot change inside a transaction): with them on,
@@ -250,8 +250,8 @@ def _apply_first_pull(store: Store, body: dict, tables: dict[str, pullformat.Pul
             written = 0
             for table in table_order(tables):
                 written += tx.fill_empty(table, tables[table].columns, tables[table].values())
-            if enforced:
-                broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+            for table in tables if enforced else ():  # the rows inserted (no other row changed)
+                broken = conn.execute(f"PRAGMA foreign_key_check([{table}])").fetchone()
                 if broken is not None:
                     raise sqlite3.IntegrityError(f"FOREIGN KEY constraint failed: {broken[0]} row {broken[1]}"
                                                  f" refers to a missing {broken[2]}")

@@ -203,3 +203,20 @@ def test_ingest_and_pull_still_agree_after_a_replica_taken_whole(tmp_path, empty
     counts = _assert_replica_is_the_hubs(station, pg_url, station_id)
     assert counts["inspection"] == 1 and counts["site"] == 2
     assert_check_ok(station)
+
+
+def test_a_copy_is_taken_before_a_pull_only_when_it_could_overwrite(tmp_path, empty_commune_path, pg_url, catalogue):
+    team = make_team(tmp_path, empty_commune_path, pg_url)
+    tablet, device_id = _enrolled(tmp_path, pg_url, "agent1")
+    with device(tablet) as c:
+        first = sync.apply_pull(c, pull(pg_url, device_id, 0))
+        idle = sync.apply_pull(c, pull(pg_url, device_id, first["cursor"]))  # nothing new: nothing to overwrite
+        assert idle["rows"] == 0 and idle["cursor"] == first["cursor"]
+    assert not _before_pull(tablet).exists()
+    with device(tablet, "agent1") as c:  # work of its own: from now on a pull copies the database first
+        make_inspection(c.store, c.user, catalogue, team.sites[0], field_code="hygiene")
+        sync.apply_pull(c, pull(pg_url, device_id, first["cursor"]))
+    assert _before_pull(tablet).exists()
+    with device(_before_pull(tablet)) as c:
+        assert c.store.scalar("SELECT count(*) FROM inspection") == 1  # the copy holds the tablet's work
+    assert_check_ok(tablet)
