@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import base64
 
+from psycopg.rows import tuple_row
 
-from desktop.domain import bundle
+from desktop.domain import bundle, pullformat
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import TABLES
-from desktop.hub.base import HUB_COLUMNS, HubConn, HubSchema, LOCK, connect, hub_key, meta, q, schema
+from desktop.hub.base import HubConn, HubSchema, LOCK, connect, hub_key, meta, q, schema
 
 
 def _device(conn: HubConn, device_id: str) -> dict:
@@ -23,10 +24,10 @@ def _device(conn: HubConn, device_id: str) -> dict:
     return row
 
 
-def _strip(row: dict) -> dict:
-    """The row as the devices hold it, with the hub's change number (``hub_seq``: a device that
-    keeps its own pending version of a row does not move its cursor past it)."""
-    return {c: v for c, v in row.items() if c not in HUB_COLUMNS or c == "hub_seq"}
+def _select(hub_schema: HubSchema, table: str) -> tuple[list[str], str]:
+    """(the columns the devices hold, in their order; the SELECT of them and of hub_seq)."""
+    columns = list(hub_schema.columns[table])
+    return columns, f"SELECT {', '.join(q(c) for c in columns)}, hub_seq FROM {q(table)}"
 
 
 def _tables_changed(conn: HubConn, hub_schema: HubSchema, cursor: int) -> list[str]:
@@ -38,43 +39,68 @@ def _tables_changed(conn: HubConn, hub_schema: HubSchema, cursor: int) -> list[s
     return [t for t in tables if t in found]
 
 
-def _changed(conn: HubConn, hub_schema: HubSchema, device: dict, cursor: int) -> dict[str, dict]:
-    rows: dict[str, dict] = {table: {} for table in hub_schema.columns}
+Rows = dict[str, dict[str, tuple]]  # table → row id → the row's values (its columns, then hub_seq)
+
+
+def _changed(conn: HubConn, hub_schema: HubSchema, device: dict, cursor: int) -> Rows:
+    """The rows changed since ``cursor`` in the device's scope, as the devices hold them (the
+    hub's own columns left out but ``hub_seq``: a device that keeps its own pending version of a
+    row does not move its cursor past it), read as tuples, one query per table."""
+    rows: Rows = {table: {} for table in hub_schema.columns}
+    cur = conn.cursor(row_factory=tuple_row)
     for table in _tables_changed(conn, hub_schema, cursor):
-        sql = f"SELECT * FROM {q(table)} WHERE hub_seq > %s"
+        columns, select = _select(hub_schema, table)
+        sql = select + " WHERE hub_seq > %s"
         params: list[object] = [cursor]
         if TABLES[table].scope and (not device["full_scope"] or device["scope_district"]):
-            # its arrondissement, and every row it wrote itself (a refusal comes back tombstoned)
-            sql += (" AND (scope_district = %s OR id IN (SELECT row_id FROM hub_op WHERE device_id = %s"
-                    " AND tbl = %s))")
-            params += [device["scope_district"], device["device_id"], table]
-        rows[table] = {r["id"]: _strip(r) for r in conn.execute(sql + " ORDER BY hub_seq", params)}
-    if not device["full_scope"]:  # a tablet that may be lost holds no one else's password hash
-        for row in rows.get("user", {}).values():
-            if row["id"] != device["user_id"]:
-                row["password_hash"] = ""
+            # its arrondissement, and every row it wrote itself (a refusal comes back tombstoned);
+            # two parts rather than one OR, so that the first reads the (scope_district, hub_seq)
+            # index instead of the whole table (0.4 s for 100,000 inspections)
+            sql += (" AND scope_district = %s UNION ALL " + select + " WHERE hub_seq > %s AND (scope_district = %s)"
+                    " IS NOT TRUE AND id IN (SELECT row_id FROM hub_op WHERE device_id = %s AND tbl = %s)")
+            params += [device["scope_district"], cursor, device["scope_district"], device["device_id"], table]
+        key = columns.index("id")
+        rows[table] = {r[key]: r for r in cur.execute(sql + " ORDER BY hub_seq", params).fetchall()}
+    if not device["full_scope"] and rows.get("user"):  # a tablet that may be lost holds no one else's password hash
+        columns = list(hub_schema.columns["user"])
+        key, secret = columns.index("id"), columns.index("password_hash")
+        for user_id, row in rows["user"].items():
+            if user_id != device["user_id"]:
+                rows["user"][user_id] = (*row[:secret], "", *row[secret + 1:])
     return rows
 
 
-def _close_over_parents(conn: HubConn, hub_schema: HubSchema, rows: dict[str, dict]) -> None:
+def _close_over_parents(conn: HubConn, hub_schema: HubSchema, rows: Rows) -> None:
     """Add every row the batch refers to that the device may not hold (outside its scope)."""
+    cur = conn.cursor(row_factory=tuple_row)
     pending = True
     while pending:
         pending = False
         for table, fks in hub_schema.fks.items():
+            held = rows.get(table)
+            if not held:
+                continue
+            columns = list(hub_schema.columns[table])
             for column, parent in fks.items():
-                wanted = {r[column] for r in rows.get(table, {}).values() if r.get(column)}
-                wanted -= set(rows.get(parent, {}))
-                if not wanted or not TABLES[parent].scope:
+                if not TABLES[parent].scope:
                     continue
-                found = conn.execute(f"SELECT * FROM {q(parent)} WHERE id = ANY(%s)", (sorted(wanted),)).fetchall()
-                for r in found:
-                    rows.setdefault(parent, {})[r["id"]] = _strip(r)
+                at = columns.index(column)
+                wanted = {r[at] for r in held.values() if r[at]}
+                wanted -= rows.setdefault(parent, {}).keys()
+                if not wanted:
+                    continue
+                parent_columns, sql = _select(hub_schema, parent)
+                key = parent_columns.index("id")
+                for r in cur.execute(sql + " WHERE id = ANY(%s)", (sorted(wanted),)).fetchall():
+                    rows[parent][r[key]] = r
                     pending = True
 
 
-def _blobs(conn: HubConn, rows: dict[str, dict]) -> dict[str, str]:
-    shas = sorted({r["sha256"] for r in rows.get("attachment", {}).values() if r.get("sha256")})
+def _blobs(conn: HubConn, hub_schema: HubSchema, rows: Rows) -> dict[str, str]:
+    if not rows.get("attachment"):
+        return {}
+    at = list(hub_schema.columns["attachment"]).index("sha256")
+    shas = sorted({r[at] for r in rows["attachment"].values() if r[at]})
     if not shas:
         return {}
     return {r["sha256"]: base64.b64encode(bytes(r["data"])).decode("ascii")
@@ -109,12 +135,13 @@ def _read(conn: HubConn, hub_schema: HubSchema, device_id: str, cursor: int, seq
     rows = _changed(conn, hub_schema, device, int(cursor))
     if not device["full_scope"] or device["scope_district"]:
         _close_over_parents(conn, hub_schema, rows)
-    blobs = _blobs(conn, rows)
+    blobs = _blobs(conn, hub_schema, rows)
     resolved = [r["conflict_id"] for r in conn.execute(
         "SELECT conflict_id FROM hub_conflict WHERE device_id = %s AND status = 'resolved'", (device_id,))]
     return {"kind": "pull", "resolved": resolved, "schema": hub_schema.version, "hub_id": meta(conn, "hub_id"),
             "device_id": device_id, "since": int(cursor), "cursor": max(new_cursor, int(cursor)),
-            "rows": {t: list(r.values()) for t, r in rows.items() if r}, "blobs": blobs, "at": utc_now()}
+            "layout": pullformat.PULL_LAYOUT, "blobs": blobs, "at": utc_now(),
+            "tables": {t: pullformat.encode(list(hub_schema.columns[t]), list(r.values())) for t, r in rows.items() if r}}
 
 
 def pull(pg_url: str, device_id: str, cursor: int) -> bytes:

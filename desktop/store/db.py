@@ -16,7 +16,7 @@ from desktop.domain.text import has_hidden_characters
 from desktop.store import journal, keys, outbox, rowhash
 from desktop.store.attachments import AttachmentStore
 from desktop.store.engine import ENCRYPTED_CACHE_KIB, add_math_functions, sqlite3
-from desktop.store.errors import StoreError, from_sqlite
+from desktop.store.errors import DatabaseBug, StoreError, from_sqlite
 from desktop.store.migrations import LATEST, MIGRATIONS, ROW_HASHES_FROM
 
 SQLITE_HEADER = keys.SQLITE_HEADER
@@ -107,6 +107,25 @@ class Transaction:
         """Seal ``table`` before the commit (after writes made with the raw connection)."""
         self.tables.add(table)
         self.to_seal.add(table)
+
+    def fill_empty(self, table: str, columns: Sequence[str], rows: list) -> int:
+        """Insert ``rows`` (each the values of ``columns``) exactly as given into ``table``, which
+        must hold no row yet (a new replica's first pull): one ``executemany``, then the table's
+        seal journaled at once. The seal is computed from the values when SQLite stores them
+        unchanged (``rowhash.seal_of_values``), else read back before the commit (``reseal``).
+        Not captured in the outbox (a pull's rows came from there); refused on a table that holds
+        rows, whose seal would not be the values'."""
+        if self.conn.execute(f"SELECT 1 FROM [{table}] LIMIT 1").fetchone():
+            raise DatabaseBug(f"fill_empty: {table} already holds rows")
+        names = ", ".join(f"[{c}]" for c in columns)
+        self.conn.executemany(f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' for _ in columns)})", rows)
+        seal = rowhash.seal_of_values(self.conn, table, list(columns), rows)
+        if seal is None:
+            self.reseal(table)
+        else:
+            self._journal(table, None, "seal", {"_seal": seal})
+            self.to_seal.discard(table)  # sealed now (a later bulk write in this transaction seals it again)
+        return len(rows)
 
     def set_meta(self, key: str, value: str) -> None:
         """Write one ``meta`` setting (trust anchor, device id...), journaled like any row."""

@@ -12,6 +12,7 @@ migration that appends a column does not invalidate the rows written before it.
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Iterable
 
 from desktop.store.engine import sqlite3
@@ -62,3 +63,50 @@ def seal(conn: sqlite3.Connection, table: str) -> dict:
     select = ", ".join(f"[{c}]" for c in cols)
     pairs = [(row[key], digest(row)) for row in conn.execute(f"SELECT {select} FROM [{table}]")]
     return {"n": len(cols), "count": len(pairs), "rows_sha256": seal_digest(pairs)}
+
+
+def _affinity(declared: str) -> str:
+    """SQLite's column affinity of a declared type (https://sqlite.org/datatype3.html, 3.1)."""
+    kind = declared.upper()
+    if "INT" in kind:
+        return "INTEGER"
+    if "CHAR" in kind or "CLOB" in kind or "TEXT" in kind:
+        return "TEXT"
+    if "BLOB" in kind or not kind:
+        return "BLOB"
+    if "REAL" in kind or "FLOA" in kind or "DOUB" in kind:
+        return "REAL"
+    return "NUMERIC"
+
+
+def _stored_unchanged(affinity: str, values: Iterable) -> bool:
+    """True when SQLite stores every one of ``values`` in a column of ``affinity`` as it is, so
+    that it reads back equal and of the same type (same ``repr``): text in a TEXT column, integers
+    in an INTEGER one, finite floats other than -0.0 in a REAL one (NaN would read back NULL and
+    -0.0 as 0.0), and NULL anywhere. Anything else (a number in a TEXT column, 3.0 in an INTEGER
+    one, a bool...) is converted, and not counted as unchanged."""
+    kinds = set(map(type, values)) - {type(None)}
+    if affinity == "TEXT":
+        return kinds <= {str}
+    if affinity == "INTEGER":
+        return kinds <= {int}
+    if affinity == "REAL":
+        return kinds <= {float} and all(math.isfinite(v) and (v != 0.0 or math.copysign(1.0, v) > 0)
+                                        for v in values if v is not None)
+    return False
+
+
+def seal_of_values(conn: sqlite3.Connection, table: str, columns: list[str], rows: list) -> dict | None:
+    """The seal ``seal(conn, table)`` will find once ``rows`` (each the values of ``columns``) are
+    all the table holds, computed from the values themselves, without reading them back; None
+    when it cannot be known so (``columns`` not the table's, in its order, or a value SQLite would
+    convert on the way in: the caller then reads the table back with ``seal``)."""
+    info = list(conn.execute(f"PRAGMA table_info([{table}])"))
+    if [r[1] for r in info] != list(columns) or any(len(r) != len(columns) for r in rows):
+        return None
+    by_column = list(zip(*rows)) if rows else [() for _ in columns]
+    if not all(_stored_unchanged(_affinity(r[2] or ""), column) for r, column in zip(info, by_column)):
+        return None
+    key = list(columns).index(key_column(table))
+    pairs = [(row[key], digest(row)) for row in rows]
+    return {"n": len(columns), "count": len(pairs), "rows_sha256": seal_digest(pairs)}

@@ -7,6 +7,7 @@ import time
 
 import psycopg
 
+from desktop.domain import pullformat
 from desktop.hub.base import LOCK, connect
 from tests.desktop.hub.helpers import make_team, new_device
 
@@ -33,7 +34,8 @@ def _change(conn, site_id: str, name: str) -> int:
 
 
 def _site(body: dict, site_id: str) -> dict | None:
-    return next((r for r in body["rows"].get("site", []) if r["id"] == site_id), None)
+    site = pullformat.tables(body).get("site")
+    return next((r for r in site.dicts() if r["id"] == site_id), None) if site else None
 
 
 def test_a_pull_waits_for_an_ingest_in_flight_and_sees_it(tmp_path, empty_commune_path, pg_url):
