@@ -36,7 +36,7 @@ from starlette.routing import Route
 import desktop.hub as hubapi
 from desktop.domain.errors import Refusal
 from desktop.hub import blobs, callers, numbers
-from desktop.hub.base import close_pools, connect, open_pool
+from desktop.hub.base import LOCK, close_pools, connect, open_pool
 from desktop.services.hubwire import API, H_DEVICE, error_body, verify_request
 
 log = logging.getLogger("commune_police.hub")
@@ -53,7 +53,8 @@ def create_app(pg_url: str) -> Starlette:
     """The ASGI app for the hub whose database is ``pg_url``: each process that serves it opens its
     own connection pool at start-up and closes it at shutdown."""
     hub = _Hub(pg_url)
-    with psycopg.connect(pg_url, autocommit=True) as conn:
+    with psycopg.connect(pg_url, autocommit=True) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))  # workers starting together: one at a time
         numbers.ensure_schema(conn)  # the register numbers' tables, beside the sync core's
 
     @asynccontextmanager
