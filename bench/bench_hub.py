@@ -5,7 +5,8 @@
 2. replica: a new tablet enrolled for one arrondissement (``enroll_device``: enrolment, pull,
    SQLite writes), against ``COPY TO`` of the same rows + SQLite ``executemany`` into an empty
    commune schema;
-3. concurrent: N devices each syncing a day's work at the same moment (threads, one process);
+3. concurrent: N devices each syncing a day's work at the same moment (each device a process of
+   its own, released together; ``--threads``: threads of one process, as first measured);
 4. an officer's day (40 inspections, 80 findings) synced.
 
     cd bench && ../.venv/bin/python bench_hub.py [--inspections 100000] [--devices 100]
@@ -14,7 +15,10 @@ Needs PostgreSQL on 127.0.0.1:5432 (the tests' server); its databases are droppe
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import multiprocessing
+import os
 import shutil
 import sqlite3
 import statistics
@@ -246,7 +250,126 @@ def copy_to_sqlite(db: str, replica: Path, tables: list[str], target: Path) -> f
     return elapsed
 
 
-def bench_concurrent(seed: Path, work: Path, n: int) -> dict:
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a live process (/proc), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree(pid: int) -> list[int]:
+    """The process and its children (the hub's uvicorn workers)."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    kids.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return [pid, *kids]
+
+
+def _pg_backends(db: str) -> dict[int, float]:
+    """CPU seconds so far of the PostgreSQL server processes connected to the hub's database."""
+    with psycopg.connect(f"{BASE}/{db}", autocommit=True) as c:
+        pids = [r[0] for r in c.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                                        " AND pid <> pg_backend_pid()")]
+    return {pid: _cpu_s(pid) for pid in pids}
+
+
+def _device_process(path: Path, barrier, out) -> None:
+    """One device (a process of its own, as a tablet is a machine of its own): released with the
+    others by ``barrier``, it syncs once and reports (wall seconds, its own CPU seconds, error)."""
+    barrier.wait()
+    start, cpu = time.perf_counter(), time.process_time()  # CLOCK_MONOTONIC: one clock for all processes
+    error = None
+    try:
+        result = netsync.sync_now(path)
+        assert result.status["pending"] == 0, result.status
+    except BaseException as exc:  # noqa: BLE001 - counted
+        error = repr(exc)
+    out.put((start, time.perf_counter(), time.process_time() - cpu, error))
+
+
+def _hub_only_process(path: Path, barrier, out) -> None:
+    """A device whose bundle is made before the barrier and whose answers are applied after its
+    time is taken: the time is the hub's (push, then pull, over HTTP), as the device sees it."""
+    with netsync.client_for(path) as client, open_commune(path) as commune:
+        data, cursor = sync.make_bundle(commune), int(sync.status(commune).get("cursor") or 0)
+        barrier.wait()
+        start, cpu = time.perf_counter(), time.process_time()
+        error, receipt, pulled = None, b"", b""
+        try:
+            receipt = client.push(data)
+            pulled = client.pull(cursor)
+        except BaseException as exc:  # noqa: BLE001 - counted
+            error = repr(exc)
+        end, cpu = time.perf_counter(), time.process_time() - cpu
+        if error is None:  # untimed: what the device does with the answers (its own CPU on a tablet)
+            try:
+                sync.apply_receipt(commune, receipt)
+                sync.apply_pull(commune, pulled)
+                assert sync.status(commune)["pending"] == 0
+            except BaseException as exc:  # noqa: BLE001 - counted
+                error = repr(exc)
+    out.put((start, end, cpu, error))
+
+
+def _run_processes(paths: list[Path], target=_device_process) -> tuple[float, list[float], list[float], list[str]]:
+    """The devices as separate processes, forked once everything is imported and every device
+    database written, released together by a barrier; (wall: first start to last end, times, CPU
+    seconds, errors)."""
+    ctx = multiprocessing.get_context("fork")
+    barrier, out = ctx.Barrier(len(paths) + 1), ctx.Queue()
+    gc.collect()
+    gc.freeze()  # the forked devices share the parent's pages instead of copying them on collection
+    procs = [ctx.Process(target=target, args=(p, barrier, out)) for p in paths]
+    for proc in procs:
+        proc.start()
+    barrier.wait()
+    reports = [out.get(timeout=600) for _ in paths]
+    for proc in procs:
+        proc.join(60)
+    gc.unfreeze()
+    wall = max(r[1] for r in reports) - min(r[0] for r in reports)
+    return wall, [r[1] - r[0] for r in reports], [r[2] for r in reports], [r[3] for r in reports if r[3]]
+
+
+def _run_threads(paths: list[Path]) -> tuple[float, list[float], list[float], list[str]]:
+    """The devices as threads of this one process (the first version of this benchmark)."""
+    n = len(paths)
+    times: list[float] = [0.0] * n
+    errors: list[str] = []
+    barrier = threading.Barrier(n)
+
+    def one(k: int) -> None:
+        barrier.wait()
+        start = time.perf_counter()
+        try:
+            result = netsync.sync_now(paths[k])
+            assert result.status["pending"] == 0
+        except Exception as exc:  # noqa: BLE001 - counted
+            errors.append(repr(exc))
+        times[k] = time.perf_counter() - start
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(n)]
+    cpu, wall = time.process_time(), time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - wall
+    return wall, times, [(time.process_time() - cpu) / n] * n, errors
+
+
+def bench_concurrent(seed: Path, work: Path, n: int, threads: bool = False, hub_workers: int | None = None,
+                     hub_only: bool = False) -> dict:
+    """``n`` devices, each with a day's work (20 inspections, 40 findings), syncing at the same
+    moment with a real ``hub serve`` (``hub_workers`` processes: its default, one per CPU).
+    ``hub_only``: each device's bundle made before and its answers applied after the timed part
+    (push + pull over HTTP), since on this machine the devices' own CPU is the hub's 2 cores too."""
     db = database()
     try:
         init_hub(f"{BASE}/{db}", seed)
@@ -254,7 +377,11 @@ def bench_concurrent(seed: Path, work: Path, n: int) -> dict:
         officers = [r[0] for r in con.execute("SELECT username FROM [user] WHERE role = 'officer' AND district_id IS NOT"
                                               " NULL ORDER BY username")]
         con.close()
-        with HubServer(f"{BASE}/{db}") as hub:
+        if hub_workers is None:
+            from desktop.hub.serve import default_workers
+            hub_workers = default_workers()
+        server = HubServer(f"{BASE}/{db}", workers=hub_workers) if hub_workers else HubServer(f"{BASE}/{db}")
+        with server as hub:
             paths = []
             for k in range(n):
                 username = officers[k % len(officers)]
@@ -262,33 +389,28 @@ def bench_concurrent(seed: Path, work: Path, n: int) -> dict:
                 netsync.enroll_device(path, hub.url, username, PASSWORD)
                 officer_work(path, username, 20, 2.0)   # a brigade member's day: 20 inspections, 40 findings
                 paths.append(path)
-            times: list[float] = [0.0] * n
-            errors: list[str] = []
-            barrier = threading.Barrier(n)
-
-            def one(k: int) -> None:
-                barrier.wait()
-                start = time.perf_counter()
-                try:
-                    result = netsync.sync_now(paths[k])
-                    assert result.status["pending"] == 0
-                except Exception as exc:  # noqa: BLE001 - counted
-                    errors.append(repr(exc))
-                times[k] = time.perf_counter() - start
-            threads = [threading.Thread(target=one, args=(k,)) for k in range(n)]
-            wall = time.perf_counter()
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            wall = time.perf_counter() - wall
+            assert hub.proc is not None
+            hub_pids = _tree(hub.proc.pid)
+            hub_cpu, pg_cpu, load = sum(_cpu_s(p) for p in hub_pids), _pg_backends(db), os.getloadavg()
+            if hub_only:
+                wall, times, device_cpu, errors = _run_processes(paths, _hub_only_process)
+            else:
+                wall, times, device_cpu, errors = (_run_threads if threads else _run_processes)(paths)
+            hub_cpu = sum(_cpu_s(p) for p in hub_pids) - hub_cpu
+            pg_after = _pg_backends(db)
+            pg_cpu_s = sum(cpu - pg_cpu.get(pid, 0.0) for pid, cpu in pg_after.items())
         with psycopg.connect(f"{BASE}/{db}") as c:
             at_hub = c.execute("SELECT count(*) FROM hub_op WHERE tbl = 'inspection'").fetchone()[0]
         ordered = sorted(times)
-        return {"devices": n, "errors": len(errors), "first_error": errors[0] if errors else None,
+        return {"devices": n, "as": "threads" if threads else "processes", "timed": "push+pull" if hub_only else "sync_now",
+                "hub_workers": hub_workers or 1,
+                "errors": len(errors), "first_error": errors[0] if errors else None,
                 "inspections_at_hub": at_hub, "expected": 20 * n, "wall_s": round(wall, 2),
                 "p50_s": round(statistics.median(ordered), 2), "p95_s": round(ordered[int(0.95 * (n - 1))], 2),
-                "max_s": round(ordered[-1], 2)}
+                "max_s": round(ordered[-1], 2), "min_s": round(ordered[0], 2),
+                "hub_cpu_s": round(hub_cpu, 2), "pg_cpu_s_pooled": round(pg_cpu_s, 2),
+                "device_cpu_s_mean": round(statistics.mean(device_cpu), 3),
+                "loadavg_before": [round(x, 2) for x in load], "loadavg_after": [round(x, 2) for x in os.getloadavg()]}
     finally:
         drop(db)
 
@@ -324,6 +446,11 @@ def main() -> None:
     p.add_argument("--replica-rounds", type=int, default=3, help="tablets measured after the warm-up one")
     p.add_argument("--only", choices=("ingest", "replica", "concurrent", "day"))
     p.add_argument("--per-tx", type=int, default=500, help="ingest set-up: inspections to a device transaction")
+    p.add_argument("--threads", action="store_true", help="concurrent: the devices as threads of one process")
+    p.add_argument("--hub-only", action="store_true",
+                   help="concurrent: time only the push and pull over HTTP (bundle made before, answers applied after)")
+    p.add_argument("--hub-workers", type=int, default=None,
+                   help="concurrent: hub serve's worker processes (default: its own, one per CPU; 0: not passed)")
     args = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cp-bench-hub-"))
     try:
@@ -341,7 +468,8 @@ def main() -> None:
             results["replica"] = bench_replica(big, work, args.replica_rounds)
             print(json.dumps(results["replica"]), flush=True)
         if args.only in (None, "concurrent"):
-            results["concurrent"] = bench_concurrent(seed, work, args.devices)
+            results["concurrent"] = bench_concurrent(seed, work, args.devices, args.threads, args.hub_workers,
+                                                     args.hub_only)
             print(json.dumps(results["concurrent"]), flush=True)
         if args.only in (None, "ingest"):
             results["ingest"] = bench_ingest(seed, work, args.inspections, args.per_tx)

@@ -6,6 +6,7 @@ The ``hub`` and ``sync`` verbs are shared with the file transport's commands (``
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def register(sub) -> None:
     sp.add_argument("--listen", default="127.0.0.1:8443", help="HOST:PORT (default 127.0.0.1:8443)")
     sp.add_argument("--tls-cert", help="the commune's certificate (PEM)")
     sp.add_argument("--tls-key", help="its private key (PEM)")
+    sp.add_argument("--workers", type=int, default=None,
+                    help="worker processes (default: one per CPU, here %d)" % (os.cpu_count() or 1))
     sp.set_defaults(run=serve)
     sp = hsub.add_parser("publish", help="publish the hub's tables (no personal data) for the province")
     sp.add_argument("--pg", required=True)
@@ -53,11 +56,14 @@ def register(sub) -> None:
 
 
 def serve(args, tr: Translator) -> int:
+    from desktop.domain.errors import Refusal
     from desktop.hub.serve import check_listen, serve as run_server
     check_listen(args.listen, args.tls_cert, args.tls_key)  # refused before anything starts
+    if args.workers is not None and args.workers < 1:
+        raise Refusal("net.bad_workers", workers=args.workers)
     scheme = "https" if args.tls_cert else "http"
     print(tr("net.serving", url=f"{scheme}://{args.listen}"), file=sys.stderr)
-    run_server(args.pg, args.listen, args.tls_cert, args.tls_key)
+    run_server(args.pg, args.listen, args.tls_cert, args.tls_key, workers=args.workers)
     return EXIT_OK
 
 

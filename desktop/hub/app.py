@@ -23,9 +23,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import Any, Callable
+import os
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, AsyncIterator, Callable, Iterator
 
 import psycopg
+from psycopg.rows import tuple_row
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -35,6 +38,7 @@ from starlette.routing import Route
 import desktop.hub as hubapi
 from desktop.domain.errors import Refusal
 from desktop.hub import blobs, callers, numbers
+from desktop.hub.base import LOCK, close_pools, connect, open_pool
 from desktop.services.hubwire import API, H_DEVICE, error_body, verify_request
 
 log = logging.getLogger("commune_police.hub")
@@ -44,11 +48,24 @@ STATUS = {"net.bad_signature": 401, "net.clock_skew": 401, "net.unknown_device":
           "net.device_revoked": 403, "sync.device_revoked": 403, "net.blob_mismatch": 422}
 
 
+PG_ENV = "COMMUNE_POLICE_HUB_PG"  # the database of ``hub serve``'s workers (``app_from_env``)
+
+
 def create_app(pg_url: str) -> Starlette:
-    """The ASGI app for the hub whose database is ``pg_url``."""
+    """The ASGI app for the hub whose database is ``pg_url``: each process that serves it opens its
+    own connection pool at start-up and closes it at shutdown."""
     hub = _Hub(pg_url)
-    with psycopg.connect(pg_url, autocommit=True) as conn:
+    with psycopg.connect(pg_url, autocommit=True) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))  # workers starting together: one at a time
         numbers.ensure_schema(conn)  # the register numbers' tables, beside the sync core's
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        open_pool(pg_url)
+        try:
+            yield
+        finally:
+            close_pools()
     routes = [
         Route(f"{API}/status", hub.status, methods=["GET"]),
         Route(f"{API}/enroll", hub.enroll, methods=["POST"]),
@@ -63,7 +80,13 @@ def create_app(pg_url: str) -> Starlette:
         Route(f"{API}/devices", hub.devices, methods=["GET"]),
         Route(API + "/devices/{device_id:str}/revoke", hub.revoke, methods=["POST"]),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def app_from_env() -> Starlette:
+    """The app for the database named by ``COMMUNE_POLICE_HUB_PG`` (uvicorn's factory, one call
+    per worker process)."""
+    return create_app(os.environ[PG_ENV])
 
 
 def _refused(exc: Refusal) -> JSONResponse:
@@ -89,28 +112,46 @@ async def _guard(call: Callable[[], Any]) -> Response:
     return JSONResponse(result)
 
 
+def _whole(body: bytes) -> bytes:
+    return body
+
+
+@contextmanager
+def _tuples(pg_url: str) -> Iterator[Any]:
+    """A connection whose rows are tuples (``blobs``, ``numbers``, ``callers``' helpers), given
+    back to the pool with dictionary rows again (``base._reset``)."""
+    with connect(pg_url) as conn:
+        conn.row_factory = tuple_row  # type: ignore[assignment]
+        yield conn
+
+
 class _Hub:
     def __init__(self, pg_url: str):
         self.pg_url = pg_url
 
-    def _connect(self) -> psycopg.Connection:
-        return psycopg.connect(self.pg_url, autocommit=True)
-
-    async def _signed(self, request: Request, revoked_too: bool = False) -> tuple[str, bytes]:
-        """(device id, body) of a request signed by an enrolled, unrevoked device (or a revoked one
-        when ``revoked_too``: its push goes to ``ingest``, which quarantines it and refuses)."""
+    async def _signed(self, request: Request, work: Callable[[str, Any], Any],
+                      parse: Callable[[bytes], Any] = _whole, revoked_too: bool = False) -> Response:
+        """Answer a request signed by an enrolled, unrevoked device (or a revoked one when
+        ``revoked_too``: its push goes to ``ingest``, which quarantines it and refuses) with
+        ``work(device id, parse(body))``; a body ``parse`` cannot read is a bad request. The
+        device's key and status are read on every request (a revocation holds from the next one)
+        on a connection of the pool, given back before ``work`` runs."""
         body = await request.body()
         if len(body) > MAX_BODY:
-            raise Refusal("net.too_large")
+            return _refused(Refusal("net.too_large"))
         device_id = request.headers.get(H_DEVICE, "")
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
-        def check() -> None:
-            with self._connect() as conn:
+        def call() -> Any:
+            with _tuples(self.pg_url) as conn:
                 key = callers.public_key(conn, device_id, revoked_too)
             verify_request(key, request.headers, request.method, target, body)
-        await run_in_threadpool(check)
-        return device_id, body
+            try:
+                args = parse(body)
+            except (ValueError, KeyError, TypeError):
+                raise Refusal("net.bad_request") from None
+            return work(device_id, args)
+        return await _guard(call)
 
     async def status(self, request: Request) -> Response:
         return await _guard(lambda: callers.hub_status(self.pg_url))
@@ -125,140 +166,89 @@ class _Hub:
         return await _guard(lambda: hubapi.enroll(self.pg_url, *args, district=district))
 
     async def push(self, request: Request) -> Response:
-        try:
-            device_id, body = await self._signed(request, revoked_too=True)
-        except Refusal as exc:
-            return _refused(exc)
-        return await _guard(lambda: hubapi.ingest(self.pg_url, body))
+        return await self._signed(request, lambda _device, body: hubapi.ingest(self.pg_url, body), revoked_too=True)
 
     async def pull(self, request: Request) -> Response:
-        try:
-            device_id, _ = await self._signed(request)
-            cursor = int(request.query_params.get("cursor", "0"))
-        except Refusal as exc:
-            return _refused(exc)
-        except ValueError:
-            return _refused(Refusal("net.bad_request"))
-        return await _guard(lambda: hubapi.pull(self.pg_url, device_id, cursor))
+        return await self._signed(request, lambda device, cursor: hubapi.pull(self.pg_url, device, cursor),
+                                  lambda _body: int(request.query_params.get("cursor", "0")))
 
     async def want(self, request: Request) -> Response:
-        try:
-            _, body = await self._signed(request)
-            hashes = [str(h) for h in json.loads(body)["sha256"]]
-        except Refusal as exc:
-            return _refused(exc)
-        except (ValueError, KeyError, TypeError):
-            return _refused(Refusal("net.bad_request"))
-
-        def missing() -> dict:
-            with self._connect() as conn:
+        def missing(_device: str, hashes: list[str]) -> dict:
+            with _tuples(self.pg_url) as conn:
                 return {"missing": blobs.missing(conn, hashes)}
-        return await _guard(missing)
+        return await self._signed(request, missing, lambda body: [str(h) for h in json.loads(body)["sha256"]])
 
     async def put_blob(self, request: Request) -> Response:
         sha = request.path_params["sha256"]
-        try:
-            device_id, body = await self._signed(request)
-        except Refusal as exc:
-            return _refused(exc)
-        if hashlib.sha256(body).hexdigest() != sha:
-            return _refused(Refusal("net.blob_mismatch", sha256=sha))
 
-        def store() -> dict:
-            with self._connect() as conn:
+        def store(_device: str, body: bytes) -> dict:
+            if hashlib.sha256(body).hexdigest() != sha:
+                raise Refusal("net.blob_mismatch", sha256=sha)
+            with _tuples(self.pg_url) as conn:
                 blobs.put(conn, sha, body)
             return {"stored": sha}
-        return await _guard(store)
+        return await self._signed(request, store)
 
     async def get_blob(self, request: Request) -> Response:
         sha = request.path_params["sha256"]
-        try:
-            await self._signed(request)
-        except Refusal as exc:
-            return _refused(exc)
 
-        def read() -> Any:
-            with self._connect() as conn:
+        def read(_device: str, _body: bytes) -> Any:
+            with _tuples(self.pg_url) as conn:
                 data = blobs.get(conn, sha)
             if data is None:
                 return JSONResponse({"code": "net.blob_unknown", "params": {"sha256": sha}}, status_code=404)
             return data
-        return await _guard(read)
+        return await self._signed(request, read)
 
     async def reserve(self, request: Request) -> Response:
-        try:
-            device_id, body = await self._signed(request)
-            payload = json.loads(body)
-            series, year, document = str(payload["series"]), int(payload["year"]), str(payload["document_id"])
-        except Refusal as exc:
-            return _refused(exc)
-        except (ValueError, KeyError, TypeError):
-            return _refused(Refusal("net.bad_request"))
-
-        def take() -> dict:
-            with self._connect() as conn:
+        def take(device_id: str, args: tuple[str, int, str]) -> dict:
+            with _tuples(self.pg_url) as conn:
                 user = callers.signing_user(conn, device_id)
-                return {"number": numbers.reserve(conn, series, year, document, device_id, user)}
-        return await _guard(take)
+                return {"number": numbers.reserve(conn, *args, device_id, user)}
+
+        def parse(body: bytes) -> tuple[str, int, str]:
+            payload = json.loads(body)
+            return str(payload["series"]), int(payload["year"]), str(payload["document_id"])
+        return await self._signed(request, take, parse)
 
     async def conflicts(self, request: Request) -> Response:
-        try:
-            device_id, _ = await self._signed(request)
-        except Refusal as exc:
-            return _refused(exc)
         status = request.query_params.get("status", "open")
 
-        def listed() -> dict:
-            with self._connect() as conn:
+        def listed(device_id: str, _body: bytes) -> dict:
+            with _tuples(self.pg_url) as conn:
                 callers.coordinator(conn, device_id)
             rows = hubapi.list_conflicts(self.pg_url, status=None if status == "all" else status)
             return {"conflicts": [{k: _plain(v) for k, v in dict(r).items()} for r in rows]}
-        return await _guard(listed)
+        return await self._signed(request, listed)
 
     async def resolve(self, request: Request) -> Response:
         conflict_id = request.path_params["conflict_id"]
-        try:
-            device_id, body = await self._signed(request)
-            choice = str(json.loads(body)["choice"])
-        except Refusal as exc:
-            return _refused(exc)
-        except (ValueError, KeyError, TypeError):
-            return _refused(Refusal("net.bad_request"))
 
-        def resolved() -> dict:
-            with self._connect() as conn:
+        def resolved(device_id: str, choice: str) -> dict:
+            with _tuples(self.pg_url) as conn:
                 actor = callers.coordinator(conn, device_id)
             hubapi.resolve_conflict(self.pg_url, conflict_id, choice, actor)
             return {"resolved": conflict_id, "choice": choice}
-        return await _guard(resolved)
+        return await self._signed(request, resolved, lambda body: str(json.loads(body)["choice"]))
 
     async def devices(self, request: Request) -> Response:
-        try:
-            device_id, _ = await self._signed(request)
-        except Refusal as exc:
-            return _refused(exc)
-
-        def listed() -> dict:
-            with self._connect() as conn:
+        def listed(device_id: str, _body: bytes) -> dict:
+            with _tuples(self.pg_url) as conn:
                 callers.coordinator(conn, device_id)
             return {"devices": [{k: _plain(v) for k, v in dict(r).items()} for r in hubapi.list_devices(self.pg_url)]}
-        return await _guard(listed)
+        return await self._signed(request, listed)
 
     async def revoke(self, request: Request) -> Response:
         target = request.path_params["device_id"]
-        try:
-            device_id, _ = await self._signed(request)
-        except Refusal as exc:
-            return _refused(exc)
 
-        def revoked() -> dict:
-            with self._connect() as conn:
+        def revoked(device_id: str, _body: bytes) -> dict:
+            with _tuples(self.pg_url) as conn:
                 actor = callers.coordinator(conn, device_id)
             if target == device_id:  # his own station: he would lock himself out of the hub
                 raise Refusal("net.revoke_own_device")
             hubapi.revoke(self.pg_url, target, actor)
             return {"revoked": target}
-        return await _guard(revoked)
+        return await self._signed(request, revoked)
 
 
 def _plain(value: Any) -> Any:

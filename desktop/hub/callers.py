@@ -1,12 +1,12 @@
 """Who is calling: the enrolled devices (``hub_device``, written by ``devices.enroll``/``revoke``)
-as the HTTP app checks them on every request, and the hub's public description."""
+as the HTTP app checks them on every request, and the hub's public description. The checks take
+a connection whose rows are tuples."""
 from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
 from desktop.domain.errors import Refusal
+from desktop.hub.base import connect
 from desktop.services.hubwire import RESOLVERS
 
 
@@ -51,8 +51,9 @@ def coordinator(conn: Any, device_id: str) -> str:
 
 def hub_status(pg_url: str) -> dict:
     """The hub's id, schema version and commune (no secret): what a device checks before enrolling."""
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        rows: dict[str, str] = dict(conn.execute("SELECT key, value FROM hub_meta WHERE key IN ('hub_id', 'commune_name')").fetchall())
-        schema = conn.execute("SELECT value::json->>'version' FROM hub_meta WHERE key = 'schema'").fetchone()
+    with connect(pg_url) as conn:
+        rows: dict[str, str] = {r["key"]: r["value"] for r in conn.execute(
+            "SELECT key, value FROM hub_meta WHERE key IN ('hub_id', 'commune_name')")}
+        schema = conn.execute("SELECT value::json->>'version' AS version FROM hub_meta WHERE key = 'schema'").fetchone()
     return {"hub_id": rows.get("hub_id"), "commune": rows.get("commune_name"),
-            "schema": int(schema[0]) if schema and schema[0] else None}
+            "schema": int(schema["version"]) if schema and schema["version"] else None}

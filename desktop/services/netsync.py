@@ -21,6 +21,7 @@ from desktop.services.hubclient import HubClient, fetch_certificate, fingerprint
 from desktop.services.hubconfig import HubConfig
 from desktop.services.hubwire import RESOLVERS, check_url
 from desktop.services.jobs import Job
+from desktop.store import outbox
 
 @dataclass
 class SyncResult:
@@ -100,7 +101,7 @@ def sync_now(db: Path, job: Job | None = None) -> SyncResult:
         result.receipt = sync.apply_receipt(commune, receipt)
         job.progress(1, 3)
         job.check()
-        cursor = int(sync.status(commune).get("cursor") or 0)
+        cursor = int(outbox.get_state(commune.store.conn, "cursor") or 0)  # not the whole status: read at the end
         result.pull = sync.apply_pull(commune, client.pull(cursor))
         job.progress(2, 3)
         for sha in _absent_blobs(commune):

@@ -2,6 +2,7 @@
 loopback port (so that a test can ``kill -9`` it), plain HTTP or HTTPS with a fresh certificate."""
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import os
@@ -48,8 +49,9 @@ def self_signed(folder: Path, name: str = "hub") -> tuple[Path, Path]:
 class HubServer:
     """``hub serve`` as a child process; ``url`` once it answers."""
 
-    def __init__(self, pg_url: str, tls: tuple[Path, Path] | None = None, port: int | None = None):
-        self.pg_url, self.tls = pg_url, tls
+    def __init__(self, pg_url: str, tls: tuple[Path, Path] | None = None, port: int | None = None,
+                 workers: int = 1):
+        self.pg_url, self.tls, self.workers = pg_url, tls, workers
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -58,12 +60,14 @@ class HubServer:
         return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> HubServer:
-        cmd = [sys.executable, "-m", "desktop", "hub", "serve", "--pg", self.pg_url, "--listen", f"127.0.0.1:{self.port}"]
+        cmd = [sys.executable, "-m", "desktop", "hub", "serve", "--pg", self.pg_url, "--listen", f"127.0.0.1:{self.port}",
+               "--workers", str(self.workers)]
         if self.tls:
             cmd += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=self.log)
+        # its own process group: ``kill`` reaches the worker processes too
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -77,9 +81,10 @@ class HubServer:
         raise RuntimeError("hub serve did not answer in 30 s")
 
     def kill(self) -> None:
-        """``kill -9``: no shutdown, no cleanup, as a power cut or a crash."""
-        if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
+        """``kill -9`` (the server and its workers): no shutdown, no cleanup, as a power cut or a crash."""
+        if self.proc:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
         self.log.close()
 
