@@ -130,3 +130,22 @@ def test_sql_through_table_or_column_names_is_refused(team, attacker, tbl, new):
                         "reason": "unknown_column" if tbl == "site" else "unknown_table"}]
     assert hub_rows(team.pg_url, "SELECT id, name, owner_id_number, version, scope_district FROM site"
                     " ORDER BY id") == before
+
+
+def test_an_officers_replica_holds_no_one_elses_password_hash(team, attacker):
+    users = {r["username"]: r for r in bundle.peek(_pulled(team, attacker))["rows"]["user"]}
+    assert users["agent1"]["password_hash"]  # his own: he logs in offline
+    assert {name: u["password_hash"] for name, u in users.items() if name != "agent1"} == \
+        {name: "" for name in users if name != "agent1"}
+
+
+@pytest.mark.xfail(strict=True, reason="ATTACK: a reviewer's (the governor's services, read-only) device pulls every"
+                   " commune account's password hash (pull.py blanks them only for officers' devices)")
+def test_a_reviewers_replica_holds_no_one_elses_password_hash(team, tmp_path):
+    with psycopg.connect(team.pg_url, autocommit=True) as conn:
+        conn.execute('UPDATE "user" SET role = \'reviewer\', district_id = NULL WHERE username = \'agent2\'')
+    reviewer = Attacker(new_device(team, tmp_path, "agent2"), team.pg_url)
+    users = {r["username"]: r for r in bundle.peek(_pulled(team, reviewer))["rows"]["user"]}
+    assert users["agent2"]["password_hash"]
+    assert {name: u["password_hash"] for name, u in users.items() if name != "agent2"} == \
+        {name: "" for name in users if name != "agent2"}
