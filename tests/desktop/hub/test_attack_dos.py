@@ -48,3 +48,16 @@ def test_numbers_postgresql_cannot_hold_are_a_refusal_and_the_hub_stays_up(team,
             assert answer.status_code in (200, 400), (cursor, answer.status_code)
             assert answer.status_code == 200 or answer.json()["code"] == "net.bad_request"
         assert httpx.get(hub.url + "/v1/status").status_code == 200
+
+
+@pytest.mark.xfail(strict=True, reason="ATTACK: no bound on a bundle's ops or refusals: one signed bundle of junk"
+                   " ops floods the Conflits queue (one row each) while holding the hub's global lock")
+def test_one_bundle_of_junk_ops_cannot_flood_the_conflicts_queue(team, tmp_path):
+    attacker = Attacker(new_device(team, tmp_path, "agent1"), team.pg_url)
+    junk = [attacker.op(f"t{i}", f"r{i}", "insert", {"x": i}) for i in range(3000)]
+    try:
+        ingest(team.pg_url, attacker.bundle(junk))
+    except Refusal:
+        pass  # refused as a whole: the safe answer
+    flooded = hub_rows(team.pg_url, "SELECT count(*) AS n FROM hub_conflict")[0]["n"]
+    assert flooded <= 1000, f"{flooded} conflicts queued for the coordinator by one bundle"
