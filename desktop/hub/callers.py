@@ -40,13 +40,15 @@ def _account(conn: Any, device_id: str) -> tuple[str, str, str]:
 
 def signing_user(conn: Any, device_id: str) -> str:
     """The username of the device's user if he may sign (the president, or a delegate whose
-    delegation is in force); otherwise no register number is his to take."""
+    delegation is in force today: begun, not ended, not withdrawn); otherwise no register number
+    is his to take."""
     user_id, username, role = _account(conn, device_id)
     if role == "president":
         return str(username)
     delegated = conn.execute(
         "SELECT 1 FROM delegation WHERE delegate_id = %s AND withdrawn_on IS NULL AND deleted_at IS NULL"
-        " AND (valid_to IS NULL OR valid_to >= current_date::text) LIMIT 1", (user_id,)).fetchone()
+        " AND valid_from <= current_date::text AND (valid_to IS NULL OR valid_to >= current_date::text) LIMIT 1",
+        (user_id,)).fetchone()
     if delegated is None:
         raise Refusal("net.not_signer")
     return str(username)

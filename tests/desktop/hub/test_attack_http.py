@@ -194,3 +194,23 @@ def test_an_officer_cannot_take_a_register_number(hub, team, tmp_path):
             client.reserve_number("arrete'; DROP TABLE register_number; --", 2026, "doc-1")
         assert refused.value.key in ("net.not_signer", "net.bad_request")
     assert hub_rows(team.pg_url, "SELECT count(*) AS n FROM register_number") == [{"n": 0}]
+
+
+def _delegate(pg_url, user_id, valid_from, valid_to=None):
+    _sql(pg_url, "INSERT INTO delegation (id, delegate_id, number, decided_on, legal_basis, scope_fields, scope_ar,"
+         " scope_fr, capacity_ar, capacity_fr, valid_from, valid_to, created_at, updated_at, device_id, version)"
+         " VALUES (gen_random_uuid()::text, %s, '12/2026', '2026-01-01', 'art103', '[]', '', '', '', '', %s, %s,"
+         " '2026-01-01', '2026-01-01', 'seed', 1)", (user_id, valid_from, valid_to))
+
+
+def test_a_delegation_not_yet_or_no_longer_in_force_gives_no_register_number(hub, team, tmp_path):
+    tablet, _ = enrol(hub, tmp_path, "agent1")
+    _delegate(team.pg_url, team.users["agent1"], "2999-01-01")  # signed today, in force from 2999
+    _delegate(team.pg_url, team.users["agent1"], "2000-01-01", "2000-12-31")  # expired
+    with netsync.client_for(tablet) as client:
+        with pytest.raises(Refusal) as refused:
+            client.reserve_number("arrete", 2026, "doc-1")
+        assert refused.value.key == "net.not_signer"
+        _delegate(team.pg_url, team.users["agent1"], "2000-01-01")  # in force: now he may
+        assert client.reserve_number("arrete", 2026, "doc-1") == 1
+    assert hub_rows(team.pg_url, "SELECT count(*) AS n FROM register_number") == [{"n": 1}]
