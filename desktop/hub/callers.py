@@ -11,28 +11,44 @@ from desktop.services.hubwire import RESOLVERS
 
 
 def public_key(conn: Any, device_id: str, revoked_too: bool = False) -> bytes:
-    """The device's public key (PEM); an unknown device is refused, and a revoked one unless
-    ``revoked_too`` (its pushes still reach ``ingest``, which quarantines them for review)."""
-    row = conn.execute("SELECT public_key, status FROM hub_device WHERE device_id = %s", (device_id,)).fetchone()
+    """The device's public key (PEM); an unknown device is refused, and a revoked one, or one whose
+    user's account is deactivated or deleted at the hub, unless ``revoked_too`` (its pushes still
+    reach ``ingest``, which quarantines a revoked device's and refuses an inactive user's ops)."""
+    row = conn.execute('SELECT d.public_key, d.status, u.active, u.deleted_at FROM hub_device d'
+                       ' LEFT JOIN "user" u ON u.id = d.user_id WHERE d.device_id = %s', (device_id,)).fetchone()
     if row is None:
         raise Refusal("net.unknown_device")
-    if row[1] != "active" and not revoked_too:
-        raise Refusal("net.device_revoked")
+    if not revoked_too:
+        if row[1] != "active":
+            raise Refusal("net.device_revoked")
+        if not row[2] or row[3] is not None:  # the officer left: his tablet reads nothing more
+            raise Refusal("net.account_inactive")
     return str(row[0]).encode()
+
+
+def _account(conn: Any, device_id: str) -> tuple[str, str, str]:
+    """(user id, username, role) of the device's user as the hub's accounts hold them NOW (not the
+    role he had when the device was enrolled: a demoted coordinator or president keeps no power)."""
+    row = conn.execute('SELECT u.id, u.username, u.role, u.active, u.deleted_at FROM hub_device d'
+                       ' JOIN "user" u ON u.id = d.user_id WHERE d.device_id = %s', (device_id,)).fetchone()
+    if row is None:
+        raise Refusal("net.unknown_device")
+    if not row[3] or row[4] is not None:
+        raise Refusal("net.account_inactive")
+    return str(row[0]), str(row[1]), str(row[2])
 
 
 def signing_user(conn: Any, device_id: str) -> str:
     """The username of the device's user if he may sign (the president, or a delegate whose
-    delegation is in force); otherwise no register number is his to take."""
-    row = conn.execute("SELECT user_id, username, role FROM hub_device WHERE device_id = %s", (device_id,)).fetchone()
-    if row is None:
-        raise Refusal("net.unknown_device")
-    user_id, username, role = row
+    delegation is in force today: begun, not ended, not withdrawn); otherwise no register number
+    is his to take."""
+    user_id, username, role = _account(conn, device_id)
     if role == "president":
         return str(username)
     delegated = conn.execute(
         "SELECT 1 FROM delegation WHERE delegate_id = %s AND withdrawn_on IS NULL AND deleted_at IS NULL"
-        " AND (valid_to IS NULL OR valid_to >= current_date::text) LIMIT 1", (user_id,)).fetchone()
+        " AND valid_from <= current_date::text AND (valid_to IS NULL OR valid_to >= current_date::text) LIMIT 1",
+        (user_id,)).fetchone()
     if delegated is None:
         raise Refusal("net.not_signer")
     return str(username)
@@ -41,12 +57,10 @@ def signing_user(conn: Any, device_id: str) -> str:
 def coordinator(conn: Any, device_id: str) -> str:
     """The user id of the device's user if he resolves conflicts, else a refusal (the hub checks
     the account itself again when it resolves)."""
-    row = conn.execute("SELECT user_id, role FROM hub_device WHERE device_id = %s", (device_id,)).fetchone()
-    if row is None:
-        raise Refusal("net.unknown_device")
-    if row[1] not in RESOLVERS:
+    user_id, _, role = _account(conn, device_id)
+    if role not in RESOLVERS:
         raise Refusal("net.not_coordinator")
-    return str(row[0])
+    return user_id
 
 
 def hub_status(pg_url: str) -> dict:

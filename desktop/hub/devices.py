@@ -4,6 +4,8 @@ from __future__ import annotations
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+import psycopg
+
 from desktop.domain.auth import verify_password
 from desktop.domain import bundle
 from desktop.domain.errors import Refusal
@@ -20,6 +22,28 @@ def _district_id(conn, district: str) -> str:
     return row["id"]
 
 
+# Enrolment by password, tried online: after this many failures for one username within the window,
+# even the right password is refused until the window has passed (no guessing at network speed).
+ENROL_FAILURES, ENROL_WINDOW_MINUTES = 10, 15
+_FAILURES = """CREATE TABLE IF NOT EXISTS hub_enroll_failure (
+    username text NOT NULL, at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX IF NOT EXISTS hub_enroll_failure_user ON hub_enroll_failure (username, at)"""
+
+
+def _failures_table(conn) -> None:
+    if conn.execute("SELECT to_regclass('hub_enroll_failure') IS NULL AS missing").fetchone()["missing"]:
+        try:
+            with conn.transaction():
+                conn.execute(_FAILURES)
+        except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
+            pass  # created meanwhile by a concurrent enrolment
+
+
+def _recent_failures(conn, username: str) -> int:
+    return conn.execute("SELECT count(*) AS n FROM hub_enroll_failure WHERE username = %s"
+                        " AND at > now() - make_interval(mins => %s)", (username, ENROL_WINDOW_MINUTES)).fetchone()["n"]
+
+
 def enroll(pg_url: str, username: str, password: str, device_public_key: str | bytes,
            district: str | None = None) -> dict:
     """Enrol a device for ``username`` (its password checked against the hub's accounts).
@@ -34,9 +58,13 @@ def enroll(pg_url: str, username: str, password: str, device_public_key: str | b
     if not isinstance(key, Ed25519PublicKey):
         raise Refusal("sync.bad_device_key")
     with connect(pg_url) as conn:
+        _failures_table(conn)
+        if _recent_failures(conn, username) >= ENROL_FAILURES:
+            raise Refusal("sync.enroll_locked", user=username, minutes=ENROL_WINDOW_MINUTES)
         user = conn.execute('SELECT id, username, role, district_id, password_hash, active FROM "user"'
                             " WHERE username = %s AND deleted_at IS NULL", (username,)).fetchone()
         if user is None or not user["active"] or not verify_password(password, user["password_hash"]):
+            conn.execute("INSERT INTO hub_enroll_failure (username) VALUES (%s)", (username,))  # autocommit
             raise Refusal("sync.enroll_refused", user=username)
         scope = _district_id(conn, district) if district else None
         full = user["role"] in FULL_SCOPE_ROLES or user["district_id"] is None

@@ -1,0 +1,63 @@
+"""Attacks on the hub's availability by a device (stolen, or revoked but still holding its key):
+filling the quarantine, numbers PostgreSQL cannot hold."""
+import httpx
+import pytest
+
+from desktop.domain.errors import Refusal
+from desktop.hub import ingest, revoke
+from desktop.services import netsync
+from desktop.services.hubwire import sign_request
+from tests.builders import PASSWORD
+from tests.desktop.hub.attacker import Attacker, hub_rows
+from tests.desktop.hub.helpers import make_team, new_device
+from tests.desktop.hub.server import HubServer
+
+
+@pytest.fixture
+def team(tmp_path, empty_commune_path, pg_url):
+    return make_team(tmp_path, empty_commune_path, pg_url)
+
+
+@pytest.mark.xfail(strict=True, reason="ATTACK: a revoked device re-sending the same signed bundle fills"
+                   " hub_quarantine (one full copy per send, no bound): disk exhaustion")
+def test_a_revoked_device_cannot_fill_the_quarantine(team, tmp_path):
+    attacker = Attacker(new_device(team, tmp_path, "agent1"), team.pg_url)
+    revoke(team.pg_url, attacker.device_id, "coord")
+    padding = "x" * 200_000
+    site = hub_rows(team.pg_url, "SELECT name, version FROM site WHERE id = %s", (team.sites[0],))[0]
+    data = attacker.bundle([attacker.op("site", team.sites[0], "update", {"name": padding},
+                                        old={"name": site["name"]}, base_version=site["version"])])
+    for _ in range(20):
+        with pytest.raises(Refusal) as refused:
+            ingest(team.pg_url, data)
+        assert refused.value.key == "sync.device_revoked"
+    assert hub_rows(team.pg_url, "SELECT name FROM site WHERE id = %s", (team.sites[0],)) == [{"name": site["name"]}]
+    kept = hub_rows(team.pg_url, "SELECT count(*) AS n, coalesce(sum(length(bundle)), 0) AS bytes"
+                    " FROM hub_quarantine")[0]
+    assert kept["n"] == 1, f"{kept['n']} copies, {kept['bytes']} bytes kept of one bundle"
+
+
+def test_numbers_postgresql_cannot_hold_are_a_refusal_and_the_hub_stays_up(team, tmp_path):
+    with HubServer(team.pg_url) as hub:
+        tablet = tmp_path / "t.sqlite"
+        device_id = netsync.enroll_device(tablet, hub.url, "agent1", PASSWORD).status["device_id"]
+        key = netsync.device_key(tablet)
+        for cursor in ("99999999999999999999999", "-1", "1e3", "0x10"):
+            target = f"/v1/pull?cursor={cursor}"
+            answer = httpx.get(hub.url + target, headers=sign_request(key, device_id, "GET", target, b""))
+            assert answer.status_code in (200, 400), (cursor, answer.status_code)
+            assert answer.status_code == 200 or answer.json()["code"] == "net.bad_request"
+        assert httpx.get(hub.url + "/v1/status").status_code == 200
+
+
+@pytest.mark.xfail(strict=True, reason="ATTACK: no bound on a bundle's ops or refusals: one signed bundle of junk"
+                   " ops floods the Conflits queue (one row each) while holding the hub's global lock")
+def test_one_bundle_of_junk_ops_cannot_flood_the_conflicts_queue(team, tmp_path):
+    attacker = Attacker(new_device(team, tmp_path, "agent1"), team.pg_url)
+    junk = [attacker.op(f"t{i}", f"r{i}", "insert", {"x": i}) for i in range(3000)]
+    try:
+        ingest(team.pg_url, attacker.bundle(junk))
+    except Refusal:
+        pass  # refused as a whole: the safe answer
+    flooded = hub_rows(team.pg_url, "SELECT count(*) AS n FROM hub_conflict")[0]["n"]
+    assert flooded <= 1000, f"{flooded} conflicts queued for the coordinator by one bundle"
