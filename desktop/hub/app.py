@@ -45,7 +45,7 @@ log = logging.getLogger("commune_police.hub")
 MAX_BODY = 256 * 1024 * 1024
 # HTTP status by refusal: authentication, revoked device, everything else a rule.
 STATUS = {"net.bad_signature": 401, "net.clock_skew": 401, "net.unknown_device": 401,
-          "net.device_revoked": 403, "sync.device_revoked": 403, "net.blob_mismatch": 422}
+          "net.device_revoked": 403, "net.account_inactive": 403, "sync.device_revoked": 403, "net.blob_mismatch": 422}
 
 
 PG_ENV = "COMMUNE_POLICE_HUB_PG"  # the database of ``hub serve``'s workers (``app_from_env``)
@@ -136,15 +136,26 @@ class _Hub:
         ``work(device id, parse(body))``; a body ``parse`` cannot read is a bad request. The
         device's key and status are read on every request (a revocation holds from the next one)
         on a connection of the pool, given back before ``work`` runs."""
+        device_id = request.headers.get(H_DEVICE, "")
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        declared = request.headers.get("content-length", "0")
+        if not declared.isdigit() or int(declared) > MAX_BODY:  # refused before a byte of it is read
+            return _refused(Refusal("net.too_large"))
+
+        def lookup() -> bytes:
+            with _tuples(self.pg_url) as conn:
+                return callers.public_key(conn, device_id, revoked_too)
+        try:  # a stranger's body is not read at all
+            key = await run_in_threadpool(lookup)
+        except Refusal as exc:
+            return _refused(exc)
+        except psycopg.OperationalError:
+            return JSONResponse({"code": "net.hub_database", "params": {}}, status_code=503)
         body = await request.body()
         if len(body) > MAX_BODY:
             return _refused(Refusal("net.too_large"))
-        device_id = request.headers.get(H_DEVICE, "")
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
         def call() -> Any:
-            with _tuples(self.pg_url) as conn:
-                key = callers.public_key(conn, device_id, revoked_too)
             verify_request(key, request.headers, request.method, target, body)
             try:
                 args = parse(body)
@@ -160,7 +171,7 @@ class _Hub:
         try:
             payload = json.loads(await request.body())
             args = (str(payload["username"]), str(payload["password"]), str(payload["device_public_key"]))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: JSON nested without end
             return _refused(Refusal("net.bad_request"))
         district = payload.get("district")
         return await _guard(lambda: hubapi.enroll(self.pg_url, *args, district=district))

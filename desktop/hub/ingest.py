@@ -65,8 +65,21 @@ def ingest(pg_url: str, data: bytes) -> bytes:
             return _apply_bundle(conn, hub_schema, device, body, data, problem)
 
 
+QUARANTINE_BYTES = 64 * 1024 * 1024  # a revoked device's bundles kept for review, at most (each one once)
+
+
 def _quarantine(conn: HubConn, device_id: str, data: bytes, reason: str) -> None:
+    """Keep a revoked device's bundle for review: once (a re-send is not kept again), and no more
+    than ``QUARANTINE_BYTES`` per device (beyond, it is refused without being kept: a stolen
+    tablet cannot fill the hub's disk)."""
     with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (device_id,))
+        kept = conn.execute("SELECT coalesce(sum(length(bundle)), 0) AS bytes, count(*) FILTER (WHERE"
+                            " md5(bundle) = md5(%s::bytea)) AS same FROM hub_quarantine WHERE device_id = %s",
+                            (data, device_id)).fetchone()
+        assert kept is not None
+        if kept["same"] or kept["bytes"] + len(data) > QUARANTINE_BYTES:
+            return
         conn.execute("INSERT INTO hub_quarantine (device_id, received_at, reason, bundle) VALUES (%s, %s, %s, %s)",
                      (device_id, utc_now(), reason, data))
 

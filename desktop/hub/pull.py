@@ -13,6 +13,7 @@ from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import TABLES
 from desktop.hub.base import HubConn, HubSchema, LOCK, connect, hub_key, meta, q, schema
+from desktop.hub.replication import PERSONAL
 
 
 def _device(conn: HubConn, device_id: str) -> dict:
@@ -39,6 +40,10 @@ def _tables_changed(conn: HubConn, hub_schema: HubSchema, cursor: int) -> list[s
     return [t for t in tables if t in found]
 
 
+# The stations where several of the commune's accounts log in (the town hall's): the only devices
+# that receive the other accounts' password hashes. A tablet, or the governor's services' reader,
+# holds only its own user's.
+STATIONS = frozenset({"coordinator", "president", "administrator"})
 Rows = dict[str, dict[str, tuple]]  # table → row id → the row's values (its columns, then hub_seq)
 
 
@@ -53,15 +58,19 @@ def _changed(conn: HubConn, hub_schema: HubSchema, device: dict, cursor: int) ->
         sql = select + " WHERE hub_seq > %s"
         params: list[object] = [cursor]
         if TABLES[table].scope and (not device["full_scope"] or device["scope_district"]):
-            # its arrondissement, and every row it wrote itself (a refusal comes back tombstoned);
-            # two parts rather than one OR, so that the first reads the (scope_district, hub_seq)
-            # index instead of the whole table (0.4 s for 100,000 inspections)
+            # its arrondissement, and the rows outside it that it made itself (a refused insert
+            # comes back tombstoned) or changed while holding them as the parent of one of its rows
+            # (a refused change comes back as the hub has it) -- never a row it merely named in an
+            # op (that would hand any arrondissement's row to a device that asks by its id). Two
+            # parts rather than one OR, so that the first reads the (scope_district, hub_seq)
+            # index instead of the whole table (0.4 s for 100,000 inspections).
+            own, own_params = _own_outside(hub_schema, table, device)
             sql += (" AND scope_district = %s UNION ALL " + select + " WHERE hub_seq > %s AND (scope_district = %s)"
-                    " IS NOT TRUE AND id IN (SELECT row_id FROM hub_op WHERE device_id = %s AND tbl = %s)")
-            params += [device["scope_district"], cursor, device["scope_district"], device["device_id"], table]
+                    " IS NOT TRUE AND " + own)
+            params += [device["scope_district"], cursor, device["scope_district"], *own_params]
         key = columns.index("id")
         rows[table] = {r[key]: r for r in cur.execute(sql + " ORDER BY hub_seq", params).fetchall()}
-    if not device["full_scope"] and rows.get("user"):  # a tablet that may be lost holds no one else's password hash
+    if device["role"] not in STATIONS and rows.get("user"):  # a device that may be lost holds no one else's password hash
         columns = list(hub_schema.columns["user"])
         key, secret = columns.index("id"), columns.index("password_hash")
         for user_id, row in rows["user"].items():
@@ -70,8 +79,28 @@ def _changed(conn: HubConn, hub_schema: HubSchema, device: dict, cursor: int) ->
     return rows
 
 
-def _close_over_parents(conn: HubConn, hub_schema: HubSchema, rows: Rows) -> None:
-    """Add every row the batch refers to that the device may not hold (outside its scope)."""
+def _own_outside(hub_schema: HubSchema, table: str, device: dict) -> tuple[str, list[object]]:
+    """The condition on ``table``'s rows outside the device's arrondissement that it may receive."""
+    ops = "SELECT row_id FROM hub_op WHERE device_id = %s AND tbl = %s"
+    sql, params = f"(id IN ({ops} AND kind = 'insert')", [device["device_id"], table]
+    children = [(child, column) for child, fks in hub_schema.fks.items() for column, parent in fks.items()
+                if parent == table and TABLES[child].scope]
+    if children:
+        held = " OR ".join(f"EXISTS (SELECT 1 FROM {q(child)} c WHERE c.{q(column)} = {q(table)}.id"
+                           " AND c.scope_district = %s)" for child, column in children)
+        sql += f" OR (id IN ({ops} AND kind <> 'insert') AND ({held}))"
+        params += [device["device_id"], table, *[device["scope_district"]] * len(children)]
+    return sql + ")", params
+
+
+BLANK = {"owner_id_kind": "none"}  # what a personal column holds once blanked ("" but where a CHECK wants a word)
+
+
+def _close_over_parents(conn: HubConn, hub_schema: HubSchema, rows: Rows, district: str | None) -> None:
+    """Add every row the batch refers to that the device may not hold (outside its scope), so
+    that its foreign keys hold; a parent outside the device's arrondissement comes without its
+    personal data (owners, contacts, addresses: ``replication.PERSONAL``), which a tablet holds for
+    its own arrondissement only."""
     cur = conn.cursor(row_factory=tuple_row)
     pending = True
     while pending:
@@ -91,8 +120,13 @@ def _close_over_parents(conn: HubConn, hub_schema: HubSchema, rows: Rows) -> Non
                     continue
                 parent_columns, sql = _select(hub_schema, parent)
                 key = parent_columns.index("id")
-                for r in cur.execute(sql + " WHERE id = ANY(%s)", (sorted(wanted),)).fetchall():
-                    rows[parent][r[key]] = r
+                blank = [(n, BLANK.get(c, "")) for n, c in enumerate(parent_columns) if c in PERSONAL]
+                for r in cur.execute(sql.replace(" FROM ", ", (scope_district = %s) IS NOT TRUE FROM ", 1)
+                                     + " WHERE id = ANY(%s)", (district, sorted(wanted))).fetchall():
+                    row, outside = list(r[:-1]), r[-1]
+                    for n, value in blank if outside else ():
+                        row[n] = value
+                    rows[parent][r[key]] = tuple(row)
                     pending = True
 
 
@@ -134,7 +168,7 @@ def _read(conn: HubConn, hub_schema: HubSchema, device_id: str, cursor: int, seq
     new_cursor = seq["last_value"] if seq["is_called"] else seq["last_value"] - 1
     rows = _changed(conn, hub_schema, device, int(cursor))
     if not device["full_scope"] or device["scope_district"]:
-        _close_over_parents(conn, hub_schema, rows)
+        _close_over_parents(conn, hub_schema, rows, device["scope_district"])
     blobs = _blobs(conn, hub_schema, rows)
     resolved = [r["conflict_id"] for r in conn.execute(
         "SELECT conflict_id FROM hub_conflict WHERE device_id = %s AND status = 'resolved'", (device_id,))]

@@ -95,6 +95,11 @@ def check(rows: BundleRows, schema: HubSchema, op: dict, actor: Actor | None,
             district = rows.scope_of(table, values)
             if district is not None and district != actor.district_id:
                 return refusal(op, "scope", hub=district)
+        for column, parent in schema.fks.get(table, {}).items():  # nor point at another's rows
+            target = op["new"].get(column)
+            held = rows.get(parent, target) if target and parent in TABLES and TABLES[parent].scope else None
+            if held is not None and held.get("scope_district") not in (None, actor.district_id):
+                return refusal(op, "scope", hub=held.get("scope_district"))
     found = validate.problem(rows, schema, op)  # the domain rules, as the application applies them
     return None if found is None else refusal(op, found[0], device=found[1])
 

@@ -18,8 +18,6 @@ def team(tmp_path, empty_commune_path, pg_url):
     return make_team(tmp_path, empty_commune_path, pg_url)
 
 
-@pytest.mark.xfail(strict=True, reason="ATTACK: a revoked device re-sending the same signed bundle fills"
-                   " hub_quarantine (one full copy per send, no bound): disk exhaustion")
 def test_a_revoked_device_cannot_fill_the_quarantine(team, tmp_path):
     attacker = Attacker(new_device(team, tmp_path, "agent1"), team.pg_url)
     revoke(team.pg_url, attacker.device_id, "coord")
