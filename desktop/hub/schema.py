@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import psycopg
+
 from desktop.domain import bundle
 from desktop.domain.catalogue import extension_files
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import uuid7
 from desktop.domain.sync import TABLES, table_order
+from desktop.hub import numbers
 from desktop.hub.base import HubConn, connect, journal_append, q
 from desktop.services.commune import catalogue_dir
 from desktop.store.db import open_store
@@ -148,6 +151,8 @@ def init_hub(pg_url: str, commune_db_path: str | Path) -> dict:
                     conn.execute("INSERT INTO hub_meta (key, value) VALUES (%s, %s)", (key, value))
                 journal_append(conn, "init", None, {"hub_id": hub_id, "rows": counts, "blobs": blobs, "schema": LATEST,
                                                     "from": str(Path(commune_db_path).name)})
+        with psycopg.connect(pg_url, autocommit=True) as plain:  # the register, from the commune's signed documents
+            numbers.ensure_schema(plain)
         return {"hub_id": hub_id, "rows": counts, "blobs": blobs}
     finally:
         store.close()

@@ -319,6 +319,41 @@ def _attachment(rows: BundleRows, op: dict, row: dict) -> dict | None:
     return None
 
 
+# -- signed documents ------------------------------------------------------------------------
+
+_SIGNING = ("status", "number", "year", "series", "signed_by", "signed_on")
+
+
+def _decision(rows: BundleRows, op: dict, row: dict) -> dict | None:
+    """A document becomes signed only as the president's station signs it: by its signer (the
+    president, or a delegate whose delegation is in force), with the register number the hub
+    reserved for it in the signing transaction (``hub.numbers``). Anything else is a forged act."""
+    if row.get("status") != "signed" or not any(c in op["new"] for c in _SIGNING):
+        return None
+    conn, actor = rows.conn, op["actor"]
+    if row.get("signed_by") != actor or not _may_sign(conn, actor):
+        return _refused("not_signer", "signed_by")
+    held, exists = None, conn.execute("SELECT to_regclass('register_number') IS NOT NULL AS e").fetchone()
+    if exists and exists["e"]:
+        held = conn.execute("SELECT number, year FROM register_number WHERE series = %s AND document_id = %s",
+                            (row.get("series") or "arrete", op["row_id"])).fetchone()
+    if held is None or (held["number"], held["year"]) != (row.get("number"), row.get("year")):
+        return _refused("number_not_reserved", "number", row.get("number"))
+    return None
+
+
+def _may_sign(conn, user_id: str) -> bool:
+    user = conn.execute('SELECT role, active, deleted_at FROM "user" WHERE id = %s', (user_id,)).fetchone()
+    if user is None or not user["active"] or user["deleted_at"] is not None:
+        return False
+    if user["role"] == "president":
+        return True
+    return conn.execute(
+        "SELECT 1 FROM delegation WHERE delegate_id = %s AND withdrawn_on IS NULL AND deleted_at IS NULL"
+        " AND valid_from <= current_date::text AND (valid_to IS NULL OR valid_to >= current_date::text) LIMIT 1",
+        (user_id,)).fetchone() is not None
+
+
 _TABLES: dict[str, Callable[[BundleRows, dict, dict], dict | None]] = {
     "inspection": _inspection, "finding": _finding, "site": _site, "authorisation": _authorisation,
-    "complaint": _complaint, "attachment": _attachment}
+    "complaint": _complaint, "attachment": _attachment, "decision": _decision}
