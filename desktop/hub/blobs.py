@@ -38,3 +38,19 @@ def get(conn: Any, sha256: str) -> bytes | None:
     _checked([sha256])
     row = conn.execute("SELECT data FROM hub_blob WHERE sha256 = %s", (sha256,)).fetchone()
     return bytes(row[0]) if row else None
+
+
+def visible(conn: Any, sha256: str, device_id: str) -> bool:
+    """Whether the device may fetch this photo or PDF: a station of the whole commune may; a
+    tablet only one its replica holds a row of (an attachment of its arrondissement, a shared one,
+    or one it made), never another arrondissement's by guessing or learning its hash."""
+    row = conn.execute("SELECT full_scope, scope_district FROM hub_device WHERE device_id = %s",
+                       (device_id,)).fetchone()
+    if row is None:
+        return False
+    full, district = row
+    if full and district is None:
+        return True
+    return conn.execute("SELECT 1 FROM attachment WHERE sha256 = %s AND (scope_district IS NULL"
+                        " OR scope_district = %s OR device_id = %s) LIMIT 1",
+                        (sha256, district, device_id)).fetchone() is not None

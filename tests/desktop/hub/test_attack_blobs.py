@@ -51,8 +51,6 @@ def test_blob_names_are_hashes_only(team, tmp_path):
         assert hub_rows(team.pg_url, "SELECT count(*) AS n FROM hub_blob") == [{"n": 0}]
 
 
-@pytest.mark.xfail(strict=True, reason="ATTACK: GET /blobs/{sha256} serves any stored photo or PDF to any"
-                   " enrolled device, whatever the arrondissement of the attachment it belongs to")
 def test_an_officer_cannot_fetch_another_arrondissements_photo_by_its_hash(team, tmp_path):
     sha = hashlib.sha256(PHOTO).hexdigest()
     with HubServer(team.pg_url) as hub:

@@ -122,6 +122,11 @@ def test_blobs_by_content_hash(hub, tmp_path):
         assert bad.value.key == "net.blob_mismatch"
         client.put_blob(sha, photo)
         assert client.missing_blobs([sha]) == []
+        with pytest.raises(Refusal) as unreferenced:  # a tablet fetches only what a row of its replica names
+            client.get_blob(sha)
+        assert unreferenced.value.key == "net.blob_unknown"
+    coordinator, _ = enrol(hub, tmp_path, "coord")
+    with netsync.client_for(coordinator) as client:  # the whole commune's station
         assert client.get_blob(sha) == photo
         with pytest.raises(Refusal) as unknown:
             client.get_blob("0" * 64)
