@@ -55,8 +55,17 @@ class DevicesPage(QWidget):
         layout.addLayout(bottom)
         self.refresh()
 
+    @property
+    def available(self) -> bool:
+        """Only a coordinator's station enrolled over the network asks the hub for its devices."""
+        commune = self.session.commune
+        return netsync.enrolled(commune.path) and bool(netsync.state(commune).get("resolver"))
+
     def refresh(self) -> None:
         path = self.session.commune.path
+        if not self.available:  # the page is hidden then; nothing to ask, no error to show
+            self.revoke_button.setEnabled(False)
+            return
         self.loading += 1
         self.reload.setEnabled(False)
 
