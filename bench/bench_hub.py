@@ -79,7 +79,8 @@ def officer_work(path: Path, username: str, inspections: int, findings_each: flo
     made = 0
     with open_commune(path) as c:
         user = get_user(c.store, c.store.scalar("SELECT id FROM [user] WHERE username = ?", (username,)))
-        sites = [r["id"] for r in c.store.query("SELECT id FROM site WHERE district_id = ?", (user.district_id,))]
+        sites = [(r["id"], r["lon"], r["lat"]) for r in c.store.query(  # visited where they stand (the hub checks)
+            "SELECT id, lon, lat FROM site WHERE district_id = ? AND lon IS NOT NULL", (user.district_id,))]
         codes = FIELDS["hygiene"]
         for first in range(0, inspections, per_tx):
             with c.store.transaction(user.id) as tx:
@@ -93,9 +94,9 @@ def _inspections(tx, user, sites, codes, numbers, findings_each: float, day: str
     for i in numbers:
         k = int(findings_each * (i + 1)) - int(findings_each * i)
         iid = tx.insert("inspection", {
-            "id": uuid7(), "field_code": "hygiene", "site_id": sites[i % len(sites)],
+            "id": uuid7(), "field_code": "hygiene", "site_id": sites[i % len(sites)][0],
             "inspected_at": f"{day}T{8 + (i // 60) % 10:02d}:{i % 60:02d}:00Z", "lead_officer_id": user.id,
-            "second_officer_id": None, "lon": -7.6, "lat": 33.58, "district_id": user.district_id,
+            "second_officer_id": None, "lon": sites[i % len(sites)][1], "lat": sites[i % len(sites)][2], "district_id": user.district_id,
             "checklist": "{}", "notes": "visite", "outcome": "violations" if k else "compliant",
             "origin_type": "programme", "origin_ref": "PRG-2026-S22", "origin_reason": "",
             "followup_of": None, "finding_count": k})
@@ -431,7 +432,9 @@ def bench_day(seed: Path, work: Path) -> dict:
                 runs.append(time.perf_counter() - start)
                 if len(runs) == 1:
                     ops = result.receipt["acknowledged"]
-        return {"inspections": 40, "findings": findings, "ops": ops, "sync_s": round(runs[0], 3),
+                    refused = result.receipt["conflicts"]
+        return {"inspections": 40, "findings": findings, "ops": ops, "refused_or_flagged": refused,
+                "sync_s": round(runs[0], 3),
                 "idle_sync_s": round(min(runs[1:]), 3)}
     finally:
         drop(db)
