@@ -193,7 +193,8 @@ def apply_pull(commune: Commune, data: bytes) -> dict:
     _put_blobs(store, body.get("blobs", {}))
     if _nothing_to_overwrite(store, tables):
         return _apply_first_pull(store, body, tables)
-    backup_before_pull(store)
+    if _overwrites(store, body, tables):  # a pull that only adds rows needs no copy (see _overwrites)
+        backup_before_pull(store)
     keep = outbox.pending_rows(store.conn)
     written = skipped = 0
     cursor = int(body["cursor"])
@@ -233,6 +234,26 @@ def _insert_all(conn: sqlite3.Connection, table: str, pulled: pullformat.PulledT
     names = ", ".join(f"[{c}]" for c in pulled.columns)
     conn.executemany(f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' for _ in pulled.columns)})",
                      pulled.values())
+
+
+def _overwrites(store: Store, body: dict, tables: dict[str, pullformat.PulledTable]) -> bool:
+    """Whether the pull would change something this replica holds: a row it already has, with other
+    values (an update, a tombstone, the hub's answer to a conflict), or a conflict the hub resolved. The copy before a
+    pull exists so that a pull cannot destroy local work; one that only inserts rows the replica
+    does not hold (or sends again rows it holds as they are), in one all-or-nothing transaction,
+    cannot (an officer's usual pull: the other brigades' new visits), and is spared the copy of the whole database (~0.1 s a sync here)."""
+    if body.get("resolved"):
+        return True
+    conn = store.conn
+    for table, pulled in tables.items():
+        key = pulled.columns.index("id")
+        incoming = {r[key]: r for r in pulled.values()}
+        cols = ", ".join(f"[{c}]" for c in pulled.columns)
+        held = conn.execute(f"SELECT {cols} FROM [{table}] WHERE id IN (SELECT value FROM json_each(?))",
+                            (json.dumps(list(incoming)),)).fetchall()
+        if any(list(row) != list(incoming[row[key]]) for row in held):  # the same values again change nothing
+            return True
+    return False
 
 
 def _nothing_to_overwrite(store: Store, tables: dict[str, pullformat.PulledTable]) -> bool:

@@ -213,10 +213,27 @@ def test_a_copy_is_taken_before_a_pull_only_when_it_could_overwrite(tmp_path, em
         idle = sync.apply_pull(c, pull(pg_url, device_id, first["cursor"]))  # nothing new: nothing to overwrite
         assert idle["rows"] == 0 and idle["cursor"] == first["cursor"]
     assert not _before_pull(tablet).exists()
-    with device(tablet, "agent1") as c:  # work of its own: from now on a pull copies the database first
+    with device(tablet, "agent1") as c:  # work of its own; a pull that brings nothing new overwrites nothing
         make_inspection(c.store, c.user, catalogue, team.sites[0], field_code="hygiene")
-        sync.apply_pull(c, pull(pg_url, device_id, first["cursor"]))
+        cursor = sync.apply_pull(c, pull(pg_url, device_id, first["cursor"]))["cursor"]
+    assert not _before_pull(tablet).exists()
+    station = new_device(team, tmp_path, "coord")
+    with device(station, "coord") as c:  # another brigade's new visit: the pull only adds it
+        make_inspection(c.store, c.user, catalogue, team.sites[0], field_code="hygiene")
+    push(station, pg_url)
+    with device(tablet) as c:
+        added = sync.apply_pull(c, pull(pg_url, device_id, cursor))
+        assert added["rows"] >= 1 and c.store.scalar("SELECT count(*) FROM inspection") == 2
+    assert not _before_pull(tablet).exists()
+    with device(station, "coord") as c:  # a row the tablet holds changes at the hub: copied first
+        with c.store.transaction(c.user.id) as tx:
+            tx.update("site", team.sites[0], {"address": "5 avenue de la Mer"})
+    push(station, pg_url)
+    with device(tablet) as c:
+        sync.apply_pull(c, pull(pg_url, device_id, added["cursor"]))
+        assert c.store.scalar("SELECT address FROM site WHERE id = ?", (team.sites[0],)) == "5 avenue de la Mer"
     assert _before_pull(tablet).exists()
     with device(_before_pull(tablet)) as c:
-        assert c.store.scalar("SELECT count(*) FROM inspection") == 1  # the copy holds the tablet's work
+        assert c.store.scalar("SELECT count(*) FROM inspection") == 2  # the copy holds the tablet's work
+        assert c.store.scalar("SELECT address FROM site WHERE id = ?", (team.sites[0],)) != "5 avenue de la Mer"
     assert_check_ok(tablet)
