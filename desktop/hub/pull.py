@@ -85,10 +85,11 @@ def _own_outside(hub_schema: HubSchema, table: str, device: dict) -> tuple[str, 
     sql, params = f"(id IN ({ops} AND kind = 'insert')", [device["device_id"], table]
     children = [(child, column) for child, fks in hub_schema.fks.items() for column, parent in fks.items()
                 if parent == table and TABLES[child].scope]
-    if children:
-        held = " OR ".join(f"EXISTS (SELECT 1 FROM {q(child)} c WHERE c.{q(column)} = {q(table)}.id"
+    if children:  # the device's own changes first (few), then whether one of its rows refers to it
+        held = " OR ".join(f"EXISTS (SELECT 1 FROM {q(child)} c WHERE c.{q(column)} = o.row_id"
                            " AND c.scope_district = %s)" for child, column in children)
-        sql += f" OR (id IN ({ops} AND kind <> 'insert') AND ({held}))"
+        sql += (" OR id IN (SELECT o.row_id FROM hub_op o WHERE o.device_id = %s AND o.tbl = %s"
+                f" AND o.kind <> 'insert' AND ({held}))")
         params += [device["device_id"], table, *[device["scope_district"]] * len(children)]
     return sql + ")", params
 
