@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from desktop.domain.errors import Refusal
+from desktop.store.outbox import is_enrolled
 
 if TYPE_CHECKING:
     from desktop.services.commune import Commune
@@ -51,6 +52,8 @@ def hub_number(commune: "Commune", series: str, year: int, document_id: str) -> 
     (an unreachable hub is a refusal: no number is ever taken locally then); None when standalone."""
     config = HubConfig.load(commune.path)
     if config is None:
+        if is_enrolled(commune.store.conn):  # enrolled by USB stick only: no number can be taken here
+            raise Refusal("net.number_needs_network")
         return None
     from desktop.services.hubclient import HubClient  # httpx, only for an enrolled commune
     from desktop.services.sync import key_path

@@ -89,3 +89,18 @@ def test_an_officer_takes_no_register_number_and_does_not_see_the_conflicts_queu
         with netsync.client_for(tablet) as client, pytest.raises(Refusal) as queue:
             client.conflicts()                  # the Conflits queue is the coordinator's
         assert queue.value.key == "net.not_coordinator"
+
+
+def test_a_station_enrolled_by_usb_only_takes_no_register_number(tmp_path, empty_commune_path, pg_url):
+    """Numbers are the hub's: a station enrolled with no network cannot sign (it would number
+    locally, beside the hub's register); a standalone commune numbers its own register."""
+    from desktop.services.commune import open_commune
+    from desktop.services.hubconfig import hub_number
+    from tests.desktop.hub.helpers import make_team, new_device
+    team = make_team(tmp_path, empty_commune_path, pg_url)
+    station = new_device(team, tmp_path, "coord")  # enrolled, its files by USB stick: no hub address
+    with open_commune(station) as c, pytest.raises(Refusal) as refused:
+        hub_number(c, "arrete", 2026, "doc-1")
+    assert refused.value.key == "net.number_needs_network"
+    with open_commune(empty_commune_path) as c:
+        assert hub_number(c, "arrete", 2026, "doc-1") is None
