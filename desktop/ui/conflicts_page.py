@@ -8,14 +8,14 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit,
+                               QPushButton, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from desktop.services import netsync, sync
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
 from desktop.ui.tasks import run_background
-from desktop.ui.widgets import first_strong_rtl, ltr
+from desktop.ui.widgets import row_table, first_strong_rtl, ltr
 
 COLUMNS = ("net.c_when", "net.c_entity", "net.c_column", "net.c_kind", "net.c_hub", "net.c_device", "net.c_status")
 
@@ -51,13 +51,7 @@ class ConflictsPage(QWidget):
         self.reload = QPushButton(tr("net.refresh"), objectName="conflicts_refresh", clicked=self.refresh)
         top.addWidget(self.reload)
         layout.addLayout(top)
-        self.table = QTableWidget(0, len(COLUMNS), objectName="conflicts_table")
-        self.table.setHorizontalHeaderLabels([tr(k) for k in COLUMNS])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.itemSelectionChanged.connect(self.show_details)
+        self.table = row_table([tr(k) for k in COLUMNS], "conflicts_table", self.show_details)
         layout.addWidget(self.table, 2)
         details = QGridLayout()
         self.reason = QLabel(objectName="conflict_reason", wordWrap=True)

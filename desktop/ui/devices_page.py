@@ -6,15 +6,14 @@ station (he would lock himself out). The hub is asked in the background."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QMessageBox, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from desktop.services import netsync
 from desktop.services.hubconfig import HubConfig
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
 from desktop.ui.tasks import run_background
-from desktop.ui.widgets import ltr
+from desktop.ui.widgets import row_table, ltr
 
 COLUMNS = ("net.d_user", "net.d_role", "ui.district", "net.d_enrolled", "net.d_last_seen", "net.d_status",
            "net.d_quarantined")
@@ -39,13 +38,7 @@ class DevicesPage(QWidget):
         self.reload = QPushButton(tr("net.refresh"), objectName="devices_refresh", clicked=self.refresh)
         top.addWidget(self.reload)
         layout.addLayout(top)
-        self.table = QTableWidget(0, len(COLUMNS), objectName="devices_table")
-        self.table.setHorizontalHeaderLabels([tr(k) for k in COLUMNS])
-        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.itemSelectionChanged.connect(self._selection)
+        self.table = row_table([tr(k) for k in COLUMNS], "devices_table", self._selection)
         layout.addWidget(self.table, 1)
         bottom = QHBoxLayout()
         self.detail = QLabel(objectName="device_detail", wordWrap=True)

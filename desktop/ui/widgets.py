@@ -4,7 +4,20 @@ from __future__ import annotations
 import unicodedata
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QDateTimeEdit, QHeaderView, QLineEdit, QTableView, QWidget
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateTimeEdit, QHeaderView, QLineEdit, QTableView,
+                               QTableWidget, QWidget)
+
+
+def row_table(headers: list[str], name: str, on_select) -> QTableWidget:
+    """A read-only table of rows chosen one at a time (the sync pages' lists)."""
+    table = QTableWidget(0, len(headers), objectName=name)
+    table.setHorizontalHeaderLabels(headers)
+    table.setSelectionBehavior(QAbstractItemView.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.itemSelectionChanged.connect(on_select)
+    return table
 
 
 def make_table(model, name: str, resize: QHeaderView.ResizeMode = QHeaderView.Interactive,
