@@ -1,18 +1,12 @@
 """A device rewriting the audit columns of a row it may amend (who created it, who changed it, its
 version): framing a colleague, or resetting the version so that a later stale edit overwrites an
 amendment silently."""
-import pytest
 
 from desktop.domain.ids import utc_now
 from desktop.hub import ingest
 from tests.builders import make_inspection
 from tests.desktop.hub.attacker import Attacker, hub_rows
-from tests.desktop.hub.helpers import device, make_team, new_device, push
-
-
-@pytest.fixture
-def team(tmp_path, empty_commune_path, pg_url):
-    return make_team(tmp_path, empty_commune_path, pg_url)
+from tests.desktop.hub.helpers import device, new_device, push
 
 
 def test_an_amendment_cannot_rewrite_who_did_it_nor_the_rows_version(team, tmp_path, catalogue):

@@ -12,15 +12,10 @@ from desktop.services import netsync
 from desktop.services.hubwire import sign_request
 from tests.builders import PASSWORD
 from tests.desktop.hub.attacker import Attacker, hub_rows
-from tests.desktop.hub.helpers import make_team, new_device
+from tests.desktop.hub.helpers import new_device
 from tests.desktop.hub.server import HubServer
 
 PHOTO = b"\xff\xd8\xff\xe0 D2: the shop front, the owner's face"
-
-
-@pytest.fixture
-def team(tmp_path, empty_commune_path, pg_url):
-    return make_team(tmp_path, empty_commune_path, pg_url)
 
 
 def test_a_blob_whose_hash_lies_is_refused_with_its_whole_bundle(team, tmp_path):

@@ -9,13 +9,8 @@ from desktop.services import netsync
 from desktop.services.hubwire import sign_request
 from tests.builders import PASSWORD
 from tests.desktop.hub.attacker import Attacker, hub_rows
-from tests.desktop.hub.helpers import make_team, new_device
+from tests.desktop.hub.helpers import new_device
 from tests.desktop.hub.server import HubServer
-
-
-@pytest.fixture
-def team(tmp_path, empty_commune_path, pg_url):
-    return make_team(tmp_path, empty_commune_path, pg_url)
 
 
 def test_a_revoked_device_cannot_fill_the_quarantine(team, tmp_path):

@@ -10,13 +10,7 @@ from desktop.hub.devices import ENROL_FAILURES
 from desktop.services import sync
 from tests.builders import PASSWORD
 from tests.desktop.hub.attacker import hub_rows
-from tests.desktop.hub.helpers import make_team
 from tests.desktop.hub.server import HubServer
-
-
-@pytest.fixture
-def team(tmp_path, empty_commune_path, pg_url):
-    return make_team(tmp_path, empty_commune_path, pg_url)
 
 
 def _devices(team) -> int:

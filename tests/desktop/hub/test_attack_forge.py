@@ -1,17 +1,11 @@
 """Forgery by a device whose user holds some rights: an officer taking over another account or
 granting himself powers, a coordinator's station writing a signed act (a register number the hub
 never reserved, a signature the president never gave)."""
-import pytest
 
 from desktop.domain.ids import utc_now, uuid7
 from desktop.hub import ingest
 from tests.desktop.hub.attacker import Attacker, hub_rows
-from tests.desktop.hub.helpers import make_team, new_device
-
-
-@pytest.fixture
-def team(tmp_path, empty_commune_path, pg_url):
-    return make_team(tmp_path, empty_commune_path, pg_url)
+from tests.desktop.hub.helpers import new_device
 
 
 def _outcome(team, op) -> list[dict]:

@@ -16,19 +16,6 @@ from desktop.services import netsync
 from desktop.services.hubwire import sign_request
 from tests.builders import PASSWORD
 from tests.desktop.hub.attacker import hub_rows
-from tests.desktop.hub.helpers import make_team
-from tests.desktop.hub.server import HubServer
-
-
-@pytest.fixture
-def team(tmp_path, empty_commune_path, pg_url):
-    return make_team(tmp_path, empty_commune_path, pg_url)
-
-
-@pytest.fixture
-def hub(team):
-    with HubServer(team.pg_url) as server:
-        yield server
 
 
 def enrol(hub, tmp_path, username, name=None):

@@ -12,19 +12,7 @@ from desktop.services import netsync, sync
 from desktop.services.hubclient import HubClient
 from desktop.services.hubwire import sign_request
 from tests.builders import PASSWORD, make_inspection
-from tests.desktop.hub.helpers import assert_check_ok, device, make_team
-from tests.desktop.hub.server import HubServer
-
-
-@pytest.fixture
-def team(tmp_path, empty_commune_path, pg_url):
-    return make_team(tmp_path, empty_commune_path, pg_url)
-
-
-@pytest.fixture
-def hub(team):
-    with HubServer(team.pg_url) as server:
-        yield server
+from tests.desktop.hub.helpers import assert_check_ok, device
 
 
 def enrol(hub, tmp_path, username, district=None):

@@ -11,13 +11,8 @@ from desktop.hub.serve import check_listen
 from desktop.services import netsync, sync
 from desktop.services.hubwire import check_url
 from tests.builders import PASSWORD, make_inspection
-from tests.desktop.hub.helpers import assert_check_ok, device, make_team
+from tests.desktop.hub.helpers import assert_check_ok, device
 from tests.desktop.hub.server import HubServer, self_signed
-
-
-@pytest.fixture
-def team(tmp_path, empty_commune_path, pg_url):
-    return make_team(tmp_path, empty_commune_path, pg_url)
 
 
 def _many_inspections(path, site_id, n, catalogue):

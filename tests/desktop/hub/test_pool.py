@@ -19,13 +19,8 @@ from desktop.hub.base import LOCK, close_pools, connect, open_pool
 from desktop.services import netsync, sync
 from desktop.services.hubwire import sign_request
 from tests.builders import PASSWORD, make_inspection
-from tests.desktop.hub.helpers import device, make_team
+from tests.desktop.hub.helpers import device
 from tests.desktop.hub.server import ROOT, HubServer, free_port
-
-
-@pytest.fixture
-def team(tmp_path, empty_commune_path, pg_url):
-    return make_team(tmp_path, empty_commune_path, pg_url)
 
 
 @pytest.fixture
