@@ -79,6 +79,8 @@ def mirror_ddl(desc: dict) -> list[str]:
         statements.append(f"CREATE TABLE {q(table)} ({', '.join(defs)})")
         statements.append(f"CREATE INDEX {q(table + '_hub_seq')} ON {q(table)} (hub_seq)")
         statements.append(f"CREATE INDEX {q(table + '_scope')} ON {q(table)} (scope_district, hub_seq)")
+        for column in desc.get("fks", {}).get(table, {}):  # the rules' and the pull's reads by parent
+            statements.append(f"CREATE INDEX {q(table + '_' + column)} ON {q(table)} ({q(column)})")
     return statements
 
 

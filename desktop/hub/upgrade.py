@@ -77,7 +77,7 @@ def _rows(store, table: str, names: list[str]):
 
 
 def _create(conn: HubConn, store, table: str, desc: dict) -> None:
-    for statement in mirror_ddl({"columns": {table: desc["columns"][table]}}):
+    for statement in mirror_ddl({"columns": {table: desc["columns"][table]}, "fks": {table: desc["fks"].get(table, {})}}):
         conn.execute(statement)
     names = list(desc["columns"][table])
     with conn.cursor().copy(f"COPY {q(table)} ({', '.join(q(c) for c in names)}) FROM STDIN") as copy:
