@@ -14,6 +14,7 @@ from typing import Callable
 
 import platformdirs
 from PySide6.QtGui import QGuiApplication
+from shiboken6 import isValid
 from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QWidget
 
 from desktop.domain.errors import Refusal
@@ -42,6 +43,9 @@ def setup_logging() -> None:
 def show_error(parent: QWidget | None, exc: BaseException, tr: Translator) -> None:
     """A refusal or a failure of the world in a message box; a bug in the crash dialog."""
     text = message_for(exc, tr)
+    if parent is not None and not isValid(parent):  # its window closed while the work ran: nowhere to show it
+        log.warning("error after its window closed: %r", exc)
+        return
     if text is None:
         report_bug(parent, exc, tr)
         return

@@ -68,3 +68,23 @@ def test_a_filter_cut_on_a_narrow_screen_reads_whole_on_hover(qtbot, make_sessio
     assert combo.toolTip() == "Tous les arrondissements"
     combo.setCurrentIndex(1)
     assert combo.toolTip() == combo.itemText(1) != "Tous les arrondissements"
+
+
+def test_an_error_arriving_after_its_window_closed_is_logged_not_shown(qtbot, monkeypatch):
+    """A background task that fails once its window is gone (closing the app mid-query) must not
+    open a box on a deleted parent (Qt aborts the process)."""
+    from PySide6.QtWidgets import QMessageBox, QWidget
+    from shiboken6 import delete
+
+    from desktop.domain.errors import Refusal
+    from desktop.ui.errors import show_error
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: shown.append(a))
+    gone = QWidget()
+    delete(gone)
+    show_error(gone, Refusal("net.unreachable", url="http://hub", detail="down"), Translator("fr"))
+    assert shown == []
+    alive = QWidget()
+    qtbot.addWidget(alive)
+    show_error(alive, Refusal("net.unreachable", url="http://hub", detail="down"), Translator("fr"))
+    assert len(shown) == 1
