@@ -12,12 +12,18 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPla
                                QPushButton, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from desktop.services import netsync, sync
+from desktop.store.cases import case_header, case_violations
+from desktop.store.errors import StoreError
 from desktop.ui.errors import show_error
 from desktop.ui.session import Session
 from desktop.ui.tasks import run_background
-from desktop.ui.widgets import row_table, first_strong_rtl, ltr
+from desktop.ui.widgets import first_strong_rtl, follow_text_direction, ltr, row_table
 
 COLUMNS = ("net.c_when", "net.c_entity", "net.c_column", "net.c_kind", "net.c_hub", "net.c_device", "net.c_status")
+COLUMN_LABELS = {  # a register's column as its form names it; any other column by its own name
+    ("site", "name"): "ui.site_name", ("site", "address"): "ui.site_address", ("site", "activity"): "ui.site_activity",
+    ("site", "kind"): "ui.site_kind", ("site", "owner_name"): "ui.owner_name", ("site", "owner_id_number"): "ui.owner_id",
+}
 
 
 def _value(value) -> str:
@@ -53,15 +59,16 @@ class ConflictsPage(QWidget):
         layout.addLayout(top)
         self.table = row_table([tr(k) for k in COLUMNS], "conflicts_table", self.show_details)
         layout.addWidget(self.table, 2)
-        details = QGridLayout()
         self.reason = QLabel(objectName="conflict_reason", wordWrap=True)
-        details.addWidget(self.reason, 0, 0, 1, 2)
+        layout.addWidget(self.reason)  # (in the grid below, its wrapped lines were cut)
+        details = QGridLayout()
         details.addWidget(QLabel(tr("net.hub_value")), 1, 0)
         details.addWidget(QLabel(tr("net.device_value")), 1, 1)
         self.hub_value = QPlainTextEdit(objectName="conflict_hub_value", readOnly=True)
         self.device_value = QPlainTextEdit(objectName="conflict_device_value", readOnly=True)
         for edit in (self.hub_value, self.device_value):
             edit.setLayoutDirection(Qt.LeftToRight)
+            follow_text_direction(edit)  # a value in Arabic reads from the right
         details.addWidget(self.hub_value, 2, 0)
         details.addWidget(self.device_value, 2, 1)
         self.keep_hub = QPushButton(tr("net.keep_hub"), objectName="keep_hub", clicked=lambda: self.resolve("hub"))
@@ -106,8 +113,8 @@ class ConflictsPage(QWidget):
         self.table.setRowCount(len(self.rows))
         for n, r in enumerate(self.rows):
             when = str(r.get("created_at") or r.get("reported_at") or "")[:16].replace("T", " ")
-            values = (ltr(when), tr(f"net.table.{r['tbl']}"), r.get("column_name") or "—", tr(f"net.kind.{r['kind']}"),
-                      _cell(r.get("hub_value")), _cell(r.get("device_value")),
+            values = (ltr(when), tr(f"net.table.{r['tbl']}"), self._column(r) or "—", tr(f"net.kind.{r['kind']}"),
+                      _cell(self._readable(r, r.get("hub_value"))), _cell(self._readable(r, r.get("device_value"))),
                       tr(f"net.status.{r['status']}"))
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
@@ -125,9 +132,10 @@ class ConflictsPage(QWidget):
 
     def show_details(self) -> None:
         r = self.selected()
-        self.hub_value.setPlainText(_value(r.get("hub_value")) if r else "")
-        self.device_value.setPlainText(_value(r.get("device_value")) if r else "")
+        self.hub_value.setPlainText(_value(self._readable(r, r.get("hub_value"))) if r else "")
+        self.device_value.setPlainText(_value(self._readable(r, r.get("device_value"))) if r else "")
         self.reason.setText(self._reason(r) if r else "")
+        self._fit_reason()
         open_one = r is not None and r.get("status") == "open"
         self.keep_hub.setEnabled(open_one)
         self.take_device.setEnabled(open_one)
@@ -135,13 +143,42 @@ class ConflictsPage(QWidget):
         self.keep_hub.setText(self.tr("net.merge_case" if twin else "net.keep_hub"))
         self.take_device.setText(self.tr("net.keep_both_cases" if twin else "net.take_device"))
 
+    def _fit_reason(self) -> None:
+        """The reason's wrapped lines all shown (a layout gives a wrapped label one line's height)."""
+        height = max(0, self.reason.heightForWidth(max(1, self.reason.width())))
+        if height != self.reason.minimumHeight():
+            self.reason.setMinimumHeight(height)
+            self.layout().activate()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit_reason()
+
+    def _readable(self, r: dict, value):
+        """A case opened twice reads as the case (date, site, field, violations), not as its id."""
+        if r.get("kind") != "duplicate_case" or not isinstance(value, dict) or "case_id" not in value:
+            return value
+        try:
+            case = case_header(self.session.store, value["case_id"])
+            codes = ", ".join(case_violations(self.session.store, value["case_id"])) or "—"
+        except StoreError:  # not in this replica (yet): the id is all there is
+            return value
+        field = self.session.catalogue.field(case["field_code"]).label(self.tr.lang)
+        return self.tr("net.case_twice", opened=value.get("opened_on") or "—", site=case["name"], field=field,
+                       codes=codes)
+
+    def _column(self, r: dict) -> str:
+        column = r.get("column_name") or ""
+        key = COLUMN_LABELS.get((r["tbl"], column))
+        return self.tr(key) if key else column
+
     def _reason(self, r: dict) -> str:
         """What happened, in words: the register and field, then the hub's reason."""
         tr = self.tr
         reason = tr(f"sync.reason.{r.get('reason')}")
         if reason.startswith("sync.reason."):
             reason = tr(f"net.kind.{r['kind']}")
-        where = " · ".join(x for x in (tr(f"net.table.{r['tbl']}"), r.get("column_name") or "") if x)
+        where = " · ".join(x for x in (tr(f"net.table.{r['tbl']}"), self._column(r)) if x)
         return f"{where} — {reason}"
 
     def resolve(self, choice: str) -> None:

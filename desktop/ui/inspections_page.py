@@ -43,6 +43,7 @@ class InspectionsPage(QWidget):
         self.text = QLineEdit(placeholderText=tr("ui.search_placeholder"))
         self.text.setObjectName("filter_text")
         self.text.setClearButtonEnabled(True)
+        self.text.setMinimumWidth(self.text.fontMetrics().averageCharWidth() * 18)  # its hint readable
         self.field = self._combo("filter_field", tr("ui.all_fields"),
                                  [(f.label(tr.lang), f.code) for f in session.catalogue.fields])
         self.district = self._combo("filter_district", tr("ui.all_districts"),

@@ -94,7 +94,8 @@ class MainWindow(QMainWindow):
         split.addWidget(self.nav)
         split.addWidget(self.pages)
         split.setStretchFactor(1, 1)
-        split.setSizes([230, 1050])
+        nav_width = max(190, min(260, self.nav.sizeHintForColumn(0) + 2 * self.nav.frameWidth() + 12))
+        split.setSizes([nav_width, 1280 - nav_width])  # the pages get what the menu's words do not need
         self.setCentralWidget(split)
         self._menus()
         user = self.session.user

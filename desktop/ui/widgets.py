@@ -108,12 +108,16 @@ def follow_text_direction(edit) -> None:
     update()
 
 
-def compact_filters(page: QWidget, chars: int = 10) -> None:
-    """A page's filter boxes may shrink to ``chars`` characters (their lists still open full
-    width), so that a page in French fits the screen it fits in Arabic."""
+def compact_filters(page: QWidget, chars: int = 10, most: int = 26) -> None:
+    """A page's filter boxes keep room for their first choice ("all …", at least ``chars`` and at
+    most ``most`` average characters; their lists still open full width), so that a page in French fits
+    the screen it fits in Arabic."""
     for combo in page.findChildren(QComboBox):
         combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(chars)
+        metrics = combo.fontMetrics()
+        first = min(metrics.horizontalAdvance(combo.itemText(0)), metrics.averageCharWidth() * most)
+        combo.setMinimumWidth(first + 34)  # the text, the arrow and the frame
         combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 24)
         combo.setToolTip(combo.currentText())  # a choice cut on a narrow screen is read whole on hover
         combo.currentTextChanged.connect(combo.setToolTip)

@@ -93,7 +93,7 @@ def test_status_bar_sync_and_conflicts_page(qtbot, clash, tmp_path, errors_shown
     page.table.setCurrentCell(0, 0)
     assert page.hub_value.toPlainText() == "Café Anfa (nouveau nom)"
     assert page.device_value.toPlainText() == "Café de la Corniche"
-    assert page.table.item(0, 2).text() == "name" and page.table.item(0, 1).text() == "Sites"
+    assert page.table.item(0, 2).text() == "Nom" and page.table.item(0, 1).text() == "Sites"  # the form's word, not the column's
     _shot(win, "conflicts-fr.png")
     page.take_device.click()
     qtbot.waitUntil(lambda: page.table.rowCount() == 0 or bool(errors_shown), timeout=20000)
@@ -123,6 +123,48 @@ def test_arabic_conflicts_page(qtbot, clash, tmp_path, errors_shown):
     with psycopg.connect(team.pg_url) as conn:
         assert conn.execute("SELECT name FROM site WHERE id = %s", (team.sites[0],)).fetchone()[0] == \
             "Café Anfa (nouveau nom)"
+    win.close()
+    win.session.commune.close()
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_a_case_opened_twice_offline_is_merged_from_the_conflicts_page(qtbot, clash, tmp_path, errors_shown,
+                                                                        catalogue, lang):
+    """Two tablets opened a case on the same site offline: on the coordinator's «Conflits» the
+    clash reads as a case opened twice, its buttons say «merge» and «keep both», and «merge»
+    leaves one open case at the hub."""
+    from tests.builders import make_inspection
+    from tests.desktop.hub.helpers import device, new_device, push
+    team, hub, (first, second) = clash
+    tablets = [new_device(team, tmp_path, "agent1", f"tablet{n}") for n in (1, 2)]
+    for path, code in zip(tablets, ("HYG-01", "HYG-02")):
+        with device(path, "agent1") as c:
+            make_inspection(c.store, c.user, catalogue, team.sites[0], field_code="hygiene", findings=[code])
+    for path in tablets:
+        push(path, team.pg_url)
+    netsync.sync_now(second)  # the renamed site's clash too: two rows on the page
+    win = _window(qtbot, second, lang, tmp_path)
+    from desktop.ui.main_window import CONFLICTS_ROW
+    win.nav.setCurrentRow(CONFLICTS_ROW)
+    page = win.built[CONFLICTS_ROW]
+    qtbot.waitUntil(lambda: page.table.rowCount() == 2 and not page.loading, timeout=20000)
+    [twin] = [n for n, r in enumerate(page.rows) if r["kind"] == "duplicate_case"]
+    page.table.setCurrentCell(twin, 0)
+    tr = win.session.tr
+    assert page.keep_hub.text() == tr("net.merge_case") and page.take_device.text() == tr("net.keep_both_cases")
+    assert tr("sync.reason.case_duplicate") in page.reason.text()
+    field = win.session.catalogue.field("hygiene").label(lang)
+    for box, code in ((page.hub_value, "HYG-01"), (page.device_value, "HYG-02")):  # the cases, not their ids
+        assert field in box.toPlainText() and code in box.toPlainText() and "case_id" not in box.toPlainText()
+    _shot(win, f"conflicts-duplicate-case-{lang}.png")
+    page.keep_hub.click()
+    qtbot.waitUntil(lambda: page.table.rowCount() == 1 or bool(errors_shown), timeout=20000)
+    assert errors_shown == []
+    page.table.setCurrentCell(0, 0)
+    assert page.keep_hub.text() == tr("net.keep_hub")  # the remaining clash is a plain one again
+    with psycopg.connect(team.pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM case_file WHERE site_id = %s AND status = 'open'",
+                            (team.sites[0],)).fetchone()[0] == 1
     win.close()
     win.session.commune.close()
 
