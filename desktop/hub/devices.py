@@ -6,7 +6,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import psycopg
 
-from desktop.domain.auth import verify_password
+from desktop.domain.auth import DUMMY_HASH, verify_password
 from desktop.domain import bundle
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now, uuid7
@@ -63,7 +63,8 @@ def enroll(pg_url: str, username: str, password: str, device_public_key: str | b
             raise Refusal("sync.enroll_locked", user=username, minutes=ENROL_WINDOW_MINUTES)
         user = conn.execute('SELECT id, username, role, district_id, password_hash, active FROM "user"'
                             " WHERE username = %s AND deleted_at IS NULL", (username,)).fetchone()
-        if user is None or not user["active"] or not verify_password(password, user["password_hash"]):
+        stored = user["password_hash"] if user is not None and user["active"] else DUMMY_HASH
+        if not verify_password(password, stored) or stored is DUMMY_HASH:  # an unknown name costs a wrong password's time
             conn.execute("INSERT INTO hub_enroll_failure (username) VALUES (%s)", (username,))  # autocommit
             raise Refusal("sync.enroll_refused", user=username)
         scope = _district_id(conn, district) if district else None

@@ -58,3 +58,20 @@ def test_an_officer_cannot_enrol_for_the_other_arrondissement_nor_with_a_bad_key
     assert _devices(team) == 0
     scope = enroll(team.pg_url, "agent1", PASSWORD, public, district="D1")["scope"]
     assert scope == {"district_id": team.districts[0], "full": False}
+
+
+def test_an_unknown_name_costs_what_a_wrong_password_costs(team, monkeypatch):
+    """Timing must not tell which usernames exist: every refusal verifies one Argon2 hash."""
+    from desktop.hub import devices
+    verified = []
+    real = devices.verify_password
+    monkeypatch.setattr(devices, "verify_password", lambda password, stored: verified.append(stored) or real(password, stored))
+    _, public = sync.generate_device_key()
+    with psycopg.connect(team.pg_url, autocommit=True) as conn:
+        conn.execute("UPDATE \"user\" SET active = 0 WHERE username = 'agent2'")
+    for username, password in (("nobody", PASSWORD), ("agent1", "wrong-password"), ("agent2", PASSWORD)):
+        with pytest.raises(Refusal) as refused:
+            enroll(team.pg_url, username, password, public)
+        assert refused.value.key == "sync.enroll_refused"
+    assert len(verified) == 3 and all(h.startswith("$argon2id$v=19$m=19456,t=2,p=1$") for h in verified)
+    assert _devices(team) == 0
