@@ -1,4 +1,4 @@
-"""``commune-police hub init|upgrade|import|export|revoke|quarantine``: the commune hub on
+"""``commune-police hub init|upgrade|catalogue|import|export|revoke|quarantine``: the commune hub on
 PostgreSQL, by hand (``hub serve`` is the network transport's verb)."""
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ def register(sub) -> None:
     hu.add_argument("--from", dest="source", type=Path, required=True,
                     help="a commune database of the new version holding the whole commune (coordinator's station)")
     hu.set_defaults(run=upgrade)
+    hc = hsub.add_parser("catalogue", help="replace the commune's catalogue extensions at the hub (devices get them"
+                                          " with their next sync)")
+    hc.add_argument("--pg", required=True)
+    hc.add_argument("--from", dest="source", type=Path, required=True,
+                    help="a folder of catalogue extension files (*.json), e.g. the coordinator's catalogue.d")
+    hc.set_defaults(run=catalogue)
     hm = hsub.add_parser("import", help="ingest a device's bundle file; prints the receipt (or --out FILE)")
     hm.add_argument("--pg", required=True)
     hm.add_argument("file", type=Path)
@@ -63,6 +69,13 @@ def upgrade(args, tr: Translator) -> int:
     result = upgrade_hub(args.pg, args.source)
     added = len(result["tables"]) + sum(len(c) for c in result["columns"].values())
     print(tr("hub.upgraded", before=result["from"], after=result["to"], n=added))
+    return EXIT_OK
+
+
+def catalogue(args, tr: Translator) -> int:
+    from desktop.hub.catalogue import set_catalogue
+    result = set_catalogue(args.pg, args.source)
+    print(tr("hub.catalogue_set", n=len(result["files"]), files=", ".join(result["files"]) or "—"))
     return EXIT_OK
 
 

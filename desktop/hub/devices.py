@@ -63,8 +63,9 @@ def enroll(pg_url: str, username: str, password: str, device_public_key: str | b
             raise Refusal("sync.enroll_locked", user=username, minutes=ENROL_WINDOW_MINUTES)
         user = conn.execute('SELECT id, username, role, district_id, password_hash, active FROM "user"'
                             " WHERE username = %s AND deleted_at IS NULL", (username,)).fetchone()
-        stored = user["password_hash"] if user is not None and user["active"] else DUMMY_HASH
-        if not verify_password(password, stored) or stored is DUMMY_HASH:  # an unknown name costs a wrong password's time
+        # an unknown or inactive name costs a wrong password's time (a decoy hash is verified)
+        matches = verify_password(password, user["password_hash"] if user is not None and user["active"] else DUMMY_HASH)
+        if user is None or not user["active"] or not matches:
             conn.execute("INSERT INTO hub_enroll_failure (username) VALUES (%s)", (username,))  # autocommit
             raise Refusal("sync.enroll_refused", user=username)
         scope = _district_id(conn, district) if district else None

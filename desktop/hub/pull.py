@@ -12,6 +12,7 @@ from desktop.domain import bundle, pullformat
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import TABLES
+from desktop.hub import catalogue
 from desktop.hub.base import HubConn, HubSchema, LOCK, connect, hub_key, meta, q, schema
 from desktop.hub.replication import PERSONAL
 
@@ -173,10 +174,14 @@ def _read(conn: HubConn, hub_schema: HubSchema, device_id: str, cursor: int, seq
     blobs = _blobs(conn, hub_schema, rows)
     resolved = [r["conflict_id"] for r in conn.execute(
         "SELECT conflict_id FROM hub_conflict WHERE device_id = %s AND status = 'resolved'", (device_id,))]
-    return {"kind": "pull", "resolved": resolved, "schema": hub_schema.version, "hub_id": meta(conn, "hub_id"),
+    body = {"kind": "pull", "resolved": resolved, "schema": hub_schema.version, "hub_id": meta(conn, "hub_id"),
             "device_id": device_id, "since": int(cursor), "cursor": max(new_cursor, int(cursor)),
             "layout": pullformat.PULL_LAYOUT, "blobs": blobs, "at": utc_now(),
             "tables": {t: pullformat.encode(list(hub_schema.columns[t]), list(r.values())) for t, r in rows.items() if r}}
+    files = catalogue.for_pull(conn, int(cursor))
+    if files is not None:  # the commune's catalogue extensions, when the device may not hold them yet
+        body["catalogue"] = files
+    return body
 
 
 def pull(pg_url: str, device_id: str, cursor: int) -> bytes:

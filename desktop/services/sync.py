@@ -22,6 +22,7 @@ from desktop.domain import bundle, pullformat
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import FORMAT, canonical, hlc_merge, table_order
+from desktop.services import catalogue_sync
 from desktop.services.commune import Commune
 from desktop.store import keys, outbox
 from desktop.store.db import Store, copy_database, open_store
@@ -190,6 +191,7 @@ def apply_pull(commune: Commune, data: bytes) -> dict:
     store = commune.store
     body = _open_from_hub(store, data, "pull")
     tables = pullformat.tables(body)  # another layout is refused before anything is written
+    catalogue_sync.apply(commune, body)  # (checked first) before the cursor passes its change
     _put_blobs(store, body.get("blobs", {}))
     if _nothing_to_overwrite(store, tables):
         return _apply_first_pull(store, body, tables)
