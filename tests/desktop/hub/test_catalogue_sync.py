@@ -9,6 +9,7 @@ import pytest
 from desktop.domain.catalogue import CatalogueError
 from desktop.domain.errors import Refusal
 from desktop.hub.catalogue import set_catalogue
+from desktop.hub.check import check_hub
 from desktop.services import catalogue_sync
 from desktop.services.commune import catalogue_dir
 from tests.builders import make_inspection
@@ -61,6 +62,7 @@ def test_a_change_at_the_hub_reaches_every_device_and_moves_local_files_aside(se
     assert set_catalogue(pg_url, new)["files"] == ["noise.json", "signs.json"]
     with psycopg.connect(pg_url) as conn:  # journaled
         assert conn.execute("SELECT count(*) FROM hub_journal WHERE kind = 'catalogue'").fetchone()[0] == 1
+    assert check_hub(pg_url)[1] == []  # the hub's chain still verifies
     sync_device(tablet, pg_url)
     folder = catalogue_dir(tablet)
     assert sorted(p.name for p in folder.glob("*.json")) == ["noise.json", "signs.json"]
