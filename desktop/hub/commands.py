@@ -1,4 +1,5 @@
-"""Commands the hub re-checks beyond a table's class rules (issue 12: the hub trusts no device).
+"""Commands the hub re-checks beyond a table's class rules (issue 12: the hub trusts no device):
+the state machines (``desktop.hub.machines``) and the erasure.
 
 **Erasure** (Law 09-08, art. 3.1(e): personal data kept no longer than its purposes need; art. 1.2:
 keeping it, "la conservation", is itself processing). The retention purge of a station
@@ -21,6 +22,7 @@ from psycopg.types.json import Jsonb
 from desktop.domain import bundle
 from desktop.domain.auth import can
 from desktop.domain.sync import AUDIT
+from desktop.hub import machines
 from desktop.hub.base import HubConn, hub_key, journal_append
 from desktop.hub.state import IN_IDS, BundleRows, json_ids
 from desktop.services.privacy import ERASED
@@ -42,7 +44,7 @@ def may_erase(role: str) -> bool:
 def problem(rows: BundleRows, op: dict, actor: Any, row: dict | None) -> tuple[str, dict] | None:
     """Why the application would not have sent this command (None: it would have): the hub's
     refusal reason and its detail (``rule``, ``field``, ``params``, the op's values)."""
-    found = erase_problem(op) if is_erase(op) else None
+    found = erase_problem(op) if is_erase(op) else machines.problem(rows, op, actor, row)
     if found is None:
         return None
     return "invalid", {**found, "values": {c: v for c, v in op["new"].items() if c not in AUDIT}}
