@@ -240,6 +240,27 @@ def _other_admin(rows: BundleRows, but: str) -> bool:
     return False
 
 
+# -- attachments ----------------------------------------------------------------------------------
+
+_OWNERS = {"inspection": "inspection", "complaint": "complaint", "decision": "decision"}
+
+
+def _attachment(rows: BundleRows, op: dict, actor: Any, row: dict | None, new: dict) -> Refused:
+    """A file only under an entity its device may see (its arrondissement's, for an officer); a
+    decision's file only as the signed act's PDF (``paperwork.sign``), in its signing transaction."""
+    if op["kind"] != "insert":
+        return None
+    table = _OWNERS.get(new.get("owner_type") or "")
+    owner = rows.get(table, new.get("owner_id") or "") if table else None
+    if owner is None:
+        return None  # the domain rules refuse it (owner_invalid, owner_unknown)
+    if not actor.full_scope and owner.get("scope_district") not in (None, actor.district_id):
+        return _refused("owner_out_of_scope", "owner_id")
+    if table == "decision" and (owner.get("status") != "signed" or owner.get("pdf_sha256") != new.get("sha256")):
+        return _refused("decision_attachment", "owner_id")
+    return None
+
+
 _TABLES: dict[str, Callable[[BundleRows, dict, Any, dict | None, dict], Refused]] = {
     "case_step": _case_step, "case_file": _case_file, "decision": _decision, "delegation": _delegation,
-    "programme": _programme, "programme_brigade": _brigade, "user": _user}
+    "programme": _programme, "programme_brigade": _brigade, "user": _user, "attachment": _attachment}

@@ -112,8 +112,9 @@ def _signed_decision(team, case) -> dict:
         conn.execute(
             "INSERT INTO decision (id, case_id, kind, field_code, year, number, status, langs, content,"
             " oversight_class, signed_on, signed_by, created_at, updated_at, created_by, updated_by, device_id,"
-            " version, series) VALUES (%s, %s, 'injunction', 'hygiene', 2026, 1, 'signed', 'ar', 'Injonction',"
-            " 'individual_other', '2026-06-01', %s, %s, %s, %s, %s, 'seed', 2, 'arrete')",
+            " version, series, governor_observation, appeal_ref) VALUES (%s, %s, 'injunction', 'hygiene', 2026, 1,"
+            " 'signed', 'ar', 'Injonction', 'individual_other', '2026-06-01', %s, %s, %s, %s, %s, 'seed', 2,"
+            " 'arrete', '', '')",
             (decision_id, case["case"]["id"], team.users["coord"], now, now, team.users["coord"], team.users["coord"]))
     return _row(team, "decision", decision_id)
 
