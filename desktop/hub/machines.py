@@ -63,7 +63,9 @@ def problem(rows: BundleRows, op: dict, actor: Any, row: dict | None) -> Refused
 
 def _steps(rows: BundleRows, case_id: str, but: str) -> list[dict]:
     """The case's live steps other than ``but``, as this bundle leaves them so far."""
-    ids = {r["id"] for r in rows.conn.execute("SELECT id FROM case_step WHERE case_id = %s", (case_id,))}
+    ids: set[str] = set()
+    if ("case_file", case_id) not in rows.new:  # a case opened in this bundle has no step at the hub yet
+        ids = {r["id"] for r in rows.conn.execute("SELECT id FROM case_step WHERE case_id = %s", (case_id,))}
     ids |= {i for (t, i), r in list(rows.rows.items()) if t == "case_step" and r and r.get("case_id") == case_id}
     found = [s for s in (rows.get("case_step", i) for i in sorted(ids - {but})) if s is not None and _live(s)]
     return sorted(found, key=lambda s: (s.get("opened_on") or "", s.get("created_at") or ""))
