@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from desktop.domain.auth import ROLES, can
 from desktop.domain.ladder import TRANSITIONS
+from desktop.domain.sync import TABLES
 from desktop.hub.state import BundleRows
 from desktop.store.delegations import DELEGATE_ROLES
 from desktop.store.programmes import KINDS as PROGRAMME_KINDS
@@ -55,6 +56,9 @@ def problem(rows: BundleRows, op: dict, actor: Any, row: dict | None) -> Refused
     check = _TABLES.get(op["tbl"])
     if check is None:
         return None
+    if TABLES[op["tbl"]].cls == "command" and row is not None and op["kind"] != "insert" \
+            and row.get("version") != op["base_version"]:
+        return None  # a state moved on since the device saw it: refused as such (``stale_state``)
     merged = {**(row or {}), **op["new"]}
     return check(rows, op, actor, row, merged)
 

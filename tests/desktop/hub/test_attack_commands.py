@@ -83,6 +83,14 @@ def test_a_done_step_is_not_reopened_nor_its_case_closed_out_of_turn(team, tmp_p
     assert _row(team, "case_file", file["id"])["status"] == "open"
 
 
+def test_a_step_moved_on_since_the_device_saw_it_is_refused_as_stale(team, tmp_path, case):
+    attacker = Attacker(new_device(team, tmp_path, "coord"), team.pg_url)
+    seen = {**case["step"], "version": case["step"]["version"] - 1}  # an older state of the step
+    late = _change(attacker, "case_step", seen, {"status": "done", "done_on": "2026-06-02"})
+    ingest(team.pg_url, attacker.bundle([late]))
+    assert _refusal(team, late)[0] == "stale_state"  # what the officer sees: the state moved on
+
+
 def test_an_officer_opens_a_first_step_only(team, tmp_path, case):
     attacker = Attacker(case["tablet"], team.pg_url)
     extra = _new(attacker, "case_step", {"case_id": case["case"]["id"], "step": "decision", "status": "open",
