@@ -44,7 +44,10 @@ def may_erase(role: str) -> bool:
 def problem(rows: BundleRows, op: dict, actor: Any, row: dict | None) -> tuple[str, dict] | None:
     """Why the application would not have sent this command (None: it would have): the hub's
     refusal reason and its detail (``rule``, ``field``, ``params``, the op's values)."""
-    found = erase_problem(op) if is_erase(op) else machines.problem(rows, op, actor, row)
+    try:
+        found = erase_problem(op) if is_erase(op) else machines.problem(rows, op, actor, row)
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:  # a malformed value
+        found = {"rule": "malformed", "field": None, "params": [], "detail": f"{type(exc).__name__}: {exc}"[:200]}
     if found is None:
         return None
     return "invalid", {**found, "values": {c: v for c, v in op["new"].items() if c not in AUDIT}}

@@ -217,6 +217,10 @@ def test_a_delegation_to_whom_the_application_would_not_grant_is_refused(team, t
 
 def test_an_impossible_programme_is_refused(team, tmp_path):
     attacker = Attacker(new_device(team, tmp_path, "coord"), team.pg_url)
+    garbled = _new(attacker, "programme", {"title": "x", "kind": "weekly", "starts_on": 20260801, "ends_on": [],
+                                           "districts": 5, "fields": None})
+    ingest(team.pg_url, attacker.bundle([garbled]))  # refused, not a crash of the hub
+    assert _refusal(team, garbled)[0] == "invalid"
     programme = _new(attacker, "programme", {"title": "Été", "kind": "seasonal", "starts_on": "2026-08-01",
                                              "ends_on": "2026-07-01", "districts": f'["{team.districts[0]}"]',
                                              "fields": '["hygiene"]', "target_visits": 10, "agreed_with": "",
