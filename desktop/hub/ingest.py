@@ -151,7 +151,11 @@ def _apply_group(rows: BundleRows, hub_schema, group: list[dict], actors: dict,
     for op in group:  # the devices get the hub's rows back; a refused new row, tombstoned
         rows.touch(op["tbl"], op["row_id"])
         rules.bury(rows, hub_schema, op)
-    return [o if o.status == "refused" else rules.refusal(op, "with_refused") for op, o in zip(group, outcomes)]
+    # a state moved on since the device saw it (stale_state): the rest of its command was judged
+    # against a state the device never saw; it is refused with it, for that reason
+    stale = any(o.status == "refused" and o.conflicts[0]["reason"] == "stale_state" for o in outcomes)
+    return [o if o.status == "refused" and (not stale or o.conflicts[0]["reason"] == "stale_state")
+            else rules.refusal(op, "with_refused") for op, o in zip(group, outcomes)]
 
 
 def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: bytes, problem: str | None) -> bytes:
