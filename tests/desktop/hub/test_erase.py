@@ -138,3 +138,33 @@ def test_hub_check_finds_an_op_redacted_without_an_erasure(team, tmp_path):
                              "redacted": {"columns": ["owner_id_number"], "by": op[0]}}), op[0]))
     problems = check_hub(team.pg_url)[1]
     assert len(problems) == 1 and "redacted without an erasure" in problems[0]
+
+
+def test_a_purged_complaint_leaves_neither_its_text_nor_its_scanned_letter_at_the_hub(team, tmp_path, catalogue):
+    from desktop.store.complaints import ComplaintInput, attach_file, create_complaint, reject
+    station = new_device(team, tmp_path, "admin")
+    letter = tmp_path / "lettre.pdf"
+    letter.write_bytes(b"%PDF-1.4 Plainte de Mme Fatima Zahra B., 12 rue des Lilas")
+    with device(station, "admin") as c:
+        complaint = create_complaint(c.store, c.user, catalogue, ComplaintInput(
+            channel="desk", received_on=date(2026, 1, 5), description="Odeurs la nuit, signalé par Mme B.",
+            field_code="hygiene", district_id=team.districts[0], complainant_name="Fatima Zahra B.",
+            complainant_contact="0612345678"))
+        attach_file(c.store, c.user, complaint, letter)
+        reject(c.store, c.user, complaint, "Hors des compétences de la commune")
+    push(station, team.pg_url)
+    sha = hub_rows(team.pg_url, "SELECT sha256 FROM attachment WHERE owner_id = %s", (complaint,))[0]["sha256"]
+    assert hub_rows(team.pg_url, "SELECT count(*) AS n FROM hub_blob WHERE sha256 = %s", (sha,)) == [{"n": 1}]
+    with device(station, "admin") as c:
+        counts = privacy.purge(c.store, c.user, date.today())
+        assert (counts.complaints, counts.attachments) == (1, 1)
+    assert push(station, team.pg_url)["conflicts"] == 0
+    assert hub_rows(team.pg_url, "SELECT complainant_name, complainant_contact, description FROM complaint"
+                    " WHERE id = %s", (complaint,)) == [{"complainant_name": "", "complainant_contact": "",
+                                                         "description": ""}]
+    assert hub_rows(team.pg_url, "SELECT deleted_at IS NOT NULL AS gone FROM attachment WHERE owner_id = %s",
+                    (complaint,)) == [{"gone": True}]
+    assert hub_rows(team.pg_url, "SELECT count(*) AS n FROM hub_blob WHERE sha256 = %s", (sha,)) == [{"n": 0}]
+    for value in ("Fatima Zahra B.", "0612345678", "signalé par Mme B."):
+        assert _traces(team.pg_url, value) == {t: 0 for t in TRACES}, value
+    assert check_hub(team.pg_url)[1] == []
