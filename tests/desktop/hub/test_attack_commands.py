@@ -11,7 +11,7 @@ from desktop.hub import ingest
 from desktop.services import sync
 from desktop.store.cases import advance
 from tests.builders import make_inspection
-from tests.desktop.hub.attacker import Attacker, hub_rows
+from tests.desktop.hub.attacker import Attacker, hub_rows, relink
 from tests.desktop.hub.helpers import device, new_device, push
 
 
@@ -64,7 +64,7 @@ def test_a_step_the_ladder_does_not_allow_is_refused(team, tmp_path, case):
                                         "opened_on": "2026-06-02", "due_on": "2026-07-02", "owner_id": None,
                                         "done_on": None, "result": "", "data": "{}"})
     ops = [close, {**skip, "tx": close["tx"]}]
-    ingest(team.pg_url, attacker.bundle(_rechained(attacker, ops)))
+    ingest(team.pg_url, attacker.bundle(relink(attacker, ops)))
     assert _refusal(team, ops[1]) == ("invalid", "ladder_transition")
     assert _refusal(team, ops[0])[0] == "with_refused"  # the command travels whole
     assert _row(team, "case_step", step["id"])["status"] == "open"
@@ -251,10 +251,3 @@ def test_account_changes_the_administration_screen_refuses_are_refused(team, tmp
     assert _refusal(team, promote) == (None, None)
     with device(new_device(team, tmp_path, "agent2")) as c:
         assert sync.status(c)["enrolled"]
-
-
-def _rechained(attacker: Attacker, ops: list[dict]) -> list[dict]:
-    """``ops`` (edited after they were made) re-linked into the attacker's chain."""
-    from tests.desktop.hub.attacker import rechain
-    attacker.seq, attacker.prev = ops[0]["seq"] - 1, ops[0]["prev_hash"]
-    return rechain(attacker, ops)

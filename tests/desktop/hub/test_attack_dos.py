@@ -13,7 +13,7 @@ from desktop.hub.check import check_hub
 from desktop.services import netsync
 from desktop.services.hubwire import sign_request
 from tests.builders import PASSWORD
-from tests.desktop.hub.attacker import Attacker, hub_rows, rechain
+from tests.desktop.hub.attacker import Attacker, hub_rows, relink
 from tests.desktop.hub.helpers import new_device
 from tests.desktop.hub.server import HubServer
 
@@ -71,7 +71,7 @@ def test_junk_in_one_transaction_is_refused_whole(team, tmp_path):
     junk = [attacker.op(f"t{i}", f"r{i}", "insert", {"x": i}) for i in range(BUNDLE_MAX_CONFLICTS + 1)]
     tx = junk[0]["tx"]
     with pytest.raises(Refusal) as refused:
-        ingest(team.pg_url, attacker.bundle(rechain_from(attacker, junk, tx)))
+        ingest(team.pg_url, attacker.bundle(relink(attacker, [{**op, "tx": tx} for op in junk])))
     assert refused.value.key == "sync.too_many_refusals"
     assert hub_rows(team.pg_url, "SELECT count(*) AS n FROM hub_conflict")[0]["n"] == 0
 
@@ -84,9 +84,3 @@ def test_a_bundle_over_the_bound_is_refused_whole(team, tmp_path, monkeypatch):
         ingest(team.pg_url, attacker.bundle(junk))
     assert refused.value.key == "sync.bundle_too_large" and refused.value.params["most"] == 5
     assert hub_rows(team.pg_url, "SELECT count(*) AS n FROM hub_op")[0]["n"] == 0
-
-
-def rechain_from(attacker: Attacker, ops: list[dict], tx: str) -> list[dict]:
-    """``ops`` made one device transaction ``tx``, re-linked into the attacker's chain."""
-    attacker.seq, attacker.prev = ops[0]["seq"] - 1, ops[0]["prev_hash"]
-    return rechain(attacker, [{**op, "tx": tx} for op in ops])
