@@ -11,17 +11,20 @@ refused, ``stale_state``, like any command). Once applied, the hub scrubs the er
 what it keeps of that row: the ops it received (``hub_op.op``: each op's hash kept as received, its
 content marked ``redacted``, so that ``hub check`` still verifies the chain's links and knows
 which erasure redacted it), the conflicts, the receipts (signed again by the hub) and the complaint's
-scanned letters (``hub_blob``) no live attachment needs.
+scanned letters (``hub_blob``) no live attachment needs, and the bundles of revoked devices kept
+for review (``hub_quarantine``, their signature dropped).
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
 from desktop.domain import bundle
 from desktop.domain.auth import can
-from desktop.domain.sync import AUDIT
+from desktop.domain.errors import Refusal
+from desktop.domain.sync import AUDIT, canonical
 from desktop.hub import machines
 from desktop.hub.base import HubConn, hub_key, journal_append
 from desktop.hub.state import IN_IDS, BundleRows, json_ids
@@ -80,7 +83,7 @@ def scrub(conn: HubConn, device_id: str, erasures: list[dict]) -> None:
     each of the hub's tables per erased table, whatever the number of rows)."""
     if not erasures:
         return
-    counts = {"rows": len(erasures), "ops": 0, "conflicts": 0, "receipts": 0, "blobs": 0}
+    counts = {"rows": len(erasures), "ops": 0, "conflicts": 0, "receipts": 0, "quarantined": 0, "blobs": 0}
     by_table: dict[str, dict[str, str]] = {}
     for erase in erasures:
         by_table.setdefault(erase["tbl"], {})[erase["row_id"]] = erase["op_id"]
@@ -89,6 +92,7 @@ def scrub(conn: HubConn, device_id: str, erasures: list[dict]) -> None:
         counts["ops"] += _scrub_ops(conn, table, rows, columns)
         counts["conflicts"] += _scrub_conflicts(conn, table, ids, columns)
         counts["receipts"] += _scrub_receipts(conn, table, rows, columns)
+        counts["quarantined"] += _scrub_quarantine(conn, table, rows, columns)
         if table == "complaint":  # the scanned letters no live attachment needs
             counts["blobs"] += conn.execute(
                 f"DELETE FROM hub_blob b WHERE b.sha256 IN (SELECT sha256 FROM attachment WHERE owner_type ="
@@ -153,6 +157,36 @@ def _scrub_receipts(conn: HubConn, table: str, rows: dict[str, str], columns: di
                      (receipt, r["device_id"], r["bundle_no"]))
         n += 1
     return n
+
+
+def _scrub_quarantine(conn: HubConn, table: str, rows: dict[str, str], columns: dict) -> int:
+    """The bundles revoked devices sent (kept for review, never applied) that carry an erased row:
+    its values blanked in their ops. The device's signature no longer holds over the new text: it
+    is dropped, and the bundle marked ``redacted`` (``hub quarantine`` shows it unsigned)."""
+    n = 0
+    for r in conn.execute("SELECT id, bundle FROM hub_quarantine WHERE EXISTS (SELECT 1 FROM"
+                          " jsonb_array_elements_text(%s::jsonb) AS i(id) WHERE strpos(convert_from(bundle, 'UTF8'),"
+                          " i.id) > 0)", (json_ids(rows),)).fetchall():
+        try:
+            outer, body = bundle.unpack(bytes(r["bundle"]))
+        except Refusal:
+            continue
+        ops = [_blank_op(op, table, rows, columns) for op in body.get("ops") or []]
+        if ops == (body.get("ops") or []):
+            continue
+        text = canonical({**body, "ops": ops})
+        redacted = {"body": text, "sig": "", "redacted": sorted(set(outer.get("redacted") or []) | set(rows.values()))}
+        conn.execute("UPDATE hub_quarantine SET bundle = %s WHERE id = %s",
+                     (json.dumps(redacted).encode("utf-8"), r["id"]))
+        n += 1
+    return n
+
+
+def _blank_op(op: Any, table: str, rows: dict, columns: dict) -> Any:
+    if not isinstance(op, dict) or op.get("tbl") != table or op.get("row_id") not in rows:
+        return op
+    return {**op, **{part: {c: (columns[c] if c in columns else v) for c, v in op[part].items()}
+                     for part in ("old", "new") if isinstance(op.get(part), dict)}}
 
 
 # -- ``hub check`` ---------------------------------------------------------------------------------

@@ -5,8 +5,10 @@ is refused and reported."""
 from datetime import date
 
 import psycopg
+import pytest
 from psycopg.types.json import Jsonb
 
+from desktop.domain.errors import Refusal
 from desktop.hub import ingest
 from desktop.hub.check import check_hub
 from desktop.services import privacy, sync
@@ -168,3 +170,36 @@ def test_a_purged_complaint_leaves_neither_its_text_nor_its_scanned_letter_at_th
     for value in ("Fatima Zahra B.", "0612345678", "signalé par Mme B."):
         assert _traces(team.pg_url, value) == {t: 0 for t in TRACES}, value
     assert check_hub(team.pg_url)[1] == []
+
+
+def test_a_revoked_devices_quarantined_bundle_loses_the_erased_values(team, tmp_path):
+    from desktop.hub import revoke
+    from desktop.hub.devices import quarantined
+    station, coord = new_device(team, tmp_path, "admin"), new_device(team, tmp_path, "coord")
+    with device(station) as c:
+        site = make_site(c.store, owner_name="Fatima Zahra B.", owner_id_kind="cin", owner_id_number=CIN,
+                         district_id=team.districts[1])
+    push(station, team.pg_url)
+    sync_device(coord, team.pg_url)
+    _edit_owner(coord, "coord", site, CIN2)  # then the coordinator's tablet is stolen
+    with device(coord) as c:
+        coord_id = sync.status(c)["device_id"]
+        data = sync.make_bundle(c)
+    revoke(team.pg_url, coord_id, "admin")
+    with pytest.raises(Refusal):  # refused (revoked), kept in quarantine for review
+        ingest(team.pg_url, data)
+    assert quarantined(team.pg_url)[0]["signed"] and _traces_in_quarantine(team.pg_url, CIN2) == 1
+    sync_device(station, team.pg_url)
+    with device(station, "admin") as c:
+        privacy.purge(c.store, c.user, date.today())
+    push(station, team.pg_url)
+    for value in (CIN, CIN2):
+        assert _traces_in_quarantine(team.pg_url, value) == 0
+        assert _traces(team.pg_url, value) == {t: 0 for t in TRACES}
+    review = quarantined(team.pg_url)[0]  # still there for review, its signature gone with the values
+    assert not review["signed"] and review["ops"][0]["new"]["owner_id_number"] == ""
+
+
+def _traces_in_quarantine(pg_url: str, value: str) -> int:
+    return hub_rows(pg_url, "SELECT count(*) AS n FROM hub_quarantine WHERE encode(bundle, 'escape') LIKE %s",
+                    (f"%{value}%",))[0]["n"]
