@@ -81,17 +81,25 @@ def catalogue(args, tr: Translator) -> int:
 
 def import_bundle(args, tr: Translator) -> int:
     from desktop.cli.sync import read_file, write_file
-    from desktop.domain.bundle import peek
+    from desktop.domain.bundle import join, peek, split
     from desktop.hub import ingest
-    receipt = ingest(args.pg, read_file(args.file))
-    body = peek(receipt)
+    receipts = []
+    parts = split(read_file(args.file))
+    for part in parts:  # a device's backlog: its bundles in order
+        receipt = ingest(args.pg, part)
+        receipts.append(receipt)
+        body = peek(receipt)
+        statuses = list(body["results"].values())
+        print(tr("hub.ingested", device=body["device_id"], n=len(statuses), applied=statuses.count("applied"),
+                 conflicts=len(body["conflicts"])), file=sys.stderr)
+        ops = peek(part).get("ops") or []
+        if ops and body["through_seq"] < ops[-1]["seq"]:  # stopped early: the rest in the device's next file
+            print(tr("hub.import_stopped", left=len(parts) - len(receipts)), file=sys.stderr)
+            break
     if args.out:
-        write_file(args.out, receipt)
+        write_file(args.out, join(receipts))
     else:
-        print(receipt.decode("utf-8"))
-    statuses = list(body["results"].values())
-    print(tr("hub.ingested", device=body["device_id"], n=len(statuses), applied=statuses.count("applied"),
-             conflicts=len(body["conflicts"])), file=sys.stderr)
+        print(join(receipts).decode("utf-8"))
     return EXIT_OK
 
 

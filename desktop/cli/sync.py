@@ -61,7 +61,8 @@ def export_bundle(args, tr: Translator) -> int:
     from desktop.services import sync
     from desktop.services.commune import open_commune
     with open_commune(_db(args)) as commune:
-        data = sync.make_bundle(commune)
+        from desktop.domain.bundle import join
+        data = join(sync.make_bundles(commune))  # a backlog too large for one bundle: one a line
         pending = sync.status(commune)["pending"]
     write_file(args.out, data)
     print(tr("sync.exported", n=pending, path=str(args.out)))

@@ -42,6 +42,16 @@ def seal_text(text: str, private_pem: bytes) -> bytes:
     return json.dumps({"body": text, "sig": key.sign(text.encode("utf-8")).hex()}).encode("utf-8")
 
 
+def join(bundles: list[bytes]) -> bytes:
+    """Several bundles in one file (a device's backlog, their receipts): one a line."""
+    return b"\n".join(bundles)
+
+
+def split(data: bytes) -> list[bytes]:
+    """The bundles of a file ``join`` wrote (a file of one bundle: that bundle)."""
+    return [line for line in data.split(b"\n") if line.strip()] or [data]
+
+
 def unpack(data: bytes) -> tuple[dict, dict]:
     """(outer, body) of a bundle, its signature not checked yet (to find who signed it)."""
     try:

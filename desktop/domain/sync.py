@@ -21,6 +21,13 @@ from dataclasses import dataclass
 FORMAT = "commune-police-sync"
 GENESIS = "0" * 64
 LOCAL = frozenset({"draft", "meta"})   # device-local: never captured, never pulled
+# One push bundle's bounds (the hub's lock is held while one bundle is applied): the ops it may
+# carry (more: refused whole, ``sync.bundle_too_large``; a device splits its backlog into bundles
+# of at most this many), and the conflicts and refusals one bundle may queue for the coordinator
+# (the hub stops there, between two device transactions: the rest stays pending on the device,
+# unacknowledged, and goes in its next bundle).
+BUNDLE_MAX_OPS = 10_000
+BUNDLE_MAX_CONFLICTS = 1_000
 # Written by the store on every write; the hub sets them itself when it merges.
 AUDIT = ("created_at", "updated_at", "created_by", "updated_by", "device_id", "version", "deleted_at")
 

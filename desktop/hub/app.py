@@ -215,6 +215,7 @@ class _Hub:
         def take(device_id: str, args: tuple[str, int, str]) -> dict:
             with _tuples(self.pg_url) as conn:
                 user = callers.signing_user(conn, device_id)
+                numbers.check_request(conn, *args)
                 return {"number": numbers.reserve(conn, *args, device_id, user)}
 
         def parse(body: bytes) -> tuple[str, int, str]:

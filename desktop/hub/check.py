@@ -2,24 +2,48 @@
 from __future__ import annotations
 
 from desktop.domain.sync import GENESIS, verify_chain
+from desktop.hub import commands
 from desktop.hub.base import connect, verify_journal
 
 
 def check_hub(pg_url: str) -> tuple[dict, list[str]]:
-    """(counts, problems): the hub journal, and each device's ops (their hashes and links)."""
+    """(counts, problems): the hub journal, and each device's ops (their hashes and links; an op
+    an erasure redacted, by its link and that erasure)."""
     with connect(pg_url) as conn:
         problems = verify_journal(conn)
         counts = {"journal": conn.execute("SELECT count(*) AS n FROM hub_journal").fetchone()["n"]}  # type: ignore[index]
+        erasures = {r["op_id"]: r for r in conn.execute(  # the applied erasures that redacted ops
+            "SELECT op_id, tbl, row_id FROM hub_op WHERE status = 'applied' AND kind = 'update'"
+            " AND op->'old' = '{}'::jsonb AND op_id IN"
+            " (SELECT op->'redacted'->>'by' FROM hub_op WHERE op ? 'redacted')")}
         devices = conn.execute("SELECT device_id, last_seq, last_hash FROM hub_device ORDER BY device_id").fetchall()
         counts["devices"], counts["ops"] = len(devices), 0
         for device in devices:
             ops = [r["op"] for r in conn.execute("SELECT op FROM hub_op WHERE device_id = %s ORDER BY seq",
                                                   (device["device_id"],))]
             counts["ops"] += len(ops)
-            problem = verify_chain(ops, 0, GENESIS)
+            problem = _verify(ops, erasures)
             head = (ops[-1]["seq"], ops[-1]["hash"]) if ops else (0, GENESIS)
             if problem:
                 problems.append(f"device {device['device_id']}: {problem}")
             elif head != (device["last_seq"], device["last_hash"]):
                 problems.append(f"device {device['device_id']}: its chain head does not match its ops")
     return counts, problems
+
+
+def _verify(ops: list[dict], erasures: dict[str, dict]) -> str | None:
+    """``verify_chain`` from the genesis, except that an op whose personal values an erasure
+    scrubbed (``commands.REDACTED``) is checked by its link and by that erasure, not by its
+    content (its hash is kept as received, so the next op's link still holds)."""
+    prev_seq, prev_hash = 0, GENESIS
+    for op in ops:
+        if commands.REDACTED in op:
+            if op["seq"] != prev_seq + 1 or op["prev_hash"] != prev_hash:
+                return f"op {op['seq']}: previous-hash link broken"
+            problem = commands.redaction_problem(op, erasures)
+        else:
+            problem = verify_chain([op], prev_seq, prev_hash)
+        if problem:
+            return problem
+        prev_seq, prev_hash = op["seq"], op["hash"]
+    return None

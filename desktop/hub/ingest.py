@@ -16,8 +16,8 @@ import json
 from desktop.domain import bundle
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
-from desktop.domain.sync import verify_chain
-from desktop.hub import rules
+from desktop.domain.sync import BUNDLE_MAX_CONFLICTS, BUNDLE_MAX_OPS, verify_chain
+from desktop.hub import commands, rules
 from desktop.hub.state import IN_IDS, BundleRows, json_ids
 from desktop.hub.base import HubConn, LOCK, connect, hub_key, journal_append, meta, schema
 
@@ -48,6 +48,8 @@ def ingest(pg_url: str, data: bytes) -> bytes:
         # The bundle's own chain (each op's hash, each link) is checked before the lock: only its
         # first new op's link to the device's chain head needs the lock (``_known_ops``).
         ops = body.get("ops") or []
+        if not isinstance(ops, list) or len(ops) > BUNDLE_MAX_OPS:
+            raise Refusal("sync.bundle_too_large", ops=len(ops) if isinstance(ops, list) else 0, most=BUNDLE_MAX_OPS)
         problem = verify_chain(ops, ops[0]["seq"] - 1, ops[0]["prev_hash"]) if ops else None
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
@@ -149,7 +151,11 @@ def _apply_group(rows: BundleRows, hub_schema, group: list[dict], actors: dict,
     for op in group:  # the devices get the hub's rows back; a refused new row, tombstoned
         rows.touch(op["tbl"], op["row_id"])
         rules.bury(rows, hub_schema, op)
-    return [o if o.status == "refused" else rules.refusal(op, "with_refused") for op, o in zip(group, outcomes)]
+    # a state moved on since the device saw it (stale_state): the rest of its command was judged
+    # against a state the device never saw; it is refused with it, for that reason
+    stale = any(o.status == "refused" and o.conflicts[0]["reason"] == "stale_state" for o in outcomes)
+    return [o if o.status == "refused" and (not stale or o.conflicts[0]["reason"] == "stale_state")
+            else rules.refusal(op, "with_refused") for op, o in zip(group, outcomes)]
 
 
 def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: bytes, problem: str | None) -> bytes:
@@ -159,21 +165,34 @@ def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: byt
     actors: dict = {}
     rows = BundleRows(conn, hub_schema, new)
     summary = {"applied": 0, "duplicate": 0, "partial": 0, "conflict": 0, "refused": 0}
-    outcomes = []
+    outcomes: list[tuple[dict, str]] = []
+    queued = 0  # conflicts and refusals this bundle queued
     for group in _transactions(new):
         for op in group:
             if op["actor"] not in actors:
                 actors[op["actor"]] = rules.load_actor(conn, op["actor"])
-        for op, outcome in zip(group, _apply_group(rows, hub_schema, group, actors, device["user_id"])):
+        mark = rows.mark()
+        decided = _apply_group(rows, hub_schema, group, actors, device["user_id"])
+        queued += sum(len(o.conflicts) for o in decided)
+        if queued > BUNDLE_MAX_CONFLICTS:  # the coordinator's queue is not flooded by one bundle
+            if not outcomes:
+                raise Refusal("sync.too_many_refusals", most=BUNDLE_MAX_CONFLICTS)
+            rows.undo(mark)  # this transaction and the rest: left pending on the device (not acknowledged)
+            break
+        for op, outcome in zip(group, decided):
             rules.record(conn, device["device_id"], outcome)
             summary[outcome.status] += 1
             outcomes.append((op, outcome.status))
+    left, new = len(new) - len(outcomes), [op for op, _ in outcomes]
     rows.flush()
     journal_seq, journal_hash = journal_append(conn, "ingest", device["device_id"], {
         "bundle_no": body["bundle_no"], "bundle_sha256": hashlib.sha256(data).hexdigest(), "ops": len(new),
-        "first_seq": new[0]["seq"] if new else None, "last_seq": new[-1]["seq"] if new else None, **summary})
+        "first_seq": new[0]["seq"] if new else None, "last_seq": new[-1]["seq"] if new else None, **summary,
+        **({"left_pending": left} if left else {})})
     _store_ops(conn, device["device_id"], outcomes, journal_seq)
-    head = ops[-1] if ops else None
+    commands.scrub(conn, device["device_id"], [op for op, status in outcomes
+                                               if status == "applied" and commands.is_erase(op)])
+    head = new[-1] if new else (ops[-1] if ops else None)  # the rest, if stopped: acknowledged by a later bundle
     last_seq, last_hash = (new[-1]["seq"], new[-1]["hash"]) if new else (device["last_seq"], device["last_hash"])
     conn.execute("UPDATE hub_device SET last_seq = %s, last_hash = %s, last_bundle_no = %s, cursor = %s,"
                  " last_seen = %s WHERE device_id = %s",

@@ -11,8 +11,11 @@ from typing import Any
 
 import psycopg
 
+from datetime import date, datetime, timedelta
+
 from desktop.domain.errors import Refusal
-from desktop.domain.ladder import SERIES
+from desktop.domain.ids import LOCAL_TZ
+from desktop.domain.ladder import SERIES, document_series
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS register_counter (
@@ -70,6 +73,31 @@ def _reserve_once(conn: Any, series: str, year: int, document_id: str, device_id
         conn.execute("INSERT INTO register_number (series, year, number, document_id, device_id, user_name)"
                      " VALUES (%s, %s, %s, %s, %s, %s)", (series, year, number, document_id, device_id, user_name))
         return int(number)
+
+
+MAX_DOCUMENT_ID = 64  # a document's id (a uuid7: 36 characters)
+
+
+def check_request(conn: Any, series: str, year: int, document_id: str, today: date | None = None) -> None:
+    """A device's reservation (``POST /numbers``) as the signing station asks it: for a document
+    signed now (this year's register, a day's clock difference allowed at the turn of the year),
+    of a known series, and, when the hub holds the document already, a draft of a known kind of
+    that series (``ladder.document_series``); anything else is refused and no number is taken."""
+    today = today or datetime.now(LOCAL_TZ).date()
+    if year not in {(today - timedelta(days=1)).year, today.year, (today + timedelta(days=1)).year}:
+        raise Refusal("net.number_year", year=year, current=today.year)
+    if series not in SERIES or not document_id.strip() or len(document_id) > MAX_DOCUMENT_ID:
+        raise Refusal("net.bad_request")
+    if conn.execute("SELECT to_regclass('decision') IS NULL").fetchone()[0]:
+        return
+    held = conn.execute("SELECT kind, status, deleted_at FROM decision WHERE id = %s", (document_id,)).fetchone()
+    if held is None:
+        return  # drafted on the signing station and not synced yet
+    from reports.documents import load_templates  # noqa: PLC0415 - the document kinds, on first use
+    kind, status, deleted = held
+    if kind not in load_templates()["documents"] or document_series(kind) != series or status != "draft" \
+            or deleted is not None:
+        raise Refusal("net.number_document", kind=kind, series=series)
 
 
 def numbers(conn: Any, series: str, year: int) -> list[tuple[int, str]]:

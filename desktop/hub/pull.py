@@ -190,13 +190,18 @@ def pull(pg_url: str, device_id: str, cursor: int) -> bytes:
         return bundle.seal(pull_body(conn, device_id, cursor), hub_key(conn))
 
 
+EXPORT_RECEIPTS = 10  # a device's latest receipts in its export (a backlog imported as several bundles)
+
+
 def export_for_device(pg_url: str, device_id: str) -> bytes:
-    """The file a USB stick takes back to a device: its latest receipt, then its pull from the
+    """The file a USB stick takes back to a device: its latest receipts (oldest first: applying
+    one again changes nothing), then its pull from the
     cursor it reported in its last bundle."""
     with connect(pg_url) as conn:
         device = _device(conn, device_id)
         receipts = [bytes(r["receipt"]).decode("utf-8") for r in conn.execute(
-            "SELECT receipt FROM hub_receipt WHERE device_id = %s ORDER BY bundle_no DESC LIMIT 1", (device_id,))]
+            "SELECT receipt FROM (SELECT receipt, bundle_no FROM hub_receipt WHERE device_id = %s"
+            " ORDER BY bundle_no DESC LIMIT %s) AS r ORDER BY bundle_no", (device_id, EXPORT_RECEIPTS))]
         key = hub_key(conn)
         body = pull_body(conn, device_id, int(device["cursor"]))
         return bundle.seal({"kind": "export", "schema": body["schema"], "hub_id": body["hub_id"],

@@ -12,7 +12,7 @@ from psycopg.types.json import Jsonb
 from desktop.domain.auth import can
 from desktop.domain.ids import utc_now, uuid7
 from desktop.domain.sync import AUDIT, FULL_SCOPE_ROLES, SELF_SERVICE, TABLES
-from desktop.hub import cases, validate
+from desktop.hub import cases, commands, validate
 from desktop.hub.base import HubConn, HubSchema
 from desktop.hub.state import BundleRows
 
@@ -67,6 +67,8 @@ def _role_may(table: str, kind: str, role: str) -> bool:
 
 
 def _permitted(op: dict, actor: Actor, row: dict | None) -> bool:
+    if commands.is_erase(op):  # the retention purge's erasure (Law 09-08)
+        return commands.may_erase(actor.role)
     if _role_may(op["tbl"], "insert" if op["kind"] == "insert" else "update", actor.role):
         return True
     own = SELF_SERVICE.get(op["tbl"])  # one's own password, from any device
@@ -100,7 +102,8 @@ def check(rows: BundleRows, schema: HubSchema, op: dict, actor: Actor | None,
             held = rows.get(parent, target) if target and parent in TABLES and TABLES[parent].scope else None
             if held is not None and held.get("scope_district") not in (None, actor.district_id):
                 return refusal(op, "scope", hub=held.get("scope_district"))
-    found = validate.problem(rows, schema, op)  # the domain rules, as the application applies them
+    # the commands' rules (erasures, state machines), then the domain rules, as the application applies them
+    found = commands.problem(rows, op, actor, row) or validate.problem(rows, schema, op)
     return None if found is None else refusal(op, found[0], device=found[1])
 
 
@@ -195,7 +198,7 @@ def _data_columns(op: dict) -> list[str]:
 
 def _change(op: dict, row: dict) -> Outcome:
     """Decide an update or tombstone against the hub's row (locked)."""
-    cls = TABLES[op["tbl"]].cls
+    cls = "command" if commands.is_erase(op) else TABLES[op["tbl"]].cls  # an erasure: a command
     if row.get("deleted_at") is not None:
         return Outcome("conflict", [_conflict(op, "tombstone", "tombstoned", hub_value=row["deleted_at"])])
     if cls in ("fact", "command") and row["version"] != op["base_version"]:
@@ -222,7 +225,7 @@ def _applied_values(op: dict, row: dict, outcome: Outcome) -> dict:
     """The columns an op writes into the hub's row, given its outcome."""
     if outcome.status not in ("applied", "partial"):
         return {}
-    if outcome.status == "applied" and TABLES[op["tbl"]].cls != "register":
+    if outcome.status == "applied" and (TABLES[op["tbl"]].cls != "register" or commands.is_erase(op)):
         return {c: v for c, v in op["new"].items()}
     clashed = {c["column"] for c in outcome.conflicts}
     values = {c: op["new"][c] for c in _data_columns(op)

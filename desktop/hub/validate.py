@@ -33,6 +33,7 @@ from desktop.domain.text import has_hidden_characters
 from desktop.domain.validation import (Context, Problem, check_coordinates, check_finding, inspection_row_problems,
                                        site_problems, site_text_refusal)
 from desktop.hub.base import HubSchema
+from desktop.hub.commands import is_erase
 from desktop.hub.state import BundleRows
 from desktop.services.visits import FIELD_ROLES
 from desktop.store.attachments import MAX_PHOTO_BYTES
@@ -120,7 +121,7 @@ def problem(rows: BundleRows, schema: HubSchema, op: dict) -> Found | None:
     """Why the application would not have written this op (None: it would have)."""
     try:
         found = _audit(op) or _hidden(op)
-        if found is None and op["kind"] != "tombstone" and op["tbl"] in _TABLES:
+        if found is None and op["kind"] != "tombstone" and op["tbl"] in _TABLES and not is_erase(op):
             found = _TABLES[op["tbl"]](rows, op, {**(rows.get(op["tbl"], op["row_id"]) or {}), **op["new"]})
     except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:  # a malformed value
         found = _refused("malformed", detail=f"{type(exc).__name__}: {exc}"[:200])

@@ -88,6 +88,21 @@ def _absent_blobs(commune: Commune) -> list[str]:
             if not os.path.exists(store.attachments.path_for(r["sha256"]))]
 
 
+def _push_all(client: HubClient, commune: Commune, job: Job) -> dict:
+    """Push the pending ops bundle after bundle (``sync.BUNDLE_MAX_OPS`` at most each; the hub may
+    also stop one early, ``BUNDLE_MAX_CONFLICTS``), each receipt applied before the next bundle,
+    until nothing is pending or a bundle acknowledges nothing. Returns the receipts' totals."""
+    total = {"acknowledged": 0, "conflicts": 0, "bundles": 0}
+    while True:
+        job.check()
+        got = sync.apply_receipt(commune, client.push(sync.make_bundle(commune)))
+        total["acknowledged"] += got["acknowledged"]
+        total["conflicts"] += got["conflicts"]
+        total["bundles"] += 1
+        if got["acknowledged"] <= 0 or not outbox.pending_count(commune.store.conn):
+            return total
+
+
 def sync_now(db: Path, job: Job | None = None) -> SyncResult:
     """Push the pending ops (the bundle carries the photos they add), apply the hub's receipt, then
     pull and apply what changed at the hub, and fetch any file a pulled row names that is not here
@@ -97,8 +112,7 @@ def sync_now(db: Path, job: Job | None = None) -> SyncResult:
     with client_for(Path(db)) as client, open_commune(db) as commune:
         job.progress(0, 3)
         job.check()
-        receipt = client.push(sync.make_bundle(commune))
-        result.receipt = sync.apply_receipt(commune, receipt)
+        result.receipt = _push_all(client, commune, job)
         job.progress(1, 3)
         job.check()
         cursor = int(outbox.get_state(commune.store.conn, "cursor") or 0)  # not the whole status: read at the end

@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from desktop.domain.auth import require
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
-from desktop.store.db import Store
+from desktop.store.db import Store, Transaction
 from desktop.store.users import User
 
 CLOSED_COMPLAINTS = ("answered", "rejected", "merged", "forwarded")
@@ -87,21 +87,15 @@ def purge(store: Store, actor: User, before: date, *, dry_run: bool = False) -> 
         return counts
     store.conn.execute("PRAGMA secure_delete = ON")  # freed space is zeroed, not left behind
     note = f"retention purge (Law 09-08 art. 3), files closed before {before.isoformat()}"
+    if store.sync_capture:  # an enrolled station: erased row by row, each file its own command
+        _erase_for_hub(store, actor, sites, complaints, files)
     with store.transaction(actor.id) as tx:
         now = utc_now()
-        tx.bulk_write("site", "UPDATE site SET owner_name = '', owner_id_number = '', owner_id_kind = 'none',"
-                      " updated_at = ?, updated_by = ?, version = version + 1"
-                      " WHERE id IN (SELECT value FROM json_each(?))", (now, actor.id, json.dumps(sites)), note=note)
-        tx.bulk_write("complaint", "UPDATE complaint SET complainant_name = '', complainant_contact = '',"
-                      " description = '', answer_text = '', location_text = '',"
-                      " updated_at = ?, updated_by = ?, version = version + 1"
-                      " WHERE id IN (SELECT value FROM json_each(?))", (now, actor.id, json.dumps(complaints)),
-                      note=note)
+        if not store.sync_capture:
+            _erase_in_bulk(tx, actor, now, note, sites, complaints, files)
         tx.bulk_write("draft", "UPDATE draft SET payload = '{}', deleted_at = coalesce(deleted_at, ?), updated_at = ?,"
                       " updated_by = ?, version = version + 1 WHERE id IN (SELECT value FROM json_each(?))",
                       (now, now, actor.id, json.dumps(drafts)), note=note)
-        for f in files:
-            tx.tombstone("attachment", f["id"])
         tx.event("privacy", "purge", {"before": before.isoformat(), "sites": len(sites), "drafts": len(drafts),
                                       "complaints": len(complaints), "attachments": len(files)})
     for f in files:  # the scanned letters themselves, once no live row needs them
@@ -109,6 +103,41 @@ def purge(store: Store, actor: User, before: date, *, dry_run: bool = False) -> 
             store.attachments.remove(f["sha256"])
     compact(store)
     return counts
+
+
+# The values the purge leaves in a file's personal columns (the hub accepts no other erasure:
+# ``desktop.hub.commands``).
+ERASED = {"site": {"owner_name": "", "owner_id_number": "", "owner_id_kind": "none"},
+          "complaint": {"complainant_name": "", "complainant_contact": "", "description": "", "answer_text": "",
+                        "location_text": ""}}
+
+
+def _erase_in_bulk(tx: Transaction, actor: User, now: str, note: str, sites: list[str], complaints: list[str],
+                   files: list[dict]) -> None:
+    """The erasure on a standalone commune: one set-based write per table."""
+    for table, ids in (("site", sites), ("complaint", complaints)):
+        sets = ", ".join(f"{c} = '{v}'" for c, v in ERASED[table].items())
+        tx.bulk_write(table, f"UPDATE {table} SET {sets}, updated_at = ?, updated_by = ?, version = version + 1"
+                      " WHERE id IN (SELECT value FROM json_each(?))", (now, actor.id, json.dumps(ids)), note=note)
+    for f in files:
+        tx.tombstone("attachment", f["id"])
+
+
+def _erase_for_hub(store: Store, actor: User, sites: list[str], complaints: list[str], files: list[dict]) -> None:
+    """The erasure on a station enrolled at a hub: row by row, each as an op that carries no erased
+    value (``Transaction.update(erase=True)``), which the hub applies and scrubs from what it keeps;
+    a site, or a complaint with its scanned letters, per transaction (the hub refuses one whose
+    file changed since it was read here without refusing the others)."""
+    letters: dict[str, list[str]] = {}
+    for f in store.query("SELECT id, owner_id FROM attachment WHERE id IN (SELECT value FROM json_each(?))",
+                         (json.dumps([f["id"] for f in files]),)):
+        letters.setdefault(f["owner_id"], []).append(f["id"])
+    for table, ids in (("site", sites), ("complaint", complaints)):
+        for row_id in ids:
+            with store.transaction(actor.id) as tx:
+                tx.update(table, row_id, ERASED[table], erase=True)
+                for attachment in letters.get(row_id, []) if table == "complaint" else []:
+                    tx.tombstone("attachment", attachment)
 
 
 def compact(store: Store) -> None:

@@ -21,7 +21,7 @@ from uuid import uuid4
 from desktop.domain import bundle, pullformat
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
-from desktop.domain.sync import FORMAT, canonical, hlc_merge, table_order
+from desktop.domain.sync import BUNDLE_MAX_OPS, FORMAT, canonical, hlc_merge, table_order
 from desktop.services import catalogue_sync
 from desktop.services.commune import Commune
 from desktop.store import keys, outbox
@@ -96,18 +96,53 @@ _PENDING = f"SELECT {', '.join(_OP_COLUMNS)} FROM sync_op WHERE acked_at IS NULL
 
 
 def make_bundle(commune: Commune) -> bytes:
-    """Every pending op of this device, with the photos they add, signed with the device key.
+    """The first push bundle of this device's pending ops (all of them when they fit in one:
+    ``make_bundles``). Its receipt acknowledges them; the next call makes the next bundle."""
+    return make_bundles(commune, first_only=True)[0]
 
-    The body is the canonical JSON of what ``outbox.pending`` returns, written without parsing
-    each op's stored ``old``/``new`` JSON and writing it again: the ops are written with a marker
-    in their place, then each marker is replaced by the stored text (itself canonical JSON, so
-    the body parses to the very same values; the hub verifies the signature on the text it receives
-    and each op's hash on the values it parses)."""
+
+def _chunks(ops: list[tuple], most: int) -> list[list[tuple]]:
+    """The pending ops cut into bundles of at most ``most`` ops, between two device transactions
+    (a command travels whole) unless one transaction alone holds more."""
+    tx = _OP_COLUMNS.index("tx")
+    chunks: list[list[tuple]] = [[]]
+    for op in ops:
+        chunk = chunks[-1]
+        if len(chunk) >= most:
+            cut = len(chunk)
+            while cut > 0 and chunk[cut - 1][tx] == op[tx]:
+                cut -= 1
+            chunks[-1:] = [chunk[:cut], chunk[cut:]] if cut else [chunk, []]
+        chunks[-1].append(op)
+    return chunks
+
+
+def make_bundles(commune: Commune, most: int | None = None, first_only: bool = False) -> list[bytes]:
+    """Every pending op of this device, with the photos they add, in signed bundles of at most
+    ``most`` ops (``BUNDLE_MAX_OPS``: the hub refuses more), consecutive in the device's chain;
+    ``first_only``: the first of them. Nothing pending: one empty bundle (it reports the cursor).
+
+    Each body is the canonical JSON of the ops, written without parsing each op's stored
+    ``old``/``new`` JSON and writing it again: the ops are written with a marker in their place,
+    then each marker is replaced by the stored text (itself canonical JSON, so the body parses to
+    the very same values; the hub verifies the signature on the text it receives and each op's
+    hash on the values it parses)."""
     store = commune.store
     _require_enrolled(store)
+    chunks = _chunks(list(store.conn.execute(_PENDING)), most or BUNDLE_MAX_OPS)
+    if first_only:
+        chunks = chunks[:1]
+    with _state(store) as conn:
+        first = int(outbox.get_state(conn, "bundle_no") or 0) + 1
+        outbox.set_state(conn, "bundle_no", str(first + len(chunks) - 1))
+    key = key_path(store.path).read_bytes()
+    return [_sealed(store, rows, first + n, key) for n, rows in enumerate(chunks)]
+
+
+def _sealed(store: Store, rows: list[tuple], number: int, key: bytes) -> bytes:
     mark = uuid4().hex
     ops, raw = [], []
-    for r in store.conn.execute(_PENDING):
+    for r in rows:
         op = dict(zip(_OP_COLUMNS, r))
         raw.append((op["old"], op["new"]))
         n = len(raw) - 1
@@ -119,15 +154,12 @@ def make_bundle(commune: Commune) -> bytes:
             sha = json.loads(new).get("sha256")
             if store.attachments.path_for(sha).exists():
                 blobs[sha] = base64.b64encode(store.attachments.read(sha)).decode("ascii")
-    with _state(store) as conn:
-        number = int(outbox.get_state(conn, "bundle_no") or 0) + 1
-        outbox.set_state(conn, "bundle_no", str(number))
     body = {"kind": "push", "schema": LATEST, "device_id": store.device_id, "hub_id": store.meta("sync.hub_id"),
             "bundle_no": number, "cursor": int(outbox.get_state(store.conn, "cursor") or 0),
             "hlc": outbox.get_state(store.conn, "hlc"), "ops": ops, "blobs": blobs, "at": utc_now()}
     text = canonical({"format": FORMAT, **body})
     text = re.compile(f'"{mark}:([0-9]+):([01])"').sub(lambda m: raw[int(m[1])][int(m[2])], text)
-    return bundle.seal_text(text, key_path(store.path).read_bytes())
+    return bundle.seal_text(text, key)
 
 
 def _open_from_hub(store: Store, data: bytes, kind: str) -> dict:
@@ -309,7 +341,11 @@ def _apply_first_pull(store: Store, body: dict, tables: dict[str, pullformat.Pul
 
 
 def apply_file(commune: Commune, data: bytes) -> dict:
-    """What ``sync import`` reads: a receipt, a pull, or a hub export (receipts, then a pull)."""
+    """What ``sync import`` reads: a receipt, a pull, or a hub export (receipts, then a pull); or
+    several receipts, one a line (``hub import`` of several bundles)."""
+    parts = bundle.split(data)
+    if len(parts) > 1:
+        return {"receipts": [apply_receipt(commune, part) for part in parts]}
     kind = bundle.peek(data).get("kind")
     if kind == "receipt":
         return {"receipt": apply_receipt(commune, data)}

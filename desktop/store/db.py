@@ -62,12 +62,12 @@ class Transaction:
         self.capture = store.sync_capture  # an enrolled device: every write also goes to the outbox
         self.id = uuid7() if self.capture else ""  # its ops travel as one command
 
-    def _capture(self, table: str, row_id: str, kind: str, before: dict | None) -> None:
+    def _capture(self, table: str, row_id: str, kind: str, before: dict | None, erase: bool = False) -> None:
         if self.capture and outbox.captured(table):
             after = outbox.read_row(self.conn, table, row_id)
             assert after is not None
             outbox.capture(self.conn, device_id=self.store.device_id, actor=self.actor, table=table,
-                           row_id=row_id, kind=kind, before=before, after=after, tx=self.id)
+                           row_id=row_id, kind=kind, before=before, after=after, tx=self.id, erase=erase)
 
     def _before(self, table: str, row_id: str) -> dict | None:
         return outbox.read_row(self.conn, table, row_id) if self.capture and outbox.captured(table) else None
@@ -166,7 +166,11 @@ class Transaction:
         self._capture(table, row["id"], "insert", None)
         return row["id"]
 
-    def update(self, table: str, row_id: str, changes: dict, expected_version: int | None = None) -> None:
+    def update(self, table: str, row_id: str, changes: dict, expected_version: int | None = None, *,
+               erase: bool = False) -> None:
+        """Change columns of one row. ``erase``: the change erases personal values (the Law 09-08
+        retention purge): its op carries no old value (the erased values never leave in an op),
+        which the hub takes as an erasure (``desktop.hub.commands``)."""
         self._visible_only(table, changes)
         before = rowhash.row_hash(self.conn, table, row_id)
         old = self._before(table, row_id)
@@ -182,8 +186,8 @@ class Transaction:
                              f"{table} {row_id}")
         entry = {k: _journal_value(k, v, table) for k, v in changes.items()}
         entry["_row"] = self._row(table, row_id, before)
-        self._journal(table, row_id, "update", entry)
-        self._capture(table, row_id, "update", old)
+        self._journal(table, row_id, "erase" if erase else "update", entry)
+        self._capture(table, row_id, "update", old, erase=erase)
 
     def tombstone(self, table: str, row_id: str) -> None:
         now = utc_now()

@@ -55,9 +55,10 @@ def tick(conn: sqlite3.Connection, device_id: str) -> str:
 
 
 def capture(conn: sqlite3.Connection, *, device_id: str, actor: str | None, table: str, row_id: str,
-            kind: str, before: dict | None, after: dict, tx: str) -> None:
+            kind: str, before: dict | None, after: dict, tx: str, erase: bool = False) -> None:
     """Append the op of one write (inside the caller's transaction ``tx``: the hub applies the ops
-    of one transaction together or refuses them together)."""
+    of one transaction together or refuses them together). An ``erase`` (personal values erased
+    by the retention purge) carries no old value: the erased values never leave in an op."""
     if before is None:
         old: dict = {}
         new = dict(after)
@@ -65,6 +66,8 @@ def capture(conn: sqlite3.Connection, *, device_id: str, actor: str | None, tabl
         changed = [c for c in after if after[c] != before.get(c)]
         old = {c: before.get(c) for c in changed}
         new = {c: after[c] for c in changed}
+        if erase:
+            old = {}
     last = conn.execute("SELECT seq, hash FROM sync_op ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     op = {"op_id": uuid7(), "device_id": device_id, "seq": seq, "tbl": table, "row_id": row_id, "kind": kind,

@@ -67,3 +67,9 @@ def rechain(attacker: Attacker, ops: list[dict]) -> list[dict]:
         attacker.prev = op["hash"]
         out.append(op)
     return out
+
+
+def relink(attacker: Attacker, ops: list[dict]) -> list[dict]:
+    """``ops`` (edited after they were made: the chain's last ones) re-linked from the first's place."""
+    attacker.seq, attacker.prev = ops[0]["seq"] - 1, ops[0]["prev_hash"]
+    return rechain(attacker, ops)

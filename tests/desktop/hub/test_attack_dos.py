@@ -1,16 +1,23 @@
 """Attacks on the hub's availability by a device (stolen, or revoked but still holding its key):
 filling the quarantine, numbers PostgreSQL cannot hold."""
+import importlib
+
 import httpx
 import pytest
 
 from desktop.domain.errors import Refusal
+from desktop.domain.bundle import peek
+from desktop.domain.sync import BUNDLE_MAX_CONFLICTS
 from desktop.hub import ingest, revoke
+from desktop.hub.check import check_hub
 from desktop.services import netsync
 from desktop.services.hubwire import sign_request
 from tests.builders import PASSWORD
-from tests.desktop.hub.attacker import Attacker, hub_rows
+from tests.desktop.hub.attacker import Attacker, hub_rows, relink
 from tests.desktop.hub.helpers import new_device
 from tests.desktop.hub.server import HubServer
+
+hub_ingest = importlib.import_module("desktop.hub.ingest")  # the module (``desktop.hub.ingest`` is the function)
 
 
 def test_a_revoked_device_cannot_fill_the_quarantine(team, tmp_path):
@@ -43,14 +50,37 @@ def test_numbers_postgresql_cannot_hold_are_a_refusal_and_the_hub_stays_up(team,
         assert httpx.get(hub.url + "/v1/status").status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="ATTACK: no bound on a bundle's ops or refusals: one signed bundle of junk"
-                   " ops floods the Conflits queue (one row each) while holding the hub's global lock")
 def test_one_bundle_of_junk_ops_cannot_flood_the_conflicts_queue(team, tmp_path):
     attacker = Attacker(new_device(team, tmp_path, "agent1"), team.pg_url)
     junk = [attacker.op(f"t{i}", f"r{i}", "insert", {"x": i}) for i in range(3000)]
     try:
-        ingest(team.pg_url, attacker.bundle(junk))
+        receipt = peek(ingest(team.pg_url, attacker.bundle(junk)))
+        # stopped between two transactions: the rest is not acknowledged (nor stored)
+        assert receipt["through_seq"] < junk[-1]["seq"]
+        assert hub_rows(team.pg_url, "SELECT max(seq) AS s FROM hub_op")[0]["s"] == receipt["through_seq"]
     except Refusal:
         pass  # refused as a whole: the safe answer
     flooded = hub_rows(team.pg_url, "SELECT count(*) AS n FROM hub_conflict")[0]["n"]
     assert flooded <= 1000, f"{flooded} conflicts queued for the coordinator by one bundle"
+    assert check_hub(team.pg_url)[1] == []
+
+
+def test_junk_in_one_transaction_is_refused_whole(team, tmp_path):
+    """One device transaction that would queue more than the bound: the bundle is refused whole."""
+    attacker = Attacker(new_device(team, tmp_path, "agent1"), team.pg_url)
+    junk = [attacker.op(f"t{i}", f"r{i}", "insert", {"x": i}) for i in range(BUNDLE_MAX_CONFLICTS + 1)]
+    tx = junk[0]["tx"]
+    with pytest.raises(Refusal) as refused:
+        ingest(team.pg_url, attacker.bundle(relink(attacker, [{**op, "tx": tx} for op in junk])))
+    assert refused.value.key == "sync.too_many_refusals"
+    assert hub_rows(team.pg_url, "SELECT count(*) AS n FROM hub_conflict")[0]["n"] == 0
+
+
+def test_a_bundle_over_the_bound_is_refused_whole(team, tmp_path, monkeypatch):
+    attacker = Attacker(new_device(team, tmp_path, "agent1"), team.pg_url)
+    monkeypatch.setattr(hub_ingest, "BUNDLE_MAX_OPS", 5)
+    junk = [attacker.op(f"t{i}", f"r{i}", "insert", {"x": i}) for i in range(6)]
+    with pytest.raises(Refusal) as refused:
+        ingest(team.pg_url, attacker.bundle(junk))
+    assert refused.value.key == "sync.bundle_too_large" and refused.value.params["most"] == 5
+    assert hub_rows(team.pg_url, "SELECT count(*) AS n FROM hub_op")[0]["n"] == 0

@@ -4,8 +4,6 @@ backup) must not find the erased data there: not in the mirrored rows, nor in th
 of the ops it received (``hub_op``), its conflicts, receipts or journal."""
 from datetime import date
 
-import pytest
-
 from desktop.services import privacy
 from tests.builders import make_site
 from tests.desktop.hub.attacker import hub_rows
@@ -16,8 +14,6 @@ TRACES = {"hub_op": "op::text", "hub_conflict": "concat(device_value, hub_value,
           "hub_receipt": "encode(receipt, 'escape')", "hub_journal": "detail"}
 
 
-@pytest.mark.xfail(strict=True, reason="ATTACK: the Law 09-08 purge is refused on an enrolled station"
-                   " (sync.bulk_write_refused) and the hub has none: the owner's CIN stays at the hub (row, hub_op.op)")
 def test_a_purged_owners_identity_leaves_no_trace_at_the_hub(tmp_path, empty_commune_path, pg_url):
     team = make_team(tmp_path, empty_commune_path, pg_url)
     station = new_device(team, tmp_path, "admin")

@@ -1,0 +1,203 @@
+"""Commands the hub re-checks beyond a table's class rules (issue 12: the hub trusts no device):
+the state machines (``desktop.hub.machines``) and the erasure.
+
+**Erasure** (Law 09-08, art. 3.1(e): personal data kept no longer than its purposes need; art. 1.2:
+keeping it, "la conservation", is itself processing). The retention purge of a station
+(``desktop.services.privacy.purge``) sends each erased row as an update that carries no old value
+(``Transaction.update(erase=True)``). The hub accepts it only from a role holding
+``privacy.purge``, only as the purge writes it (the personal columns of a site or a complaint set
+to their erased values, nothing else), and only at the row's base version (a file changed since is
+refused, ``stale_state``, like any command). Once applied, the hub scrubs the erased columns from
+what it keeps of that row: the ops it received (``hub_op.op``: each op's hash kept as received, its
+content marked ``redacted``, so that ``hub check`` still verifies the chain's links and knows
+which erasure redacted it), the conflicts, the receipts (signed again by the hub) and the complaint's
+scanned letters (``hub_blob``) no live attachment needs, and the bundles of revoked devices kept
+for review (``hub_quarantine``, their signature dropped).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from desktop.domain import bundle
+from desktop.domain.auth import can
+from desktop.domain.errors import Refusal
+from desktop.domain.sync import AUDIT, canonical
+from desktop.hub import machines
+from desktop.hub.base import HubConn, hub_key, journal_append
+from desktop.hub.state import IN_IDS, BundleRows, json_ids
+from desktop.services.privacy import ERASED
+
+ERASE_PERMISSION = "privacy.purge"
+REDACTED = "redacted"  # the key an op scrubbed at the hub carries: {"columns": [...], "by": erase op id}
+
+
+def is_erase(op: dict) -> bool:
+    """An update that carries no old value: an erasure (a device's own updates always carry the
+    old values of the columns they change)."""
+    return op["kind"] == "update" and not op["old"] and any(c not in AUDIT for c in op["new"])
+
+
+def may_erase(role: str) -> bool:
+    return can(role, ERASE_PERMISSION)
+
+
+def problem(rows: BundleRows, op: dict, actor: Any, row: dict | None) -> tuple[str, dict] | None:
+    """Why the application would not have sent this command (None: it would have): the hub's
+    refusal reason and its detail (``rule``, ``field``, ``params``, the op's values)."""
+    try:
+        found = erase_problem(op) if is_erase(op) else machines.problem(rows, op, actor, row)
+    except (TypeError, ValueError, KeyError, AttributeError, OverflowError) as exc:  # a malformed value
+        found = {"rule": "malformed", "field": None, "params": [], "detail": f"{type(exc).__name__}: {exc}"[:200]}
+    if found is None:
+        return None
+    return "invalid", {**found, "values": {c: v for c, v in op["new"].items() if c not in AUDIT}}
+
+
+def erase_problem(op: dict) -> dict | None:
+    """Why this erasure is not one the purge writes (None: it is)."""
+    erased = ERASED.get(op["tbl"])
+    if erased is None:
+        return {"rule": "erase_table", "field": None, "params": [op["tbl"]]}
+    for column, value in op["new"].items():
+        if column not in AUDIT and (column not in erased or value != erased[column]):
+            return {"rule": "erase_value", "field": column, "params": []}
+    return None
+
+
+# -- the scrub, once an erasure is applied -------------------------------------------------------
+
+def _blank(value: Any, columns: dict[str, Any]) -> Any:
+    """``value`` with every entry named after an erased column (at any depth) set to its erased value."""
+    if isinstance(value, dict):
+        return {k: (columns[k] if k in columns else _blank(v, columns)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_blank(v, columns) for v in value]
+    return value
+
+
+def scrub(conn: HubConn, device_id: str, erasures: list[dict]) -> None:
+    """Take the erased values out of what the hub keeps about each erased row (one pass over
+    each of the hub's tables per erased table, whatever the number of rows)."""
+    if not erasures:
+        return
+    counts = {"rows": len(erasures), "ops": 0, "conflicts": 0, "receipts": 0, "quarantined": 0, "blobs": 0}
+    by_table: dict[str, dict[str, str]] = {}
+    for erase in erasures:
+        by_table.setdefault(erase["tbl"], {})[erase["row_id"]] = erase["op_id"]
+    for table, rows in by_table.items():
+        columns, ids = ERASED[table], json_ids(rows)
+        counts["ops"] += _scrub_ops(conn, table, rows, columns)
+        counts["conflicts"] += _scrub_conflicts(conn, table, ids, columns)
+        counts["receipts"] += _scrub_receipts(conn, table, rows, columns)
+        counts["quarantined"] += _scrub_quarantine(conn, table, rows, columns)
+        if table == "complaint":  # the scanned letters no live attachment needs
+            counts["blobs"] += conn.execute(
+                f"DELETE FROM hub_blob b WHERE b.sha256 IN (SELECT sha256 FROM attachment WHERE owner_type ="
+                f" 'complaint' AND owner_id {IN_IDS}) AND NOT EXISTS (SELECT 1 FROM attachment a WHERE a.sha256 ="
+                " b.sha256 AND a.deleted_at IS NULL)", (ids,)).rowcount
+    journal_append(conn, "erase", device_id, counts)
+
+
+def _scrub_ops(conn: HubConn, table: str, rows: dict[str, str], columns: dict) -> int:
+    n = 0
+    for r in conn.execute(f"SELECT op_id, row_id, op FROM hub_op WHERE tbl = %s AND row_id {IN_IDS}",
+                          (table, json_ids(rows))).fetchall():
+        op = r["op"]
+        hit = sorted({c for part in ("old", "new") for c, v in (op.get(part) or {}).items()
+                      if c in columns and v != columns[c]})
+        if not hit or r["op_id"] == rows[r["row_id"]]:
+            continue
+        for part in ("old", "new"):
+            op[part] = {c: (columns[c] if c in hit else v) for c, v in (op.get(part) or {}).items()}
+        done = (op.get(REDACTED) or {}).get("columns", [])
+        op[REDACTED] = {"columns": sorted(set(done) | set(hit)), "by": rows[r["row_id"]]}
+        conn.execute("UPDATE hub_op SET op = %s WHERE op_id = %s", (Jsonb(op), r["op_id"]))
+        n += 1
+    return n
+
+
+def _scrub_conflicts(conn: HubConn, table: str, ids: str, columns: dict) -> int:
+    n = 0
+    for r in conn.execute("SELECT conflict_id, column_name, base_value, device_value, hub_value FROM hub_conflict"
+                          f" WHERE tbl = %s AND row_id {IN_IDS}", (table, ids)).fetchall():
+        old = [r["base_value"], r["device_value"], r["hub_value"]]
+        new = [columns[r["column_name"]]] * 3 if r["column_name"] in columns else [_blank(v, columns) for v in old]
+        if new != old:
+            conn.execute("UPDATE hub_conflict SET base_value = %s, device_value = %s, hub_value = %s"
+                         " WHERE conflict_id = %s", (*map(Jsonb, new), r["conflict_id"]))
+            n += 1
+    return n
+
+
+def _blank_conflict(c: dict, table: str, rows: dict, columns: dict) -> dict:
+    if c.get("tbl") != table or c.get("row_id") not in rows:
+        return c
+    if c.get("column") in columns:
+        return {**c, "device_value": columns[c["column"]], "hub_value": columns[c["column"]]}
+    return {**c, "device_value": _blank(c.get("device_value"), columns), "hub_value": _blank(c.get("hub_value"),
+                                                                                         columns)}
+
+
+def _scrub_receipts(conn: HubConn, table: str, rows: dict[str, str], columns: dict) -> int:
+    """The receipts that reported a conflict on an erased row: its values blanked, signed again."""
+    n, key = 0, None
+    for r in conn.execute("SELECT device_id, bundle_no, receipt FROM hub_receipt WHERE EXISTS (SELECT 1 FROM"
+                          " jsonb_array_elements_text(%s::jsonb) AS i(id) WHERE strpos(convert_from(receipt, 'UTF8'),"
+                          " i.id) > 0)", (json_ids(rows),)).fetchall():
+        body = bundle.peek(bytes(r["receipt"]))
+        conflicts = [_blank_conflict(c, table, rows, columns) for c in body.get("conflicts", [])]
+        if conflicts == body.get("conflicts", []):
+            continue
+        key = key or hub_key(conn)
+        receipt = bundle.seal({**{k: v for k, v in body.items() if k != "format"}, "conflicts": conflicts}, key)
+        conn.execute("UPDATE hub_receipt SET receipt = %s WHERE device_id = %s AND bundle_no = %s",
+                     (receipt, r["device_id"], r["bundle_no"]))
+        n += 1
+    return n
+
+
+def _scrub_quarantine(conn: HubConn, table: str, rows: dict[str, str], columns: dict) -> int:
+    """The bundles revoked devices sent (kept for review, never applied) that carry an erased row:
+    its values blanked in their ops. The device's signature no longer holds over the new text: it
+    is dropped, and the bundle marked ``redacted`` (``hub quarantine`` shows it unsigned)."""
+    n = 0
+    for r in conn.execute("SELECT id, bundle FROM hub_quarantine WHERE EXISTS (SELECT 1 FROM"
+                          " jsonb_array_elements_text(%s::jsonb) AS i(id) WHERE strpos(convert_from(bundle, 'UTF8'),"
+                          " i.id) > 0)", (json_ids(rows),)).fetchall():
+        try:
+            outer, body = bundle.unpack(bytes(r["bundle"]))
+        except Refusal:
+            continue
+        ops = [_blank_op(op, table, rows, columns) for op in body.get("ops") or []]
+        if ops == (body.get("ops") or []):
+            continue
+        text = canonical({**body, "ops": ops})
+        redacted = {"body": text, "sig": "", "redacted": sorted(set(outer.get("redacted") or []) | set(rows.values()))}
+        conn.execute("UPDATE hub_quarantine SET bundle = %s WHERE id = %s",
+                     (json.dumps(redacted).encode("utf-8"), r["id"]))
+        n += 1
+    return n
+
+
+def _blank_op(op: Any, table: str, rows: dict, columns: dict) -> Any:
+    if not isinstance(op, dict) or op.get("tbl") != table or op.get("row_id") not in rows:
+        return op
+    return {**op, **{part: {c: (columns[c] if c in columns else v) for c, v in op[part].items()}
+                     for part in ("old", "new") if isinstance(op.get(part), dict)}}
+
+
+# -- ``hub check`` ---------------------------------------------------------------------------------
+
+def redaction_problem(op: dict, erasures: dict[str, dict]) -> str | None:
+    """Why a redacted op does not stand (None: an applied erasure of the same row redacted only its
+    erasable columns). ``erasures``: the applied erasures held at the hub, by op id."""
+    mark = op.get(REDACTED) or {}
+    by = erasures.get(mark.get("by") or "")
+    if by is None or (by["tbl"], by["row_id"]) != (op["tbl"], op["row_id"]):
+        return f"op {op['seq']}: redacted without an erasure of its row"
+    if not set(mark.get("columns") or []) <= set(ERASED.get(op["tbl"], {})):
+        return f"op {op['seq']}: redacted beyond the erasable columns"
+    return None
