@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from contextlib import nullcontext
 
 from desktop.domain import bundle
 from desktop.domain.errors import Refusal
@@ -19,7 +20,7 @@ from desktop.domain.ids import utc_now
 from desktop.domain.sync import verify_chain
 from desktop.hub import rules
 from desktop.hub.state import IN_IDS, BundleRows, json_ids
-from desktop.hub.base import HubConn, LOCK, connect, hub_key, journal_append, meta, schema
+from desktop.hub.base import HubConn, LOCK, Settings, connect, journal_append, settings
 
 
 OPS_PER_STATEMENT = 20_000  # ops stored per statement (a JSON text of ~25 MB at most)
@@ -37,10 +38,11 @@ def ingest(pg_url: str, data: bytes) -> bytes:
     """Verify and apply a device's push bundle; return the hub-signed receipt."""
     unpacked = bundle.unpack(data)
     with connect(pg_url) as conn:
-        hub_schema = schema(conn)
+        hub = settings(conn)
+        hub_schema = hub.schema
         device = _device(conn, unpacked[1].get("device_id"))
         body = bundle.open_sealed(unpacked, device["public_key"], kind="push", schema=hub_schema.version)
-        if body.get("hub_id") != meta(conn, "hub_id"):
+        if body.get("hub_id") != hub.hub_id:
             raise Refusal("sync.other_hub")
         if device["status"] == "revoked":
             _quarantine(conn, device["device_id"], data, "revoked")
@@ -49,9 +51,13 @@ def ingest(pg_url: str, data: bytes) -> bytes:
         # first new op's link to the device's chain head needs the lock (``_known_ops``).
         ops = body.get("ops") or []
         problem = verify_chain(ops, ops[0]["seq"] - 1, ops[0]["prev_hash"]) if ops else None
+        # the ops as ``hub_op`` stores them, encoded before the lock (the bundle's new ops are
+        # usually all of them)
+        ops_text = json.dumps(ops) if len(ops) <= OPS_PER_STATEMENT else None
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
-            device = _device(conn, body["device_id"], lock=True)
+            with conn.pipeline():  # the lock, then the device's row: one round trip
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+                device = _device(conn, body["device_id"], lock=True)
             if device["status"] == "revoked":  # revoked meanwhile
                 raise Refusal("sync.device_revoked", device=device["device_id"])
             number = int(body["bundle_no"])
@@ -62,7 +68,7 @@ def ingest(pg_url: str, data: bytes) -> bytes:
                                       (device["device_id"], number)).fetchone()
                 if stored is not None:
                     return bytes(stored["receipt"])
-            return _apply_bundle(conn, hub_schema, device, body, data, problem)
+            return _apply_bundle(conn, hub, device, body, data, problem, ops_text)
 
 
 QUARANTINE_BYTES = 64 * 1024 * 1024  # a revoked device's bundles kept for review, at most (each one once)
@@ -152,55 +158,67 @@ def _apply_group(rows: BundleRows, hub_schema, group: list[dict], actors: dict,
     return [o if o.status == "refused" else rules.refusal(op, "with_refused") for op, o in zip(group, outcomes)]
 
 
-def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: bytes, problem: str | None) -> bytes:
-    ops = body["ops"]
+def _apply_bundle(conn: HubConn, hub: Settings, device: dict, body: dict, data: bytes, problem: str | None,
+                  ops_text: str | None = None) -> bytes:
+    ops, hub_schema = body["ops"], hub.schema
     new = _known_ops(conn, device, ops, problem)
     _store_blobs(conn, body.get("blobs", {}))
     actors: dict = {}
     rows = BundleRows(conn, hub_schema, new)
     summary = {"applied": 0, "duplicate": 0, "partial": 0, "conflict": 0, "refused": 0}
-    outcomes = []
+    outcomes: list[tuple[dict, str]] = []
+    decided: list[rules.Outcome] = []
     for group in _transactions(new):
         for op in group:
             if op["actor"] not in actors:
                 actors[op["actor"]] = rules.load_actor(conn, op["actor"])
         for op, outcome in zip(group, _apply_group(rows, hub_schema, group, actors, device["user_id"])):
-            rules.record(conn, device["device_id"], outcome)
+            decided.append(outcome)
             summary[outcome.status] += 1
             outcomes.append((op, outcome.status))
-    rows.flush()
-    journal_seq, journal_hash = journal_append(conn, "ingest", device["device_id"], {
-        "bundle_no": body["bundle_no"], "bundle_sha256": hashlib.sha256(data).hexdigest(), "ops": len(new),
-        "first_seq": new[0]["seq"] if new else None, "last_seq": new[-1]["seq"] if new else None, **summary})
-    _store_ops(conn, device["device_id"], outcomes, journal_seq)
-    head = ops[-1] if ops else None
-    last_seq, last_hash = (new[-1]["seq"], new[-1]["hash"]) if new else (device["last_seq"], device["last_hash"])
-    conn.execute("UPDATE hub_device SET last_seq = %s, last_hash = %s, last_bundle_no = %s, cursor = %s,"
-                 " last_seen = %s WHERE device_id = %s",
-                 (last_seq, last_hash, body["bundle_no"], int(body.get("cursor") or 0), utc_now(), device["device_id"]))
-    receipt = _receipt(conn, device["device_id"], body, head, journal_seq, journal_hash,
-                       {op["op_id"]: status for op, status in outcomes})
-    conn.execute("INSERT INTO hub_receipt (device_id, bundle_no, receipt) VALUES (%s, %s, %s)",
-                 (device["device_id"], body["bundle_no"], receipt))
+    # the writes sent together, waiting only where an answer is needed (the journal's head, the
+    # receipt's conflicts): a few round trips under the lock instead of one per statement
+    with nullcontext() if rows.copies() else conn.pipeline():
+        rules.record(conn, device["device_id"], decided)
+        rows.flush()
+        journal_seq, journal_hash = journal_append(conn, "ingest", device["device_id"], {
+            "bundle_no": body["bundle_no"], "bundle_sha256": hashlib.sha256(data).hexdigest(), "ops": len(new),
+            "first_seq": new[0]["seq"] if new else None, "last_seq": new[-1]["seq"] if new else None, **summary})
+        _store_ops(conn, device["device_id"], outcomes, journal_seq, ops_text if len(new) == len(ops) else None)
+        head = ops[-1] if ops else None
+        last_seq, last_hash = (new[-1]["seq"], new[-1]["hash"]) if new else (device["last_seq"], device["last_hash"])
+        conn.execute("UPDATE hub_device SET last_seq = %s, last_hash = %s, last_bundle_no = %s, cursor = %s,"
+                     " last_seen = %s WHERE device_id = %s",
+                     (last_seq, last_hash, body["bundle_no"], int(body.get("cursor") or 0), utc_now(),
+                      device["device_id"]))
+        receipt = _receipt(conn, hub.key, device["device_id"], body, head, journal_seq, journal_hash,
+                           {op["op_id"]: status for op, status in outcomes})
+        conn.execute("INSERT INTO hub_receipt (device_id, bundle_no, receipt) VALUES (%s, %s, %s)",
+                     (device["device_id"], body["bundle_no"], receipt))
     return receipt
 
 
-def _store_ops(conn: HubConn, device_id: str, outcomes: list[tuple[dict, str]], journal_seq: int) -> None:
+def _store_ops(conn: HubConn, device_id: str, outcomes: list[tuple[dict, str]], journal_seq: int,
+               text: str | None = None) -> None:
     """Each op as sent (``op``: what ``verify_chain`` re-checks), with its outcome, in one
     statement: the ops go as ONE JSON array (encoded in C) that PostgreSQL takes apart, rather than
-    a JSON text encoded per op in Python."""
+    a JSON text encoded per op in Python. ``text``: that array already encoded (every op of
+    ``outcomes``, in their order)."""
     for first in range(0, len(outcomes), OPS_PER_STATEMENT):
         part = outcomes[first:first + OPS_PER_STATEMENT]
+        if text is None or len(part) != len(outcomes):
+            text = json.dumps([op for op, _ in part])
         conn.execute(
             "INSERT INTO hub_op (op_id, device_id, seq, tbl, row_id, kind, actor, hlc, hash, op, status, journal_seq)"
             " SELECT o->>'op_id', %s, (o->>'seq')::bigint, o->>'tbl', o->>'row_id', o->>'kind', o->>'actor',"
             " o->>'hlc', o->>'hash', o, s.status, %s"
             " FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS x(o, n)"
             " JOIN jsonb_array_elements_text(%s::jsonb) WITH ORDINALITY AS s(status, n) USING (n)",
-            (device_id, journal_seq, json.dumps([op for op, _ in part]), json.dumps([st for _, st in part])))
+            (device_id, journal_seq, text, json.dumps([st for _, st in part])))
+        text = None
 
 
-def _receipt(conn: HubConn, device_id: str, body: dict, head: dict | None, journal_seq: int,
+def _receipt(conn: HubConn, key: bytes, device_id: str, body: dict, head: dict | None, journal_seq: int,
              journal_hash: str, results: dict[str, str]) -> bytes:
     """The hub's signed answer: the device's chain head it now holds, each op's outcome (``results``
     for the ops applied now, the stored ones for those received before), and every conflict or
@@ -218,4 +236,4 @@ def _receipt(conn: HubConn, device_id: str, body: dict, head: dict | None, journ
     return bundle.seal({"kind": "receipt", "schema": body["schema"], "hub_id": body["hub_id"], "device_id": device_id,
                         "bundle_no": body["bundle_no"], "through_seq": head["seq"] if head else 0,
                         "through_hash": head["hash"] if head else "", "results": results, "conflicts": conflicts,
-                        "journal_seq": journal_seq, "journal_hash": journal_hash, "at": utc_now()}, hub_key(conn))
+                        "journal_seq": journal_seq, "journal_hash": journal_hash, "at": utc_now()}, key)
