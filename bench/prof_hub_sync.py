@@ -1,8 +1,10 @@
-"""The hub's own cost of one officer's day synced (ingest, then pull), in process, warm (a pooled
-connection, as ``hub serve`` lends; the catalogue and arrondissement caches already made by an
-earlier device's sync): time, SQL round trips, and optionally a cProfile. Needs PostgreSQL on
+"""The hub's own cost of one officer's day synced (ingest, then pull), in process: time, SQL
+statements, CPU (this process's and PostgreSQL's), optionally a cProfile. Warm: a pooled
+connection (as ``hub serve`` lends), the catalogue and arrondissement caches made by an earlier
+device's sync; ``--cold``: a new connection per call (the CLI's, the tests'). Needs PostgreSQL on
 127.0.0.1:5432 (trust). From the repository root:
-``env PYTHONPATH=. .venv/bin/python bench/prof_hub_sync.py [--devices 6] [--profile N]``."""
+``env PYTHONPATH=.:bench .venv/bin/python bench/prof_hub_sync.py [--devices 11] [--cold] [--demo]
+[--statements] [--profile N]``."""
 from __future__ import annotations
 
 import argparse
@@ -107,6 +109,7 @@ def main() -> None:
     p.add_argument("--profile", type=int, default=0, help="print the cProfile's N costliest functions")
     p.add_argument("--inspections", type=int, default=40)
     p.add_argument("--statements", action="store_true", help="list the statements of the last device's sync")
+    p.add_argument("--cold", action="store_true", help="no pool: a new connection per call (the CLI's, the tests')")
     p.add_argument("--demo", action="store_true",
                    help="as bench_hub.py's concurrent run: a demo commune of 3,000 inspections, devices of every"
                         " arrondissement's officers with 20 inspections each, all pushed, then all pulled")
@@ -129,7 +132,8 @@ def main() -> None:
                     bundles.append((sync.make_bundle(c), sync.status(c)["device_id"], int(sync.status(c)["cursor"] or 0)))
             if args.demo:  # all pushed, then all pulled (as when they sync at once)
                 bundles = [(data, None, 0) for data, _, _ in bundles] + [(None, d, c) for _, d, c in bundles]
-            open_pool(pg_url)
+            if not args.cold:
+                open_pool(pg_url)
             profiler = cProfile.Profile()
             times: dict[str, list[float]] = {"ingest": [], "pull": []}
             cpu = {"ingest": [0.0, 0.0], "pull": [0.0, 0.0]}  # (this process, PostgreSQL) CPU seconds, summed
@@ -161,7 +165,8 @@ def main() -> None:
             finally:
                 close_pools()
                 admin.close()
-        print(f"{args.inspections} inspections a device, {len(bundles) - 1} devices measured (warm, pooled):")
+        print(f"{args.inspections} inspections a device, {len(times['ingest'])} devices measured"
+              f" ({'a new connection each' if args.cold else 'warm, pooled'}):")
         for what in times:
             print(f"  {what}: median {statistics.median(times[what]) * 1000:.1f} ms"
                   f" (min {min(times[what]) * 1000:.1f}), {statistics.median(trips[what]):.0f} statements;"
