@@ -142,6 +142,25 @@ def hub_key(conn: HubConn) -> bytes:
     return (meta(conn, "private_key") or "").encode()
 
 
+@dataclass(frozen=True)
+class Settings:
+    """What a sync reads of ``hub_meta``, in one round trip (``settings``)."""
+    schema: HubSchema
+    hub_id: str | None
+    key: bytes  # the hub's private key (PEM)
+    catalogue_seq: int = 0  # the change number of the catalogue extensions' last change (``hub.catalogue``)
+
+
+def settings(conn: HubConn) -> Settings:
+    try:
+        found = {r["key"]: r["value"] for r in conn.execute(
+            "SELECT key, value FROM hub_meta WHERE key IN ('schema', 'hub_id', 'private_key', 'catalogue_seq')")}
+    except psycopg.errors.UndefinedTable:
+        raise Refusal("sync.hub_not_initialised") from None
+    return Settings(_parse_schema(found.get("schema") or ""), found.get("hub_id"),
+                    (found.get("private_key") or "").encode(), int(found.get("catalogue_seq") or 0))
+
+
 def journal_append(conn: HubConn, kind: str, device_id: str | None, detail: dict) -> tuple[int, str]:
     """Append one entry to the hub's chain (inside the caller's transaction, under its lock)."""
     last = conn.execute("SELECT seq, hash FROM hub_journal ORDER BY seq DESC LIMIT 1 FOR UPDATE").fetchone()

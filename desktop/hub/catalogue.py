@@ -42,10 +42,10 @@ def set_catalogue(pg_url: str, folder: Path) -> dict:
     return {"files": [name for name, _ in files], "seq": seq, "sha256": digest(files)}
 
 
-def for_pull(conn: HubConn, cursor: int) -> Files | None:
+def for_pull(conn: HubConn, cursor: int, changed: int) -> Files | None:
     """The extensions a pull from ``cursor`` carries: all of them on a first pull or when they
-    changed after the cursor, else None (the device has them)."""
-    changed = int(meta(conn, "catalogue_seq") or 0)
+    changed after the cursor (``changed``: ``hub_meta.catalogue_seq``), else None (the device has
+    them; no query then)."""
     if cursor and changed <= cursor:
         return None
     return [(name, text) for name, text in json.loads(meta(conn, "catalogue") or "[]")]

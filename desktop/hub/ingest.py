@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from contextlib import nullcontext
 
 from desktop.domain import bundle
 from desktop.domain.errors import Refusal
@@ -19,7 +20,7 @@ from desktop.domain.ids import utc_now
 from desktop.domain.sync import BUNDLE_MAX_CONFLICTS, BUNDLE_MAX_OPS, verify_chain
 from desktop.hub import commands, rules
 from desktop.hub.state import IN_IDS, BundleRows, json_ids
-from desktop.hub.base import HubConn, LOCK, connect, hub_key, journal_append, meta, schema
+from desktop.hub.base import HubConn, LOCK, Settings, connect, journal_append, settings
 
 
 OPS_PER_STATEMENT = 20_000  # ops stored per statement (a JSON text of ~25 MB at most)
@@ -37,10 +38,11 @@ def ingest(pg_url: str, data: bytes) -> bytes:
     """Verify and apply a device's push bundle; return the hub-signed receipt."""
     unpacked = bundle.unpack(data)
     with connect(pg_url) as conn:
-        hub_schema = schema(conn)
+        hub = settings(conn)
+        hub_schema = hub.schema
         device = _device(conn, unpacked[1].get("device_id"))
         body = bundle.open_sealed(unpacked, device["public_key"], kind="push", schema=hub_schema.version)
-        if body.get("hub_id") != meta(conn, "hub_id"):
+        if body.get("hub_id") != hub.hub_id:
             raise Refusal("sync.other_hub")
         if device["status"] == "revoked":
             _quarantine(conn, device["device_id"], data, "revoked")
@@ -51,9 +53,13 @@ def ingest(pg_url: str, data: bytes) -> bytes:
         if not isinstance(ops, list) or len(ops) > BUNDLE_MAX_OPS:
             raise Refusal("sync.bundle_too_large", ops=len(ops) if isinstance(ops, list) else 0, most=BUNDLE_MAX_OPS)
         problem = verify_chain(ops, ops[0]["seq"] - 1, ops[0]["prev_hash"]) if ops else None
+        # the ops as ``hub_op`` stores them, encoded before the lock (the bundle's new ops are
+        # usually all of them)
+        ops_text = json.dumps(ops) if len(ops) <= OPS_PER_STATEMENT else None
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
-            device = _device(conn, body["device_id"], lock=True)
+            with conn.pipeline():  # the lock, then the device's row: one round trip
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+                device = _device(conn, body["device_id"], lock=True)
             if device["status"] == "revoked":  # revoked meanwhile
                 raise Refusal("sync.device_revoked", device=device["device_id"])
             number = int(body["bundle_no"])
@@ -64,7 +70,7 @@ def ingest(pg_url: str, data: bytes) -> bytes:
                                       (device["device_id"], number)).fetchone()
                 if stored is not None:
                     return bytes(stored["receipt"])
-            return _apply_bundle(conn, hub_schema, device, body, data, problem)
+            return _apply_bundle(conn, hub, device, body, data, problem, ops_text)
 
 
 QUARANTINE_BYTES = 64 * 1024 * 1024  # a revoked device's bundles kept for review, at most (each one once)
@@ -158,8 +164,9 @@ def _apply_group(rows: BundleRows, hub_schema, group: list[dict], actors: dict,
             else rules.refusal(op, "with_refused") for op, o in zip(group, outcomes)]
 
 
-def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: bytes, problem: str | None) -> bytes:
-    ops = body["ops"]
+def _apply_bundle(conn: HubConn, hub: Settings, device: dict, body: dict, data: bytes, problem: str | None,
+                  ops_text: str | None = None) -> bytes:
+    ops, hub_schema = body["ops"], hub.schema
     new = _known_ops(conn, device, ops, problem)
     _store_blobs(conn, body.get("blobs", {}))
     actors: dict = {}
@@ -167,59 +174,70 @@ def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: byt
     summary = {"applied": 0, "duplicate": 0, "partial": 0, "conflict": 0, "refused": 0}
     outcomes: list[tuple[dict, str]] = []
     queued = 0  # conflicts and refusals this bundle queued
+    decided: list[rules.Outcome] = []
     for group in _transactions(new):
         for op in group:
             if op["actor"] not in actors:
                 actors[op["actor"]] = rules.load_actor(conn, op["actor"])
         mark = rows.mark()
-        decided = _apply_group(rows, hub_schema, group, actors, device["user_id"])
-        queued += sum(len(o.conflicts) for o in decided)
+        group_outcomes = _apply_group(rows, hub_schema, group, actors, device["user_id"])
+        queued += sum(len(o.conflicts) for o in group_outcomes)
         if queued > BUNDLE_MAX_CONFLICTS:  # the coordinator's queue is not flooded by one bundle
             if not outcomes:
                 raise Refusal("sync.too_many_refusals", most=BUNDLE_MAX_CONFLICTS)
             rows.undo(mark)  # this transaction and the rest: left pending on the device (not acknowledged)
             break
-        for op, outcome in zip(group, decided):
-            rules.record(conn, device["device_id"], outcome)
+        for op, outcome in zip(group, group_outcomes):
+            decided.append(outcome)
             summary[outcome.status] += 1
             outcomes.append((op, outcome.status))
     left, new = len(new) - len(outcomes), [op for op, _ in outcomes]
-    rows.flush()
-    journal_seq, journal_hash = journal_append(conn, "ingest", device["device_id"], {
-        "bundle_no": body["bundle_no"], "bundle_sha256": hashlib.sha256(data).hexdigest(), "ops": len(new),
-        "first_seq": new[0]["seq"] if new else None, "last_seq": new[-1]["seq"] if new else None, **summary,
-        **({"left_pending": left} if left else {})})
-    _store_ops(conn, device["device_id"], outcomes, journal_seq)
-    commands.scrub(conn, device["device_id"], [op for op, status in outcomes
-                                               if status == "applied" and commands.is_erase(op)])
-    head = new[-1] if new else (ops[-1] if ops else None)  # the rest, if stopped: acknowledged by a later bundle
-    last_seq, last_hash = (new[-1]["seq"], new[-1]["hash"]) if new else (device["last_seq"], device["last_hash"])
-    conn.execute("UPDATE hub_device SET last_seq = %s, last_hash = %s, last_bundle_no = %s, cursor = %s,"
-                 " last_seen = %s WHERE device_id = %s",
-                 (last_seq, last_hash, body["bundle_no"], int(body.get("cursor") or 0), utc_now(), device["device_id"]))
-    receipt = _receipt(conn, device["device_id"], body, head, journal_seq, journal_hash,
-                       {op["op_id"]: status for op, status in outcomes})
-    conn.execute("INSERT INTO hub_receipt (device_id, bundle_no, receipt) VALUES (%s, %s, %s)",
-                 (device["device_id"], body["bundle_no"], receipt))
+    # the writes sent together, waiting only where an answer is needed (the journal's head, the
+    # receipt's conflicts): a few round trips under the lock instead of one per statement
+    with nullcontext() if rows.copies() else conn.pipeline():
+        rules.record(conn, device["device_id"], decided)
+        rows.flush()
+        journal_seq, journal_hash = journal_append(conn, "ingest", device["device_id"], {
+            "bundle_no": body["bundle_no"], "bundle_sha256": hashlib.sha256(data).hexdigest(), "ops": len(new),
+            "first_seq": new[0]["seq"] if new else None, "last_seq": new[-1]["seq"] if new else None, **summary,
+            **({"left_pending": left} if left else {})})
+        _store_ops(conn, device["device_id"], outcomes, journal_seq, ops_text if len(new) == len(ops) else None)
+        commands.scrub(conn, device["device_id"], [op for op, status in outcomes
+                                                   if status == "applied" and commands.is_erase(op)])
+        head = new[-1] if new else (ops[-1] if ops else None)  # the rest, if stopped: acknowledged by a later bundle
+        last_seq, last_hash = (new[-1]["seq"], new[-1]["hash"]) if new else (device["last_seq"], device["last_hash"])
+        conn.execute("UPDATE hub_device SET last_seq = %s, last_hash = %s, last_bundle_no = %s, cursor = %s,"
+                     " last_seen = %s WHERE device_id = %s",
+                     (last_seq, last_hash, body["bundle_no"], int(body.get("cursor") or 0), utc_now(),
+                      device["device_id"]))
+        receipt = _receipt(conn, hub.key, device["device_id"], body, head, journal_seq, journal_hash,
+                           {op["op_id"]: status for op, status in outcomes})
+        conn.execute("INSERT INTO hub_receipt (device_id, bundle_no, receipt) VALUES (%s, %s, %s)",
+                     (device["device_id"], body["bundle_no"], receipt))
     return receipt
 
 
-def _store_ops(conn: HubConn, device_id: str, outcomes: list[tuple[dict, str]], journal_seq: int) -> None:
+def _store_ops(conn: HubConn, device_id: str, outcomes: list[tuple[dict, str]], journal_seq: int,
+               text: str | None = None) -> None:
     """Each op as sent (``op``: what ``verify_chain`` re-checks), with its outcome, in one
     statement: the ops go as ONE JSON array (encoded in C) that PostgreSQL takes apart, rather than
-    a JSON text encoded per op in Python."""
+    a JSON text encoded per op in Python. ``text``: that array already encoded (every op of
+    ``outcomes``, in their order)."""
     for first in range(0, len(outcomes), OPS_PER_STATEMENT):
         part = outcomes[first:first + OPS_PER_STATEMENT]
+        if text is None or len(part) != len(outcomes):
+            text = json.dumps([op for op, _ in part])
         conn.execute(
             "INSERT INTO hub_op (op_id, device_id, seq, tbl, row_id, kind, actor, hlc, hash, op, status, journal_seq)"
             " SELECT o->>'op_id', %s, (o->>'seq')::bigint, o->>'tbl', o->>'row_id', o->>'kind', o->>'actor',"
             " o->>'hlc', o->>'hash', o, s.status, %s"
             " FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS x(o, n)"
             " JOIN jsonb_array_elements_text(%s::jsonb) WITH ORDINALITY AS s(status, n) USING (n)",
-            (device_id, journal_seq, json.dumps([op for op, _ in part]), json.dumps([st for _, st in part])))
+            (device_id, journal_seq, text, json.dumps([st for _, st in part])))
+        text = None
 
 
-def _receipt(conn: HubConn, device_id: str, body: dict, head: dict | None, journal_seq: int,
+def _receipt(conn: HubConn, key: bytes, device_id: str, body: dict, head: dict | None, journal_seq: int,
              journal_hash: str, results: dict[str, str]) -> bytes:
     """The hub's signed answer: the device's chain head it now holds, each op's outcome (``results``
     for the ops applied now, the stored ones for those received before), and every conflict or
@@ -237,4 +255,4 @@ def _receipt(conn: HubConn, device_id: str, body: dict, head: dict | None, journ
     return bundle.seal({"kind": "receipt", "schema": body["schema"], "hub_id": body["hub_id"], "device_id": device_id,
                         "bundle_no": body["bundle_no"], "through_seq": head["seq"] if head else 0,
                         "through_hash": head["hash"] if head else "", "results": results, "conflicts": conflicts,
-                        "journal_seq": journal_seq, "journal_hash": journal_hash, "at": utc_now()}, hub_key(conn))
+                        "journal_seq": journal_seq, "journal_hash": journal_hash, "at": utc_now()}, key)

@@ -5,6 +5,7 @@ PDFs of the attachments (checked by hash on arrival)."""
 from __future__ import annotations
 
 import base64
+from typing import Callable
 
 from psycopg.rows import tuple_row
 
@@ -13,12 +14,16 @@ from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import TABLES
 from desktop.hub import catalogue
-from desktop.hub.base import HubConn, HubSchema, LOCK, connect, hub_key, meta, q, schema
+from desktop.hub.base import HubConn, HubSchema, LOCK, Settings, connect, hub_key, q, settings
 from desktop.hub.replication import PERSONAL
 
 
 def _device(conn: HubConn, device_id: str) -> dict:
-    row = conn.execute("SELECT * FROM hub_device WHERE device_id = %s", (device_id,)).fetchone()
+    return _checked(conn.execute("SELECT * FROM hub_device WHERE device_id = %s", (device_id,)).fetchone(), device_id)
+
+
+def _checked(row: dict | None, device_id: str) -> dict:
+    """The device's row, if it is one that may pull."""
     if row is None:
         raise Refusal("sync.unknown_device", device=device_id)
     if row["status"] == "revoked":
@@ -32,13 +37,18 @@ def _select(hub_schema: HubSchema, table: str) -> tuple[list[str], str]:
     return columns, f"SELECT {', '.join(q(c) for c in columns)}, hub_seq FROM {q(table)}"
 
 
-def _tables_changed(conn: HubConn, hub_schema: HubSchema, cursor: int) -> list[str]:
-    """The tables with a change since ``cursor``, in one round trip (most have none)."""
+def _tables_changed(conn: HubConn, hub_schema: HubSchema, cursor: int) -> Callable[[], list[str]]:
+    """The tables with a change since ``cursor``, in one statement (most have none); sent now,
+    its answer read by the function returned (in a pipeline, with the statements sent beside it)."""
     tables = list(hub_schema.columns)
     sql = " UNION ALL ".join("SELECT '" + t.replace("'", "''") + f"'::text AS tbl WHERE EXISTS"
                              f" (SELECT 1 FROM {q(t)} WHERE hub_seq > %s)" for t in tables)
-    found = {r["tbl"] for r in conn.execute(sql, [cursor] * len(tables))}
-    return [t for t in tables if t in found]
+    cur = conn.execute(sql, [cursor] * len(tables))
+
+    def answer() -> list[str]:
+        found = {r["tbl"] for r in cur.fetchall()}
+        return [t for t in tables if t in found]
+    return answer
 
 
 # The stations where several of the commune's accounts log in (the town hall's): the only devices
@@ -48,13 +58,14 @@ STATIONS = frozenset({"coordinator", "president", "administrator"})
 Rows = dict[str, dict[str, tuple]]  # table → row id → the row's values (its columns, then hub_seq)
 
 
-def _changed(conn: HubConn, hub_schema: HubSchema, device: dict, cursor: int) -> Rows:
-    """The rows changed since ``cursor`` in the device's scope, as the devices hold them (the
-    hub's own columns left out but ``hub_seq``: a device that keeps its own pending version of a
-    row does not move its cursor past it), read as tuples, one query per table."""
+def _changed(conn: HubConn, hub_schema: HubSchema, device: dict, cursor: int, tables: list[str]) -> Rows:
+    """The rows changed since ``cursor`` in the device's scope (of ``tables``: those with a change),
+    as the devices hold them (the hub's own columns left out but ``hub_seq``: a device that keeps
+    its own pending version of a row does not move its cursor past it), read as tuples, one query
+    per table, all sent before the first answer is read (one round trip in a pipeline)."""
     rows: Rows = {table: {} for table in hub_schema.columns}
-    cur = conn.cursor(row_factory=tuple_row)
-    for table in _tables_changed(conn, hub_schema, cursor):
+    pending = []
+    for table in tables:
         columns, select = _select(hub_schema, table)
         sql = select + " WHERE hub_seq > %s"
         params: list[object] = [cursor]
@@ -69,8 +80,10 @@ def _changed(conn: HubConn, hub_schema: HubSchema, device: dict, cursor: int) ->
             sql += (" AND scope_district = %s UNION ALL " + select + " WHERE hub_seq > %s AND (scope_district = %s)"
                     " IS NOT TRUE AND " + own)
             params += [device["scope_district"], cursor, device["scope_district"], *own_params]
-        key = columns.index("id")
-        rows[table] = {r[key]: r for r in cur.execute(sql + " ORDER BY hub_seq", params).fetchall()}
+        pending.append((table, columns.index("id"), conn.cursor(row_factory=tuple_row).execute(
+            sql + " ORDER BY hub_seq", params)))
+    for table, key, cur in pending:
+        rows[table] = {r[key]: r for r in cur.fetchall()}
     if device["role"] not in STATIONS and rows.get("user"):  # a device that may be lost holds no one else's password hash
         columns = list(hub_schema.columns["user"])
         key, secret = columns.index("id"), columns.index("password_hash")
@@ -143,42 +156,50 @@ def _blobs(conn: HubConn, hub_schema: HubSchema, rows: Rows) -> dict[str, str]:
             for r in conn.execute("SELECT sha256, data FROM hub_blob WHERE sha256 = ANY(%s)", (shas,))}
 
 
-def pull_body(conn: HubConn, device_id: str, cursor: int) -> dict:
-    hub_schema = schema(conn)
+def pull_body(conn: HubConn, device_id: str, cursor: int, hub: Settings | None = None) -> dict:
+    hub = hub or settings(conn)
     # The shared lock only while the cursor is read and the snapshot taken: no ingest is then
     # between its first change number and its commit, so every change numbered up to the cursor
     # is in the snapshot, and every later one is numbered above it. The rows are then read from
-    # that snapshot (REPEATABLE READ) without holding back the ingests.
-    conn.execute("SELECT pg_advisory_lock_shared(%s)", (LOCK,))
-    locked = True
-    try:
-        with conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            seq = conn.execute("SELECT last_value, is_called FROM hub_change_seq").fetchone()  # the snapshot
-            conn.execute("SELECT pg_advisory_unlock_shared(%s)", (LOCK,))
-            locked = False
-            return _read(conn, hub_schema, device_id, cursor, seq)
-    finally:
-        if locked:
-            conn.execute("SELECT pg_advisory_unlock_shared(%s)", (LOCK,))
+    # that snapshot (REPEATABLE READ) without holding back the ingests. The statements go in a
+    # pipeline (run in order by the server, answered together): the lock, the snapshot, the lock
+    # given back and what the pull reads first are one round trip.
+    with conn.pipeline():
+        conn.execute("SELECT pg_advisory_lock_shared(%s)", (LOCK,))
+        locked = True
+        try:
+            with conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                seq = conn.execute("SELECT last_value, is_called FROM hub_change_seq")  # the snapshot
+                conn.execute("SELECT pg_advisory_unlock_shared(%s)", (LOCK,))
+                device = conn.execute("SELECT * FROM hub_device WHERE device_id = %s", (device_id,))
+                tables = _tables_changed(conn, hub.schema, int(cursor))
+                resolved = conn.execute("SELECT conflict_id FROM hub_conflict WHERE device_id = %s"
+                                        " AND status = 'resolved'", (device_id,))
+                snapshot = seq.fetchone()  # every statement above answered
+                locked = False
+                return _read(conn, hub, _checked(device.fetchone(), device_id), int(cursor), snapshot, tables(),
+                             [r["conflict_id"] for r in resolved.fetchall()])
+        finally:
+            if locked:
+                conn.execute("SELECT pg_advisory_unlock_shared(%s)", (LOCK,))
 
 
-def _read(conn: HubConn, hub_schema: HubSchema, device_id: str, cursor: int, seq: dict | None) -> dict:
+def _read(conn: HubConn, hub: Settings, device: dict, cursor: int, seq: dict | None, tables: list[str],
+          resolved: list[str]) -> dict:
     """The pull's body, read from the snapshot its cursor was taken with."""
-    device = _device(conn, device_id)
+    hub_schema, device_id = hub.schema, device["device_id"]
     assert seq is not None
     new_cursor = seq["last_value"] if seq["is_called"] else seq["last_value"] - 1
-    rows = _changed(conn, hub_schema, device, int(cursor))
+    rows = _changed(conn, hub_schema, device, cursor, tables)
     if not device["full_scope"] or device["scope_district"]:
         _close_over_parents(conn, hub_schema, rows, device["scope_district"])
     blobs = _blobs(conn, hub_schema, rows)
-    resolved = [r["conflict_id"] for r in conn.execute(
-        "SELECT conflict_id FROM hub_conflict WHERE device_id = %s AND status = 'resolved'", (device_id,))]
-    body = {"kind": "pull", "resolved": resolved, "schema": hub_schema.version, "hub_id": meta(conn, "hub_id"),
+    body = {"kind": "pull", "resolved": resolved, "schema": hub_schema.version, "hub_id": hub.hub_id,
             "device_id": device_id, "since": int(cursor), "cursor": max(new_cursor, int(cursor)),
             "layout": pullformat.PULL_LAYOUT, "blobs": blobs, "at": utc_now(),
             "tables": {t: pullformat.encode(list(hub_schema.columns[t]), list(r.values())) for t, r in rows.items() if r}}
-    files = catalogue.for_pull(conn, int(cursor))
+    files = catalogue.for_pull(conn, cursor, hub.catalogue_seq)
     if files is not None:  # the commune's catalogue extensions, when the device may not hold them yet
         body["catalogue"] = files
     return body
@@ -187,7 +208,8 @@ def _read(conn: HubConn, hub_schema: HubSchema, device_id: str, cursor: int, seq
 def pull(pg_url: str, device_id: str, cursor: int) -> bytes:
     """A hub-signed pull bundle for ``device_id`` from ``cursor`` (0: its whole replica)."""
     with connect(pg_url) as conn:
-        return bundle.seal(pull_body(conn, device_id, cursor), hub_key(conn))
+        hub = settings(conn)
+        return bundle.seal(pull_body(conn, device_id, cursor, hub), hub.key)
 
 
 EXPORT_RECEIPTS = 10  # a device's latest receipts in its export (a backlog imported as several bundles)

@@ -239,13 +239,14 @@ def _applied_values(op: dict, row: dict, outcome: Outcome) -> dict:
     return values
 
 
-def record(conn: HubConn, device_id: str, outcome: Outcome) -> None:
-    if not outcome.conflicts:
-        return
+def record(conn: HubConn, device_id: str, outcomes: list[Outcome]) -> None:
+    """The conflicts and refusals of a bundle's ops, in one round trip."""
     now = utc_now()
-    for c in outcome.conflicts:
-        conn.execute("INSERT INTO hub_conflict (conflict_id, op_id, device_id, tbl, row_id, column_name, kind,"
-                     " reason, base_value, device_value, hub_value, created_at)"
-                     " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-                     (c["conflict_id"], c["op_id"], device_id, c["tbl"], c["row_id"], c["column"], c["kind"],
-                      c["reason"], Jsonb(c["base_value"]), Jsonb(c["device_value"]), Jsonb(c["hub_value"]), now))
+    rows = [(c["conflict_id"], c["op_id"], device_id, c["tbl"], c["row_id"], c["column"], c["kind"], c["reason"],
+             Jsonb(c["base_value"]), Jsonb(c["device_value"]), Jsonb(c["hub_value"]), now)
+            for outcome in outcomes for c in outcome.conflicts]
+    if rows:
+        with conn.cursor() as cur:
+            cur.executemany("INSERT INTO hub_conflict (conflict_id, op_id, device_id, tbl, row_id, column_name, kind,"
+                            " reason, base_value, device_value, hub_value, created_at)"
+                            " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", rows)

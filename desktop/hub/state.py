@@ -22,6 +22,36 @@ def json_ids(ids) -> str:
     return json.dumps(sorted(ids))
 
 
+_SCALARS = (str, int, float, type(None))
+
+
+def _as_json(rows: list[dict]) -> str | None:
+    """Rows as one JSON array of objects (encoded in C) for ``_records``, or None when a value
+    would not come back from JSON as the same value (not a string, integer, float or null; NaN,
+    infinity): those rows are then sent as parameters, as before."""
+    if any(type(v) not in _SCALARS for row in rows for v in row.values()):
+        return None
+    try:
+        return json.dumps(rows, allow_nan=False)
+    except ValueError:
+        return None
+
+
+def _records(table: str) -> str:
+    """``FROM`` the JSON parameter of ``_as_json``: its objects as rows ``v`` of ``table``'s type,
+    each value read as its column's type (a value that is not one fails the statement, as a
+    parameter would)."""
+    return f"json_populate_recordset(NULL::{q(table)}, %s::json) AS v"
+
+
+def _scoped_fks(schema: HubSchema, table: str) -> list[tuple[str, str]]:
+    """``table``'s foreign keys to a table with an arrondissement: (column, parent)."""
+    path = TABLES[table].scope if table in TABLES else ()
+    found = [(path[0], path[1])] if len(path) == 2 and path[1] in schema.columns else []
+    return found + [(column, parent) for column, parent in schema.fks.get(table, {}).items()
+                    if parent in schema.columns and parent in TABLES and TABLES[parent].scope]
+
+
 class BundleRows:
     def __init__(self, conn: HubConn, schema: HubSchema, ops: list[dict]):
         self.conn, self.schema = conn, schema
@@ -34,24 +64,38 @@ class BundleRows:
         for op in ops:
             if op["tbl"] in schema.columns:
                 wanted[op["tbl"]].add(op["row_id"])
-        self._fetch(wanted, lock=True)
+        # the parents the scope checks read (an arrondissement's rows an op names), read at once:
+        # one query per table rather than one per parent (every writer of these tables holds the
+        # ingest lock, as this bundle does); all of them sent together (one round trip)
         parents: dict[str, set[str]] = defaultdict(set)
         for op in ops:
-            path = TABLES[op["tbl"]].scope if op["tbl"] in TABLES else ()
-            if len(path) == 2 and op["new"].get(path[0]) and path[1] in schema.columns:
-                parents[path[1]].add(str(op["new"][path[0]]))
-        self._fetch(parents, lock=False)
+            for column, parent in _scoped_fks(schema, op["tbl"]):
+                if op["new"].get(column):
+                    parents[parent].add(str(op["new"][column]))
+        with conn.pipeline():
+            pending = self._send(wanted, lock=True) + self._send(parents, lock=False)
+            self._receive(pending)
 
-    def _fetch(self, wanted: dict[str, set[str]], lock: bool) -> None:
+    def _send(self, wanted: dict[str, set[str]], lock: bool) -> list:
+        """Ask for the rows ``wanted`` not read yet (marked missing until their answer arrives)."""
+        pending = []
         for table, ids in wanted.items():
             ids = {i for i in ids if (table, i) not in self.rows}
             if not ids:
                 continue
             for i in ids:
                 self.rows[(table, i)] = None
-            for row in self.conn.execute(f"SELECT * FROM {q(table)} WHERE id {IN_IDS}"
-                                         f"{' FOR UPDATE' if lock else ''}", (json_ids(ids),)):
+            pending.append((table, self.conn.execute(f"SELECT * FROM {q(table)} WHERE id {IN_IDS}"
+                                                     f"{' FOR UPDATE' if lock else ''}", (json_ids(ids),))))
+        return pending
+
+    def _receive(self, pending: list) -> None:
+        for table, cur in pending:
+            for row in cur.fetchall():
                 self.rows[(table, row["id"])] = row
+
+    def _fetch(self, wanted: dict[str, set[str]], lock: bool) -> None:
+        self._receive(self._send(wanted, lock))
 
     # -- reading -----------------------------------------------------------------------------
     def get(self, table: str, row_id: str) -> dict | None:
@@ -119,27 +163,52 @@ class BundleRows:
             self._save(key)
             self.touched.add(key)
 
-    def flush(self) -> None:
-        """Write what the bundle decided: new rows, changed rows, rows only re-sent."""
+    def _shapes(self) -> dict[tuple[str, tuple[str, ...]], list[dict]]:
+        """The new rows by table and columns."""
         by_shape: dict[tuple[str, tuple[str, ...]], list[dict]] = defaultdict(list)
         for (table, _), row in self.new.items():
-            cols = tuple(c for c in row if c not in ("hub_seq",))
-            by_shape[(table, cols)].append(row)
+            by_shape[(table, tuple(c for c in row if c != "hub_seq"))].append(row)
+        return by_shape
+
+    def copies(self) -> bool:
+        """Whether ``flush`` sends new rows with ``COPY`` (which a pipeline cannot carry)."""
+        return any(len(rows) >= COPY_FROM for rows in self._shapes().values())
+
+    def flush(self) -> None:
+        """Write what the bundle decided: new rows, changed rows, rows only re-sent; one statement
+        per table (and shape) rather than one per row."""
         with self.conn.cursor() as cur:
-            for (table, cols), rows in by_shape.items():
+            for (table, cols), rows in self._shapes().items():
+                names = ", ".join(q(c) for c in cols)
                 if len(rows) >= COPY_FROM:  # hub_seq: its default, the next change number
                     pick = itemgetter(*cols)
-                    with cur.copy(f"COPY {q(table)} ({', '.join(q(c) for c in cols)}) FROM STDIN") as copy:
+                    with cur.copy(f"COPY {q(table)} ({names}) FROM STDIN") as copy:
                         for r in rows:
                             copy.write_row(pick(r))
                     continue
-                cur.executemany(f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}, hub_seq)"
+                inserted = _as_json([{c: r[c] for c in cols} for r in rows])
+                if inserted is not None:
+                    cur.execute(f"INSERT INTO {q(table)} ({names}, hub_seq) SELECT {names},"
+                                f" nextval('hub_change_seq') FROM {_records(table)}", (inserted,))
+                    continue
+                cur.executemany(f"INSERT INTO {q(table)} ({names}, hub_seq)"
                                 f" VALUES ({', '.join('%s' for _ in cols)}, nextval('hub_change_seq'))",
                                 [tuple(r[c] for c in cols) for r in rows])
+            changes: dict[tuple[str, tuple[str, ...]], list[tuple[str, dict]]] = defaultdict(list)
             for (table, row_id), values in self.changed.items():
-                sets = ", ".join(f"{q(c)} = %s" for c in values)
-                cur.execute(f"UPDATE {q(table)} SET {sets}, hub_seq = nextval('hub_change_seq') WHERE id = %s",
-                            (*values.values(), row_id))
+                changes[(table, tuple(values))].append((row_id, values))
+            for (table, cols), updates in changes.items():
+                data = _as_json([{**values, "id": row_id} for row_id, values in updates]) \
+                    if len(updates) > 1 and "id" not in cols else None
+                if data is not None:
+                    sets = ", ".join(f"{q(c)} = v.{q(c)}" for c in cols)
+                    cur.execute(f"UPDATE {q(table)} t SET {sets}, hub_seq = nextval('hub_change_seq')"
+                                f" FROM {_records(table)} WHERE t.id = v.id", (data,))
+                    continue
+                for row_id, values in updates:
+                    sets = ", ".join(f"{q(c)} = %s" for c in values)
+                    cur.execute(f"UPDATE {q(table)} SET {sets}, hub_seq = nextval('hub_change_seq') WHERE id = %s",
+                                (*values.values(), row_id))
             only: dict[str, list[str]] = defaultdict(list)
             for table, row_id in self.touched:
                 if (table, row_id) not in self.new and (table, row_id) not in self.changed:
