@@ -17,7 +17,7 @@ from desktop.domain import bundle
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import verify_chain
-from desktop.hub import rules
+from desktop.hub import bulk, rules
 from desktop.hub.state import IN_IDS, BundleRows, json_ids
 from desktop.hub.base import HubConn, LOCK, connect, hub_key, journal_append, meta, schema
 
@@ -157,10 +157,17 @@ def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: byt
     new = _known_ops(conn, device, ops, problem)
     _store_blobs(conn, body.get("blobs", {}))
     actors: dict = {}
-    rows = BundleRows(conn, hub_schema, new)
+    groups = _transactions(new)
+    fast = bulk.FactInserts(conn, hub_schema, groups, device["user_id"])  # bulk path (hub/bulk.py)
+    rows = BundleRows(conn, hub_schema, fast.rest)
+    fast.share(rows)
     summary = {"applied": 0, "duplicate": 0, "partial": 0, "conflict": 0, "refused": 0}
     outcomes = []
-    for group in _transactions(new):
+    for group in groups:
+        if fast.applied(group):  # bulk path: a transaction of new facts, every op applied
+            summary["applied"] += len(group)
+            outcomes += [(op, "applied") for op in group]
+            continue
         for op in group:
             if op["actor"] not in actors:
                 actors[op["actor"]] = rules.load_actor(conn, op["actor"])
@@ -168,6 +175,7 @@ def _apply_bundle(conn: HubConn, hub_schema, device: dict, body: dict, data: byt
             rules.record(conn, device["device_id"], outcome)
             summary[outcome.status] += 1
             outcomes.append((op, outcome.status))
+    fast.flush()  # bulk path: before rows.flush (a later op may update or re-send a bulk row)
     rows.flush()
     journal_seq, journal_hash = journal_append(conn, "ingest", device["device_id"], {
         "bundle_no": body["bundle_no"], "bundle_sha256": hashlib.sha256(data).hexdigest(), "ops": len(new),
