@@ -29,7 +29,6 @@ from desktop.hub.state import IN_IDS, BundleRows, json_ids
 # others; an attachment waits for its blob: per op).
 FACTS = frozenset({"inspection", "finding", "complaint_inspection", "case_finding"})
 ENABLED = True   # False: every op by the per-op path (the equivalence tests run both)
-MIN_OPS = 1      # bundles with fewer new ops go per op
 
 
 class _Undecided(Exception):
@@ -89,7 +88,7 @@ class FactInserts:
         self.schema = schema
         self.taken: set[int] = set()   # id() of the groups decided here
         self.rest: list[dict] = []
-        if not ENABLED or sum(len(g) for g in groups) < MIN_OPS:
+        if not ENABLED:
             self.rest = [op for g in groups for op in g]
             return
         actor = rules.load_actor(conn, device_user)
@@ -140,11 +139,10 @@ class FactInserts:
         for table, ids in own.items():
             held.update((table, r["id"]) for r in self.view.conn.execute(
                 f"SELECT id FROM {q(table)} WHERE id {IN_IDS}", (json_ids(ids),)))
-        self.view.read(parents)
-        for table, ids in own.items():  # new rows: none at the hub (a later op's row, as it is now)
-            for i in ids:
+            for i in ids:  # the others: rows the hub does not hold (read as such by a later op)
                 if (table, i) not in held:
-                    self.view.rows.setdefault((table, i), None)
+                    self.view.rows[(table, i)] = None
+        self.view.read(parents)  # (the new rows just named are not read again)
         return held
 
     def _decide(self, group: list[dict], keys: list[tuple[str, str]], actor, device_user: str,
