@@ -14,3 +14,9 @@ _HIDDEN_SEARCH = re.compile("[" + "".join(sorted(re.escape(c) for c in _HIDDEN))
 
 def has_hidden_characters(text: str) -> bool:
     return bool(text) and _HIDDEN_SEARCH(text) is not None
+
+
+def any_hidden_characters(texts) -> bool:
+    """Whether one of ``texts`` has a hidden character: one scan of them all (a line break between
+    two texts is not one), as ``any(has_hidden_characters(t) for t in texts)``."""
+    return _HIDDEN_SEARCH("\n".join(texts)) is not None

@@ -18,7 +18,7 @@ from desktop.domain import bundle
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import BUNDLE_MAX_CONFLICTS, BUNDLE_MAX_OPS, verify_chain
-from desktop.hub import commands, rules
+from desktop.hub import bulk, commands, rules
 from desktop.hub.state import IN_IDS, BundleRows, json_ids
 from desktop.hub.base import HubConn, LOCK, Settings, connect, journal_append, settings
 
@@ -170,12 +170,19 @@ def _apply_bundle(conn: HubConn, hub: Settings, device: dict, body: dict, data: 
     new = _known_ops(conn, device, ops, problem)
     _store_blobs(conn, body.get("blobs", {}))
     actors: dict = {}
-    rows = BundleRows(conn, hub_schema, new)
+    groups = _transactions(new)
+    fast = bulk.FactInserts(conn, hub_schema, groups, device["user_id"])  # bulk path (hub/bulk.py)
+    rows = BundleRows(conn, hub_schema, fast.rest)
+    fast.share(rows)
     summary = {"applied": 0, "duplicate": 0, "partial": 0, "conflict": 0, "refused": 0}
     outcomes: list[tuple[dict, str]] = []
     queued = 0  # conflicts and refusals this bundle queued
     decided: list[rules.Outcome] = []
-    for group in _transactions(new):
+    for index, group in enumerate(groups):
+        if fast.applied(group):  # bulk path: a transaction of new facts, every op applied
+            summary["applied"] += len(group)
+            outcomes += [(op, "applied") for op in group]
+            continue
         for op in group:
             if op["actor"] not in actors:
                 actors[op["actor"]] = rules.load_actor(conn, op["actor"])
@@ -186,12 +193,14 @@ def _apply_bundle(conn: HubConn, hub: Settings, device: dict, body: dict, data: 
             if not outcomes:
                 raise Refusal("sync.too_many_refusals", most=BUNDLE_MAX_CONFLICTS)
             rows.undo(mark)  # this transaction and the rest: left pending on the device (not acknowledged)
+            fast.forget(groups[index:])
             break
         for op, outcome in zip(group, group_outcomes):
             decided.append(outcome)
             summary[outcome.status] += 1
             outcomes.append((op, outcome.status))
     left, new = len(new) - len(outcomes), [op for op, _ in outcomes]
+    fast.flush()  # bulk path (COPY): before rows.flush, a later op may update or re-send a bulk row
     # the writes sent together, waiting only where an answer is needed (the journal's head, the
     # receipt's conflicts): a few round trips under the lock instead of one per statement
     with nullcontext() if rows.copies() else conn.pipeline():

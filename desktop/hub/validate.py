@@ -29,7 +29,7 @@ from desktop.domain.catalogue import Catalogue, catalogue_from_files
 from desktop.domain.ids import LOCAL_TZ, is_sha256
 from desktop.domain.model import SiteInput
 from desktop.domain.sync import AUDIT
-from desktop.domain.text import has_hidden_characters
+from desktop.domain.text import any_hidden_characters, has_hidden_characters
 from desktop.domain.validation import (Context, Problem, check_coordinates, check_finding, inspection_row_problems,
                                        site_problems, site_text_refusal)
 from desktop.hub.base import HubSchema
@@ -167,6 +167,8 @@ def _audit(op: dict) -> dict | None:
 
 def _hidden(op: dict) -> dict | None:
     """No control or bidi-override character in a text (``Transaction._visible_only``)."""
+    if not any_hidden_characters([v for v in op["new"].values() if isinstance(v, str)]):  # the usual case: one scan
+        return None
     for column, value in op["new"].items():
         if isinstance(value, str) and has_hidden_characters(value):
             return _refused("text_hidden_characters", column)

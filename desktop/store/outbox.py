@@ -116,8 +116,10 @@ def acknowledge(conn: sqlite3.Connection, through_seq: int, through_hash: str, r
     row = conn.execute("SELECT hash FROM sync_op WHERE seq = ?", (through_seq,)).fetchone()
     if row is None or row[0] != through_hash:
         return -1
-    for op_id, status in results.items():
-        conn.execute("UPDATE sync_op SET result = ? WHERE op_id = ? AND result IS NULL", (status, op_id))
+    # each op's status in one statement (the receipt's results as one JSON text, joined on the
+    # primary key), not one UPDATE per op: ~25 µs an op for a large push's receipt
+    conn.execute("UPDATE sync_op SET result = r.value FROM json_each(?) AS r"
+                 " WHERE sync_op.op_id = r.key AND sync_op.result IS NULL", (json.dumps(results),))
     return conn.execute("UPDATE sync_op SET acked_at = ? WHERE seq <= ? AND acked_at IS NULL",
                         (at, through_seq)).rowcount
 

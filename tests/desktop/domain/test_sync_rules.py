@@ -1,9 +1,14 @@
 """The sync rules as data: every table of the schema is classified, clocks only move forward,
 a device's chain catches any change."""
+import hashlib
 import sqlite3
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from desktop.domain.auth import PERMISSIONS
-from desktop.domain.sync import GENESIS, LOCAL, ORDER, TABLES, hlc_merge, hlc_next, op_hash, verify_chain
+from desktop.domain.sync import (GENESIS, LOCAL, OP_FIELDS, ORDER, TABLES, canonical, hlc_merge, hlc_next, op_hash,
+                                 verify_chain)
 from desktop.store import rowhash
 from desktop.store.migrations import MIGRATIONS
 
@@ -54,3 +59,16 @@ def test_a_devices_chain_catches_edits_gaps_and_reordering():
     edited = [dict(o) for o in ops]
     edited[1]["new"] = {"name": "c"}
     assert "does not match its hash" in verify_chain(edited, 0, GENESIS)
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                     max_leaves=12)
+
+
+@settings(max_examples=300)
+@given(st.fixed_dictionaries({f: _json for f in OP_FIELDS}))
+def test_an_op_hash_is_the_sha256_of_its_canonical_fields(op):
+    """``op_hash`` (the canonical encoder made once) hashes the very text ``canonical`` writes: the
+    chains already stored keep verifying."""
+    assert op_hash(op) == hashlib.sha256(canonical([op[f] for f in OP_FIELDS]).encode("utf-8")).hexdigest()

@@ -1,0 +1,139 @@
+"""One device's large push ingested in process (issue 12, ingest target): the bundle of one
+officer's ``--inspections`` inspections (+ as many findings), made once and kept, ingested into a
+fresh copy of the same hub (``CREATE DATABASE ... TEMPLATE``) several times, with the device's
+``apply_receipt`` on a fresh copy of the device, against a bare ``COPY`` of the same rows.
+
+    cd bench && env PYTHONPATH=.. ../.venv/bin/python bench_ingest_inproc.py --cache /tmp/x [--rounds 3]
+
+The set-up (seed commune, hub template, the device's work through the app's write path) is kept in
+``--cache`` and reused; run the same cache with two source trees (``PYTHONPATH``) to compare code.
+Needs PostgreSQL on 127.0.0.1:5432 (trust)."""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+from bench_hub import BASE, PASSWORD, officer_work, officers_by_district
+from desktop.demo import build_demo
+from desktop.domain.catalogue import load_catalogue
+from desktop.hub import enroll, ingest, init_hub, pull
+from desktop.services import sync
+from desktop.services.commune import open_commune
+
+
+def _admin(sql: str) -> None:
+    with psycopg.connect(f"{BASE}/postgres", autocommit=True) as c:
+        c.execute(sql)
+
+
+def setup(cache: Path, inspections: int, per_tx: int) -> dict:
+    meta_path = cache / "meta.json"
+    if meta_path.exists():
+        return json.loads(meta_path.read_text())
+    cache.mkdir(parents=True, exist_ok=True)
+    seed = cache / "seed.sqlite"
+    build_demo(seed, inspections=3000, seed=3, catalogue=load_catalogue())
+    template = f"cp_bulk_tpl_{uuid.uuid4().hex[:8]}"
+    _admin(f'CREATE DATABASE "{template}"')
+    init_hub(f"{BASE}/{template}", seed)
+    username = next(iter(officers_by_district(seed).values()))
+    device = cache / "device.sqlite"
+    private, public = sync.generate_device_key()
+    enrolment = enroll(f"{BASE}/{template}", username, PASSWORD, public)
+    sync.enroll_local(device, {**enrolment, "device_key": private})
+    with open_commune(device) as c:
+        sync.apply_pull(c, pull(f"{BASE}/{template}", enrolment["device_id"], 0))
+    t = time.perf_counter()
+    officer_work(device, username, inspections, 1.0, per_tx=per_tx)
+    work_s = time.perf_counter() - t
+    saved = cache / "device-saved"
+    saved.mkdir(exist_ok=True)
+    shutil.copy(device, saved / device.name)
+    shutil.copytree(sync.key_path(device).parent, saved / sync.key_path(device).parent.name, dirs_exist_ok=True)
+    meta = {"template": template, "username": username, "inspections": inspections, "work_s": round(work_s, 1)}
+    meta_path.write_text(json.dumps(meta))
+    return meta
+
+
+def _fresh_device(cache: Path, run: Path) -> Path:
+    if run.exists():
+        shutil.rmtree(run)
+    shutil.copytree(cache / "device-saved", run)
+    return run / "device.sqlite"
+
+
+def bare_copy(pg_url: str, device: Path) -> float:
+    rows: dict[str, list] = {"inspection": [], "finding": []}
+    cols: dict[str, list[str]] = {}
+    with open_commune(device) as commune:
+        for t in rows:
+            cur = commune.store.conn.execute(f"SELECT * FROM [{t}] WHERE id IN"
+                                             " (SELECT row_id FROM sync_op WHERE tbl = ?)", (t,))
+            cols[t] = [d[0] for d in cur.description]
+            rows[t] += cur.fetchall()
+    with psycopg.connect(pg_url, autocommit=True) as c:
+        for t in rows:
+            c.execute(f'CREATE TABLE "bare_{t}" (LIKE "{t}" INCLUDING ALL)')
+        start = time.perf_counter()
+        with c.transaction():
+            for t, data in rows.items():
+                with c.cursor().copy(f'COPY "bare_{t}" ({", ".join(cols[t])}) FROM STDIN') as cp:
+                    for r in data:
+                        cp.write_row(r)
+        return time.perf_counter() - start
+
+
+def one_round(cache: Path, meta: dict) -> dict:
+    name = f"cp_bulk_run_{uuid.uuid4().hex[:8]}"
+    _admin(f'CREATE DATABASE "{name}" TEMPLATE "{meta["template"]}"')
+    url = f"{BASE}/{name}"
+    try:
+        device = _fresh_device(cache, cache / "run")
+        with open_commune(device) as c:
+            t0 = time.perf_counter()
+            data = sync.make_bundle(c)
+            t1 = time.perf_counter()
+            receipt = ingest(url, data)
+            t2 = time.perf_counter()
+            summary = sync.apply_receipt(c, receipt)
+            t3 = time.perf_counter()
+        results = json.loads(json.loads(receipt)["body"])["results"]
+        statuses = {s: list(results.values()).count(s) for s in set(results.values())}
+        copy = bare_copy(url, device)
+        return {"ops": summary["acknowledged"], "statuses": statuses, "bytes": len(data),
+                "make_bundle": round(t1 - t0, 3), "ingest": round(t2 - t1, 3), "receipt": round(t3 - t2, 3),
+                "push": round(t3 - t0, 3), "copy": round(copy, 3), "ratio_ingest": round((t2 - t1) / copy, 2),
+                "ratio_push": round((t3 - t0) / copy, 2)}
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--cache", type=Path, required=True)
+    p.add_argument("--inspections", type=int, default=12_500)
+    p.add_argument("--per-tx", type=int, default=500)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--setup-only", action="store_true")
+    args = p.parse_args()
+    meta = setup(args.cache, args.inspections, args.per_tx)
+    print(json.dumps({"setup": meta}), flush=True)
+    if args.setup_only:
+        return
+    rounds = [one_round(args.cache, meta) for _ in range(args.rounds)]
+    for r in rounds:
+        print(json.dumps(r), flush=True)
+    keys = ("make_bundle", "ingest", "receipt", "push", "copy", "ratio_ingest", "ratio_push")
+    print(json.dumps({"median": {k: statistics.median(r[k] for r in rounds) for k in keys}}), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
