@@ -94,18 +94,21 @@ def _changed(conn: HubConn, hub_schema: HubSchema, device: dict, cursor: int, ta
 
 
 def _own_outside(hub_schema: HubSchema, table: str, device: dict) -> tuple[str, list[object]]:
-    """The condition on ``table``'s rows outside the device's arrondissement that it may receive."""
-    ops = "SELECT row_id FROM hub_op WHERE device_id = %s AND tbl = %s"
-    sql, params = f"(id IN ({ops} AND kind = 'insert')", [device["device_id"], table]
+    """The condition on ``table``'s rows outside the device's arrondissement that it may receive.
+
+    One ``id IN`` over the device's own ops (few), so that PostgreSQL joins them to the table by
+    its key: an ``OR`` of two such sets made it filter every row of the table (0.3-0.8 s for
+    100,000 inspections in a new tablet's pull)."""
+    sql = "id IN (SELECT o.row_id FROM hub_op o WHERE o.device_id = %s AND o.tbl = %s AND (o.kind = 'insert'"
+    params: list[object] = [device["device_id"], table]
     children = [(child, column) for child, fks in hub_schema.fks.items() for column, parent in fks.items()
                 if parent == table and TABLES[child].scope]
-    if children:  # the device's own changes first (few), then whether one of its rows refers to it
+    if children:  # a change it made to a row one of its rows refers to
         held = " OR ".join(f"EXISTS (SELECT 1 FROM {q(child)} c WHERE c.{q(column)} = o.row_id"
                            " AND c.scope_district = %s)" for child, column in children)
-        sql += (" OR id IN (SELECT o.row_id FROM hub_op o WHERE o.device_id = %s AND o.tbl = %s"
-                f" AND o.kind <> 'insert' AND ({held}))")
-        params += [device["device_id"], table, *[device["scope_district"]] * len(children)]
-    return sql + ")", params
+        sql += f" OR {held}"
+        params += [device["scope_district"]] * len(children)
+    return sql + "))", params
 
 
 BLANK = {"owner_id_kind": "none"}  # what a personal column holds once blanked ("" but where a CHECK wants a word)
