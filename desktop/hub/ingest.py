@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from contextlib import nullcontext
 
 from desktop.domain import bundle
@@ -23,6 +24,7 @@ from desktop.hub.state import IN_IDS, BundleRows, json_ids
 from desktop.hub.base import HubConn, LOCK, Settings, connect, journal_append, settings
 
 
+_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")  # U+0000 in a JSON text: \u0000 after an even number of backslashes
 OPS_PER_STATEMENT = 20_000  # ops stored per statement (a JSON text of ~25 MB at most)
 
 
@@ -44,6 +46,8 @@ def ingest(pg_url: str, data: bytes) -> bytes:
         body = bundle.open_sealed(unpacked, device["public_key"], kind="push", schema=hub_schema.version)
         if body.get("hub_id") != hub.hub_id:
             raise Refusal("sync.other_hub")
+        if _NUL.search(unpacked[0]["body"]):  # PostgreSQL's text and JSON cannot hold it: refused, not an error
+            raise Refusal("sync.bad_text")
         if device["status"] == "revoked":
             _quarantine(conn, device["device_id"], data, "revoked")
             raise Refusal("sync.device_revoked", device=device["device_id"])

@@ -84,3 +84,22 @@ def test_a_bundle_over_the_bound_is_refused_whole(team, tmp_path, monkeypatch):
         ingest(team.pg_url, attacker.bundle(junk))
     assert refused.value.key == "sync.bundle_too_large" and refused.value.params["most"] == 5
     assert hub_rows(team.pg_url, "SELECT count(*) AS n FROM hub_op")[0]["n"] == 0
+
+
+@pytest.mark.parametrize("where", ["new", "old", "row_id", "key"])
+def test_a_nul_character_is_a_refusal_and_the_hub_keeps_nothing_of_it(team, tmp_path, where):
+    """PostgreSQL's JSON cannot hold U+0000: an op carrying one (in a value, an old value, an id,
+    a column's name) is refused with a reason, never a database error that would leave the hub
+    answering 500 to that device forever; a text that merely shows «\\u0000» is not one."""
+    attacker = Attacker(new_device(team, tmp_path, "agent1"), team.pg_url)
+    values = {"new": ({"name": "Café\u0000"}, {}, "s1"), "old": ({"name": "Café"}, {"name": "x\u0000"}, "s1"),
+              "row_id": ({"name": "Café"}, {}, "s1\u0000"), "key": ({"na\u0000me": "Café"}, {}, "s1")}[where]
+    new, old, row_id = values
+    with pytest.raises(Refusal) as refused:
+        ingest(team.pg_url, attacker.bundle([attacker.op("site", row_id, "update", new, old=old, base_version=1)]))
+    assert refused.value.key == "sync.bad_text"
+    assert hub_rows(team.pg_url, "SELECT count(*) AS n FROM hub_op WHERE device_id = %s",
+                    (attacker.device_id,))[0]["n"] == 0
+    shown = Attacker(new_device(team, tmp_path, "agent2"), team.pg_url)  # six characters typed: no NUL
+    receipt = peek(ingest(team.pg_url, shown.bundle([shown.op("nowhere", "r1", "insert", {"x": "a\\u0000b"})])))
+    assert len(receipt["results"]) == 1
