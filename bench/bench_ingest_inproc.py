@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psycopg
 
+import bench_hub
 from bench_hub import BASE, PASSWORD, officer_work, officers_by_district
 from desktop.demo import build_demo
 from desktop.domain.catalogue import load_catalogue
@@ -71,24 +72,8 @@ def _fresh_device(cache: Path, run: Path) -> Path:
 
 
 def bare_copy(pg_url: str, device: Path) -> float:
-    rows: dict[str, list] = {"inspection": [], "finding": []}
-    cols: dict[str, list[str]] = {}
-    with open_commune(device) as commune:
-        for t in rows:
-            cur = commune.store.conn.execute(f"SELECT * FROM [{t}] WHERE id IN"
-                                             " (SELECT row_id FROM sync_op WHERE tbl = ?)", (t,))
-            cols[t] = [d[0] for d in cur.description]
-            rows[t] += cur.fetchall()
-    with psycopg.connect(pg_url, autocommit=True) as c:
-        for t in rows:
-            c.execute(f'CREATE TABLE "bare_{t}" (LIKE "{t}" INCLUDING ALL)')
-        start = time.perf_counter()
-        with c.transaction():
-            for t, data in rows.items():
-                with c.cursor().copy(f'COPY "bare_{t}" ({", ".join(cols[t])}) FROM STDIN') as cp:
-                    for r in data:
-                        cp.write_row(r)
-        return time.perf_counter() - start
+    """The floor: ``bench_hub.bare_copy`` of the rows this device pushed."""
+    return bench_hub.bare_copy(pg_url.rsplit("/", 1)[1], [device])
 
 
 def one_round(cache: Path, meta: dict) -> dict:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
 import sqlite3
 import shutil
@@ -24,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import psycopg  # noqa: E402
 
+from bench_hub import _cpu_s  # noqa: E402 - one reading of /proc for both
 from desktop.domain.catalogue import load_catalogue  # noqa: E402
 from desktop.demo import build_demo  # noqa: E402
 from desktop.hub import enroll, ingest, init_hub, pull  # noqa: E402
@@ -55,15 +55,6 @@ def _count(cls, name: str) -> None:
         finally:
             BY_TEXT[(name, " ".join(str(query).split())[:90])] += time.perf_counter() - start
     setattr(cls, name, counted)
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a live process (/proc), 0 when it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pg_cpu(admin: psycopg.Connection) -> float:

@@ -49,14 +49,7 @@ class _View(BundleRows):
         self.pending: dict[tuple[str, str], dict] = {}        # rows of the transaction being decided
 
     def read(self, wanted: dict[str, set[str]]) -> None:
-        for table, ids in wanted.items():
-            ids = {i for i in ids if (table, i) not in self.rows}
-            if not ids:
-                continue
-            for i in ids:
-                self.rows[(table, i)] = None
-            for row in self.conn.execute(f"SELECT * FROM {q(table)} WHERE id {IN_IDS}", (json_ids(ids),)):
-                self.rows[(table, row["id"])] = row
+        self._fetch(wanted, lock=False)  # BundleRows' read, without locking (the view only decides)
 
     def get(self, table: str, row_id: str) -> dict | None:
         key = (table, str(row_id))

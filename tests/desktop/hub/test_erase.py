@@ -31,6 +31,17 @@ def _edit_owner(path, username: str, site: str, number: str) -> None:
         tx.update("site", site, {"owner_id_number": number})
 
 
+def _owner_known_to_both(team, tmp_path):
+    """The administrator's station and the coordinator's tablet, both holding a site with its owner's CIN."""
+    station, coord = new_device(team, tmp_path, "admin"), new_device(team, tmp_path, "coord")
+    with device(station) as c:
+        site = make_site(c.store, owner_name="Fatima Zahra B.", owner_id_kind="cin", owner_id_number=CIN,
+                         district_id=team.districts[1])
+    push(station, team.pg_url)
+    sync_device(coord, team.pg_url)
+    return station, coord, site
+
+
 def test_a_purge_scrubs_the_conflicts_and_receipts_that_held_the_owner(team, tmp_path):
     station, coord = new_device(team, tmp_path, "admin"), new_device(team, tmp_path, "coord")
     with device(station) as c:
@@ -67,12 +78,7 @@ def test_a_purge_scrubs_the_conflicts_and_receipts_that_held_the_owner(team, tmp
 
 
 def test_a_stale_erasure_is_refused_and_the_purge_can_run_again(team, tmp_path):
-    station, coord = new_device(team, tmp_path, "admin"), new_device(team, tmp_path, "coord")
-    with device(station) as c:
-        site = make_site(c.store, owner_name="Fatima Zahra B.", owner_id_kind="cin", owner_id_number=CIN,
-                         district_id=team.districts[1])
-    push(station, team.pg_url)
-    sync_device(coord, team.pg_url)
+    station, coord, site = _owner_known_to_both(team, tmp_path)
     _edit_owner(coord, "coord", site, CIN2)  # the file changed at the hub meanwhile
     push(coord, team.pg_url)
     with device(station, "admin") as c:
@@ -175,12 +181,7 @@ def test_a_purged_complaint_leaves_neither_its_text_nor_its_scanned_letter_at_th
 def test_a_revoked_devices_quarantined_bundle_loses_the_erased_values(team, tmp_path):
     from desktop.hub import revoke
     from desktop.hub.devices import quarantined
-    station, coord = new_device(team, tmp_path, "admin"), new_device(team, tmp_path, "coord")
-    with device(station) as c:
-        site = make_site(c.store, owner_name="Fatima Zahra B.", owner_id_kind="cin", owner_id_number=CIN,
-                         district_id=team.districts[1])
-    push(station, team.pg_url)
-    sync_device(coord, team.pg_url)
+    station, coord, site = _owner_known_to_both(team, tmp_path)
     _edit_owner(coord, "coord", site, CIN2)  # then the coordinator's tablet is stolen
     with device(coord) as c:
         coord_id = sync.status(c)["device_id"]
