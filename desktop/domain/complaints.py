@@ -75,12 +75,20 @@ def reference_prefix(year: int, code: str | None) -> str:
     return f"PL-{year}-{code}-" if code else f"PL-{year}-"
 
 
-def reference_problem(reference: str, channel: str, code: str) -> str | None:
+_STANDALONE = re.compile(r"PL-\d{4}-\d{5,}")
+
+
+def reference_problem(reference: str, channel: str, code: str, *, at_hub: bool = False) -> str | None:
     """Why a device of code ``code`` may not record a complaint under ``reference`` (None: it
     may): a reference of its own series, or a portal's reference (not in the commune's ``PL-``
-    numbering, where it would take another device's number) on a portal's channel."""
+    numbering, where it would take another device's number) on a portal's channel. At the hub
+    also a standalone number (PL-YYYY-NNNNN), which no enrolled device makes any more: a
+    complaint numbered so before the device was updated still reaches the record (the hub's
+    uniqueness check still applies to it)."""
     own = _DEVICE_SERIES.fullmatch(reference)
     if own is not None and own.group(1) == code:
+        return None
+    if at_hub and _STANDALONE.fullmatch(reference):
         return None
     if channel in PORTAL_CHANNELS and reference.strip() and not reference.strip().upper().startswith("PL-"):
         return None

@@ -307,30 +307,29 @@ def _complaint(rows: BundleRows, op: dict, row: dict) -> dict | None:
     return _reference(rows, op, row)
 
 
-# The complaint references the hub holds (tombstoned ones too, as a device's UNIQUE does), read
-# once per bundle that inserts a complaint; and those this bundle's inserts took, each confirmed
-# by the bundle's new rows (a device transaction refused as a whole takes none).
+# The complaint ids that hold a reference at the hub (tombstoned ones too, as a device's UNIQUE
+# does), read once per reference a bundle inserts; and those this bundle's inserts took, each
+# confirmed by the bundle's new rows (a device transaction refused as a whole takes none).
 _held: "WeakKeyDictionary[BundleRows, tuple[dict[str, set[str]], dict[str, set[str]]]]" = WeakKeyDictionary()
 
 
 def _reference(rows: BundleRows, op: dict, row: dict) -> dict | None:
     """A new complaint's reference: of the sending device's own series (a portal's reference on
-    a portal's channel, as given), and no other complaint's. A reference two complaints already
-    share at the hub (imported in the past) stays as it is: only a new insert is refused."""
+    a portal's channel, as given; the standalone numbering of a complaint made before the device
+    was updated), and no other complaint's. A reference two complaints already share at the hub
+    (imported in the past) stays as it is: only a new insert is refused."""
     reference = row.get("reference") or ""
     if not isinstance(reference, str):
         return _refused("malformed", "reference")
-    if complaints.reference_problem(reference, row.get("channel") or "", complaints.device_code(op["device_id"])):
+    if complaints.reference_problem(reference, row.get("channel") or "", complaints.device_code(op["device_id"]),
+                                    at_hub=True):
         return _refused("complaint_reference_series", "reference", reference)
-    held = _held.get(rows)
-    if held is None:
-        at_hub: dict[str, set[str]] = {}
-        for r in rows.conn.execute("SELECT id, reference FROM complaint"):
-            at_hub.setdefault(r["reference"], set()).add(r["id"])
-        held = _held[rows] = (at_hub, {})
-    at_hub, in_bundle = held
-    others = at_hub.get(reference, set()) | {i for i in in_bundle.get(reference, ())
-                                              if (rows.new.get(("complaint", i)) or {}).get("reference") == reference}
+    at_hub, in_bundle = _held.setdefault(rows, ({}, {}))
+    if reference not in at_hub:
+        at_hub[reference] = {r["id"] for r in rows.conn.execute("SELECT id FROM complaint WHERE reference = %s",
+                                                                (reference,))}
+    others = at_hub[reference] | {i for i in in_bundle.get(reference, ())
+                                  if (rows.new.get(("complaint", i)) or {}).get("reference") == reference}
     if others - {op["row_id"]}:
         return _refused("complaint_duplicate_reference", "reference", reference)
     in_bundle.setdefault(reference, set()).add(op["row_id"])

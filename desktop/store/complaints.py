@@ -196,7 +196,7 @@ def import_open311(store: Store, user: User, catalogue: Catalogue, path: Path) -
     field_exists, bounds = _context(store, catalogue)
     inputs, problems, seen = [], [], set()
     existing = {r[0] for r in store.conn.execute("SELECT reference FROM complaint")}
-    code = _device_code(store)
+    series = _device_code(store)
     for n, request in enumerate(requests):
         try:
             inp = from_open311(request if isinstance(request, dict) else {})
@@ -212,7 +212,7 @@ def import_open311(store: Store, user: User, catalogue: Catalogue, path: Path) -
             inp.field_code = ""
         for _where, code in validate(inp, field_exists, bounds):
             problems.append((f"#{n + 1}", code, inp.reference))
-        if code is not None and inp.reference and reference_problem(inp.reference, inp.channel, code):
+        if series is not None and inp.reference and reference_problem(inp.reference, inp.channel, series):
             problems.append((f"#{n + 1}", "complaint_reference_series", inp.reference))
         if inp.reference in existing or inp.reference in seen:
             problems.append((f"#{n + 1}", "complaint_duplicate_reference", inp.reference))

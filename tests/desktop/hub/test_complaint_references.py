@@ -174,12 +174,27 @@ def test_another_devices_series_is_refused_and_takes_nothing(team, tmp_path, cat
         assert_check_ok(path)
 
 
-@pytest.mark.parametrize("reference", ["PL-2026-00001", "pl-2026-{code}-00001", "PL-2026-{code}-1"])
+@pytest.mark.parametrize("reference", ["PL-2026-0001", "pl-2026-{code}-00001", "PL-2026-{code}-1", "PL-26-00001"])
 def test_a_reference_outside_the_series_is_refused(team, tmp_path, catalogue, reference):
     tablet = new_device(team, tmp_path, "agent1")
     _complain(tablet, team, catalogue, "agent1")
     _forge(tablet, _set("complaint", reference=reference.format(code=_own_code(tablet))))
     _assert_refused(team.pg_url, tablet, "complaint", "complaint_reference_series", "reference")
+
+
+def test_a_complaint_numbered_before_the_update_still_reaches_the_record(team, tmp_path, catalogue):
+    """A tablet updated with complaints still pending in the standalone numbering (PL-YYYY-NNNNN):
+    the hub takes those that no other complaint holds and refuses, with its reason, one that
+    another complaint already holds (the uniqueness the series now gives by construction)."""
+    tablet = new_device(team, tmp_path, "agent1")
+    _complain(tablet, team, catalogue, "agent1")
+    _forge(tablet, _set("complaint", reference="PL-2026-00077"))
+    assert push(tablet, team.pg_url)["conflicts"] == 0
+    assert _references(team.pg_url) == ["PL-2026-00077"]
+    other = new_device(team, tmp_path, "agent2", "other")
+    _complain(other, team, catalogue, "agent2")
+    _forge(other, _set("complaint", reference="PL-2026-00077"))
+    _assert_refused(team.pg_url, other, "complaint", "complaint_duplicate_reference", "reference")
 
 
 def test_a_portal_reference_in_the_communes_numbering_is_refused(team, tmp_path, catalogue):
@@ -267,5 +282,8 @@ def test_the_check_is_the_domains():
     assert reference_problem("GR-77", "open311", "7KQ3") is None
     assert reference_problem("GR-77", "desk", "7KQ3") == "complaint_reference_series"
     assert reference_problem("", "chikaya", "7KQ3") == "complaint_reference_series"
+    # the standalone numbering: made by no enrolled device any more, taken at the hub (unique)
+    assert reference_problem("PL-2026-00001", "desk", "7KQ3") == "complaint_reference_series"
+    assert reference_problem("PL-2026-00001", "desk", "7KQ3", at_hub=True) is None
     assert device_code("01890000-0000-7000-8000-000000000000") == "0000"
     assert device_code("01890000-0000-7000-8000-0000000fffff") == "ZZZZ"
