@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import string
 from functools import lru_cache
 
@@ -57,6 +58,26 @@ class Translator:
     def pick(self, ar: str, fr: str) -> str:
         """Choose between an entity's Arabic and French names."""
         return (ar or fr) if self.lang == "ar" else (fr or ar)
+
+
+def ltr(text: object) -> str:
+    """``text`` isolated as a left-to-right run (U+2066 LRI … U+2069 PDI) inside a sentence that
+    may be Arabic: a date, a time, a reference or a code ("2026-11-23", "PL-2026-7KQ3-00001",
+    "HYG-01") reads in its own order instead of being reordered by the bidi algorithm
+    ("23-11-2026"). Invisible in French. For display only: a stored text refuses these marks."""
+    return f"\u2066{text}\u2069"
+
+
+def ltr_tokens(params: dict) -> dict:
+    """``params`` with each text that reads left to right and holds a digit (an ISO date or time,
+    a code, a reference, a path) isolated (``ltr``), for a message composed in Arabic; the rest
+    (Arabic words, counts already spelled, numbers, names without digits) as they are."""
+    return {k: ltr(v) if isinstance(v, str) and _LTR_TOKEN.search(v) and not _RTL_LETTER.search(v)
+            and not v.startswith("\u2066") else v for k, v in params.items()}
+
+
+_LTR_TOKEN = re.compile(r"[0-9]")
+_RTL_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 
 
 class _Lenient(string.Formatter):

@@ -2,7 +2,9 @@
 Open311 GeoReport v2 shape used to exchange them with a portal."""
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -21,6 +23,9 @@ TRIAGE = {  # status → the statuses it may move to
 }
 ANSWER_DAYS = 60  # the Chikaya portal's clock; applied to every channel
 MIN_DESCRIPTION = 10
+# Channels whose reference is given by a portal (the Chikaya portal's number, an Open311 service
+# request id): kept as given. Every other complaint is numbered by the application.
+PORTAL_CHANNELS = ("chikaya", "open311")
 
 
 class ComplaintError(Refusal):
@@ -43,6 +48,51 @@ class ComplaintInput:
     location_text: str = ""
     complainant_name: str = ""
     complainant_contact: str = ""
+
+
+# -- references ---------------------------------------------------------------------------------
+# A standalone installation numbers PL-YYYY-NNNNN. An enrolled device numbers in its own series,
+# PL-YYYY-CCCC-NNNNN, CCCC its code (``device_code``): a tablet offline all day gives the citizen
+# a reference at once, and no other device can give the same one (the hub never enrols two
+# devices with one code, and refuses a reference outside the sending device's series).
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: read aloud without mistakes
+_DEVICE_SERIES = re.compile(r"PL-\d{4}-([0-9A-Z]{4})-\d{5,}")
+
+
+def device_code(device_id: str) -> str:
+    """Four characters of the device's id (its last 20 bits: random bits of a UUIDv7) in
+    Crockford's base 32, e.g. ``"7KQ3"``."""
+    try:
+        bits = int(device_id.replace("-", "")[-5:], 16)
+    except ValueError:  # not a UUID (a device id made by hand): its digest
+        bits = int(hashlib.sha256(device_id.encode()).hexdigest()[-5:], 16)
+    return "".join(_CROCKFORD[(bits >> shift) & 31] for shift in (15, 10, 5, 0))
+
+
+def reference_prefix(year: int, code: str | None) -> str:
+    """Where a complaint's number goes: ``PL-2026-7KQ3-`` on an enrolled device, ``PL-2026-``
+    standalone (``code`` None)."""
+    return f"PL-{year}-{code}-" if code else f"PL-{year}-"
+
+
+_STANDALONE = re.compile(r"PL-\d{4}-\d{5,}")
+
+
+def reference_problem(reference: str, channel: str, code: str, *, at_hub: bool = False) -> str | None:
+    """Why a device of code ``code`` may not record a complaint under ``reference`` (None: it
+    may): a reference of its own series, or a portal's reference (not in the commune's ``PL-``
+    numbering, where it would take another device's number) on a portal's channel. At the hub
+    also a standalone number (PL-YYYY-NNNNN), which no enrolled device makes any more: a
+    complaint numbered so before the device was updated still reaches the record (the hub's
+    uniqueness check still applies to it)."""
+    own = _DEVICE_SERIES.fullmatch(reference)
+    if own is not None and own.group(1) == code:
+        return None
+    if at_hub and _STANDALONE.fullmatch(reference):
+        return None
+    if channel in PORTAL_CHANNELS and reference.strip() and not reference.strip().upper().startswith("PL-"):
+        return None
+    return "complaint_reference_series"
 
 
 def answer_due(received_on: date) -> date:

@@ -8,6 +8,7 @@ import psycopg
 
 from desktop.domain.auth import DUMMY_HASH, verify_password
 from desktop.domain import bundle
+from desktop.domain.complaints import device_code
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now, uuid7
 from desktop.domain.sync import FULL_SCOPE_ROLES, GENESIS
@@ -74,9 +75,9 @@ def enroll(pg_url: str, username: str, password: str, device_public_key: str | b
             if scope and scope != user["district_id"]:
                 raise Refusal("sync.enroll_district", user=username)
             scope = user["district_id"]
-        device_id = uuid7()
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+            device_id = _new_device_id(conn)
             conn.execute("INSERT INTO hub_device (device_id, user_id, username, role, public_key, scope_district,"
                          " full_scope, enrolled_at, last_hash) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                          (device_id, user["id"], username, user["role"], pem.decode(), scope, full, utc_now(), GENESIS))
@@ -85,6 +86,16 @@ def enroll(pg_url: str, username: str, password: str, device_public_key: str | b
                 "user": {"id": user["id"], "username": username, "role": user["role"],
                          "district_id": user["district_id"]},
                 "scope": {"district_id": scope, "full": full and not scope}, "schema": schema(conn).version}
+
+
+def _new_device_id(conn) -> str:
+    """A device id whose complaint series code (``complaints.device_code``) no device enrolled
+    before has, revoked ones included (their references stay): each device's series is its own."""
+    taken = {device_code(r["device_id"]) for r in conn.execute("SELECT device_id FROM hub_device")}
+    while True:
+        device_id = uuid7()
+        if device_code(device_id) not in taken:
+            return device_id
 
 
 def revoke(pg_url: str, device_id: str, actor: str | None = None) -> None:

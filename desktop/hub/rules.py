@@ -141,7 +141,10 @@ def bury(rows: BundleRows, schema: HubSchema, op: dict) -> None:
             or set(op["new"]) - set(schema.columns[table]):
         return
     if rows.get(table, op["row_id"]) is None:
-        rows.insert(table, {**coerced(schema, op)["new"], "deleted_at": utc_now()})
+        values = coerced(schema, op)["new"]
+        if table == "complaint":  # it takes no reference from another complaint, nor from another device's series
+            values = validate.buried_complaint(rows, op, values)
+        rows.insert(table, {**values, "deleted_at": utc_now()})
 
 
 def apply(rows: BundleRows, schema: HubSchema, op: dict, actor: Actor | None, device_user: str) -> Outcome:

@@ -276,6 +276,8 @@ def _authorisation(rows: BundleRows, op: dict, row: dict) -> dict | None:
 def _complaint(rows: BundleRows, op: dict, row: dict) -> dict | None:
     if op["kind"] == "update":
         old = rows.get("complaint", op["row_id"]) or {}
+        if "reference" in op["new"] and op["new"]["reference"] != old.get("reference"):
+            return _refused("complaint_reference_fixed", "reference", old.get("reference"))
         # triage: the moves the application allows, from the state the hub holds (a state moved
         # on since the device saw it is refused as such, ``stale_state``, by the class rules)
         if "status" in op["new"] and old.get("version") == op["base_version"]:
@@ -302,7 +304,46 @@ def _complaint(rows: BundleRows, op: dict, row: dict) -> dict | None:
         return _refused("complaint_triage_invalid", "status", None, row.get("status"))
     if row.get("answer_due") != complaints.answer_due(received).isoformat():
         return _refused("date_invalid", "answer_due", row.get("answer_due"))
+    return _reference(rows, op, row)
+
+
+# The complaint ids that hold a reference at the hub (tombstoned ones too, as a device's UNIQUE
+# does), read once per reference a bundle inserts; and those this bundle's inserts took, each
+# confirmed by the bundle's new rows (a device transaction refused as a whole takes none).
+_held: "WeakKeyDictionary[BundleRows, tuple[dict[str, set[str]], dict[str, set[str]]]]" = WeakKeyDictionary()
+
+
+def _reference(rows: BundleRows, op: dict, row: dict) -> dict | None:
+    """A new complaint's reference: of the sending device's own series (a portal's reference on
+    a portal's channel, as given; the standalone numbering of a complaint made before the device
+    was updated), and no other complaint's. A reference two complaints already share at the hub
+    (imported in the past) stays as it is: only a new insert is refused."""
+    reference = row.get("reference") or ""
+    if not isinstance(reference, str):
+        return _refused("malformed", "reference")
+    if complaints.reference_problem(reference, row.get("channel") or "", complaints.device_code(op["device_id"]),
+                                    at_hub=True):
+        return _refused("complaint_reference_series", "reference", reference)
+    at_hub, in_bundle = _held.setdefault(rows, ({}, {}))
+    if reference not in at_hub:
+        at_hub[reference] = {r["id"] for r in rows.conn.execute("SELECT id FROM complaint WHERE reference = %s",
+                                                                (reference,))}
+    others = at_hub[reference] | {i for i in in_bundle.get(reference, ())
+                                  if (rows.new.get(("complaint", i)) or {}).get("reference") == reference}
+    if others - {op["row_id"]}:
+        return _refused("complaint_duplicate_reference", "reference", reference)
+    in_bundle.setdefault(reference, set()).add(op["row_id"])
     return None
+
+
+def buried_complaint(rows: BundleRows, op: dict, values: dict) -> dict:
+    """The values a refused complaint is kept with (tombstoned, ``rules.bury``): its reference
+    marked with its id when it is not the device's to take (every replica's references are
+    unique, tombstoned rows' too; a refused row must not take a number from the device whose
+    series it is, nor from the complaint that already holds it)."""
+    if _reference(rows, op, values) is None:
+        return values
+    return {**values, "reference": f"{values.get('reference')}~{op['row_id']}"}
 
 
 def _attachment(rows: BundleRows, op: dict, row: dict) -> dict | None:

@@ -9,8 +9,9 @@ from typing import Sequence
 from desktop.domain.auth import require
 from desktop.domain.catalogue import Catalogue
 from desktop.domain.errors import Refusal
-from desktop.domain.complaints import (CLOCK_RUNNING_SQL, ComplaintError, ComplaintInput, answer_due, check_triage, from_open311,
-                                       to_open311, validate)
+from desktop.domain.complaints import (CLOCK_RUNNING_SQL, ComplaintError, ComplaintInput, answer_due, check_triage,
+                                       device_code, from_open311, reference_prefix, reference_problem, to_open311,
+                                       validate)
 from desktop.store.db import Store, Transaction
 from desktop.store.districts import current_bounds, district_locator
 from desktop.store.errors import StoreError
@@ -20,18 +21,31 @@ from desktop.store.users import User
 STATUSES = ("received", "accepted", "forwarded", "rejected", "merged", "answered")
 
 
-def _next_reference(conn, year: int) -> str:
-    """The next free PL-YYYY-NNNNN (references may have been imported with gaps)."""
-    count = conn.execute("SELECT count(*) FROM complaint WHERE reference LIKE ?", (f"PL-{year}-%",)).fetchone()[0]
+def _next_reference(conn, year: int, code: str | None = None) -> str:
+    """The next free reference of this installation's series (``reference_prefix``: PL-YYYY-NNNNN
+    standalone, PL-YYYY-CCCC-NNNNN on an enrolled device): references may have been imported with
+    gaps. A device holds every complaint of its own series (it wrote them), whatever it sees of
+    the others'."""
+    prefix = reference_prefix(year, code)
+    count = conn.execute("SELECT count(*) FROM complaint WHERE reference LIKE ? || '_____'",
+                         (prefix,)).fetchone()[0]
     while True:
         count += 1
-        reference = f"PL-{year}-{count:05d}"
+        reference = f"{prefix}{count:05d}"
         if not conn.execute("SELECT 1 FROM complaint WHERE reference = ?", (reference,)).fetchone():
             return reference
 
 
+def _device_code(store: Store) -> str | None:
+    """The code of an enrolled device's series (None standalone: today's PL-YYYY-NNNNN)."""
+    return device_code(store.device_id) if store.sync_capture else None
+
+
 def _insert(tx: Transaction, inp: ComplaintInput) -> str:
-    reference = inp.reference.strip() or _next_reference(tx.conn, inp.received_on.year)
+    code = _device_code(tx.store)
+    reference = inp.reference.strip() or _next_reference(tx.conn, inp.received_on.year, code)
+    if code is not None and reference_problem(reference, inp.channel, code):
+        raise ComplaintError("complaint_reference_series", reference=reference)
     if tx.conn.execute("SELECT 1 FROM complaint WHERE reference = ?", (reference,)).fetchone():
         raise ComplaintError("complaint_duplicate_reference", reference=reference)
     return tx.insert("complaint", {
@@ -182,6 +196,7 @@ def import_open311(store: Store, user: User, catalogue: Catalogue, path: Path) -
     field_exists, bounds = _context(store, catalogue)
     inputs, problems, seen = [], [], set()
     existing = {r[0] for r in store.conn.execute("SELECT reference FROM complaint")}
+    series = _device_code(store)
     for n, request in enumerate(requests):
         try:
             inp = from_open311(request if isinstance(request, dict) else {})
@@ -197,6 +212,8 @@ def import_open311(store: Store, user: User, catalogue: Catalogue, path: Path) -
             inp.field_code = ""
         for _where, code in validate(inp, field_exists, bounds):
             problems.append((f"#{n + 1}", code, inp.reference))
+        if series is not None and inp.reference and reference_problem(inp.reference, inp.channel, series):
+            problems.append((f"#{n + 1}", "complaint_reference_series", inp.reference))
         if inp.reference in existing or inp.reference in seen:
             problems.append((f"#{n + 1}", "complaint_duplicate_reference", inp.reference))
         seen.add(inp.reference)

@@ -9,7 +9,7 @@ from desktop.domain.auth import ROLES, can
 from desktop.services import accounts, trust
 from desktop.store.delegations import list_delegations
 from desktop.store.users import User, create_user, get_user, list_users, set_password
-from desktop.ui.widgets import set_display_format
+from desktop.ui.widgets import ltr, set_display_format
 from desktop.ui.errors import attempt, show_error
 from desktop.ui.session import Session
 
@@ -97,7 +97,7 @@ class AdminDialog(QDialog):
             [tr("adm.number"), tr("adm.delegate"), tr("adm.basis"), tr("adm.fields"), tr("adm.validity")],
             [[d["number"], d["full_name_ar"] if tr.rtl else d["full_name_fr"], tr("adm." + d["legal_basis"]),
               ", ".join(self.session.labels.field(f) if f != "*" else "*" for f in d["scope_fields"]),
-              (tr("adm.withdrawn", date=d["withdrawn_on"]) if d["withdrawn_on"] else f"{d['valid_from']} → {d['valid_to'] or '…'}")]
+              (tr("adm.withdrawn", date=ltr(d["withdrawn_on"])) if d["withdrawn_on"] else ltr(f"{d['valid_from']} → {d['valid_to'] or '…'}"))]
              for d in rows], "delegations_table")
         self.delegations.layout().addWidget(self.delegations_table)
         row = QHBoxLayout()
@@ -114,7 +114,7 @@ class AdminDialog(QDialog):
             return "—"
         revoked = trust.revocation(self.session.store, sha)
         if revoked is not None:
-            return self.tr("adm.cert_revoked", date=revoked["revoked_on"])
+            return self.tr("adm.cert_revoked", date=ltr(revoked["revoked_on"]))
         return f"{sha[:12]}…"
 
     def _revocations(self) -> None:

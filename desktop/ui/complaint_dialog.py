@@ -132,7 +132,7 @@ class ComplaintDialog(QDialog):
         tr = self.tr
         c = store_complaints.get_complaint(self.session.store, self.complaint_id)
         self.complaint = c
-        lines = [f"<b>{c['reference']}</b> — {tr('cp.channel_' + c['channel'])} — {ltr(c['received_on'])}",
+        lines = [f"<b>{ltr(c['reference'])}</b> — {tr('cp.channel_' + c['channel'])} — {ltr(c['received_on'])}",
                  f"{tr('cp.status')}: <b>{tr('cp.status_' + c['status'])}</b> — {tr('cp.answer_due')}: {ltr(c['answer_due'])}",
                  f"{self.session.labels.field(c['field_code']) if c['field_code'] else ''} — {self.session.labels.district(c['district_id'])}"
                  f" — {c['location_text']}", f"<p>{c['description']}</p>",
@@ -182,7 +182,7 @@ class ComplaintDialog(QDialog):
             return False
         target = self.session.store.scalar("SELECT id FROM complaint WHERE reference = ?", (reference.strip(),))
         if not target:
-            QMessageBox.warning(self, self.tr("ui.error_title"), self.tr("cp.unknown_reference", reference=reference))
+            QMessageBox.warning(self, self.tr("ui.error_title"), self.tr("cp.unknown_reference", reference=ltr(reference)))
             return False
         return self._run(store_complaints.merge, target)
 

@@ -90,7 +90,7 @@ class ComplaintsPage(QWidget):
             return None
         tr = self.session.tr
         reference = get_complaint(self.session.store, complaint_id)["reference"]
-        box = QMessageBox(QMessageBox.Information, tr("cp.new"), tr("cp.intake_done", reference=reference),
+        box = QMessageBox(QMessageBox.Information, tr("cp.new"), tr("cp.intake_done", reference=ltr(reference)),
                           QMessageBox.Close, self)
         box.setObjectName("intake_done")
         opener = box.addButton(tr("cp.print_ack"), QMessageBox.AcceptRole)

@@ -11,7 +11,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit,
                                QPushButton, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from desktop.i18n import Translator
 from desktop.services import netsync, sync
+from desktop.services.messages import problem_text
 from desktop.store.cases import case_header, case_violations
 from desktop.store.errors import StoreError
 from desktop.ui.errors import show_error
@@ -36,6 +38,27 @@ def _cell(value) -> str:
     """A value on one line, isolated in its own direction (Latin text in an Arabic row)."""
     text = _value(value).replace("\n", " ")
     return ltr(text) if first_strong_rtl(text) is False else text
+
+
+def case_twice_text(tr: Translator, opened: str | None, site: str, field: str, codes: list[str]) -> str:
+    """A case opened twice in words; its date and violation codes isolated left to right (in
+    Arabic «2026-06-01» would read «01-06-2026», «HYG-01, HYG-02» reordered)."""
+    return tr("net.case_twice", opened=ltr(opened) if opened else "—", site=site, field=field,
+              codes=ltr(", ".join(codes)) if codes else "—")
+
+
+def rule_text(tr: Translator, r: dict) -> str:
+    """The rule that refused a complaint's reference (``invalid``), in words, the reference
+    isolated left to right; empty for any other refusal (the device's value shows its rule)."""
+    device = r.get("device_value")
+    if r.get("reason") != "invalid" or not isinstance(device, dict) or not isinstance(device.get("rule"), str) \
+            or device.get("field") != "reference":
+        return ""
+    values = device.get("values") if isinstance(device.get("values"), dict) else {}
+    params = device.get("params") if isinstance(device.get("params"), list) else []
+    reference = values.get("reference") or (params[0] if params else "")
+    text = problem_text(device["rule"], tr, reference=ltr(reference))
+    return "" if text == device["rule"] else text
 
 
 class ConflictsPage(QWidget):
@@ -160,12 +183,11 @@ class ConflictsPage(QWidget):
             return value
         try:
             case = case_header(self.session.store, value["case_id"])
-            codes = ", ".join(case_violations(self.session.store, value["case_id"])) or "—"
+            codes = case_violations(self.session.store, value["case_id"])
         except StoreError:  # not in this replica (yet): the id is all there is
             return value
         field = self.session.catalogue.field(case["field_code"]).label(self.tr.lang)
-        return self.tr("net.case_twice", opened=value.get("opened_on") or "—", site=case["name"], field=field,
-                       codes=codes)
+        return case_twice_text(self.tr, value.get("opened_on"), case["name"], field, codes)
 
     def _column(self, r: dict) -> str:
         column = r.get("column_name") or ""
@@ -179,7 +201,8 @@ class ConflictsPage(QWidget):
         if reason.startswith("sync.reason."):
             reason = tr(f"net.kind.{r['kind']}")
         where = " · ".join(x for x in (tr(f"net.table.{r['tbl']}"), self._column(r)) if x)
-        return f"{where} — {reason}"
+        rule = rule_text(tr, r)
+        return f"{where} — {reason}" + (f"\n{rule}" if rule else "")
 
     def resolve(self, choice: str) -> None:
         r = self.selected()

@@ -12,7 +12,7 @@ from desktop.i18n import LANGUAGES
 from desktop.services.visits import inspection_for_complaint
 from desktop.store.drafts import list_drafts
 from desktop.ui.errors import attempt, show_error
-from desktop.ui.widgets import compact_filters
+from desktop.ui.widgets import compact_filters, ltr
 from desktop.ui.inspection_form import InspectionForm
 from desktop.ui.inspection_view import InspectionView
 from desktop.ui.inspections_page import InspectionsPage
@@ -317,7 +317,7 @@ class MainWindow(QMainWindow):
             self.drafts_menu.addAction(self.session.tr("ui.no_drafts")).setEnabled(False)
         for d in drafts:
             inp = d["input"]
-            label = " — ".join(x for x in (d["updated_at"].replace("T", " ")[:16],
+            label = " — ".join(x for x in (ltr(d["updated_at"].replace("T", " ")[:16]),
                                            self.session.labels.field(inp.field_code) if inp.field_code else "",
                                            inp.new_site.name if inp.new_site else "") if x)
             self.drafts_menu.addAction(label, lambda d=d: self.new_inspection(d))
@@ -340,7 +340,6 @@ class MainWindow(QMainWindow):
         from datetime import date
 
         from desktop.services.visits import inspection_case
-        from desktop.ui.widgets import ltr
         tr = self.session.tr
         case = inspection_case(self.session.store, inspection_id)
         if case is None or not case["step"]:
@@ -399,7 +398,7 @@ class MainWindow(QMainWindow):
         tr = self.session.tr
         QMessageBox.warning(self, tr("ui.change_my_password"),
                             tr("ui.password_was_reset", by=reset["by"] or "—",
-                               at=reset["at"][:16].replace("T", " ")))
+                               at=ltr(reset["at"][:16].replace("T", " "))))
         self.change_my_password(values)
         return True
 

@@ -7,6 +7,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDateTimeEdit, QHeaderView, QLineEdit, QTableView,
                                QTableWidget, QWidget)
 
+from desktop.i18n import ltr  # noqa: F401 - re-exported: the pages' helper for dates and codes
+
 
 def row_table(headers: list[str], name: str, on_select) -> QTableWidget:
     """A read-only table of rows chosen one at a time (the sync pages' lists)."""
@@ -44,12 +46,6 @@ def set_display_format(edit: QDateTimeEdit, fmt: str) -> None:
     """
     edit.setLayoutDirection(Qt.LeftToRight)
     edit.setDisplayFormat(fmt)
-
-
-def ltr(text: object) -> str:
-    """``text`` isolated as a left-to-right run (U+2066 … U+2069) for a date or time inside an
-    Arabic sentence: "2026-11-23" stays in that order instead of reading "23-11-2026"."""
-    return f"\u2066{text}\u2069"
 
 
 def enable_sorting(view: QTableView, model) -> None:

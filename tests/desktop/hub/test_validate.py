@@ -396,6 +396,7 @@ def test_the_demo_communes_rows_pass_the_hubs_rules(demo_path, pg_url, catalogue
     not stricter than the application. (The demo places a few visits some metres across their
     site's arrondissement border, with the site's arrondissement: the form says
     ``district_not_at_point`` to those as well.)"""
+    from desktop.domain.complaints import device_code, reference_problem
     from desktop.domain.model import FindingInput
     from desktop.domain.validation import inspection_input as as_input, validate_inspection
     from desktop.hub import validate
@@ -409,17 +410,24 @@ def test_the_demo_communes_rows_pass_the_hubs_rules(demo_path, pg_url, catalogue
         hub_schema = schema(conn)
         held = {t: conn.execute(f'SELECT * FROM "{t}" WHERE deleted_at IS NULL').fetchall() for t in tables}
         assert len(held["inspection"]) == 3000 and held["finding"] and held["complaint"] and held["attachment"]
-        ops = [{"tbl": t, "row_id": r["id"], "kind": "insert", "new": {k: v for k, v in r.items()
-                                                                      if k not in ("hub_seq", "scope_district")}}
+        ops = [{"tbl": t, "row_id": r["id"], "kind": "insert", "device_id": r["device_id"],
+                "new": {k: v for k, v in r.items() if k not in ("hub_seq", "scope_district")}}
                for t in tables for r in held[t]]
         rows = BundleRows(conn, hub_schema, ops)
-        refused = []
+        refused, numbered = [], 0
         for op in ops:
             row = {**op["new"], "status": "received"} if op["tbl"] == "complaint" else op["new"]
             found = validate._TABLES[op["tbl"]](rows, op, row)
-            if found is not None:
+            if found is not None and found["rule"] == "complaint_reference_series":
+                # the demo is a standalone commune (PL-YYYY-NNNNN, a district president's own
+                # number): an enrolled device's application refuses these references too, and the
+                # rule is checked after every other rule of the complaint
+                assert reference_problem(row["reference"], row["channel"], device_code(op["device_id"])), row
+                numbered += 1
+            elif found is not None:
                 refused.append((op["tbl"], row, found))
     assert len(refused) < 10, refused[:3]
+    assert 0 < numbered < len(held["complaint"])  # the Chikaya complaints keep the portal's numbers
     with open_commune(demo_path) as c:
         ctx = validation_context(c.store, district_locator(c.store))
         for table, row, found in refused:

@@ -154,8 +154,11 @@ def test_a_case_opened_twice_offline_is_merged_from_the_conflicts_page(qtbot, cl
     assert page.keep_hub.text() == tr("net.merge_case") and page.take_device.text() == tr("net.keep_both_cases")
     assert tr("sync.reason.case_duplicate") in page.reason.text()
     field = win.session.catalogue.field("hygiene").label(lang)
-    for box, code in ((page.hub_value, "HYG-01"), (page.device_value, "HYG-02")):  # the cases, not their ids
+    for box, code, value in ((page.hub_value, "HYG-01", page.rows[twin]["hub_value"]),
+                             (page.device_value, "HYG-02", page.rows[twin]["device_value"])):  # the cases, not their ids
         assert field in box.toPlainText() and code in box.toPlainText() and "case_id" not in box.toPlainText()
+        # the date and the codes isolated left to right: in Arabic they read as in French
+        assert f"\u2066{value['opened_on']}\u2069" in box.toPlainText() and f"\u2066{code}\u2069" in box.toPlainText()
     _shot(win, f"conflicts-duplicate-case-{lang}.png")
     page.keep_hub.click()
     qtbot.waitUntil(lambda: page.table.rowCount() == 1 or bool(errors_shown), timeout=20000)
