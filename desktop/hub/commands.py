@@ -23,22 +23,14 @@ from psycopg.types.json import Jsonb
 
 from desktop.domain import bundle
 from desktop.domain.auth import can
+from desktop.domain.erasure import ERASED, REDACTED, is_erase, redaction_problem  # noqa: F401 (hub check's)
 from desktop.domain.errors import Refusal
 from desktop.domain.sync import AUDIT, canonical
 from desktop.hub import machines
 from desktop.hub.base import HubConn, hub_key, journal_append
 from desktop.hub.state import IN_IDS, BundleRows, json_ids
-from desktop.services.privacy import ERASED
 
 ERASE_PERMISSION = "privacy.purge"
-REDACTED = "redacted"  # the key an op scrubbed at the hub carries: {"columns": [...], "by": erase op id}
-
-
-def is_erase(op: dict) -> bool:
-    """An update that carries no old value: an erasure (a device's own updates always carry the
-    old values of the columns they change)."""
-    return op["kind"] == "update" and not op["old"] and any(c not in AUDIT for c in op["new"])
-
 
 def may_erase(role: str) -> bool:
     return can(role, ERASE_PERMISSION)
@@ -167,19 +159,72 @@ def _scrub_quarantine(conn: HubConn, table: str, rows: dict[str, str], columns: 
     for r in conn.execute("SELECT id, bundle FROM hub_quarantine WHERE EXISTS (SELECT 1 FROM"
                           " jsonb_array_elements_text(%s::jsonb) AS i(id) WHERE strpos(convert_from(bundle, 'UTF8'),"
                           " i.id) > 0)", (json_ids(rows),)).fetchall():
-        try:
-            outer, body = bundle.unpack(bytes(r["bundle"]))
-        except Refusal:
-            continue
-        ops = [_blank_op(op, table, rows, columns) for op in body.get("ops") or []]
-        if ops == (body.get("ops") or []):
-            continue
-        text = canonical({**body, "ops": ops})
-        redacted = {"body": text, "sig": "", "redacted": sorted(set(outer.get("redacted") or []) | set(rows.values()))}
-        conn.execute("UPDATE hub_quarantine SET bundle = %s WHERE id = %s",
-                     (json.dumps(redacted).encode("utf-8"), r["id"]))
-        n += 1
+        data = bytes(r["bundle"])
+        redacted = _redact_bundle(data, {(table, row_id): op_id for row_id, op_id in rows.items()})
+        if redacted != data:
+            conn.execute("UPDATE hub_quarantine SET bundle = %s WHERE id = %s", (redacted, r["id"]))
+            n += 1
     return n
+
+
+def quarantine_copy(conn: HubConn, data: bytes) -> bytes:
+    """What the hub keeps for review of a revoked device's bundle: its bytes, except that the rows
+    the hub has erased (an applied erasure, of any device) have their personal values blanked as
+    ``_scrub_quarantine`` blanks them (a bundle made before the erasure, sent after it, must not
+    bring the values back). The reviewer still sees every op (table, row, kind, actor, clock, which
+    columns it set), unsigned, with the erasures named in ``redacted``."""
+    try:
+        body = bundle.unpack(data)[1]
+    except Refusal:
+        return data
+    wanted: dict[str, set[str]] = {}
+    for op in body.get("ops") or []:
+        if not isinstance(op, dict):
+            continue
+        new = _new(op)
+        if op.get("tbl") in ERASED and isinstance(op.get("row_id"), str):
+            wanted.setdefault(op["tbl"], set()).add(op["row_id"])
+        if op.get("tbl") == "attachment" and new.get("owner_type") == "complaint" and isinstance(new.get("owner_id"), str):
+            wanted.setdefault("complaint", set()).add(new["owner_id"])  # a scanned letter of a complaint
+    erased: dict[tuple[str, str], str] = {}
+    for table, ids in wanted.items():  # by the index of each device's ops (few devices, one lookup each)
+        for r in conn.execute("SELECT o.op_id, o.row_id FROM hub_device d JOIN hub_op o ON o.device_id = d.device_id"
+                              f" AND o.tbl = %s AND o.row_id {IN_IDS} WHERE o.status = 'applied' AND o.kind = 'update'"
+                              " AND o.op->'old' = '{}'::jsonb ORDER BY o.hlc", (table, json_ids(ids))):
+            erased[(table, r["row_id"])] = r["op_id"]
+    return _redact_bundle(data, erased) if erased else data
+
+
+def _new(op: Any) -> dict:
+    return op["new"] if isinstance(op, dict) and isinstance(op.get("new"), dict) else {}
+
+
+def _redact_bundle(data: bytes, erased: dict[tuple[str, str], str]) -> bytes:
+    """A bundle's bytes with the erasable values of the ``erased`` rows ((table, row id) → the
+    erasure's op id) blanked in its ops, and the scanned letters of erased complaints dropped from
+    its blobs; unsigned and marked ``redacted`` by those erasures. ``data`` itself when nothing changes."""
+    try:
+        outer, body = bundle.unpack(data)
+    except Refusal:
+        return data
+    by: set[str] = set()
+    ops, blobs = [], dict(body.get("blobs") or {}) if isinstance(body.get("blobs"), dict) else body.get("blobs")
+    for op in body.get("ops") or []:
+        key = (op.get("tbl"), op.get("row_id")) if isinstance(op, dict) else None
+        if key in erased:
+            by.add(erased[key])
+            op = _blank_op(op, key[0], {key[1]: erased[key]}, ERASED[key[0]])
+        new = _new(op)
+        letter = ("complaint", new.get("owner_id"))
+        if isinstance(op, dict) and op.get("tbl") == "attachment" and new.get("owner_type") == "complaint" and letter in erased:
+            if isinstance(blobs, dict) and blobs.pop(new.get("sha256"), None) is not None:
+                by.add(erased[letter])
+        ops.append(op)
+    if ops == (body.get("ops") or []) and blobs == body.get("blobs"):
+        return data
+    text = canonical({**body, "ops": ops, **({"blobs": blobs} if "blobs" in body else {})})
+    redacted = {"body": text, "sig": "", "redacted": sorted(set(outer.get("redacted") or []) | by)}
+    return json.dumps(redacted).encode("utf-8")
 
 
 def _blank_op(op: Any, table: str, rows: dict, columns: dict) -> Any:
@@ -187,17 +232,3 @@ def _blank_op(op: Any, table: str, rows: dict, columns: dict) -> Any:
         return op
     return {**op, **{part: {c: (columns[c] if c in columns else v) for c, v in op[part].items()}
                      for part in ("old", "new") if isinstance(op.get(part), dict)}}
-
-
-# -- ``hub check`` ---------------------------------------------------------------------------------
-
-def redaction_problem(op: dict, erasures: dict[str, dict]) -> str | None:
-    """Why a redacted op does not stand (None: an applied erasure of the same row redacted only its
-    erasable columns). ``erasures``: the applied erasures held at the hub, by op id."""
-    mark = op.get(REDACTED) or {}
-    by = erasures.get(mark.get("by") or "")
-    if by is None or (by["tbl"], by["row_id"]) != (op["tbl"], op["row_id"]):
-        return f"op {op['seq']}: redacted without an erasure of its row"
-    if not set(mark.get("columns") or []) <= set(ERASED.get(op["tbl"], {})):
-        return f"op {op['seq']}: redacted beyond the erasable columns"
-    return None
