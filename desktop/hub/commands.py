@@ -178,14 +178,8 @@ def quarantine_copy(conn: HubConn, data: bytes) -> bytes:
     except Refusal:
         return data
     wanted: dict[str, set[str]] = {}
-    for op in body.get("ops") or []:
-        if not isinstance(op, dict):
-            continue
-        new = _new(op)
-        if op.get("tbl") in ERASED and isinstance(op.get("row_id"), str):
-            wanted.setdefault(op["tbl"], set()).add(op["row_id"])
-        if op.get("tbl") == "attachment" and new.get("owner_type") == "complaint" and isinstance(new.get("owner_id"), str):
-            wanted.setdefault("complaint", set()).add(new["owner_id"])  # a scanned letter of a complaint
+    for key in filter(None, (k for op in _ops(body) for k in (_row(op), _letter(op)))):
+        wanted.setdefault(key[0], set()).add(key[1])
     erased: dict[tuple[str, str], str] = {}
     for table, ids in wanted.items():  # by the index of each device's ops (few devices, one lookup each)
         for r in conn.execute("SELECT o.op_id, o.row_id FROM hub_device d JOIN hub_op o ON o.device_id = d.device_id"
@@ -195,8 +189,23 @@ def quarantine_copy(conn: HubConn, data: bytes) -> bytes:
     return _redact_bundle(data, erased) if erased else data
 
 
-def _new(op: Any) -> dict:
-    return op["new"] if isinstance(op, dict) and isinstance(op.get("new"), dict) else {}
+def _ops(body: dict) -> list[dict]:
+    ops = body.get("ops")
+    return [op for op in ops if isinstance(op, dict)] if isinstance(ops, list) else []
+
+
+def _row(op: dict) -> tuple[str, str] | None:
+    """(table, row id) of an op on an erasable table (a revoked device's bundle: anything may be there)."""
+    row_id = op.get("row_id")
+    return (op["tbl"], row_id) if op.get("tbl") in ERASED and isinstance(row_id, str) else None
+
+
+def _letter(op: dict) -> tuple[str, str] | None:
+    """("complaint", its id) of an op adding a complaint's scanned letter."""
+    new = op.get("new")
+    if op.get("tbl") != "attachment" or not isinstance(new, dict) or new.get("owner_type") != "complaint":
+        return None
+    return ("complaint", new["owner_id"]) if isinstance(new.get("owner_id"), str) else None
 
 
 def _redact_bundle(data: bytes, erased: dict[tuple[str, str], str]) -> bytes:
@@ -208,22 +217,24 @@ def _redact_bundle(data: bytes, erased: dict[tuple[str, str], str]) -> bytes:
     except Refusal:
         return data
     by: set[str] = set()
-    ops, blobs = [], dict(body.get("blobs") or {}) if isinstance(body.get("blobs"), dict) else body.get("blobs")
-    for op in body.get("ops") or []:
-        key = (op.get("tbl"), op.get("row_id")) if isinstance(op, dict) else None
-        if key in erased:
-            by.add(erased[key])
-            op = _blank_op(op, key[0], {key[1]: erased[key]}, ERASED[key[0]])
-        new = _new(op)
-        letter = ("complaint", new.get("owner_id"))
-        if isinstance(op, dict) and op.get("tbl") == "attachment" and new.get("owner_type") == "complaint" and letter in erased:
-            if isinstance(blobs, dict) and blobs.pop(new.get("sha256"), None) is not None:
-                by.add(erased[letter])
-        ops.append(op)
-    if ops == (body.get("ops") or []) and blobs == body.get("blobs"):
+    ops, blobs = body.get("ops"), body.get("blobs")
+    if not isinstance(ops, list):
         return data
-    text = canonical({**body, "ops": ops, **({"blobs": blobs} if "blobs" in body else {})})
-    redacted = {"body": text, "sig": "", "redacted": sorted(set(outer.get("redacted") or []) | by)}
+    ops, blobs = list(ops), dict(blobs) if isinstance(blobs, dict) else {}
+    for n, op in enumerate(ops):
+        key = _row(op) if isinstance(op, dict) else None
+        if key is not None and key in erased:
+            ops[n] = _blank_op(op, key[0], {key[1]: erased[key]}, ERASED[key[0]])
+            by.add(erased[key])
+        letter = _letter(op) if isinstance(op, dict) else None
+        if letter is not None and letter in erased and isinstance(op["new"].get("sha256"), str):
+            if blobs.pop(op["new"]["sha256"], None) is not None:
+                by.add(erased[letter])
+    if ops == body["ops"] and blobs == (body.get("blobs") if isinstance(body.get("blobs"), dict) else {}):
+        return data
+    earlier: list = outer["redacted"] if isinstance(outer.get("redacted"), list) else []
+    text = canonical({**body, "ops": ops, **({"blobs": blobs} if isinstance(body.get("blobs"), dict) else {})})
+    redacted = {"body": text, "sig": "", "redacted": sorted({str(i) for i in earlier} | by)}
     return json.dumps(redacted).encode("utf-8")
 
 

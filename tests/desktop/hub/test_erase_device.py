@@ -250,3 +250,26 @@ def test_hub_check_finds_a_value_put_back_under_a_redaction_mark(team, tmp_path)
                      (Jsonb({**op, "new": {**op["new"], "owner_name": "Quelqu'un"}}), op_id))
     problems = check_hub(team.pg_url)[1]
     assert len(problems) == 1 and "redacted columns still hold a value" in problems[0], problems
+
+
+def test_a_revoked_devices_malformed_bundle_after_an_erasure_is_quarantined_not_a_crash(team, tmp_path):
+    from tests.desktop.hub.attacker import Attacker
+    station, site = _station_with_owner(team, tmp_path, pushed=True)
+    with device(station, "admin") as c:
+        privacy.purge(c.store, c.user, date.today())
+    push(station, team.pg_url)
+    attacker = Attacker(new_device(team, tmp_path, "coord"), team.pg_url)
+    revoke(team.pg_url, attacker.device_id, "admin")
+    ops = [attacker.op("site", site, "update", {"owner_id_number": CIN2}, old={"owner_id_number": CIN}),
+           attacker.op("site", ["not", "an", "id"], "update", {"owner_name": OWNER}),  # type: ignore[arg-type]
+           attacker.op("attachment", "a1", "insert", {"owner_type": "complaint", "owner_id": ["x"], "sha256": 5}),
+           attacker.op("site", site, "update", "not a dict")]  # type: ignore[arg-type]
+    outer = json.loads(attacker.bundle(ops, blobs=[1, 2]))
+    data = json.dumps({**outer, "redacted": 5}).encode()
+    with pytest.raises(Refusal) as refused:
+        ingest(team.pg_url, data)
+    assert refused.value.key == "sync.device_revoked"
+    kept = bytes(hub_rows(team.pg_url, "SELECT bundle FROM hub_quarantine")[0]["bundle"])
+    assert CIN.encode() not in kept and CIN2.encode() not in kept
+    review = quarantined(team.pg_url)[0]
+    assert [op["seq"] for op in review["ops"]] == [op["seq"] for op in ops]  # every op still listed
