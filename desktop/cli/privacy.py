@@ -40,5 +40,5 @@ def purge(args, tr: Translator) -> int:
         counts = run_purge(commune.store, commune.actor, before, dry_run=args.dry_run)
     key = "cli.purge_dry_run" if args.dry_run else "cli.purge_done"
     print(tr(key, before=before.isoformat(), sites=counts.sites, complaints=counts.complaints,
-             attachments=counts.attachments, drafts=counts.drafts))
+             attachments=counts.attachments, drafts=counts.drafts, copies=counts.copies))
     return EXIT_OK

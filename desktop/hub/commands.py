@@ -23,22 +23,14 @@ from psycopg.types.json import Jsonb
 
 from desktop.domain import bundle
 from desktop.domain.auth import can
+from desktop.domain.erasure import ERASED, REDACTED, is_erase, redaction_problem  # noqa: F401 (hub check's)
 from desktop.domain.errors import Refusal
 from desktop.domain.sync import AUDIT, canonical
 from desktop.hub import machines
 from desktop.hub.base import HubConn, hub_key, journal_append
 from desktop.hub.state import IN_IDS, BundleRows, json_ids
-from desktop.services.privacy import ERASED
 
 ERASE_PERMISSION = "privacy.purge"
-REDACTED = "redacted"  # the key an op scrubbed at the hub carries: {"columns": [...], "by": erase op id}
-
-
-def is_erase(op: dict) -> bool:
-    """An update that carries no old value: an erasure (a device's own updates always carry the
-    old values of the columns they change)."""
-    return op["kind"] == "update" and not op["old"] and any(c not in AUDIT for c in op["new"])
-
 
 def may_erase(role: str) -> bool:
     return can(role, ERASE_PERMISSION)
@@ -167,19 +159,83 @@ def _scrub_quarantine(conn: HubConn, table: str, rows: dict[str, str], columns: 
     for r in conn.execute("SELECT id, bundle FROM hub_quarantine WHERE EXISTS (SELECT 1 FROM"
                           " jsonb_array_elements_text(%s::jsonb) AS i(id) WHERE strpos(convert_from(bundle, 'UTF8'),"
                           " i.id) > 0)", (json_ids(rows),)).fetchall():
-        try:
-            outer, body = bundle.unpack(bytes(r["bundle"]))
-        except Refusal:
-            continue
-        ops = [_blank_op(op, table, rows, columns) for op in body.get("ops") or []]
-        if ops == (body.get("ops") or []):
-            continue
-        text = canonical({**body, "ops": ops})
-        redacted = {"body": text, "sig": "", "redacted": sorted(set(outer.get("redacted") or []) | set(rows.values()))}
-        conn.execute("UPDATE hub_quarantine SET bundle = %s WHERE id = %s",
-                     (json.dumps(redacted).encode("utf-8"), r["id"]))
-        n += 1
+        data = bytes(r["bundle"])
+        redacted = _redact_bundle(data, {(table, row_id): op_id for row_id, op_id in rows.items()})
+        if redacted != data:
+            conn.execute("UPDATE hub_quarantine SET bundle = %s WHERE id = %s", (redacted, r["id"]))
+            n += 1
     return n
+
+
+def quarantine_copy(conn: HubConn, data: bytes) -> bytes:
+    """What the hub keeps for review of a revoked device's bundle: its bytes, except that the rows
+    the hub has erased (an applied erasure, of any device) have their personal values blanked as
+    ``_scrub_quarantine`` blanks them (a bundle made before the erasure, sent after it, must not
+    bring the values back). The reviewer still sees every op (table, row, kind, actor, clock, which
+    columns it set), unsigned, with the erasures named in ``redacted``."""
+    try:
+        body = bundle.unpack(data)[1]
+    except Refusal:
+        return data
+    wanted: dict[str, set[str]] = {}
+    for key in filter(None, (k for op in _ops(body) for k in (_row(op), _letter(op)))):
+        wanted.setdefault(key[0], set()).add(key[1])
+    erased: dict[tuple[str, str], str] = {}
+    for table, ids in wanted.items():  # by the index of each device's ops (few devices, one lookup each)
+        for r in conn.execute("SELECT o.op_id, o.row_id FROM hub_device d JOIN hub_op o ON o.device_id = d.device_id"
+                              f" AND o.tbl = %s AND o.row_id {IN_IDS} WHERE o.status = 'applied' AND o.kind = 'update'"
+                              " AND o.op->'old' = '{}'::jsonb ORDER BY o.hlc", (table, json_ids(ids))):
+            erased[(table, r["row_id"])] = r["op_id"]
+    return _redact_bundle(data, erased) if erased else data
+
+
+def _ops(body: dict) -> list[dict]:
+    ops = body.get("ops")
+    return [op for op in ops if isinstance(op, dict)] if isinstance(ops, list) else []
+
+
+def _row(op: dict) -> tuple[str, str] | None:
+    """(table, row id) of an op on an erasable table (a revoked device's bundle: anything may be there)."""
+    row_id = op.get("row_id")
+    return (op["tbl"], row_id) if op.get("tbl") in ERASED and isinstance(row_id, str) else None
+
+
+def _letter(op: dict) -> tuple[str, str] | None:
+    """("complaint", its id) of an op adding a complaint's scanned letter."""
+    new = op.get("new")
+    if op.get("tbl") != "attachment" or not isinstance(new, dict) or new.get("owner_type") != "complaint":
+        return None
+    return ("complaint", new["owner_id"]) if isinstance(new.get("owner_id"), str) else None
+
+
+def _redact_bundle(data: bytes, erased: dict[tuple[str, str], str]) -> bytes:
+    """A bundle's bytes with the erasable values of the ``erased`` rows ((table, row id) → the
+    erasure's op id) blanked in its ops, and the scanned letters of erased complaints dropped from
+    its blobs; unsigned and marked ``redacted`` by those erasures. ``data`` itself when nothing changes."""
+    try:
+        outer, body = bundle.unpack(data)
+    except Refusal:
+        return data
+    by: set[str] = set()
+    ops, blobs = body.get("ops"), body.get("blobs")
+    if not isinstance(ops, list):
+        return data
+    ops, blobs = list(ops), dict(blobs) if isinstance(blobs, dict) else {}
+    for n, op in enumerate(ops):
+        key = _row(op) if isinstance(op, dict) else None
+        if key is not None and key in erased:
+            ops[n] = _blank_op(op, key[0], {key[1]: erased[key]}, ERASED[key[0]])
+            by.add(erased[key])
+        letter = _letter(op) if isinstance(op, dict) else None
+        if letter is not None and letter in erased and isinstance(op["new"].get("sha256"), str):
+            if blobs.pop(op["new"]["sha256"], None) is not None:
+                by.add(erased[letter])
+    if ops == body["ops"] and blobs == (body.get("blobs") if isinstance(body.get("blobs"), dict) else {}):
+        return data
+    earlier: list = outer["redacted"] if isinstance(outer.get("redacted"), list) else []
+    text = canonical({**body, "ops": ops, **({"blobs": blobs} if isinstance(body.get("blobs"), dict) else {})})
+    redacted = {"body": text, "sig": "", "redacted": sorted({str(i) for i in earlier} | by)}
+    return json.dumps(redacted).encode("utf-8")
 
 
 def _blank_op(op: Any, table: str, rows: dict, columns: dict) -> Any:
@@ -187,17 +243,3 @@ def _blank_op(op: Any, table: str, rows: dict, columns: dict) -> Any:
         return op
     return {**op, **{part: {c: (columns[c] if c in columns else v) for c, v in op[part].items()}
                      for part in ("old", "new") if isinstance(op.get(part), dict)}}
-
-
-# -- ``hub check`` ---------------------------------------------------------------------------------
-
-def redaction_problem(op: dict, erasures: dict[str, dict]) -> str | None:
-    """Why a redacted op does not stand (None: an applied erasure of the same row redacted only its
-    erasable columns). ``erasures``: the applied erasures held at the hub, by op id."""
-    mark = op.get(REDACTED) or {}
-    by = erasures.get(mark.get("by") or "")
-    if by is None or (by["tbl"], by["row_id"]) != (op["tbl"], op["row_id"]):
-        return f"op {op['seq']}: redacted without an erasure of its row"
-    if not set(mark.get("columns") or []) <= set(ERASED.get(op["tbl"], {})):
-        return f"op {op['seq']}: redacted beyond the erasable columns"
-    return None

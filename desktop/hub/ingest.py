@@ -83,9 +83,12 @@ QUARANTINE_BYTES = 64 * 1024 * 1024  # a revoked device's bundles kept for revie
 def _quarantine(conn: HubConn, device_id: str, data: bytes, reason: str) -> None:
     """Keep a revoked device's bundle for review: once (a re-send is not kept again), and no more
     than ``QUARANTINE_BYTES`` per device (beyond, it is refused without being kept: a stolen
-    tablet cannot fill the hub's disk)."""
+    tablet cannot fill the hub's disk). The values of rows the hub has erased are not kept
+    (``commands.quarantine_copy``, Law 09-08)."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (device_id,))
+        conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (LOCK,))  # an erasure being applied: seen
+        data = commands.quarantine_copy(conn, data)
         kept = conn.execute("SELECT coalesce(sum(length(bundle)), 0) AS bytes, count(*) FILTER (WHERE"
                             " md5(bundle) = md5(%s::bytea)) AS same FROM hub_quarantine WHERE device_id = %s",
                             (data, device_id)).fetchone()

@@ -6,7 +6,11 @@ retention period: the owner's name and identity number of a site with no open ca
 since the cut-off date; a closed complaint's complainant, contact, description, answer letter and
 place text, and its attachments (scanned letters); inspection drafts left unsubmitted since then. The erasure is journaled (how many rows, the
 cut-off, by whom), the tables resealed so that ``check`` stays OK, and the file rewritten (WAL
-checkpoint and VACUUM, with ``secure_delete``) so that the values are gone from the disk too.
+checkpoint and VACUUM, with ``secure_delete``) so that the values are gone from the disk too. The
+copies of the database the application made beside it (before a pull, before a migration) hold the
+values as they were: the purge overwrites and removes them (``app_copies``). On an enrolled device
+the ops it already sent keep the values until the hub has applied the erasure: the receipt that
+says so scrubs them from the outbox (``scrub_outbox``) and the file is rewritten again.
 
 Exports that carry personal data (owners, identity numbers, complainants) are allowed to the roles
 with ``personal.export`` only, and each one is journaled: who, what, how many rows.
@@ -14,12 +18,16 @@ with ``personal.export`` only, and each one is journaled: who, what, how many ro
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from desktop.domain.auth import require
+from desktop.domain.erasure import ERASED
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
+from desktop.store import keys, outbox
 from desktop.store.db import Store, Transaction
 from desktop.store.users import User
 
@@ -51,6 +59,7 @@ class PurgeCounts:
     attachments: int = 0
     drafts: int = 0
     dry_run: bool = True
+    copies: int = 0  # the application's own copies of the database removed (``app_copies``)
 
 
 def retention_cutoff(store: Store, today: date | None = None) -> date | None:
@@ -83,7 +92,10 @@ def purge(store: Store, actor: User, before: date, *, dry_run: bool = False) -> 
     drafts = [r[0] for r in store.conn.execute(  # forms never submitted: they can hold an owner's identity
         "SELECT id FROM draft WHERE updated_at < ? AND payload != '{}'", (before.isoformat(),))]
     counts = PurgeCounts(before, len(sites), len(complaints), len(files), len(drafts), dry_run)
-    if dry_run or not (sites or complaints or files or drafts):
+    if not (sites or complaints or files or drafts):
+        return counts
+    counts.copies = len(app_copies(store.path))
+    if dry_run:
         return counts
     store.conn.execute("PRAGMA secure_delete = ON")  # freed space is zeroed, not left behind
     note = f"retention purge (Law 09-08 art. 3), files closed before {before.isoformat()}"
@@ -102,14 +114,38 @@ def purge(store: Store, actor: User, before: date, *, dry_run: bool = False) -> 
         if not store.scalar("SELECT 1 FROM attachment WHERE sha256 = ? AND deleted_at IS NULL", (f["sha256"],)):
             store.attachments.remove(f["sha256"])
     compact(store)
+    for copy in app_copies(store.path):
+        _shred(copy)
+        _shred(keys.sidecar(copy))
     return counts
 
 
-# The values the purge leaves in a file's personal columns (the hub accepts no other erasure:
-# ``desktop.hub.commands``).
-ERASED = {"site": {"owner_name": "", "owner_id_number": "", "owner_id_kind": "none"},
-          "complaint": {"complainant_name": "", "complainant_contact": "", "description": "", "answer_text": "",
-                        "location_text": ""}}
+def app_copies(db_path: Path) -> list[Path]:
+    """The copies of the database the application made beside it, which hold the values as they were:
+    the copy before the last pull (``sync.backup_before_pull``: ``<db>.before-pull``), the copies
+    before a schema migration (``db.backup_path``: ``<stem>.backup-vN-<time><suffix>``), a copy
+    left half-written (each with its key file when the commune is encrypted)."""
+    db_path = Path(db_path)
+    found = [db_path.with_name(db_path.name + n) for n in (".before-pull", ".before-pull.part")]
+    found += sorted(db_path.parent.glob(f"{db_path.stem}.backup-v*{db_path.suffix}"))
+    return [p for p in found if p.is_file() and p != db_path]
+
+
+def _shred(path: Path) -> None:
+    """Overwrite a file with zeros, then remove it (what ``secure_delete`` does to SQLite's freed
+    pages; a flash disk may still keep the old blocks: the commune's data is encrypted at rest)."""
+    if not path.is_file():
+        return
+    try:
+        size = path.stat().st_size
+        with open(path, "r+b") as fh:
+            for start in range(0, size, 1 << 20):
+                fh.write(bytes(min(1 << 20, size - start)))
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError:
+        pass
+    path.unlink(missing_ok=True)
 
 
 def _erase_in_bulk(tx: Transaction, actor: User, now: str, note: str, sites: list[str], complaints: list[str],
@@ -138,6 +174,24 @@ def _erase_for_hub(store: Store, actor: User, sites: list[str], complaints: list
                 tx.update(table, row_id, ERASED[table], erase=True)
                 for attachment in letters.get(row_id, []) if table == "complaint" else []:
                     tx.tombstone("attachment", attachment)
+
+
+def scrub_outbox(store: Store) -> dict:
+    """After a receipt: the erased values out of the acknowledged ops and reported conflicts of each
+    row whose erasure the hub has now applied (``outbox.redact_erased``, one journaled transaction
+    recording how many and by which erasures), then the file rewritten (``compact``) and the
+    application's copies beside it removed (``app_copies``) when any was."""
+    with store.transaction(None) as tx:
+        done = outbox.redact_erased(tx.conn)
+        if done["ops"] or done["conflicts"]:
+            tx.event("privacy", "outbox_redacted", done)
+    if done["ops"] or done["conflicts"]:
+        store.conn.execute("PRAGMA secure_delete = ON")
+        compact(store)  # the old values left in the WAL and the freed pages: the file rebuilt
+        for copy in app_copies(store.path):  # made before this receipt: they hold the ops unscrubbed
+            _shred(copy)
+            _shred(keys.sidecar(copy))
+    return done
 
 
 def compact(store: Store) -> None:

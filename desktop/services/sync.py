@@ -22,7 +22,7 @@ from desktop.domain import bundle, pullformat
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import BUNDLE_MAX_OPS, FORMAT, canonical, hlc_merge, table_order
-from desktop.services import catalogue_sync
+from desktop.services import catalogue_sync, privacy
 from desktop.services.commune import Commune
 from desktop.store import keys, outbox
 from desktop.store.db import Store, copy_database, open_store
@@ -188,6 +188,8 @@ def apply_receipt(commune: Commune, receipt: bytes) -> dict:
                           c["reason"], json.dumps(c.get("device_value")), json.dumps(c.get("hub_value")), body["at"]))
         outbox.set_state(conn, "last_receipt_at", body["at"])
         outbox.set_state(conn, "hub_journal_hash", body.get("journal_hash") or "")
+    if acked > 0:  # the erasures the hub has now applied: their rows' values out of the outbox (Law 09-08)
+        privacy.scrub_outbox(store)
     return {"acknowledged": acked, "conflicts": len(body.get("conflicts", []))}
 
 

@@ -437,5 +437,50 @@ ALTER TABLE commune ADD COLUMN governor_ar TEXT NOT NULL DEFAULT '';
 ALTER TABLE commune ADD COLUMN governor_fr TEXT NOT NULL DEFAULT '';
 """
 
-MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4), (5, M5), (6, M6), (8, M8), (9, M9), (10, M10)]
+# 11 (Law 09-08 art. 3.1(e)): after a retention purge the device's outbox must not keep the erased
+# values in the ops it already sent. One UPDATE gets through the append-only trigger: an op the hub
+# acknowledged, never redacted before, whose row has a later erasure op the hub acknowledged as
+# applied, may have the erasable columns of its old/new values set to their erased values (nothing
+# else changed) and be marked ``redacted`` = {"columns": [...], "by": erasure op id}. Its hash stays
+# (computed over the original values): ``check`` verifies such an op by its link and its mark
+# (``desktop.domain.erasure``). The erased values per table are written out here, as they were when
+# this migration shipped.
+_ERASABLE = ('{"complaint":{"answer_text":"","complainant_contact":"","complainant_name":"","description":"",'
+             '"location_text":""},"site":{"owner_id_kind":"none","owner_id_number":"","owner_name":""}}')
+_OP_IDENTITY = ("op_id", "device_id", "seq", "tbl", "row_id", "kind", "base_version", "hlc", "actor", "at", "tx",
+                "prev_hash", "hash", "acked_at", "result")
+
+
+def _values_redacted(part: str) -> str:
+    """SQL: NEW.<part> has the keys of OLD.<part>, each value as it was or, for a column the mark
+    names, the column's erased value."""
+    return f"""(SELECT count(*) FROM json_each(NEW.{part})) = (SELECT count(*) FROM json_each(OLD.{part}))
+        AND NOT EXISTS (SELECT 1 FROM json_each(NEW.{part}) n LEFT JOIN json_each(OLD.{part}) o ON o.key = n.key
+            WHERE o.key IS NULL OR NOT ((n.type IS o.type AND n.value IS o.value)
+                OR (n.key IN (SELECT value FROM json_each(NEW.redacted, '$.columns')) AND n.type = 'text'
+                    AND n.value IS json_extract('{_ERASABLE}', '$.' || OLD.tbl || '.' || n.key))))"""
+
+
+M11 = f"""
+ALTER TABLE sync_op ADD COLUMN redacted TEXT;
+DROP TRIGGER sync_op_no_rewrite;
+CREATE TRIGGER sync_op_no_rewrite BEFORE UPDATE OF op_id, device_id, seq, tbl, row_id, kind, base_version, old,
+    new, hlc, actor, at, tx, prev_hash, hash, redacted ON sync_op
+    WHEN NOT coalesce((
+        OLD.acked_at IS NOT NULL AND OLD.redacted IS NULL AND NEW.redacted IS NOT NULL
+        AND {" AND ".join(f"NEW.{c} IS OLD.{c}" for c in _OP_IDENTITY)}
+        AND json_valid(NEW.redacted) AND json_type(NEW.redacted, '$.columns') = 'array'
+        AND EXISTS (SELECT 1 FROM sync_op e WHERE e.op_id = json_extract(NEW.redacted, '$.by')
+            AND e.tbl = OLD.tbl AND e.row_id = OLD.row_id AND e.seq > OLD.seq AND e.kind = 'update' AND e.old = '{{}}'
+            AND e.acked_at IS NOT NULL AND e.result = 'applied')
+        AND json_type('{_ERASABLE}', '$.' || OLD.tbl) = 'object'
+        AND NOT EXISTS (SELECT 1 FROM json_each(NEW.redacted, '$.columns') c
+            WHERE c.type != 'text' OR c.value NOT IN (SELECT key FROM json_each('{_ERASABLE}', '$.' || OLD.tbl)))
+        AND {_values_redacted("old")}
+        AND {_values_redacted("new")}), 0)
+    BEGIN SELECT RAISE(ABORT, 'an op is never rewritten'); END;
+"""
+
+MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4), (5, M5), (6, M6), (8, M8), (9, M9), (10, M10),
+                                     (11, M11)]
 LATEST = MIGRATIONS[-1][0]

@@ -6,12 +6,20 @@ new values of the columns it changed, a hybrid logical clock, the actor, and the
 previous op: the ops of a device form one hash chain (``verify``). An op stays pending until a
 receipt signed by the hub acknowledges it. Nothing here is captured on a commune that is not
 enrolled (``meta`` ``sync.enrolled``): a standalone commune works exactly as before.
+
+Ops are never rewritten, with one exception (migration 11, Law 09-08): once the hub has
+acknowledged an erasure of the retention purge as applied, the ops acknowledged before it that
+carry the erased row's personal values have them scrubbed (``redact_erased``), their hash kept and
+their content marked ``redacted`` as the hub marks its copy. An op not acknowledged yet is left
+whole: the hub must receive it as it was hashed (it verifies every op's hash), and the erasure
+that follows it in the chain erases the value there too; it is scrubbed once the receipt comes.
 """
 from __future__ import annotations
 
 import json
 import time
 
+from desktop.domain import erasure
 from desktop.domain.ids import utc_now, uuid7
 from desktop.domain.sync import GENESIS, LOCAL, canonical, hlc_next, op_hash, verify_chain
 from desktop.store.engine import sqlite3
@@ -124,11 +132,98 @@ def acknowledge(conn: sqlite3.Connection, through_seq: int, through_hash: str, r
                         (at, through_seq)).rowcount
 
 
+def _erasures(conn: sqlite3.Connection, since: int = 0, through: int | None = None) -> dict[str, dict]:
+    """This device's erasures the hub acknowledged as applied (with ``seq`` in (since, through]), by op id."""
+    return {op["op_id"]: op for op in map(_op, conn.execute(
+        f"SELECT {_COLUMNS} FROM sync_op WHERE seq > ? AND seq <= ? AND kind = 'update' AND old = '{{}}'"
+        " AND acked_at IS NOT NULL AND result = 'applied' ORDER BY seq", (since, 1 << 62 if through is None else through)))
+        if erasure.is_erase(op) and op["tbl"] in erasure.ERASED}
+
+
+def redact_erased(conn: sqlite3.Connection) -> dict:
+    """Scrub the erased values from the acknowledged ops (and the conflicts the hub reported) of
+    every row whose erasure the hub applied, for the erasures acknowledged since the last call
+    (``sync_state`` ``redacted_through``: a range of ``seq``, not a scan of the whole outbox at
+    each receipt): ``{"ops": n, "conflicts": n, "by": [erasure op ids]}``. In the caller's transaction."""
+    done: dict = {"ops": 0, "conflicts": 0, "by": []}
+    since = int(get_state(conn, "redacted_through") or 0)
+    through = conn.execute("SELECT max(seq) FROM sync_op WHERE acked_at IS NOT NULL").fetchone()[0] or 0
+    if through <= since:
+        return done
+    set_state(conn, "redacted_through", str(through))
+    for erase in _erasures(conn, since, through).values():
+        columns = erasure.ERASED[erase["tbl"]]
+        hit = False
+        for row in conn.execute(f"SELECT {_COLUMNS} FROM sync_op WHERE tbl = ? AND row_id = ? AND seq < ?"
+                                " AND acked_at IS NOT NULL AND redacted IS NULL ORDER BY seq",
+                                (erase["tbl"], erase["row_id"], erase["seq"])).fetchall():
+            op = _op(row)
+            if not erasure.redacted_columns(op):
+                continue
+            red = erasure.redact(op, erase["op_id"])
+            conn.execute("UPDATE sync_op SET old = ?, new = ?, redacted = ? WHERE op_id = ?",
+                         (canonical(red["old"]), canonical(red["new"]), canonical(red[erasure.REDACTED]),
+                          op["op_id"]))
+            done["ops"] += 1
+            hit = True
+        for cid, column, device_value, hub_value in conn.execute(
+                "SELECT conflict_id, column_name, device_value, hub_value FROM sync_conflict"
+                " WHERE tbl = ? AND row_id = ?", (erase["tbl"], erase["row_id"])).fetchall():
+            old = [json.loads(v) if v is not None else None for v in (device_value, hub_value)]
+            new = [columns[column]] * 2 if column in columns else [_blank(v, columns) for v in old]
+            if new != old:
+                conn.execute("UPDATE sync_conflict SET device_value = ?, hub_value = ? WHERE conflict_id = ?",
+                             (*map(json.dumps, new), cid))
+                done["conflicts"] += 1
+                hit = True
+        if hit:
+            done["by"].append(erase["op_id"])
+    return done
+
+
+def _blank(value, columns: dict):
+    if isinstance(value, dict):
+        return {k: (columns[k] if k in columns else _blank(v, columns)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_blank(v, columns) for v in value]
+    return value
+
+
 def verify(conn: sqlite3.Connection) -> list[str]:
-    """The outbox's chain, whole: problems found (none when intact)."""
+    """The outbox's chain, whole: problems found (none when intact). An op scrubbed after an
+    erasure (``redact_erased``) is verified by its link and its mark, as ``hub check`` does, and
+    only when acknowledged and before the erasure that redacted it."""
     try:
-        ops = [_op(r) for r in conn.execute(f"SELECT {_COLUMNS} FROM sync_op ORDER BY seq")]
+        rows = conn.execute(f"SELECT {_COLUMNS}, acked_at, redacted FROM sync_op ORDER BY seq").fetchall()
     except sqlite3.OperationalError:
         return []
-    problem = verify_chain(ops, 0, GENESIS)
-    return [f"outbox: {problem}"] if problem else []
+    erasures = _erasures(conn)
+    prev_seq, prev_hash = 0, GENESIS
+    for row in rows:
+        op, acked, mark = _op(row[:-2]), row[-2], row[-1]
+        if mark is None:
+            problem = verify_chain([op], prev_seq, prev_hash)
+        elif op["seq"] != prev_seq + 1 or op["prev_hash"] != prev_hash:
+            problem = f"op {op['seq']}: previous-hash link broken"
+        else:
+            problem = _redaction_problem({**op, erasure.REDACTED: _json(mark)}, acked, erasures)
+        if problem:
+            return [f"outbox: {problem}"]
+        prev_seq, prev_hash = op["seq"], op["hash"]
+    return []
+
+
+def _json(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _redaction_problem(op: dict, acked: str | None, erasures: dict[str, dict]) -> str | None:
+    problem = erasure.redaction_problem(op, erasures)
+    if problem:
+        return problem
+    if acked is None or erasures[op[erasure.REDACTED]["by"]]["seq"] <= op["seq"]:
+        return f"op {op['seq']}: redacted before the hub acknowledged it and its erasure"
+    return None
