@@ -6,7 +6,9 @@ The body always holds ``format``, ``kind`` (push | receipt | pull | export) and 
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -33,13 +35,18 @@ def seal(body: dict, private_pem: bytes) -> bytes:
     return seal_text(canonical({"format": FORMAT, **body}), private_pem)
 
 
-def seal_text(text: str, private_pem: bytes) -> bytes:
+def seal_text(text: str, private_pem: bytes, *, utf8: bool = False) -> bytes:
     """The signed bundle of a body already written as JSON text (``seal`` writes it canonical;
     ``desktop.services.sync.make_bundle`` splices in the outbox's stored JSON of each op's values).
-    The signature covers the text as sent; readers parse it, they never re-serialise it."""
+    The signature covers the text as sent; readers parse it, they never re-serialise it.
+
+    ``utf8``: the outer JSON written by orjson, the body's non-ASCII characters as UTF-8 instead
+    of ``\\u`` escapes (what a reader parses is the same string): 3x faster, and 5 % fewer bytes,
+    for a new tablet's 4 MB pull."""
     key = serialization.load_pem_private_key(private_pem, password=None)
     assert isinstance(key, Ed25519PrivateKey)
-    return json.dumps({"body": text, "sig": key.sign(text.encode("utf-8")).hex()}).encode("utf-8")
+    outer = {"body": text, "sig": key.sign(text.encode("utf-8")).hex()}  # (a text UTF-8 cannot hold fails here)
+    return orjson.dumps(outer) if utf8 else json.dumps(outer).encode("utf-8")
 
 
 def join(bundles: list[bytes]) -> bytes:
@@ -55,13 +62,44 @@ def split(data: bytes) -> list[bytes]:
 def unpack(data: bytes) -> tuple[dict, dict]:
     """(outer, body) of a bundle, its signature not checked yet (to find who signed it)."""
     try:
-        outer = json.loads(data)
+        outer = _outer(data)
         body = json.loads(outer["body"])
         if not isinstance(body, dict) or body.get("format") != FORMAT or not isinstance(outer.get("sig"), str):
             raise ValueError("not a sync bundle")
         return outer, body
     except (ValueError, KeyError, TypeError):
         raise Refusal("sync.not_a_bundle") from None
+
+
+def _outer(data: bytes) -> Any:
+    """``json.loads(data)``, by orjson when it reads the same (twice as fast on a 4 MB pull): it
+    refuses what ``json.loads`` reads otherwise (NaN, 1e400, invalid UTF-8, a lone surrogate, a BOM,
+    UTF-16: ``json.loads`` then decides); it reads an integer past 64 bits as a float, and values
+    nested deeper than ``json.loads`` may go (Python's recursion limit, 1,000 frames, against its
+    1,024 levels), so a float anywhere, or nesting past ``PLAIN_DEPTH``, also sends the data to
+    ``json.loads`` (a bundle's outer JSON holds two strings; the body is parsed by ``json.loads``)."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+    return value if _plain(value) else json.loads(data)
+
+
+PLAIN_DEPTH = 64
+
+
+def _plain(value: Any) -> bool:
+    """No float in ``value``, and no list or dictionary nested deeper than ``PLAIN_DEPTH``."""
+    stack = [(value, 0)]  # not recursive
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, float):
+            return False
+        if isinstance(value, (dict, list)):
+            if depth >= PLAIN_DEPTH:
+                return False
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return True
 
 
 def peek(data: bytes) -> dict:
