@@ -46,7 +46,9 @@ def ingest(pg_url: str, data: bytes) -> bytes:
         body = bundle.open_sealed(unpacked, device["public_key"], kind="push", schema=hub_schema.version)
         if body.get("hub_id") != hub.hub_id:
             raise Refusal("sync.other_hub")
-        if _NUL.search(unpacked[0]["body"]):  # PostgreSQL's text and JSON cannot hold it: refused, not an error
+        # PostgreSQL's text and JSON cannot hold U+0000: refused, not an error (the regex only where
+        # its text is: a scan of a large body by the regex alone cost ~0.35 s per 10,000 ops)
+        if "\\u0000" in unpacked[0]["body"] and _NUL.search(unpacked[0]["body"]):
             raise Refusal("sync.bad_text")
         if device["status"] == "revoked":
             _quarantine(conn, device["device_id"], data, "revoked")
