@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -55,13 +56,28 @@ def split(data: bytes) -> list[bytes]:
 def unpack(data: bytes) -> tuple[dict, dict]:
     """(outer, body) of a bundle, its signature not checked yet (to find who signed it)."""
     try:
-        outer = json.loads(data)
+        outer = _outer(data)
         body = json.loads(outer["body"])
         if not isinstance(body, dict) or body.get("format") != FORMAT or not isinstance(outer.get("sig"), str):
             raise ValueError("not a sync bundle")
         return outer, body
     except (ValueError, KeyError, TypeError):
         raise Refusal("sync.not_a_bundle") from None
+
+
+def _outer(data):
+    """``json.loads(data)`` of the wrapper, by orjson (~2x faster on a 13 MB body's text) when its
+    answer is json's: bytes or text that orjson reads as an object of texts (it refuses what json
+    accepts beyond that: NaN, lone surrogates, a byte-order mark, other encodings; it reads an
+    integer beyond 64 bits as a float): anything else goes to ``json.loads`` as before."""
+    if type(data) is bytes or type(data) is str:
+        try:
+            outer = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return json.loads(data)
+        if type(outer) is dict and all(type(v) is str for v in outer.values()):
+            return outer
+    return json.loads(data)
 
 
 def peek(data: bytes) -> dict:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json, Jsonb
 
 from desktop.domain import bundle
 from desktop.domain.auth import can
@@ -114,7 +114,7 @@ def _scrub_ops(conn: HubConn, table: str, rows: dict[str, str], columns: dict) -
             op[part] = {c: (columns[c] if c in hit else v) for c, v in (op.get(part) or {}).items()}
         done = (op.get(REDACTED) or {}).get("columns", [])
         op[REDACTED] = {"columns": sorted(set(done) | set(hit)), "by": rows[r["row_id"]]}
-        conn.execute("UPDATE hub_op SET op = %s WHERE op_id = %s", (Jsonb(op), r["op_id"]))
+        conn.execute("UPDATE hub_op SET op = %s WHERE op_id = %s", (Json(op), r["op_id"]))
         n += 1
     return n
 
