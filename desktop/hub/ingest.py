@@ -64,7 +64,7 @@ def ingest(pg_url: str, data: bytes) -> bytes:
         problem = verify_chain(ops, ops[0]["seq"] - 1, ops[0]["prev_hash"]) if ops else None
         # the ops as ``hub_op`` stores them, encoded before the lock (the bundle's new ops are
         # usually all of them)
-        ops_text = json.dumps(ops) if len(ops) < COPY_FROM else None  # (many: by COPY, each op encoded there)
+        ops_text = _dumps(ops) if len(ops) < COPY_FROM else None  # (many: by COPY, each op encoded there)
         with conn.transaction():
             with conn.pipeline():  # the lock, then the device's row: one round trip
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
@@ -246,7 +246,7 @@ def _store_ops(conn: HubConn, device_id: str, outcomes: list[tuple[dict, str]], 
     for first in range(0, len(outcomes), OPS_PER_STATEMENT):
         part = outcomes[first:first + OPS_PER_STATEMENT]
         if text is None or len(part) != len(outcomes):
-            text = json.dumps([op for op, _ in part])
+            text = _dumps([op for op, _ in part])
         conn.execute(
             "INSERT INTO hub_op (op_id, device_id, seq, tbl, row_id, kind, actor, hlc, hash, op, status, journal_seq)"
             " SELECT o->>'op_id', %s, (o->>'seq')::bigint, o->>'tbl', o->>'row_id', o->>'kind', o->>'actor',"
@@ -285,11 +285,23 @@ def _op_text(op: dict) -> str:
     writes NaN and infinities as null: ``json.dumps`` writes them as sent, which PostgreSQL refuses
     as before) or cannot (an integer beyond 64 bits, a lone surrogate)."""
     if not _plain(op):
-        return json.dumps(op)
+        return _dumps(op)
     try:
         return orjson.dumps(op).decode()
     except orjson.JSONEncodeError:
-        return json.dumps(op)
+        return _dumps(op)
+
+
+def _dumps(value) -> str:
+    """``json.dumps``'s text with its non-ASCII characters as they are (as orjson writes them, and as
+    ``jsonb`` gave them back: ``op::text`` shows the values, so a search for a name finds it); with
+    them escaped only where a lone surrogate cannot be UTF-8 (PostgreSQL refuses it, as before)."""
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value)
+    return text
 
 
 _SCALARS = frozenset({str, int, bool, type(None)})

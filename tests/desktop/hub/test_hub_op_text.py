@@ -83,7 +83,7 @@ def test_an_op_text_reads_back_as_the_same_values(op):
         pytest.fail(text)
     assert _strict(again) == _strict(op)
     if any(isinstance(v, float) and not math.isfinite(v) for v in _leaves(op)):
-        assert text == json.dumps(op)  # as the statement stored it: PostgreSQL refuses it, as before
+        assert text == hub_ingest._dumps(op)  # as the statement stores it: PostgreSQL refuses it, as before
 
 
 def _leaves(value):
@@ -132,6 +132,18 @@ def test_copy_and_statement_store_the_same_rows(team, actor, values):
                             for r in conn.execute(f"SELECT {COLUMNS}, op FROM hub_op ORDER BY seq")])
     assert got[0] == got[1]
     assert [r["op"] for r in got[0]] == [_strict(op) for op, _ in outcomes]
+
+
+@pytest.mark.parametrize("count", [3, 150])  # one statement; COPY
+def test_an_ops_text_shows_its_values_as_written(team, tmp_path, count):
+    """``op::text`` holds the values as written, not as escapes (``jsonb`` gave them so): a search
+    for a name (the retention tests' traces) finds it."""
+    attacker = Attacker(new_device(team, tmp_path, "agent1"), team.pg_url)
+    ops = [attacker.op("inspection", r, "insert", {"id": r, "odd": f"فاطمة الزهراء {i} « é »"})
+           for i, r in enumerate(uuid7() for _ in range(count))]
+    ingest(team.pg_url, attacker.bundle(ops))
+    assert hub_rows(team.pg_url, "SELECT count(*) AS n FROM hub_op WHERE op::text LIKE %s",
+                    ("%فاطمة الزهراء%« é »%",)) == [{"n": count}]
 
 
 def test_a_hub_made_with_jsonb_ingests_and_is_upgraded_to_json(team, tmp_path):
