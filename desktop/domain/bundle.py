@@ -6,7 +6,6 @@ The body always holds ``format``, ``kind`` (push | receipt | pull | export) and 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import orjson
 from cryptography.exceptions import InvalidSignature
@@ -71,35 +70,19 @@ def unpack(data: bytes) -> tuple[dict, dict]:
         raise Refusal("sync.not_a_bundle") from None
 
 
-def _outer(data: bytes) -> Any:
-    """``json.loads(data)``, by orjson when it reads the same (twice as fast on a 4 MB pull): it
-    refuses what ``json.loads`` reads otherwise (NaN, 1e400, invalid UTF-8, a lone surrogate, a BOM,
-    UTF-16: ``json.loads`` then decides); it reads an integer past 64 bits as a float, and values
-    nested deeper than ``json.loads`` may go (Python's recursion limit, 1,000 frames, against its
-    1,024 levels), so a float anywhere, or nesting past ``PLAIN_DEPTH``, also sends the data to
-    ``json.loads`` (a bundle's outer JSON holds two strings; the body is parsed by ``json.loads``)."""
-    try:
-        value = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data)
-    return value if _plain(value) else json.loads(data)
-
-
-PLAIN_DEPTH = 64
-
-
-def _plain(value: Any) -> bool:
-    """No float in ``value``, and no list or dictionary nested deeper than ``PLAIN_DEPTH``."""
-    stack = [(value, 0)]  # not recursive
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, float):
-            return False
-        if isinstance(value, (dict, list)):
-            if depth >= PLAIN_DEPTH:
-                return False
-            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
-    return True
+def _outer(data):
+    """``json.loads(data)`` of the wrapper, by orjson (~2x faster on a 13 MB body's text) when its
+    answer is json's: bytes or text that orjson reads as an object of texts (it refuses what json
+    accepts beyond that: NaN, lone surrogates, a byte-order mark, other encodings; it reads an
+    integer beyond 64 bits as a float): anything else goes to ``json.loads`` as before."""
+    if type(data) is bytes or type(data) is str:
+        try:
+            outer = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return json.loads(data)
+        if type(outer) is dict and all(type(v) is str for v in outer.values()):
+            return outer
+    return json.loads(data)
 
 
 def peek(data: bytes) -> dict:

@@ -20,6 +20,8 @@ import json.encoder
 from dataclasses import dataclass
 from operator import itemgetter
 
+import orjson
+
 FORMAT = "commune-police-sync"
 GENESIS = "0" * 64
 LOCAL = frozenset({"draft", "meta"})   # device-local: never captured, never pulled
@@ -114,8 +116,35 @@ _ENCODE = None if _C_ENCODER is None else _C_ENCODER(
 def op_hash(op: dict) -> str:
     """The hash of one op: its content and the previous op's hash (the device's chain)."""
     values = list(_FIELDS(op))
+    if _orjson_same(values):  # orjson's bytes are the canonical text's (~4x faster)
+        try:
+            return hashlib.sha256(orjson.dumps(values, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        except orjson.JSONEncodeError:  # an integer beyond 64 bits, a lone surrogate, a key not a text
+            pass
     text = _CANONICAL.encode(values) if _ENCODE is None else "".join(_ENCODE(values, 0))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_EXACT = frozenset({str, int, bool, type(None)})
+
+
+def _orjson_same(values) -> bool:
+    """Whether orjson writes ``values`` (a list or dict) as ``canonical`` does, byte for byte:
+    only JSON's own types (no subclass, nor anything ``default=str`` writes), and no float that
+    ``repr`` writes with an exponent (below 1e-4 or from 1e16: orjson writes 0.00001 for 1e-05)
+    nor NaN or an infinity (orjson writes null). What orjson refuses (integers beyond 64 bits, lone
+    surrogates, keys not texts) falls back too (``op_hash``). ``tests/desktop/domain/test_op_hash.py``."""
+    for v in (values.values() if type(values) is dict else values):
+        kind = type(v)
+        if kind is float:
+            if not (1e-4 <= abs(v) < 1e16 or v == 0.0):
+                return False
+        elif kind is dict or kind is list:
+            if not _orjson_same(v):
+                return False
+        elif kind not in _EXACT:
+            return False
+    return True
 
 
 def verify_chain(ops: list[dict], prev_seq: int, prev_hash: str) -> str | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from desktop.hub import rules
+from desktop.hub import rules, validate
 from desktop.hub.base import HubConn, HubSchema, q
 from desktop.hub.state import IN_IDS, BundleRows, json_ids
 
@@ -136,6 +136,7 @@ class FactInserts:
                 if (table, i) not in held:
                     self.view.rows[(table, i)] = None
         self.view.read(parents)  # (the new rows just named are not read again)
+        validate.prime(self.view, [op["new"] for group in candidates for op in group if op["tbl"] == "inspection"])
         return held
 
     def _decide(self, group: list[dict], keys: list[tuple[str, str]], actor, device_user: str,

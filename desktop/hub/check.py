@@ -14,8 +14,8 @@ def check_hub(pg_url: str) -> tuple[dict, list[str]]:
         counts = {"journal": conn.execute("SELECT count(*) AS n FROM hub_journal").fetchone()["n"]}  # type: ignore[index]
         erasures = {r["op_id"]: r for r in conn.execute(  # the applied erasures that redacted ops
             "SELECT op_id, tbl, row_id FROM hub_op WHERE status = 'applied' AND kind = 'update'"
-            " AND op->'old' = '{}'::jsonb AND op_id IN"
-            " (SELECT op->'redacted'->>'by' FROM hub_op WHERE op ? 'redacted')")}
+            " AND (op->'old')::jsonb = '{}'::jsonb AND op_id IN"
+            " (SELECT op->'redacted'->>'by' FROM hub_op WHERE op->'redacted' IS NOT NULL)")}
         devices = conn.execute("SELECT device_id, last_seq, last_hash FROM hub_device ORDER BY device_id").fetchall()
         counts["devices"], counts["ops"] = len(devices), 0
         for device in devices:

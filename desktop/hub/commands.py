@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json, Jsonb
 
 from desktop.domain import bundle
 from desktop.domain.auth import can
@@ -106,7 +106,7 @@ def _scrub_ops(conn: HubConn, table: str, rows: dict[str, str], columns: dict) -
             op[part] = {c: (columns[c] if c in hit else v) for c, v in (op.get(part) or {}).items()}
         done = (op.get(REDACTED) or {}).get("columns", [])
         op[REDACTED] = {"columns": sorted(set(done) | set(hit)), "by": rows[r["row_id"]]}
-        conn.execute("UPDATE hub_op SET op = %s WHERE op_id = %s", (Jsonb(op), r["op_id"]))
+        conn.execute("UPDATE hub_op SET op = %s WHERE op_id = %s", (Json(op), r["op_id"]))
         n += 1
     return n
 
@@ -184,7 +184,7 @@ def quarantine_copy(conn: HubConn, data: bytes) -> bytes:
     for table, ids in wanted.items():  # by the index of each device's ops (few devices, one lookup each)
         for r in conn.execute("SELECT o.op_id, o.row_id FROM hub_device d JOIN hub_op o ON o.device_id = d.device_id"
                               f" AND o.tbl = %s AND o.row_id {IN_IDS} WHERE o.status = 'applied' AND o.kind = 'update'"
-                              " AND o.op->'old' = '{}'::jsonb ORDER BY o.hlc", (table, json_ids(ids))):
+                              " AND (o.op->'old')::jsonb = '{}'::jsonb ORDER BY o.hlc", (table, json_ids(ids))):
             erased[(table, r["row_id"])] = r["op_id"]
     return _redact_bundle(data, erased) if erased else data
 

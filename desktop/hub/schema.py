@@ -36,7 +36,7 @@ CREATE TABLE hub_device (
 CREATE TABLE hub_op (
     op_id text PRIMARY KEY, device_id text NOT NULL REFERENCES hub_device, seq bigint NOT NULL,
     tbl text NOT NULL, row_id text NOT NULL, kind text NOT NULL, actor text, hlc text NOT NULL,
-    hash text NOT NULL, op jsonb NOT NULL, status text NOT NULL, journal_seq bigint NOT NULL,
+    hash text NOT NULL, op json NOT NULL, status text NOT NULL, journal_seq bigint NOT NULL,
     UNIQUE (device_id, seq));
 CREATE INDEX hub_op_row ON hub_op (device_id, tbl, row_id);
 CREATE TABLE hub_journal (

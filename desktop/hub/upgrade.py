@@ -10,7 +10,9 @@ exclusive lock:
 - creates the new tables and fills them from that database (a migration may seed rows);
 - adds the new columns and fills them from that database by row id (a migration may compute
   them; those rows are re-sent to the devices), the column's default for rows it does not hold;
-- records the new schema and journals the upgrade.
+- records the new schema and journals the upgrade;
+- brings the hub's own tables to this version's (``hub_op.op`` kept as ``json``, the text it was
+  sent as, no longer parsed into ``jsonb``: ``_hub_tables``), journaled too.
 
 A change the hub cannot follow by adding (a column removed, a type changed, a table gone) is
 refused with its list, before anything is written; so is a hub newer than the application.
@@ -59,17 +61,31 @@ def upgrade_hub(pg_url: str, commune_db_path: str | Path) -> dict:
             if int(old["version"]) > int(new["version"]):
                 raise Refusal("sync.hub_newer", hub=old["version"], app=new["version"])
             tables, columns = plan(old, new)
+            hub_tables = _hub_tables(conn)
             for table in tables:
                 _create(conn, store, table, new)
             for table, names in columns.items():
                 _add_columns(conn, store, table, names, new["columns"][table])
             conn.execute("UPDATE hub_meta SET value = %s WHERE key = 'schema'", (json.dumps(new),))
-            if tables or columns or int(old["version"]) != int(new["version"]):
+            if tables or columns or hub_tables or int(old["version"]) != int(new["version"]):
                 journal_append(conn, "upgrade", None, {"from": old["version"], "to": new["version"],
-                                                       "tables": tables, "columns": columns})
-        return {"from": int(old["version"]), "to": int(new["version"]), "tables": tables, "columns": columns}
+                                                       "tables": tables, "columns": columns,
+                                                       **({"hub_tables": hub_tables} if hub_tables else {})})
+        return {"from": int(old["version"]), "to": int(new["version"]), "tables": tables, "columns": columns,
+                **({"hub_tables": hub_tables} if hub_tables else {})}
     finally:
         store.close()
+
+
+def _hub_tables(conn: HubConn) -> list[str]:
+    """A hub made before ``hub_op.op`` was ``json``: its ops' column converted (each op's values
+    as they were; the ingest and every reader take either type meanwhile)."""
+    kind = conn.execute("SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema()"
+                        " AND table_name = 'hub_op' AND column_name = 'op'").fetchone()
+    if kind is None or kind["data_type"] != "jsonb":
+        return []
+    conn.execute("ALTER TABLE hub_op ALTER op TYPE json USING op::json")
+    return ["hub_op.op json"]
 
 
 def _rows(store, table: str, names: list[str]):

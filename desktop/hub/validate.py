@@ -18,7 +18,8 @@ district locator kept per process by version; parent rows come from the bundle's
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Callable
@@ -63,6 +64,7 @@ class _Bundle:
     locator: Any  # maps.districts.DistrictLocator, or None without district shapes
     bounds: tuple[float, float, float, float] | None  # the commune's box (its districts')
     now: datetime
+    inside: set = field(default_factory=set)  # (district, lon, lat) known inside that district (``prime``)
 
 
 _bundles: "WeakKeyDictionary[BundleRows, _Bundle]" = WeakKeyDictionary()
@@ -115,6 +117,26 @@ def _bundle(rows: BundleRows) -> _Bundle:
                                          frozenset(ctx["districts"]), locator,
                                          locator.bounds if locator is not None else None, datetime.now(timezone.utc))
     return found
+
+
+def prime(rows: BundleRows, new_rows: list[dict]) -> None:
+    """The point-in-arrondissement tests of many new rows made at once, one vectorised test per
+    arrondissement (a test per point costs ~6 µs of call overhead): each row's point known inside
+    the arrondissement it names is remembered for this bundle; any other (outside, not a float,
+    not asked here) is tested by ``district_at`` as before."""
+    if not new_rows:
+        return
+    b = _bundle(rows)
+    if b.locator is None:
+        return
+    points: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for row in new_rows:
+        district, lon, lat = row.get("district_id"), row.get("lon"), row.get("lat")
+        if type(district) is str and type(lon) is float and type(lat) is float:
+            points[district].append((lon, lat))
+    for district, xy in points.items():
+        inside = b.locator.holds_many(district, [x for x, _ in xy], [y for _, y in xy])
+        b.inside.update((district, x, y) for (x, y), hit in zip(xy, inside) if hit)
 
 
 def problem(rows: BundleRows, schema: HubSchema, op: dict) -> Found | None:
@@ -206,7 +228,9 @@ def _context(rows: BundleRows, b: _Bundle, row: dict) -> Context:
     locator = b.locator
 
     def district_at(lon: float, lat: float) -> str | None:  # the row's arrondissement first: the usual answer
-        return district_id if locator.holds(district_id, lon, lat) else locator.locate(lon, lat)
+        if (district_id, lon, lat) in b.inside or locator.holds(district_id, lon, lat):
+            return district_id
+        return locator.locate(lon, lat)
     return Context(
         officer_ids=officers, district_ids=districts,  # type: ignore[arg-type]
         # a site or an inspection tombstoned since the device saw it: the visit still happened

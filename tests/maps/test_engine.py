@@ -31,6 +31,20 @@ def test_locate_many_matches_shapely_point_by_point(casablanca_geojson):
     assert len(got) == 3000
 
 
+def test_holds_many_answers_as_holds_point_by_point(casablanca_geojson):
+    """The hub's per-bundle test of many points (``validate.prime``) answers as its per-point one."""
+    items = [(f["properties"]["code"], f["geometry"]) for f in casablanca_geojson["features"]]
+    locator = DistrictLocator(items)
+    rng = np.random.default_rng(5)
+    x0, y0, x1, y1 = locator.bounds
+    lon, lat = rng.uniform(x0 - 0.05, x1 + 0.05, 2000).tolist(), rng.uniform(y0 - 0.05, y1 + 0.05, 2000).tolist()
+    for code in [items[0][0], items[-1][0], "nowhere"]:
+        got = locator.holds_many(code, lon, lat)
+        assert got == [locator.holds(code, a, b) for a, b in zip(lon, lat)]
+        assert code == "nowhere" or any(got)
+    assert locator.holds_many(items[0][0], [], []) == []
+
+
 def test_aggregate_rates_per_thousand():
     counts = pd.DataFrame([("d1", "hygiene", "compliant", "2026-01", 30, 0),
                            ("d1", "hygiene", "violations", "2026-02", 10, 10),

@@ -65,7 +65,7 @@ def test_a_purge_scrubs_the_conflicts_and_receipts_that_held_the_owner(team, tmp
     for value in (CIN, CIN2, CIN3, "Fatima Zahra B."):
         assert _traces(team.pg_url, value) == {t: 0 for t in TRACES}, value
     assert check_hub(team.pg_url)[1] == []
-    redacted = hub_rows(team.pg_url, "SELECT op->'redacted' AS r FROM hub_op WHERE op ? 'redacted'")
+    redacted = hub_rows(team.pg_url, "SELECT op->'redacted' AS r FROM hub_op WHERE op::jsonb ? 'redacted'")
     assert len(redacted) == 3 and all(r["r"]["columns"] for r in redacted)
     erased = hub_rows(team.pg_url, "SELECT op FROM hub_op WHERE op_id = %s", (redacted[0]["r"]["by"],))[0]["op"]
     assert erased["old"] == {} and erased["new"]["owner_id_number"] == ""  # the erasure carries no erased value

@@ -69,7 +69,7 @@ def test_a_usb_round_trip_with_the_commands(tmp_path, empty_commune_path, pg_url
     checked = cli("hub", "check", "--pg", pg_url).stdout
     assert checked.splitlines()[-1] == "OK" and "1 appareils" in checked
     with psycopg.connect(pg_url) as conn:  # an op rewritten in the hub's database behind its back
-        conn.execute("UPDATE hub_op SET op = jsonb_set(op, '{new,notes}', '\"modifié\"') WHERE seq = 1")
+        conn.execute("UPDATE hub_op SET op = jsonb_set(op::jsonb, '{new,notes}', '\"modifié\"') WHERE seq = 1")
     found = cli("hub", "check", "--pg", pg_url, check=False)
     assert found.returncode == 1 and "content does not match its hash" in found.stdout
 
