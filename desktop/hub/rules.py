@@ -133,6 +133,24 @@ def _coerce(types: dict, values: dict) -> dict:
     return out
 
 
+_BIGINT = range(-2 ** 63, 2 ** 63)
+
+
+def _holdable(types: dict, values: dict) -> dict:
+    """``values`` with nothing where a column cannot hold its value (a text in a number column, an
+    integer past 64 bits): a refused op's row is kept for review, its values as sent in ``hub_op``
+    and the conflict, and must not make every retry of the device's bundle a database error."""
+    def fits(kind, v) -> bool:
+        if v is None or kind is None:
+            return True
+        if kind is int:
+            return type(v) is int and v in _BIGINT
+        if kind is float:
+            return type(v) is float or (type(v) is int and v in _BIGINT)
+        return type(v) is kind
+    return {c: (v if fits(types.get(c), v) else None) for c, v in values.items()}
+
+
 def bury(rows: BundleRows, schema: HubSchema, op: dict) -> None:
     """A refused insert kept at the hub as a tombstoned row (for review, and so that the device
     that made it receives it tombstoned: every replica converges, nothing is lost)."""
@@ -141,7 +159,8 @@ def bury(rows: BundleRows, schema: HubSchema, op: dict) -> None:
             or set(op["new"]) - set(schema.columns[table]):
         return
     if rows.get(table, op["row_id"]) is None:
-        values = coerced(schema, op)["new"]
+        values = _holdable(schema.casts.get(table, {}), coerced(schema, op)["new"])
+        values["id"] = op["row_id"]  # its own row, whatever id the refused values name
         if table == "complaint":  # it takes no reference from another complaint, nor from another device's series
             values = validate.buried_complaint(rows, op, values)
         rows.insert(table, {**values, "deleted_at": utc_now()})

@@ -103,3 +103,40 @@ def test_a_nul_character_is_a_refusal_and_the_hub_keeps_nothing_of_it(team, tmp_
     shown = Attacker(new_device(team, tmp_path, "agent2"), team.pg_url)  # six characters typed: no NUL
     receipt = peek(ingest(team.pg_url, shown.bundle([shown.op("nowhere", "r1", "insert", {"x": "a\\u0000b"})])))
     assert len(receipt["results"]) == 1
+
+
+@pytest.mark.parametrize("values", [{"lat": "abc"}, {"lat": 1.0, "lon": "east"}, {"version": 2 ** 70},
+                                    {"version": "one"}, {"id": None}, {"id": "another-row"}])
+def test_a_refused_insert_with_values_its_columns_cannot_hold_is_a_refusal_not_a_database_error(
+        team, tmp_path, values):
+    """A refused insert is kept at the hub tombstoned (``rules.bury``); a value its column cannot
+    hold (a text in a number column, an integer past 64 bits) must not make every retry of that
+    device's bundle fail on a database error: the op is refused with its reason, the row kept with
+    nothing in that column, the op as sent kept whole in ``hub_op``; the device's next bundle goes in."""
+    attacker = Attacker(new_device(team, tmp_path, "agent1"), team.pg_url)
+    new = {"id": "s-junk", "kind": "establishment", "name": "Café", "district_id": "nowhere", **values}
+    new = {k: v for k, v in new.items() if v is not None}
+    receipt = peek(ingest(team.pg_url, attacker.bundle([attacker.op("site", "s-junk", "insert", new)])))
+    assert receipt["through_seq"] == attacker.seq and len(receipt["conflicts"]) == 1
+    [buried] = hub_rows(team.pg_url, "SELECT * FROM site WHERE id = 's-junk'")
+    assert buried["deleted_at"] is not None
+    assert all(buried[c] is None for c in values if c != "id" and not isinstance(values[c], float))
+    [kept] = hub_rows(team.pg_url, "SELECT op FROM hub_op WHERE row_id = 's-junk'")
+    assert kept["op"]["new"] == new
+    follow = attacker.op("site", "s-junk2", "insert", {"id": "s-junk2", "kind": "establishment", "name": "Café 2"})
+    assert peek(ingest(team.pg_url, attacker.bundle([follow])))["through_seq"] == attacker.seq
+    assert check_hub(team.pg_url)[1] == []
+
+
+@pytest.mark.parametrize("user", ["agent1", "coord"])
+@pytest.mark.parametrize("values", [{"lat": "abc"}, {"lon": "east"}, {"version": 2 ** 70}, {"updated_at": 5}])
+def test_an_update_with_values_its_columns_cannot_hold_never_makes_a_database_error(team, tmp_path, user, values):
+    """The same for an update of a shared register (a site), by a user who may edit it and one who
+    may not: an answer (applied or refused with its reason), never a database error at each retry."""
+    attacker = Attacker(new_device(team, tmp_path, user), team.pg_url)
+    site = hub_rows(team.pg_url, "SELECT lat, lon, version, updated_at FROM site WHERE id = %s", (team.sites[0],))[0]
+    old = {c: site[c] for c in values}
+    op = attacker.op("site", team.sites[0], "update", values, old=old, base_version=site["version"])
+    receipt = peek(ingest(team.pg_url, attacker.bundle([op])))
+    assert receipt["through_seq"] == attacker.seq
+    assert check_hub(team.pg_url)[1] == []

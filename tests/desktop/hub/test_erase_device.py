@@ -245,7 +245,7 @@ def test_hub_check_finds_a_value_put_back_under_a_redaction_mark(team, tmp_path)
     push(station, team.pg_url)
     assert check_hub(team.pg_url)[1] == []
     with psycopg.connect(team.pg_url) as conn:  # the mark stands (a real erasure), the value does not
-        op_id, op = conn.execute("SELECT op_id, op FROM hub_op WHERE op ? 'redacted'").fetchone()
+        op_id, op = conn.execute("SELECT op_id, op FROM hub_op WHERE op::jsonb ? 'redacted'").fetchone()
         conn.execute("UPDATE hub_op SET op = %s WHERE op_id = %s",
                      (Jsonb({**op, "new": {**op["new"], "owner_name": "Quelqu'un"}}), op_id))
     problems = check_hub(team.pg_url)[1]

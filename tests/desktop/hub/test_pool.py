@@ -58,8 +58,13 @@ def test_a_pooled_connection_is_lent_again_and_one_killed_meanwhile_replaced(poo
 def test_a_lock_a_request_left_behind_is_released_when_its_connection_returns(pooled):
     with connect(pooled) as conn:  # as a pull failing between its lock and its unlock
         conn.execute("SELECT pg_advisory_lock_shared(%s)", (LOCK,))
-    with psycopg.connect(pooled, autocommit=True) as other:  # an ingest's exclusive lock is free
-        assert other.execute("SELECT pg_try_advisory_lock(%s)", (LOCK,)).fetchone()[0]
+    # an ingest's exclusive lock is free as soon as the pool has reset the connection (its worker
+    # thread does it once the connection is back): an ingest waiting on it gets it, not a timeout
+    with psycopg.connect(pooled, autocommit=True) as other:
+        other.execute("SET lock_timeout = '10s'")
+        other.execute("SELECT pg_advisory_lock(%s)", (LOCK,))
+        assert other.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                             " AND pid = pg_backend_pid()").fetchone()[0] == 1
 
 
 def test_a_pool_whose_server_is_down_refuses_clearly_and_soon():
