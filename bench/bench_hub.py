@@ -21,7 +21,9 @@ import multiprocessing
 import os
 import shutil
 import sqlite3
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -303,23 +305,54 @@ def _hub_only_process(path: Path, barrier, out) -> None:
         barrier.wait()
         start, cpu = time.perf_counter(), time.process_time()
         error, receipt, pulled = None, b"", b""
+        pushed = start
         try:
             receipt = client.push(data)
+            pushed = time.perf_counter()
             pulled = client.pull(cursor)
         except BaseException as exc:  # noqa: BLE001 - counted
             error = repr(exc)
         end, cpu = time.perf_counter(), time.process_time() - cpu
-        if error is None:  # untimed: what the device does with the answers (its own CPU on a tablet)
+        out.put(("timed", start, end, cpu, error, pushed))
+        # untimed: what the device does with the answers (its own CPU on a tablet), once every
+        # device's timed part is over (on this machine it would take the hub's cores from it)
+        if APPLY_AFTER_ALL:
+            barrier.wait()
+        if error is None:
             try:
                 sync.apply_receipt(commune, receipt)
                 sync.apply_pull(commune, pulled)
                 assert sync.status(commune)["pending"] == 0
             except BaseException as exc:  # noqa: BLE001 - counted
                 error = repr(exc)
-    out.put((start, end, cpu, error))
+        out.put(("done", start, end, cpu, error, pushed))
 
 
-def _run_processes(paths: list[Path], target=_device_process) -> tuple[float, list[float], list[float], list[str]]:
+APPLY_AFTER_ALL = False  # --apply-after-all (read by the forked devices)
+TIMING: dict = {}  # what the last concurrent run measured besides the devices' times
+
+
+def _spy(pids: tuple[int, ...]) -> list[subprocess.Popen]:
+    """``py-spy record`` on each hub process (CP_BENCH_PYSPY: its path; CP_BENCH_PYSPY_OUT: a
+    folder for the flame graphs), while the devices' timed part runs; none when unset."""
+    spy = os.environ.get("CP_BENCH_PYSPY")
+    if not spy:
+        return []
+    out = Path(os.environ.get("CP_BENCH_PYSPY_OUT", "."))
+    procs = [subprocess.Popen([spy, "record", "--nonblocking", "-r", "250", "-p", str(pid), "-f", "raw",
+                               "-o", str(out / f"hub-{pid}.txt")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for pid in pids]
+    time.sleep(2)  # attached
+    return procs
+
+
+def _machine_busy_s() -> float:
+    """CPU seconds the whole machine spent busy so far (/proc/stat: all but idle and iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _run_processes(paths: list[Path], target=_device_process, watch: tuple[int, ...] = ()) -> tuple[float, list[float], list[float], list[str]]:
     """The devices as separate processes, forked once everything is imported and every device
     database written, released together by a barrier; (wall: first start to last end, times, CPU
     seconds, errors)."""
@@ -330,12 +363,37 @@ def _run_processes(paths: list[Path], target=_device_process) -> tuple[float, li
     procs = [ctx.Process(target=target, args=(p, barrier, out)) for p in paths]
     for proc in procs:
         proc.start()
+    spies = _spy(watch)
     barrier.wait()
-    reports = [out.get(timeout=600) for _ in paths]
+    hub_cpu = [_cpu_s(p) for p in watch]
+    busy = _machine_busy_s()
+    hub_only = target is _hub_only_process
+    messages = []  # a hub-only device reports twice: its timed part ("timed"), then all done ("done")
+    while sum(not hub_only or m[0] == "timed" for m in messages) < len(paths):
+        messages.append(out.get(timeout=600))
+    busy = _machine_busy_s() - busy
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
+    hub_cpu = [_cpu_s(p) - c for p, c in zip(watch, hub_cpu)]
+    if hub_only:  # each device's answers applied and checked: its last report
+        if APPLY_AFTER_ALL:
+            barrier.wait()
+        while sum(m[0] == "done" for m in messages) < len(paths):
+            messages.append(out.get(timeout=600))
+        reports = [m[1:] for m in messages if m[0] == "done"]
+    else:
+        reports = messages
     for proc in procs:
         proc.join(60)
     gc.unfreeze()
     wall = max(r[1] for r in reports) - min(r[0] for r in reports)
+    TIMING.update({"machine_busy_s": round(busy, 2), "hub_workers_cpu_s": [round(c, 2) for c in hub_cpu]})
+    if hub_only:
+        push, pull = sorted(r[4] - r[0] for r in reports), sorted(r[1] - r[4] for r in reports)
+        TIMING.update({"push_p50_s": round(statistics.median(push), 2), "push_p95_s": round(push[int(0.95 * (len(push) - 1))], 2),
+                       "pull_p50_s": round(statistics.median(pull), 2), "pull_p95_s": round(pull[int(0.95 * (len(pull) - 1))], 2),
+                       "last_push_end_s": round(max(r[4] for r in reports) - min(r[0] for r in reports), 2)})
     return wall, [r[1] - r[0] for r in reports], [r[2] for r in reports], [r[3] for r in reports if r[3]]
 
 
@@ -394,7 +452,7 @@ def bench_concurrent(seed: Path, work: Path, n: int, threads: bool = False, hub_
             hub_pids = _tree(hub.proc.pid)
             hub_cpu, pg_cpu, load = sum(_cpu_s(p) for p in hub_pids), _pg_backends(db), os.getloadavg()
             if hub_only:
-                wall, times, device_cpu, errors = _run_processes(paths, _hub_only_process)
+                wall, times, device_cpu, errors = _run_processes(paths, _hub_only_process, tuple(hub_pids))
             else:
                 wall, times, device_cpu, errors = (_run_threads if threads else _run_processes)(paths)
             hub_cpu = sum(_cpu_s(p) for p in hub_pids) - hub_cpu
@@ -411,7 +469,7 @@ def bench_concurrent(seed: Path, work: Path, n: int, threads: bool = False, hub_
                 "max_s": round(ordered[-1], 2), "min_s": round(ordered[0], 2),
                 "hub_cpu_s": round(hub_cpu, 2), "pg_cpu_s_pooled": round(pg_cpu_s, 2),
                 "device_cpu_s_mean": round(statistics.mean(device_cpu), 3),
-                "loadavg_before": [round(x, 2) for x in load], "loadavg_after": [round(x, 2) for x in os.getloadavg()]}
+                **TIMING, "loadavg_before": [round(x, 2) for x in load], "loadavg_after": [round(x, 2) for x in os.getloadavg()]}
     finally:
         drop(db)
 
@@ -452,9 +510,14 @@ def main() -> None:
     p.add_argument("--threads", action="store_true", help="concurrent: the devices as threads of one process")
     p.add_argument("--hub-only", action="store_true",
                    help="concurrent: time only the push and pull over HTTP (bundle made before, answers applied after)")
+    p.add_argument("--apply-after-all", action="store_true",
+                   help="--hub-only: each device applies the hub's answers once every device's push and pull is"
+                        " over (else as soon as its own are: its CPU then taken from the hub's 2 cores)")
     p.add_argument("--hub-workers", type=int, default=None,
                    help="concurrent: hub serve's worker processes (default: its own, one per CPU; 0: not passed)")
     args = p.parse_args()
+    global APPLY_AFTER_ALL
+    APPLY_AFTER_ALL = args.apply_after_all
     work = Path(tempfile.mkdtemp(prefix="cp-bench-hub-"))
     try:
         seed = work / "seed.sqlite"

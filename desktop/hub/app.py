@@ -37,7 +37,7 @@ from starlette.routing import Route
 
 import desktop.hub as hubapi
 from desktop.domain.errors import Refusal
-from desktop.hub import blobs, callers, numbers
+from desktop.hub import blobs, callers, numbers, validate
 from desktop.hub.base import LOCK, close_pools, connect, open_pool
 from desktop.services.hubwire import API, H_DEVICE, error_body, verify_request
 
@@ -62,6 +62,7 @@ def create_app(pg_url: str) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         open_pool(pg_url)
+        await run_in_threadpool(_warm, pg_url)
         try:
             yield
         finally:
@@ -81,6 +82,16 @@ def create_app(pg_url: str) -> Starlette:
         Route(API + "/devices/{device_id:str}/revoke", hub.revoke, methods=["POST"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _warm(pg_url: str) -> None:
+    """What every ingest needs, made once per worker before the first request (``validate.warm``);
+    a hub not initialised yet, or its database down, only leaves it to the first ingest."""
+    try:
+        with connect(pg_url) as conn:
+            validate.warm(conn)
+    except (psycopg.Error, Refusal):
+        log.warning("hub worker: rules' context not made at start-up", exc_info=True)
 
 
 def app_from_env() -> Starlette:

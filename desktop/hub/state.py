@@ -13,9 +13,13 @@ from desktop.hub.base import HubConn, HubSchema, q
 
 _MISSING = object()
 COPY_FROM = 100  # new rows of one table and shape: sent with COPY from this many
-# ``IN (SELECT jsonb_array_elements_text(%s::jsonb))`` with ``json_ids(ids)``: a set of ids sent as
-# one JSON text (encoded in C) rather than a text[] (psycopg builds arrays in Python: ~25 µs an id)
-IN_IDS = "IN (SELECT jsonb_array_elements_text(%s::jsonb))"
+# ``= ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))`` with ``json_ids(ids)``: a set of ids
+# sent as one JSON text (encoded in C) rather than a text[] (psycopg builds arrays in Python: ~25 µs
+# an id). The array is made once (an InitPlan), so the table is read by its index; ``IN (SELECT
+# jsonb_array_elements_text(...))`` was planned as a hash join over a scan of the whole table
+# (PostgreSQL guesses 100 ids), under the ingest lock: 2.7 ms for 40 findings among 2,000, and
+# growing with the table.
+IN_IDS = "= ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))"
 
 
 def json_ids(ids) -> str:
