@@ -6,6 +6,7 @@ hub reported about this device's own ops (read only). The hub is asked in the ba
 from __future__ import annotations
 
 import json
+import re
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit,
@@ -25,7 +26,48 @@ COLUMNS = ("net.c_when", "net.c_entity", "net.c_column", "net.c_kind", "net.c_hu
 COLUMN_LABELS = {  # a register's column as its form names it; any other column by its own name
     ("site", "name"): "ui.site_name", ("site", "address"): "ui.site_address", ("site", "activity"): "ui.site_activity",
     ("site", "kind"): "ui.site_kind", ("site", "owner_name"): "ui.owner_name", ("site", "owner_id_number"): "ui.owner_id",
+    ("complaint", "reference"): "cp.reference", ("complaint", "channel"): "cp.channel",
+    ("complaint", "received_on"): "cp.received", ("complaint", "description"): "cp.description",
+    ("complaint", "location_text"): "cp.location", ("complaint", "complainant_name"): "cp.complainant",
+    ("complaint", "answer_due"): "cp.answer_due", ("complaint", "status"): "cp.status",
+    ("complaint", "complainant_kind"): "cp.complainant",
 }
+# Columns holding a code the form shows in words: the message key's prefix
+CODED = {("complaint", "channel"): "cp.channel_", ("complaint", "status"): "cp.status_",
+         ("complaint", "complainant_kind"): "cp.complainant_"}
+# What a refused row's values show without: its ids (a reader cannot use them) and empty values
+_HIDDEN = re.compile(r"(^id$|_id$|^version$|_(at|by)$)")
+
+
+def values_text(tr: Translator, table: str, value):
+    """A refused op's values (``{"values": {...}, "rule": ...}`` or the columns themselves) as
+    «label : value» lines, the register's words for its columns and codes, Latin values isolated
+    left to right in Arabic; anything else as it is."""
+    values = value.get("values") if isinstance(value, dict) and isinstance(value.get("values"), dict) else value
+    if not isinstance(values, dict) or not values:
+        return value
+    lines = []
+    rule = value.get("rule") if isinstance(value, dict) else None
+    if isinstance(rule, str) and rule:  # the rule that refused it, in words where the application has them
+        params = [ltr(p) if tr.lang == "ar" else str(p) for p in value.get("params") or [] if p is not None] \
+            if isinstance(value.get("params"), list) else []
+        said = problem_text(rule, tr, *params, reference=params[0] if params else "")
+        field = value.get("field") if isinstance(value.get("field"), str) else ""
+        key = COLUMN_LABELS.get((table, field))
+        where = f" ({tr(key) if key else field})" if field else ""
+        lines.append(f"{tr('net.rule')} : {said}{where}")
+    for column, v in values.items():
+        if v is None or v == "" or _HIDDEN.search(column):
+            continue
+        key = COLUMN_LABELS.get((table, column))
+        text = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+        prefix = CODED.get((table, column))
+        if prefix and tr(prefix + text) != prefix + text:
+            text = tr(prefix + text)
+        if tr.lang == "ar" and first_strong_rtl(text) is not True:  # a date, a code, French: left to right
+            text = ltr(text)
+        lines.append(f"{tr(key) if key else column} : {text}")
+    return "\n".join(lines) or value
 
 
 def _value(value) -> str:
@@ -178,7 +220,10 @@ class ConflictsPage(QWidget):
         self._fit_reason()
 
     def _readable(self, r: dict, value):
-        """A case opened twice reads as the case (date, site, field, violations), not as its id."""
+        """A case opened twice reads as the case (date, site, field, violations), not as its id; a
+        refused op's values as «label : value» lines (``values_text``)."""
+        if r.get("kind") == "refused":
+            return values_text(self.tr, r["tbl"], value)
         if r.get("kind") != "duplicate_case" or not isinstance(value, dict) or "case_id" not in value:
             return value
         try:

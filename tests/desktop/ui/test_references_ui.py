@@ -109,6 +109,16 @@ def test_the_officer_reads_why_a_complaint_was_refused(qtbot, qapp, tmp_path, em
         page.table.setCurrentCell(0, 0)
         said = Translator(lang)("c.complaint_duplicate_reference", reference=ltr("CHK-2026-W42"))
         assert said in page.reason.text()
+        # the device's values read as the complaint form's words, not as JSON with ids
+        tr = Translator(lang)
+        shown = page.device_value.toPlainText()
+        isolate = ltr if lang == "ar" else str
+        assert f"{tr('cp.reference')} : {isolate('CHK-2026-W42')}" in shown.splitlines()
+        assert f"{tr('cp.status')} : {tr('cp.status_received')}" in shown.splitlines()
+        rule = tr("c.complaint_duplicate_reference", reference=isolate("CHK-2026-W42"))
+        assert shown.splitlines()[0] == f"{tr('net.rule')} : {rule} ({tr('cp.reference')})"
+        assert f"{tr('cp.channel')} : {tr('cp.channel_chikaya')}" in shown.splitlines()
+        assert "{" not in shown and "district_id" not in shown and team.districts[1] not in shown
         _grab(page, f"conflicts-reference-{lang}.png", tmp_path)
     finally:
         qapp.setLayoutDirection(Qt.LeftToRight)
