@@ -19,9 +19,12 @@ import pytest  # noqa: E402
 DEMO_END = datetime(2026, 6, 30, 18, 0, tzinfo=timezone.utc)
 
 
+_FIRST_FONT = None  # the application's font before any test changed it
+
+
 @pytest.fixture(autouse=True)
 def _fresh_application_state():
-    """Each test starts from the same QApplication: left to right, no application-wide wheel guard
+    """Each test starts from the same QApplication: left to right, its first font, no application-wide wheel guard
     (a test that opens the main window, or logs in in Arabic, changes both for the whole process),
     and the interpreter's own exception hook: the application's shows a modal crash dialog, which
     in a later test would wait forever for a click (a timeout cannot interrupt Qt's modal loop)."""
@@ -48,6 +51,11 @@ def _fresh_application_state():
     QThreadPool.globalInstance().waitForDone(30_000)
     app.processEvents()
     app.setLayoutDirection(Qt.LeftToRight)
+    global _FIRST_FONT
+    if _FIRST_FONT is None:
+        _FIRST_FONT = app.font()
+    elif app.font() != _FIRST_FONT:  # a test that logged in in Arabic set the application's font
+        app.setFont(_FIRST_FONT)
     guard = getattr(app, "_wheel_guard", None)
     if guard is not None:
         app.removeEventFilter(guard)

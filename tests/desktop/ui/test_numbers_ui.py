@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _pixels(qtbot, text: str):
+    from desktop.ui.fonts import ui_font
     label = QLabel(text)
+    label.setFont(ui_font())  # the application's font (ui/app.py), whatever an earlier test left
     label.setLayoutDirection(Qt.RightToLeft)
     label.setStyleSheet("font-size: 18px; background: white")
     label.resize(420, 40)
