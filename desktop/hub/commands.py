@@ -12,7 +12,9 @@ what it keeps of that row: the ops it received (``hub_op.op``: each op's hash ke
 content marked ``redacted``, so that ``hub check`` still verifies the chain's links and knows
 which erasure redacted it), the conflicts, the receipts (signed again by the hub) and the complaint's
 scanned letters (``hub_blob``) no live attachment needs, and the bundles of revoked devices kept
-for review (``hub_quarantine``, their signature dropped).
+for review (``hub_quarantine``, their signature dropped). The other devices learn of it from their
+next pull, which lists the applied erasures of the rows it sends (``applied_erasures``, signed by
+``desktop.hub.pull``).
 """
 from __future__ import annotations
 

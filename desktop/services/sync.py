@@ -222,6 +222,10 @@ def apply_pull(commune: Commune, data: bytes) -> dict:
     still has an op waiting for the hub is left as it is, and the cursor stays before it: the next
     pull brings the hub's version again once the hub has answered that op. A pull with nothing to
     overwrite (a new device's first pull) takes ``_apply_first_pull``: no backup, tables at once.
+    The erasures the pull lists (Law 09-08, each signed by the hub) are kept; when one is new here,
+    or a row it erased still held its values here, the outbox is scrubbed of them
+    (``privacy.scrub_outbox``), the erased complaints' letters removed, the file rewritten and the
+    copies beside it (the one this pull made too) removed.
     Returns ``{"rows": written, "skipped": pending rows kept, "cursor": new cursor}``."""
     store = commune.store
     body = _open_from_hub(store, data, "pull")
