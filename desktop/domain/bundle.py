@@ -42,10 +42,33 @@ def seal_text(text: str, private_pem: bytes, *, utf8: bool = False) -> bytes:
     ``utf8``: the outer JSON written by orjson, the body's non-ASCII characters as UTF-8 instead
     of ``\\u`` escapes (what a reader parses is the same string): 3x faster, and 5 % fewer bytes,
     for a new tablet's 4 MB pull."""
+    outer = {"body": text, "sig": signature(text, private_pem)}  # (a text UTF-8 cannot hold fails here)
+    return orjson.dumps(outer) if utf8 else json.dumps(outer).encode("utf-8")
+
+
+def signature(text: str, private_pem: bytes | Ed25519PrivateKey) -> str:
+    """The hex Ed25519 signature of ``text`` (UTF-8) by a private key (PEM, or loaded once by the caller)."""
+    key = private_pem if isinstance(private_pem, Ed25519PrivateKey) else private_key(private_pem)
+    return key.sign(text.encode("utf-8")).hex()
+
+
+def private_key(private_pem: bytes) -> Ed25519PrivateKey:
     key = serialization.load_pem_private_key(private_pem, password=None)
     assert isinstance(key, Ed25519PrivateKey)
-    outer = {"body": text, "sig": key.sign(text.encode("utf-8")).hex()}  # (a text UTF-8 cannot hold fails here)
-    return orjson.dumps(outer) if utf8 else json.dumps(outer).encode("utf-8")
+    return key
+
+
+def signed(text: str, sig: object, public_key_pem: str | bytes) -> bool:
+    """Whether ``sig`` (hex) is the signature of ``text`` by the key ``public_key_pem``."""
+    pem = public_key_pem.encode() if isinstance(public_key_pem, str) else public_key_pem
+    try:
+        key = serialization.load_pem_public_key(pem)
+        if not isinstance(key, Ed25519PublicKey) or not isinstance(sig, str):
+            return False
+        key.verify(bytes.fromhex(sig), text.encode("utf-8"))
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
 
 
 def join(bundles: list[bytes]) -> bytes:
@@ -94,13 +117,8 @@ def open_sealed(data: bytes | tuple[dict, dict], public_key_pem: str | bytes, *,
     """The body of a bundle (or of what ``unpack`` made of it) whose signature verifies with
     ``public_key_pem``, of ``kind`` and of ``schema``; every other case is a refusal."""
     outer, body = unpack(data) if isinstance(data, bytes) else data
-    pem = public_key_pem.encode() if isinstance(public_key_pem, str) else public_key_pem
-    key = serialization.load_pem_public_key(pem)
-    assert isinstance(key, Ed25519PublicKey)
-    try:
-        key.verify(bytes.fromhex(outer["sig"]), outer["body"].encode("utf-8"))
-    except (InvalidSignature, ValueError):
-        raise Refusal("sync.bad_signature") from None
+    if not signed(outer["body"], outer["sig"], public_key_pem):
+        raise Refusal("sync.bad_signature")
     if body.get("kind") != kind:
         raise Refusal("sync.wrong_kind", expected=kind, found=str(body.get("kind")))
     if body.get("schema") != schema:

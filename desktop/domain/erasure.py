@@ -7,10 +7,16 @@ An op's hash was computed over its original values; once they are scrubbed, the 
 A checker then verifies it by its link and by that mark: an applied erasure of the same row, the
 columns within the erasable ones and holding their erased values (a mark put on an op to hide a
 change of its values is reported).
+
+An erasure made by another device reaches a device in a pull: the hub lists the applied erasures
+of the erasable rows it sends, each with its signature over ``statement`` (the hub's id, the
+table, the row, the erasure's op id, the columns it erased), which the device keeps with the
+erasure (``sync_erasure``) so that its ``check`` can verify, long after the pull, that each mark
+naming that erasure names one the hub made.
 """
 from __future__ import annotations
 
-from desktop.domain.sync import AUDIT
+from desktop.domain.sync import AUDIT, canonical
 
 # The values the purge leaves in a file's personal columns (the hub accepts no other erasure).
 ERASED = {"site": {"owner_name": "", "owner_id_number": "", "owner_id_kind": "none"},
@@ -23,6 +29,12 @@ def is_erase(op: dict) -> bool:
     """An update that carries no old value: an erasure (a device's own updates always carry the
     old values of the columns they change)."""
     return op["kind"] == "update" and not op["old"] and any(c not in AUDIT for c in op["new"])
+
+
+def statement(hub_id: str, tbl: str, row_id: str, op_id: str, columns: list[str]) -> str:
+    """The text the hub signs for an erasure it applied, as a device receives it in a pull."""
+    return canonical({"kind": "erasure", "hub_id": hub_id, "tbl": tbl, "row_id": row_id, "op_id": op_id,
+                      "columns": columns})
 
 
 def redacted_columns(op: dict) -> list[str]:

@@ -12,7 +12,9 @@ what it keeps of that row: the ops it received (``hub_op.op``: each op's hash ke
 content marked ``redacted``, so that ``hub check`` still verifies the chain's links and knows
 which erasure redacted it), the conflicts, the receipts (signed again by the hub) and the complaint's
 scanned letters (``hub_blob``) no live attachment needs, and the bundles of revoked devices kept
-for review (``hub_quarantine``, their signature dropped).
+for review (``hub_quarantine``, their signature dropped). The other devices learn of it from their
+next pull, which lists the applied erasures of the rows it sends (``applied_erasures``, signed by
+``desktop.hub.pull``).
 """
 from __future__ import annotations
 
@@ -180,13 +182,22 @@ def quarantine_copy(conn: HubConn, data: bytes) -> bytes:
     wanted: dict[str, set[str]] = {}
     for key in filter(None, (k for op in _ops(body) for k in (_row(op), _letter(op)))):
         wanted.setdefault(key[0], set()).add(key[1])
-    erased: dict[tuple[str, str], str] = {}
-    for table, ids in wanted.items():  # by the index of each device's ops (few devices, one lookup each)
-        for r in conn.execute("SELECT o.op_id, o.row_id FROM hub_device d JOIN hub_op o ON o.device_id = d.device_id"
-                              f" AND o.tbl = %s AND o.row_id {IN_IDS} WHERE o.status = 'applied' AND o.kind = 'update'"
-                              " AND (o.op->'old')::jsonb = '{}'::jsonb ORDER BY o.hlc", (table, json_ids(ids))):
-            erased[(table, r["row_id"])] = r["op_id"]
+    erased = {(table, row_id): e["op_id"] for table, ids in wanted.items()
+              for row_id, e in applied_erasures(conn, table, ids).items()}
     return _redact_bundle(data, erased) if erased else data
+
+
+def applied_erasures(conn: HubConn, table: str, ids: Any) -> dict[str, dict]:
+    """The latest applied erasure of each of these rows of ``table`` that has one: row id →
+    ``{"op_id", "columns"}`` (the columns it erased). By the index of each device's ops (few
+    devices, one lookup each)."""
+    erased: dict[str, dict] = {}
+    for r in conn.execute("SELECT o.op_id, o.row_id, o.op->'new' AS new FROM hub_device d JOIN hub_op o ON"
+                          f" o.device_id = d.device_id AND o.tbl = %s AND o.row_id {IN_IDS} WHERE o.status = 'applied'"
+                          " AND o.kind = 'update' AND (o.op->'old')::jsonb = '{}'::jsonb ORDER BY o.hlc",
+                          (table, json_ids(ids))):
+        erased[r["row_id"]] = {"op_id": r["op_id"], "columns": sorted(c for c in r["new"] if c not in AUDIT)}
+    return erased
 
 
 def _ops(body: dict) -> list[dict]:

@@ -1,7 +1,8 @@
 """What a device receives: the hub's rows changed since its cursor, in its scope (an officer's
 arrondissement; the whole commune for the coordinator's and president's stations), with the rows
 they refer to outside that scope (so that foreign keys hold on the replica) and the photos and
-PDFs of the attachments (checked by hash on arrival)."""
+PDFs of the attachments (checked by hash on arrival), and the erasures (Law 09-08) the hub applied
+to the erasable rows it sends, each signed (``erased``: the device scrubs what it keeps of them)."""
 from __future__ import annotations
 
 import base64
@@ -12,11 +13,12 @@ from typing import Any, Callable
 import orjson
 from psycopg.rows import tuple_row
 
-from desktop.domain import bundle, pullformat
+from desktop.domain import bundle, erasure, pullformat
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import FORMAT, TABLES, canonical
 from desktop.hub import catalogue
+from desktop.hub.commands import applied_erasures
 from desktop.hub.base import HubConn, HubSchema, LOCK, Settings, connect, hub_key, q, settings
 from desktop.hub.replication import PERSONAL
 
@@ -162,6 +164,21 @@ def _blobs(conn: HubConn, hub_schema: HubSchema, rows: Rows) -> dict[str, str]:
             for r in conn.execute("SELECT sha256, data FROM hub_blob WHERE sha256 = ANY(%s)", (shas,))}
 
 
+def _erased(conn: HubConn, hub: Settings, rows: Rows) -> list[dict]:
+    """The applied erasures of the erasable rows the pull sends (a site's owner, a complaint's
+    complainant: the retention purge of a station), each signed by the hub over
+    ``erasure.statement``: the device that held the row scrubs its own ops, its conflicts, its
+    copy before the pull and the letters of an erased complaint, and keeps the signed erasure so
+    that its ``check`` can verify each redaction it made. The row itself comes with the pull."""
+    found, key = [], None
+    for table in erasure.ERASED:
+        for row_id, e in sorted(applied_erasures(conn, table, rows[table]).items() if rows.get(table) else ()):
+            key = key or bundle.private_key(hub.key)
+            text = erasure.statement(hub.hub_id or "", table, row_id, e["op_id"], e["columns"])
+            found.append({"tbl": table, "row_id": row_id, **e, "sig": bundle.signature(text, key)})
+    return found
+
+
 def pull_body(conn: HubConn, device_id: str, cursor: int, hub: Settings | None = None) -> dict:
     hub = hub or settings(conn)
     # The shared lock only while the cursor is read and the snapshot taken: no ingest is then
@@ -205,6 +222,9 @@ def _read(conn: HubConn, hub: Settings, device: dict, cursor: int, seq: dict | N
             "device_id": device_id, "since": int(cursor), "cursor": max(new_cursor, int(cursor)),
             "layout": pullformat.PULL_LAYOUT, "blobs": blobs, "at": utc_now(),
             "tables": {t: pullformat.encode(list(hub_schema.columns[t]), list(r.values())) for t, r in rows.items() if r}}
+    erased = _erased(conn, hub, rows)
+    if erased:
+        body["erased"] = erased
     files = catalogue.for_pull(conn, cursor, hub.catalogue_seq)
     if files is not None:  # the commune's catalogue extensions, when the device may not hold them yet
         body["catalogue"] = files

@@ -110,14 +110,21 @@ def purge(store: Store, actor: User, before: date, *, dry_run: bool = False) -> 
                       (now, now, actor.id, json.dumps(drafts)), note=note)
         tx.event("privacy", "purge", {"before": before.isoformat(), "sites": len(sites), "drafts": len(drafts),
                                       "complaints": len(complaints), "attachments": len(files)})
-    for f in files:  # the scanned letters themselves, once no live row needs them
-        if not store.scalar("SELECT 1 FROM attachment WHERE sha256 = ? AND deleted_at IS NULL", (f["sha256"],)):
-            store.attachments.remove(f["sha256"])
+    remove_letters(store, [f["sha256"] for f in files])
     compact(store)
     for copy in app_copies(store.path):
         _shred(copy)
         _shred(keys.sidecar(copy))
     return counts
+
+
+def remove_letters(store: Store, shas: list[str]) -> int:
+    """Remove the stored files (an erased complaint's scanned letters) that no live row needs."""
+    gone = [sha for sha in dict.fromkeys(shas) if sha and not store.scalar(
+        "SELECT 1 FROM attachment WHERE sha256 = ? AND deleted_at IS NULL", (sha,))]
+    for sha in gone:
+        store.attachments.remove(sha)
+    return len(gone)
 
 
 def app_copies(db_path: Path) -> list[Path]:
@@ -176,16 +183,18 @@ def _erase_for_hub(store: Store, actor: User, sites: list[str], complaints: list
                     tx.tombstone("attachment", attachment)
 
 
-def scrub_outbox(store: Store) -> dict:
-    """After a receipt: the erased values out of the acknowledged ops and reported conflicts of each
-    row whose erasure the hub has now applied (``outbox.redact_erased``, one journaled transaction
-    recording how many and by which erasures), then the file rewritten (``compact``) and the
-    application's copies beside it removed (``app_copies``) when any was."""
+def scrub_outbox(store: Store, rewrite: bool = False) -> dict:
+    """After a receipt, or a pull that listed erasures new to this device: the erased values out of
+    the acknowledged ops and reported conflicts of each row whose erasure the hub has now applied
+    (``outbox.redact_erased``, one journaled transaction recording how many and by which erasures),
+    then the file rewritten (``compact``) and the application's copies beside it removed
+    (``app_copies``) when any was, or when ``rewrite`` (the pull overwrote an erased row: its old
+    values are in the freed pages and in the copy made before the pull)."""
     with store.transaction(None) as tx:
         done = outbox.redact_erased(tx.conn)
         if done["ops"] or done["conflicts"]:
             tx.event("privacy", "outbox_redacted", done)
-    if done["ops"] or done["conflicts"]:
+    if done["ops"] or done["conflicts"] or rewrite:
         store.conn.execute("PRAGMA secure_delete = ON")
         compact(store)  # the old values left in the WAL and the freed pages: the file rebuilt
         for copy in app_copies(store.path):  # made before this receipt: they hold the ops unscrubbed

@@ -19,13 +19,14 @@ from typing import Iterator
 from uuid import uuid4
 
 from desktop.domain import bundle, pullformat
+from desktop.domain.erasure import ERASED
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import BUNDLE_MAX_OPS, FORMAT, canonical, hlc_merge, table_order
 from desktop.services import catalogue_sync, privacy
 from desktop.services.commune import Commune
 from desktop.store import keys, outbox
-from desktop.store.db import Store, copy_database, open_store
+from desktop.store.db import Store, Transaction, copy_database, open_store
 from desktop.store.engine import sqlite3
 from desktop.store.migrations import LATEST
 
@@ -221,10 +222,15 @@ def apply_pull(commune: Commune, data: bytes) -> dict:
     still has an op waiting for the hub is left as it is, and the cursor stays before it: the next
     pull brings the hub's version again once the hub has answered that op. A pull with nothing to
     overwrite (a new device's first pull) takes ``_apply_first_pull``: no backup, tables at once.
+    The erasures the pull lists (Law 09-08, each signed by the hub) are kept; when one is new here,
+    or a row it erased still held its values here, the outbox is scrubbed of them
+    (``privacy.scrub_outbox``), the erased complaints' letters removed, the file rewritten and the
+    copies beside it (the one this pull made too) removed.
     Returns ``{"rows": written, "skipped": pending rows kept, "cursor": new cursor}``."""
     store = commune.store
     body = _open_from_hub(store, data, "pull")
     tables = pullformat.tables(body)  # another layout is refused before anything is written
+    _check_erasures(store, body)  # so is an erasure the hub did not sign
     catalogue_sync.apply(commune, body)  # (checked first) before the cursor passes its change
     _put_blobs(store, body.get("blobs", {}))
     if _nothing_to_overwrite(store, tables):
@@ -232,6 +238,7 @@ def apply_pull(commune: Commune, data: bytes) -> dict:
     if _overwrites(store, body, tables):  # a pull that only adds rows needs no copy (see _overwrites)
         backup_before_pull(store)
     keep = outbox.pending_rows(store.conn)
+    held = _holds_erased(store, body.get("erased", []))  # the values the pull overwrites: in the copy, the freed pages
     written = skipped = 0
     cursor = int(body["cursor"])
     with store.transaction(None) as tx:
@@ -252,18 +259,54 @@ def apply_pull(commune: Commune, data: bytes) -> dict:
                         cursor = min(cursor, seq - 1)
                 elif tx.put_row(table, row):
                     written += 1
-        _finish_pull(tx.conn, body, cursor)
+        erased = _finish_pull(tx, body, cursor)
+    if erased or held:  # erasures new here, or rows erased (Law 09-08): what this device keeps of them scrubbed
+        complaints = [e["row_id"] for e in body["erased"] if e["tbl"] == "complaint"]
+        privacy.remove_letters(store, [r[0] for r in store.conn.execute(
+            "SELECT sha256 FROM attachment WHERE owner_type = 'complaint' AND owner_id IN"
+            " (SELECT value FROM json_each(?))", (json.dumps(complaints),))])
+        privacy.scrub_outbox(store, rewrite=True)
     return {"rows": written, "skipped": skipped, "cursor": cursor}
 
 
-def _finish_pull(conn: sqlite3.Connection, body: dict, cursor: int) -> None:
-    """The pull's sync state, in its transaction: the cursor, the conflicts the hub resolved, the clock."""
+def _holds_erased(store: Store, erased: list[dict]) -> bool:
+    """Whether a row the pull lists as erased holds here a value its erasure took out."""
+    for table, columns in ERASED.items():
+        ids = [e["row_id"] for e in erased if e["tbl"] == table]
+        if ids and store.conn.execute(
+                f"SELECT 1 FROM [{table}] WHERE id IN (SELECT value FROM json_each(?))"
+                f" AND NOT ({' AND '.join(f'[{c}] IS ?' for c in columns)}) LIMIT 1",
+                (json.dumps(ids), *columns.values())).fetchone():
+            return True
+    return False
+
+
+def _check_erasures(store: Store, body: dict) -> None:
+    """Refuse a pull whose list of erasures (``erased``) holds one the hub did not sign (the body's
+    signature covers the list; each entry's own is what the device keeps, and ``check`` verifies)."""
+    erased = body.get("erased", [])
+    if not isinstance(erased, list):
+        raise Refusal("sync.erasure_unsigned", problem="erased")
+    for e in erased:
+        problem = outbox.hub_erasure_problem(e, store.meta("sync.hub_id") or "", store.meta("sync.hub_public_key") or "")
+        if problem:
+            raise Refusal("sync.erasure_unsigned", problem=problem)
+
+
+def _finish_pull(tx: Transaction, body: dict, cursor: int) -> list[dict]:
+    """The pull's sync state, in its transaction: the cursor, the conflicts the hub resolved, the
+    clock, the erasures the hub listed (kept, journaled; returns those new to this device)."""
+    conn = tx.conn
+    erased = outbox.record_hub_erasures(conn, body.get("erased", []), body["at"])
+    if erased:
+        tx.event("privacy", "hub_erasures", {"rows": len(erased), "by": [e["op_id"] for e in erased]})
     outbox.set_state(conn, "cursor", str(cursor))
     for conflict_id in body.get("resolved", []):  # decided at the hub by the coordinator
         conn.execute("UPDATE sync_conflict SET status = 'resolved' WHERE conflict_id = ? AND status = 'open'",
                      (conflict_id,))
     outbox.set_state(conn, "hlc", hlc_merge(outbox.get_state(conn, "hlc"), body.get("hlc")) or "")
     outbox.set_state(conn, "last_pull_at", body["at"])
+    return erased
 
 
 def _insert_all(conn: sqlite3.Connection, table: str, pulled: pullformat.PulledTable) -> None:
@@ -336,7 +379,7 @@ def _apply_first_pull(store: Store, body: dict, tables: dict[str, pullformat.Pul
                 if broken is not None:
                     raise sqlite3.IntegrityError(f"FOREIGN KEY constraint failed: {broken[0]} row {broken[1]}"
                                                  f" refers to a missing {broken[2]}")
-            _finish_pull(conn, body, int(body["cursor"]))
+            _finish_pull(tx, body, int(body["cursor"]))  # the erasures kept: this replica holds no op yet
     finally:
         conn.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
     return {"rows": written, "skipped": 0, "cursor": int(body["cursor"])}

@@ -461,18 +461,17 @@ def _values_redacted(part: str) -> str:
                     AND n.value IS json_extract('{_ERASABLE}', '$.' || OLD.tbl || '.' || n.key))))"""
 
 
-M11 = f"""
-ALTER TABLE sync_op ADD COLUMN redacted TEXT;
-DROP TRIGGER sync_op_no_rewrite;
+def _no_rewrite(erasure: str) -> str:
+    """The outbox's append-only trigger, letting through only the redaction ``erasure`` (SQL: the
+    erasure named by ``NEW.redacted``'s ``by`` stands for this op's row) proves."""
+    return f"""DROP TRIGGER sync_op_no_rewrite;
 CREATE TRIGGER sync_op_no_rewrite BEFORE UPDATE OF op_id, device_id, seq, tbl, row_id, kind, base_version, old,
     new, hlc, actor, at, tx, prev_hash, hash, redacted ON sync_op
     WHEN NOT coalesce((
         OLD.acked_at IS NOT NULL AND OLD.redacted IS NULL AND NEW.redacted IS NOT NULL
         AND {" AND ".join(f"NEW.{c} IS OLD.{c}" for c in _OP_IDENTITY)}
         AND json_valid(NEW.redacted) AND json_type(NEW.redacted, '$.columns') = 'array'
-        AND EXISTS (SELECT 1 FROM sync_op e WHERE e.op_id = json_extract(NEW.redacted, '$.by')
-            AND e.tbl = OLD.tbl AND e.row_id = OLD.row_id AND e.seq > OLD.seq AND e.kind = 'update' AND e.old = '{{}}'
-            AND e.acked_at IS NOT NULL AND e.result = 'applied')
+        AND {erasure}
         AND json_type('{_ERASABLE}', '$.' || OLD.tbl) = 'object'
         AND NOT EXISTS (SELECT 1 FROM json_each(NEW.redacted, '$.columns') c
             WHERE c.type != 'text' OR c.value NOT IN (SELECT key FROM json_each('{_ERASABLE}', '$.' || OLD.tbl)))
@@ -481,6 +480,36 @@ CREATE TRIGGER sync_op_no_rewrite BEFORE UPDATE OF op_id, device_id, seq, tbl, r
     BEGIN SELECT RAISE(ABORT, 'an op is never rewritten'); END;
 """
 
+
+_OWN_ERASURE = """EXISTS (SELECT 1 FROM sync_op e WHERE e.op_id = json_extract(NEW.redacted, '$.by')
+            AND e.tbl = OLD.tbl AND e.row_id = OLD.row_id AND e.seq > OLD.seq AND e.kind = 'update' AND e.old = '{}'
+            AND e.acked_at IS NOT NULL AND e.result = 'applied')"""
+M11 = "\nALTER TABLE sync_op ADD COLUMN redacted TEXT;\n" + _no_rewrite(_OWN_ERASURE)
+
+# 12 (Law 09-08 art. 3.1(e)): the erasures other devices made reach this one in a pull, each signed
+# by the hub (``desktop.domain.erasure.statement``); the device keeps them (``sync_erasure``,
+# append-only: the hub's signature, and ``through_seq``, the last op of this outbox when the
+# erasure first arrived: the ops it covers). An acknowledged op of that row up to ``through_seq``
+# may then be redacted by it as by an erasure of its own (``check`` verifies the hub's signature).
+M12 = """
+CREATE TABLE sync_erasure (
+    op_id TEXT PRIMARY KEY,
+    tbl TEXT NOT NULL,
+    row_id TEXT NOT NULL,
+    columns TEXT NOT NULL,
+    sig TEXT NOT NULL,
+    through_seq INTEGER NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE INDEX sync_erasure_row ON sync_erasure(tbl, row_id);
+CREATE TRIGGER sync_erasure_no_delete BEFORE DELETE ON sync_erasure
+    BEGIN SELECT RAISE(ABORT, 'the outbox is append-only'); END;
+CREATE TRIGGER sync_erasure_no_rewrite BEFORE UPDATE ON sync_erasure
+    BEGIN SELECT RAISE(ABORT, 'an op is never rewritten'); END;
+""" + _no_rewrite(f"""({_OWN_ERASURE}
+            OR EXISTS (SELECT 1 FROM sync_erasure h WHERE h.op_id = json_extract(NEW.redacted, '$.by')
+                AND h.tbl = OLD.tbl AND h.row_id = OLD.row_id AND h.through_seq >= OLD.seq))""")
+
 MIGRATIONS: list[tuple[int, str]] = [(1, M1), (2, M2), (3, M3), (4, M4), (5, M5), (6, M6), (8, M8), (9, M9), (10, M10),
-                                     (11, M11)]
+                                     (11, M11), (12, M12)]
 LATEST = MIGRATIONS[-1][0]

@@ -13,13 +13,16 @@ carry the erased row's personal values have them scrubbed (``redact_erased``), t
 their content marked ``redacted`` as the hub marks its copy. An op not acknowledged yet is left
 whole: the hub must receive it as it was hashed (it verifies every op's hash), and the erasure
 that follows it in the chain erases the value there too; it is scrubbed once the receipt comes.
+The same holds for an erasure another device made (migration 12): the hub lists it, signed, in
+the pull that brings the erased row; this device keeps it (``sync_erasure``) and scrubs its own
+acknowledged ops of that row made before it arrived, the others at their receipt.
 """
 from __future__ import annotations
 
 import json
 import time
 
-from desktop.domain import erasure
+from desktop.domain import bundle, erasure
 from desktop.domain.ids import utc_now, uuid7
 from desktop.domain.sync import GENESIS, LOCAL, canonical, hlc_next, op_hash, verify_chain
 from desktop.store.engine import sqlite3
@@ -142,43 +145,82 @@ def _erasures(conn: sqlite3.Connection, since: int = 0, through: int | None = No
 
 def redact_erased(conn: sqlite3.Connection) -> dict:
     """Scrub the erased values from the acknowledged ops (and the conflicts the hub reported) of
-    every row whose erasure the hub applied, for the erasures acknowledged since the last call
-    (``sync_state`` ``redacted_through``: a range of ``seq``, not a scan of the whole outbox at
-    each receipt): ``{"ops": n, "conflicts": n, "by": [erasure op ids]}``. In the caller's transaction."""
+    every row whose erasure the hub applied: this device's own erasures acknowledged since the last
+    call (``sync_state`` ``redacted_through``: a range of ``seq``, not a scan of the whole outbox at
+    each receipt), and the other devices' erasures the hub listed in a pull (``sync_erasure``: the
+    ops up to its ``through_seq`` acknowledged by now, one join over the erased rows):
+    ``{"ops": n, "conflicts": n, "by": [erasure op ids]}``. In the caller's transaction."""
     done: dict = {"ops": 0, "conflicts": 0, "by": []}
     since = int(get_state(conn, "redacted_through") or 0)
     through = conn.execute("SELECT max(seq) FROM sync_op WHERE acked_at IS NOT NULL").fetchone()[0] or 0
-    if through <= since:
-        return done
-    set_state(conn, "redacted_through", str(through))
-    for erase in _erasures(conn, since, through).values():
-        columns = erasure.ERASED[erase["tbl"]]
-        hit = False
-        for row in conn.execute(f"SELECT {_COLUMNS} FROM sync_op WHERE tbl = ? AND row_id = ? AND seq < ?"
-                                " AND acked_at IS NOT NULL AND redacted IS NULL ORDER BY seq",
-                                (erase["tbl"], erase["row_id"], erase["seq"])).fetchall():
-            op = _op(row)
-            if not erasure.redacted_columns(op):
-                continue
-            red = erasure.redact(op, erase["op_id"])
-            conn.execute("UPDATE sync_op SET old = ?, new = ?, redacted = ? WHERE op_id = ?",
-                         (canonical(red["old"]), canonical(red["new"]), canonical(red[erasure.REDACTED]),
-                          op["op_id"]))
-            done["ops"] += 1
-            hit = True
-        for cid, column, device_value, hub_value in conn.execute(
-                "SELECT conflict_id, column_name, device_value, hub_value FROM sync_conflict"
-                " WHERE tbl = ? AND row_id = ?", (erase["tbl"], erase["row_id"])).fetchall():
-            old = [json.loads(v) if v is not None else None for v in (device_value, hub_value)]
-            new = [columns[column]] * 2 if column in columns else [_blank(v, columns) for v in old]
-            if new != old:
-                conn.execute("UPDATE sync_conflict SET device_value = ?, hub_value = ? WHERE conflict_id = ?",
-                             (*map(json.dumps, new), cid))
-                done["conflicts"] += 1
-                hit = True
-        if hit:
-            done["by"].append(erase["op_id"])
+    if through > since:
+        set_state(conn, "redacted_through", str(through))
+        for erase in _erasures(conn, since, through).values():
+            by, row = erase["op_id"], (erase["tbl"], erase["row_id"])
+            _scrub(conn, [(_op(r), by) for r in conn.execute(
+                f"SELECT {_COLUMNS} FROM sync_op WHERE tbl = ? AND row_id = ? AND seq < ? AND acked_at IS NOT NULL"
+                " AND redacted IS NULL ORDER BY seq", (*row, erase["seq"])).fetchall()],
+                conn.execute(f"SELECT {_CONFLICT}, ? FROM sync_conflict c WHERE tbl = ? AND row_id = ?",
+                             (by, *row)).fetchall(), done)
+    _scrub(conn, [(_op(r[:-1]), r[-1]) for r in conn.execute(
+        f"SELECT {', '.join('o.' + c for c in _COLUMNS.split(', '))}, h.op_id FROM sync_erasure h JOIN sync_op o"
+        " ON o.tbl = h.tbl AND o.row_id = h.row_id AND o.seq <= h.through_seq"
+        " WHERE o.acked_at IS NOT NULL AND o.redacted IS NULL ORDER BY o.seq").fetchall()],
+        conn.execute(f"SELECT {_CONFLICT}, h.op_id FROM sync_erasure h JOIN sync_conflict c ON c.tbl = h.tbl"
+                     " AND c.row_id = h.row_id JOIN sync_op o ON o.op_id = c.op_id AND o.seq <= h.through_seq"
+                     ).fetchall(), done)
     return done
+
+
+_CONFLICT = "c.conflict_id, c.tbl, c.column_name, c.device_value, c.hub_value"
+
+
+def _scrub(conn: sqlite3.Connection, ops: list[tuple[dict, str]], conflicts: list[tuple], done: dict) -> None:
+    """Redact each op (with the erasure that covers it) that still holds an erasable value, and
+    blank the erased columns of each conflict (its id, table, column, values, erasure)."""
+    hit = set()
+    for op, by in ops:
+        if not erasure.redacted_columns(op):
+            continue
+        red = erasure.redact(op, by)
+        conn.execute("UPDATE sync_op SET old = ?, new = ?, redacted = ? WHERE op_id = ?",
+                     (canonical(red["old"]), canonical(red["new"]), canonical(red[erasure.REDACTED]), op["op_id"]))
+        done["ops"] += 1
+        hit.add(by)
+    for cid, table, column, device_value, hub_value, by in conflicts:
+        columns = erasure.ERASED[table]
+        old = [json.loads(v) if v is not None else None for v in (device_value, hub_value)]
+        new = [columns[column]] * 2 if column in columns else [_blank(v, columns) for v in old]
+        if new != old:
+            conn.execute("UPDATE sync_conflict SET device_value = ?, hub_value = ? WHERE conflict_id = ?",
+                         (*map(json.dumps, new), cid))
+            done["conflicts"] += 1
+            hit.add(by)
+    done["by"] += sorted(hit - set(done["by"]))
+
+
+def hub_erasure_problem(e: dict, hub_id: str, public_pem: str) -> str | None:
+    """Why an erasure a pull lists (or ``sync_erasure`` keeps) is not one the hub signed (None: it is)."""
+    if not (isinstance(e, dict) and e.get("tbl") in erasure.ERASED and isinstance(e.get("columns"), list)
+            and all(isinstance(e.get(k), str) for k in ("row_id", "op_id", "sig"))
+            and all(isinstance(c, str) for c in e["columns"])):
+        return f"erasure {str(e)[:80]}: malformed"
+    text = erasure.statement(hub_id, e["tbl"], e["row_id"], e["op_id"], e["columns"])
+    return None if bundle.signed(text, e["sig"], public_pem) else f"erasure {e['op_id']}: not signed by the hub"
+
+
+def record_hub_erasures(conn: sqlite3.Connection, erased: list[dict], at: str) -> list[dict]:
+    """Keep the erasures a pull listed (their signatures verified by the caller), each covering the
+    ops of this outbox so far; returns those new to this device. In the pull's transaction. This
+    device's own erasures are not kept: they cover the ops before them in its chain only (an op
+    made here after the purge carries a value entered since)."""
+    last = conn.execute("SELECT coalesce(max(seq), 0) FROM sync_op").fetchone()[0]
+    own = {r[0] for r in conn.execute("SELECT op_id FROM sync_op WHERE op_id IN (SELECT value FROM json_each(?))",
+                                      (json.dumps([e["op_id"] for e in erased]),))}
+    return [e for e in erased if e["op_id"] not in own and conn.execute(
+        "INSERT OR IGNORE INTO sync_erasure (op_id, tbl, row_id, columns, sig, through_seq, received_at)"
+        " VALUES (?,?,?,?,?,?,?)", (e["op_id"], e["tbl"], e["row_id"], json.dumps(e["columns"]), e["sig"], last,
+                                    at)).rowcount]
 
 
 def _blank(value, columns: dict):
@@ -192,12 +234,16 @@ def _blank(value, columns: dict):
 def verify(conn: sqlite3.Connection) -> list[str]:
     """The outbox's chain, whole: problems found (none when intact). An op scrubbed after an
     erasure (``redact_erased``) is verified by its link and its mark, as ``hub check`` does, and
-    only when acknowledged and before the erasure that redacted it."""
+    only when acknowledged and before the erasure that redacted it (this device's own, or one the
+    hub signed in a pull, kept in ``sync_erasure`` with its signature, verified here)."""
     try:
         rows = conn.execute(f"SELECT {_COLUMNS}, acked_at, redacted FROM sync_op ORDER BY seq").fetchall()
     except sqlite3.OperationalError:
         return []
-    erasures = _erasures(conn)
+    hub, problems = _hub_erasures(conn)
+    if problems:
+        return [f"outbox: {p}" for p in problems]
+    erasures = {**_erasures(conn), **hub}
     prev_seq, prev_hash = 0, GENESIS
     for row in rows:
         op, acked, mark = _op(row[:-2]), row[-2], row[-1]
@@ -211,6 +257,23 @@ def verify(conn: sqlite3.Connection) -> list[str]:
             return [f"outbox: {problem}"]
         prev_seq, prev_hash = op["seq"], op["hash"]
     return []
+
+
+def _hub_erasures(conn: sqlite3.Connection) -> tuple[dict[str, dict], list[str]]:
+    """The other devices' erasures this device keeps (``sync_erasure``), each as the erasure a
+    redaction names (``seq``: the first op after those it covers), and the ones whose signature
+    is not the hub's over what is kept (a row put in to let a forged mark through)."""
+    meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('sync.hub_id', 'sync.hub_public_key')"))
+    found: dict[str, dict] = {}
+    problems = []
+    for op_id, tbl, row_id, columns, sig, through in conn.execute(
+            "SELECT op_id, tbl, row_id, columns, sig, through_seq FROM sync_erasure ORDER BY op_id"):
+        e = {"op_id": op_id, "tbl": tbl, "row_id": row_id, "columns": _json(columns), "sig": sig}
+        problem = hub_erasure_problem(e, meta.get("sync.hub_id", ""), meta.get("sync.hub_public_key", ""))
+        if problem:
+            problems.append(problem)
+        found[op_id] = {"tbl": tbl, "row_id": row_id, "seq": through + 1}
+    return found, problems
 
 
 def _json(text: str):

@@ -11,7 +11,7 @@ from desktop.store import outbox
 from desktop.store.check import check_store
 from desktop.store.db import open_store
 from desktop.store.engine import sqlite3
-from desktop.store.migrations import MIGRATIONS
+from desktop.store.migrations import LATEST, MIGRATIONS
 
 CIN = "BK771199"
 
@@ -45,7 +45,7 @@ def test_an_outbox_of_schema_10_is_migrated_and_scrubbed_after_the_erasure(tmp_p
     path = tmp_path / "commune.sqlite"
     site = _enrolled_at_10(path, monkeypatch)
     with open_store(path) as store:
-        assert store.scalar("PRAGMA user_version") == 11 and store.backup is not None
+        assert store.scalar("PRAGMA user_version") == LATEST and store.backup is not None
         assert check_store(store).ok, check_store(store).problems
         op_id = store.scalar("SELECT op_id FROM sync_op WHERE row_id = ? AND kind = 'insert'", (site,))
         with pytest.raises(sqlite3.IntegrityError, match="never rewritten"):
