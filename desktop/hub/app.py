@@ -20,6 +20,7 @@ A refusal answers ``{"code", "params"}`` (HTTP 4xx), which the device shows in i
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -38,7 +39,7 @@ from starlette.routing import Route
 import desktop.hub as hubapi
 from desktop.domain.errors import Refusal
 from desktop.hub import blobs, callers, numbers, validate
-from desktop.hub.base import LOCK, close_pools, connect, open_pool
+from desktop.hub.base import LOCK, POOL_MAX, close_pools, connect, ensure_safe_seq, open_pool
 from desktop.services.hubwire import API, H_DEVICE, error_body, verify_request
 
 log = logging.getLogger("commune_police.hub")
@@ -57,6 +58,7 @@ def create_app(pg_url: str) -> Starlette:
     hub = _Hub(pg_url)
     with psycopg.connect(pg_url, autocommit=True) as conn, conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))  # workers starting together: one at a time
+        ensure_safe_seq(conn)  # a hub made before the pulls' safe bound
         numbers.ensure_schema(conn)  # the register numbers' tables, beside the sync core's
 
     @asynccontextmanager
@@ -136,17 +138,26 @@ def _tuples(pg_url: str) -> Iterator[Any]:
         yield conn
 
 
+# The ingests one worker process runs at once (the others wait here, holding neither a thread nor
+# a connection): they take the hub's exclusive lock one at a time anyway, and each one waiting for
+# it holds one of the pool's POOL_MAX connections; with every connection held by an ingest waiting
+# for the lock, the pulls (and every request's key lookup) would wait for the whole queue of ingests.
+INGESTS_AT_ONCE = max(1, POOL_MAX // 2)
+
+
 class _Hub:
     def __init__(self, pg_url: str):
         self.pg_url = pg_url
+        self._ingests: asyncio.Semaphore | None = None  # made in the serving loop, at the first push
 
     async def _signed(self, request: Request, work: Callable[[str, Any], Any],
-                      parse: Callable[[bytes], Any] = _whole, revoked_too: bool = False) -> Response:
+                      parse: Callable[[bytes], Any] = _whole, revoked_too: bool = False,
+                      gate: asyncio.Semaphore | None = None) -> Response:
         """Answer a request signed by an enrolled, unrevoked device (or a revoked one when
         ``revoked_too``: its push goes to ``ingest``, which quarantines it and refuses) with
         ``work(device id, parse(body))``; a body ``parse`` cannot read is a bad request. The
         device's key and status are read on every request (a revocation holds from the next one)
-        on a connection of the pool, given back before ``work`` runs."""
+        on a connection of the pool, given back before ``work`` runs; ``gate``: held while it runs."""
         device_id = request.headers.get(H_DEVICE, "")
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         declared = request.headers.get("content-length", "0")
@@ -173,7 +184,10 @@ class _Hub:
             except (ValueError, KeyError, TypeError):
                 raise Refusal("net.bad_request") from None
             return work(device_id, args)
-        return await _guard(call)
+        if gate is None:
+            return await _guard(call)
+        async with gate:
+            return await _guard(call)
 
     async def status(self, request: Request) -> Response:
         return await _guard(lambda: callers.hub_status(self.pg_url))
@@ -188,7 +202,10 @@ class _Hub:
         return await _guard(lambda: hubapi.enroll(self.pg_url, *args, district=district))
 
     async def push(self, request: Request) -> Response:
-        return await self._signed(request, lambda _device, body: hubapi.ingest(self.pg_url, body), revoked_too=True)
+        if self._ingests is None:
+            self._ingests = asyncio.Semaphore(INGESTS_AT_ONCE)
+        return await self._signed(request, lambda _device, body: hubapi.ingest(self.pg_url, body), revoked_too=True,
+                                  gate=self._ingests)
 
     async def pull(self, request: Request) -> Response:
         return await self._signed(request, lambda device, cursor: hubapi.pull(self.pg_url, device, cursor),

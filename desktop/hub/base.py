@@ -11,7 +11,7 @@ import threading
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator, cast
+from typing import Any, Iterator, cast
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
@@ -24,6 +24,11 @@ from desktop.domain.sync import GENESIS, canonical
 HUB_COLUMNS = ("hub_seq", "scope_district")  # the hub's own columns on every mirrored table
 HubConn = psycopg.Connection[DictRow]  # rows as dictionaries
 LOCK = 0x636F6D6D  # advisory lock: ingests exclusive, pulls shared (a pull's cursor never skips a change)
+# The change number below which every change is committed, as of the last time a writer took the
+# lock (``lock_writer``): a pull that cannot take the shared lock at once (an ingest holds or awaits
+# the exclusive one) takes it as its cursor instead of queueing behind every waiting ingest.
+SAFE_SEQ = "hub_safe_seq"
+SAFE_SEQ_DDL = f"CREATE SEQUENCE IF NOT EXISTS {SAFE_SEQ} START 2"
 
 
 def q(name: str) -> str:
@@ -118,6 +123,27 @@ def _lent(pool: ConnectionPool[HubConn], pg_url: str) -> Iterator[HubConn]:
             yield conn
     finally:
         pool.putconn(conn)
+
+
+def lock_writer(conn: HubConn) -> None:
+    """Take the hub's exclusive lock for the caller's transaction: every writer that numbers a
+    change (``nextval('hub_change_seq')``, a mirrored table's ``hub_seq`` default) holds it from
+    before its first number until its commit. Then publish the safe bound: every change numbered
+    so far was made by an earlier holder, which committed (and was visible) before giving the lock
+    back, so every change up to ``hub_change_seq``'s value now is committed. ``setval`` is not
+    transactional: the bound is seen by every session at once and stays if this transaction rolls
+    back (its own numbers are above it). A hub without the sequence yet (made before it; created by
+    ``ensure_safe_seq``) only skips the bound (``to_regclass``: null, ``setval`` not called), and
+    its pulls then wait for the shared lock as before. Sent without waiting for an answer (in a
+    pipeline: one round trip with what follows)."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+    conn.execute(f"SELECT setval(to_regclass('{SAFE_SEQ}'), last_value, is_called) FROM hub_change_seq")
+
+
+def ensure_safe_seq(conn: psycopg.Connection[Any]) -> None:
+    """Create the safe bound's sequence on a hub made before it (``hub serve`` start-up, ``hub
+    upgrade``); its first value (none yet) makes pulls wait for the lock until a writer sets it."""
+    conn.execute(SAFE_SEQ_DDL)
 
 
 def meta(conn: HubConn, key: str) -> str | None:

@@ -20,6 +20,7 @@ later one that depends on it (its rows read as parents, or an earlier per-op op 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Callable
 
 from desktop.hub import rules, validate
 from desktop.hub.base import HubConn, HubSchema, q
@@ -48,8 +49,11 @@ class _View(BundleRows):
         self.blocked: set[tuple[str, str]] = set()            # touched by an earlier per-op op
         self.pending: dict[tuple[str, str], dict] = {}        # rows of the transaction being decided
 
-    def read(self, wanted: dict[str, set[str]]) -> None:
-        self._fetch(wanted, lock=False)  # BundleRows' read, without locking (the view only decides)
+    def send(self, wanted: dict[str, set[str]]) -> list:
+        return self._send(wanted, lock=False)  # BundleRows' read, without locking (the view only decides)
+
+    def receive(self, pending: list) -> None:
+        self._receive(pending)
 
     def get(self, table: str, row_id: str) -> dict | None:
         key = (table, str(row_id))
@@ -84,9 +88,17 @@ class FactInserts:
         if not ENABLED:
             self.rest = [op for g in groups for op in g]
             return
-        actor = rules.load_actor(conn, device_user)
-        candidates = [g for g in groups if self._eligible(g, actor, device_user)]
-        held = self._prefetch(candidates)
+        # the actor and the rows the bulk path reads, sent together (one round trip under the
+        # lock): the rows for every group of the bulk path's shape, before the actor is known
+        # (those its role may not write are then left out; their rows only read)
+        shaped = [g for g in groups if self._shaped(g, device_user)]
+        with conn.pipeline():
+            found = conn.execute(rules.ACTOR_SQL, (device_user,)) if device_user else None
+            received = self._prefetch(shaped)
+            actor = rules.actor_of(found.fetchone()) if found is not None else None
+            held = received()
+        candidates = [g for g in shaped if self._may(g, actor)]
+        validate.prime(self.view, [op["new"] for group in candidates for op in group if op["tbl"] == "inspection"])
         eligible = {id(g) for g in candidates}
         seen: set[tuple[str, str]] = set()      # rows of every earlier op
         named: set[str] = set()                 # texts named by earlier per-op ops
@@ -102,21 +114,27 @@ class FactInserts:
             seen.update(keys)
 
     @staticmethod
-    def _eligible(group: list[dict], actor: rules.Actor | None, device_user: str) -> bool:
-        """Whether the group's ops are what the bulk path may decide (constant per table and actor)."""
-        if actor is None or not actor.active:
-            return False
+    def _shaped(group: list[dict], device_user: str) -> bool:
+        """Whether the group's ops are inserts of new facts by the device's own user."""
         for op in group:
-            table = op.get("tbl")
-            if op.get("kind") != "insert" or table not in FACTS or op.get("actor") != device_user \
+            if op.get("kind") != "insert" or op.get("tbl") not in FACTS or op.get("actor") != device_user \
                     or not isinstance(op.get("new"), dict) or op["new"].get("id") != op.get("row_id") \
-                    or not isinstance(op.get("row_id"), str) or not rules._role_may(table, "insert", actor.role):
+                    or not isinstance(op.get("row_id"), str):
                 return False
         return True
 
-    def _prefetch(self, candidates: list[list[dict]]) -> set[tuple[str, str]]:
-        """The candidates' own rows the hub already holds (taken per op), and every row they refer
-        to, read once per table."""
+    @staticmethod
+    def _may(group: list[dict], actor: rules.Actor | None) -> bool:
+        """Whether ``actor`` (the device's user) may write the group's ops (``_shaped``) at all:
+        what the bulk path may decide (constant per table and actor)."""
+        if actor is None or not actor.active:
+            return False
+        return all(rules._role_may(op["tbl"], "insert", actor.role) for op in group)
+
+    def _prefetch(self, candidates: list[list[dict]]) -> Callable[[], set[tuple[str, str]]]:
+        """Ask for the candidates' own rows the hub already holds (taken per op), and every row
+        they refer to, once per table; the function returned reads the answers (all the
+        statements sent first: one round trip in a pipeline) and returns the rows held."""
         own: dict[str, set[str]] = defaultdict(set)
         parents: dict[str, set[str]] = defaultdict(set)
         for group in candidates:
@@ -128,16 +146,21 @@ class FactInserts:
                     target = op["new"].get(column)
                     if target and parent in self.schema.columns:
                         parents[parent].add(str(target))
-        held: set[tuple[str, str]] = set()
-        for table, ids in own.items():
-            held.update((table, r["id"]) for r in self.view.conn.execute(
-                f"SELECT id FROM {q(table)} WHERE id {IN_IDS}", (json_ids(ids),)))
-            for i in ids:  # the others: rows the hub does not hold (read as such by a later op)
-                if (table, i) not in held:
-                    self.view.rows[(table, i)] = None
-        self.view.read(parents)  # (the new rows just named are not read again)
-        validate.prime(self.view, [op["new"] for group in candidates for op in group if op["tbl"] == "inspection"])
-        return held
+        asked = [(table, ids, self.view.conn.execute(f"SELECT id FROM {q(table)} WHERE id {IN_IDS}", (json_ids(ids),)))
+                 for table, ids in own.items()]
+        # (a new row named as a parent is asked for too, and not found: the same answer)
+        pending = self.view.send(parents)
+
+        def received() -> set[tuple[str, str]]:
+            held: set[tuple[str, str]] = set()
+            for table, ids, cur in asked:
+                held.update((table, r["id"]) for r in cur.fetchall())
+                for i in ids:  # the others: rows the hub does not hold (read as such by a later op)
+                    if (table, i) not in held:
+                        self.view.rows[(table, i)] = None
+            self.view.receive(pending)
+            return held
+        return received
 
     def _decide(self, group: list[dict], keys: list[tuple[str, str]], actor, device_user: str,
                 held: set[tuple[str, str]], seen: set[tuple[str, str]], named: set[str]) -> bool:

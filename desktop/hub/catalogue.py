@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from desktop.domain.catalogue import catalogue_from_files, extension_files
-from desktop.hub.base import LOCK, HubConn, connect, journal_append, meta
+from desktop.hub.base import HubConn, connect, journal_append, lock_writer, meta
 
 Files = list[tuple[str, str]]
 
@@ -31,7 +31,7 @@ def set_catalogue(pg_url: str, folder: Path) -> dict:
     files = extension_files(Path(folder))
     catalogue_from_files(files)  # the same check the application makes when it opens
     with connect(pg_url) as conn, conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))  # between two ingests, never during one
+        lock_writer(conn)  # between two ingests, never during one
         row = conn.execute("SELECT nextval('hub_change_seq') AS n").fetchone()
         assert row is not None  # nextval returns one row
         seq = row["n"]

@@ -6,7 +6,7 @@ from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import TABLES
 from desktop.hub import cases
-from desktop.hub.base import LOCK, connect, journal_append, q
+from desktop.hub.base import connect, journal_append, lock_writer, q
 from desktop.hub.rules import load_actor
 
 CHOICES = ("hub", "device")
@@ -30,7 +30,7 @@ def resolve_conflict(pg_url: str, conflict_id: str, choice: str, actor: str) -> 
         who = load_actor(conn, actor)
         if who is None or not who.active or who.role not in RESOLVERS:
             raise Refusal("sync.resolve_not_allowed")
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+        lock_writer(conn)
         c = conn.execute("SELECT * FROM hub_conflict WHERE conflict_id = %s FOR UPDATE", (conflict_id,)).fetchone()
         if c is None or c["status"] != "open":
             raise Refusal("sync.no_such_conflict", conflict=conflict_id)

@@ -12,7 +12,7 @@ from desktop.domain.complaints import device_code
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now, uuid7
 from desktop.domain.sync import FULL_SCOPE_ROLES, GENESIS
-from desktop.hub.base import LOCK, connect, journal_append, meta, schema
+from desktop.hub.base import connect, journal_append, lock_writer, meta, schema
 
 
 def _district_id(conn, district: str) -> str:
@@ -76,7 +76,7 @@ def enroll(pg_url: str, username: str, password: str, device_public_key: str | b
                 raise Refusal("sync.enroll_district", user=username)
             scope = user["district_id"]
         with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+            lock_writer(conn)
             device_id = _new_device_id(conn)
             conn.execute("INSERT INTO hub_device (device_id, user_id, username, role, public_key, scope_district,"
                          " full_scope, enrolled_at, last_hash) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
@@ -101,7 +101,7 @@ def _new_device_id(conn) -> str:
 def revoke(pg_url: str, device_id: str, actor: str | None = None) -> None:
     """A lost or stolen device: its key refused from now on (its later bundles quarantined)."""
     with connect(pg_url) as conn, conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+        lock_writer(conn)
         done = conn.execute("UPDATE hub_device SET status = 'revoked', revoked_at = %s, revoked_by = %s"
                             " WHERE device_id = %s AND status = 'active'", (utc_now(), actor, device_id)).rowcount
         if not done:

@@ -24,7 +24,7 @@ from desktop.domain.ids import utc_now
 from desktop.domain.sync import BUNDLE_MAX_CONFLICTS, BUNDLE_MAX_OPS, verify_chain
 from desktop.hub import bulk, commands, rules
 from desktop.hub.state import COPY_FROM, IN_IDS, BundleRows, json_ids
-from desktop.hub.base import HubConn, LOCK, Settings, connect, journal_append, settings
+from desktop.hub.base import HubConn, LOCK, Settings, connect, journal_append, lock_writer, settings
 
 
 _NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")  # U+0000 in a JSON text: \u0000 after an even number of backslashes
@@ -67,7 +67,7 @@ def ingest(pg_url: str, data: bytes) -> bytes:
         ops_text = _dumps(ops) if len(ops) < COPY_FROM else None  # (many: by COPY, each op encoded there)
         with conn.transaction():
             with conn.pipeline():  # the lock, then the device's row: one round trip
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+                lock_writer(conn)
                 device = _device(conn, body["device_id"], lock=True)
             if device["status"] == "revoked":  # revoked meanwhile
                 raise Refusal("sync.device_revoked", device=device["device_id"])

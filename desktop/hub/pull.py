@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import math
+from dataclasses import replace
 from operator import itemgetter
 from typing import Any, Callable
 
@@ -18,8 +19,8 @@ from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
 from desktop.domain.sync import FORMAT, TABLES, canonical
 from desktop.hub import catalogue
+from desktop.hub.base import SAFE_SEQ, HubConn, HubSchema, LOCK, Settings, connect, hub_key, q, settings
 from desktop.hub.commands import applied_erasures
-from desktop.hub.base import HubConn, HubSchema, LOCK, Settings, connect, hub_key, q, settings
 from desktop.hub.replication import PERSONAL
 
 
@@ -181,31 +182,47 @@ def _erased(conn: HubConn, hub: Settings, rows: Rows) -> list[dict]:
 
 def pull_body(conn: HubConn, device_id: str, cursor: int, hub: Settings | None = None) -> dict:
     hub = hub or settings(conn)
-    # The shared lock only while the cursor is read and the snapshot taken: no ingest is then
-    # between its first change number and its commit, so every change numbered up to the cursor
-    # is in the snapshot, and every later one is numbered above it. The rows are then read from
-    # that snapshot (REPEATABLE READ) without holding back the ingests. The statements go in a
-    # pipeline (run in order by the server, answered together): the lock, the snapshot, the lock
-    # given back and what the pull reads first are one round trip.
-    with conn.pipeline():
-        conn.execute("SELECT pg_advisory_lock_shared(%s)", (LOCK,))
-        locked = True
-        try:
-            with conn.transaction():
-                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    # The pull's new cursor is a change number N such that every change numbered up to N is in
+    # the snapshot its rows are read from (REPEATABLE READ); the changes above it come with a later
+    # pull (rows the snapshot holds above N come again then: a row sent twice, never one skipped).
+    # With the shared lock, taken at once when no ingest holds or awaits the exclusive one: N is
+    # the last number given, read in the snapshot taken under the lock (no ingest is then between
+    # its first number and its commit), the lock given back at once. Otherwise the pull does not
+    # queue behind the waiting ingests (PostgreSQL grants a shared request only after the exclusive
+    # ones queued before it): N is the safe bound the last writer to take the lock published
+    # (``base.lock_writer``: every change up to it committed), read before the snapshot is taken
+    # (the transaction's first statement, later), so every change up to it is in the snapshot.
+    first = conn.execute(f"SELECT pg_try_advisory_lock_shared(%s) AS locked,"
+                         f" pg_sequence_last_value(to_regclass('{SAFE_SEQ}')) AS safe", (LOCK,)).fetchone()
+    assert first is not None
+    locked, bound = bool(first["locked"]), first["safe"]
+    try:
+        if not locked and bound is None:  # no bound yet (a hub made before it, no writer since): wait
+            conn.execute("SELECT pg_advisory_lock_shared(%s)", (LOCK,))
+            locked = True
+        # the statements in a pipeline (run in order by the server, answered together): the
+        # snapshot, the lock given back and what the pull reads first are one round trip
+        with conn.pipeline(), conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            if locked:
                 seq = conn.execute("SELECT last_value, is_called FROM hub_change_seq")  # the snapshot
                 conn.execute("SELECT pg_advisory_unlock_shared(%s)", (LOCK,))
-                device = conn.execute("SELECT * FROM hub_device WHERE device_id = %s", (device_id,))
-                tables = _tables_changed(conn, hub.schema, int(cursor))
-                resolved = conn.execute("SELECT conflict_id FROM hub_conflict WHERE device_id = %s"
-                                        " AND status = 'resolved'", (device_id,))
-                snapshot = seq.fetchone()  # every statement above answered
-                locked = False
-                return _read(conn, hub, _checked(device.fetchone(), device_id), int(cursor), snapshot, tables(),
-                             [r["conflict_id"] for r in resolved.fetchall()])
-        finally:
-            if locked:
-                conn.execute("SELECT pg_advisory_unlock_shared(%s)", (LOCK,))
+            device = conn.execute("SELECT * FROM hub_device WHERE device_id = %s", (device_id,))  # (or here)
+            # the catalogue's change number as of the snapshot, not of ``hub``: read before it, it
+            # could miss a catalogue numbered below the cursor
+            catalogue_seq = conn.execute("SELECT value FROM hub_meta WHERE key = 'catalogue_seq'")
+            tables = _tables_changed(conn, hub.schema, int(cursor))
+            resolved = conn.execute("SELECT conflict_id FROM hub_conflict WHERE device_id = %s"
+                                    " AND status = 'resolved'", (device_id,))
+            snapshot = seq.fetchone() if locked else {"last_value": bound, "is_called": True}  # every statement answered
+            locked = False
+            found = catalogue_seq.fetchone()
+            hub = replace(hub, catalogue_seq=int(found["value"]) if found else 0)
+            return _read(conn, hub, _checked(device.fetchone(), device_id), int(cursor), snapshot, tables(),
+                         [r["conflict_id"] for r in resolved.fetchall()])
+    finally:
+        if locked:
+            conn.execute("SELECT pg_advisory_unlock_shared(%s)", (LOCK,))
 
 
 def _read(conn: HubConn, hub: Settings, device: dict, cursor: int, seq: dict | None, tables: list[str],

@@ -35,11 +35,17 @@ class Actor:
         return self.role in FULL_SCOPE_ROLES or self.district_id is None
 
 
+ACTOR_SQL = 'SELECT id, role, district_id, active, deleted_at FROM "user" WHERE id = %s'
+
+
 def load_actor(conn: HubConn, user_id: str | None) -> Actor | None:
     if not user_id:
         return None
-    row = conn.execute('SELECT id, role, district_id, active, deleted_at FROM "user" WHERE id = %s',
-                       (user_id,)).fetchone()
+    return actor_of(conn.execute(ACTOR_SQL, (user_id,)).fetchone())
+
+
+def actor_of(row: dict | None) -> Actor | None:
+    """The actor of its ``ACTOR_SQL`` row (None: no such user)."""
     if row is None:
         return None
     return Actor(row["id"], row["role"], row["district_id"], bool(row["active"]) and row["deleted_at"] is None)

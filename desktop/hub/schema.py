@@ -26,6 +26,7 @@ PG_TYPES = {"INTEGER": "bigint", "REAL": "double precision", "TEXT": "text"}
 HUB_TABLES = """
 CREATE TABLE hub_meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE SEQUENCE hub_change_seq START 2;
+CREATE SEQUENCE hub_safe_seq START 2;
 CREATE TABLE hub_device (
     device_id text PRIMARY KEY, user_id text NOT NULL, username text NOT NULL, role text NOT NULL,
     public_key text NOT NULL, scope_district text, full_scope boolean NOT NULL,

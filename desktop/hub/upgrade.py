@@ -24,7 +24,7 @@ import re
 from pathlib import Path
 
 from desktop.domain.errors import Refusal
-from desktop.hub.base import LOCK, HubConn, connect, journal_append, meta, q
+from desktop.hub.base import HubConn, connect, ensure_safe_seq, journal_append, lock_writer, meta, q
 from desktop.hub.schema import PG_TYPES, describe, mirror_ddl, scope_sql
 from desktop.store.db import open_store
 
@@ -56,7 +56,8 @@ def upgrade_hub(pg_url: str, commune_db_path: str | Path) -> dict:
     try:
         new = describe(store.conn)
         with connect(pg_url) as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+            lock_writer(conn)
+            ensure_safe_seq(conn)
             old = json.loads(meta(conn, "schema") or "{}")
             if int(old["version"]) > int(new["version"]):
                 raise Refusal("sync.hub_newer", hub=old["version"], app=new["version"])

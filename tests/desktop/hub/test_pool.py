@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 
 from desktop.domain.errors import Refusal
 from desktop.hub import revoke
-from desktop.hub.base import LOCK, close_pools, connect, open_pool
+from desktop.hub.base import LOCK, POOL_MAX, close_pools, connect, lock_writer, open_pool
 from desktop.services import netsync, sync
 from desktop.services.hubwire import sign_request
 from tests.builders import PASSWORD, make_inspection
@@ -157,3 +158,40 @@ def test_hub_serve_refuses_no_worker(pg_url):
                            f"127.0.0.1:{free_port()}", "--workers", "0"], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode != 0 and "Traceback" not in done.stderr and ": 0 (" in done.stderr  # the message, in French or Arabic
+
+
+def test_pulls_are_answered_while_more_ingests_than_the_pool_wait_for_the_lock(team, tmp_path, catalogue):
+    """Ingests waiting for the hub's lock hold at most half the worker's pool (``app.INGESTS_AT_ONCE``):
+    a pull meanwhile gets a connection, and answers without waiting for them (the safe bound)."""
+    with HubServer(team.pg_url) as hub:
+        tablet = tmp_path / "agent1.sqlite"
+        netsync.enroll_device(tablet, hub.url, "agent1", PASSWORD)
+        with device(tablet, "agent1") as c:
+            make_inspection(c.store, c.user, catalogue, team.sites[0], field_code="hygiene")
+            bundle = sync.make_bundle(c)
+        with netsync.client_for(tablet) as client:
+            receipt = client.push(bundle)  # ingested: sent again, its receipt, read under the lock
+        answers: list = []
+
+        def push() -> None:
+            with netsync.client_for(tablet) as client:
+                answers.append(client.push(bundle))
+        with psycopg.connect(team.pg_url) as writer:
+            lock_writer(writer)  # an ingest holding the lock
+            pushes = [threading.Thread(target=push) for _ in range(POOL_MAX + 2)]
+            for t in pushes:
+                t.start()
+            time.sleep(1.5)
+            pulled: list = []
+            start = time.monotonic()
+            def pull() -> None:
+                with netsync.client_for(tablet) as client:
+                    pulled.append(client.pull(0))
+            reader = threading.Thread(target=pull)
+            reader.start()
+            reader.join(8)
+            assert pulled and time.monotonic() - start < 8 and not answers  # the ingests still wait
+            writer.rollback()
+        for t in pushes:
+            t.join(60)
+        assert answers == [receipt] * (POOL_MAX + 2)
