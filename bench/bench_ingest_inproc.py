@@ -23,9 +23,10 @@ import psycopg
 
 import bench_hub
 from bench_hub import BASE, PASSWORD, officer_work, officers_by_district
+from common import timed_push
 from desktop.demo import build_demo
 from desktop.domain.catalogue import load_catalogue
-from desktop.hub import enroll, ingest, init_hub, pull
+from desktop.hub import enroll, init_hub, pull
 from desktop.services import sync
 from desktop.services.commune import open_commune
 
@@ -83,20 +84,13 @@ def one_round(cache: Path, meta: dict) -> dict:
     try:
         device = _fresh_device(cache, cache / "run")
         with open_commune(device) as c:
-            t0 = time.perf_counter()
-            data = sync.make_bundle(c)
-            t1 = time.perf_counter()
-            receipt = ingest(url, data)
-            t2 = time.perf_counter()
-            summary = sync.apply_receipt(c, receipt)
-            t3 = time.perf_counter()
+            data, receipt, summary, took = timed_push(c, url)
         results = json.loads(json.loads(receipt)["body"])["results"]
         statuses = {s: list(results.values()).count(s) for s in set(results.values())}
         copy = bare_copy(url, device)
         return {"ops": summary["acknowledged"], "statuses": statuses, "bytes": len(data),
-                "make_bundle": round(t1 - t0, 3), "ingest": round(t2 - t1, 3), "receipt": round(t3 - t2, 3),
-                "push": round(t3 - t0, 3), "copy": round(copy, 3), "ratio_ingest": round((t2 - t1) / copy, 2),
-                "ratio_push": round((t3 - t0) / copy, 2)}
+                **{step: round(s, 3) for step, s in took.items()}, "copy": round(copy, 3),
+                "ratio_ingest": round(took["ingest"] / copy, 2), "ratio_push": round(took["push"] / copy, 2)}
     finally:
         _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

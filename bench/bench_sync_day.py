@@ -20,6 +20,8 @@ from tests.builders import make_inspection, new_commune  # noqa: E402
 from tests.desktop.hub.helpers import device, make_team, new_device  # noqa: E402
 from tests.pg import temporary_database  # noqa: E402
 
+from common import timed_push  # noqa: E402
+
 
 def write_day(path: Path, team, catalogue, user: str = "agent1", n: int = 40) -> float:
     start = time.perf_counter()
@@ -40,16 +42,10 @@ def one_run(root: Path, template: Path, catalogue) -> dict:
         t_plain = write_day(standalone, team, catalogue)
         t_captured = write_day(tablet, team, catalogue)
         with device(tablet) as c:
-            t0 = time.perf_counter()
-            data = sync.make_bundle(c)
-            t1 = time.perf_counter()
-            receipt = ingest(pg_url, data)
-            t2 = time.perf_counter()
-            summary = sync.apply_receipt(c, receipt)
-            t3 = time.perf_counter()
-            ops = summary["acknowledged"]
-        return {"ops": ops, "bytes": len(data), "export": t1 - t0, "ingest": t2 - t1, "receipt": t3 - t2,
-                "total": t3 - t0, "write_plain": t_plain, "write_captured": t_captured}
+            data, _receipt, summary, took = timed_push(c, pg_url)
+        return {"ops": summary["acknowledged"], "bytes": len(data), "export": took["make_bundle"],
+                "ingest": took["ingest"], "receipt": took["receipt"], "total": took["push"],
+                "write_plain": t_plain, "write_captured": t_captured}
 
 
 def copy_floor(pg_url: str) -> float:

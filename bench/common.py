@@ -93,3 +93,18 @@ def record(name: str, data: dict) -> None:
     results[name] = data
     path.write_text(json.dumps(results, indent=1))
     print(json.dumps({name: data}, indent=1))
+
+
+def timed_push(commune, pg_url: str) -> tuple[bytes, bytes, dict, dict]:
+    """One device's push in process, each step timed: the bundle made, ingested at the hub, its
+    receipt applied. Returns (bundle, receipt, apply_receipt's summary, {step: seconds})."""
+    from desktop.hub import ingest
+    from desktop.services import sync
+    t0 = time.perf_counter()
+    data = sync.make_bundle(commune)
+    t1 = time.perf_counter()
+    receipt = ingest(pg_url, data)
+    t2 = time.perf_counter()
+    summary = sync.apply_receipt(commune, receipt)
+    t3 = time.perf_counter()
+    return data, receipt, summary, {"make_bundle": t1 - t0, "ingest": t2 - t1, "receipt": t3 - t2, "push": t3 - t0}
