@@ -75,12 +75,21 @@ def _steps(rows: BundleRows, case_id: str, but: str) -> list[dict]:
     return sorted(found, key=lambda s: (s.get("opened_on") or "", s.get("created_at") or ""))
 
 
-def _case_step(rows: BundleRows, op: dict, actor: Any, row: dict | None, new: dict) -> Refused:
+def _frozen(op: dict, allowed: frozenset, rule: str) -> Refused:
+    """A row that is never deleted and of which only ``allowed`` columns change: its deletion, or a
+    change of another column, refused with ``rule`` naming that column."""
     if op["kind"] == "tombstone":
-        return _refused("ladder_immutable", "deleted_at")
+        return _refused(rule, "deleted_at")
+    if op["kind"] == "update" and _changed(op) - allowed:
+        return _refused(rule, sorted(_changed(op) - allowed)[0])
+    return None
+
+
+def _case_step(rows: BundleRows, op: dict, actor: Any, row: dict | None, new: dict) -> Refused:
+    frozen = _frozen(op, _STEP_CHANGES, "ladder_immutable")
+    if frozen:
+        return frozen
     if op["kind"] == "update":
-        if _changed(op) - _STEP_CHANGES:
-            return _refused("ladder_immutable", sorted(_changed(op) - _STEP_CHANGES)[0])
         if row and row.get("status") == "done":
             return _refused("ladder_step_done", "status")
         if "status" in op["new"] and (new.get("status") != "done" or not new.get("done_on")):
@@ -141,11 +150,10 @@ def _decision(rows: BundleRows, op: dict, actor: Any, row: dict | None, new: dic
 # -- delegations of signature ----------------------------------------------------------------------
 
 def _delegation(rows: BundleRows, op: dict, actor: Any, row: dict | None, new: dict) -> Refused:
-    if op["kind"] == "tombstone":
-        return _refused("delegation_immutable", "deleted_at")
+    frozen = _frozen(op, _DELEGATION_CHANGES, "delegation_immutable")
+    if frozen:
+        return frozen
     if op["kind"] == "update":
-        if _changed(op) - _DELEGATION_CHANGES:
-            return _refused("delegation_immutable", sorted(_changed(op) - _DELEGATION_CHANGES)[0])
         if row and row.get("withdrawn_on") and {"withdrawn_on", "withdrawal_reason"} & _changed(op):
             return _refused("delegation_withdrawn", "withdrawn_on", row.get("withdrawn_on"))
         if new.get("withdrawn_on") and len((new.get("withdrawal_reason") or "").strip()) < 10:
