@@ -65,6 +65,10 @@ class _Bundle:
     bounds: tuple[float, float, float, float] | None  # the commune's box (its districts')
     now: datetime
     inside: set = field(default_factory=set)  # (district, lon, lat) known inside that district (``prime``)
+    # complaint references (``_reference``): the ids holding each at the hub (tombstoned ones too, as
+    # a device's UNIQUE does), read once per reference; the ids of this bundle's inserts taking it
+    references: dict[str, set[str]] = field(default_factory=dict)
+    taken: dict[str, set[str]] = field(default_factory=dict)
 
 
 _bundles: "WeakKeyDictionary[BundleRows, _Bundle]" = WeakKeyDictionary()
@@ -344,12 +348,6 @@ def _complaint(rows: BundleRows, op: dict, row: dict) -> dict | None:
     return _reference(rows, op, row)
 
 
-# The complaint ids that hold a reference at the hub (tombstoned ones too, as a device's UNIQUE
-# does), read once per reference a bundle inserts; and those this bundle's inserts took, each
-# confirmed by the bundle's new rows (a device transaction refused as a whole takes none).
-_held: "WeakKeyDictionary[BundleRows, tuple[dict[str, set[str]], dict[str, set[str]]]]" = WeakKeyDictionary()
-
-
 def _reference(rows: BundleRows, op: dict, row: dict) -> dict | None:
     """A new complaint's reference: of the sending device's own series (a portal's reference on
     a portal's channel, as given; the standalone numbering of a complaint made before the device
@@ -361,15 +359,17 @@ def _reference(rows: BundleRows, op: dict, row: dict) -> dict | None:
     if complaints.reference_problem(reference, row.get("channel") or "", complaints.device_code(op["device_id"]),
                                     at_hub=True):
         return _refused("complaint_reference_series", "reference", reference)
-    at_hub, in_bundle = _held.setdefault(rows, ({}, {}))
-    if reference not in at_hub:
-        at_hub[reference] = {r["id"] for r in rows.conn.execute("SELECT id FROM complaint WHERE reference = %s",
-                                                                (reference,))}
-    others = at_hub[reference] | {i for i in in_bundle.get(reference, ())
-                                  if (rows.new.get(("complaint", i)) or {}).get("reference") == reference}
+    b = _bundle(rows)
+    if reference not in b.references:
+        b.references[reference] = {r["id"] for r in rows.conn.execute("SELECT id FROM complaint WHERE reference = %s",
+                                                                      (reference,))}
+    # this bundle's earlier inserts of it, each confirmed by its new row (a device transaction
+    # refused as a whole took none)
+    others = b.references[reference] | {i for i in b.taken.get(reference, ())
+                                         if (rows.new.get(("complaint", i)) or {}).get("reference") == reference}
     if others - {op["row_id"]}:
         return _refused("complaint_duplicate_reference", "reference", reference)
-    in_bundle.setdefault(reference, set()).add(op["row_id"])
+    b.taken.setdefault(reference, set()).add(op["row_id"])
     return None
 
 
