@@ -1,8 +1,8 @@
 """``hub check``: the hub's own chain and every device's chain of ops as the hub holds them."""
 from __future__ import annotations
 
+from desktop.domain import erasure
 from desktop.domain.sync import GENESIS, verify_chain
-from desktop.hub import commands
 from desktop.hub.base import connect, verify_journal
 
 
@@ -33,14 +33,14 @@ def check_hub(pg_url: str) -> tuple[dict, list[str]]:
 
 def _verify(ops: list[dict], erasures: dict[str, dict]) -> str | None:
     """``verify_chain`` from the genesis, except that an op whose personal values an erasure
-    scrubbed (``commands.REDACTED``) is checked by its link and by that erasure, not by its
+    scrubbed (``erasure.REDACTED``) is checked by its link and by that erasure, not by its
     content (its hash is kept as received, so the next op's link still holds)."""
     prev_seq, prev_hash = 0, GENESIS
     for op in ops:
-        if commands.REDACTED in op:
+        if erasure.REDACTED in op:
             if op["seq"] != prev_seq + 1 or op["prev_hash"] != prev_hash:
                 return f"op {op['seq']}: previous-hash link broken"
-            problem = commands.redaction_problem(op, erasures)
+            problem = erasure.redaction_problem(op, erasures)
         else:
             problem = verify_chain([op], prev_seq, prev_hash)
         if problem:

@@ -25,7 +25,7 @@ from psycopg.types.json import Json, Jsonb
 
 from desktop.domain import bundle
 from desktop.domain.auth import can
-from desktop.domain.erasure import ERASED, REDACTED, is_erase, redaction_problem  # noqa: F401 (hub check's)
+from desktop.domain.erasure import ERASED, REDACTED, is_erase
 from desktop.domain.errors import Refusal
 from desktop.domain.sync import AUDIT, canonical
 from desktop.hub import machines
