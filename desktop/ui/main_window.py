@@ -80,6 +80,10 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget(objectName="navigation")
         self.nav.setMinimumWidth(190)
         self.nav.setMaximumWidth(260)
+        # a name wider than the menu (the window at its narrowest, French at 1280 px: «Dossiers et
+        # mises en demeure») goes on two lines rather than being cut behind a scroll bar
+        self.nav.setWordWrap(True)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.pages = QStackedWidget()
         self.built, self.stale = {}, set()
         self.sites = self.map_page = self.cases_page = self.register_page = None  # built when first shown

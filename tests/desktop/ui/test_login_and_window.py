@@ -88,3 +88,25 @@ def test_an_error_arriving_after_its_window_closed_is_logged_not_shown(qtbot, mo
     qtbot.addWidget(alive)
     show_error(alive, Refusal("net.unreachable", url="http://hub", detail="down"), Translator("fr"))
     assert len(shown) == 1
+
+
+def test_every_menu_entry_reads_whole_at_1280_pixels_in_french(qtbot, make_session, store):
+    """The pages hold the window near 1280 px in French, so the menu keeps its 190 px: a name wider
+    than that («Dossiers et mises en demeure») goes on two lines, never cut behind a scroll bar."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ui.fonts import ui_font
+    QApplication.setFont(ui_font())  # the application's (ui/app.py); the next test gets its first font back
+    win = MainWindow(make_session(authenticate(store, "coordinateur", "coord-demo"), "fr"))
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    nav = win.nav
+    metrics, room = nav.fontMetrics(), nav.viewport().width()
+    assert not nav.horizontalScrollBar().isVisible()
+    for row in (r for r in range(nav.count()) if not nav.isRowHidden(r)):
+        item = nav.item(row)
+        rect = nav.visualItemRect(item)
+        needed = metrics.boundingRect(0, 0, room - 8, 10_000, Qt.TextWordWrap, item.text())
+        assert rect.right() <= nav.viewport().width() and rect.height() >= needed.height(), item.text()
