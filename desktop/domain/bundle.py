@@ -6,6 +6,7 @@ The body always holds ``format``, ``kind`` (push | receipt | pull | export) and 
 from __future__ import annotations
 
 import json
+import math
 
 import orjson
 from cryptography.exceptions import InvalidSignature
@@ -81,16 +82,41 @@ def split(data: bytes) -> list[bytes]:
     return [line for line in data.split(b"\n") if line.strip()] or [data]
 
 
-def unpack(data: bytes) -> tuple[dict, dict]:
+class Unpacked(tuple):
+    """(outer, body) of a bundle; ``finite``: no float in its body is NaN or infinite."""
+
+    finite = False
+
+
+def unpack(data: bytes) -> Unpacked:
     """(outer, body) of a bundle, its signature not checked yet (to find who signed it)."""
     try:
         outer = _outer(data)
-        body = json.loads(outer["body"])
+        body, finite = _body(outer["body"])
         if not isinstance(body, dict) or body.get("format") != FORMAT or not isinstance(outer.get("sig"), str):
             raise ValueError("not a sync bundle")
-        return outer, body
+        unpacked = Unpacked((outer, body))
+        unpacked.finite = finite
+        return unpacked
     except (ValueError, KeyError, TypeError):
         raise Refusal("sync.not_a_bundle") from None
+
+
+def _body(text) -> tuple[object, bool]:
+    """``json.loads(text)``, and whether no float in it is NaN or infinite (none written so, no
+    number too large for a float): the floats are read as ``json.loads`` reads them, each looked at."""
+    finite = [True]
+
+    def number(token: str) -> float:
+        value = float(token)
+        if not math.isfinite(value):
+            finite[0] = False
+        return value
+
+    def constant(name: str) -> float:  # NaN, Infinity, -Infinity
+        finite[0] = False
+        return float(name)
+    return json.loads(text, parse_float=number, parse_constant=constant), finite[0]
 
 
 def _outer(data):

@@ -78,15 +78,19 @@ def _strings(op: dict) -> set[str]:
 
 class FactInserts:
     """The bundle's transactions the bulk path decided (all their ops ``applied``), their rows,
-    and the ops left to the per-op path (``rest``)."""
+    and the ops left to the per-op path (``rest``). Made in two steps: the reads (``__init__``,
+    one round trip), then the decisions (``decide``), which read nothing: the connection is
+    meanwhile busy with a ``COPY`` (``ingest._early_ops``; a read would wait for its end)."""
 
     def __init__(self, conn: HubConn, schema: HubSchema, groups: list[list[dict]], device_user: str):
         self.view = _View(conn, schema)
-        self.schema = schema
+        self.schema, self.groups, self.device_user = schema, groups, device_user
         self.taken: set[int] = set()   # id() of the groups decided here
         self.rest: list[dict] = []
+        self.candidates: list[list[dict]] = []   # the groups the bulk path may take (their rows read)
+        self.actor: rules.Actor | None = None
+        self.held: set[tuple[str, str]] = set()
         if not ENABLED:
-            self.rest = [op for g in groups for op in g]
             return
         # the actor and the rows the bulk path reads, sent together (one round trip under the
         # lock): the rows for every group of the bulk path's shape, before the actor is known
@@ -95,16 +99,27 @@ class FactInserts:
         with conn.pipeline():
             found = conn.execute(rules.ACTOR_SQL, (device_user,)) if device_user else None
             received = self._prefetch(shaped)
-            actor = rules.actor_of(found.fetchone()) if found is not None else None
-            held = received()
-        candidates = [g for g in shaped if self._may(g, actor)]
-        validate.prime(self.view, [op["new"] for group in candidates for op in group if op["tbl"] == "inspection"])
-        eligible = {id(g) for g in candidates}
+            self.actor = rules.actor_of(found.fetchone()) if found is not None else None
+            self.held = received()
+        self.candidates = [g for g in shaped if self._may(g, self.actor)]
+        if self.candidates:
+            validate.ready(self.view)  # the rules' context, read now: deciding reads nothing
+
+    def decide(self) -> None:
+        """Take every candidate transaction whose ops are all applied as they are; the rest of the
+        bundle goes to the per-op path (``rest``), in its order."""
+        if not ENABLED:
+            self.rest = [op for g in self.groups for op in g]
+            return
+        actor, device_user = self.actor, self.device_user
+        validate.prime(self.view, [op["new"] for group in self.candidates for op in group
+                                   if op["tbl"] == "inspection"])
+        eligible = {id(g) for g in self.candidates}
         seen: set[tuple[str, str]] = set()      # rows of every earlier op
         named: set[str] = set()                 # texts named by earlier per-op ops
-        for group in groups:
+        for group in self.groups:
             keys = [(op["tbl"], str(op["row_id"])) for op in group]
-            if id(group) in eligible and self._decide(group, keys, actor, device_user, held, seen, named):
+            if id(group) in eligible and self._decide(group, keys, actor, device_user, self.held, seen, named):
                 self.taken.add(id(group))
             else:
                 self.rest.extend(group)

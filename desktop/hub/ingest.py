@@ -14,7 +14,9 @@ import hashlib
 import json
 import math
 import re
-from contextlib import nullcontext
+import threading
+from contextlib import contextmanager, nullcontext
+from typing import Iterator
 
 import orjson
 
@@ -28,6 +30,7 @@ from desktop.hub.base import HubConn, LOCK, Settings, connect, journal_append, l
 
 
 _NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")  # U+0000 in a JSON text: \u0000 after an even number of backslashes
+EARLY_FROM = COPY_FROM  # the bulk path's candidate ops stored while it decides, from this many (``_early_ops``)
 OPS_PER_STATEMENT = 20_000  # ops stored per statement (a JSON text of ~25 MB at most)
 
 
@@ -64,7 +67,8 @@ def ingest(pg_url: str, data: bytes) -> bytes:
         problem = verify_chain(ops, ops[0]["seq"] - 1, ops[0]["prev_hash"]) if ops else None
         # the ops as ``hub_op`` stores them, encoded before the lock (the bundle's new ops are
         # usually all of them)
-        ops_text = _dumps(ops) if len(ops) < COPY_FROM else None  # (many: by COPY, each op encoded there)
+        ops_text = _dumps(ops) if len(ops) < COPY_FROM else None  # (many: by COPY, each op encoded here)
+        texts = {id(op): _op_text(op, unpacked.finite) for op in ops} if ops_text is None else {}
         with conn.transaction():
             with conn.pipeline():  # the lock, then the device's row: one round trip
                 lock_writer(conn)
@@ -79,7 +83,7 @@ def ingest(pg_url: str, data: bytes) -> bytes:
                                       (device["device_id"], number)).fetchone()
                 if stored is not None:
                     return bytes(stored["receipt"])
-            return _apply_bundle(conn, hub, device, body, data, problem, ops_text)
+            return _apply_bundle(conn, hub, device, body, data, problem, ops_text, texts)
 
 
 QUARANTINE_BYTES = 64 * 1024 * 1024  # a revoked device's bundles kept for review, at most (each one once)
@@ -177,13 +181,17 @@ def _apply_group(rows: BundleRows, hub_schema, group: list[dict], actors: dict,
 
 
 def _apply_bundle(conn: HubConn, hub: Settings, device: dict, body: dict, data: bytes, problem: str | None,
-                  ops_text: str | None = None) -> bytes:
+                  ops_text: str | None = None, texts: dict[int, str] | None = None) -> bytes:
+    """``ops_text``: the ops' JSON array (a few ops), or ``texts``: each op's JSON text by ``id``
+    (many), as ``hub_op`` keeps them."""
     ops, hub_schema = body["ops"], hub.schema
     new = _known_ops(conn, device, ops, problem)
     _store_blobs(conn, body.get("blobs", {}))
     actors: dict = {}
     groups = _transactions(new)
-    fast = bulk.FactInserts(conn, hub_schema, groups, device["user_id"])  # bulk path (hub/bulk.py)
+    fast = bulk.FactInserts(conn, hub_schema, groups, device["user_id"])  # bulk path (hub/bulk.py): its reads
+    with _early_ops(conn, device["device_id"], fast.candidates, texts or {}) as early:
+        fast.decide()  # (pure Python, while PostgreSQL stores the candidates' ops)
     rows = BundleRows(conn, hub_schema, fast.rest)
     fast.share(rows)
     summary = {"applied": 0, "duplicate": 0, "partial": 0, "conflict": 0, "refused": 0}
@@ -222,7 +230,9 @@ def _apply_bundle(conn: HubConn, hub: Settings, device: dict, body: dict, data: 
             "bundle_no": body["bundle_no"], "bundle_sha256": hashlib.sha256(data).hexdigest(), "ops": len(new),
             "first_seq": new[0]["seq"] if new else None, "last_seq": new[-1]["seq"] if new else None, **summary,
             **({"left_pending": left} if left else {})})
-        _store_ops(conn, device["device_id"], outcomes, journal_seq, ops_text if len(new) == len(ops) else None)
+        late = _settle_early(conn, device["device_id"], early, outcomes, journal_seq)
+        _store_ops(conn, device["device_id"], late, journal_seq, ops_text if len(late) == len(ops) else None,
+                   texts)
         commands.scrub(conn, device["device_id"], [op for op, status in outcomes
                                                    if status == "applied" and commands.is_erase(op)])
         head = new[-1] if new else (ops[-1] if ops else None)  # the rest, if stopped: acknowledged by a later bundle
@@ -238,13 +248,75 @@ def _apply_bundle(conn: HubConn, hub: Settings, device: dict, body: dict, data: 
     return receipt
 
 
+class _Early:
+    """The ops ``_early_ops`` stored: their ids and the journal entry they name."""
+
+    def __init__(self, ids: set[str] | None = None, journal_seq: int = 0):  # noqa: D107
+        self.ids, self.journal_seq = ids or set(), journal_seq
+
+
+@contextmanager
+def _early_ops(conn: HubConn, device_id: str, groups: list[list[dict]], texts: dict[int, str]) -> Iterator[_Early]:
+    """Store the bulk path's candidate ops in ``hub_op`` while it decides them: one ``COPY``, sent
+    and ended by a thread, that PostgreSQL works through (~0.25 s per 10,000 ops: its indexes, then
+    its foreign key checked at the statement's end) while this process runs the rules (~0.3 s),
+    instead of after them. Stored as applied, under the ingest's journal entry to come (its number:
+    the next one, every writer appending under the lock this ingest holds); ``_settle_early`` takes
+    back those that end otherwise. A read meanwhile would wait for the ``COPY``'s end (psycopg's
+    connection lock): the bulk path reads before (``bulk.FactInserts``)."""
+    ops = [op for g in groups for op in g]
+    if len(ops) < EARLY_FROM:
+        yield _Early()
+        return
+    head = conn.execute("SELECT max(seq) AS seq FROM hub_journal").fetchone()
+    early = _Early({op["op_id"] for op in ops}, (head["seq"] if head and head["seq"] else 0) + 1)
+    rows = _op_rows(device_id, [(op, "applied") for op in ops], early.journal_seq, texts)
+    if rows is None:
+        yield _Early()
+        return
+    sent = list(rows)  # (made here: the thread only sends)
+    failed: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            with conn.cursor() as cur, cur.copy(_COPY_OPS) as copy:
+                for row in sent:
+                    copy.write_row(row)
+        except BaseException as exc:  # noqa: BLE001 - raised in the ingest's own thread, below
+            failed.append(exc)
+    sender = threading.Thread(target=send, name="hub_op COPY", daemon=True)
+    sender.start()
+    try:
+        yield early
+    finally:
+        sender.join()  # (also when the rules failed: the connection is the COPY's until it ends)
+    if failed:
+        raise failed[0]
+
+
+def _settle_early(conn: HubConn, device_id: str, early: _Early, outcomes: list[tuple[dict, str]],
+                  journal_seq: int) -> list[tuple[dict, str]]:
+    """The outcomes still to store: those ``_early_ops`` did not store as they ended (applied, in
+    this journal entry). Its other ops (refused, in conflict, left pending) are taken back."""
+    if not early.ids:
+        return outcomes
+    kept = {op["op_id"] for op, status in outcomes if status == "applied" and op["op_id"] in early.ids}
+    if kept != early.ids:
+        conn.execute(f"DELETE FROM hub_op WHERE device_id = %s AND op_id {IN_IDS}",
+                     (device_id, json_ids(early.ids - kept)))
+    if journal_seq != early.journal_seq:  # (never: every journal entry is appended under the lock)
+        conn.execute(f"UPDATE hub_op SET journal_seq = %s WHERE device_id = %s AND op_id {IN_IDS}",
+                     (journal_seq, device_id, json_ids(kept)))
+    return [(op, status) for op, status in outcomes if op["op_id"] not in kept]
+
+
 def _store_ops(conn: HubConn, device_id: str, outcomes: list[tuple[dict, str]], journal_seq: int,
-               text: str | None = None) -> None:
+               text: str | None = None, texts: dict[int, str] | None = None) -> None:
     """Each op as sent (``op``: what ``verify_chain`` re-checks), with its outcome. Many ops: by
     ``COPY`` (``_copy_ops``); a few, in one statement: the ops go as ONE JSON array (encoded in C)
     that PostgreSQL takes apart, rather than a JSON text encoded per op in Python. ``text``: that
-    array already encoded (every op of ``outcomes``, in their order)."""
-    if len(outcomes) >= COPY_FROM and _copy_ops(conn, device_id, outcomes, journal_seq):
+    array already encoded (every op of ``outcomes``, in their order); ``texts``: each op's, by ``id``."""
+    if len(outcomes) >= COPY_FROM and _copy_ops(conn, device_id, outcomes, journal_seq, texts or {}):
         return
     for first in range(0, len(outcomes), OPS_PER_STATEMENT):
         part = outcomes[first:first + OPS_PER_STATEMENT]
@@ -263,31 +335,45 @@ def _store_ops(conn: HubConn, device_id: str, outcomes: list[tuple[dict, str]], 
 _OP_TEXTS = ("op_id", "tbl", "row_id", "kind", "actor", "hlc", "hash")
 
 
-def _copy_ops(conn: HubConn, device_id: str, outcomes: list[tuple[dict, str]], journal_seq: int) -> bool:
-    """``_store_ops`` by ``COPY``: each op's columns taken in Python, each op's JSON text encoded
-    by orjson (the same values read back: ``_op_text``). False, nothing written, when an op's
-    columns are not what ``->>`` and ``::bigint`` would read the same (a text column not a string
-    or null, a ``seq`` not an integer): the statement above then reads them as before."""
-    rows = []
-    for op, status in outcomes:
-        texts = [op.get(k) for k in _OP_TEXTS]
-        seq = op.get("seq")
-        if type(seq) is not int or any(v is not None and type(v) is not str for v in texts):
-            return False
-        rows.append((texts[0], device_id, seq, *texts[1:], _op_text(op), status, journal_seq))
-    with conn.cursor().copy("COPY hub_op (op_id, device_id, seq, tbl, row_id, kind, actor, hlc, hash, op,"
-                            " status, journal_seq) FROM STDIN") as copy:
+_COPY_OPS = ("COPY hub_op (op_id, device_id, seq, tbl, row_id, kind, actor, hlc, hash, op, status, journal_seq)"
+             " FROM STDIN")
+
+
+def _copy_ops(conn: HubConn, device_id: str, outcomes: list[tuple[dict, str]], journal_seq: int,
+              texts: dict[int, str]) -> bool:
+    """``_store_ops`` by ``COPY`` (``_op_rows``); False, nothing written, where it cannot."""
+    rows = _op_rows(device_id, outcomes, journal_seq, texts)
+    if rows is None:
+        return False
+    with conn.cursor().copy(_COPY_OPS) as copy:
         for row in rows:
             copy.write_row(row)
     return True
 
 
-def _op_text(op: dict) -> str:
+def _op_rows(device_id: str, outcomes: list[tuple[dict, str]], journal_seq: int,
+             texts: dict[int, str]) -> Iterator[tuple] | None:
+    """``hub_op``'s rows for ``COPY``, made as they are read: each op's columns taken in Python,
+    each op's JSON text from ``texts`` or encoded now (``_op_text``). None when an
+    op's columns are not what ``->>`` and ``::bigint`` would read the same (a text column not a
+    string or null, a ``seq`` not an integer): the statement of ``_store_ops`` reads them then."""
+    for op, _status in outcomes:
+        if type(op.get("seq")) is not int or any(type(op.get(k)) not in _TEXT for k in _OP_TEXTS):
+            return None
+    return ((op.get("op_id"), device_id, op["seq"], *[op.get(k) for k in _OP_TEXTS[1:]],
+             texts.get(id(op)) or _op_text(op), status, journal_seq) for op, status in outcomes)
+
+
+_TEXT = frozenset({str, type(None)})
+
+
+def _op_text(op: dict, finite: bool = False) -> str:
     """An op's JSON text as ``hub_op`` keeps it: orjson's (~8x faster than ``json.dumps``), which
     reads back as the same values; ``json.dumps``'s where orjson would write another value (it
     writes NaN and infinities as null: ``json.dumps`` writes them as sent, which PostgreSQL refuses
-    as before) or cannot (an integer beyond 64 bits, a lone surrogate)."""
-    if not _plain(op):
+    as before) or cannot (an integer beyond 64 bits, a lone surrogate). ``finite``: the op was read
+    by orjson (``bundle.Unpacked``), so none of its floats is NaN or infinite (not looked for)."""
+    if not finite and not _plain(op):
         return _dumps(op)
     try:
         return orjson.dumps(op).decode()

@@ -136,6 +136,11 @@ def _bundle(rows: BundleRows) -> _Bundle:
     return found
 
 
+def ready(rows: BundleRows) -> None:
+    """Read the rules' context for this bundle now (else on the first rule that needs it)."""
+    _bundle(rows)
+
+
 def prime(rows: BundleRows, new_rows: list[dict]) -> None:
     """The point-in-arrondissement tests of many new rows made at once, one vectorised test per
     arrondissement (a test per point costs ~6 µs of call overhead): each row's point known inside

@@ -166,20 +166,23 @@ def _bundle(world: World, ops: list[dict]) -> bytes:
                         "at": utc_now()}, a.key)
 
 
-def _ingest(url: str, data: bytes, enabled: bool, most: int) -> tuple[dict, int]:
+def _ingest(url: str, data: bytes, enabled: bool, most: int, early: int = hub_ingest.EARLY_FROM) -> tuple[dict, int]:
     """The receipt's body (or the error the ingest raised) and the change number before it;
-    ``most``: the bound on a bundle's refusals (the hub stops the bundle before going over)."""
+    ``most``: the bound on a bundle's refusals (the hub stops the bundle before going over);
+    ``early``: from how many candidate ops the bulk path's are stored while it decides."""
     with psycopg.connect(url) as conn:
         before = conn.execute("SELECT last_value FROM hub_change_seq").fetchone()[0]
     saved, bulk.ENABLED = bulk.ENABLED, enabled
     clock, rules.utc_now = rules.utc_now, lambda: BURIED_AT  # a refused new row's tombstone: same time in both
     bound, hub_ingest.BUNDLE_MAX_CONFLICTS = hub_ingest.BUNDLE_MAX_CONFLICTS, most
+    first, hub_ingest.EARLY_FROM = hub_ingest.EARLY_FROM, early
     try:
         receipt = ingest(url, data)
     except Exception as exc:  # noqa: BLE001 - both paths must fail alike
         return {"error": type(exc).__name__}, before
     finally:
         bulk.ENABLED, rules.utc_now, hub_ingest.BUNDLE_MAX_CONFLICTS = saved, clock, bound
+        hub_ingest.EARLY_FROM = first
     return json.loads(signed.unpack(receipt)[0]["body"]), before
 
 
@@ -209,10 +212,12 @@ def _receipt(body: dict) -> dict:
     return {**{k: v for k, v in body.items() if k not in ("at", "journal_hash", "conflicts")}, "conflicts": conflicts}
 
 
-def _both(world: World, ops: list[dict], most: int = BUNDLE_MAX_CONFLICTS) -> tuple[dict, dict]:
+def _both(world: World, ops: list[dict], most: int = BUNDLE_MAX_CONFLICTS, early: bool = True) -> tuple[dict, dict]:
+    """``early``: the bulk path's candidate ops stored while it decides, however few (else as the
+    hub does: from ``EARLY_FROM``)."""
     data = _bundle(world, ops)
     with world.hubs() as (fast_url, slow_url):
-        fast, before = _ingest(fast_url, data, True, most)
+        fast, before = _ingest(fast_url, data, True, most, 1 if early else hub_ingest.EARLY_FROM)
         slow, _ = _ingest(slow_url, data, False, most)
         assert _receipt(fast) == _receipt(slow)
         by_bulk, per_op = _state(fast_url, before), _state(slow_url, before)
@@ -226,31 +231,33 @@ def _both(world: World, ops: list[dict], most: int = BUNDLE_MAX_CONFLICTS) -> tu
 
 @pytest.mark.timeout(900)
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-@given(bundles, st.sampled_from([BUNDLE_MAX_CONFLICTS, BUNDLE_MAX_CONFLICTS, 1, 2, 3]))
+@given(bundles, st.sampled_from([BUNDLE_MAX_CONFLICTS, BUNDLE_MAX_CONFLICTS, 1, 2, 3]), st.booleans())
 @example(([("visit", "ok", ["ok", "ok"], False), ("visit", "scope", ["ok"], False), ("resend", 0, False),
            ("visit", "ok", ["orphan"], True), ("amend", 0), ("hub_resend", True), ("visit", "ok", [], False)],
-          [True] * 40), BUNDLE_MAX_CONFLICTS)
+          [True] * 40), BUNDLE_MAX_CONFLICTS, True)
 @example(([("visit", "ok", ["ok"], False), ("visit", "scope", ["ok"], False), ("visit", "ok", [], False),
-           ("visit", "field", ["ok"], False), ("visit", "ok", ["ok", "ok"], False)], [True] * 40), 2)
-def test_the_bulk_path_answers_as_the_per_op_path(world, case, most):
+           ("visit", "field", ["ok"], False), ("visit", "ok", ["ok", "ok"], False)], [True] * 40), 2, True)
+def test_the_bulk_path_answers_as_the_per_op_path(world, case, most, early):
     """``most``: the bound on one bundle's refusals, small in some examples so that the hub stops
-    the bundle between transactions (the bulk path's later transactions then left pending too)."""
+    the bundle between transactions (the bulk path's later transactions then left pending too);
+    ``early``: the bulk path's candidate ops stored in ``hub_op`` while it decides (those it then
+    does not apply taken back), as the hub does for a large bundle."""
     items, splits = case
     ops = _ops(world, items, splits)
     if ops:
-        _both(world, ops, most)
+        _both(world, ops, most, early)
 
 
 def test_a_bundle_of_new_facts_goes_by_the_bulk_path(world, monkeypatch):
     """Valid new facts (in transactions of several visits) are all decided by the bulk path, and
     applied as the per-op path applies them; an invalid one in a transaction refuses it whole."""
     taken = []
-    real = bulk.FactInserts.__init__
+    real = bulk.FactInserts.decide
 
-    def spy(self, *args, **kwargs):
-        real(self, *args, **kwargs)
+    def spy(self):
+        real(self)
         taken.append((len(self.taken), len(self.rest)))
-    monkeypatch.setattr(bulk.FactInserts, "__init__", spy)
+    monkeypatch.setattr(bulk.FactInserts, "decide", spy)
     items = [("visit", "ok", ["ok", "ok"], False)] * 6 + [("visit", "field", ["ok"], False)]
     splits = [True, False, False, False, False, False, True, False, False, True, False, False, False, False,
               False, False, False, False, True, False, False]
@@ -260,3 +267,69 @@ def test_a_bundle_of_new_facts_goes_by_the_bulk_path(world, monkeypatch):
     assert statuses.count("applied") == 18 and statuses.count("refused") == 2
     with device(world.attacker.tablet) as c:  # the device reads the same receipt as ever
         assert sync.status(c)["enrolled"]
+
+
+def _rechained(world: World, ops: list[dict]) -> list[dict]:
+    """``ops`` (changed after ``_ops``) hashed and linked again."""
+    prev = world.attacker.prev or GENESIS
+    for op in ops:
+        op["prev_hash"] = prev
+        op["hash"] = prev = op_hash(op)
+    return ops
+
+
+def _hub_ops(url: str) -> list[dict]:
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        return conn.execute("SELECT op_id, status, journal_seq FROM hub_op ORDER BY device_id, seq").fetchall()
+
+
+def test_the_ops_stored_early_name_the_ingest_entry_even_if_another_came_first(world, monkeypatch):
+    """The ops stored while the bulk path decides name the journal entry they expect the ingest to
+    append (the next one: every writer appends under the lock). Were another entry appended first,
+    they are moved to the ingest's own entry: ``hub check`` finds every op under its entry."""
+    real = hub_ingest.journal_append
+
+    def another_first(conn, kind, device_id, detail):
+        if kind == "ingest":
+            real(conn, "catalogue", None, {"files": [], "sha256": "test"})
+        return real(conn, kind, device_id, detail)
+    monkeypatch.setattr(hub_ingest, "journal_append", another_first)
+    ops = _ops(world, [("visit", "ok", ["ok"], False)] * 3, [True] * 40)
+    with world.hubs() as (url, _):
+        before = {r["op_id"] for r in _hub_ops(url)}
+        body, _ = _ingest(url, _bundle(world, ops), True, BUNDLE_MAX_CONFLICTS, early=1)
+        assert set(body["results"].values()) == {"applied"}
+        with psycopg.connect(url, row_factory=dict_row) as conn:
+            entry = conn.execute("SELECT seq FROM hub_journal WHERE kind = 'ingest' ORDER BY seq DESC LIMIT 1"
+                                 ).fetchone()["seq"]
+        stored = [r for r in _hub_ops(url) if r["op_id"] not in before]
+        assert len(stored) == 6 and {r["journal_seq"] for r in stored} == {entry}
+        assert check_hub(url)[1] == []
+
+
+@pytest.mark.parametrize("early", [1, hub_ingest.EARLY_FROM])
+def test_an_op_id_already_at_the_hub_fails_the_bundle_whole(world, early):
+    """An op reusing the id of an op the hub holds (another device's, or a forged one) fails the
+    ingest, whether its ops are stored while the bulk path decides or after: nothing of the bundle
+    is kept, and the hub takes the device's next bundle as if it had never come."""
+    ops = _ops(world, [("visit", "ok", ["ok"], False)] * 3, [True] * 40)
+    with world.hubs() as (url, _):
+        held = _hub_ops(url)
+        taken = [dict(op) for op in ops]
+        taken[-1]["op_id"] = held[0]["op_id"]
+        body, _ = _ingest(url, _bundle(world, _rechained(world, taken)), True, BUNDLE_MAX_CONFLICTS, early)
+        assert body == {"error": "UniqueViolation"}
+        assert _hub_ops(url) == held
+        body, _ = _ingest(url, _bundle(world, ops), True, BUNDLE_MAX_CONFLICTS, early)
+        assert set(body["results"].values()) == {"applied"} and len(_hub_ops(url)) == len(held) + 6
+        assert check_hub(url)[1] == []
+
+
+@pytest.mark.timeout(120)
+def test_a_read_while_the_ops_are_stored_waits_for_them(world, monkeypatch):
+    """Were a rule to read while the bulk path decides (here: the rules' context, not read
+    before), the read waits for the ops' ``COPY`` to end (psycopg's connection lock) and the bundle
+    is decided as ever: no deadlock, no read on a connection in the middle of a ``COPY``."""
+    monkeypatch.setattr(bulk.validate, "ready", lambda rows: None)
+    fast, _ = _both(world, _ops(world, [("visit", "ok", ["ok"], False)] * 4, [True] * 40), early=True)
+    assert set(fast["results"].values()) == {"applied"}

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.rows import dict_row
 
+from desktop.domain import bundle
 from desktop.domain.ids import uuid7
 from desktop.hub import ingest
 from desktop.hub.check import check_hub
@@ -84,6 +85,26 @@ def test_an_op_text_reads_back_as_the_same_values(op):
     assert _strict(again) == _strict(op)
     if any(isinstance(v, float) and not math.isfinite(v) for v in _leaves(op)):
         assert text == hub_ingest._dumps(op)  # as the statement stores it: PostgreSQL refuses it, as before
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), json_values, max_size=6))
+def test_a_body_read_as_finite_has_no_float_to_look_for(op):
+    """``bundle._body`` reads a text as ``json.loads`` does, and tells it finite only when no float
+    in it is NaN or infinite: an op of such a body gets the same text without the look
+    (``_op_text(op, finite=True)``)."""
+    text = json.dumps(op)  # (NaN and infinities written as json.dumps writes them)
+    value, finite = bundle._body(text)
+    assert _strict(value) == _strict(json.loads(text))
+    assert finite == all(not (isinstance(v, float) and not math.isfinite(v)) for v in _leaves(value))
+    if finite:
+        assert hub_ingest._op_text(value, True) == hub_ingest._op_text(value)
+
+
+@pytest.mark.parametrize("number", ["NaN", "-Infinity", "1e999", "-1e400", "1" + "0" * 400 + ".5"])
+def test_a_number_too_large_for_a_float_is_not_finite(number):
+    value, finite = bundle._body(f'{{"ops": [{{"new": {{"lat": {number}}}}}]}}')
+    assert not finite and not math.isfinite(value["ops"][0]["new"]["lat"])
 
 
 def _leaves(value):
