@@ -53,6 +53,10 @@ class ComplaintsPage(QWidget):
         self.model = KeysetTableModel(session.store, headers, self._format, self._query, {0: "reference", 1: "received", 3: "field", 4: "status", 5: "due"}, (1, True),
                                       parent=self)
         self.view = make_table(self.model, "complaints_table", QHeaderView.ResizeToContents)
+        # the field's name takes the room left (cut short, read whole on hover), so that the 60-day
+        # clock, last, is seen without scrolling sideways at 1280 px in French
+        self.view.horizontalHeader().setStretchLastSection(False)
+        self.view.horizontalHeader().setSectionResizeMode(3, QHeaderView.Stretch)
         enable_sorting(self.view, self.model)
         self.view.doubleClicked.connect(lambda index: self.open_complaint(index.data(ID_ROLE)))
         layout.addWidget(self.view, 1)

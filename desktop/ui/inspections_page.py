@@ -43,7 +43,9 @@ class InspectionsPage(QWidget):
         self.text = QLineEdit(placeholderText=tr("ui.search_placeholder"))
         self.text.setObjectName("filter_text")
         self.text.setClearButtonEnabled(True)
-        self.text.setMinimumWidth(self.text.fontMetrics().averageCharWidth() * 18)  # its hint readable
+        # its hint's start readable (whole on hover), the bar fitting a window of 1280 px in French
+        self.text.setMinimumWidth(self.text.fontMetrics().averageCharWidth() * 12)
+        self.text.setToolTip(self.text.placeholderText())
         self.field = self._combo("filter_field", tr("ui.all_fields"),
                                  [(f.label(tr.lang), f.code) for f in session.catalogue.fields])
         self.district = self._combo("filter_district", tr("ui.all_districts"),

@@ -110,3 +110,33 @@ def test_every_menu_entry_reads_whole_at_1280_pixels_in_french(qtbot, make_sessi
         rect = nav.visualItemRect(item)
         needed = metrics.boundingRect(0, 0, room - 8, 10_000, Qt.TextWordWrap, item.text())
         assert rect.right() <= nav.viewport().width() and rect.height() >= needed.height(), item.text()
+
+
+def test_every_page_fits_a_window_of_1280_pixels_in_french(qtbot, make_session, store):
+    """No page holds the window wider than a 1280 px screen in French (the inspections' filters
+    did: 1,301 px), and the complaints list shows its last column, the 60-day clock, without
+    scrolling sideways (the field's name, cut short, is read whole on hover)."""
+    from PySide6.QtWidgets import QApplication, QStackedWidget
+
+    from desktop.ui.complaints_page import ComplaintsPage
+    from desktop.ui.fonts import UI_FILES, register_fonts, ui_font
+    register_fonts(UI_FILES)  # as ui/app.py does: the fonts shipped, not the system's (wider)
+    QApplication.setFont(ui_font())  # the application's (ui/app.py); the next test gets its first font back
+    win = MainWindow(make_session(authenticate(store, "coordinateur", "coord-demo"), "fr"))
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    pages = win.findChildren(QStackedWidget)[0]
+    for row in (r for r in range(win.nav.count()) if not win.nav.isRowHidden(r)):
+        win.nav.setCurrentRow(row)
+        QApplication.processEvents()
+        assert (win.nav.item(row).text(), win.minimumSizeHint().width()) <= (win.nav.item(row).text(), 1280)
+        if isinstance(pages.currentWidget(), ComplaintsPage):
+            view = pages.currentWidget().view
+            header = view.horizontalHeader()
+            last = header.count() - 1
+            assert view.model().rowCount() > 0 and not view.horizontalScrollBar().isVisible()
+            assert header.sectionViewportPosition(last) + header.sectionSize(last) <= view.viewport().width()
+            assert header.sectionSize(last) >= header.sectionSizeHint(last)  # its header and clock whole
+    assert win.width() == 1280
