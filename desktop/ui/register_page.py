@@ -20,7 +20,7 @@ from desktop.ui.document_view import PreviewDialog, sign_with_dialogs
 from desktop.ui.errors import show_error
 from desktop.ui.list_export import export_dialog
 from desktop.ui.session import Session
-from desktop.ui.widgets import make_table
+from desktop.ui.widgets import cap_column, make_table
 from desktop.ui.table_model import ID_ROLE, RowsTableModel
 
 class RegisterModel(RowsTableModel):
@@ -74,6 +74,7 @@ class RegisterPage(QWidget):
         layout.addLayout(bar)
         self.model = RegisterModel(session, self)
         self.view = make_table(self.model, "register_table", QHeaderView.ResizeToContents)
+        cap_column(self.view, 3)  # the field's name: the governor's dates, further right, in sight
         self.view.doubleClicked.connect(lambda _i: self.preview())
         layout.addWidget(self.view, 1)
         self.refresh()

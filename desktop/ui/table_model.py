@@ -158,7 +158,7 @@ class RowsTableModel(QAbstractTableModel):
             return None
         if role == ID_ROLE:
             return self.rows[index.row()]["id"]
-        if role == DISPLAY_ROLE:
+        if role == DISPLAY_ROLE or role == TOOLTIP_ROLE:  # (a cell cut short read whole on hover)
             return self.formatter(self.rows[index.row()])[index.column()]
         if role == BACKGROUND_ROLE and self.background is not None:
             return self.background(self.rows[index.row()])

@@ -38,6 +38,14 @@ def make_table(model, name: str, resize: QHeaderView.ResizeMode = QHeaderView.In
     return view
 
 
+def cap_column(view: QTableView, column: int, chars: int = 24) -> None:
+    """A column of long names (a field's) no wider than ``chars`` average characters, cut short
+    (read whole on hover, the user may widen it), so that the columns after it show on a 1280 px
+    screen instead of behind a sideways scroll."""
+    view.horizontalHeader().setSectionResizeMode(column, QHeaderView.Interactive)
+    view.setColumnWidth(column, view.fontMetrics().averageCharWidth() * chars)
+
+
 def set_display_format(edit: QDateTimeEdit, fmt: str) -> None:
     """Dates and times read left to right in both languages ("2026-11-23 11:30").
 
