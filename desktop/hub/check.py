@@ -1,14 +1,16 @@
-"""``hub check``: the hub's own chain and every device's chain of ops as the hub holds them."""
+"""``hub check``: the hub's own chain and every device's chain of ops as the hub holds them, and
+the devices' complaint series (each device's its own)."""
 from __future__ import annotations
 
 from desktop.domain import erasure
+from desktop.domain.complaints import device_code
 from desktop.domain.sync import GENESIS, verify_chain
 from desktop.hub.base import connect, verify_journal
 
 
 def check_hub(pg_url: str) -> tuple[dict, list[str]]:
-    """(counts, problems): the hub journal, and each device's ops (their hashes and links; an op
-    an erasure redacted, by its link and that erasure)."""
+    """(counts, problems): the hub journal, each device's ops (their hashes and links; an op an
+    erasure redacted, by its link and that erasure), and devices sharing a complaint series."""
     with connect(pg_url) as conn:
         problems = verify_journal(conn)
         counts = {"journal": conn.execute("SELECT count(*) AS n FROM hub_journal").fetchone()["n"]}  # type: ignore[index]
@@ -28,7 +30,19 @@ def check_hub(pg_url: str) -> tuple[dict, list[str]]:
                 problems.append(f"device {device['device_id']}: {problem}")
             elif head != (device["last_seq"], device["last_hash"]):
                 problems.append(f"device {device['device_id']}: its chain head does not match its ops")
+        problems += _shared_series([d["device_id"] for d in devices])
     return counts, problems
+
+
+def _shared_series(device_ids: list[str]) -> list[str]:
+    """Devices whose complaint series code is another's (enrolled before ``enroll`` drew codes
+    apart, odds ~n²/2²¹): both may give a citizen the same reference offline; the hub then refuses
+    the later complaint (it is not lost, its officer sees why). Re-enrolling one ends it."""
+    by_code: dict[str, list[str]] = {}
+    for device_id in device_ids:
+        by_code.setdefault(device_code(device_id), []).append(device_id)
+    return [f"devices {', '.join(ids)}: one complaint series code ({code}); re-enrol all but one"
+            for code, ids in sorted(by_code.items()) if len(ids) > 1]
 
 
 def _verify(ops: list[dict], erasures: dict[str, dict]) -> str | None:

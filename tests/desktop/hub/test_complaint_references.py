@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg.rows import dict_row
 
+from desktop.domain.sync import GENESIS
 from desktop.domain.complaints import ComplaintError, device_code, reference_problem
 from desktop.hub import devices as hub_devices
 from desktop.i18n import Translator
@@ -102,6 +103,24 @@ def test_the_hub_gives_no_two_devices_one_code(team, tmp_path, monkeypatch):
     monkeypatch.setattr(hub_devices, "uuid7", lambda: next(drawn))
     second = new_device(team, tmp_path, "agent1", "second")
     assert _own_code(second) == device_code("01890000-0000-7000-8000-0000000abcde") != device_code(taken)
+
+
+def test_hub_check_names_devices_enrolled_before_with_one_code(team, tmp_path):
+    """Devices enrolled before the hub drew codes apart may share one: ``hub check`` names them
+    (re-enrolling one ends it); devices of distinct codes are not named."""
+    from desktop.hub.check import check_hub
+    first = new_device(team, tmp_path, "agent1")
+    with device(first) as c:
+        taken = c.store.device_id
+    assert check_hub(team.pg_url)[1] == []
+    twin = taken[:-12] + "000000" + taken[-6:]   # as an enrolment before this version could have drawn it
+    with psycopg.connect(team.pg_url) as conn:
+        conn.execute("INSERT INTO hub_device (device_id, user_id, username, role, public_key, full_scope,"
+                     " enrolled_at, last_hash) SELECT %s, user_id, username, role, public_key, full_scope,"
+                     " enrolled_at, %s FROM hub_device WHERE device_id = %s", (twin, GENESIS, taken))
+    problems = check_hub(team.pg_url)[1]
+    assert problems == [f"devices {', '.join(sorted([taken, twin]))}: one complaint series code"
+                        f" ({device_code(taken)}); re-enrol all but one"]
 
 
 # -- two devices offline the same day -------------------------------------------------------------
