@@ -249,10 +249,11 @@ def _apply_bundle(conn: HubConn, hub: Settings, device: dict, body: dict, data: 
 
 
 class _Early:
-    """The ops ``_early_ops`` stored: their ids and the journal entry they name."""
+    """The ops ``_early_ops`` stored (by ``id``) and the journal entry they name."""
 
-    def __init__(self, ids: set[str] | None = None, journal_seq: int = 0):  # noqa: D107
-        self.ids, self.journal_seq = ids or set(), journal_seq
+    def __init__(self, ops: list[dict] | None = None, journal_seq: int = 0):  # noqa: D107
+        self.ops = {id(op): op for op in ops or ()}
+        self.journal_seq = journal_seq
 
 
 @contextmanager
@@ -265,19 +266,16 @@ def _early_ops(conn: HubConn, device_id: str, groups: list[list[dict]], texts: d
     back those that end otherwise. A read meanwhile would wait for the ``COPY``'s end (psycopg's
     connection lock): the bulk path reads before (``bulk.FactInserts``)."""
     ops = [op for g in groups for op in g]
-    if len(ops) < EARLY_FROM:
-        yield _Early()
-        return
-    head = conn.execute("SELECT max(seq) AS seq FROM hub_journal").fetchone()
-    early = _Early({op["op_id"] for op in ops}, (head["seq"] if head and head["seq"] else 0) + 1)
-    rows = _op_rows(device_id, [(op, "applied") for op in ops], early.journal_seq, texts)
+    head = conn.execute("SELECT max(seq) AS seq FROM hub_journal").fetchone() if len(ops) >= EARLY_FROM else None
+    journal_seq = (head["seq"] or 0) + 1 if head else 0
+    rows = _op_rows(device_id, [(op, "applied") for op in ops], journal_seq, texts) if head else None
     if rows is None:
         yield _Early()
         return
-    sent = list(rows)  # (made here: the thread only sends)
+    early, sent = _Early(ops, journal_seq), list(rows)
     failed: list[BaseException] = []
 
-    def send() -> None:
+    def send() -> None:  # (the rows made above: the thread only sends them)
         try:
             with conn.cursor() as cur, cur.copy(_COPY_OPS) as copy:
                 for row in sent:
@@ -298,16 +296,16 @@ def _settle_early(conn: HubConn, device_id: str, early: _Early, outcomes: list[t
                   journal_seq: int) -> list[tuple[dict, str]]:
     """The outcomes still to store: those ``_early_ops`` did not store as they ended (applied, in
     this journal entry). Its other ops (refused, in conflict, left pending) are taken back."""
-    if not early.ids:
+    if not early.ops:
         return outcomes
-    kept = {op["op_id"] for op, status in outcomes if status == "applied" and op["op_id"] in early.ids}
-    if kept != early.ids:
+    kept = {id(op) for op, status in outcomes if status == "applied" and id(op) in early.ops}
+    if len(kept) != len(early.ops):
         conn.execute(f"DELETE FROM hub_op WHERE device_id = %s AND op_id {IN_IDS}",
-                     (device_id, json_ids(early.ids - kept)))
+                     (device_id, json_ids(op["op_id"] for key, op in early.ops.items() if key not in kept)))
     if journal_seq != early.journal_seq:  # (never: every journal entry is appended under the lock)
         conn.execute(f"UPDATE hub_op SET journal_seq = %s WHERE device_id = %s AND op_id {IN_IDS}",
-                     (journal_seq, device_id, json_ids(kept)))
-    return [(op, status) for op, status in outcomes if op["op_id"] not in kept]
+                     (journal_seq, device_id, json_ids(early.ops[key]["op_id"] for key in kept)))
+    return [(op, status) for op, status in outcomes if id(op) not in kept]
 
 
 def _store_ops(conn: HubConn, device_id: str, outcomes: list[tuple[dict, str]], journal_seq: int,
@@ -371,8 +369,8 @@ def _op_text(op: dict, finite: bool = False) -> str:
     """An op's JSON text as ``hub_op`` keeps it: orjson's (~8x faster than ``json.dumps``), which
     reads back as the same values; ``json.dumps``'s where orjson would write another value (it
     writes NaN and infinities as null: ``json.dumps`` writes them as sent, which PostgreSQL refuses
-    as before) or cannot (an integer beyond 64 bits, a lone surrogate). ``finite``: the op was read
-    by orjson (``bundle.Unpacked``), so none of its floats is NaN or infinite (not looked for)."""
+    as before) or cannot (an integer beyond 64 bits, a lone surrogate). ``finite``: the bundle's
+    reading saw no NaN or infinite float (``bundle.Unpacked``): none is looked for."""
     if not finite and not _plain(op):
         return _dumps(op)
     try:
