@@ -16,6 +16,7 @@ import math
 import re
 import threading
 from contextlib import contextmanager, nullcontext
+from operator import itemgetter
 from typing import Iterator
 
 import orjson
@@ -272,13 +273,13 @@ def _early_ops(conn: HubConn, device_id: str, groups: list[list[dict]], texts: d
     if rows is None:
         yield _Early()
         return
-    early, sent = _Early(ops, journal_seq), list(rows)
+    early = _Early(ops, journal_seq)
     failed: list[BaseException] = []
 
     def send() -> None:  # (the rows made above: the thread only sends them)
         try:
             with conn.cursor() as cur, cur.copy(_COPY_OPS) as copy:
-                for row in sent:
+                for row in rows:
                     copy.write_row(row)
         except BaseException as exc:  # noqa: BLE001 - raised in the ingest's own thread, below
             failed.append(exc)
@@ -331,6 +332,7 @@ def _store_ops(conn: HubConn, device_id: str, outcomes: list[tuple[dict, str]], 
 
 
 _OP_TEXTS = ("op_id", "tbl", "row_id", "kind", "actor", "hlc", "hash")
+_OP_COLUMNS = itemgetter(*_OP_TEXTS)
 
 
 _COPY_OPS = ("COPY hub_op (op_id, device_id, seq, tbl, row_id, kind, actor, hlc, hash, op, status, journal_seq)"
@@ -350,16 +352,22 @@ def _copy_ops(conn: HubConn, device_id: str, outcomes: list[tuple[dict, str]], j
 
 
 def _op_rows(device_id: str, outcomes: list[tuple[dict, str]], journal_seq: int,
-             texts: dict[int, str]) -> Iterator[tuple] | None:
-    """``hub_op``'s rows for ``COPY``, made as they are read: each op's columns taken in Python,
-    each op's JSON text from ``texts`` or encoded now (``_op_text``). None when an
-    op's columns are not what ``->>`` and ``::bigint`` would read the same (a text column not a
-    string or null, a ``seq`` not an integer): the statement of ``_store_ops`` reads them then."""
-    for op, _status in outcomes:
-        if type(op.get("seq")) is not int or any(type(op.get(k)) not in _TEXT for k in _OP_TEXTS):
+             texts: dict[int, str]) -> list[tuple] | None:
+    """``hub_op``'s rows for ``COPY``: each op's columns taken in Python, each op's JSON text from
+    ``texts`` or encoded now (``_op_text``). None when an op's columns are not what ``->>`` and
+    ``::bigint`` would read the same (a text column not a string or null, a ``seq`` not an
+    integer): the statement of ``_store_ops`` reads them then."""
+    rows = []
+    for op, status in outcomes:
+        try:
+            columns = _OP_COLUMNS(op)
+        except KeyError:  # (a missing one: null, as ``->>`` reads it)
+            columns = tuple(op.get(k) for k in _OP_TEXTS)
+        if type(op.get("seq")) is not int or not all(map(_TEXT.__contains__, map(type, columns))):
             return None
-    return ((op.get("op_id"), device_id, op["seq"], *[op.get(k) for k in _OP_TEXTS[1:]],
-             texts.get(id(op)) or _op_text(op), status, journal_seq) for op, status in outcomes)
+        rows.append((columns[0], device_id, op["seq"], *columns[1:], texts.get(id(op)) or _op_text(op), status,
+                     journal_seq))
+    return rows
 
 
 _TEXT = frozenset({str, type(None)})
