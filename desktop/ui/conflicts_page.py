@@ -35,6 +35,10 @@ COLUMN_LABELS = {  # a register's column as its form names it; any other column 
 # Columns holding a code the form shows in words: the message key's prefix
 CODED = {("complaint", "channel"): "cp.channel_", ("complaint", "status"): "cp.status_",
          ("complaint", "complainant_kind"): "cp.complainant_"}
+# The values' columns at most this many average characters wide (cut short, read whole on hover
+# and below the list): a case opened twice reads in ~110, and pushed the device's value and the
+# state out of a 1280 px window, behind a sideways scroll
+VALUE_CHARS = 36
 # What a refused row's values show without: its ids (a reader cannot use them) and empty values
 _HIDDEN = re.compile(r"(^id$|_id$|^version$|_(at|by)$)")
 
@@ -123,6 +127,7 @@ class ConflictsPage(QWidget):
         top.addWidget(self.reload)
         layout.addLayout(top)
         self.table = row_table([tr(k) for k in COLUMNS], "conflicts_table", self.show_details)
+        self.table.setWordWrap(False)  # a value cut short on one line, not wrapped and cut at the row's foot
         layout.addWidget(self.table, 2)
         self.reason = QLabel(objectName="conflict_reason", wordWrap=True)
         layout.addWidget(self.reason)  # (in the grid below, its wrapped lines were cut)
@@ -178,14 +183,20 @@ class ConflictsPage(QWidget):
         self.table.setRowCount(len(self.rows))
         for n, r in enumerate(self.rows):
             when = str(r.get("created_at") or r.get("reported_at") or "")[:16].replace("T", " ")
+            hub, device = self._readable(r, r.get("hub_value")), self._readable(r, r.get("device_value"))
             values = (ltr(when), tr(f"net.table.{r['tbl']}"), self._column(r) or "—", tr(f"net.kind.{r['kind']}"),
-                      _cell(self._readable(r, r.get("hub_value"))), _cell(self._readable(r, r.get("device_value"))),
-                      tr(f"net.status.{r['status']}"))
+                      _cell(hub), _cell(device), tr(f"net.status.{r['status']}"))
+            whole = {4: _value(hub), 5: _value(device)}  # a value cut short, read whole on hover
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.UserRole, n)
+                if c in whole:
+                    item.setToolTip(whole[c])
                 self.table.setItem(n, c, item)
         self.table.resizeColumnsToContents()
+        most = self.table.fontMetrics().averageCharWidth() * VALUE_CHARS
+        for c in (4, 5):
+            self.table.setColumnWidth(c, min(self.table.columnWidth(c), most))
         for n, r in enumerate(self.rows):  # the conflict the user was reading stays selected
             if r["conflict_id"] == chosen:
                 self.table.setCurrentCell(n, 0)  # (selectRow selects nothing right to left)

@@ -159,6 +159,11 @@ def test_a_case_opened_twice_offline_is_merged_from_the_conflicts_page(qtbot, cl
         assert field in box.toPlainText() and code in box.toPlainText() and "case_id" not in box.toPlainText()
         # the date and the codes isolated left to right: in Arabic they read as in French
         assert f"\u2066{value['opened_on']}\u2069" in box.toPlainText() and f"\u2066{code}\u2069" in box.toPlainText()
+    # at 1280 px the case's long text is cut short, not the device's value and the state behind a
+    # sideways scroll; the whole text on hover
+    qtbot.waitUntil(lambda: page.table.viewport().width() > 0)
+    assert page.table.horizontalScrollBar().maximum() == 0
+    assert "HYG-01" in page.table.item(twin, 4).toolTip() and "HYG-02" in page.table.item(twin, 5).toolTip()
     _shot(win, f"conflicts-duplicate-case-{lang}.png")
     page.keep_hub.click()
     qtbot.waitUntil(lambda: page.table.rowCount() == 1 or bool(errors_shown), timeout=20000)
