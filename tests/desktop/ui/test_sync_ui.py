@@ -76,14 +76,18 @@ def test_status_bar_sync_and_conflicts_page(qtbot, clash, tmp_path, errors_shown
     win = _window(qtbot, second, "fr", tmp_path)
     panel = win.sync_panel
     assert panel.label.isVisible() and panel.button.isVisible()
-    assert "en attente : 1" in panel.label.text() and "conflits : 0" in panel.label.text()
+    # the state in words a clerk reads: when it last synced, what is still to send
+    assert panel.label.text().startswith("Dernière synchro : ")
+    assert "à envoyer : 1" in panel.label.text() and "conflits : 0" in panel.label.text()
     from desktop.ui.main_window import CONFLICTS_ROW
     assert not win.nav.item(CONFLICTS_ROW).isHidden()
 
     panel.button.click()                                   # «Synchroniser», in the background
     qtbot.waitUntil(lambda: not panel.running, timeout=30000)
-    assert "Synchronisé : 1 acquittées, 1 nouveaux conflits" in win.statusBar().currentMessage()
-    assert "en attente : 0" in panel.label.text() and "conflits : 1" in panel.label.text()
+    message = win.statusBar().currentMessage()  # no «1 acquittées»: counts after a colon, no noun to agree
+    assert message == "Synchronisé — envoyées : 1 · reçues : 1 · nouveaux conflits : 1"
+    assert win.statusBar().fontMetrics().horizontalAdvance(message) < win.user_label.x()  # not cut at 1280 px
+    assert "à envoyer : 0" in panel.label.text() and "conflits : 1" in panel.label.text()
     _shot(win, "sync-status-fr.png")
 
     win.nav.setCurrentRow(CONFLICTS_ROW)
@@ -111,6 +115,7 @@ def test_arabic_conflicts_page(qtbot, clash, tmp_path, errors_shown):
     win = _window(qtbot, second, "ar", tmp_path)
     from desktop.ui.main_window import CONFLICTS_ROW
     assert win.sync_panel.button.text() == "مزامنة" and win.nav.item(CONFLICTS_ROW).text() == "التعارضات"
+    assert win.sync_panel.label.text().startswith("آخر مزامنة: ") and "في انتظار الإرسال: 0" in win.sync_panel.label.text()
     win.nav.setCurrentRow(CONFLICTS_ROW)
     page = win.built[CONFLICTS_ROW]
     qtbot.waitUntil(lambda: page.table.rowCount() == 1 and not page.loading, timeout=20000)
@@ -185,7 +190,7 @@ def test_a_hub_down_is_a_message_and_the_work_stays_pending(qtbot, clash, tmp_pa
     win.sync_panel.run()
     qtbot.waitUntil(lambda: not win.sync_panel.running, timeout=30000)
     assert [e.key for e in shown] == ["net.unreachable"]
-    assert "en attente : 1" in win.sync_panel.label.text()
+    assert "à envoyer : 1" in win.sync_panel.label.text()
     win.close()
     win.session.commune.close()
     hub.start()
