@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton
 
+from desktop.domain.errors import Refusal
 from desktop.services import netsync
 from desktop.ui.errors import show_error
 from desktop.ui.tasks import run_op
@@ -79,6 +80,8 @@ class SyncPanel:
 
         def failed(exc: Exception) -> None:
             finished()
+            if isinstance(exc, Refusal) and exc.key == "sync.device_revoked":  # the hub's words name the
+                exc = Refusal("net.device_revoked")  # device by its id and its «lot»: on the tablet, «this device»
             show_error(self.window, exc, tr)
 
         self.dialog = run_op(self.window, tr("net.syncing"), lambda job: netsync.sync_now(path, job), done, failed,

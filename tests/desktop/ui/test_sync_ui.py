@@ -43,11 +43,11 @@ def clash(tmp_path, empty_commune_path, pg_url):
     hub.stop()
 
 
-def _window(qtbot, path: Path, lang: str, tmp_path):
+def _window(qtbot, path: Path, lang: str, tmp_path, username: str = "coord"):
     from desktop.ui.main_window import MainWindow
     from desktop.ui.session import Session
     commune = open_commune(path)
-    commune.user = get_user(commune.store, commune.store.scalar("SELECT id FROM [user] WHERE username = 'coord'"))
+    commune.user = get_user(commune.store, commune.store.scalar("SELECT id FROM [user] WHERE username = ?", (username,)))
     session = Session(commune, Translator(lang), Settings(tmp_path / f"settings-{lang}.json"))
     win = MainWindow(session)
     qtbot.addWidget(win)
@@ -194,6 +194,31 @@ def test_a_hub_down_is_a_message_and_the_work_stays_pending(qtbot, clash, tmp_pa
     win.close()
     win.session.commune.close()
     hub.start()
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_a_revoked_tablet_reads_that_it_is_revoked_and_what_to_do(qtbot, clash, tmp_path, errors_shown, lang):
+    """The officer of a tablet the coordinator revoked presses «Synchroniser»: he reads that this
+    device is revoked and to see the coordinator, not the hub's words for the coordinator (the
+    device's id, its «lot» quarantined)."""
+    from desktop.services.messages import message_for
+    team, hub, (first, second) = clash
+    tablet = tmp_path / "tablet.sqlite"
+    netsync.enroll_device(tablet, hub.url, "agent1", PASSWORD, encrypt=False)
+    with open_commune(tablet) as c:
+        agent = get_user(c.store, c.store.scalar("SELECT id FROM [user] WHERE username = 'agent1'"))
+        with c.store.transaction(agent.id) as tx:
+            tx.update("site", team.sites[0], {"address": "écrit après la perte"})
+    [lost] = [d["device_id"] for d in netsync.hub_devices(first) if d["username"] == "agent1"]
+    netsync.revoke_hub_device(first, lost)
+    win = _window(qtbot, tablet, lang, tmp_path, "agent1")
+    win.sync_panel.run()
+    qtbot.waitUntil(lambda: not win.sync_panel.running, timeout=30000)
+    assert [e.key for e in errors_shown] == ["net.device_revoked"]
+    text = message_for(errors_shown[0], win.session.tr)
+    assert lost not in text and ("coordinateur" in text if lang == "fr" else "المنسق" in text)
+    win.close()
+    win.session.commune.close()
 
 
 def test_a_cancelled_sync_sends_nothing(clash):
