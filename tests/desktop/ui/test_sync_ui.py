@@ -79,6 +79,8 @@ def test_status_bar_sync_and_conflicts_page(qtbot, clash, tmp_path, errors_shown
     # the state in words a clerk reads: when it last synced, what is still to send
     assert panel.label.text().startswith("Dernière synchro : ")
     assert "à envoyer : 1" in panel.label.text() and "conflits : 0" in panel.label.text()
+    from desktop.domain.complaints import device_code
+    assert f"code \u2066{device_code(panel.state['device_id'])}\u2069" in panel.label.toolTip()  # as «Appareils» names it
     from desktop.ui.main_window import CONFLICTS_ROW
     assert not win.nav.item(CONFLICTS_ROW).isHidden()
 
@@ -255,20 +257,25 @@ def test_the_coordinator_revokes_a_lost_tablet_from_the_devices_page(qtbot, clas
     assert sorted(users) == ["agent1", "coord", "coord"]
     own = next(n for n, r in enumerate(page.rows) if r["device_id"] == page.own_device)
     page.table.setCurrentCell(own, 0)
-    assert "cet appareil" in page.table.item(own, 5).text() and not page.revoke_button.isEnabled()
+    assert "cet appareil" in page.table.item(own, 6).text() and not page.revoke_button.isEnabled()
+    # the coordinator's two stations, enrolled the same minute, told apart by their code; the
+    # whole id below the list (for «hub export --device»)
+    codes = [page.table.item(n, 1).text().strip("\u2066\u2069") for n in range(3)]
+    assert len(set(codes)) == 3 and all(len(code) == 4 for code in codes)
+    assert page.own_device in page.detail.text()
     lost = users.index("agent1")
     page.table.setCurrentCell(lost, 0)
     assert page.revoke_button.isEnabled()
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.No)
     page.revoke_button.click()                        # «Non»: nothing revoked
-    assert "agent1" in asked[0] and "définitif" in asked[0]
+    assert "agent1" in asked[0] and "définitif" in asked[0] and codes[lost] in asked[0]
     assert [d["status"] for d in netsync.hub_devices(first) if d["username"] == "agent1"] == ["active"]
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
     page.revoke_button.click()
     qtbot.waitUntil(lambda: not page.loading and page.rows[lost]["status"] == "revoked" or bool(errors_shown),
                     timeout=20000)
-    assert errors_shown == [] and page.table.item(lost, 5).text() == "Révoqué"
+    assert errors_shown == [] and page.table.item(lost, 6).text() == "Révoqué"
     assert not page.revoke_button.isEnabled()
     with pytest.raises(Refusal) as refused:                # the lost tablet, from its next request on
         netsync.sync_now(tablet)
@@ -305,8 +312,8 @@ def test_arabic_devices_page(qtbot, clash, tmp_path, errors_shown):
     qtbot.waitUntil(lambda: page.table.rowCount() == 2 and not page.loading, timeout=20000)
     assert errors_shown == [] and page.layoutDirection() == Qt.RightToLeft
     assert page.table.horizontalHeaderItem(0).text() == "المستخدم"
-    assert {page.table.item(n, 5).text() for n in range(2)} == {"نشط", "نشط (هذا الجهاز)"}
-    assert page.table.item(0, 2).text() == "الجماعة كلها" and page.revoke_button.text() == "إلغاء الجهاز…"
+    assert {page.table.item(n, 6).text() for n in range(2)} == {"نشط", "نشط (هذا الجهاز)"}
+    assert page.table.item(0, 3).text() == "الجماعة كلها" and page.revoke_button.text() == "إلغاء الجهاز…"
     _shot(win, "devices-ar.png")
     win.close()
     win.session.commune.close()
