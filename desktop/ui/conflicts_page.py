@@ -39,6 +39,16 @@ CODED = {("complaint", "channel"): "cp.channel_", ("complaint", "status"): "cp.s
 # and below the list): a case opened twice reads in ~110, and pushed the device's value and the
 # state out of a 1280 px window, behind a sideways scroll
 VALUE_CHARS = 36
+# The record a conflict is about, by what its register shows (read in this station's replica): a
+# site's address clash said «Sites · Adresse» and not which site
+RECORD_NAMES = {
+    "site": "SELECT name FROM site WHERE id = ?",
+    "complaint": "SELECT reference FROM complaint WHERE id = ?",
+    "inspection": "SELECT s.name || ', ' || substr(i.inspected_at, 1, 10) FROM inspection i"
+                  " JOIN site s ON s.id = i.site_id WHERE i.id = ?",
+    "case_file": "SELECT s.name FROM case_file c JOIN site s ON s.id = c.site_id WHERE c.id = ?",
+    "authorisation": "SELECT s.name FROM authorisation a JOIN site s ON s.id = a.site_id WHERE a.id = ?",
+}
 # What a refused row's values show without: its ids (a reader cannot use them) and empty values
 _HIDDEN = re.compile(r"(^id$|_id$|^version$|_(at|by)$)")
 
@@ -250,13 +260,29 @@ class ConflictsPage(QWidget):
         key = COLUMN_LABELS.get((r["tbl"], column))
         return self.tr(key) if key else column
 
+    def _record(self, r: dict) -> str:
+        """The name of the record ``r`` is about, as its register shows it; empty when this
+        replica does not hold it (a refused new record) or its register has no name."""
+        sql = RECORD_NAMES.get(r.get("tbl"))
+        if sql is None or not r.get("row_id"):
+            return ""
+        try:
+            return str(self.session.store.scalar(sql, (r["row_id"],)) or "")
+        except StoreError:
+            return ""
+
     def _reason(self, r: dict) -> str:
         """What happened, in words: the register and field, then the hub's reason."""
         tr = self.tr
         reason = tr(f"sync.reason.{r.get('reason')}")
         if reason.startswith("sync.reason."):
             reason = tr(f"net.kind.{r['kind']}")
-        where = " · ".join(x for x in (tr(f"net.table.{r['tbl']}"), self._column(r)) if x)
+        register = tr(f"net.table.{r['tbl']}")
+        name = self._record(r)
+        if name:
+            register = tr("net.record", register=register,
+                          name=ltr(name) if tr.lang == "ar" and first_strong_rtl(name) is not True else name)
+        where = " · ".join(x for x in (register, self._column(r)) if x)
         rule = rule_text(tr, r)
         return f"{where} — {reason}" + (f"\n{rule}" if rule else "")
 

@@ -100,6 +100,8 @@ def test_status_bar_sync_and_conflicts_page(qtbot, clash, tmp_path, errors_shown
     assert page.hub_value.toPlainText() == "Café Anfa (nouveau nom)"
     assert page.device_value.toPlainText() == "Café de la Corniche"
     assert page.table.item(0, 2).text() == "Nom" and page.table.item(0, 1).text() == "Sites"  # the form's word, not the column's
+    name = win.session.store.scalar("SELECT name FROM site WHERE id = ?", (team.sites[0],))
+    assert page.reason.text().startswith(f"Sites « {name} » · Nom — ")  # which site, not only «Sites»
     _shot(win, "conflicts-fr.png")
     page.take_device.click()
     qtbot.waitUntil(lambda: page.table.rowCount() == 0 or bool(errors_shown), timeout=20000)
@@ -123,6 +125,7 @@ def test_arabic_conflicts_page(qtbot, clash, tmp_path, errors_shown):
     qtbot.waitUntil(lambda: page.table.rowCount() == 1 and not page.loading, timeout=20000)
     page.table.setCurrentCell(0, 0)
     assert page.keep_hub.isEnabled() and page.keep_hub.text() == "الاحتفاظ بقيمة الخادم" and page.table.item(0, 1).text() == "المواقع"
+    assert page.reason.text().startswith("المواقع: \u2066Café")  # the site's Latin name isolated left to right
     _shot(win, "conflicts-ar.png")
     page.keep_hub.click()
     qtbot.waitUntil(lambda: page.table.rowCount() == 0 or bool(errors_shown), timeout=20000)
