@@ -220,7 +220,8 @@ class ConflictsPage(QWidget):
         r = self.selected()
         self.hub_value.setPlainText(_value(self._readable(r, r.get("hub_value"))) if r else "")
         self.device_value.setPlainText(_value(self._readable(r, r.get("device_value"))) if r else "")
-        self.reason.setText(self._reason(r) if r else "")
+        # an empty list says so (an officer's page, empty on most days, read as not loaded)
+        self.reason.setText(self._reason(r) if r else "" if self.rows else self.tr("sync.no_conflicts"))
         self._fit_reason()
         open_one = r is not None and r.get("status") == "open"
         self.keep_hub.setEnabled(open_one)

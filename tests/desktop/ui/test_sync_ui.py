@@ -107,6 +107,7 @@ def test_status_bar_sync_and_conflicts_page(qtbot, clash, tmp_path, errors_shown
     qtbot.waitUntil(lambda: page.table.rowCount() == 0 or bool(errors_shown), timeout=20000)
     assert errors_shown == []
     assert list_conflicts(team.pg_url) == []
+    assert page.reason.text() == "Aucun conflit."  # an empty list says so
     with psycopg.connect(team.pg_url) as conn:
         assert conn.execute("SELECT name FROM site WHERE id = %s", (team.sites[0],)).fetchone()[0] == "Café de la Corniche"
     win.close()
@@ -133,6 +134,7 @@ def test_arabic_conflicts_page(qtbot, clash, tmp_path, errors_shown):
     with psycopg.connect(team.pg_url) as conn:
         assert conn.execute("SELECT name FROM site WHERE id = %s", (team.sites[0],)).fetchone()[0] == \
             "Café Anfa (nouveau nom)"
+    assert page.reason.text() == "لا يوجد أي تعارض."
     win.close()
     win.session.commune.close()
 
