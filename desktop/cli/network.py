@@ -86,8 +86,10 @@ def enroll(args, tr: Translator) -> int:
     password = secret(ENV_PASSWORD, f"{args.user} — {tr('ui.password')}: ")
     result = netsync.enroll_device(Path(args.db), args.hub, args.user, password, args.district, certificate,
                                    encrypt=not args.no_encrypt)
-    print(tr("net.enrolled", device=result.status.get("device_id", ""), url=args.hub, user=args.user,
-             rows=result.pull.get("rows", 0)))
+    from desktop.domain.complaints import device_code
+    device = result.status.get("device_id", "")
+    print(tr("net.enrolled", device=device, code=device_code(device) if device else "—", url=args.hub,
+             user=args.user, rows=result.pull.get("rows", 0)))  # the code: as «Appareils» names the device
     return EXIT_OK
 
 

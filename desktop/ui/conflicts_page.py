@@ -35,6 +35,20 @@ COLUMN_LABELS = {  # a register's column as its form names it; any other column 
 # Columns holding a code the form shows in words: the message key's prefix
 CODED = {("complaint", "channel"): "cp.channel_", ("complaint", "status"): "cp.status_",
          ("complaint", "complainant_kind"): "cp.complainant_"}
+# The values' columns at most this many average characters wide (cut short, read whole on hover
+# and below the list): a case opened twice reads in ~110, and pushed the device's value and the
+# state out of a 1280 px window, behind a sideways scroll
+VALUE_CHARS = 36
+# The record a conflict is about, by what its register shows (read in this station's replica): a
+# site's address clash said «Sites · Adresse» and not which site
+RECORD_NAMES = {
+    "site": "SELECT name FROM site WHERE id = ?",
+    "complaint": "SELECT reference FROM complaint WHERE id = ?",
+    "inspection": "SELECT s.name || ', ' || substr(i.inspected_at, 1, 10) FROM inspection i"
+                  " JOIN site s ON s.id = i.site_id WHERE i.id = ?",
+    "case_file": "SELECT s.name FROM case_file c JOIN site s ON s.id = c.site_id WHERE c.id = ?",
+    "authorisation": "SELECT s.name FROM authorisation a JOIN site s ON s.id = a.site_id WHERE a.id = ?",
+}
 # What a refused row's values show without: its ids (a reader cannot use them) and empty values
 _HIDDEN = re.compile(r"(^id$|_id$|^version$|_(at|by)$)")
 
@@ -123,6 +137,7 @@ class ConflictsPage(QWidget):
         top.addWidget(self.reload)
         layout.addLayout(top)
         self.table = row_table([tr(k) for k in COLUMNS], "conflicts_table", self.show_details)
+        self.table.setWordWrap(False)  # a value cut short on one line, not wrapped and cut at the row's foot
         layout.addWidget(self.table, 2)
         self.reason = QLabel(objectName="conflict_reason", wordWrap=True)
         layout.addWidget(self.reason)  # (in the grid below, its wrapped lines were cut)
@@ -178,14 +193,20 @@ class ConflictsPage(QWidget):
         self.table.setRowCount(len(self.rows))
         for n, r in enumerate(self.rows):
             when = str(r.get("created_at") or r.get("reported_at") or "")[:16].replace("T", " ")
+            hub, device = self._readable(r, r.get("hub_value")), self._readable(r, r.get("device_value"))
             values = (ltr(when), tr(f"net.table.{r['tbl']}"), self._column(r) or "—", tr(f"net.kind.{r['kind']}"),
-                      _cell(self._readable(r, r.get("hub_value"))), _cell(self._readable(r, r.get("device_value"))),
-                      tr(f"net.status.{r['status']}"))
+                      _cell(hub), _cell(device), tr(f"net.status.{r['status']}"))
+            whole = {4: _value(hub), 5: _value(device)}  # a value cut short, read whole on hover
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.UserRole, n)
+                if c in whole:
+                    item.setToolTip(whole[c])
                 self.table.setItem(n, c, item)
         self.table.resizeColumnsToContents()
+        most = self.table.fontMetrics().averageCharWidth() * VALUE_CHARS
+        for c in (4, 5):
+            self.table.setColumnWidth(c, min(self.table.columnWidth(c), most))
         for n, r in enumerate(self.rows):  # the conflict the user was reading stays selected
             if r["conflict_id"] == chosen:
                 self.table.setCurrentCell(n, 0)  # (selectRow selects nothing right to left)
@@ -199,7 +220,8 @@ class ConflictsPage(QWidget):
         r = self.selected()
         self.hub_value.setPlainText(_value(self._readable(r, r.get("hub_value"))) if r else "")
         self.device_value.setPlainText(_value(self._readable(r, r.get("device_value"))) if r else "")
-        self.reason.setText(self._reason(r) if r else "")
+        # an empty list says so (an officer's page, empty on most days, read as not loaded)
+        self.reason.setText(self._reason(r) if r else "" if self.rows else self.tr("sync.no_conflicts"))
         self._fit_reason()
         open_one = r is not None and r.get("status") == "open"
         self.keep_hub.setEnabled(open_one)
@@ -239,13 +261,29 @@ class ConflictsPage(QWidget):
         key = COLUMN_LABELS.get((r["tbl"], column))
         return self.tr(key) if key else column
 
+    def _record(self, r: dict) -> str:
+        """The name of the record ``r`` is about, as its register shows it; empty when this
+        replica does not hold it (a refused new record) or its register has no name."""
+        sql = RECORD_NAMES.get(r.get("tbl"))
+        if sql is None or not r.get("row_id"):
+            return ""
+        try:
+            return str(self.session.store.scalar(sql, (r["row_id"],)) or "")
+        except StoreError:
+            return ""
+
     def _reason(self, r: dict) -> str:
         """What happened, in words: the register and field, then the hub's reason."""
         tr = self.tr
         reason = tr(f"sync.reason.{r.get('reason')}")
         if reason.startswith("sync.reason."):
             reason = tr(f"net.kind.{r['kind']}")
-        where = " · ".join(x for x in (tr(f"net.table.{r['tbl']}"), self._column(r)) if x)
+        register = tr(f"net.table.{r['tbl']}")
+        name = self._record(r)
+        if name:
+            register = tr("net.record", register=register,
+                          name=ltr(name) if tr.lang == "ar" and first_strong_rtl(name) is not True else name)
+        where = " · ".join(x for x in (register, self._column(r)) if x)
         rule = rule_text(tr, r)
         return f"{where} — {reason}" + (f"\n{rule}" if rule else "")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from desktop.domain.complaints import device_code
 from desktop.services import netsync
 from desktop.services.hubconfig import HubConfig
 from desktop.ui.errors import show_error
@@ -15,7 +16,10 @@ from desktop.ui.session import Session
 from desktop.ui.tasks import run_background
 from desktop.ui.widgets import row_table, ltr
 
-COLUMNS = ("net.d_user", "net.d_role", "ui.district", "net.d_enrolled", "net.d_last_seen", "net.d_status",
+# «Code»: the four characters of the device's complaint series (PL-2026-7KQ3-00001), one per
+# device at the hub: two tablets of one officer, enrolled the same minute, told apart (the first
+# eight characters of their ids, a UUIDv7's clock, were the same)
+COLUMNS = ("net.d_user", "net.d_code", "net.d_role", "ui.district", "net.d_enrolled", "net.d_last_seen", "net.d_status",
            "net.d_quarantined")
 
 
@@ -42,6 +46,7 @@ class DevicesPage(QWidget):
         layout.addWidget(self.table, 1)
         bottom = QHBoxLayout()
         self.detail = QLabel(objectName="device_detail", wordWrap=True)
+        self.detail.setTextInteractionFlags(Qt.TextSelectableByMouse)  # the whole id, copied for «hub export --device»
         bottom.addWidget(self.detail, 1)
         self.revoke_button = QPushButton(tr("net.revoke_device"), objectName="revoke_device", clicked=self.revoke)
         bottom.addWidget(self.revoke_button)
@@ -85,7 +90,7 @@ class DevicesPage(QWidget):
         for n, r in enumerate(self.rows):
             mine = r["device_id"] == self.own_device
             status = tr(f"net.device_status.{r['status']}") + (f" ({tr('net.this_device')})" if mine else "")
-            values = (ltr(r["username"]), tr.enum("role", r["role"]), self._district(r), _when(r.get("enrolled_at")),
+            values = (ltr(r["username"]), ltr(device_code(r["device_id"])), tr.enum("role", r["role"]), self._district(r), _when(r.get("enrolled_at")),
                       _when(r.get("last_seen")), status, str(r.get("quarantined") or 0))
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
@@ -112,14 +117,14 @@ class DevicesPage(QWidget):
             self.detail.setText(tr("net.device_revoked_on", when=_when(r.get("revoked_at")),
                                    n=int(r.get("quarantined") or 0)))
         else:
-            self.detail.setText(tr("net.device_id", id=ltr(r["device_id"][:8].upper())))
+            self.detail.setText(tr("net.device_id", id=ltr(r["device_id"])))
 
     def revoke(self) -> None:
         r, tr = self.selected(), self.tr
         if r is None or r["status"] != "active" or r["device_id"] == self.own_device:
             return
         question = tr("net.revoke_confirm", user=r["username"], district=self._district(r),
-                      id=r["device_id"][:8].upper())
+                      code=ltr(device_code(r["device_id"])))
         if QMessageBox.question(self, tr("net.revoke_device"), question,
                                 QMessageBox.Yes | QMessageBox.No, QMessageBox.No) != QMessageBox.Yes:
             return

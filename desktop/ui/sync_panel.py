@@ -6,6 +6,8 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton
 
+from desktop.domain.complaints import device_code
+from desktop.domain.errors import Refusal
 from desktop.services import netsync
 from desktop.ui.errors import show_error
 from desktop.ui.tasks import run_op
@@ -58,6 +60,9 @@ class SyncPanel:
         when = ltr(last[:16].replace("T", " ")) if last else tr("net.never")
         self.label.setText(tr("net.status", last=when, pending=self.state.get("pending", 0),
                               conflicts=self.state.get("conflicts", 0)))
+        device = self.state.get("device_id")  # what the coordinator's «Appareils» page names this device by
+        self.label.setToolTip(tr("net.this_device_code", code=ltr(device_code(device)), id=ltr(device))
+                              if device else "")
 
     def run(self) -> None:
         if self.running or not self.state.get("network"):
@@ -79,6 +84,8 @@ class SyncPanel:
 
         def failed(exc: Exception) -> None:
             finished()
+            if isinstance(exc, Refusal) and exc.key == "sync.device_revoked":  # the hub's words name the
+                exc = Refusal("net.device_revoked")  # device by its id and its «lot»: on the tablet, «this device»
             show_error(self.window, exc, tr)
 
         self.dialog = run_op(self.window, tr("net.syncing"), lambda job: netsync.sync_now(path, job), done, failed,

@@ -16,6 +16,9 @@ def test_enroll_and_sync_from_the_command_line(tmp_path, empty_commune_path, pg_
         tablet = tmp_path / "tablet.sqlite"
         done = cli("device", "enroll", "--db", tablet, "--hub", hub.url, "--user", "agent1")
         assert "Empreinte du certificat du serveur" in done.stdout and "enrôlé auprès de" in done.stdout
+        from desktop.domain.complaints import device_code
+        from desktop.services.hubconfig import HubConfig
+        assert f"(code {device_code(HubConfig.load(tablet).device_id)})" in done.stdout  # as «Appareils» names it
         from desktop.services.commune import needs_password, unlock
         assert needs_password(tablet)  # a tablet's replica is encrypted by default (Law 09-08)
         unlock(tablet, "agent1", PASSWORD)  # its key, with the enrolled user's password, in this process too

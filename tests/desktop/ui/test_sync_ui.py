@@ -43,11 +43,11 @@ def clash(tmp_path, empty_commune_path, pg_url):
     hub.stop()
 
 
-def _window(qtbot, path: Path, lang: str, tmp_path):
+def _window(qtbot, path: Path, lang: str, tmp_path, username: str = "coord"):
     from desktop.ui.main_window import MainWindow
     from desktop.ui.session import Session
     commune = open_commune(path)
-    commune.user = get_user(commune.store, commune.store.scalar("SELECT id FROM [user] WHERE username = 'coord'"))
+    commune.user = get_user(commune.store, commune.store.scalar("SELECT id FROM [user] WHERE username = ?", (username,)))
     session = Session(commune, Translator(lang), Settings(tmp_path / f"settings-{lang}.json"))
     win = MainWindow(session)
     qtbot.addWidget(win)
@@ -76,14 +76,20 @@ def test_status_bar_sync_and_conflicts_page(qtbot, clash, tmp_path, errors_shown
     win = _window(qtbot, second, "fr", tmp_path)
     panel = win.sync_panel
     assert panel.label.isVisible() and panel.button.isVisible()
-    assert "en attente : 1" in panel.label.text() and "conflits : 0" in panel.label.text()
+    # the state in words a clerk reads: when it last synced, what is still to send
+    assert panel.label.text().startswith("Dernière synchro : ")
+    assert "à envoyer : 1" in panel.label.text() and "conflits : 0" in panel.label.text()
+    from desktop.domain.complaints import device_code
+    assert f"code \u2066{device_code(panel.state['device_id'])}\u2069" in panel.label.toolTip()  # as «Appareils» names it
     from desktop.ui.main_window import CONFLICTS_ROW
     assert not win.nav.item(CONFLICTS_ROW).isHidden()
 
     panel.button.click()                                   # «Synchroniser», in the background
     qtbot.waitUntil(lambda: not panel.running, timeout=30000)
-    assert "Synchronisé : 1 acquittées, 1 nouveaux conflits" in win.statusBar().currentMessage()
-    assert "en attente : 0" in panel.label.text() and "conflits : 1" in panel.label.text()
+    message = win.statusBar().currentMessage()  # no «1 acquittées»: counts after a colon, no noun to agree
+    assert message == "Synchronisé — envoyées : 1 · reçues : 1 · nouveaux conflits : 1"
+    assert win.statusBar().fontMetrics().horizontalAdvance(message) < win.user_label.x()  # not cut at 1280 px
+    assert "à envoyer : 0" in panel.label.text() and "conflits : 1" in panel.label.text()
     _shot(win, "sync-status-fr.png")
 
     win.nav.setCurrentRow(CONFLICTS_ROW)
@@ -94,11 +100,14 @@ def test_status_bar_sync_and_conflicts_page(qtbot, clash, tmp_path, errors_shown
     assert page.hub_value.toPlainText() == "Café Anfa (nouveau nom)"
     assert page.device_value.toPlainText() == "Café de la Corniche"
     assert page.table.item(0, 2).text() == "Nom" and page.table.item(0, 1).text() == "Sites"  # the form's word, not the column's
+    name = win.session.store.scalar("SELECT name FROM site WHERE id = ?", (team.sites[0],))
+    assert page.reason.text().startswith(f"Sites « {name} » · Nom — ")  # which site, not only «Sites»
     _shot(win, "conflicts-fr.png")
     page.take_device.click()
     qtbot.waitUntil(lambda: page.table.rowCount() == 0 or bool(errors_shown), timeout=20000)
     assert errors_shown == []
     assert list_conflicts(team.pg_url) == []
+    assert page.reason.text() == "Aucun conflit."  # an empty list says so
     with psycopg.connect(team.pg_url) as conn:
         assert conn.execute("SELECT name FROM site WHERE id = %s", (team.sites[0],)).fetchone()[0] == "Café de la Corniche"
     win.close()
@@ -111,11 +120,13 @@ def test_arabic_conflicts_page(qtbot, clash, tmp_path, errors_shown):
     win = _window(qtbot, second, "ar", tmp_path)
     from desktop.ui.main_window import CONFLICTS_ROW
     assert win.sync_panel.button.text() == "مزامنة" and win.nav.item(CONFLICTS_ROW).text() == "التعارضات"
+    assert win.sync_panel.label.text().startswith("آخر مزامنة: ") and "في انتظار الإرسال: 0" in win.sync_panel.label.text()
     win.nav.setCurrentRow(CONFLICTS_ROW)
     page = win.built[CONFLICTS_ROW]
     qtbot.waitUntil(lambda: page.table.rowCount() == 1 and not page.loading, timeout=20000)
     page.table.setCurrentCell(0, 0)
     assert page.keep_hub.isEnabled() and page.keep_hub.text() == "الاحتفاظ بقيمة الخادم" and page.table.item(0, 1).text() == "المواقع"
+    assert page.reason.text().startswith("المواقع: \u2066Café")  # the site's Latin name isolated left to right
     _shot(win, "conflicts-ar.png")
     page.keep_hub.click()
     qtbot.waitUntil(lambda: page.table.rowCount() == 0 or bool(errors_shown), timeout=20000)
@@ -123,6 +134,7 @@ def test_arabic_conflicts_page(qtbot, clash, tmp_path, errors_shown):
     with psycopg.connect(team.pg_url) as conn:
         assert conn.execute("SELECT name FROM site WHERE id = %s", (team.sites[0],)).fetchone()[0] == \
             "Café Anfa (nouveau nom)"
+    assert page.reason.text() == "لا يوجد أي تعارض."
     win.close()
     win.session.commune.close()
 
@@ -159,6 +171,11 @@ def test_a_case_opened_twice_offline_is_merged_from_the_conflicts_page(qtbot, cl
         assert field in box.toPlainText() and code in box.toPlainText() and "case_id" not in box.toPlainText()
         # the date and the codes isolated left to right: in Arabic they read as in French
         assert f"\u2066{value['opened_on']}\u2069" in box.toPlainText() and f"\u2066{code}\u2069" in box.toPlainText()
+    # at 1280 px the case's long text is cut short, not the device's value and the state behind a
+    # sideways scroll; the whole text on hover
+    qtbot.waitUntil(lambda: page.table.viewport().width() > 0)
+    assert page.table.horizontalScrollBar().maximum() == 0
+    assert "HYG-01" in page.table.item(twin, 4).toolTip() and "HYG-02" in page.table.item(twin, 5).toolTip()
     _shot(win, f"conflicts-duplicate-case-{lang}.png")
     page.keep_hub.click()
     qtbot.waitUntil(lambda: page.table.rowCount() == 1 or bool(errors_shown), timeout=20000)
@@ -180,10 +197,35 @@ def test_a_hub_down_is_a_message_and_the_work_stays_pending(qtbot, clash, tmp_pa
     win.sync_panel.run()
     qtbot.waitUntil(lambda: not win.sync_panel.running, timeout=30000)
     assert [e.key for e in shown] == ["net.unreachable"]
-    assert "en attente : 1" in win.sync_panel.label.text()
+    assert "à envoyer : 1" in win.sync_panel.label.text()
     win.close()
     win.session.commune.close()
     hub.start()
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_a_revoked_tablet_reads_that_it_is_revoked_and_what_to_do(qtbot, clash, tmp_path, errors_shown, lang):
+    """The officer of a tablet the coordinator revoked presses «Synchroniser»: he reads that this
+    device is revoked and to see the coordinator, not the hub's words for the coordinator (the
+    device's id, its «lot» quarantined)."""
+    from desktop.services.messages import message_for
+    team, hub, (first, second) = clash
+    tablet = tmp_path / "tablet.sqlite"
+    netsync.enroll_device(tablet, hub.url, "agent1", PASSWORD, encrypt=False)
+    with open_commune(tablet) as c:
+        agent = get_user(c.store, c.store.scalar("SELECT id FROM [user] WHERE username = 'agent1'"))
+        with c.store.transaction(agent.id) as tx:
+            tx.update("site", team.sites[0], {"address": "écrit après la perte"})
+    [lost] = [d["device_id"] for d in netsync.hub_devices(first) if d["username"] == "agent1"]
+    netsync.revoke_hub_device(first, lost)
+    win = _window(qtbot, tablet, lang, tmp_path, "agent1")
+    win.sync_panel.run()
+    qtbot.waitUntil(lambda: not win.sync_panel.running, timeout=30000)
+    assert [e.key for e in errors_shown] == ["net.device_revoked"]
+    text = message_for(errors_shown[0], win.session.tr)
+    assert lost not in text and ("coordinateur" in text if lang == "fr" else "المنسق" in text)
+    win.close()
+    win.session.commune.close()
 
 
 def test_a_cancelled_sync_sends_nothing(clash):
@@ -220,20 +262,25 @@ def test_the_coordinator_revokes_a_lost_tablet_from_the_devices_page(qtbot, clas
     assert sorted(users) == ["agent1", "coord", "coord"]
     own = next(n for n, r in enumerate(page.rows) if r["device_id"] == page.own_device)
     page.table.setCurrentCell(own, 0)
-    assert "cet appareil" in page.table.item(own, 5).text() and not page.revoke_button.isEnabled()
+    assert "cet appareil" in page.table.item(own, 6).text() and not page.revoke_button.isEnabled()
+    # the coordinator's two stations, enrolled the same minute, told apart by their code; the
+    # whole id below the list (for «hub export --device»)
+    codes = [page.table.item(n, 1).text().strip("\u2066\u2069") for n in range(3)]
+    assert len(set(codes)) == 3 and all(len(code) == 4 for code in codes)
+    assert page.own_device in page.detail.text()
     lost = users.index("agent1")
     page.table.setCurrentCell(lost, 0)
     assert page.revoke_button.isEnabled()
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.No)
     page.revoke_button.click()                        # «Non»: nothing revoked
-    assert "agent1" in asked[0] and "définitif" in asked[0]
+    assert "agent1" in asked[0] and "définitif" in asked[0] and codes[lost] in asked[0]
     assert [d["status"] for d in netsync.hub_devices(first) if d["username"] == "agent1"] == ["active"]
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
     page.revoke_button.click()
     qtbot.waitUntil(lambda: not page.loading and page.rows[lost]["status"] == "revoked" or bool(errors_shown),
                     timeout=20000)
-    assert errors_shown == [] and page.table.item(lost, 5).text() == "Révoqué"
+    assert errors_shown == [] and page.table.item(lost, 6).text() == "Révoqué"
     assert not page.revoke_button.isEnabled()
     with pytest.raises(Refusal) as refused:                # the lost tablet, from its next request on
         netsync.sync_now(tablet)
@@ -270,8 +317,8 @@ def test_arabic_devices_page(qtbot, clash, tmp_path, errors_shown):
     qtbot.waitUntil(lambda: page.table.rowCount() == 2 and not page.loading, timeout=20000)
     assert errors_shown == [] and page.layoutDirection() == Qt.RightToLeft
     assert page.table.horizontalHeaderItem(0).text() == "المستخدم"
-    assert {page.table.item(n, 5).text() for n in range(2)} == {"نشط", "نشط (هذا الجهاز)"}
-    assert page.table.item(0, 2).text() == "الجماعة كلها" and page.revoke_button.text() == "إلغاء الجهاز…"
+    assert {page.table.item(n, 6).text() for n in range(2)} == {"نشط", "نشط (هذا الجهاز)"}
+    assert page.table.item(0, 3).text() == "الجماعة كلها" and page.revoke_button.text() == "إلغاء الجهاز…"
     _shot(win, "devices-ar.png")
     win.close()
     win.session.commune.close()
