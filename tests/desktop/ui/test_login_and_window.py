@@ -119,6 +119,7 @@ def test_every_page_fits_a_window_of_1280_pixels_in_french(qtbot, make_session, 
     from PySide6.QtWidgets import QApplication, QStackedWidget
 
     from desktop.ui.complaints_page import ComplaintsPage
+    from desktop.ui.inspections_page import InspectionsPage
     from desktop.ui.register_page import RegisterPage
     from desktop.ui.fonts import UI_FILES, register_fonts, ui_font
     register_fonts(UI_FILES)  # as ui/app.py does: the fonts shipped, not the system's (wider)
@@ -140,6 +141,9 @@ def test_every_page_fits_a_window_of_1280_pixels_in_french(qtbot, make_session, 
             assert view.model().rowCount() > 0 and not view.horizontalScrollBar().isVisible()
             assert header.sectionViewportPosition(last) + header.sectionSize(last) <= view.viewport().width()
             assert header.sectionSize(last) >= header.sectionSizeHint(last)  # its header and clock whole
+        if isinstance(pages.currentWidget(), InspectionsPage):  # its eight columns without scrolling sideways
+            view = pages.currentWidget().view
+            assert view.model().rowCount() > 0 and not view.horizontalScrollBar().isVisible()
         if isinstance(pages.currentWidget(), RegisterPage):  # eleven columns: the field's name no wider
             view = pages.currentWidget().view               # than 24 characters, read whole on hover
             longest = max(range(view.model().rowCount()), key=lambda r: len(view.model().index(r, 3).data()))
