@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from desktop.cli.common import ENV_PASSWORD, EXIT_OK, db_arg, secret
+from desktop.domain.errors import Refusal
 from desktop.i18n import Translator
 
 
@@ -47,6 +48,8 @@ def register(sub) -> None:
     sp.add_argument("--district", help="the arrondissement whose slice this device holds")
     sp.add_argument("--no-encrypt", action="store_true",
                     help="keep the replica in clear (by default it is encrypted under the user's password)")
+    sp.add_argument("--fingerprint", help="the SHA-256 fingerprint of the hub's certificate, as the commune gives"
+                    " it: enrolment refused if the hub shows another (else asked to confirm at a terminal)")
     sp.set_defaults(run=enroll)
 
     sync_parser, _ssub = group(sub, "sync", "synchronise with the hub (push, then pull)")
@@ -56,7 +59,6 @@ def register(sub) -> None:
 
 
 def serve(args, tr: Translator) -> int:
-    from desktop.domain.errors import Refusal
     from desktop.hub.serve import check_listen, serve as run_server
     check_listen(args.listen, args.tls_cert, args.tls_key)  # refused before anything starts
     if args.workers is not None and args.workers < 1:
@@ -78,11 +80,37 @@ def publish(args, tr: Translator) -> int:
     return EXIT_OK
 
 
+_YES = frozenset({"o", "oui", "y", "yes", "ن", "نعم"})
+
+
+def _bare(fingerprint: str) -> str:
+    return "".join(c for c in fingerprint.upper() if c in "0123456789ABCDEF")
+
+
+def _trust(shown: str | None, expected: str | None, tr: Translator) -> None:
+    """The hub's certificate, pinned from now on, is the commune's: its fingerprint is the one
+    given (``--fingerprint``, colons and case aside), or, at a terminal, confirmed by the person
+    enrolling (a machine in the middle at the first contact would else be pinned for good).
+    A script without ``--fingerprint`` enrols as before."""
+    if expected is not None:
+        if shown is None or _bare(shown) != _bare(expected):
+            raise Refusal("net.fingerprint_mismatch", found=shown or "—", expected=expected)
+        return
+    if shown and sys.stdin.isatty():
+        try:
+            answer = input(tr("net.fingerprint_confirm"))
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in _YES:
+            raise Refusal("net.fingerprint_not_confirmed")
+
+
 def enroll(args, tr: Translator) -> int:
     from desktop.services import netsync
     certificate, fp = netsync.hub_fingerprint(args.hub)
     if fp:
         print(tr("net.fingerprint", fingerprint=fp))
+    _trust(fp, args.fingerprint, tr)
     password = secret(ENV_PASSWORD, f"{args.user} — {tr('ui.password')}: ")
     result = netsync.enroll_device(Path(args.db), args.hub, args.user, password, args.district, certificate,
                                    encrypt=not args.no_encrypt)

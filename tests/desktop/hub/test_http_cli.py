@@ -1,6 +1,7 @@
 """The network commands, as a script runs them: ``hub serve`` (a subprocess), ``device enroll``
 with the password from the environment, ``sync --db`` printing the receipt, and their refusals."""
 import psycopg
+import pytest
 
 from tests.builders import PASSWORD, make_inspection
 from tests.desktop.hub.helpers import assert_check_ok, device, make_team
@@ -56,3 +57,43 @@ def test_hub_publish_names_the_published_tables(tmp_path, empty_commune_path, pg
         published = {r[0]: r[1] for r in conn.execute(
             "SELECT tablename, attnames FROM pg_publication_tables WHERE pubname = 'hub_casablanca'")}
     assert "owner_name" not in published["site"] and "notes" not in published["inspection"]
+
+
+def test_enroll_pins_only_the_fingerprint_the_commune_gave(tmp_path, empty_commune_path, pg_url, monkeypatch):
+    """``--fingerprint``: a hub showing another certificate (a machine in the middle at the first
+    contact) is refused before the password is sent and nothing is made; the right one, written
+    with or without colons, in either case, enrols."""
+    make_team(tmp_path, empty_commune_path, pg_url)
+    monkeypatch.setenv("COMMUNE_POLICE_PASSWORD", PASSWORD)
+    tls, other = self_signed(tmp_path, "hub"), self_signed(tmp_path, "other")
+    from desktop.services.hubclient import fingerprint
+    right, wrong = fingerprint(tls[0].read_text()), fingerprint(other[0].read_text())
+    with HubServer(pg_url, tls=tls) as hub:
+        refused = cli("device", "enroll", "--db", tmp_path / "a.sqlite", "--hub", hub.url, "--user", "agent1",
+                      "--fingerprint", wrong, check=False)
+        assert refused.returncode == 2 and "n'est pas celle attendue" in refused.stderr and wrong in refused.stderr
+        assert "Traceback" not in refused.stderr and not (tmp_path / "a.sqlite").exists()
+        done = cli("device", "enroll", "--db", tmp_path / "b.sqlite", "--hub", hub.url, "--user", "agent1",
+                   "--fingerprint", right.replace(":", "").lower())
+        assert "enrôlé auprès de" in done.stdout
+
+
+def test_enroll_at_a_terminal_asks_to_confirm_the_fingerprint(monkeypatch):
+    """At a terminal without ``--fingerprint``, the person enrolling confirms the fingerprint shown
+    (yes in French, English or Arabic); anything else, or no answer, refuses."""
+    from desktop.cli import network
+    from desktop.domain.errors import Refusal
+    from desktop.i18n import Translator
+    monkeypatch.setattr(network.sys.stdin, "isatty", lambda: True)
+    for answer, trusted in (("oui", True), ("O", True), ("نعم", True), ("", False), ("n", False)):
+        monkeypatch.setattr("builtins.input", lambda prompt, a=answer: a)
+        if trusted:
+            network._trust("AB:CD", None, Translator("fr"))
+        else:
+            with pytest.raises(Refusal) as refused:
+                network._trust("AB:CD", None, Translator("fr"))
+            assert refused.value.key == "net.fingerprint_not_confirmed"
+    monkeypatch.setattr(network.sys.stdin, "isatty", lambda: False)  # a script: as before
+    network._trust("AB:CD", None, Translator("fr"))
+    with pytest.raises(Refusal):  # plain HTTP has no certificate to match
+        network._trust(None, "AB:CD", Translator("fr"))
