@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[3]
 def cli(*args, check=True) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COMMUNE_POLICE_LANG": "fr"}
     done = subprocess.run([sys.executable, "-m", "desktop", *map(str, args)], capture_output=True, text=True,
-                          env=env, timeout=120)
+                          env=env, timeout=120, stdin=subprocess.DEVNULL)  # as a script (no terminal to ask at)
     if check:
         assert done.returncode == 0, done.stderr
     return done
