@@ -36,23 +36,35 @@ def _admin(sql: str) -> None:
         c.execute(sql)
 
 
+def seed_hub(cache: Path, prefix: str) -> tuple[Path, str]:
+    """The demo commune (3,000 inspections) in ``cache`` and a hub template database made from it."""
+    cache.mkdir(parents=True, exist_ok=True)
+    seed = cache / "seed.sqlite"
+    build_demo(seed, inspections=3000, seed=3, catalogue=load_catalogue())
+    template = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    _admin(f'CREATE DATABASE "{template}"')
+    init_hub(f"{BASE}/{template}", seed)
+    return seed, template
+
+
+def enrolled_device(template: str, username: str, path: Path) -> None:
+    """A new device database at ``path``, enrolled at the hub ``template`` as ``username``, its
+    replica pulled."""
+    private, public = sync.generate_device_key()
+    enrolment = enroll(f"{BASE}/{template}", username, PASSWORD, public)
+    sync.enroll_local(path, {**enrolment, "device_key": private})
+    with open_commune(path) as c:
+        sync.apply_pull(c, pull(f"{BASE}/{template}", enrolment["device_id"], 0))
+
+
 def setup(cache: Path, inspections: int, per_tx: int) -> dict:
     meta_path = cache / "meta.json"
     if meta_path.exists():
         return json.loads(meta_path.read_text())
-    cache.mkdir(parents=True, exist_ok=True)
-    seed = cache / "seed.sqlite"
-    build_demo(seed, inspections=3000, seed=3, catalogue=load_catalogue())
-    template = f"cp_bulk_tpl_{uuid.uuid4().hex[:8]}"
-    _admin(f'CREATE DATABASE "{template}"')
-    init_hub(f"{BASE}/{template}", seed)
+    seed, template = seed_hub(cache, "cp_bulk_tpl")
     username = next(iter(officers_by_district(seed).values()))
     device = cache / "device.sqlite"
-    private, public = sync.generate_device_key()
-    enrolment = enroll(f"{BASE}/{template}", username, PASSWORD, public)
-    sync.enroll_local(device, {**enrolment, "device_key": private})
-    with open_commune(device) as c:
-        sync.apply_pull(c, pull(f"{BASE}/{template}", enrolment["device_id"], 0))
+    enrolled_device(template, username, device)
     t = time.perf_counter()
     officer_work(device, username, inspections, 1.0, per_tx=per_tx)
     work_s = time.perf_counter() - t

@@ -23,12 +23,9 @@ import uuid
 from pathlib import Path
 
 import bench_hub
-from bench_hub import BASE, PASSWORD, officer_work, officers_by_district
-from bench_ingest_inproc import _admin
+from bench_hub import BASE, officer_work, officers_by_district
+from bench_ingest_inproc import _admin, enrolled_device, seed_hub
 from common import timed_push
-from desktop.demo import build_demo
-from desktop.domain.catalogue import load_catalogue
-from desktop.hub import enroll, init_hub, pull
 from desktop.services import sync
 from desktop.services.commune import open_commune
 
@@ -37,12 +34,7 @@ def setup(cache: Path, inspections: int, devices: int, per_tx: int) -> dict:
     meta_path = cache / "meta.json"
     if meta_path.exists():
         return json.loads(meta_path.read_text())
-    cache.mkdir(parents=True, exist_ok=True)
-    seed = cache / "seed.sqlite"
-    build_demo(seed, inspections=3000, seed=3, catalogue=load_catalogue())
-    template = f"cp_scale_tpl_{uuid.uuid4().hex[:8]}"
-    _admin(f'CREATE DATABASE "{template}"')
-    init_hub(f"{BASE}/{template}", seed)
+    seed, template = seed_hub(cache, "cp_scale_tpl")
     officers = list(officers_by_district(seed).values())[:devices]
     saved = cache / "devices-saved"
     saved.mkdir(exist_ok=True)
@@ -51,11 +43,7 @@ def setup(cache: Path, inspections: int, devices: int, per_tx: int) -> dict:
         home = saved / username
         home.mkdir(exist_ok=True)
         path = home / "device.sqlite"
-        private, public = sync.generate_device_key()
-        enrolment = enroll(f"{BASE}/{template}", username, PASSWORD, public)
-        sync.enroll_local(path, {**enrolment, "device_key": private})
-        with open_commune(path) as c:
-            sync.apply_pull(c, pull(f"{BASE}/{template}", enrolment["device_id"], 0))
+        enrolled_device(template, username, path)
         share = inspections // len(officers) + (1 if n < inspections % len(officers) else 0)
         officer_work(path, username, share, 1.0, per_tx=per_tx)
         print(json.dumps({"device": username, "inspections": share, "s": round(time.perf_counter() - t, 1)}),

@@ -90,18 +90,26 @@ def test_an_error_arriving_after_its_window_closed_is_logged_not_shown(qtbot, mo
     assert len(shown) == 1
 
 
-def test_every_menu_entry_reads_whole_at_1280_pixels_in_french(qtbot, make_session, store):
-    """The pages hold the window near 1280 px in French, so the menu keeps its 190 px: a name wider
-    than that («Dossiers et mises en demeure») goes on two lines, never cut behind a scroll bar."""
+def _french_window_at_1280(qtbot, make_session, store) -> MainWindow:
+    """The coordinator's window in French, 1280 px wide, with the application's fonts (ui/app.py:
+    the fonts shipped, not the system's, wider; the next test gets its first font back)."""
     from PySide6.QtWidgets import QApplication
 
-    from desktop.ui.fonts import ui_font
-    QApplication.setFont(ui_font())  # the application's (ui/app.py); the next test gets its first font back
+    from desktop.ui.fonts import UI_FILES, register_fonts, ui_font
+    register_fonts(UI_FILES)
+    QApplication.setFont(ui_font())
     win = MainWindow(make_session(authenticate(store, "coordinateur", "coord-demo"), "fr"))
     qtbot.addWidget(win)
     win.resize(1280, 800)
     win.show()
     qtbot.waitExposed(win)
+    return win
+
+
+def test_every_menu_entry_reads_whole_at_1280_pixels_in_french(qtbot, make_session, store):
+    """The pages hold the window near 1280 px in French, so the menu keeps its 190 px: a name wider
+    than that («Dossiers et mises en demeure») goes on two lines, never cut behind a scroll bar."""
+    win = _french_window_at_1280(qtbot, make_session, store)
     nav = win.nav
     metrics, room = nav.fontMetrics(), nav.viewport().width()
     assert not nav.horizontalScrollBar().isVisible()
@@ -121,14 +129,7 @@ def test_every_page_fits_a_window_of_1280_pixels_in_french(qtbot, make_session, 
     from desktop.ui.complaints_page import ComplaintsPage
     from desktop.ui.inspections_page import InspectionsPage
     from desktop.ui.register_page import RegisterPage
-    from desktop.ui.fonts import UI_FILES, register_fonts, ui_font
-    register_fonts(UI_FILES)  # as ui/app.py does: the fonts shipped, not the system's (wider)
-    QApplication.setFont(ui_font())  # the application's (ui/app.py); the next test gets its first font back
-    win = MainWindow(make_session(authenticate(store, "coordinateur", "coord-demo"), "fr"))
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
+    win = _french_window_at_1280(qtbot, make_session, store)
     pages = win.findChildren(QStackedWidget)[0]
     for row in (r for r in range(win.nav.count()) if not win.nav.isRowHidden(r)):
         win.nav.setCurrentRow(row)

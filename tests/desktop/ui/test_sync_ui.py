@@ -203,6 +203,17 @@ def test_a_hub_down_is_a_message_and_the_work_stays_pending(qtbot, clash, tmp_pa
     hub.start()
 
 
+def _officers_tablet(team, hub, tmp_path):
+    """agent1's tablet, enrolled, with one change not sent yet (it is lost: it will be revoked)."""
+    tablet = tmp_path / "tablet.sqlite"
+    netsync.enroll_device(tablet, hub.url, "agent1", PASSWORD, encrypt=False)
+    with open_commune(tablet) as c:
+        agent = get_user(c.store, c.store.scalar("SELECT id FROM [user] WHERE username = 'agent1'"))
+        with c.store.transaction(agent.id) as tx:
+            tx.update("site", team.sites[0], {"address": "écrit après la perte"})
+    return tablet
+
+
 @pytest.mark.parametrize("lang", ["fr", "ar"])
 def test_a_revoked_tablet_reads_that_it_is_revoked_and_what_to_do(qtbot, clash, tmp_path, errors_shown, lang):
     """The officer of a tablet the coordinator revoked presses «Synchroniser»: he reads that this
@@ -210,12 +221,7 @@ def test_a_revoked_tablet_reads_that_it_is_revoked_and_what_to_do(qtbot, clash, 
     device's id, its «lot» quarantined)."""
     from desktop.services.messages import message_for
     team, hub, (first, second) = clash
-    tablet = tmp_path / "tablet.sqlite"
-    netsync.enroll_device(tablet, hub.url, "agent1", PASSWORD, encrypt=False)
-    with open_commune(tablet) as c:
-        agent = get_user(c.store, c.store.scalar("SELECT id FROM [user] WHERE username = 'agent1'"))
-        with c.store.transaction(agent.id) as tx:
-            tx.update("site", team.sites[0], {"address": "écrit après la perte"})
+    tablet = _officers_tablet(team, hub, tmp_path)
     [lost] = [d["device_id"] for d in netsync.hub_devices(first) if d["username"] == "agent1"]
     netsync.revoke_hub_device(first, lost)
     win = _window(qtbot, tablet, lang, tmp_path, "agent1")
@@ -247,12 +253,7 @@ def test_the_coordinator_revokes_a_lost_tablet_from_the_devices_page(qtbot, clas
     from desktop.domain.errors import Refusal
     from desktop.ui.main_window import DEVICES_ROW
     team, hub, (first, second) = clash
-    tablet = tmp_path / "tablet.sqlite"
-    netsync.enroll_device(tablet, hub.url, "agent1", PASSWORD, encrypt=False)
-    with open_commune(tablet) as c:
-        agent = get_user(c.store, c.store.scalar("SELECT id FROM [user] WHERE username = 'agent1'"))
-        with c.store.transaction(agent.id) as tx:
-            tx.update("site", team.sites[0], {"address": "écrit après la perte"})
+    tablet = _officers_tablet(team, hub, tmp_path)
     win = _window(qtbot, first, "fr", tmp_path)
     assert not win.nav.item(DEVICES_ROW).isHidden() and win.nav.item(DEVICES_ROW).text() == "Appareils"
     win.nav.setCurrentRow(DEVICES_ROW)
