@@ -190,12 +190,17 @@ def quarantine_copy(conn: HubConn, data: bytes) -> bytes:
 def applied_erasures(conn: HubConn, table: str, ids: Any) -> dict[str, dict]:
     """The latest applied erasure of each of these rows of ``table`` that has one: row id →
     ``{"op_id", "columns"}`` (the columns it erased). By the index of each device's ops (few
-    devices, one lookup each)."""
+    devices, one lookup each).
+
+    The ids go as a ``text[]`` parameter, not ``IN_IDS``: PostgreSQL then tests each op against
+    them by a hash when it does not look them up in the index, which it does not when its
+    statistics of ``hub_op`` predate the ops (a purge of 10,000 rows just pushed: each op compared
+    with every id, 1.2 s for a pull of the whole commune instead of 0.2 s)."""
     erased: dict[str, dict] = {}
     for r in conn.execute("SELECT o.op_id, o.row_id, o.op->'new' AS new FROM hub_device d JOIN hub_op o ON"
-                          f" o.device_id = d.device_id AND o.tbl = %s AND o.row_id {IN_IDS} WHERE o.status = 'applied'"
-                          " AND o.kind = 'update' AND (o.op->'old')::jsonb = '{}'::jsonb ORDER BY o.hlc",
-                          (table, json_ids(ids))):
+                          " o.device_id = d.device_id AND o.tbl = %s AND o.row_id = ANY(%s::text[])"
+                          " WHERE o.status = 'applied' AND o.kind = 'update' AND (o.op->'old')::jsonb = '{}'::jsonb"
+                          " ORDER BY o.hlc", (table, sorted(ids))):
         erased[r["row_id"]] = {"op_id": r["op_id"], "columns": sorted(c for c in r["new"] if c not in AUDIT)}
     return erased
 

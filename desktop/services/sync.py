@@ -287,8 +287,9 @@ def _check_erasures(store: Store, body: dict) -> None:
     erased = body.get("erased", [])
     if not isinstance(erased, list):
         raise Refusal("sync.erasure_unsigned", problem="erased")
+    hub_id, public_pem = store.meta("sync.hub_id") or "", store.meta("sync.hub_public_key") or ""  # once, not per erasure
     for e in erased:
-        problem = outbox.hub_erasure_problem(e, store.meta("sync.hub_id") or "", store.meta("sync.hub_public_key") or "")
+        problem = outbox.hub_erasure_problem(e, hub_id, public_pem)
         if problem:
             raise Refusal("sync.erasure_unsigned", problem=problem)
 
