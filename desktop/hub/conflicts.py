@@ -14,8 +14,12 @@ RESOLVERS = ("coordinator", "administrator")  # who decides the Conflits queue
 
 
 def list_conflicts(pg_url: str, status: str | None = "open") -> list[dict]:
+    """The Conflits queue, each conflict with the user of the device whose op raised it
+    (``device_user``: the coordinator sees who sent the value)."""
     with connect(pg_url) as conn:
-        sql = "SELECT * FROM hub_conflict" + (" WHERE status = %s" if status else "") + " ORDER BY created_at, conflict_id"
+        sql = ("SELECT c.*, d.username AS device_user FROM hub_conflict c LEFT JOIN hub_device d"
+               " ON d.device_id = c.device_id" + (" WHERE c.status = %s" if status else "")
+               + " ORDER BY c.created_at, c.conflict_id")
         return conn.execute(sql, (status,) if status else ()).fetchall()
 
 

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPlainTextEdit,
                                QPushButton, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from desktop.domain.complaints import device_code
 from desktop.i18n import Translator
 from desktop.services import netsync, sync
 from desktop.services.messages import problem_text
@@ -285,7 +286,9 @@ class ConflictsPage(QWidget):
                           name=ltr(name) if tr.lang == "ar" and first_strong_rtl(name) is not True else name)
         where = " · ".join(x for x in (register, self._column(r)) if x)
         rule = rule_text(tr, r)
-        return f"{where} — {reason}" + (f"\n{rule}" if rule else "")
+        sent = tr("net.sent_by", user=ltr(r["device_user"]), code=ltr(device_code(r["device_id"]))) \
+            if r.get("device_user") and r.get("device_id") else ""  # (the hub's queue: who sent the value)
+        return f"{where} — {reason}" + "".join(f"\n{line}" for line in (rule, sent) if line)
 
     def resolve(self, choice: str) -> None:
         r = self.selected()

@@ -7,6 +7,7 @@ import psycopg
 from PySide6.QtCore import Qt
 import pytest
 
+from desktop.domain.complaints import device_code
 from desktop.hub import list_conflicts
 from desktop.i18n import Translator
 from desktop.services import netsync, sync
@@ -79,7 +80,6 @@ def test_status_bar_sync_and_conflicts_page(qtbot, clash, tmp_path, errors_shown
     # the state in words a clerk reads: when it last synced, what is still to send
     assert panel.label.text().startswith("Dernière synchro : ")
     assert "à envoyer : 1" in panel.label.text() and "conflits : 0" in panel.label.text()
-    from desktop.domain.complaints import device_code
     assert f"code \u2066{device_code(panel.state['device_id'])}\u2069" in panel.label.toolTip()  # as «Appareils» names it
     from desktop.ui.main_window import CONFLICTS_ROW
     assert not win.nav.item(CONFLICTS_ROW).isHidden()
@@ -102,6 +102,8 @@ def test_status_bar_sync_and_conflicts_page(qtbot, clash, tmp_path, errors_shown
     assert page.table.item(0, 2).text() == "Nom" and page.table.item(0, 1).text() == "Sites"  # the form's word, not the column's
     name = win.session.store.scalar("SELECT name FROM site WHERE id = ?", (team.sites[0],))
     assert page.reason.text().startswith(f"Sites « {name} » · Nom — ")  # which site, not only «Sites»
+    sender = f"Envoyé par \u2066coord\u2069, appareil \u2066{device_code(panel.state['device_id'])}\u2069"
+    assert page.reason.text().endswith(sender)  # who sent the device's value: this station, by its code
     _shot(win, "conflicts-fr.png")
     page.take_device.click()
     qtbot.waitUntil(lambda: page.table.rowCount() == 0 or bool(errors_shown), timeout=20000)
@@ -127,6 +129,7 @@ def test_arabic_conflicts_page(qtbot, clash, tmp_path, errors_shown):
     page.table.setCurrentCell(0, 0)
     assert page.keep_hub.isEnabled() and page.keep_hub.text() == "الاحتفاظ بقيمة الخادم" and page.table.item(0, 1).text() == "المواقع"
     assert page.reason.text().startswith("المواقع: \u2066Café")  # the site's Latin name isolated left to right
+    assert page.reason.text().endswith(f"أرسله \u2066coord\u2069 من الجهاز \u2066{device_code(win.sync_panel.state['device_id'])}\u2069")
     _shot(win, "conflicts-ar.png")
     page.keep_hub.click()
     qtbot.waitUntil(lambda: page.table.rowCount() == 0 or bool(errors_shown), timeout=20000)
