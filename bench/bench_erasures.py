@@ -40,7 +40,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -57,20 +56,11 @@ from desktop.store import outbox
 from desktop.services.commune import open_commune
 from desktop.store.users import get_user
 
-BASE = "postgresql://postgres@127.0.0.1:5432"
+from bench_hub import BASE, database, drop  # (this folder: the script's own, first on sys.path)
+
 SCOPES = {"tablet": ("", "agent-demo"), "station": ("coordinateur", "coord-demo")}  # tablet: see busiest_officer
 
 
-def database() -> str:
-    name = f"cp_eb_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(f"{BASE}/postgres", autocommit=True) as c:
-        c.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def drop(name: str) -> None:
-    with psycopg.connect(f"{BASE}/postgres", autocommit=True) as c:
-        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def add_sites(seed: Path, count: int) -> None:
@@ -233,7 +223,7 @@ def main() -> None:
     args = p.parse_args()
     counts = [int(x) for x in args.counts.split(",")]
     work = Path(tempfile.mkdtemp(prefix="cp-eb-"))
-    db = database()
+    db = database("cp_eb")
     pg_url = f"{BASE}/{db}"
     try:
         t = time.perf_counter()

@@ -53,8 +53,8 @@ PASSWORD = "agent-demo"
 FIELDS = {"hygiene": ["HYG-01", "HYG-02", "HYG-03"]}
 
 
-def database() -> str:
-    name = f"cp_bench_{uuid.uuid4().hex[:10]}"
+def database(prefix: str = "cp_bench") -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(f"{BASE}/postgres", autocommit=True) as c:
         c.execute(f'CREATE DATABASE "{name}"')
     return name
