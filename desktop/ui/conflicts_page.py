@@ -79,9 +79,7 @@ def values_text(tr: Translator, table: str, value):
         prefix = CODED.get((table, column))
         if prefix and tr(prefix + text) != prefix + text:
             text = tr(prefix + text)
-        if tr.lang == "ar" and first_strong_rtl(text) is not True:  # a date, a code, French: left to right
-            text = ltr(text)
-        lines.append(f"{tr(key) if key else column} : {text}")
+        lines.append(f"{tr(key) if key else column} : {_in_arabic(tr, text)}")
     return "\n".join(lines) or value
 
 
@@ -89,6 +87,12 @@ def _value(value) -> str:
     if value is None:
         return "—"
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=1)
+
+
+def _in_arabic(tr: Translator, text: str) -> str:
+    """``text`` isolated left to right in an Arabic sentence unless it starts right to left (a
+    date, a code, a French or Latin name keep their order); as it is in French."""
+    return ltr(text) if tr.lang == "ar" and first_strong_rtl(text) is not True else text
 
 
 def _cell(value) -> str:
@@ -283,7 +287,7 @@ class ConflictsPage(QWidget):
         name = self._record(r)
         if name:
             register = tr("net.record", register=register,
-                          name=ltr(name) if tr.lang == "ar" and first_strong_rtl(name) is not True else name)
+                          name=_in_arabic(tr, name))
         where = " · ".join(x for x in (register, self._column(r)) if x)
         rule = rule_text(tr, r)
         sent = tr("net.sent_by", user=ltr(r["device_user"]), code=ltr(device_code(r["device_id"]))) \
