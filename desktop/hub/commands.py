@@ -30,7 +30,7 @@ from desktop.domain.errors import Refusal
 from desktop.domain.sync import AUDIT, canonical
 from desktop.hub import machines
 from desktop.hub.base import HubConn, hub_key, journal_append
-from desktop.hub.state import IN_IDS, BundleRows, json_ids
+from desktop.hub.state import ANY_TEXT, IN_IDS, BundleRows, json_ids
 
 ERASE_PERMISSION = "privacy.purge"
 
@@ -99,8 +99,8 @@ def _scrub_ops(conn: HubConn, table: str, rows: dict[str, str], columns: dict) -
     n = 0
     # by the index of each device's ops (``hub_op_row``: device, table, row), as ``applied_erasures``:
     # without the device, every op of the hub was compared with every erased id (1 s for 8,000)
-    for r in conn.execute("SELECT o.op_id, o.row_id, o.op FROM hub_device d JOIN hub_op o ON o.device_id = d.device_id"
-                          " AND o.tbl = %s AND o.row_id = ANY(%s::text[])", (table, sorted(rows))).fetchall():
+    for r in conn.execute(f"SELECT o.op_id, o.row_id, o.op FROM hub_device d JOIN hub_op o ON o.device_id = d.device_id"
+                          f" AND o.tbl = %s AND o.row_id {ANY_TEXT}", (table, sorted(rows))).fetchall():
         op = r["op"]
         hit = sorted({c for part in ("old", "new") for c, v in (op.get(part) or {}).items()
                       if c in columns and v != columns[c]})
@@ -143,12 +143,12 @@ def _scrub_receipts(conn: HubConn, table: str, rows: dict[str, str], columns: di
     of the devices whose ops are in conflict on these rows, and that name one of those ops, are
     read (none at all, the usual case, when no erased row was ever in conflict): a search of every
     receipt for every erased id took ~12 s for one large receipt and 8,000 ids."""
-    ops = conn.execute("SELECT DISTINCT c.op_id, c.device_id FROM hub_conflict c"
-                       " WHERE c.tbl = %s AND c.row_id = ANY(%s::text[])", (table, sorted(rows))).fetchall()
+    ops = conn.execute(f"SELECT DISTINCT c.op_id, c.device_id FROM hub_conflict c WHERE c.tbl = %s AND c.row_id {ANY_TEXT}",
+                       (table, sorted(rows))).fetchall()
     if not ops:
         return 0
     n, key = 0, None
-    for r in conn.execute("SELECT device_id, bundle_no, receipt FROM hub_receipt r WHERE device_id = ANY(%s::text[])"
+    for r in conn.execute(f"SELECT device_id, bundle_no, receipt FROM hub_receipt r WHERE device_id {ANY_TEXT}"
                           " AND EXISTS (SELECT 1 FROM unnest(%s::text[]) AS i(op_id)"
                           " WHERE strpos(convert_from(r.receipt, 'UTF8'), i.op_id) > 0)",
                           (sorted({o["device_id"] for o in ops}), sorted({o["op_id"] for o in ops}))).fetchall():
@@ -204,15 +204,11 @@ def quarantine_copy(conn: HubConn, data: bytes) -> bytes:
 def applied_erasures(conn: HubConn, table: str, ids: Any) -> dict[str, dict]:
     """The latest applied erasure of each of these rows of ``table`` that has one: row id →
     ``{"op_id", "columns"}`` (the columns it erased). By the index of each device's ops (few
-    devices, one lookup each).
-
-    The ids go as a ``text[]`` parameter, not ``IN_IDS``: PostgreSQL then tests each op against
-    them by a hash when it does not look them up in the index, which it does not when its
-    statistics of ``hub_op`` predate the ops (a purge of 10,000 rows just pushed: each op compared
-    with every id, 1.2 s for a pull of the whole commune instead of 0.2 s)."""
+    devices, one lookup each); the ids as a ``text[]`` (``state.ANY_TEXT``: a purge just pushed
+    made ``IN_IDS`` compare each op with every id, 1.2 s for a pull of the whole commune, not 0.2)."""
     erased: dict[str, dict] = {}
     for r in conn.execute("SELECT o.op_id, o.row_id, o.op->'new' AS new FROM hub_device d JOIN hub_op o ON"
-                          " o.device_id = d.device_id AND o.tbl = %s AND o.row_id = ANY(%s::text[])"
+                          f" o.device_id = d.device_id AND o.tbl = %s AND o.row_id {ANY_TEXT}"
                           " WHERE o.status = 'applied' AND o.kind = 'update' AND (o.op->'old')::jsonb = '{}'::jsonb"
                           " ORDER BY o.hlc", (table, sorted(ids))):
         erased[r["row_id"]] = {"op_id": r["op_id"], "columns": sorted(c for c in r["new"] if c not in AUDIT)}

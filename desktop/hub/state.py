@@ -14,12 +14,18 @@ from desktop.hub.base import HubConn, HubSchema, q
 _MISSING = object()
 COPY_FROM = 100  # new rows of one table and shape: sent with COPY from this many
 # ``= ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))`` with ``json_ids(ids)``: a set of ids
-# sent as one JSON text (encoded in C) rather than a text[] (psycopg builds arrays in Python: ~25 µs
-# an id). The array is made once (an InitPlan), so the table is read by its index; ``IN (SELECT
-# jsonb_array_elements_text(...))`` was planned as a hash join over a scan of the whole table
-# (PostgreSQL guesses 100 ids), under the ingest lock: 2.7 ms for 40 findings among 2,000, and
-# growing with the table.
+# sent as one JSON text (encoded in C) rather than a text[] (psycopg builds arrays in Python: 10,000
+# ids cost ~17 ms as a text[], ~3 ms as JSON). The array is made once (an InitPlan), so the table is
+# read by its index; ``IN (SELECT jsonb_array_elements_text(...))`` was planned as a hash join over a
+# scan of the whole table (PostgreSQL guesses 100 ids), under the ingest lock: 2.7 ms for 40
+# findings among 2,000, and growing with the table.
 IN_IDS = "= ANY(ARRAY(SELECT jsonb_array_elements_text(%s::jsonb)))"
+# ``= ANY(%s::text[])`` with ``sorted(ids)``: where the plan may scan the table rather than look the
+# ids up (``hub_op`` by table and row, whose index leads with the device; statistics taken before a
+# purge's ops), PostgreSQL tests each row against a text[] by a hash and against ``IN_IDS``'s array
+# one id after another (a purge of 10,000 rows: 1.2 s against 0.2 s). Rare paths (erasures), where
+# the ~1.7 µs an id of building the array does not count.
+ANY_TEXT = "= ANY(%s::text[])"
 
 
 def json_ids(ids) -> str:
