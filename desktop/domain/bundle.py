@@ -83,16 +83,19 @@ def split(data: bytes) -> list[bytes]:
 
 
 class Unpacked(tuple):
-    """(outer, body) of a bundle; ``finite``: no float in its body is NaN or infinite."""
+    """(outer, body) of a bundle; ``finite``: no float in its body is NaN or infinite (known only
+    when ``unpack`` was asked to look at the floats)."""
 
     finite = False
 
 
-def unpack(data: bytes) -> Unpacked:
-    """(outer, body) of a bundle, its signature not checked yet (to find who signed it)."""
+def unpack(data: bytes, floats: bool = False) -> Unpacked:
+    """(outer, body) of a bundle, its signature not checked yet (to find who signed it);
+    ``floats``: each float looked at as it is read (``Unpacked.finite``; ~0.2 µs a float, which a
+    pull of a whole commune need not pay)."""
     try:
         outer = _outer(data)
-        body, finite = _body(outer["body"])
+        body, finite = _body(outer["body"]) if floats else (json.loads(outer["body"]), False)
         if not isinstance(body, dict) or body.get("format") != FORMAT or not isinstance(outer.get("sig"), str):
             raise ValueError("not a sync bundle")
         unpacked = Unpacked((outer, body))

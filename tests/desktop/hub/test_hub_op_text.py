@@ -186,3 +186,14 @@ def test_a_hub_made_with_jsonb_ingests_and_is_upgraded_to_json(team, tmp_path):
     assert all(_strict(stored[op["op_id"]]) == _strict(op) for op in plain)
     assert "hub_tables" not in upgrade_hub(team.pg_url, team.seed)  # once
     assert check_hub(team.pg_url)[1] == []
+
+
+def test_only_the_hub_ingest_looks_at_the_floats():
+    """``unpack`` looks at each float only when asked (the hub's ingest): a device reading a pull
+    of a whole commune does not pay for it, and is never told a body is finite unchecked."""
+    from desktop.domain.sync import FORMAT
+    key, _public = bundle.new_key()
+    plain = bundle.seal({"format": FORMAT, "kind": "push", "ops": [{"new": {"lat": 33.5}}]}, key)
+    assert bundle.unpack(plain, floats=True).finite and not bundle.unpack(plain).finite
+    odd = bundle.seal({"format": FORMAT, "kind": "push", "ops": [{"new": {"lat": float("nan")}}]}, key)
+    assert not bundle.unpack(odd, floats=True).finite
