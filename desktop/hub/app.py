@@ -6,7 +6,8 @@ Endpoints (under ``/v1``), every one but ``status`` and ``enroll`` signed by the
 - ``GET  /status``                  the hub's id, schema and version (no authentication: a ping)
 - ``POST /enroll``                  a user's login and the device's public key -> the enrolment
 - ``POST /push``                    a signed bundle -> the hub's signed receipt
-- ``GET  /pull?cursor=N``           what changed in the device's scope since ``cursor``
+- ``GET  /pull?cursor=N``           what changed in the device's scope since ``cursor``; with
+  ``&paged=1`` a station's large one in pages (``&bound=&table=&after=``: the next, ``pull.Page``)
 - ``POST /blobs/want``              ``{"sha256": [...]}`` -> the ones the hub lacks
 - ``PUT  /blobs/{sha256}``          a photo or PDF, checked against its hash on arrival
 - ``GET  /blobs/{sha256}``          a stored one
@@ -40,6 +41,7 @@ import desktop.hub as hubapi
 from desktop.domain.errors import Refusal
 from desktop.hub import blobs, callers, numbers, validate
 from desktop.hub.base import LOCK, POOL_MAX, close_pools, connect, ensure_safe_seq, open_pool
+from desktop.hub.pull import Page, page_of
 from desktop.services.hubwire import API, H_DEVICE, error_body, verify_request
 
 log = logging.getLogger("commune_police.hub")
@@ -208,8 +210,13 @@ class _Hub:
                                   gate=self._ingests)
 
     async def pull(self, request: Request) -> Response:
-        return await self._signed(request, lambda device, cursor: hubapi.pull(self.pg_url, device, cursor),
-                                  lambda _body: int(request.query_params.get("cursor", "0")))
+        def parse(_body: bytes) -> tuple[int, bool, Page | None]:
+            query = request.query_params
+            page = None
+            if "bound" in query:  # the next page of a sequence (``pull.Page``)
+                page = page_of({"bound": int(query["bound"]), "table": query["table"], "after": query.get("after")})
+            return int(query.get("cursor", "0")), query.get("paged") == "1", page
+        return await self._signed(request, lambda device, args: hubapi.pull(self.pg_url, device, *args), parse)
 
     async def want(self, request: Request) -> Response:
         def missing(_device: str, hashes: list[str]) -> dict:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from operator import itemgetter
 from typing import Any, Callable
 
@@ -22,6 +22,25 @@ from desktop.hub import catalogue
 from desktop.hub.base import SAFE_SEQ, HubConn, HubSchema, LOCK, Settings, connect, hub_key, q, settings
 from desktop.hub.commands import applied_erasures
 from desktop.hub.replication import PERSONAL
+
+# A full-commune station's pull in pages (``Page``) once it would hold more rows than this: one
+# body of a commune of 1,000,000 inspections was 820 MB, ~3 GB in the hub's process and ~6 GB on
+# the station. A page holds at most this many rows of its own (plus the parents they need).
+PAGE_ROWS = 100_000
+PAGE_BLOB_BYTES = 32 * 1024 * 1024  # a page's photos and PDFs, at most (the others: fetched by hash)
+
+
+@dataclass(frozen=True)
+class Page:
+    """Where the next page of a paged pull starts: every change up to ``bound`` (the sequence's
+    first snapshot: all of them committed then) in table order, by id; ``table``'s rows after
+    ``after`` (None: from its first)."""
+    bound: int
+    table: str
+    after: str | None = None
+
+    def asdict(self) -> dict:
+        return {"bound": self.bound, "table": self.table, "after": self.after}
 
 
 def _device(conn: HubConn, device_id: str) -> dict:
@@ -90,13 +109,71 @@ def _changed(conn: HubConn, hub_schema: HubSchema, device: dict, cursor: int, ta
             sql + " ORDER BY hub_seq", params)))
     for table, key, cur in pending:
         rows[table] = {r[key]: r for r in cur.fetchall()}
-    if device["role"] not in STATIONS and rows.get("user"):  # a device that may be lost holds no one else's password hash
-        columns = list(hub_schema.columns["user"])
-        key, secret = columns.index("id"), columns.index("password_hash")
-        for user_id, row in rows["user"].items():
-            if user_id != device["user_id"]:
-                rows["user"][user_id] = (*row[:secret], "", *row[secret + 1:])
+    _redact_users(hub_schema, device, rows)
     return rows
+
+
+def _redact_users(hub_schema: HubSchema, device: dict, rows: Rows) -> None:
+    """A device that may be lost (not a town hall's station) holds no one else's password hash."""
+    if device["role"] in STATIONS or not rows.get("user"):
+        return
+    columns = list(hub_schema.columns["user"])
+    secret = columns.index("password_hash")
+    for user_id, row in rows["user"].items():
+        if user_id != device["user_id"]:
+            rows["user"][user_id] = (*row[:secret], "", *row[secret + 1:])
+
+
+def _full(device: dict) -> bool:
+    """Whether the device holds the whole commune (a station: its pulls may come in pages)."""
+    return bool(device["full_scope"]) and not device["scope_district"]
+
+
+def _large(conn: HubConn, tables: list[str], cursor: int) -> bool:
+    """Whether more than ``PAGE_ROWS`` rows changed since ``cursor`` (each table counted up to
+    that bound, by its ``hub_seq`` index: a few milliseconds whatever the commune's size)."""
+    if not tables:
+        return False
+    counts = " + ".join(f"(SELECT count(*) FROM (SELECT 1 FROM {q(t)} WHERE hub_seq > %s LIMIT %s) AS c)"
+                        for t in tables)
+    found = conn.execute(f"SELECT {counts} AS n", [v for _ in tables for v in (cursor, PAGE_ROWS + 1)]).fetchone()
+    return found is not None and found["n"] > PAGE_ROWS
+
+
+def _page_total(conn: HubConn, tables: list[str], cursor: int, bound: int) -> int:
+    """The rows a paged pull will send in all (its pages' own rows), for the device's progress."""
+    if not tables:
+        return 0
+    counts = " + ".join(f"(SELECT count(*) FROM {q(t)} WHERE hub_seq > %s AND hub_seq <= %s)" for t in tables)
+    found = conn.execute(f"SELECT {counts} AS n", [v for _ in tables for v in (cursor, bound)]).fetchone()
+    return int(found["n"]) if found is not None else 0
+
+
+def _page_rows(conn: HubConn, hub_schema: HubSchema, tables: list[str], cursor: int,
+               page: Page) -> tuple[Rows, Page | None]:
+    """One page of a paged pull: at most ``PAGE_ROWS`` rows changed after ``cursor`` and up to
+    ``page.bound``, from ``page``'s place on, tables in order (parents first), each by id; and
+    where the next page starts (None: this one is the last). A row changed after the bound is
+    not in it (the next pull, from the bound, brings it): every page reads the same rows whatever
+    its snapshot, each of them once."""
+    rows: Rows = {table: {} for table in hub_schema.columns}
+    order = list(hub_schema.columns)
+    room = PAGE_ROWS
+    cur = conn.cursor(row_factory=tuple_row)
+    for table in (t for t in tables if order.index(t) >= order.index(page.table)):
+        columns, select = _select(hub_schema, table)
+        key = columns.index("id")
+        after = page.after if table == page.table else None
+        got = cur.execute(select + " WHERE hub_seq > %s AND hub_seq <= %s" + (" AND id > %s" if after is not None
+                                                                              else "") + " ORDER BY id LIMIT %s",
+                          [cursor, page.bound, *([after] if after is not None else []), room + 1]).fetchall()
+        if len(got) > room:  # the page is full: the next one starts after its last row
+            del got[room:]
+            rows[table] = {r[key]: r for r in got}
+            return rows, Page(page.bound, table, got[-1][key] if got else after)
+        rows[table] = {r[key]: r for r in got}
+        room -= len(got)
+    return rows, None
 
 
 def _own_outside(hub_schema: HubSchema, table: str, device: dict) -> tuple[str, list[object]]:
@@ -120,12 +197,18 @@ def _own_outside(hub_schema: HubSchema, table: str, device: dict) -> tuple[str, 
 BLANK = {"owner_id_kind": "none"}  # what a personal column holds once blanked ("" but where a CHECK wants a word)
 
 
-def _close_over_parents(conn: HubConn, hub_schema: HubSchema, rows: Rows, district: str | None) -> None:
+def _close_over_parents(conn: HubConn, hub_schema: HubSchema, rows: Rows, district: str | None,
+                        newer: Callable[[str, str], int] | None = None) -> None:
     """Add every row the batch refers to that the device may not hold (outside its scope), so
     that its foreign keys hold; a parent outside the device's arrondissement comes without its
     personal data (owners, contacts, addresses: ``replication.PERSONAL``), which a tablet holds for
-    its own arrondissement only."""
+    its own arrondissement only.
+
+    ``newer`` (a page of a station's paged pull: nothing is outside its scope): only the parents
+    changed after the change number it gives for (child table, parent table); the others the
+    device holds already or receives in their own page (``_read_page``)."""
     cur = conn.cursor(row_factory=tuple_row)
+    outside_sql = "(scope_district = %s) IS NOT TRUE" if newer is None else "FALSE"
     pending = True
     while pending:
         pending = False
@@ -145,8 +228,12 @@ def _close_over_parents(conn: HubConn, hub_schema: HubSchema, rows: Rows, distri
                 parent_columns, sql = _select(hub_schema, parent)
                 key = parent_columns.index("id")
                 blank = [(n, BLANK.get(c, "")) for n, c in enumerate(parent_columns) if c in PERSONAL]
-                for r in cur.execute(sql.replace(" FROM ", ", (scope_district = %s) IS NOT TRUE FROM ", 1)
-                                     + " WHERE id = ANY(%s)", (district, sorted(wanted))).fetchall():
+                params: list[object] = [district] if newer is None else []
+                params.append(sorted(wanted))
+                if newer is not None:
+                    params.append(newer(table, parent))
+                for r in cur.execute(sql.replace(" FROM ", f", {outside_sql} FROM ", 1) + " WHERE id = ANY(%s)"
+                                     + (" AND hub_seq > %s" if newer is not None else ""), params).fetchall():
                     row, outside = list(r[:-1]), r[-1]
                     for n, value in blank if outside else ():
                         row[n] = value
@@ -154,11 +241,20 @@ def _close_over_parents(conn: HubConn, hub_schema: HubSchema, rows: Rows, distri
                     pending = True
 
 
-def _blobs(conn: HubConn, hub_schema: HubSchema, rows: Rows) -> dict[str, str]:
+def _blobs(conn: HubConn, hub_schema: HubSchema, rows: Rows, most: int | None = None) -> dict[str, str]:
+    """The photos and PDFs of the attachments the pull sends, by hash; ``most``: bytes at most (a
+    page of a paged pull), the others fetched by hash (``GET /blobs/{sha256}``) by the device."""
     if not rows.get("attachment"):
         return {}
     at = list(hub_schema.columns["attachment"]).index("sha256")
     shas = sorted({r[at] for r in rows["attachment"].values() if r[at]})
+    if shas and most is not None:
+        taken, room = [], most
+        for r in conn.execute("SELECT sha256, size FROM hub_blob WHERE sha256 = ANY(%s) ORDER BY sha256", (shas,)):
+            if r["size"] <= room:
+                taken.append(r["sha256"])
+                room -= r["size"]
+        shas = taken
     if not shas:
         return {}
     return {r["sha256"]: base64.b64encode(bytes(r["data"])).decode("ascii")
@@ -180,7 +276,10 @@ def _erased(conn: HubConn, hub: Settings, rows: Rows) -> list[dict]:
     return found
 
 
-def pull_body(conn: HubConn, device_id: str, cursor: int, hub: Settings | None = None) -> dict:
+def pull_body(conn: HubConn, device_id: str, cursor: int, hub: Settings | None = None, paged: bool = False,
+              page: Page | None = None) -> dict:
+    """``paged``: the device takes a large pull in pages (``Page``; ``page``: the next one of a
+    sequence begun by an earlier pull)."""
     hub = hub or settings(conn)
     # The pull's new cursor is a change number N such that every change numbered up to N is in
     # the snapshot its rows are read from (REPEATABLE READ); the changes above it come with a later
@@ -219,40 +318,92 @@ def pull_body(conn: HubConn, device_id: str, cursor: int, hub: Settings | None =
             found = catalogue_seq.fetchone()
             hub = replace(hub, catalogue_seq=int(found["value"]) if found else 0)
             return _read(conn, hub, _checked(device.fetchone(), device_id), int(cursor), snapshot, tables(),
-                         [r["conflict_id"] for r in resolved.fetchall()])
+                         [r["conflict_id"] for r in resolved.fetchall()], paged, page)
     finally:
         if locked:
             conn.execute("SELECT pg_advisory_unlock_shared(%s)", (LOCK,))
 
 
 def _read(conn: HubConn, hub: Settings, device: dict, cursor: int, seq: dict | None, tables: list[str],
-          resolved: list[str]) -> dict:
-    """The pull's body, read from the snapshot its cursor was taken with."""
+          resolved: list[str], paged: bool = False, page: Page | None = None) -> dict:
+    """The pull's body, read from the snapshot its cursor was taken with; a station's large one in
+    pages (``paged``, ``_read_page``)."""
     hub_schema, device_id = hub.schema, device["device_id"]
     assert seq is not None
-    new_cursor = seq["last_value"] if seq["is_called"] else seq["last_value"] - 1
+    new_cursor = max(seq["last_value"] if seq["is_called"] else seq["last_value"] - 1, cursor)
+    if paged and _full(device) and (page is not None or _large(conn, tables, cursor)):
+        return _read_page(conn, hub, device, cursor, new_cursor, tables, resolved, page)
     rows = _changed(conn, hub_schema, device, cursor, tables)
-    if not device["full_scope"] or device["scope_district"]:
+    if not _full(device):
         _close_over_parents(conn, hub_schema, rows, device["scope_district"])
-    blobs = _blobs(conn, hub_schema, rows)
-    body = {"kind": "pull", "resolved": resolved, "schema": hub_schema.version, "hub_id": hub.hub_id,
-            "device_id": device_id, "since": int(cursor), "cursor": max(new_cursor, int(cursor)),
-            "layout": pullformat.PULL_LAYOUT, "blobs": blobs, "at": utc_now(),
-            "tables": {t: pullformat.encode(list(hub_schema.columns[t]), list(r.values())) for t, r in rows.items() if r}}
-    erased = _erased(conn, hub, rows)
-    if erased:
-        body["erased"] = erased
+    body = _body(conn, hub, device_id, cursor, new_cursor, rows, resolved, _blobs(conn, hub_schema, rows))
     files = catalogue.for_pull(conn, cursor, hub.catalogue_seq)
     if files is not None:  # the commune's catalogue extensions, when the device may not hold them yet
         body["catalogue"] = files
     return body
 
 
-def pull(pg_url: str, device_id: str, cursor: int) -> bytes:
-    """A hub-signed pull bundle for ``device_id`` from ``cursor`` (0: its whole replica)."""
+def _body(conn: HubConn, hub: Settings, device_id: str, cursor: int, new_cursor: int, rows: Rows,
+          resolved: list[str], blobs: dict[str, str]) -> dict:
+    body = {"kind": "pull", "resolved": resolved, "schema": hub.schema.version, "hub_id": hub.hub_id,
+            "device_id": device_id, "since": cursor, "cursor": new_cursor,
+            "layout": pullformat.PULL_LAYOUT, "blobs": blobs, "at": utc_now(),
+            "tables": {t: pullformat.encode(list(hub.schema.columns[t]), list(r.values())) for t, r in rows.items() if r}}
+    erased = _erased(conn, hub, rows)
+    if erased:
+        body["erased"] = erased
+    return body
+
+
+def _read_page(conn: HubConn, hub: Settings, device: dict, cursor: int, new_cursor: int, tables: list[str],
+               resolved: list[str], page: Page | None) -> dict:
+    """One page of a station's paged pull (``Page``). Its body says where the next one starts
+    (``page.next``; None on the last) and keeps the device's cursor where it was until the last,
+    whose cursor is the sequence's bound: a sequence cut short (a cancel, a lost network) goes on
+    from its last page applied. The first page tells how many rows the sequence sends (``rows``)
+    and carries the catalogue; the last the conflicts resolved at the hub. A page carries the
+    photos and PDFs of its attachments up to ``PAGE_BLOB_BYTES``; the device fetches the others by
+    hash (as it does any its rows name that it does not hold)."""
+    hub_schema = hub.schema
+    if page is None:
+        page = Page(new_cursor, next(iter(hub_schema.columns)))
+    elif not (cursor <= page.bound <= new_cursor and page.table in hub_schema.columns):
+        # a bound this snapshot may not hold every change up to (or not a hub's page at all)
+        raise Refusal("sync.page_stale")
+    rows, following = _page_rows(conn, hub_schema, tables, cursor, page)
+    order = list(hub_schema.columns)
+    _close_over_parents(conn, hub_schema, rows, None, newer=lambda child, parent: cursor if order.index(parent)
+                        >= order.index(child) else page.bound)  # (a row's own table: its parent may come later)
+    _redact_users(hub_schema, device, rows)
+    body = _body(conn, hub, device["device_id"], cursor, page.bound if following is None else cursor, rows,
+                 resolved if following is None else [], _blobs(conn, hub_schema, rows, PAGE_BLOB_BYTES))
+    body["page"] = {"bound": page.bound, "next": following.asdict() if following is not None else None}
+    if page.after is None and page.table == order[0]:  # the sequence's first page
+        body["page"]["rows"] = _page_total(conn, tables, cursor, page.bound)
+        files = catalogue.for_pull(conn, cursor, hub.catalogue_seq)
+        if files is not None:
+            body["catalogue"] = files
+    return body
+
+
+def pull(pg_url: str, device_id: str, cursor: int, paged: bool = False, page: Page | None = None) -> bytes:
+    """A hub-signed pull bundle for ``device_id`` from ``cursor`` (0: its whole replica); ``paged``:
+    a station's large one in pages (``page``: the next of a sequence)."""
     with connect(pg_url) as conn:
         hub = settings(conn)
-        return bundle.seal_text(body_text(pull_body(conn, device_id, cursor, hub), hub.schema), hub.key, utf8=True)
+        return bundle.seal_text(body_text(pull_body(conn, device_id, cursor, hub, paged, page), hub.schema), hub.key,
+                                utf8=True)
+
+
+def page_of(value: Any) -> Page | None:
+    """The ``Page`` a device sends back (``page.next`` of its last page), checked for its types;
+    None when it sends none."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or type(value.get("bound")) is not int or type(value.get("table")) is not str \
+            or not (value.get("after") is None or type(value["after"]) is str):
+        raise Refusal("net.bad_request")
+    return Page(value["bound"], value["table"], value["after"])
 
 
 # orjson writes what ``canonical`` writes for the JSON types (keys sorted, no spaces, non-ASCII as

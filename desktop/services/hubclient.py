@@ -12,6 +12,7 @@ import hashlib
 import json
 import ssl
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -71,7 +72,7 @@ class HubClient:
               params: dict[str, Any] | None = None) -> httpx.Response:
         target = API + path
         if params:
-            target += "?" + "&".join(f"{k}={v}" for k, v in params.items())
+            target += "?" + "&".join(f"{k}={quote(str(v), safe='')}" for k, v in params.items())
         headers = {"content-type": "application/octet-stream"}
         if signed:
             headers.update(sign_request(self.key_pem, self.device_id, method, target, body))
@@ -104,8 +105,14 @@ class HubClient:
     def push(self, bundle: bytes) -> bytes:
         return self._call("POST", "/push", bundle).content
 
-    def pull(self, cursor: int) -> bytes:
-        return self._call("GET", "/pull", params={"cursor": int(cursor)}).content
+    def pull(self, cursor: int, page: dict | None = None) -> bytes:
+        """The hub's pull from ``cursor``: a station's large one in pages, ``page`` the next one's
+        place (``hub.pull.Page``, as the last page gave it)."""
+        params: dict[str, Any] = {"cursor": int(cursor), "paged": 1}
+        if page is not None:
+            params.update(bound=int(page["bound"]), table=str(page["table"]),
+                          **({"after": str(page["after"])} if page.get("after") is not None else {}))
+        return self._call("GET", "/pull", params=params).content
 
     def missing_blobs(self, hashes: list[str]) -> list[str]:
         if not hashes:

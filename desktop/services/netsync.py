@@ -103,6 +103,38 @@ def _push_all(client: HubClient, commune: Commune, job: Job) -> dict:
             return total
 
 
+class _PullJob(Job):
+    """A paged pull's progress (rows of all its pages) shown as the sync's second step of three,
+    its cancel the sync's."""
+
+    def __init__(self, job: Job):  # noqa: D107
+        super().__init__()
+        self.job = job
+
+    def progress(self, done: int, total: int | None = None) -> None:
+        self.job.progress(1000 + (1000 * min(done, total) // total if total else 0), 3000)
+
+    def cancelled(self) -> bool:
+        return self.job.cancelled()
+
+    def check(self) -> None:
+        self.job.check()
+
+
+def _pull_all(client: HubClient, commune: Commune, job: Job) -> dict:
+    """Pull and apply, every page of a paged pull; one cut short goes on from its next page (or,
+    where the hub no longer answers that place, starts again from the cursor)."""
+    cursor, page = sync.pull_position(commune)
+    try:
+        first = client.pull(cursor, page)
+    except Refusal as exc:
+        if page is None or exc.key != "sync.page_stale":
+            raise
+        sync.forget_page(commune)
+        first = client.pull(cursor)
+    return sync.apply_pulls(commune, first, lambda place: client.pull(cursor, place), _PullJob(job))
+
+
 def sync_now(db: Path, job: Job | None = None) -> SyncResult:
     """Push the pending ops (the bundle carries the photos they add), apply the hub's receipt, then
     pull and apply what changed at the hub, and fetch any file a pulled row names that is not here
@@ -115,8 +147,7 @@ def sync_now(db: Path, job: Job | None = None) -> SyncResult:
         result.receipt = _push_all(client, commune, job)
         job.progress(1, 3)
         job.check()
-        cursor = int(outbox.get_state(commune.store.conn, "cursor") or 0)  # not the whole status: read at the end
-        result.pull = sync.apply_pull(commune, client.pull(cursor))
+        result.pull = _pull_all(client, commune, job)
         job.progress(2, 3)
         for sha in _absent_blobs(commune):
             job.check()

@@ -15,16 +15,17 @@ import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 from uuid import uuid4
 
 from desktop.domain import bundle, pullformat
 from desktop.domain.erasure import ERASED
 from desktop.domain.errors import Refusal
 from desktop.domain.ids import utc_now
-from desktop.domain.sync import BUNDLE_MAX_OPS, FORMAT, canonical, hlc_merge, table_order
+from desktop.domain.sync import BUNDLE_MAX_OPS, FORMAT, TABLES, canonical, hlc_merge, table_order
 from desktop.services import catalogue_sync, privacy
 from desktop.services.commune import Commune
+from desktop.services.jobs import Job
 from desktop.store import keys, outbox
 from desktop.store.db import Store, Transaction, copy_database, open_store
 from desktop.store.engine import sqlite3
@@ -217,6 +218,128 @@ def _put_blobs(store: Store, blobs: dict) -> None:
             store.attachments.put_bytes(data, "application/octet-stream")
 
 
+def pull_position(commune: Commune) -> tuple[int, dict | None]:
+    """Where this device's next pull starts: its cursor, and the next page of a paged pull it has
+    not finished (None: a new pull)."""
+    conn = commune.store.conn
+    cursor = int(outbox.get_state(conn, "cursor") or 0)
+    state = json.loads(outbox.get_state(conn, "pull_page") or "null")
+    return cursor, (state["next"] if state and state.get("since") == cursor else None)
+
+
+def forget_page(commune: Commune) -> None:
+    """Drop the place of a paged pull cut short (the hub answers it no more): the next pull starts
+    again from the cursor (the rows already applied come again, changing nothing)."""
+    with commune.store.transaction(None) as tx:
+        tx.capture = False
+        outbox.set_state(tx.conn, "pull_page", "")
+
+
+def apply_pulls(commune: Commune, data: bytes, fetch: Callable[[dict], bytes], job: Job | None = None) -> dict:
+    """Apply a pull and, when it is a page of a station's paged pull (``hub.pull.Page``), every
+    next page (``fetch(page)``: its bytes), each in its own transaction (``apply_pull``): a
+    sequence cut short goes on from its last page applied (``pull_position``). A new replica's
+    pages go in as one transaction (``_apply_first_pages``). ``job``: progress by rows, cancel
+    between pages. Returns ``apply_pull``'s summary, added up, with ``pages``."""
+    job = job or Job()
+    store = commune.store
+    body = _open_from_hub(store, data, "pull")
+    page = body.get("page")
+    if page and page.get("next") and _nothing_to_overwrite(store, _synced_tables(store)):
+        return _apply_first_pages(commune, body, fetch, job)
+    total = {"rows": 0, "skipped": 0, "cursor": 0, "pages": 0}
+    done, expected = 0, (page or {}).get("rows")
+    asked: dict | None = None
+    while True:
+        got = _apply_opened(commune, body)
+        total.update(rows=total["rows"] + got["rows"], skipped=total["skipped"] + got["skipped"],
+                     cursor=got["cursor"], pages=total["pages"] + 1)
+        following = (body.get("page") or {}).get("next")
+        if not following:
+            return total
+        _moves_on(asked, following)
+        asked = following
+        done += _own_rows(body)
+        job.progress(done, expected)
+        job.check()
+        body = _open_from_hub(store, fetch(following), "pull")
+
+
+def _moves_on(asked: dict | None, following: dict) -> None:
+    """The next page's place is not the one just asked for (a hub answering one page again and
+    again would keep a sync going without end)."""
+    if asked is not None and following == asked:
+        raise Refusal("sync.page_stale")
+
+
+def _own_rows(body: dict) -> int:
+    return sum(len(t.get("rows", ())) for t in body.get("tables", {}).values())
+
+
+def _synced_tables(store: Store) -> list[str]:
+    names = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return [t for t in TABLES if t in names]
+
+
+def _apply_first_pages(commune: Commune, body: dict, fetch: Callable[[dict], bytes], job: Job) -> dict:
+    """A new replica's paged pull (``_nothing_to_overwrite``), every page in ONE transaction, as
+    ``_apply_first_pull`` applies one body: each page's rows inserted (a row a page closed over
+    that a later page sends again takes its later values), each table sealed once at the end,
+    foreign keys checked once at the end. Memory holds one page at a time; a cancel, a lost network
+    or a crash leaves the replica as it was (empty), and its next sync starts again."""
+    store, conn = commune.store, commune.store.conn
+    since, bound = int(body["since"]), body["page"]["bound"]
+    expected, done, pages, written = body["page"].get("rows"), 0, 0, 0
+    enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")  # (see _apply_first_pull)
+    try:
+        with store.transaction(None) as tx:
+            tx.capture = False
+            filled: set[str] = set()
+            asked: dict | None = None
+            while True:
+                tables = pullformat.tables(body)
+                _check_erasures(store, body)
+                catalogue_sync.apply(commune, body)
+                _put_blobs(store, body.get("blobs", {}))
+                for table in table_order(tables):
+                    written += _upsert_all(conn, table, tables[table])
+                    tx.reseal(table)
+                    filled.add(table)
+                pages += 1
+                done += _own_rows(body)
+                job.progress(done, expected)
+                following = body["page"]["next"]
+                if following is None:
+                    break
+                _moves_on(asked, following)
+                asked = following
+                _keep_erasures(tx, body)
+                job.check()
+                body = _open_from_hub(store, fetch(following), "pull")
+                if int(body.get("since", -1)) != since or (body.get("page") or {}).get("bound") != bound:
+                    raise Refusal("sync.page_stale")  # (a hub's answer to another sequence)
+            for table in sorted(filled) if enforced else ():
+                broken = conn.execute(f"PRAGMA foreign_key_check([{table}])").fetchone()
+                if broken is not None:
+                    raise sqlite3.IntegrityError(f"FOREIGN KEY constraint failed: {broken[0]} row {broken[1]}"
+                                                 f" refers to a missing {broken[2]}")
+            _finish_pull(tx, body, bound)
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
+    return {"rows": written, "skipped": 0, "cursor": bound, "pages": pages}
+
+
+def _upsert_all(conn: sqlite3.Connection, table: str, pulled: pullformat.PulledTable) -> int:
+    """``pulled``'s rows inserted; one already here (a parent a page closed over) takes their values."""
+    names = ", ".join(f"[{c}]" for c in pulled.columns)
+    sets = ", ".join(f"[{c}] = excluded.[{c}]" for c in pulled.columns if c != "id")
+    rows = pulled.values()
+    conn.executemany(f"INSERT INTO [{table}] ({names}) VALUES ({', '.join('?' for _ in pulled.columns)})"
+                     f" ON CONFLICT(id) DO UPDATE SET {sets}", rows)
+    return len(rows)
+
+
 def apply_pull(commune: Commune, data: bytes) -> dict:
     """Back the database up, then apply the hub's rows (journaled, never captured). A row that
     still has an op waiting for the hub is left as it is, and the cursor stays before it: the next
@@ -226,21 +349,31 @@ def apply_pull(commune: Commune, data: bytes) -> dict:
     or a row it erased still held its values here, the outbox is scrubbed of them
     (``privacy.scrub_outbox``), the erased complaints' letters removed, the file rewritten and the
     copies beside it (the one this pull made too) removed.
-    Returns ``{"rows": written, "skipped": pending rows kept, "cursor": new cursor}``."""
+    Returns ``{"rows": written, "skipped": pending rows kept, "cursor": new cursor}``.
+
+    A page of a paged pull (``apply_pulls``) keeps the cursor where it was and the next page's
+    place (``pull_position``); its last moves the cursor to the sequence's bound (or before the
+    first row kept back by any of its pages)."""
+    return _apply_opened(commune, _open_from_hub(commune.store, data, "pull"))
+
+
+def _apply_opened(commune: Commune, body: dict) -> dict:
     store = commune.store
-    body = _open_from_hub(store, data, "pull")
     tables = pullformat.tables(body)  # another layout is refused before anything is written
     _check_erasures(store, body)  # so is an erasure the hub did not sign
     catalogue_sync.apply(commune, body)  # (checked first) before the cursor passes its change
     _put_blobs(store, body.get("blobs", {}))
     if _nothing_to_overwrite(store, tables):
         return _apply_first_pull(store, body, tables)
-    if _overwrites(store, body, tables):  # a pull that only adds rows needs no copy (see _overwrites)
+    sequence = _sequence(store.conn, body)  # (a paged pull's pages: one copy, before the first that overwrites)
+    backup = bool(sequence and sequence.get("backup"))
+    if not backup and _overwrites(store, body, tables):  # a pull that only adds rows needs no copy (see _overwrites)
         backup_before_pull(store)
+        backup = True
     keep = outbox.pending_rows(store.conn)
     held = _holds_erased(store, body.get("erased", []))  # the values the pull overwrites: in the copy, the freed pages
     written = skipped = 0
-    cursor = int(body["cursor"])
+    low: int | None = None  # before the first row kept back
     with store.transaction(None) as tx:
         tx.capture = False
         tx.conn.execute("PRAGMA defer_foreign_keys = ON")
@@ -256,10 +389,11 @@ def apply_pull(commune: Commune, data: bytes) -> dict:
                 if (table, row["id"]) in keep:  # kept until the hub has answered our op on it
                     skipped += 1
                     if seq > int(body["since"]):
-                        cursor = min(cursor, seq - 1)
+                        low = seq - 1 if low is None else min(low, seq - 1)
                 elif tx.put_row(table, row):
                     written += 1
-        erased = _finish_pull(tx, body, cursor)
+        cursor, page = _cursor_after(body, sequence, low, backup)
+        erased = _finish_pull(tx, body, cursor, page)
     if erased or held:  # erasures new here, or rows erased (Law 09-08): what this device keeps of them scrubbed
         complaints = [e["row_id"] for e in body["erased"] if e["tbl"] == "complaint"]
         privacy.remove_letters(store, [r[0] for r in store.conn.execute(
@@ -294,14 +428,48 @@ def _check_erasures(store: Store, body: dict) -> None:
             raise Refusal("sync.erasure_unsigned", problem=problem)
 
 
-def _finish_pull(tx: Transaction, body: dict, cursor: int) -> list[dict]:
-    """The pull's sync state, in its transaction: the cursor, the conflicts the hub resolved, the
-    clock, the erasures the hub listed (kept, journaled; returns those new to this device)."""
-    conn = tx.conn
-    erased = outbox.record_hub_erasures(conn, body.get("erased", []), body["at"])
+def _sequence(conn: sqlite3.Connection, body: dict) -> dict | None:
+    """What this device kept of the paged pull ``body`` is a page of (None: its first page, or
+    not a page): the next page's place, ``low``, ``backup``."""
+    page = body.get("page")
+    state = json.loads(outbox.get_state(conn, "pull_page") or "null")
+    if page is None or not state or state.get("since") != body["since"] or state.get("bound") != page["bound"]:
+        return None
+    return state
+
+
+def _cursor_after(body: dict, sequence: dict | None, low: int | None, backup: bool) -> tuple[int, dict | None]:
+    """The cursor after a pull, and what to keep of a paged pull with a page to come (None: none).
+    ``low``: before the first row it kept back for a pending op; a paged pull's are kept from page
+    to page, and its last page's cursor is before the lowest of them all. ``backup``: the copy
+    before a pull made (once per paged pull)."""
+    page = body.get("page")
+    if page is None:
+        return int(body["cursor"]) if low is None else min(int(body["cursor"]), low), None
+    if sequence and sequence.get("low") is not None:
+        low = sequence["low"] if low is None else min(low, sequence["low"])
+    if page["next"] is not None:
+        return int(body["since"]), {"since": body["since"], "bound": page["bound"], "next": page["next"], "low": low,
+                                    "backup": backup}
+    return int(page["bound"]) if low is None else min(int(page["bound"]), low), None
+
+
+def _keep_erasures(tx: Transaction, body: dict) -> list[dict]:
+    """The erasures the hub listed (kept, journaled); returns those new to this device."""
+    erased = outbox.record_hub_erasures(tx.conn, body.get("erased", []), body["at"])
     if erased:
         tx.event("privacy", "hub_erasures", {"rows": len(erased), "by": [e["op_id"] for e in erased]})
+    return erased
+
+
+def _finish_pull(tx: Transaction, body: dict, cursor: int, page: dict | None = None) -> list[dict]:
+    """The pull's sync state, in its transaction: the cursor, the place of a paged pull's next page,
+    the conflicts the hub resolved, the clock, the erasures the hub listed (kept, journaled; returns
+    those new to this device)."""
+    conn = tx.conn
+    erased = _keep_erasures(tx, body)
     outbox.set_state(conn, "cursor", str(cursor))
+    outbox.set_state(conn, "pull_page", json.dumps(page) if page else "")
     for conflict_id in body.get("resolved", []):  # decided at the hub by the coordinator
         conn.execute("UPDATE sync_conflict SET status = 'resolved' WHERE conflict_id = ? AND status = 'open'",
                      (conflict_id,))
@@ -336,7 +504,7 @@ def _overwrites(store: Store, body: dict, tables: dict[str, pullformat.PulledTab
     return False
 
 
-def _nothing_to_overwrite(store: Store, tables: dict[str, pullformat.PulledTable]) -> bool:
+def _nothing_to_overwrite(store: Store, tables: Iterable[str]) -> bool:
     """True when this replica holds nothing a pull could overwrite or hold back: no op in its
     outbox (so no pending row, no conflict to resolve) and no row in any table the pull writes.
 

@@ -2,6 +2,7 @@
 receipts lost, devices partitioned for a while. After everyone has synced once more, every replica
 holds the hub's rows, no acknowledged op is missing at the hub, every op the hub did not apply as
 sent has its conflict or refusal recorded (at the hub and on its device), and every chain verifies."""
+import importlib
 import random
 import shutil
 import tempfile
@@ -19,8 +20,10 @@ from desktop.domain.ladder import TRANSITIONS
 from desktop.domain.model import SiteInput
 from desktop.domain.sync import TABLES
 from desktop.hub import ingest, pull
+from desktop.hub.pull import page_of
 from desktop.hub.base import verify_journal
 from desktop.services import sync
+from desktop.services.jobs import Cancelled, Job
 from desktop.services.commune import open_commune
 from desktop.store import outbox
 from desktop.store.cases import advance, current_step
@@ -41,7 +44,10 @@ step = st.one_of(
     st.tuples(st.just("bundle"), st.integers(0, 3)),
     st.tuples(st.just("deliver"), st.integers(0, 50), st.booleans(), st.booleans()),
     st.tuples(st.just("pull"), st.integers(0, 3)),
+    # a station's pull in pages of 1 to 4 rows, cut short (a cancel, a lost network) after 1 to 3 (0: not)
+    st.tuples(st.just("pull_pages"), st.integers(0, 3), st.integers(1, 4), st.integers(0, 3)),
 )
+PAGES = importlib.import_module("desktop.hub.pull")  # (the module: ``desktop.hub.pull`` names the function)
 
 
 class World:
@@ -131,13 +137,38 @@ class World:
             state = sync.status(c)
             sync.apply_pull(c, pull(self.pg_url, state["device_id"], state["cursor"]))
 
+    def _pull_pages(self, i, size, cut, catalogue):
+        """A pull as ``netsync`` asks it (a station's: in pages of ``size`` rows), from where the
+        device's last one stopped; cut short as page ``cut`` is read (0: not)."""
+        _, path, _ = self._dev(i)
+        kept, PAGES.PAGE_ROWS = PAGES.PAGE_ROWS, size
+        try:
+            with device(path) as c:
+                (cursor, place), device_id, job = sync.pull_position(c), sync.status(c)["device_id"], Job()
+                asked = []
+
+                def fetch(following):
+                    asked.append(following)
+                    if cut and len(asked) >= cut:
+                        job.cancel()
+                    return pull(self.pg_url, device_id, cursor, paged=True, page=page_of(following))
+                try:
+                    sync.apply_pulls(c, pull(self.pg_url, device_id, cursor, paged=True, page=page_of(place)), fetch,
+                                     job)
+                except Cancelled:
+                    pass
+        finally:
+            PAGES.PAGE_ROWS = kept
+
     def settle(self) -> None:
-        """Everyone pushes, then everyone pulls (the network is back)."""
+        """Everyone pushes, then everyone pulls (the network is back): a pull cut short goes on."""
         for path in self.devices:
             with device(path) as c:
                 sync.apply_receipt(c, ingest(self.pg_url, sync.make_bundle(c)))
         for i in range(len(self.devices)):
-            self._pull(i, None)
+            self._pull_pages(i, PAGES.PAGE_ROWS, 0, None)
+            with device(self.devices[i]) as c:
+                assert sync.pull_position(c)[1] is None
 
 
 def _hub_rows(conn, table):
@@ -220,6 +251,11 @@ def property_seed(empty_commune_template):
     ("advance", 0, 0), ("advance", 1, 0), ("edit_site", 0, 0, "name", "Alpha"), ("edit_site", 1, 0, "name", "Beta"),
     ("bundle", 0), ("bundle", 1), ("deliver", 1, True, True), ("deliver", 0, False, False),
     ("deliver", 0, False, False), ("new_site", 2, True), ("edit_site", 2, 0, "address", "Gamma")])
+@example(n=3, steps=[  # a station's pull in pages cut short, its own edit meanwhile, then gone on with
+    ("inspect", 0, 0, True), ("inspect", 0, 1, False), ("bundle", 0), ("deliver", 0, False, False),
+    ("edit_site", 1, 0, "name", "Alpha"), ("pull_pages", 1, 1, 2), ("inspect", 2, 0, True), ("bundle", 2),
+    ("deliver", 0, False, False), ("edit_site", 0, 0, "name", "Beta"), ("bundle", 0), ("deliver", 0, False, False),
+    ("pull_pages", 1, 2, 0)])
 def test_replicas_converge_whatever_the_delivery(n, steps, property_seed, catalogue):
     if pg_available():
         pytest.skip(pg_available())
