@@ -142,14 +142,21 @@ def peek(data: bytes) -> dict:
     return unpack(data)[1]
 
 
-def open_sealed(data: bytes | tuple[dict, dict], public_key_pem: str | bytes, *, kind: str, schema: int) -> dict:
+def open_sealed(data: bytes | tuple[dict, dict], public_key_pem: str | bytes, *, kind: str, schema: int,
+                here: str | None = None) -> dict:
     """The body of a bundle (or of what ``unpack`` made of it) whose signature verifies with
-    ``public_key_pem``, of ``kind`` and of ``schema``; every other case is a refusal."""
+    ``public_key_pem``, of ``kind`` and of ``schema``; every other case is a refusal. ``here``
+    (``"hub"`` or ``"device"``: who opens it): another schema is refused naming the side to update
+    (``sync.device_older``, ``sync.hub_older``)."""
     outer, body = unpack(data) if isinstance(data, bytes) else data
     if not signed(outer["body"], outer["sig"], public_key_pem):
         raise Refusal("sync.bad_signature")
     if body.get("kind") != kind:
         raise Refusal("sync.wrong_kind", expected=kind, found=str(body.get("kind")))
-    if body.get("schema") != schema:
-        raise Refusal("sync.schema_mismatch", found=str(body.get("schema")), expected=schema)
+    found = body.get("schema")
+    if found != schema:
+        if here not in ("hub", "device") or type(found) is not int:
+            raise Refusal("sync.schema_mismatch", found=str(found), expected=schema)
+        hub, device = (schema, found) if here == "hub" else (found, schema)
+        raise Refusal("sync.device_older" if device < hub else "sync.hub_older", device=device, hub=hub)
     return body

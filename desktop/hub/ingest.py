@@ -50,7 +50,8 @@ def ingest(pg_url: str, data: bytes) -> bytes:
         hub = settings(conn)
         hub_schema = hub.schema
         device = _device(conn, unpacked[1].get("device_id"))
-        body = bundle.open_sealed(unpacked, device["public_key"], kind="push", schema=hub_schema.version)
+        body = bundle.open_sealed(unpacked, device["public_key"], kind="push", schema=hub_schema.version,
+                                  here="hub")
         if body.get("hub_id") != hub.hub_id:
             raise Refusal("sync.other_hub")
         # PostgreSQL's text and JSON cannot hold U+0000: refused, not an error (the regex only where

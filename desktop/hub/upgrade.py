@@ -2,7 +2,7 @@
 
 When the commune installs a version of the application whose migrations add tables or columns,
 the devices that upgraded send bundles of the new schema version, which the hub refuses
-(``sync.schema_mismatch``) until it is upgraded too. ``upgrade_hub`` reads the new schema from a
+(``sync.hub_older``: the device sees which side to update) until it is upgraded too. ``upgrade_hub`` reads the new schema from a
 commune database of that version (the coordinator's or president's station, which holds the
 whole commune, migrated when the new version opened it) and, in one transaction under the hub's
 exclusive lock:

@@ -166,7 +166,8 @@ def _sealed(store: Store, rows: list[tuple], number: int, key: bytes) -> bytes:
 
 def _open_from_hub(store: Store, data: bytes, kind: str) -> dict:
     _require_enrolled(store)
-    body = bundle.open_sealed(data, store.meta("sync.hub_public_key") or "", kind=kind, schema=LATEST)
+    body = bundle.open_sealed(data, store.meta("sync.hub_public_key") or "", kind=kind, schema=LATEST,
+                              here="device")
     if body.get("hub_id") != store.meta("sync.hub_id") or body.get("device_id") != store.device_id:
         raise Refusal("sync.not_for_this_device", device=str(body.get("device_id")))
     return body

@@ -164,7 +164,11 @@ def test_a_pull_of_another_layout_or_schema_is_refused(tmp_path, empty_commune_p
         assert refused.value.code == "sync.pull_layout"
         with pytest.raises(Refusal) as refused:
             sync.apply_pull(c, _resigned(pg_url, {**body, "schema": LATEST + 1}))
-        assert refused.value.code == "sync.schema_mismatch"
+        assert refused.value.code == "sync.device_older"  # the hub is newer: this device is to update
+        assert refused.value.params == {"device": LATEST, "hub": LATEST + 1}
+        with pytest.raises(Refusal) as refused:
+            sync.apply_pull(c, _resigned(pg_url, {**body, "schema": LATEST - 1}))
+        assert refused.value.code == "sync.hub_older" and refused.value.params == {"device": LATEST, "hub": LATEST - 1}
         assert c.store.scalar("SELECT count(*) FROM site") == 0 and sync.status(c)["cursor"] == 0
         assert sync.apply_pull(c, _resigned(pg_url, body))["rows"] > 0  # the genuine one goes in
         assert c.store.scalar("SELECT count(*) FROM site") == 1

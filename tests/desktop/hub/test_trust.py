@@ -67,6 +67,12 @@ def test_a_broken_chain_and_another_schema_are_refused(team_and_tablet, pg_url):
     assert refused.value.code == "sync.chain_broken"
     with pytest.raises(Refusal) as refused:
         ingest(pg_url, bundle.seal({**body, "schema": LATEST + 1}, key))
+    assert refused.value.code == "sync.hub_older" and refused.value.params == {"device": LATEST + 1, "hub": LATEST}
+    with pytest.raises(Refusal) as refused:
+        ingest(pg_url, bundle.seal({**body, "schema": LATEST - 1}, key))
+    assert refused.value.code == "sync.device_older" and refused.value.params == {"device": LATEST - 1, "hub": LATEST}
+    with pytest.raises(Refusal) as refused:
+        ingest(pg_url, bundle.seal({**body, "schema": "12"}, key))
     assert refused.value.code == "sync.schema_mismatch"
     assert _hub_count(pg_url, "SELECT count(*) FROM hub_op") == 0
 

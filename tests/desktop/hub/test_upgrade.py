@@ -52,7 +52,8 @@ def test_an_old_hub_refuses_then_upgraded_the_devices_sync_again(tmp_path, empty
         make_inspection(c.store, c.user, catalogue, team.sites[0], field_code="hygiene", findings=["HYG-01"])
         with pytest.raises(Refusal) as refused:
             ingest(pg_url, sync.make_bundle(c))
-    assert refused.value.key == "sync.schema_mismatch"
+    assert refused.value.key == "sync.hub_older"  # the hub is the older: the message names it
+    assert refused.value.params == {"device": LATEST, "hub": LATEST - 1}
 
     result = upgrade_hub(pg_url, team.seed)
     assert result == {"from": LATEST - 1, "to": LATEST, "tables": ["programme_brigade"],
