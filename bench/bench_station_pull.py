@@ -6,7 +6,9 @@ and its findings copied under new ids, as devices would have pushed them), kept 
 run serves a fresh copy with ``hub serve`` (a subprocess, one worker) and enrols a coordinator's
 station over HTTP in a child process (``netsync.enroll_device``: an encrypted replica, its first
 pull, the files fetched), as ``device enroll`` does. "one body": the same hub with ``PAGE_ROWS``
-beyond the commune (the pull before pages). Modes alternate, ``--rounds`` times.
+beyond the commune (the pull before pages); a run that fails reports what the station's user
+would read (the last line of its error). Modes alternate, ``--rounds`` times. ``--keep-template``:
+a grown hub kept from an earlier run (``--keep`` keeps the one this run grows).
 
     cd bench && flock /tmp/cp-bench.lock env PYTHONPATH=.. ../.venv/bin/python bench_station_pull.py \\
         --inspections 1000000 [--rounds 1] [--keep-template NAME]
@@ -95,10 +97,14 @@ def one_run(template: str, page_rows: int) -> dict:
             except httpx.TransportError:
                 time.sleep(0.1)
         with tempfile.TemporaryDirectory() as folder:
+            t = time.perf_counter()
             done = subprocess.run([sys.executable, "-c", ENROL, str(Path(folder) / "station.sqlite"),
-                                   f"http://127.0.0.1:{port}"], env=env, capture_output=True, text=True, check=True)
-            result = json.loads(done.stdout.strip().splitlines()[-1])
-            result["replica_mb"] = round((Path(folder) / "station.sqlite").stat().st_size / 2 ** 20)
+                                   f"http://127.0.0.1:{port}"], env=env, capture_output=True, text=True)
+            if done.returncode:  # what the station's user would read (a timeout at this scale, say)
+                result = {"s": time.perf_counter() - t, "failed": done.stderr.strip().splitlines()[-1][:300]}
+            else:
+                result = json.loads(done.stdout.strip().splitlines()[-1])
+                result["replica_mb"] = round((Path(folder) / "station.sqlite").stat().st_size / 2 ** 20)
         result["hub_peak_mb"] = _peak_mb(server.pid)
         return {"mode": "one body" if page_rows == ONE_BODY else f"pages of {page_rows:,}", **result,
                 "s": round(result["s"], 1)}
@@ -114,6 +120,7 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=1)
     p.add_argument("--page-rows", type=int, default=None, help="default: hub.pull.PAGE_ROWS")
     p.add_argument("--keep-template", default=None, help="a template made by an earlier run (kept, reused)")
+    p.add_argument("--keep", action="store_true", help="keep the template this run grows")
     args = p.parse_args()
     page_rows = args.page_rows or importlib.import_module("desktop.hub.pull").PAGE_ROWS
     template = args.keep_template
@@ -131,11 +138,13 @@ def main() -> None:
         one = [r for r in results if r["mode"] == "one body"]
         paged = [r for r in results if r["mode"] != "one body"]
         for a, b in zip(one, paged):
+            if "failed" in a or "failed" in b:
+                continue
             print(json.dumps({"time_ratio_pages_to_one": round(b["s"] / a["s"], 2),
                               "station_peak_ratio": round(b["peak_mb"] / a["peak_mb"], 2),
                               "hub_peak_ratio": round(b["hub_peak_mb"] / max(1, a["hub_peak_mb"]), 2)}), flush=True)
     finally:
-        if made and template:
+        if made and template and not args.keep:
             bench_hub.drop(template)
 
 

@@ -296,7 +296,7 @@ def test_the_coordinator_revokes_a_lost_tablet_from_the_devices_page(qtbot, clas
     page.refresh()
     qtbot.waitUntil(lambda: not page.loading, timeout=20000)
     page.table.setCurrentCell(lost, 0)
-    assert "quarantaine : 1" in page.detail.text()
+    assert "retenus pour examen sans rien appliquer : 1" in page.detail.text()
     with pytest.raises(Refusal) as own_refused:            # his own station: refused at the hub too
         netsync.revoke_hub_device(first, page.own_device)
     assert own_refused.value.key == "net.revoke_own_device"
