@@ -33,6 +33,7 @@ from desktop.store.migrations import LATEST
 
 META_KEYS = ("sync.hub_id", "sync.hub_public_key", "sync.user", "sync.scope", "sync.hub_url")
 BULK_FROM = 500  # rows of one table into an empty local table: inserted at once, then the table sealed
+FIRST_PAGES_CACHE_KIB = 512 * 1024  # SQLite's page cache while a new replica takes a paged pull
 
 
 def generate_device_key() -> tuple[bytes, bytes]:
@@ -292,7 +293,12 @@ def _apply_first_pages(commune: Commune, body: dict, fetch: Callable[[dict], byt
     since, bound = int(body["since"]), body["page"]["bound"]
     expected, done, pages, written = body["page"].get("rows"), 0, 0, 0
     enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute("PRAGMA foreign_keys = OFF")  # (see _apply_first_pull)
+    # the tables' indexes grow page after page: with the usual cache, each insert read and wrote
+    # back (and, encrypted, decrypted and encrypted) index pages out of it, ~12 s a page growing to
+    # ~30 s at 500,000 inspections; ~7-9 s with this one (bench/RESULTS.md, paged pulls)
+    conn.execute(f"PRAGMA cache_size = -{FIRST_PAGES_CACHE_KIB}")
     try:
         with store.transaction(None) as tx:
             tx.capture = False
@@ -328,6 +334,7 @@ def _apply_first_pages(commune: Commune, body: dict, fetch: Callable[[dict], byt
             _finish_pull(tx, body, bound)
     finally:
         conn.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
+        conn.execute(f"PRAGMA cache_size = {int(cache)}")
     return {"rows": written, "skipped": 0, "cursor": bound, "pages": pages}
 
 
@@ -584,6 +591,13 @@ def list_conflicts(commune: Commune, status: str | None = "open") -> list[dict]:
     return rows
 
 
+def remember_hub_conflicts(commune: Commune, count: int) -> None:
+    """The open conflicts of the hub's queue, as last read (a coordinator's station shows them)."""
+    with commune.store.transaction(None) as tx:
+        tx.capture = False
+        outbox.set_state(tx.conn, "hub_conflicts", str(int(count)))
+
+
 def status(commune: Commune) -> dict:
     """What the GUI and ``sync`` show: enrolment, pending ops, last receipt, open conflicts."""
     store = commune.store
@@ -596,4 +610,5 @@ def status(commune: Commune) -> dict:
             "pending": outbox.pending_count(store.conn) if enrolled else 0,
             "last_receipt_at": state("last_receipt_at"), "last_pull_at": state("last_pull_at"),
             "cursor": int(state("cursor") or 0),
-            "conflicts": store.scalar("SELECT count(*) FROM sync_conflict WHERE status = 'open'") if enrolled else 0}
+            "conflicts": store.scalar("SELECT count(*) FROM sync_conflict WHERE status = 'open'") if enrolled else 0,
+            "hub_conflicts": int(state("hub_conflicts") or 0) if state("hub_conflicts") else None}

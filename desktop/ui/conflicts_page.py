@@ -188,6 +188,9 @@ class ConflictsPage(QWidget):
         def loaded(rows) -> None:
             self.loading -= 1
             self._show(rows)
+            if status == "open":  # the status bar counts this queue
+                sync.remember_hub_conflicts(self.session.commune, len(rows))
+                self.session.notifier.changed.emit(frozenset({"sync_state"}))  # (not a table this page follows)
         run_background(lambda: netsync.hub_conflicts(path, status), loaded, failed, owner=self)
 
     def _show(self, rows) -> None:

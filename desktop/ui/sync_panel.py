@@ -58,8 +58,12 @@ class SyncPanel:
             return
         last = self.state.get("last_receipt_at")
         when = ltr(last[:16].replace("T", " ")) if last else tr("net.never")
-        self.label.setText(tr("net.status", last=when, pending=self.state.get("pending", 0),
-                              conflicts=self.state.get("conflicts", 0)))
+        hub = self.state.get("hub_conflicts") if self.state.get("resolver") else None
+        # a coordinator counts the hub's queue he works (its Conflits page), as last read; a
+        # tablet its own ops' conflicts
+        self.label.setText(tr("net.status" if hub is None else "net.status_hub", last=when,
+                              pending=self.state.get("pending", 0),
+                              conflicts=self.state.get("conflicts", 0) if hub is None else hub))
         device = self.state.get("device_id")  # what the coordinator's «Appareils» page names this device by
         self.label.setToolTip(tr("net.this_device_code", code=ltr(device_code(device)), id=ltr(device))
                               if device else "")

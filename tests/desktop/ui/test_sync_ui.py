@@ -79,7 +79,7 @@ def test_status_bar_sync_and_conflicts_page(qtbot, clash, tmp_path, errors_shown
     assert panel.label.isVisible() and panel.button.isVisible()
     # the state in words a clerk reads: when it last synced, what is still to send
     assert panel.label.text().startswith("Dernière synchro : ")
-    assert "à envoyer : 1" in panel.label.text() and "conflits : 0" in panel.label.text()
+    assert "à envoyer : 1" in panel.label.text() and panel.label.text().endswith("conflits au serveur : 0")
     assert f"code \u2066{device_code(panel.state['device_id'])}\u2069" in panel.label.toolTip()  # as «Appareils» names it
     from desktop.ui.main_window import CONFLICTS_ROW
     assert not win.nav.item(CONFLICTS_ROW).isHidden()
@@ -89,7 +89,8 @@ def test_status_bar_sync_and_conflicts_page(qtbot, clash, tmp_path, errors_shown
     message = win.statusBar().currentMessage()  # no «1 acquittées»: counts after a colon, no noun to agree
     assert message == "Synchronisé — envoyées : 1 · reçues : 1 · nouveaux conflits : 1"
     assert win.statusBar().fontMetrics().horizontalAdvance(message) < win.user_label.x()  # not cut at 1280 px
-    assert "à envoyer : 0" in panel.label.text() and "conflits : 1" in panel.label.text()
+    # the coordinator's count: the hub's queue he works on the Conflits page, not only his own ops'
+    assert "à envoyer : 0" in panel.label.text() and panel.label.text().endswith("conflits au serveur : 1")
     _shot(win, "sync-status-fr.png")
 
     win.nav.setCurrentRow(CONFLICTS_ROW)
@@ -110,6 +111,7 @@ def test_status_bar_sync_and_conflicts_page(qtbot, clash, tmp_path, errors_shown
     assert errors_shown == []
     assert list_conflicts(team.pg_url) == []
     assert page.reason.text() == "Aucun conflit."  # an empty list says so
+    qtbot.waitUntil(lambda: panel.label.text().endswith("conflits au serveur : 0"), timeout=5000)  # the queue, read again
     with psycopg.connect(team.pg_url) as conn:
         assert conn.execute("SELECT name FROM site WHERE id = %s", (team.sites[0],)).fetchone()[0] == "Café de la Corniche"
     win.close()
