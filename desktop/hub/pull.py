@@ -349,7 +349,11 @@ def _body(conn: HubConn, hub: Settings, device_id: str, cursor: int, new_cursor:
             "device_id": device_id, "since": cursor, "cursor": new_cursor,
             "layout": pullformat.PULL_LAYOUT, "blobs": blobs, "at": utc_now(),
             "tables": {t: pullformat.encode(list(hub.schema.columns[t]), list(r.values())) for t, r in rows.items() if r}}
-    erased = _erased(conn, hub, rows)
+    # the erasures of the rows sent, for a device that may hold their values from before (its
+    # outbox, its copies): none from the start (cursor 0), which held no row before and receives
+    # them erased (listed, each signed here and verified and kept there, for nothing: ~1 s for a
+    # station at 10,000 erasures)
+    erased = _erased(conn, hub, rows) if cursor else []
     if erased:
         body["erased"] = erased
     return body

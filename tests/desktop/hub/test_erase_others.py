@@ -245,3 +245,20 @@ def test_a_pull_whose_erasures_the_hub_did_not_sign_is_refused(team, tmp_path):
     assert _on_disk(tablet, CIN2)  # still there until a pull the hub signed
     sync_device(tablet, team.pg_url)
     assert _on_disk(tablet, CIN2) == []
+
+
+def test_a_new_device_receives_the_erased_row_erased_without_its_erasure(team, tmp_path):
+    _tablet, station, site = _tablet_made_and_edited_the_site(team, tmp_path)
+    _purged_at_the_station(team, station)
+    newcomer = new_device(team, tmp_path, "coord", "newcomer")  # its first pull, from cursor 0
+    with device(newcomer) as c:
+        assert c.store.query("SELECT owner_name, owner_id_number, owner_id_kind FROM site WHERE id = ?", (site,)) \
+            == [{"owner_name": "", "owner_id_number": "", "owner_id_kind": "none"}]
+        assert c.store.scalar("SELECT count(*) FROM sync_erasure") == 0  # nothing it could ever use
+        device_id, cursor = sync.status(c)["device_id"], sync.status(c)["cursor"]
+    with connect(team.pg_url) as conn:
+        assert "erased" not in pull_body(conn, device_id, 0)
+        assert "erased" not in pull_body(conn, device_id, cursor)  # the row not sent again: nothing to list
+    for value in (CIN, CIN2, CIN3, OWNER):
+        assert _on_disk(newcomer, value) == [], value
+    assert_check_ok(newcomer)
