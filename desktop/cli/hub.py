@@ -80,7 +80,7 @@ def catalogue(args, tr: Translator) -> int:
 
 
 def import_bundle(args, tr: Translator) -> int:
-    from desktop.cli.sync import read_file, write_file
+    from desktop.services.usbsync import read_file, write_file
     from desktop.domain.bundle import join, peek, split
     from desktop.hub import ingest
     receipts = []
@@ -104,7 +104,7 @@ def import_bundle(args, tr: Translator) -> int:
 
 
 def export(args, tr: Translator) -> int:
-    from desktop.cli.sync import write_file
+    from desktop.services.usbsync import write_file
     from desktop.hub import export_for_device
     write_file(args.out, export_for_device(args.pg, args.device))
     print(tr("hub.exported", device=args.device, path=str(args.out)))

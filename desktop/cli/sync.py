@@ -6,7 +6,6 @@ receipt). A plain ``sync --db DB`` (push then pull over HTTPS) is the network tr
 registered on the same parser by ``desktop.cli.network``."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from desktop.cli.common import EXIT_OK, db_arg
@@ -35,50 +34,18 @@ def _db(args) -> Path:
     return Path(db)
 
 
-def read_file(path: Path) -> bytes:
-    from desktop.domain.errors import Refusal
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise Refusal("sync.cannot_read", path=str(path), detail=exc.strerror or str(exc)) from None
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Written whole or not at all (a USB stick pulled out mid-way leaves no half bundle)."""
-    partial = path.with_name(path.name + ".part")
-    from desktop.domain.errors import Refusal
-    try:
-        with open(partial, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(partial, path)
-    except OSError as exc:
-        raise Refusal("sync.cannot_write", path=str(path), detail=exc.strerror or str(exc)) from None
-
-
 def export_bundle(args, tr: Translator) -> int:
-    from desktop.services import sync
-    from desktop.services.commune import open_commune
-    with open_commune(_db(args)) as commune:
-        from desktop.domain.bundle import join
-        data = join(sync.make_bundles(commune))  # a backlog too large for one bundle: one a line
-        pending = sync.status(commune)["pending"]
-    write_file(args.out, data)
-    print(tr("sync.exported", n=pending, path=str(args.out)))
+    from desktop.services.usbsync import export_file
+    print(tr("sync.exported", n=export_file(_db(args), args.out), path=str(args.out)))
     return EXIT_OK
 
 
 def import_file(args, tr: Translator) -> int:
-    from desktop.services import sync
-    from desktop.services.commune import open_commune
-    with open_commune(_db(args)) as commune:
-        result = sync.apply_file(commune, read_file(args.file))
-        state = sync.status(commune)
-    for receipt in result.get("receipts", []) + ([result["receipt"]] if "receipt" in result else []):
+    from desktop.services import usbsync
+    result = usbsync.import_file(_db(args), args.file)
+    for receipt in result["receipts"]:
         print(tr("sync.receipt_applied", n=receipt["acknowledged"], conflicts=receipt["conflicts"]))
-    if "pull" in result:
+    if result["pull"] is not None:
         print(tr("sync.pulled", n=result["pull"]["rows"], kept=result["pull"]["skipped"]))
-    print(tr("sync.status_line", pending=state["pending"], conflicts=state["conflicts"]))
+    print(tr("sync.status_line", pending=result["status"]["pending"], conflicts=result["status"]["conflicts"]))
     return EXIT_OK
-

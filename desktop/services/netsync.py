@@ -122,17 +122,8 @@ class _PullJob(Job):
 
 
 def _pull_all(client: HubClient, commune: Commune, job: Job) -> dict:
-    """Pull and apply, every page of a paged pull; one cut short goes on from its next page (or,
-    where the hub no longer answers that place, starts again from the cursor)."""
-    cursor, page = sync.pull_position(commune)
-    try:
-        first = client.pull(cursor, page)
-    except Refusal as exc:
-        if page is None or exc.key != "sync.page_stale":
-            raise
-        sync.forget_page(commune)
-        first = client.pull(cursor)
-    return sync.apply_pulls(commune, first, lambda place: client.pull(cursor, place), _PullJob(job))
+    """Pull and apply (``sync.pull_all``: every page of a paged pull, one cut short gone on with)."""
+    return sync.pull_all(commune, client.pull, _PullJob(job))
 
 
 def sync_now(db: Path, job: Job | None = None) -> SyncResult:

@@ -33,7 +33,6 @@ from desktop.store.migrations import LATEST
 
 META_KEYS = ("sync.hub_id", "sync.hub_public_key", "sync.user", "sync.scope", "sync.hub_url")
 BULK_FROM = 500  # rows of one table into an empty local table: inserted at once, then the table sealed
-FIRST_PAGES_CACHE_KIB = 512 * 1024  # SQLite's page cache while a new replica takes a paged pull
 
 
 def generate_device_key() -> tuple[bytes, bytes]:
@@ -237,6 +236,29 @@ def forget_page(commune: Commune) -> None:
         outbox.set_state(tx.conn, "pull_page", "")
 
 
+def pull_all(commune: Commune, fetch: Callable[[int, dict | None], bytes], job: Job | None = None) -> dict:
+    """Pull until this device holds what the hub held when it asked: ``fetch(cursor, place)`` is
+    the hub's pull from ``cursor`` (``place``: the next page of a paged pull). A paged pull cut
+    short goes on from its next page (``pull_position``), then a pull from the cursor it ended at
+    brings what changed since it began; a place the hub no longer answers (``sync.page_stale``)
+    is dropped and the pull starts again from the cursor. Returns ``apply_pulls``' summary, added up."""
+    cursor, place = pull_position(commune)
+    try:
+        first = fetch(cursor, place)
+    except Refusal as exc:
+        if place is None or exc.key != "sync.page_stale":
+            raise
+        forget_page(commune)
+        place, first = None, fetch(cursor, None)
+    result = apply_pulls(commune, first, lambda following: fetch(cursor, following), job)
+    if place is None:
+        return result
+    cursor, _ = pull_position(commune)  # (the sequence begun earlier, finished: what changed since)
+    later = apply_pulls(commune, fetch(cursor, None), lambda following: fetch(cursor, following), job)
+    return {"rows": result["rows"] + later["rows"], "skipped": result["skipped"] + later["skipped"],
+            "cursor": later["cursor"], "pages": result["pages"] + later["pages"]}
+
+
 def apply_pulls(commune: Commune, data: bytes, fetch: Callable[[dict], bytes], job: Job | None = None) -> dict:
     """Apply a pull and, when it is a page of a station's paged pull (``hub.pull.Page``), every
     next page (``fetch(page)``: its bytes), each in its own transaction (``apply_pull``): a
@@ -292,49 +314,31 @@ def _apply_first_pages(commune: Commune, body: dict, fetch: Callable[[dict], byt
     store, conn = commune.store, commune.store.conn
     since, bound = int(body["since"]), body["page"]["bound"]
     expected, done, pages, written = body["page"].get("rows"), 0, 0, 0
-    enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
-    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-    conn.execute("PRAGMA foreign_keys = OFF")  # (see _apply_first_pull)
-    # the tables' indexes grow page after page: with the usual cache, each insert read and wrote
-    # back (and, encrypted, decrypted and encrypted) index pages out of it, ~12 s a page growing to
-    # ~30 s at 500,000 inspections; ~7-9 s with this one (bench/RESULTS.md, paged pulls)
-    conn.execute(f"PRAGMA cache_size = -{FIRST_PAGES_CACHE_KIB}")
-    try:
-        with store.transaction(None) as tx:
-            tx.capture = False
-            filled: set[str] = set()
-            asked: dict | None = None
-            while True:
-                tables = pullformat.tables(body)
-                _check_erasures(store, body)
-                catalogue_sync.apply(commune, body)
-                _put_blobs(store, body.get("blobs", {}))
-                for table in table_order(tables):
-                    written += _upsert_all(conn, table, tables[table])
-                    tx.reseal(table)
-                    filled.add(table)
-                pages += 1
-                done += _own_rows(body)
-                job.progress(done, expected)
-                following = body["page"]["next"]
-                if following is None:
-                    break
-                _moves_on(asked, following)
-                asked = following
-                _keep_erasures(tx, body)
-                job.check()
-                body = _open_from_hub(store, fetch(following), "pull")
-                if int(body.get("since", -1)) != since or (body.get("page") or {}).get("bound") != bound:
-                    raise Refusal("sync.page_stale")  # (a hub's answer to another sequence)
-            for table in sorted(filled) if enforced else ():
-                broken = conn.execute(f"PRAGMA foreign_key_check([{table}])").fetchone()
-                if broken is not None:
-                    raise sqlite3.IntegrityError(f"FOREIGN KEY constraint failed: {broken[0]} row {broken[1]}"
-                                                 f" refers to a missing {broken[2]}")
-            _finish_pull(tx, body, bound)
-    finally:
-        conn.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
-        conn.execute(f"PRAGMA cache_size = {int(cache)}")
+    with _first_pull(store) as (tx, filled):
+        asked: dict | None = None
+        while True:
+            tables = pullformat.tables(body)
+            _check_erasures(store, body)
+            catalogue_sync.apply(commune, body)
+            _put_blobs(store, body.get("blobs", {}))
+            for table in table_order(tables):
+                written += _upsert_all(conn, table, tables[table])
+                tx.reseal(table)
+            filled.update(tables)
+            pages += 1
+            done += _own_rows(body)
+            job.progress(done, expected)
+            following = body["page"]["next"]
+            if following is None:
+                break
+            _moves_on(asked, following)
+            asked = following
+            _keep_erasures(tx, body)
+            job.check()
+            body = _open_from_hub(store, fetch(following), "pull")
+            if int(body.get("since", -1)) != since or (body.get("page") or {}).get("bound") != bound:
+                raise Refusal("sync.page_stale")  # (a hub's answer to another sequence)
+        _finish_pull(tx, body, bound)
     return {"rows": written, "skipped": 0, "cursor": bound, "pages": pages}
 
 
@@ -537,29 +541,49 @@ def _apply_first_pull(store: Store, body: dict, tables: dict[str, pullformat.Pul
     it cannot (the pull only inserts, into tables that hold nothing, and changes no other row:
     not ``meta``, not the drafts, not the outbox); the transaction is all or nothing, so a pull that fails leaves the replica as it was, which is
     what the copy would hold. No row is kept back for a pending op: there is none."""
+    with _first_pull(store) as (tx, filled):
+        written = 0
+        for table in table_order(tables):
+            written += tx.fill_empty(table, tables[table].columns, tables[table].values())
+        filled.update(tables)
+        _finish_pull(tx, body, int(body["cursor"]))  # the erasures kept: this replica holds no op yet
+    return {"rows": written, "skipped": 0, "cursor": int(body["cursor"])}
+
+
+FIRST_PULL_CACHE_KIB = 512 * 1024  # SQLite's page cache while a new replica takes its first pull
+
+
+@contextmanager
+def _first_pull(store: Store) -> Iterator[tuple[Transaction, set[str]]]:
+    """The transaction of a new replica's first pull (``_apply_first_pull``, ``_apply_first_pages``),
+    uncaptured, and the set of the tables it fills, whose foreign keys are checked at its end.
+
+    Foreign keys are off while the rows go in (it cannot change inside a transaction): with them
+    on, one row inserted before the row it refers to (an inspection before the one it follows up)
+    makes SQLite scan every child table at each later insert (quadratic: ~4 s for 3,600
+    inspections of the benchmark's replica); ``foreign_key_check`` refuses the whole pull, as the
+    commit would have. The page cache is ``FIRST_PULL_CACHE_KIB`` meanwhile: the tables' indexes
+    grow with every row, and with the usual cache each insert read and wrote back (and, encrypted,
+    decrypted and encrypted) index pages out of it (a station's 1,700,000 rows in pages: 305 s
+    with it at 64 MB, 130 s at 512 MB; bench/RESULTS.md, paged pulls). Both as before afterwards."""
     conn = store.conn
-    # Foreign keys off while the rows go in (it cannot change inside a transaction): with them on,
-    # one row inserted before the row it refers to (an inspection before the one it follows up)
-    # makes SQLite scan every child table at each later insert (quadratic: ~4 s for 3,600
-    # inspections of the benchmark's replica). ``foreign_key_check`` below refuses the whole
-    # pull, as the commit would have.
     enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute(f"PRAGMA cache_size = -{FIRST_PULL_CACHE_KIB}")
     try:
         with store.transaction(None) as tx:
             tx.capture = False
-            written = 0
-            for table in table_order(tables):
-                written += tx.fill_empty(table, tables[table].columns, tables[table].values())
-            for table in tables if enforced else ():  # the rows inserted (no other row changed)
+            filled: set[str] = set()
+            yield tx, filled
+            for table in sorted(filled) if enforced else ():  # the rows inserted (no other row changed)
                 broken = conn.execute(f"PRAGMA foreign_key_check([{table}])").fetchone()
                 if broken is not None:
                     raise sqlite3.IntegrityError(f"FOREIGN KEY constraint failed: {broken[0]} row {broken[1]}"
                                                  f" refers to a missing {broken[2]}")
-            _finish_pull(tx, body, int(body["cursor"]))  # the erasures kept: this replica holds no op yet
     finally:
         conn.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
-    return {"rows": written, "skipped": 0, "cursor": int(body["cursor"])}
+        conn.execute(f"PRAGMA cache_size = {int(cache)}")
 
 
 def apply_file(commune: Commune, data: bytes) -> dict:

@@ -217,8 +217,10 @@ class MainWindow(QMainWindow):
         state = self.sync_panel.state
         self.nav.item(CONFLICTS_ROW).setHidden(not state.get("enrolled"))
         self.nav.item(DEVICES_ROW).setHidden(not (state.get("network") and state.get("resolver")))
-        if self.sync_panel.state.get("network"):
-            file_menu = self.menuBar().actions()[0].menu()
+        file_menu = self.menuBar().actions()[0].menu()
+        if state.get("enrolled"):  # the USB stick: every enrolled device, network or not
+            file_menu.insertActions(file_menu.actions()[0], [self.sync_panel.usb_export, self.sync_panel.usb_import])
+        if state.get("network"):
             file_menu.insertAction(file_menu.actions()[0], self.sync_panel.action)
 
     def _build_reports(self) -> QWidget:

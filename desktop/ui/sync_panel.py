@@ -3,12 +3,15 @@ conflicts) and the «Synchroniser / مزامنة» action, run in the background
 Nothing shows on a standalone commune."""
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QPushButton
 
 from desktop.domain.complaints import device_code
 from desktop.domain.errors import Refusal
-from desktop.services import netsync
+from desktop.services import netsync, usbsync
 from desktop.ui.errors import show_error
 from desktop.ui.tasks import run_op
 from desktop.ui.widgets import ltr
@@ -33,6 +36,8 @@ class SyncPanel:
         bar.addPermanentWidget(self.button)
         self.action = QAction(tr("net.sync_action"), window, shortcut=QKeySequence("Ctrl+Shift+S"),
                               triggered=self.run)
+        self.usb_export = QAction(tr("net.usb_export"), window, objectName="usb_export", triggered=self.export_usb)
+        self.usb_import = QAction(tr("net.usb_import"), window, objectName="usb_import", triggered=self.import_usb)
         self.state: dict = {}
         self.running = False
         self.refresh()
@@ -43,6 +48,8 @@ class SyncPanel:
         self.button.setToolTip(tr("net.sync_tip"))
         self.action = QAction(tr("net.sync_action"), self.window, shortcut=QKeySequence("Ctrl+Shift+S"),
                               triggered=self.run)
+        self.usb_export.setText(tr("net.usb_export"))
+        self.usb_import.setText(tr("net.usb_import"))
         self.refresh()
 
     def refresh(self) -> None:
@@ -53,6 +60,8 @@ class SyncPanel:
         self.label.setVisible(enrolled)
         self.button.setVisible(enrolled and self.state["network"])
         self.action.setEnabled(enrolled and self.state["network"] and not self.running)
+        for action in (self.usb_export, self.usb_import):
+            action.setEnabled(enrolled and not self.running)
         self.button.setEnabled(not self.running)
         if not enrolled:
             return
@@ -94,3 +103,55 @@ class SyncPanel:
 
         self.dialog = run_op(self.window, tr("net.syncing"), lambda job: netsync.sync_now(path, job), done, failed,
                              tr=tr, on_cancelled=finished)
+
+    # -- the USB stick (no network where the officers work) ---------------------------------------
+    def export_usb(self) -> None:
+        """The pending ops, signed, into a file on the stick for the town hall (``hub import``);
+        they stay pending here until the hub's file comes back."""
+        if self.running or not self.state.get("enrolled"):
+            return
+        tr, path = self.window.session.tr, self.window.session.commune.path
+        code = device_code(self.state.get("device_id") or "")
+        suggested = str(Path.home() / f"{code}-{date.today().isoformat()}.bundle")
+        name, _ = QFileDialog.getSaveFileName(self.window, tr("net.usb_export"), suggested, tr("net.usb_filter"))
+        if not name:
+            return
+        out = Path(name)
+        self._usb(tr("net.usb_exporting"), lambda job: usbsync.export_file(path, out),
+                  lambda pending: tr("net.usb_exported", n=pending, path=ltr(str(out))))
+
+    def import_usb(self) -> None:
+        """The hub's file (``hub export``: its receipts, the rows to pull) read from the stick."""
+        if self.running or not self.state.get("enrolled"):
+            return
+        tr, path = self.window.session.tr, self.window.session.commune.path
+        name, _ = QFileDialog.getOpenFileName(self.window, tr("net.usb_import"), str(Path.home()), tr("net.usb_filter"))
+        if not name:
+            return
+        source = Path(name)
+
+        def said(result: dict) -> str:
+            acknowledged = sum(r.get("acknowledged", 0) for r in result["receipts"])
+            conflicts = sum(r.get("conflicts", 0) for r in result["receipts"])
+            return tr("net.synced_short", acknowledged=acknowledged, conflicts=conflicts,
+                      rows=(result["pull"] or {}).get("rows", 0))
+        self._usb(tr("net.usb_importing"), lambda job: usbsync.import_file(path, source), said)
+
+    def _usb(self, label: str, work, message) -> None:
+        tr = self.window.session.tr
+        self.running = True
+        self.refresh()
+
+        def finished() -> None:
+            self.running = False
+            self.window.session.notifier.changed.emit(ALL_TABLES)  # written through its own connection
+            self.refresh()
+
+        def done(result) -> None:
+            finished()
+            self.window.statusBar().showMessage(message(result), 30000)
+
+        def failed(exc: Exception) -> None:
+            finished()
+            show_error(self.window, exc, tr)
+        self.usb_dialog = run_op(self.window, label, work, done, failed, tr=tr, cancellable=False)

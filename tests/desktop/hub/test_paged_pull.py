@@ -189,14 +189,18 @@ def test_a_new_replica_cut_short_is_left_empty_and_starts_again(tmp_path, empty_
             raise Refusal("net.interrupted", url="test", detail="ReadError")
     pages = _Pages(pg_url, station_id, 0, lost)
     with device(station) as c:
+        settings = [c.store.scalar(f"PRAGMA {name}") for name in ("cache_size", "foreign_keys")]
         with pytest.raises(Refusal):
             sync.apply_pulls(c, pages.first(), pages)
         assert c.store.scalar("SELECT count(*) FROM site") == 0 and c.store.scalar("SELECT count(*) FROM [user]") == 0
         assert sync.pull_position(c) == (0, None)
+        assert [c.store.scalar(f"PRAGMA {name}") for name in ("cache_size", "foreign_keys")] == settings == [
+            settings[0], 1]  # (the first pull's larger cache and foreign keys off: for its transaction only)
     assert_check_ok(station)
     again = _Pages(pg_url, station_id, 0)
     with device(station) as c:
         assert sync.apply_pulls(c, again.first(), again)["pages"] > 3
+        assert [c.store.scalar(f"PRAGMA {name}") for name in ("cache_size", "foreign_keys")] == settings
     _assert_replica_is_the_hubs(station, pg_url, station_id)
     assert_check_ok(station)
 
@@ -283,7 +287,8 @@ def test_over_http_a_kept_place_is_asked_for_and_a_stale_one_starts_again(hub, t
     # a place at the inspections (the tables before them done): the hub reads it from the query
     _place(station, cursor, {"bound": bound, "table": "inspection", "after": ""})
     result = netsync.sync_now(station)
-    assert result.status["cursor"] == bound and result.pull["pages"] == 1
+    # the kept sequence's last page, then a pull from its bound (what changed since: nothing here)
+    assert result.status["cursor"] == bound and result.pull["pages"] == 2
     with device(station) as c:
         assert c.store.scalar("SELECT count(*) FROM inspection WHERE id IN (SELECT value FROM json_each(?))",
                               (json.dumps(made),)) == 2

@@ -138,23 +138,21 @@ class World:
             sync.apply_pull(c, pull(self.pg_url, state["device_id"], state["cursor"]))
 
     def _pull_pages(self, i, size, cut, catalogue):
-        """A pull as ``netsync`` asks it (a station's: in pages of ``size`` rows), from where the
-        device's last one stopped; cut short as page ``cut`` is read (0: not)."""
+        """A pull as ``netsync`` makes it (``sync.pull_all``: a station's in pages of ``size`` rows,
+        from where the device's last one stopped); cut short as page ``cut`` is read (0: not)."""
         _, path, _ = self._dev(i)
         kept, PAGES.PAGE_ROWS = PAGES.PAGE_ROWS, size
         try:
             with device(path) as c:
-                (cursor, place), device_id, job = sync.pull_position(c), sync.status(c)["device_id"], Job()
-                asked = []
+                device_id, job, asked = sync.status(c)["device_id"], Job(), []
 
-                def fetch(following):
-                    asked.append(following)
-                    if cut and len(asked) >= cut:
+                def fetch(cursor, place):
+                    asked.append(place)
+                    if cut and len(asked) > cut:
                         job.cancel()
-                    return pull(self.pg_url, device_id, cursor, paged=True, page=page_of(following))
+                    return pull(self.pg_url, device_id, cursor, paged=True, page=page_of(place))
                 try:
-                    sync.apply_pulls(c, pull(self.pg_url, device_id, cursor, paged=True, page=page_of(place)), fetch,
-                                     job)
+                    sync.pull_all(c, fetch, job)
                 except Cancelled:
                     pass
         finally:
@@ -256,6 +254,10 @@ def property_seed(empty_commune_template):
     ("edit_site", 1, 0, "name", "Alpha"), ("pull_pages", 1, 1, 2), ("inspect", 2, 0, True), ("bundle", 2),
     ("deliver", 0, False, False), ("edit_site", 0, 0, "name", "Beta"), ("bundle", 0), ("deliver", 0, False, False),
     ("pull_pages", 1, 2, 0)])
+@example(n=2, steps=[  # found by hypothesis: a paged pull cut short, gone on with at the next sync, must
+    ("inspect", 0, 0, False), ("new_site", 0, False), ("inspect", 0, 0, False),  # also bring what changed
+    ("new_site", 0, False), ("bundle", 0), ("new_site", 0, False), ("deliver", 0, False, False),  # since its bound
+    ("pull_pages", 0, 1, 1)])
 def test_replicas_converge_whatever_the_delivery(n, steps, property_seed, catalogue):
     if pg_available():
         pytest.skip(pg_available())
