@@ -23,7 +23,7 @@ erasures pushed seconds before are not in them), then after ``ANALYZE``.
 One JSON line per (N, statistics, scope): medians, and their ratio to N = 0 in the same state;
 the erasures' parts (bench-only wrappers): ``hub_lookup_s`` (``applied_erasures`` as the pull
 calls it), ``hub_erased_s`` (``pull._erased``: lookup and signatures), ``dev_verify_s``
-(``sync._check_erasures``), ``dev_keep_s`` (``outbox.record_hub_erasures``). The devices enrolled
+(``pulls._check_erasures``), ``dev_keep_s`` (``outbox.record_hub_erasures``). The devices enrolled
 stay enrolled (about 40 by the last N).
 
 Needs PostgreSQL on 127.0.0.1:5432 (trust auth); its database (``cp_eb_*``) is dropped after."""
@@ -51,7 +51,7 @@ from desktop.demo import build_demo
 from desktop.demo.builder import _build_sites
 from desktop.domain.catalogue import load_catalogue
 from desktop.hub import commands as hub_commands, enroll, ingest, init_hub, pull
-from desktop.services import privacy, sync
+from desktop.services import privacy, pulls, sync
 from desktop.store import outbox
 from desktop.services.commune import open_commune
 from desktop.store.users import get_user
@@ -139,7 +139,7 @@ def _timed(module, name: str, part: str) -> None:
 hub_pull = sys.modules["desktop.hub.pull"]  # (``desktop.hub.pull`` is also the function imported above)
 _timed(hub_pull, "applied_erasures", "hub_lookup_s")
 _timed(hub_pull, "_erased", "hub_erased_s")
-_timed(sync, "_check_erasures", "dev_verify_s")
+_timed(pulls, "_check_erasures", "dev_verify_s")
 _timed(outbox, "record_hub_erasures", "dev_keep_s")
 assert hub_commands.applied_erasures is not hub_pull.applied_erasures
 
