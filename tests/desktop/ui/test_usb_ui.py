@@ -112,7 +112,8 @@ def test_arabic_usb_actions(qtbot, tmp_path, empty_commune_path, pg_url, monkeyp
     tablet = new_device(team, tmp_path, "agent1")
     win = _window(qtbot, tablet, "ar", tmp_path, "agent1")
     panel = win.sync_panel
-    assert panel.usb_export.text() == "تصدير إلى مفتاح USB…" and panel.usb_import.text() == "استيراد من مفتاح USB…"
+    # (a right-to-left mark before the ellipsis: it ends the Arabic sentence, at its left, not after «USB»)
+    assert panel.usb_export.text() == "تصدير إلى مفتاح USB\u200f…" and panel.usb_import.text() == "استيراد من مفتاح USB\u200f…"
     _menu_shot(qtbot, win, "usb-menu-ar.png")
     _choose(monkeypatch, "getSaveFileName", tmp_path / "no-such-folder" / "x.bundle")  # a stick pulled out
     panel.usb_export.trigger()
