@@ -5,8 +5,11 @@ The body always holds ``format``, ``kind`` (push | receipt | pull | export) and 
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import math
+from typing import Iterator
 
 import orjson
 from cryptography.exceptions import InvalidSignature
@@ -160,3 +163,13 @@ def open_sealed(data: bytes | tuple[dict, dict], public_key_pem: str | bytes, *,
         hub, device = (schema, found) if here == "hub" else (found, schema)
         raise Refusal("sync.device_older" if device < hub else "sync.hub_older", device=device, hub=hub)
     return body
+
+
+def checked_blobs(blobs: dict) -> Iterator[tuple[str, bytes]]:
+    """Each file a bundle carries (base64, by its SHA-256), decoded and checked against its hash:
+    (hash, bytes); one that does not match is a refusal."""
+    for sha, text in blobs.items():
+        data = base64.b64decode(text)
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise Refusal("sync.blob_corrupt", sha=sha[:12])
+        yield sha, data

@@ -9,7 +9,6 @@ ingested (from an earlier bundle whose receipt was lost) are recognised by their
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import math
@@ -133,10 +132,7 @@ def _known_ops(conn: HubConn, device: dict, ops: list[dict], problem: str | None
 
 
 def _store_blobs(conn: HubConn, blobs: dict) -> None:
-    for sha, text in blobs.items():
-        data = base64.b64decode(text)
-        if hashlib.sha256(data).hexdigest() != sha:
-            raise Refusal("sync.blob_corrupt", sha=sha[:12])
+    for sha, data in bundle.checked_blobs(blobs):
         conn.execute("INSERT INTO hub_blob (sha256, size, data) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                      (sha, len(data), data))
 

@@ -5,8 +5,6 @@ cut short gone on with. ``desktop.services.sync`` (bundles, receipts, status) re
 callers use; no Qt here."""
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 from contextlib import contextmanager
@@ -58,10 +56,7 @@ def backup_before_pull(store: Store) -> Path:
 
 
 def _put_blobs(store: Store, blobs: dict) -> None:
-    for sha, text in blobs.items():
-        data = base64.b64decode(text)
-        if hashlib.sha256(data).hexdigest() != sha:
-            raise Refusal("sync.blob_corrupt", sha=sha[:12])
+    for sha, data in bundle.checked_blobs(blobs):
         if not store.attachments.path_for(sha).exists():
             store.attachments.put_bytes(data, "application/octet-stream")
 
