@@ -50,6 +50,11 @@ def default_db() -> Path:
     return data_dir() / "commune.sqlite"
 
 
+def device_db() -> Path:
+    """A device enrolled at the commune's hub from the first start (its replica)."""
+    return data_dir() / "appareil.sqlite"
+
+
 def demo_db() -> Path:
     """The demo commune, in a folder of its own (its certificates and files sit beside it)."""
     return data_dir() / "demo" / "commune-demo.sqlite"

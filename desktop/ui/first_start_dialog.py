@@ -1,4 +1,5 @@
-"""The first start: no commune database yet, so offer to create one, open the demo, or open a file.
+"""The first start: no commune database yet, so offer to create one, join the commune's hub (a
+device enrolled with its user's login), open the demo, or open a file.
 
 Shown by ``run_gui`` when no ``--db`` was given and no database is remembered (settings'
 ``last_db``, or the default one in the user's data folder). The rules live in
@@ -13,13 +14,14 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QCommandLinkB
                                QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QProgressDialog, QStackedWidget, QVBoxLayout, QWidget)
 
-from desktop.services import first_start
+from desktop.services import first_start, netsync
+from desktop.services.messages import message_for
 from desktop.ui.snapshot import watch_first_paint
 from desktop.i18n import LANGUAGES, Translator
 from desktop.settings import Settings
 from desktop.store.errors import StoreError
 from desktop.ui.errors import show_error
-from desktop.ui.tasks import run_background
+from desktop.ui.tasks import run_background, run_op
 
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français"}
 
@@ -50,6 +52,7 @@ class FirstStartDialog(QDialog):
         self.pages = QStackedWidget()
         self.pages.addWidget(self._choice_page())
         self.pages.addWidget(self._create_page())
+        self.pages.addWidget(self._join_page())
         layout.addWidget(self.pages)
         self.retranslate()
 
@@ -69,7 +72,10 @@ class FirstStartDialog(QDialog):
         self.open_button = QCommandLinkButton()
         self.open_button.setObjectName("open")
         self.open_button.clicked.connect(self.open_file)
-        for button in (self.create_button, self.demo_button, self.open_button):
+        self.join_button = QCommandLinkButton()
+        self.join_button.setObjectName("join")
+        self.join_button.clicked.connect(lambda: self.pages.setCurrentIndex(2))
+        for button in (self.create_button, self.join_button, self.demo_button, self.open_button):
             box.addWidget(button)
         self.where = QLabel()
         self.where.setWordWrap(True)
@@ -117,6 +123,39 @@ class FirstStartDialog(QDialog):
         box.addWidget(self.create_buttons)
         return page
 
+    def _join_page(self) -> QWidget:
+        """The commune's hub: its address, the user's login; an HTTPS hub's certificate fingerprint
+        shown to be compared with the one the town hall gives, before the password is sent."""
+        page = QWidget()
+        box = QVBoxLayout(page)
+        self.join_intro = QLabel(wordWrap=True)
+        box.addWidget(self.join_intro)
+        form = QFormLayout()
+        self.hub_url = QLineEdit("https://", objectName="hub_url")
+        self.join_user = QLineEdit(objectName="join_user")
+        self.join_password = QLineEdit(objectName="join_password", echoMode=QLineEdit.Password)
+        for field in (self.hub_url, self.join_user, self.join_password):
+            field.setLayoutDirection(Qt.LeftToRight)
+        self.join_labels = [QLabel() for _ in range(3)]
+        for label, field in zip(self.join_labels, (self.hub_url, self.join_user, self.join_password)):
+            form.addRow(label, field)
+        box.addLayout(form)
+        self.fingerprint = QLabel(objectName="fingerprint", wordWrap=True)
+        self.fingerprint.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.fingerprint.hide()
+        box.addWidget(self.fingerprint)
+        self.join_problem = QLabel(objectName="join_problem", wordWrap=True)
+        self.join_problem.setStyleSheet("color: #b00020;")
+        box.addWidget(self.join_problem)
+        box.addStretch(1)
+        self.join_buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.join_buttons.accepted.connect(self.join)
+        self.join_buttons.rejected.connect(self._leave_join)
+        box.addWidget(self.join_buttons)
+        self.hub_url.textEdited.connect(lambda _text: self._forget_certificate())
+        self.certificate: tuple[str, str] | None = None  # (address, PEM) the user confirmed to see
+        return page
+
     def retranslate(self) -> None:
         tr = self.tr
         self.setWindowTitle(tr("ui.app_title"))
@@ -138,13 +177,21 @@ class FirstStartDialog(QDialog):
         self.casablanca.setText(tr("first.casablanca"))
         self.create_buttons.button(QDialogButtonBox.Ok).setText(tr("first.create_ok"))
         self.create_buttons.button(QDialogButtonBox.Cancel).setText(tr("first.back"))
+        self.join_button.setText(tr("first.join"))
+        self.join_button.setDescription(tr("first.join_hint"))
+        self.join_intro.setText(tr("first.join_intro"))
+        for label, key in zip(self.join_labels, ("first.hub_url", "first.join_user", "first.join_password")):
+            label.setText(tr(key))
+        self.join_buttons.button(QDialogButtonBox.Ok).setText(tr("first.join_ok" if self.certificate is None
+                                                                 else "first.join_confirm"))
+        self.join_buttons.button(QDialogButtonBox.Cancel).setText(tr("first.back"))
 
     def _language(self) -> None:
         self.tr = Translator(self.language.currentData())
         self.settings["language"] = self.tr.lang
         self.retranslate()
 
-    # -- the three ways out -----------------------------------------------------------------------
+    # -- the ways out ---------------------------------------------------------------------------------
     def new_commune(self) -> first_start.NewCommune:
         return first_start.NewCommune(
             name_ar=self.name_ar.text(), name_fr=self.name_fr.text(), admin=self.admin.text().strip(),
@@ -168,6 +215,79 @@ class FirstStartDialog(QDialog):
             self.problem.setText(self.tr("store." + exc.code, **exc.params))
             return
         self.accept()
+
+    def _forget_certificate(self) -> None:
+        self.certificate = None
+        self.fingerprint.hide()
+        self.retranslate()
+
+    def _leave_join(self) -> None:
+        self._forget_certificate()
+        self.join_problem.clear()
+        self.pages.setCurrentIndex(0)
+
+    def join(self) -> None:
+        """Enrol this computer with the commune's hub (``netsync.enroll_device``: an encrypted
+        replica in the user's data folder, its slice pulled). An HTTPS hub's certificate is shown
+        first (its fingerprint) and pinned only once the user confirms it; the password leaves
+        only then."""
+        tr, url = self.tr, self.hub_url.text().strip()
+        user, password = self.join_user.text().strip(), self.join_password.text()
+        target = first_start.device_db()
+        if not url or not user or not password:
+            self.join_problem.setText(tr("first.join_missing"))
+            return
+        if target.exists():
+            self.join_problem.setText(tr("net.db_exists", path=str(target)))
+            return
+        self.join_problem.clear()
+        if self.certificate is None or self.certificate[0] != url:
+            self._ask_certificate(url)
+            return
+        pem = self.certificate[1] or None
+        self.setEnabled(False)
+
+        def done(_result) -> None:
+            self.setEnabled(True)
+            self.chosen = target
+            self.accept()
+
+        def failed(exc: Exception) -> None:
+            self.setEnabled(True)
+            if target.exists():  # enrolled, its first pull cut short: it comes with the first sync
+                show_error(self, exc, tr)
+                self.chosen = target
+                self.accept()
+                return
+            if message_for(exc, tr) is None:  # a bug: the crash dialog
+                show_error(self, exc, tr)
+            self.join_problem.setText(message_for(exc, tr) or "")
+        run_op(self, tr("first.joining"), lambda job: netsync.enroll_device(target, url, user, password,
+                                                                             certificate=pem, job=job),
+               done, failed, tr=tr, cancellable=False)
+
+    def _ask_certificate(self, url: str) -> None:
+        """Read the hub's certificate (none on the loopback's plain HTTP) and show its fingerprint."""
+        tr = self.tr
+        self.setEnabled(False)
+
+        def shown(found: tuple[str | None, str | None]) -> None:
+            self.setEnabled(True)
+            pem, print_ = found
+            self.certificate = (url, pem or "")
+            if print_ is None:  # plain HTTP (the loopback only): nothing to compare
+                self.join()
+                return
+            self.fingerprint.setText(tr("first.join_fingerprint", fingerprint=f"\u2066{print_}\u2069"))
+            self.fingerprint.show()
+            self.retranslate()
+
+        def failed(exc: Exception) -> None:
+            self.setEnabled(True)
+            if message_for(exc, tr) is None:
+                show_error(self, exc, tr)
+            self.join_problem.setText(message_for(exc, tr) or "")
+        run_background(lambda: netsync.hub_fingerprint(url), shown, failed, owner=self)
 
     def open_demo(self) -> None:
         target = first_start.demo_db()

@@ -1,10 +1,11 @@
-"""The first-start dialog: create a commune, open the demo, or quit; the snapshot hook."""
+"""The first-start dialog: create a commune, join the commune's hub, open the demo, or quit; the
+snapshot hook."""
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox
 
 from desktop.services import first_start
 from desktop.i18n import Translator
@@ -127,3 +128,64 @@ def test_run_gui_snapshots_the_login_when_asked(qtbot, demo_path, user_folders, 
     assert run_gui(demo_path) == 0
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert line["window"] == "login" and line["saved"] is True and not QImage(str(shot)).isNull()
+
+
+@pytest.fixture
+def https_hub(tmp_path, empty_commune_path, pg_url):
+    """A commune's hub served over HTTPS with its own certificate (the loopback's address)."""
+    from tests.desktop.hub.helpers import make_team
+    from tests.desktop.hub.server import HubServer, self_signed
+    team = make_team(tmp_path, empty_commune_path, pg_url)
+    with HubServer(pg_url, tls=self_signed(tmp_path)) as server:
+        yield team, server
+
+
+def test_joining_the_communes_hub_shows_the_fingerprint_then_enrols_this_computer(qtbot, dialog, https_hub):
+    from desktop.services import netsync, sync
+    from desktop.services.commune import open_commune
+    from tests.builders import PASSWORD
+    team, hub = https_hub
+    assert dialog.join_button.text() == "Rejoindre le serveur central de la commune"
+    qtbot.mouseClick(dialog.join_button, Qt.LeftButton)
+    assert dialog.pages.currentIndex() == 2
+    dialog.hub_url.setText(hub.url)
+    dialog.join_user.setText("agent1")
+    dialog.join()
+    assert dialog.join_problem.text() == "Indiquez l'adresse du serveur, votre nom d'utilisateur et votre mot de passe."
+    dialog.join_password.setText("pas-le-bon")
+    dialog.join()  # first the certificate: its fingerprint to compare, nothing sent yet
+    qtbot.waitUntil(lambda: not dialog.fingerprint.isHidden(), timeout=10000)
+    expected = netsync.hub_fingerprint(hub.url)[1]
+    assert expected and expected in dialog.fingerprint.text()
+    assert dialog.join_buttons.button(QDialogButtonBox.Ok).text() == "C'est la bonne empreinte : s'inscrire"
+    dialog.join()  # confirmed: a wrong password is refused by the hub, nothing made here
+    qtbot.waitUntil(lambda: dialog.isEnabled() and bool(dialog.join_problem.text()), timeout=20000)
+    assert "mot de passe" in dialog.join_problem.text().lower() and not first_start.device_db().exists()
+    assert dialog.result() != QDialog.Accepted
+    dialog.join_password.setText(PASSWORD)
+    dialog.join()
+    qtbot.waitUntil(lambda: dialog.result() == QDialog.Accepted, timeout=30000)
+    assert dialog.chosen == first_start.device_db()
+    with open_commune(dialog.chosen) as c:  # encrypted under the user's password (its key kept in this process)
+        assert sync.status(c)["enrolled"] and sync.status(c)["user"]["username"] == "agent1"
+        assert c.store.scalar("SELECT count(*) FROM site") == 1  # its arrondissement's slice
+        assert c.store.key is not None
+    from desktop.services.hubclient import fingerprint
+    from desktop.services.hubconfig import HubConfig
+    assert fingerprint(HubConfig.load(dialog.chosen).certificate) == expected  # the certificate seen: the one pinned
+
+
+def test_a_changed_address_forgets_the_fingerprint_shown(qtbot, dialog, https_hub):
+    _team, hub = https_hub
+    dialog.pages.setCurrentIndex(2)
+    dialog.hub_url.setText(hub.url)
+    dialog.join_user.setText("agent1")
+    dialog.join_password.setText("x")
+    dialog.join()
+    qtbot.waitUntil(lambda: not dialog.fingerprint.isHidden(), timeout=10000)
+    qtbot.keyClicks(dialog.hub_url, "/")  # typed: another address, its certificate not seen
+    assert dialog.fingerprint.isHidden() and dialog.certificate is None
+    assert dialog.join_buttons.button(QDialogButtonBox.Ok).text() == "S'inscrire"
+    dialog.language.setCurrentIndex(dialog.language.findData("ar"))
+    assert dialog.join_button.text() == "الانضمام إلى الخادم المركزي للجماعة"
+    assert dialog.hub_url.layoutDirection() == Qt.LeftToRight  # an address reads left to right
