@@ -475,13 +475,11 @@ def test_the_application_starts_on_an_encrypted_commune(encrypted, qtbot, qapp, 
         login.password.setText(AGENT_PW)
         login.try_login()
         assert login.user is not None and login.opened.loaded_catalogue is login.catalogue
-        from PySide6.QtCore import QThreadPool
         window = open_main_window(qapp, Settings(tmp_path / "settings.json"), login.opened, login)
         qtbot.addWidget(window)
         qtbot.waitUntil(lambda: window.inspections.model.rowCount() == 1)
         window.grab().save(str(tmp_path / "encrypted-main-window.png"))
         window.close()
-        assert QThreadPool.globalInstance().waitForDone(20000)  # the pages' background reads, before the key goes
     finally:
         login.close()
         if login.opened is not None:
