@@ -161,7 +161,11 @@ def inspection_input(row: dict) -> InspectionInput:
     """An inspection row as ``submit_inspection`` writes it, back as the form's input (without its
     findings, which are rows of their own). A checklist that is not a JSON object comes back
     empty; ``inspection_row_problems`` names it."""
-    checklist = _checklist(row.get("checklist"))
+    return _input(row, _checklist(row.get("checklist")))
+
+
+def _input(row: dict, checklist: dict | None) -> InspectionInput:
+    """``inspection_input`` with the row's checklist already read (``_checklist``)."""
     return InspectionInput(
         field_code=row.get("field_code") or "", site_id=row.get("site_id"), inspected_at=row.get("inspected_at") or "",
         officer_ids=[o for o in (row.get("lead_officer_id"), row.get("second_officer_id")) if o],
@@ -187,7 +191,8 @@ def inspection_row_problems(row: dict, catalogue: Catalogue, ctx: Context) -> li
     stands for them; a site must exist (a tombstone after the fact does not undo a visit)."""
     problems: list[Problem] = []
     add = lambda f, code, *params: problems.append(Problem(f, code, params))  # noqa: E731
-    inp = inspection_input(row)
+    checklist = _checklist(row.get("checklist"))  # (read once: the hub checks every inspection a device sends)
+    inp = _input(row, checklist)
     fld = check_field(inp.field_code, catalogue, add)
     if not inp.site_id:
         add("site", "site_required")
@@ -198,7 +203,7 @@ def inspection_row_problems(row: dict, catalogue: Catalogue, ctx: Context) -> li
             add("location", "coordinates_invalid")
             return problems
     check_visit(inp, ctx, add)
-    if _checklist(row.get("checklist")) is None:
+    if checklist is None:
         add("checklist", "checklist_invalid")
     elif fld is not None:
         check_checklist(inp.checklist, fld, add)
