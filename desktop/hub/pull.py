@@ -198,15 +198,15 @@ BLANK = {"owner_id_kind": "none"}  # what a personal column holds once blanked (
 
 
 def _close_over_parents(conn: HubConn, hub_schema: HubSchema, rows: Rows, district: str | None,
-                        newer: Callable[[str, str], int] | None = None) -> None:
+                        newer: Callable[[str, str], tuple[str, list]] | None = None) -> None:
     """Add every row the batch refers to that the device may not hold (outside its scope), so
     that its foreign keys hold; a parent outside the device's arrondissement comes without its
     personal data (owners, contacts, addresses: ``replication.PERSONAL``), which a tablet holds for
     its own arrondissement only.
 
     ``newer`` (a page of a station's paged pull: nothing is outside its scope): only the parents
-    changed after the change number it gives for (child table, parent table); the others the
-    device holds already or receives in their own page (``_read_page``)."""
+    that match the condition it gives for (child table, parent table), SQL and its parameters;
+    the others the device holds already or receives in their own page (``_read_page``)."""
     cur = conn.cursor(row_factory=tuple_row)
     outside_sql = "(scope_district = %s) IS NOT TRUE" if newer is None else "FALSE"
     pending = True
@@ -218,8 +218,8 @@ def _close_over_parents(conn: HubConn, hub_schema: HubSchema, rows: Rows, distri
                 continue
             columns = list(hub_schema.columns[table])
             for column, parent in fks.items():
-                if not TABLES[parent].scope:
-                    continue
+                if not TABLES[parent].scope and newer is None:  # (a tablet holds every row of those; a
+                    continue  # page holds those of its own range only: a programme changed after the bound)
                 at = columns.index(column)
                 wanted = {r[at] for r in held.values() if r[at]}
                 wanted -= rows.setdefault(parent, {}).keys()
@@ -230,10 +230,9 @@ def _close_over_parents(conn: HubConn, hub_schema: HubSchema, rows: Rows, distri
                 blank = [(n, BLANK.get(c, "")) for n, c in enumerate(parent_columns) if c in PERSONAL]
                 params: list[object] = [district] if newer is None else []
                 params.append(sorted(wanted))
-                if newer is not None:
-                    params.append(newer(table, parent))
+                condition, more = newer(table, parent) if newer is not None else ("TRUE", [])
                 for r in cur.execute(sql.replace(" FROM ", f", {outside_sql} FROM ", 1) + " WHERE id = ANY(%s)"
-                                     + (" AND hub_seq > %s" if newer is not None else ""), params).fetchall():
+                                     + f" AND {condition}", params + more).fetchall():
                     row, outside = list(r[:-1]), r[-1]
                     for n, value in blank if outside else ():
                         row[n] = value
@@ -296,7 +295,9 @@ def pull_body(conn: HubConn, device_id: str, cursor: int, hub: Settings | None =
     assert first is not None
     locked, bound = bool(first["locked"]), first["safe"]
     try:
-        if not locked and bound is None:  # no bound yet (a hub made before it, no writer since): wait
+        # no bound yet (a hub made before it, no writer since), or one below the bound of the paged
+        # pull this page continues (taken under the lock, its writers since still queued): wait
+        if not locked and (bound is None or (page is not None and bound < page.bound)):
             conn.execute("SELECT pg_advisory_lock_shared(%s)", (LOCK,))
             locked = True
         # the statements in a pipeline (run in order by the server, answered together): the
@@ -359,6 +360,23 @@ def _body(conn: HubConn, hub: Settings, device_id: str, cursor: int, new_cursor:
     return body
 
 
+def _page_parents(order: list[str], cursor: int, bound: int,
+                  following: Page | None) -> Callable[[str, str], tuple[str, list]]:
+    """Which parents a page sends beside its rows (``_close_over_parents``' ``newer``): those
+    changed after the bound (in no page); and, of a row's own table (a follow-up, a merged
+    complaint), those a later page sends: changed after the cursor, by ids after this page's last
+    (``following.after``, as PostgreSQL orders them). The earlier ones came with earlier pages, and
+    a table this page holds whole has no later one: a chain of follow-ups is not sent again page
+    after page."""
+    def condition(child: str, parent: str) -> tuple[str, list]:
+        if parent == child and following is not None and following.table == child and following.after is not None:
+            return "(hub_seq > %s OR (hub_seq > %s AND id > %s))", [bound, cursor, following.after]
+        if order.index(parent) > order.index(child):  # (no such reference today: the tables go parents first)
+            return "hub_seq > %s", [cursor]
+        return "hub_seq > %s", [bound]
+    return condition
+
+
 def _read_page(conn: HubConn, hub: Settings, device: dict, cursor: int, new_cursor: int, tables: list[str],
                resolved: list[str], page: Page | None) -> dict:
     """One page of a station's paged pull (``Page``). Its body says where the next one starts
@@ -376,8 +394,7 @@ def _read_page(conn: HubConn, hub: Settings, device: dict, cursor: int, new_curs
         raise Refusal("sync.page_stale")
     rows, following = _page_rows(conn, hub_schema, tables, cursor, page)
     order = list(hub_schema.columns)
-    _close_over_parents(conn, hub_schema, rows, None, newer=lambda child, parent: cursor if order.index(parent)
-                        >= order.index(child) else page.bound)  # (a row's own table: its parent may come later)
+    _close_over_parents(conn, hub_schema, rows, None, newer=_page_parents(order, cursor, page.bound, following))
     _redact_users(hub_schema, device, rows)
     body = _body(conn, hub, device["device_id"], cursor, page.bound if following is None else cursor, rows,
                  resolved if following is None else [], _blobs(conn, hub_schema, rows, PAGE_BLOB_BYTES))
@@ -405,7 +422,8 @@ def page_of(value: Any) -> Page | None:
     if value is None:
         return None
     if not isinstance(value, dict) or type(value.get("bound")) is not int or type(value.get("table")) is not str \
-            or not (value.get("after") is None or type(value["after"]) is str):
+            or not (value.get("after") is None or type(value["after"]) is str) \
+            or "\x00" in value["table"] + (value.get("after") or ""):  # (PostgreSQL's text cannot hold U+0000)
         raise Refusal("net.bad_request")
     return Page(value["bound"], value["table"], value["after"])
 

@@ -85,9 +85,13 @@ def is_loopback(host: str) -> bool:
 
 def check_url(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) of a hub URL; plain HTTP only on the loopback."""
-    parts = urlsplit(url)
+    try:  # (a port past 65535 or not a number, an unclosed IPv6 bracket: ValueError)
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise Refusal("net.bad_url", url=url) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise Refusal("net.bad_url", url=url)
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise Refusal("net.plain_http", url=url)
-    return parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)

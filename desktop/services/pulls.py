@@ -21,6 +21,7 @@ from desktop.services.jobs import Job
 from desktop.store import outbox
 from desktop.store.db import Store, Transaction, copy_database
 from desktop.store.engine import sqlite3
+from desktop.store.errors import DatabaseBug
 from desktop.store import keys
 from desktop.store.migrations import LATEST
 
@@ -117,7 +118,12 @@ def apply_pulls(commune: Commune, data: bytes, fetch: Callable[[dict], bytes], j
     done, expected = 0, (page or {}).get("rows")
     asked: dict | None = None
     while True:
-        got = _apply_opened(commune, body)
+        try:
+            got = _apply_opened(commune, body)
+        except DatabaseBug:  # a page this replica cannot take (a foreign key, say): its place dropped,
+            if body.get("page"):  # the next sync starts again from the cursor, with a new bound
+                forget_page(commune)
+            raise
         total.update(rows=total["rows"] + got["rows"], skipped=total["skipped"] + got["skipped"],
                      cursor=got["cursor"], pages=total["pages"] + 1)
         following = (body.get("page") or {}).get("next")
@@ -213,6 +219,9 @@ def apply_pull(commune: Commune, data: bytes) -> dict:
 
 def _apply_opened(commune: Commune, body: dict) -> dict:
     store = commune.store
+    held = int(outbox.get_state(store.conn, "cursor") or 0)
+    if int(body["cursor"]) < held:  # an older file read in again (a USB stick's): it would undo newer rows
+        raise Refusal("sync.pull_older", found=int(body["cursor"]), cursor=held)
     tables = pullformat.tables(body)  # another layout is refused before anything is written
     _check_erasures(store, body)  # so is an erasure the hub did not sign
     catalogue_sync.apply(commune, body)  # (checked first) before the cursor passes its change
@@ -388,8 +397,10 @@ def _apply_first_pull(store: Store, body: dict, tables: dict[str, pullformat.Pul
         for table in table_order(tables):
             written += tx.fill_empty(table, tables[table].columns, tables[table].values())
         filled.update(tables)
-        _finish_pull(tx, body, int(body["cursor"]))  # the erasures kept: this replica holds no op yet
-    return {"rows": written, "skipped": 0, "cursor": int(body["cursor"])}
+        # (a page of a paged pull into tables that hold nothing yet: the sequence's place kept)
+        cursor, page = _cursor_after(body, _sequence(store.conn, body), None, False)
+        _finish_pull(tx, body, cursor, page)  # the erasures kept: this replica holds no op yet
+    return {"rows": written, "skipped": 0, "cursor": cursor}
 
 
 FIRST_PULL_CACHE_KIB = 512 * 1024  # SQLite's page cache while a new replica takes its first pull

@@ -5,6 +5,7 @@ actions run. Nothing is lost: the exported ops stay pending until the hub's rece
 and a file is written whole or not at all."""
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -32,7 +33,8 @@ def write_file(path: Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(partial, path)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # (a read-only stick, a path through a file: nothing to remove)
+            partial.unlink(missing_ok=True)
         raise Refusal("sync.cannot_write", path=str(path), detail=exc.strerror or str(exc)) from None
 
 
@@ -53,7 +55,12 @@ def import_from(commune: Commune, path: Path) -> dict:
 
 
 def export_file(db: Path, out: Path) -> int:
-    """``export_to`` on the commune at ``db`` (opened here: a background thread's own connection)."""
+    """``export_to`` on the commune at ``db`` (opened here: a background thread's own connection).
+    A file of the commune itself (the database, its journal files, its key, its copies beside it)
+    is refused as the target: the bundle would replace it."""
+    db, out = Path(db).resolve(), Path(out).resolve()
+    if out.parent == db.parent and out.name.startswith(db.name):
+        raise Refusal("sync.export_over_database", path=str(out))
     with open_commune(db) as commune:
         return export_to(commune, out)
 

@@ -14,6 +14,7 @@ from desktop.hub import init_hub, pull
 from desktop.hub.pull import Page, page_of
 from desktop.services import netsync, sync
 from desktop.store import outbox
+from desktop.store.errors import DatabaseBug
 from desktop.services.jobs import Cancelled, Job
 from tests.builders import PASSWORD, make_inspection
 from tests.desktop.hub.helpers import assert_check_ok, device, make_team, new_device, push, sync_device
@@ -216,7 +217,8 @@ def test_a_page_place_that_is_stale_or_forged_is_refused(tmp_path, empty_commune
             pull(pg_url, station_id, 0, paged=True, page=place)
         assert refused.value.key == "sync.page_stale"
     for forged in ({"bound": "1", "table": "site"}, {"bound": 1, "table": 3}, {"bound": 1}, ["site"],
-                   {"bound": 1, "table": "site", "after": 5}):
+                   {"bound": 1, "table": "site", "after": 5}, {"bound": 1, "table": "si\x00te"},
+                   {"bound": 1, "table": "site", "after": "a\x00b"}):  # (U+0000: PostgreSQL's text cannot hold it)
         with pytest.raises(Refusal) as refused:
             page_of(forged)
         assert refused.value.key == "net.bad_request"
@@ -318,4 +320,34 @@ def test_a_hub_answering_the_same_page_again_stops_the_sync(tmp_path, empty_comm
         with pytest.raises(Refusal) as refused:
             sync.apply_pulls(c, first, lambda place: second)
     assert refused.value.key == "sync.page_stale"
+    assert_check_ok(station)
+
+
+def test_a_page_the_replica_cannot_take_drops_its_place(tmp_path, empty_commune_path, pg_url, catalogue, monkeypatch):
+    team = make_team(tmp_path, empty_commune_path, pg_url)
+    station = new_device(team, tmp_path, "coord", "station")
+    _more_work(team, new_device(team, tmp_path, "coord", "writer"), catalogue, 4)
+    with device(station) as c:
+        station_id, cursor = sync.status(c)["device_id"], sync.status(c)["cursor"]
+    monkeypatch.setattr(hub_pull, "PAGE_ROWS", 2)
+    pulls = importlib.import_module("desktop.services.pulls")
+    applied = pulls._apply_opened
+
+    def second_page_breaks(commune, body):
+        if body["page"]["next"] is None or applied_pages:
+            raise DatabaseBug("IntegrityError: FOREIGN KEY constraint failed (as a broken page would)")
+        applied_pages.append(body)
+        return applied(commune, body)
+    applied_pages: list = []
+    monkeypatch.setattr(pulls, "_apply_opened", second_page_breaks)
+    pages = _Pages(pg_url, station_id, cursor)
+    with device(station) as c:
+        with pytest.raises(DatabaseBug):
+            sync.apply_pulls(c, pages.first(), pages)
+        # its place dropped: the next sync starts again from the cursor (a new bound), not the same page
+        assert sync.pull_position(c) == (cursor, None)
+    monkeypatch.setattr(pulls, "_apply_opened", applied)
+    with device(station) as c:
+        sync.pull_all(c, lambda cu, place: pull(pg_url, station_id, cu, paged=True, page=page_of(place)))
+    _assert_replica_is_the_hubs(station, pg_url, station_id)
     assert_check_ok(station)
