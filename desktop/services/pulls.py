@@ -115,33 +115,40 @@ def apply_pulls(commune: Commune, data: bytes, fetch: Callable[[dict], bytes], j
     if page and page.get("next") and _nothing_to_overwrite(store, _synced_tables(store)):
         return _apply_first_pages(commune, body, fetch, job)
     total = {"rows": 0, "skipped": 0, "cursor": 0, "pages": 0}
-    done, expected = 0, (page or {}).get("rows")
-    asked: dict | None = None
-    while True:
+    for opened in _pages(store, body, fetch, job):
         try:
-            got = _apply_opened(commune, body)
+            got = _apply_opened(commune, opened)
         except DatabaseBug:  # a page this replica cannot take (a foreign key, say): its place dropped,
-            if body.get("page"):  # the next sync starts again from the cursor, with a new bound
+            if opened.get("page"):  # the next sync starts again from the cursor, with a new bound
                 forget_page(commune)
             raise
         total.update(rows=total["rows"] + got["rows"], skipped=total["skipped"] + got["skipped"],
                      cursor=got["cursor"], pages=total["pages"] + 1)
-        following = (body.get("page") or {}).get("next")
-        if not following:
-            return total
-        _moves_on(asked, following)
-        asked = following
+    return total
+
+
+def _pages(store: Store, body: dict, fetch: Callable[[dict], bytes], job: Job) -> Iterator[dict]:
+    """``body`` (opened) and, when it is a page of a paged pull, each next one (``fetch``, opened),
+    each given once the one before is applied; progress by rows, cancel between two. A next place
+    that is the one just asked for (a hub answering one page again and again would keep a sync
+    going without end) or a page of another sequence is refused (``sync.page_stale``)."""
+    first = body.get("page") or {}
+    expected, done, asked = first.get("rows"), 0, None
+    while True:
+        yield body
         done += _own_rows(body)
         job.progress(done, expected)
+        following = (body.get("page") or {}).get("next")
+        if not following:
+            return
+        if following == asked:
+            raise Refusal("sync.page_stale")
+        asked = following
         job.check()
+        since = body["since"]
         body = open_from_hub(store, fetch(following), "pull")
-
-
-def _moves_on(asked: dict | None, following: dict) -> None:
-    """The next page's place is not the one just asked for (a hub answering one page again and
-    again would keep a sync going without end)."""
-    if asked is not None and following == asked:
-        raise Refusal("sync.page_stale")
+        if body.get("since") != since or (body.get("page") or {}).get("bound") != first.get("bound"):
+            raise Refusal("sync.page_stale")  # (a hub's answer to another sequence)
 
 
 def _own_rows(body: dict) -> int:
@@ -153,18 +160,16 @@ def _synced_tables(store: Store) -> list[str]:
     return [t for t in TABLES if t in names]
 
 
-def _apply_first_pages(commune: Commune, body: dict, fetch: Callable[[dict], bytes], job: Job) -> dict:
+def _apply_first_pages(commune: Commune, first: dict, fetch: Callable[[dict], bytes], job: Job) -> dict:
     """A new replica's paged pull (``_nothing_to_overwrite``), every page in ONE transaction, as
     ``_apply_first_pull`` applies one body: each page's rows inserted (a row a page closed over
     that a later page sends again takes its later values), each table sealed once at the end,
     foreign keys checked once at the end. Memory holds one page at a time; a cancel, a lost network
     or a crash leaves the replica as it was (empty), and its next sync starts again."""
     store, conn = commune.store, commune.store.conn
-    since, bound = int(body["since"]), body["page"]["bound"]
-    expected, done, pages, written = body["page"].get("rows"), 0, 0, 0
+    bound, pages, written, body = first["page"]["bound"], 0, 0, first
     with _first_pull(store) as (tx, filled):
-        asked: dict | None = None
-        while True:
+        for body in _pages(store, first, fetch, job):
             tables = pullformat.tables(body)
             _check_erasures(store, body)
             catalogue_sync.apply(commune, body)
@@ -174,18 +179,8 @@ def _apply_first_pages(commune: Commune, body: dict, fetch: Callable[[dict], byt
                 tx.reseal(table)
             filled.update(tables)
             pages += 1
-            done += _own_rows(body)
-            job.progress(done, expected)
-            following = body["page"]["next"]
-            if following is None:
-                break
-            _moves_on(asked, following)
-            asked = following
-            _keep_erasures(tx, body)
-            job.check()
-            body = open_from_hub(store, fetch(following), "pull")
-            if int(body.get("since", -1)) != since or (body.get("page") or {}).get("bound") != bound:
-                raise Refusal("sync.page_stale")  # (a hub's answer to another sequence)
+            if body["page"]["next"] is not None:  # (the last page's: with the pull's state, below)
+                _keep_erasures(tx, body)
         _finish_pull(tx, body, bound)
     return {"rows": written, "skipped": 0, "cursor": bound, "pages": pages}
 
