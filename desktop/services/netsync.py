@@ -152,13 +152,14 @@ def sync_now(db: Path, job: Job | None = None) -> SyncResult:
                 raise Refusal("net.blob_mismatch", sha256=sha)
             commune.store.attachments.put_bytes(data, "application/octet-stream")
             result.fetched_blobs += 1
-        if (sync.status(commune).get("user") or {}).get("role") in RESOLVERS:  # the queue this station works
+        result.status = sync.status(commune)
+        if (result.status.get("user") or {}).get("role") in RESOLVERS:  # the hub's queue this station works
             try:
-                sync.remember_hub_conflicts(commune, len(client.conflicts("open")))
+                result.status["hub_conflicts"] = len(client.conflicts("open"))
+                sync.remember_hub_conflicts(commune, result.status["hub_conflicts"])
             except Refusal:  # (the sync itself is done: the count waits for the next one, or the page)
                 pass
         job.progress(3, 3)
-        result.status = sync.status(commune)
     return result
 
 

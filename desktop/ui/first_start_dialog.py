@@ -259,12 +259,17 @@ class FirstStartDialog(QDialog):
                 self.chosen = target
                 self.accept()
                 return
-            if message_for(exc, tr) is None:  # a bug: the crash dialog
-                show_error(self, exc, tr)
-            self.join_problem.setText(message_for(exc, tr) or "")
+            self._say(exc)
         run_op(self, tr("first.joining"), lambda job: netsync.enroll_device(target, url, user, password,
                                                                              certificate=pem, job=job),
                done, failed, tr=tr, cancellable=False)
+
+    def _say(self, exc: Exception) -> None:
+        """A refusal on the join page, in the user's words; a bug in the crash dialog."""
+        text = message_for(exc, self.tr)
+        if text is None:
+            show_error(self, exc, self.tr)
+        self.join_problem.setText(text or "")
 
     def _ask_certificate(self, url: str) -> None:
         """Read the hub's certificate (none on the loopback's plain HTTP) and show its fingerprint."""
@@ -284,9 +289,7 @@ class FirstStartDialog(QDialog):
 
         def failed(exc: Exception) -> None:
             self.setEnabled(True)
-            if message_for(exc, tr) is None:
-                show_error(self, exc, tr)
-            self.join_problem.setText(message_for(exc, tr) or "")
+            self._say(exc)
         run_background(lambda: netsync.hub_fingerprint(url), shown, failed, owner=self)
 
     def open_demo(self) -> None:
